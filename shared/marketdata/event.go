@@ -1,0 +1,20 @@
+package marketdata
+
+// The custom event the processor emits after storing points, and the
+// aggregator consumes (via the compute stack's EventBridge rule).
+const (
+	EventSource     = "marketanalytics.processor"
+	EventDetailType = "MarketDataWindowsChanged"
+)
+
+// WindowRef names one 5-minute window of one symbol.
+type WindowRef struct {
+	Symbol string `json:"symbol"`
+	// Start is the window start in epoch milliseconds.
+	Start int64 `json:"start"`
+}
+
+// WindowsChanged is the detail of an EventDetailType event.
+type WindowsChanged struct {
+	Windows []WindowRef `json:"windows"`
+}

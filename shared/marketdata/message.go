@@ -1,0 +1,48 @@
+package marketdata
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// MessageVersion is the current processing-queue message version.
+const MessageVersion = 1
+
+// QueuedPoint is a validated point with the range key ingestion assigned to it.
+type QueuedPoint struct {
+	Key string `json:"k"`
+	Point
+}
+
+// Message is the body of one processing-queue message: many points from one
+// origin, packed by ingestion up to limits.QueueMaxMessageBytes.
+type Message struct {
+	Version int           `json:"v"`
+	Origin  string        `json:"origin"`
+	Points  []QueuedPoint `json:"points"`
+}
+
+// EncodeMessage renders m as a queue message body.
+func EncodeMessage(m Message) ([]byte, error) {
+	m.Version = MessageVersion
+	return json.Marshal(m)
+}
+
+// DecodeMessage parses a queue message body. A body that is not a valid
+// message of a known version is an error: the processor must fail that
+// message alone (it is a poison message).
+func DecodeMessage(body []byte) (Message, error) {
+	var m Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		return Message{}, fmt.Errorf("decode message: %w", err)
+	}
+	if m.Version != MessageVersion {
+		return Message{}, fmt.Errorf("decode message: unsupported version %d", m.Version)
+	}
+	for i, p := range m.Points {
+		if p.Key == "" {
+			return Message{}, fmt.Errorf("decode message: point %d has no key", i)
+		}
+	}
+	return m, nil
+}

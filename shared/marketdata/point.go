@@ -1,0 +1,102 @@
+// Package marketdata defines the pipeline's data contract: the market data
+// point and its validation, the processing-queue message, the DynamoDB item
+// key patterns and the custom EventBridge event.
+package marketdata
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/marketanalytics/pipeline/shared/limits"
+)
+
+// Point is one market data point (a trade or quote tick).
+type Point struct {
+	Symbol string `json:"symbol"`
+	// Timestamp is epoch milliseconds (UTC).
+	Timestamp int64   `json:"timestamp"`
+	Price     float64 `json:"price"`
+	Volume    int64   `json:"volume"`
+	// Bid and Ask are optional; zero means absent.
+	Bid      float64 `json:"bid,omitempty"`
+	Ask      float64 `json:"ask,omitempty"`
+	Exchange string  `json:"exchange,omitempty"`
+}
+
+// Validation errors. Reasons reported to users wrap these.
+var (
+	ErrSymbol    = errors.New("invalid symbol")
+	ErrPrice     = errors.New("invalid price")
+	ErrVolume    = errors.New("invalid volume")
+	ErrTimestamp = errors.New("invalid timestamp")
+	ErrQuote     = errors.New("invalid bid/ask")
+	ErrExchange  = errors.New("invalid exchange")
+)
+
+// MaxExchangeLen bounds the optional exchange code.
+const MaxExchangeLen = 16
+
+// ValidSymbol reports whether s is an upper-case ticker such as AAPL, BRK.B or
+// BTC-USD: 1 to limits.MaxSymbolLen characters of A-Z, 0-9, '.' and '-', starting
+// with a letter or digit.
+func ValidSymbol(s string) bool {
+	if len(s) == 0 || len(s) > limits.MaxSymbolLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case (c == '.' || c == '-') && i > 0 && i < len(s)-1:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks p against the contract at time now. The error wraps one of
+// the Err* sentinels and says what was wrong.
+func (p Point) Validate(now time.Time) error {
+	if !ValidSymbol(p.Symbol) {
+		return fmt.Errorf("%w %q: want 1-%d of A-Z 0-9 . -", ErrSymbol, clip(p.Symbol), limits.MaxSymbolLen)
+	}
+	if math.IsNaN(p.Price) || math.IsInf(p.Price, 0) || p.Price <= 0 {
+		return fmt.Errorf("%w %v: want a finite number > 0", ErrPrice, p.Price)
+	}
+	if p.Volume < 0 {
+		return fmt.Errorf("%w %d: want an integer >= 0", ErrVolume, p.Volume)
+	}
+	if p.Timestamp < 0 {
+		return fmt.Errorf("%w %d: before 1970", ErrTimestamp, p.Timestamp)
+	}
+	if max := now.Add(limits.MaxFutureSkew).UnixMilli(); p.Timestamp > max {
+		return fmt.Errorf("%w %d: more than %s in the future", ErrTimestamp, p.Timestamp, limits.MaxFutureSkew)
+	}
+	for _, q := range [...]struct {
+		name string
+		v    float64
+	}{{"bid", p.Bid}, {"ask", p.Ask}} {
+		if math.IsNaN(q.v) || math.IsInf(q.v, 0) || q.v < 0 {
+			return fmt.Errorf("%w: %s %v: want a finite number > 0", ErrQuote, q.name, q.v)
+		}
+	}
+	if p.Bid > 0 && p.Ask > 0 && p.Bid > p.Ask {
+		return fmt.Errorf("%w: bid %v > ask %v", ErrQuote, p.Bid, p.Ask)
+	}
+	if len(p.Exchange) > MaxExchangeLen {
+		return fmt.Errorf("%w %q: longer than %d", ErrExchange, clip(p.Exchange), MaxExchangeLen)
+	}
+	return nil
+}
+
+// clip keeps error messages short when the input is huge.
+func clip(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

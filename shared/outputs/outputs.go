@@ -1,0 +1,41 @@
+// Package outputs holds the stack output keys each layer exports and the next
+// one reads through a StackReference.
+package outputs
+
+// storage layer
+const (
+	BucketName = "bucketName"
+	BucketArn  = "bucketArn"
+	TableName  = "tableName"
+	TableArn   = "tableArn"
+)
+
+// messaging layer
+const (
+	QueueURL     = "queueUrl"
+	QueueArn     = "queueArn"
+	DLQURL       = "dlqUrl"
+	DLQArn       = "dlqArn"
+	EventBusName = "eventBusName"
+	EventBusArn  = "eventBusArn"
+)
+
+// compute layer
+const (
+	IngestionFunctionName  = "ingestionFunctionName"
+	IngestionFunctionArn   = "ingestionFunctionArn"
+	IngestionInvokeArn     = "ingestionInvokeArn"
+	ProcessorFunctionName  = "processorFunctionName"
+	ProcessorFunctionArn   = "processorFunctionArn"
+	AggregatorFunctionName = "aggregatorFunctionName"
+	AggregatorFunctionArn  = "aggregatorFunctionArn"
+	AggregatorInvokeArn    = "aggregatorInvokeArn"
+)
+
+// api layer; it also re-exports BucketName and TableArn, the spec's outputs.
+const (
+	IngestURL     = "ingestUrl"
+	AggregatesURL = "aggregatesUrl"
+	APIID         = "apiId"
+	StageName     = "stageName"
+)
