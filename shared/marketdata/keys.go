@@ -20,6 +20,22 @@ const (
 	AttrExpiresAt = "expiresAt"
 )
 
+// Attributes of a raw point item (besides the key and AttrExpiresAt). The
+// processor writes them and the aggregator reads them.
+const (
+	AttrPrice    = "price"    // N
+	AttrVolume   = "volume"   // N
+	AttrBid      = "bid"      // N, absent when the point has no bid
+	AttrAsk      = "ask"      // N, absent when the point has no ask
+	AttrExchange = "exchange" // S, absent when empty
+	AttrMillis   = "ms"       // N, the point's epoch milliseconds
+	AttrOrigin   = "origin"   // S, where the point came from (S3 object version or API request)
+)
+
+// AttrActiveSymbols is the string-set attribute of an ACTIVE5M item: the
+// symbols that received points in that window.
+const AttrActiveSymbols = "symbols"
+
 // Item key patterns. Raw point items use the bare symbol as hash key; every
 // other kind prefixes its hash key with a tag containing '#', a character no
 // valid symbol contains, so the kinds can never collide.

@@ -1,0 +1,3 @@
+module github.com/marketanalytics/pipeline
+
+go 1.26.6

@@ -1,0 +1,3 @@
+module github.com/marketanalytics/pipeline/stacks/api
+
+go 1.26.6

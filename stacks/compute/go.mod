@@ -1,0 +1,3 @@
+module github.com/marketanalytics/pipeline/stacks/compute
+
+go 1.26.6

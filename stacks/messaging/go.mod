@@ -1,0 +1,3 @@
+module github.com/marketanalytics/pipeline/stacks/messaging
+
+go 1.26.6

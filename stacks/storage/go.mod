@@ -1,0 +1,3 @@
+module github.com/marketanalytics/pipeline/stacks/storage
+
+go 1.26.6

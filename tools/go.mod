@@ -1,0 +1,3 @@
+module github.com/marketanalytics/pipeline/tools
+
+go 1.26.6
