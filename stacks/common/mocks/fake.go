@@ -1,0 +1,142 @@
+package mocks
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+const region = "us-east-1"
+
+// shortID is a deterministic id in the style of API Gateway ids (10 lower-case
+// alphanumerics), derived from the resource URN.
+func shortID(urn string, n int) string {
+	sum := sha256.Sum256([]byte(urn))
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteByte(alphabet[int(sum[i])%len(alphabet)])
+	}
+	return b.String()
+}
+
+// uuid is a deterministic UUID-shaped id derived from the URN.
+func uuid(urn string) string {
+	h := hex.EncodeToString(func() []byte { s := sha256.Sum256([]byte(urn)); return s[:16] }())
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func str(m map[string]interface{}, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+// fake returns the id and outputs AWS would report for a new resource: its
+// inputs plus the computed attributes the programs read. Called with m.mu held.
+func (m *monitor) fake(typ, name, urn string, in map[string]interface{}) (string, map[string]interface{}, error) {
+	out := map[string]interface{}{}
+	for k, v := range in {
+		out[k] = v
+	}
+	if tags, ok := in["tags"]; ok {
+		out["tagsAll"] = tags
+	}
+	acct := Account
+	id := name
+	switch typ {
+	case "pulumi:pulumi:StackReference":
+		ref := str(in, "name")
+		outputs, ok := m.opts.StackOutputs[ref]
+		if !ok {
+			return "", nil, fmt.Errorf("mocks: no outputs given for stack reference %q", ref)
+		}
+		out["outputs"] = outputs
+		out["secretOutputNames"] = []interface{}{}
+		id = ref
+	case "aws:s3/bucketV2:BucketV2":
+		b := str(in, "bucket")
+		id = b
+		out["arn"] = "arn:aws:s3:::" + b
+		out["bucketDomainName"] = b + ".s3.amazonaws.com"
+		out["bucketRegionalDomainName"] = b + ".s3." + region + ".amazonaws.com"
+		out["region"] = region
+		out["hostedZoneId"] = "Z3AQBSTGFYJSTF"
+	case "aws:dynamodb/table:Table":
+		id = str(in, "name")
+		out["arn"] = fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, acct, id)
+	case "aws:sqs/queue:Queue":
+		q := str(in, "name")
+		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, acct, q)
+		out["url"] = id
+		out["arn"] = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, acct, q)
+	case "aws:cloudwatch/eventBus:EventBus":
+		id = str(in, "name")
+		out["arn"] = fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", region, acct, id)
+	case "aws:cloudwatch/eventRule:EventRule":
+		r := str(in, "name")
+		id, out["arn"] = r, fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", region, acct, r)
+		if bus := str(in, "eventBusName"); bus != "" && bus != "default" {
+			id = bus + "/" + r
+			out["arn"] = fmt.Sprintf("arn:aws:events:%s:%s:rule/%s/%s", region, acct, bus, r)
+		}
+	case "aws:iam/role:Role":
+		id = str(in, "name")
+		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:role/%s", acct, id)
+		out["uniqueId"] = "AROA" + strings.ToUpper(shortID(urn, 17))
+	case "aws:iam/rolePolicy:RolePolicy":
+		id = str(in, "role") + ":" + str(in, "name")
+	case "aws:cloudwatch/logGroup:LogGroup":
+		id = str(in, "name")
+		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, acct, id)
+	case "aws:lambda/function:Function":
+		id = str(in, "name")
+		arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, acct, id)
+		out["arn"] = arn
+		out["qualifiedArn"] = arn + ":$LATEST"
+		out["version"] = "$LATEST"
+		out["invokeArn"] = fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", region, arn)
+		out["qualifiedInvokeArn"] = fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s:$LATEST/invocations", region, arn)
+	case "aws:lambda/eventSourceMapping:EventSourceMapping":
+		id = uuid(urn)
+		out["uuid"] = id
+		out["arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:event-source-mapping:%s", region, acct, id)
+		out["functionArn"] = str(in, "functionName")
+	case "aws:apigateway/restApi:RestApi":
+		id = shortID(urn, 10)
+		out["rootResourceId"] = shortID(urn+"/", 10)
+		m.apiPaths[out["rootResourceId"].(string)] = "/"
+		out["arn"] = fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s", region, id)
+		out["executionArn"] = fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", region, acct, id)
+	case "aws:apigateway/resource:Resource":
+		id = shortID(urn, 6)
+		parentPath := m.apiPaths[str(in, "parentId")]
+		p := strings.TrimSuffix(parentPath, "/") + "/" + str(in, "pathPart")
+		m.apiPaths[id] = p
+		out["path"] = p
+	case "aws:apigateway/deployment:Deployment":
+		id = shortID(urn, 6)
+		out["createdDate"] = "2026-01-01T00:00:00Z"
+	case "aws:apigateway/stage:Stage":
+		api, stage := str(in, "restApi"), str(in, "stageName")
+		id = "ags-" + api + "-" + stage
+		out["invokeUrl"] = fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, region, stage)
+		out["executionArn"] = fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s", region, acct, api, stage)
+		out["arn"] = fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s/stages/%s", region, api, stage)
+	case "aws:apigateway/requestValidator:RequestValidator", "aws:apigateway/model:Model",
+		"aws:apigateway/method:Method", "aws:apigateway/integration:Integration",
+		"aws:apigateway/methodSettings:MethodSettings", "aws:apigateway/methodResponse:MethodResponse",
+		"aws:apigateway/integrationResponse:IntegrationResponse":
+		id = shortID(urn, 6)
+	case "aws:lambda/permission:Permission":
+		id = str(in, "statementId")
+		if id == "" {
+			id = name
+		}
+	case "aws:cloudwatch/eventTarget:EventTarget":
+		id = str(in, "rule") + "-" + str(in, "targetId")
+	default:
+		id = name + "-" + shortID(urn, 8)
+	}
+	return id, out, nil
+}
