@@ -36,6 +36,22 @@ const (
 // symbols that received points in that window.
 const AttrActiveSymbols = "symbols"
 
+// Attributes of an aggregate item (hash AggregateKey(symbol), range the window
+// start), besides the key; the window's volume is AttrVolume. The aggregator
+// writes them and the names equal Aggregate's JSON field names.
+const (
+	AttrWindowEnd = "windowEnd"      // N, exclusive end, epoch ms
+	AttrOpen      = "open"           // N
+	AttrHigh      = "high"           // N
+	AttrLow       = "low"            // N
+	AttrClose     = "close"          // N
+	AttrVWAP      = "vwap"           // N
+	AttrTrades    = "trades"         // N, number of points in the window
+	AttrFirstTs   = "firstTimestamp" // N, epoch ms of the earliest point
+	AttrLastTs    = "lastTimestamp"  // N, epoch ms of the latest point
+	AttrUpdatedAt = "updatedAt"      // N, epoch ms the item was computed at
+)
+
 // Item key patterns. Raw point items use the bare symbol as hash key; every
 // other kind prefixes its hash key with a tag containing '#', a character no
 // valid symbol contains, so the kinds can never collide.
