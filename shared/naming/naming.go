@@ -135,6 +135,17 @@ func (n Names) ErrorMetric(function string) string { return function + "-Errors"
 // MetricNamespace is the CloudWatch namespace of the pipeline's own metrics.
 func (n Names) MetricNamespace() string { return "MarketAnalytics/Pipeline-" + n.suffix }
 
+// Metrics the aggregator publishes into MetricNamespace, without dimensions.
+const (
+	// MetricPointsAggregated counts the raw points read into aggregates (Count).
+	MetricPointsAggregated = "PointsAggregated"
+	// MetricWindowsWritten counts the aggregate items written (Count).
+	MetricWindowsWritten = "WindowsWritten"
+	// MetricAggregationLag is the time between an invocation and the newest
+	// point it aggregated (Milliseconds).
+	MetricAggregationLag = "AggregationLag"
+)
+
 // ScheduleRule triggers the aggregator every five minutes (default bus).
 func (n Names) ScheduleRule() string { return n.with("AggregatorSchedule") }
 
