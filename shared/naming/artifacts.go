@@ -40,3 +40,10 @@ func (n Names) ScheduleRuleARN(account string) string {
 func (n Names) EventsRuleARN(account string) string {
 	return fmt.Sprintf("arn:aws:events:%s:%s:rule/%s/%s", Region, account, n.EventBus(), n.EventsRule())
 }
+
+// LocalBinary is where `mage build` writes a service's executable built for
+// this machine, which the local pipeline runs under the Lambda Runtime
+// Interface Emulator. Relative to the build directory.
+func LocalBinary(buildDir, service string) string {
+	return filepath.Join(buildDir, "local", service, "bootstrap")
+}
