@@ -18,6 +18,11 @@ const (
 	MaxReceiveCount = 3
 	// SQSBatchEntries is the most entries one SendMessageBatch call takes.
 	SQSBatchEntries = 10
+	// SQSBatchMaxBytes is the most bytes one SendMessageBatch call may carry:
+	// the sum of its entries' bodies (and attributes), 1 MiB since SQS raised
+	// the message size limit in August 2025. With full 1 MiB messages a call
+	// therefore carries one of them; smaller ones share a call.
+	SQSBatchMaxBytes = 1 << 20
 
 	// DataRetention is how long raw files, raw points and state live.
 	DataRetention = 30 * 24 * time.Hour

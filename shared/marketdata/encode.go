@@ -1,0 +1,251 @@
+package marketdata
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// FNV-1a 64-bit parameters (hash/fnv), inlined so that a key costs no
+// allocation. SortKey and AppendSortKey must hash exactly the same bytes.
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime64
+	}
+	return h
+}
+
+func fnvUint64(h, v uint64) uint64 {
+	for i := 0; i < 8; i++ { // little endian, as SortKey writes it
+		h ^= v & 0xff
+		h *= fnvPrime64
+		v >>= 8
+	}
+	return h
+}
+
+// AppendSortKey appends SortKey(p, origin, ordinal) to dst without
+// allocating. The two always agree (a test checks it).
+func AppendSortKey(dst []byte, p Point, origin string, ordinal int64) []byte {
+	return appendSortKey(dst, p, fnvString(fnvOffset64, origin), ordinal)
+}
+
+// appendSortKey continues the hash h of the origin (see SortKey).
+func appendSortKey(dst []byte, p Point, h uint64, ordinal int64) []byte {
+	h = fnvUint64(h, uint64(ordinal))
+	h = fnvString(h, p.Symbol)
+	h = fnvUint64(h, uint64(p.Timestamp))
+	h = fnvUint64(h, math.Float64bits(p.Price))
+	h = fnvUint64(h, uint64(p.Volume))
+	h = fnvUint64(h, math.Float64bits(p.Bid))
+	h = fnvUint64(h, math.Float64bits(p.Ask))
+	h = fnvString(h, p.Exchange)
+	d := h % 1_000_000_000_000_000_000 // 10^18
+	if d == 0 {
+		d = 1
+	}
+	dst = strconv.AppendInt(dst, p.Timestamp, 10)
+	dst = append(dst, '.')
+	var digits [sortKeyDigits]byte
+	for i := sortKeyDigits - 1; i >= 0; i-- {
+		digits[i] = byte('0' + d%10)
+		d /= 10
+	}
+	n := sortKeyDigits
+	for digits[n-1] == '0' { // d > 0, so a non-zero digit remains
+		n--
+	}
+	return append(dst, digits[:n]...)
+}
+
+// messageTail closes a message body: the points array, then the object.
+const messageTail = "]}"
+
+// ErrPointTooLarge is returned by MessageEncoder.Add when a single point does
+// not fit into an empty message.
+var ErrPointTooLarge = errors.New("point does not fit into an empty message")
+
+// MessageEncoder renders queue message bodies incrementally: points are
+// appended one by one to a single reused buffer, each with its range key
+// (SortKey of the point, the encoder's origin and the given ordinal), until
+// the next one would make the body exceed the size limit. The body is the
+// JSON of a Message, which DecodeMessage reads; for ASCII strings it is byte
+// for byte what EncodeMessage produces. Strings are written as ASCII (every
+// other character as a \u escape), so a body only holds characters SQS
+// accepts, whatever a point's exchange or an object key contains.
+//
+// Packing this way fills messages to within one point of the limit, and it
+// costs no allocation per point, unlike building a Message and marshalling it.
+type MessageEncoder struct {
+	max        int
+	buf        []byte
+	prefix     int // length of the opening, up to and including '['
+	points     int
+	originHash uint64
+}
+
+// NewMessageEncoder returns an encoder of messages of origin whose bodies stay
+// within maxBytes. It fails when maxBytes leaves no room for a point.
+func NewMessageEncoder(origin string, maxBytes int) (*MessageEncoder, error) {
+	e := &MessageEncoder{max: maxBytes, originHash: fnvString(fnvOffset64, origin)}
+	b := make([]byte, 0, 256)
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, MessageVersion, 10)
+	b = append(b, `,"origin":`...)
+	b = appendJSONString(b, origin)
+	b = append(b, `,"points":[`...)
+	// A point takes at most a few hundred bytes; demand room for a kilobyte.
+	if len(b)+len(messageTail)+1024 > maxBytes {
+		return nil, fmt.Errorf("message limit %d bytes leaves no room for points of origin %q", maxBytes, origin)
+	}
+	e.prefix = len(b)
+	e.buf = make([]byte, 0, maxBytes+len(messageTail)+512)
+	e.buf = append(e.buf, b...)
+	return e, nil
+}
+
+// Add appends p, keyed by its ordinal (line or index) in the origin. It
+// returns false, leaving the message unchanged, when p does not fit; the
+// caller then takes Bytes, Resets and adds p again. Adding to an empty
+// message only fails with ErrPointTooLarge.
+func (e *MessageEncoder) Add(p Point, ordinal int64) (bool, error) {
+	start := len(e.buf)
+	b := e.buf
+	if e.points > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, `{"k":"`...)
+	b = appendSortKey(b, p, e.originHash, ordinal)
+	b = append(b, `","symbol":`...)
+	b = appendJSONString(b, p.Symbol)
+	b = append(b, `,"timestamp":`...)
+	b = strconv.AppendInt(b, p.Timestamp, 10)
+	b = append(b, `,"price":`...)
+	b = appendJSONFloat(b, p.Price)
+	b = append(b, `,"volume":`...)
+	b = strconv.AppendInt(b, p.Volume, 10)
+	if p.Bid != 0 {
+		b = append(b, `,"bid":`...)
+		b = appendJSONFloat(b, p.Bid)
+	}
+	if p.Ask != 0 {
+		b = append(b, `,"ask":`...)
+		b = appendJSONFloat(b, p.Ask)
+	}
+	if p.Exchange != "" {
+		b = append(b, `,"exchange":`...)
+		b = appendJSONString(b, p.Exchange)
+	}
+	b = append(b, '}')
+	if len(b)+len(messageTail) > e.max {
+		e.buf = b[:start]
+		if e.points == 0 {
+			return false, ErrPointTooLarge
+		}
+		return false, nil
+	}
+	e.buf = b
+	e.points++
+	return true, nil
+}
+
+// Points is the number of points in the current message.
+func (e *MessageEncoder) Points() int { return e.points }
+
+// Len is the length of the body Bytes would return.
+func (e *MessageEncoder) Len() int { return len(e.buf) + len(messageTail) }
+
+// Bytes returns the finished body of the current message. It is valid until
+// the next Add or Reset.
+func (e *MessageEncoder) Bytes() []byte { return append(e.buf, messageTail...) }
+
+// Reset starts a new, empty message of the same origin.
+func (e *MessageEncoder) Reset() {
+	e.buf = e.buf[:e.prefix]
+	e.points = 0
+}
+
+// appendJSONFloat formats f as encoding/json does: the shortest decimal that
+// reads back as f, in exponent form only for very small or large magnitudes.
+func appendJSONFloat(b []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 becomes e-9, as in encoding/json.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string of ASCII characters only: the
+// escapes encoding/json uses for ASCII (including its HTML-safe ones), and a
+// \u escape (a surrogate pair beyond the BMP) for every other character.
+// Invalid UTF-8 becomes \ufffd, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = appendUnicodeEscape(b, rune(c))
+			}
+			i++
+			start = i
+			continue
+		}
+		b = append(b, s[start:i]...)
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r >= 0x10000 {
+			hi := 0xD800 + (r-0x10000)>>10
+			lo := 0xDC00 + (r-0x10000)&0x3FF
+			b = appendUnicodeEscape(b, hi)
+			b = appendUnicodeEscape(b, lo)
+		} else {
+			b = appendUnicodeEscape(b, r) // RuneError for invalid UTF-8
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func appendUnicodeEscape(b []byte, r rune) []byte {
+	return append(b, '\\', 'u', hexDigits[r>>12&0xF], hexDigits[r>>8&0xF], hexDigits[r>>4&0xF], hexDigits[r&0xF])
+}
