@@ -1,0 +1,268 @@
+package marketdata
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// decodeFast parses body when it has the plain shape EncodeMessage produces: an
+// object with the keys "v", "origin" and "points" (each at most once), points
+// that are objects with only the keys of QueuedPoint, strings, and numbers.
+// It returns ok=false, and nothing else, for anything it does not handle
+// (null but for "points", unknown or differently cased keys, a repeated "points", a fraction
+// or exponent in an integer, a number out of range, malformed JSON...), and
+// DecodeMessage then lets encoding/json decide. When ok is true, m is exactly
+// what json.Unmarshal would have produced, which the differential and fuzz
+// tests check.
+//
+// It exists for speed: the processor decodes 1 MiB bodies, and encoding/json's
+// reflection costs about 2 µs per point. The body is copied into one string
+// once, and every string field is a substring of it, so a point costs no
+// allocation besides its share of the Points slice.
+func decodeFast(body []byte) (m Message, ok bool) {
+	d := fastDecoder{s: string(body)}
+	if !d.message(&m) {
+		return Message{}, false
+	}
+	d.ws()
+	if d.i != len(d.s) {
+		return Message{}, false
+	}
+	return m, true
+}
+
+type fastDecoder struct {
+	s string
+	i int
+}
+
+func (d *fastDecoder) ws() {
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// next skips white space and consumes c.
+func (d *fastDecoder) next(c byte) bool {
+	d.ws()
+	if d.i < len(d.s) && d.s[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// object parses {"key": value, ...}, calling field for each key with the
+// decoder positioned at the value. field reports whether it parsed the value.
+func (d *fastDecoder) object(field func(key string) bool) bool {
+	if !d.next('{') {
+		return false
+	}
+	if d.next('}') {
+		return true
+	}
+	for {
+		d.ws()
+		key, ok := d.str()
+		if !ok || !d.next(':') {
+			return false
+		}
+		d.ws()
+		if !field(key) {
+			return false
+		}
+		if d.next(',') {
+			continue
+		}
+		return d.next('}')
+	}
+}
+
+func (d *fastDecoder) message(m *Message) bool {
+	seenPoints := false
+	return d.object(func(key string) bool {
+		var ok bool
+		switch key {
+		case "v":
+			var v int64
+			v, ok = d.integer(strconv.IntSize)
+			m.Version = int(v)
+		case "origin":
+			m.Origin, ok = d.str()
+		case "points":
+			// encoding/json decodes a repeated array into the existing
+			// elements, merging fields; leave that to it.
+			if seenPoints {
+				return false
+			}
+			seenPoints = true
+			if strings.HasPrefix(d.s[d.i:], "null") {
+				// EncodeMessage writes a message without points so.
+				d.i += len("null")
+				m.Points, ok = nil, true
+				break
+			}
+			m.Points, ok = d.points()
+		}
+		return ok
+	})
+}
+
+func (d *fastDecoder) points() ([]QueuedPoint, bool) {
+	if !d.next('[') {
+		return nil, false
+	}
+	// A point takes at least ~60 bytes of JSON; guess generously to avoid
+	// regrowing the slice, which dominates the cost for large bodies.
+	pts := make([]QueuedPoint, 0, (len(d.s)-d.i)/96+1)
+	if d.next(']') {
+		return pts, true
+	}
+	for {
+		pts = append(pts, QueuedPoint{})
+		if !d.point(&pts[len(pts)-1]) {
+			return nil, false
+		}
+		if d.next(',') {
+			continue
+		}
+		return pts, d.next(']')
+	}
+}
+
+func (d *fastDecoder) point(p *QueuedPoint) bool {
+	return d.object(func(key string) bool {
+		var ok bool
+		switch key {
+		case "k":
+			p.Key, ok = d.str()
+		case "symbol":
+			p.Symbol, ok = d.str()
+		case "timestamp":
+			p.Timestamp, ok = d.integer(64)
+		case "price":
+			p.Price, ok = d.float()
+		case "volume":
+			p.Volume, ok = d.integer(64)
+		case "bid":
+			p.Bid, ok = d.float()
+		case "ask":
+			p.Ask, ok = d.float()
+		case "exchange":
+			p.Exchange, ok = d.str()
+		}
+		return ok
+	})
+}
+
+// str parses a string literal. Plain ASCII literals are returned as
+// substrings of the body; literals with escapes or non-ASCII bytes go through
+// encoding/json, so their meaning (including its replacement of invalid
+// UTF-8) is exactly encoding/json's.
+func (d *fastDecoder) str() (string, bool) {
+	if d.i >= len(d.s) || d.s[d.i] != '"' {
+		return "", false
+	}
+	start := d.i
+	d.i++
+	plain := true
+	for d.i < len(d.s) {
+		c := d.s[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			if plain {
+				return d.s[start+1 : d.i-1], true
+			}
+			var out string
+			if json.Unmarshal([]byte(d.s[start:d.i]), &out) != nil {
+				return "", false
+			}
+			return out, true
+		case c == '\\':
+			plain = false
+			d.i += 2 // the escaped byte is never a quote that ends the literal
+		case c < 0x20:
+			return "", false // invalid JSON
+		case c >= utf8.RuneSelf:
+			plain = false
+			d.i++
+		default:
+			d.i++
+		}
+	}
+	return "", false
+}
+
+// number scans a JSON number literal and reports whether it has a fraction
+// or an exponent.
+func (d *fastDecoder) number() (lit string, isInt, ok bool) {
+	start := d.i
+	if d.i < len(d.s) && d.s[d.i] == '-' {
+		d.i++
+	}
+	switch {
+	case d.i < len(d.s) && d.s[d.i] == '0':
+		d.i++
+	case d.i < len(d.s) && d.s[d.i] >= '1' && d.s[d.i] <= '9':
+		d.digits()
+	default:
+		return "", false, false
+	}
+	isInt = true
+	if d.i < len(d.s) && d.s[d.i] == '.' {
+		isInt = false
+		d.i++
+		if !d.digits() {
+			return "", false, false
+		}
+	}
+	if d.i < len(d.s) && (d.s[d.i] == 'e' || d.s[d.i] == 'E') {
+		isInt = false
+		d.i++
+		if d.i < len(d.s) && (d.s[d.i] == '+' || d.s[d.i] == '-') {
+			d.i++
+		}
+		if !d.digits() {
+			return "", false, false
+		}
+	}
+	return d.s[start:d.i], isInt, true
+}
+
+func (d *fastDecoder) digits() bool {
+	start := d.i
+	for d.i < len(d.s) && d.s[d.i] >= '0' && d.s[d.i] <= '9' {
+		d.i++
+	}
+	return d.i > start
+}
+
+// integer parses a JSON number into a Go integer of the given size, as
+// encoding/json does: a fraction, exponent or overflow is not handled here.
+func (d *fastDecoder) integer(bits int) (int64, bool) {
+	lit, isInt, ok := d.number()
+	if !ok || !isInt {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(lit, 10, bits)
+	return v, err == nil
+}
+
+// float parses a JSON number into a float64 with the same conversion
+// encoding/json uses; out-of-range values are not handled here.
+func (d *fastDecoder) float() (float64, bool) {
+	lit, _, ok := d.number()
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(lit, 64)
+	return v, err == nil
+}

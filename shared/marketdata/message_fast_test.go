@@ -1,0 +1,256 @@
+package marketdata
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// checkFastAgrees asserts the fast path's contract on one body: when it
+// handles the body, encoding/json accepts it too and yields the same message.
+func checkFastAgrees(t *testing.T, body []byte) (handled bool) {
+	t.Helper()
+	fast, ok := decodeFast(body)
+	if !ok {
+		return false
+	}
+	var std Message
+	if err := json.Unmarshal(body, &std); err != nil {
+		t.Fatalf("fast path accepted %q, encoding/json rejects it: %v", body, err)
+	}
+	if !reflect.DeepEqual(fast, std) {
+		t.Fatalf("fast path and encoding/json disagree on %q:\nfast %+v\nstd  %+v", body, fast, std)
+	}
+	return true
+}
+
+func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
+	const k = `"k":"1700000000000.5"`
+	tests := []struct {
+		name string
+		body string
+		fast bool // whether the fast path must handle it
+	}{
+		{"canonical", `{"v":1,"origin":"o","points":[{` + k + `,"symbol":"AAPL","timestamp":1700000000000,"price":187.23,"volume":100,"bid":187.22,"ask":187.24,"exchange":"XNAS"}]}`, true},
+		{"white space everywhere", " \t\r\n{ \"v\" : 1 ,\n\"points\" : [ { " + k + " , \"price\" : 1e2 } ] , \"origin\":\"o\" }\n ", true},
+		{"keys in any order", `{"points":[{"price":2.5,"symbol":"BRK.B",` + k + `}],"origin":"x","v":1}`, true},
+		{"empty points", `{"v":1,"origin":"o","points":[]}`, true},
+		{"no points", `{"v":1}`, true},
+		{"empty object", `{}`, true},
+		{"empty point", `{"v":1,"points":[{}]}`, true},
+		{"repeated scalar keys: last wins", `{"v":2,"v":1,"origin":"a","origin":"b","points":[{"k":"1","k":"2","price":1,"price":3}]}`, true},
+		{"escaped origin", `{"v":1,"origin":"s3://b/a\u0026b \"q\" \\ \/ \n","points":[{` + k + `}]}`, true},
+		{"unicode origin", `{"v":1,"origin":"s3://b/données-€.csv","points":[]}`, true},
+		{"surrogate pair", `{"v":1,"origin":"\ud83d\ude00","points":[]}`, true},
+		{"lone surrogate", `{"v":1,"origin":"\ud83d","points":[]}`, true},
+		{"invalid utf-8", "{\"v\":1,\"origin\":\"a\xffb\",\"points\":[]}", true},
+		{"negative zero and exponents", `{"v":1,"points":[{"k":"1","timestamp":-0,"price":-0.0,"bid":1E-3,"ask":2e+2,"volume":-5}]}`, true},
+		{"max int64", `{"v":1,"points":[{"k":"1","timestamp":9223372036854775807,"volume":-9223372036854775808}]}`, true},
+
+		{"repeated points merge in encoding/json", `{"v":1,"points":[{"k":"1","price":2}],"points":[{"k":"3"}]}`, false},
+		{"unknown top-level key", `{"v":1,"extra":{"a":[1,2]},"points":[]}`, false},
+		{"unknown point key", `{"v":1,"points":[{"k":"1","note":"x"}]}`, false},
+		{"case-insensitive key", `{"V":1,"points":[]}`, false},
+		{"null version", `{"v":null,"points":[]}`, false},
+		{"null points", `{"v":1,"points":null}`, true},
+		{"null points, then points", `{"v":1,"points":null,"points":[{"k":"1"}]}`, false},
+		{"nullish", `{"v":1,"points":nul}`, false},
+		{"null point", `{"v":1,"points":[null]}`, false},
+		{"null price", `{"v":1,"points":[{"k":"1","price":null}]}`, false},
+		{"fractional integer", `{"v":1.0}`, false},
+		{"exponent integer", `{"v":1,"points":[{"k":"1","timestamp":1e3}]}`, false},
+		{"int overflow", `{"v":1,"points":[{"k":"1","volume":9223372036854775808}]}`, false},
+		{"float overflow", `{"v":1,"points":[{"k":"1","price":1e400}]}`, false},
+		{"string for number", `{"v":"1"}`, false},
+		{"number for string", `{"v":1,"origin":5}`, false},
+		{"leading zero", `{"v":01}`, false},
+		{"bare minus", `{"v":-}`, false},
+		{"dangling fraction", `{"v":1,"points":[{"price":1.}]}`, false},
+		{"dangling exponent", `{"v":1,"points":[{"price":1e}]}`, false},
+		{"trailing comma", `{"v":1,}`, false},
+		{"trailing comma in array", `{"v":1,"points":[{},]}`, false},
+		{"missing colon", `{"v" 1}`, false},
+		{"trailing garbage", `{"v":1} x`, false},
+		{"two values", `{"v":1}{"v":1}`, false},
+		{"truncated", `{"v":1,"points":[{"k":"1"`, false},
+		{"unterminated string", `{"v":1,"origin":"abc`, false},
+		{"escape at end", `{"v":1,"origin":"abc\`, false},
+		{"control character", "{\"v\":1,\"origin\":\"a\tb\"}", false},
+		{"array at top", `[]`, false},
+		{"null at top", `null`, false},
+		{"byte order mark", "\ufeff{\"v\":1}", false},
+		{"empty", ``, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := checkFastAgrees(t, []byte(tc.body)); got != tc.fast {
+				t.Fatalf("fast path handled = %v, want %v", got, tc.fast)
+			}
+		})
+	}
+}
+
+// TestDecodeFastKnowsEveryField fails when a field is added to QueuedPoint or
+// Message without teaching decodeFast its key: such a body would silently
+// fall back to the slow path.
+func TestDecodeFastKnowsEveryField(t *testing.T) {
+	m := Message{Version: MessageVersion, Origin: "o", Points: []QueuedPoint{{Key: "1.5"}}}
+	fillNonZero(reflect.ValueOf(&m.Points[0]).Elem())
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(body, &keys); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 3 {
+		t.Fatalf("Message has %d JSON fields, decodeFast knows 3 (v, origin, points)", len(keys))
+	}
+	if !checkFastAgrees(t, body) {
+		t.Fatalf("decodeFast does not handle every field of %s", body)
+	}
+}
+
+// fillNonZero sets every settable scalar field of v to a non-zero value.
+func fillNonZero(v reflect.Value) {
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Struct:
+			fillNonZero(f)
+		case reflect.String:
+			f.SetString("X" + v.Type().Field(i).Name)
+		case reflect.Int, reflect.Int64:
+			f.SetInt(int64(i + 1))
+		case reflect.Float64:
+			f.SetFloat(float64(i) + 0.5)
+		}
+	}
+}
+
+func TestDecodeFastRoundTripsEncodedMessages(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	for n := range 200 {
+		m := randomMessage(r, n)
+		body, err := EncodeMessage(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !checkFastAgrees(t, body) {
+			t.Fatalf("fast path does not handle an encoded message: %s", body)
+		}
+		got, err := DecodeMessage(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Version = MessageVersion
+		if len(m.Points) == 0 {
+			m.Points = got.Points // nil vs empty is not what this test is about
+		}
+		if !reflect.DeepEqual(got, m) {
+			t.Fatalf("round trip changed the message:\n got %+v\nwant %+v", got, m)
+		}
+	}
+}
+
+func randomMessage(r *rand.Rand, n int) Message {
+	syms := []string{"AAPL", "BRK.B", "BTC-USD", "X"}
+	origins := []string{"s3://market-data-dev/a.csv#v1", "api:req-1", "s3://b/<&>\"€\\.ndjson.gz"}
+	m := Message{Origin: origins[r.IntN(len(origins))]}
+	for i := range n % 17 {
+		p := Point{
+			Symbol:    syms[r.IntN(len(syms))],
+			Timestamp: r.Int64N(4_000_000_000_000),
+			Price:     math.Float64frombits(r.Uint64()>>2 | 1<<62>>2), // positive, wide range
+			Volume:    r.Int64(),
+		}
+		if math.IsNaN(p.Price) || math.IsInf(p.Price, 0) {
+			p.Price = 1
+		}
+		if r.IntN(2) == 0 {
+			p.Bid, p.Ask = r.Float64()*1000, r.Float64()*1000
+			p.Exchange = "XNAS"
+		}
+		m.Points = append(m.Points, QueuedPoint{Key: SortKey(p, m.Origin, int64(i)), Point: p})
+	}
+	return m
+}
+
+func FuzzDecodeMessage(f *testing.F) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 5 {
+		body, _ := EncodeMessage(randomMessage(r, n*3))
+		f.Add(body)
+	}
+	f.Add([]byte(`{"v":1,"origin":"a\u0026b","points":[{"k":"1","price":1e2,"volume":-0}]}`))
+	f.Add([]byte(`{"v":1,"points":[{"k":"1"}],"points":[{"price":2}]}`))
+	f.Add([]byte(`{"V":1,"Points":[{"K":"1"}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkFastAgrees(t, body)
+		m, err := DecodeMessage(body)
+		if err == nil && m.Version != MessageVersion {
+			t.Fatalf("accepted version %d", m.Version)
+		}
+	})
+}
+
+func TestDecodeMessageErrors(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"not JSON", `garbage`, "decode message: invalid character"},
+		{"old version", `{"v":0,"points":[]}`, "unsupported version 0"},
+		{"future version", `{"v":2,"points":[]}`, "unsupported version 2"},
+		{"missing key", `{"v":1,"points":[{"k":"1.5"},{"symbol":"AAPL"}]}`, "point 1 has no key"},
+		{"missing key via slow path", `{"v":1,"x":null,"points":[{"symbol":"AAPL"}]}`, "point 0 has no key"},
+		{"wrong type", `{"v":1,"points":[{"k":"1","price":"1"}]}`, "cannot unmarshal string"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodeMessage([]byte(tc.body))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// BenchmarkDecodeMessage compares the fast path with encoding/json on a
+// ~1 MiB body.
+func BenchmarkDecodeMessage(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	m := Message{Origin: "s3://market-data-dev/uploads/ticks.csv#3Lg8xVd2ZQ"}
+	for i := range 7000 {
+		p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000 + int64(i), Price: float64(r.IntN(100_000))/100 + 1,
+			Volume: r.Int64N(10_000), Bid: 100.25, Ask: 100.5, Exchange: "XNAS"}
+		m.Points = append(m.Points, QueuedPoint{Key: SortKey(p, m.Origin, int64(i)), Point: p})
+	}
+	body, err := EncodeMessage(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name   string
+		decode func([]byte) (Message, error)
+	}{
+		{"DecodeMessage", DecodeMessage},
+		{"encoding/json", func(body []byte) (Message, error) {
+			var m Message
+			return m, json.Unmarshal(body, &m)
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := bc.decode(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(m.Points))*float64(b.N)/b.Elapsed().Seconds(), "points/s")
+		})
+	}
+}
