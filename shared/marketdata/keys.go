@@ -59,12 +59,12 @@ const (
 //	raw point       symbol=<SYM>                    timestamp=<ms>.<discriminator>
 //	latest state    symbol=STATE#<SYM>              timestamp=0
 //	aggregate       symbol=AGG5M#<SYM>              timestamp=<window start ms>
-//	active symbols  symbol=ACTIVE5M                 timestamp=<window start ms>  (string set "symbols")
+//	active symbols  symbol=ACTIVE#5M                timestamp=<window start ms>  (string set "symbols")
 //	ingest report   symbol=REPORT#s3://<bucket>/<key> timestamp=<hash of version id or ETag>
 const (
 	StatePrefix     = "STATE#"
 	AggregatePrefix = "AGG5M#"
-	ActiveWindows   = "ACTIVE5M"
+	ActiveWindows   = "ACTIVE#5M"
 	ReportPrefix    = "REPORT#"
 )
 
