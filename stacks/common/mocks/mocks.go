@@ -46,6 +46,11 @@ type Resource struct {
 	Inputs       map[string]interface{} `json:"inputs"`
 	Outputs      map[string]interface{} `json:"outputs"`
 	ID           string                 `json:"id"`
+	// Protect and RetainOnDelete record the resource options of those names,
+	// which the pipeline never sets (every layer must destroy completely);
+	// the layer tests assert that they are false on every resource.
+	Protect        bool `json:"protect,omitempty"`
+	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
 }
 
 // Result is the recording of one program run.
@@ -134,9 +139,11 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	rpc := args.RegisterRPC
 	parent := ""
 	var deps []string
+	var protect, retain bool
 	if rpc != nil {
 		parent = rpc.GetParent()
 		deps = append(deps, rpc.GetDependencies()...)
+		protect, retain = rpc.GetProtect(), rpc.GetRetainOnDelete()
 	}
 	sort.Strings(deps)
 	if deps == nil {
@@ -152,7 +159,7 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		return "", nil, err
 	}
 	r := &Resource{URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent, Dependencies: deps,
-		Inputs: inputs, Outputs: outputs, ID: id}
+		Inputs: inputs, Outputs: outputs, ID: id, Protect: protect, RetainOnDelete: retain}
 	m.order = append(m.order, r)
 	m.byURN[urn] = r
 	return id, resource.NewPropertyMapFromMap(outputs), nil

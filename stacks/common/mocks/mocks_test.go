@@ -67,3 +67,29 @@ func TestRunFailsOnUnknownStackReference(t *testing.T) {
 		t.Fatal("want an error for a stack reference without outputs")
 	}
 }
+
+func TestRunRecordsProtectAndRetainOnDelete(t *testing.T) {
+	program := func(ctx *pulumi.Context) (common.Outputs, error) {
+		if _, err := sqs.NewQueue(ctx, "plain", &sqs.QueueArgs{}); err != nil {
+			return nil, err
+		}
+		if _, err := sqs.NewQueue(ctx, "protected", &sqs.QueueArgs{}, pulumi.Protect(true)); err != nil {
+			return nil, err
+		}
+		_, err := sqs.NewQueue(ctx, "retained", &sqs.QueueArgs{}, pulumi.RetainOnDelete(true))
+		return common.Outputs{}, err
+	}
+	res, err := Run(program, Options{Project: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][2]bool{"plain": {false, false}, "protected": {true, false}, "retained": {false, true}} {
+		r, err := res.Get("aws:sqs/queue:Queue", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Protect != want[0] || r.RetainOnDelete != want[1] {
+			t.Errorf("%s: protect=%v retainOnDelete=%v, want %v", name, r.Protect, r.RetainOnDelete, want)
+		}
+	}
+}
