@@ -1,3 +1,14 @@
 module github.com/marketanalytics/pipeline
 
 go 1.26.6
+
+require (
+	github.com/magefile/mage v1.17.2
+	github.com/marketanalytics/pipeline/shared v0.0.0
+	github.com/marketanalytics/pipeline/tools v0.0.0
+)
+
+replace (
+	github.com/marketanalytics/pipeline/shared => ./shared
+	github.com/marketanalytics/pipeline/tools => ./tools
+)

@@ -1,0 +1,55 @@
+// Command synth writes the offline plan of the whole pipeline: it runs the
+// storage, messaging, compute and api programs in deploy order under Pulumi
+// mocks and writes build/synth/<layer>.json. No cloud credentials or Pulumi
+// CLI are needed. Run it through `go run mage.go synth`.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/marketanalytics/pipeline/tools/synth/plan"
+)
+
+func main() {
+	stack := flag.String("stack", "dev", "Pulumi stack name (the default environment suffix)")
+	buildDir := flag.String("build-dir", "build", "directory holding the function packages (mage build)")
+	out := flag.String("out", filepath.Join("build", "synth"), "directory for the <layer>.json files")
+	suffix := flag.String("environment-suffix", "", "environmentSuffix config override for every layer")
+	flag.Parse()
+	if err := run(*stack, *buildDir, *out, *suffix); err != nil {
+		fmt.Fprintln(os.Stderr, "synth:", err)
+		os.Exit(1)
+	}
+}
+
+func run(stack, buildDir, out, suffix string) error {
+	abs, err := filepath.Abs(buildDir)
+	if err != nil {
+		return err
+	}
+	cfg := map[string]string{}
+	if suffix != "" {
+		for _, l := range plan.Layers {
+			cfg[l.Project+":environmentSuffix"] = suffix
+		}
+	}
+	results, err := plan.Run(plan.Options{Stack: stack, BuildDir: abs, Config: cfg})
+	if err != nil {
+		return err
+	}
+	files, err := plan.Write(out, results)
+	if err != nil {
+		return err
+	}
+	if err := plan.Summarize(os.Stdout, results); err != nil {
+		return err
+	}
+	fmt.Println()
+	for _, f := range files {
+		fmt.Println("wrote", f)
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+// Package plan runs the four layers' Pulumi programs offline, in deploy
+// order, under the recording mocks: each layer's StackReferences are answered
+// with the outputs the layer below produced. The result is the reviewable
+// "plan" of the whole pipeline, written as build/synth/<layer>.json.
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/stacks/api/api"
+	"github.com/marketanalytics/pipeline/stacks/common"
+	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/compute/compute"
+	"github.com/marketanalytics/pipeline/stacks/messaging/messaging"
+	"github.com/marketanalytics/pipeline/stacks/storage/storage"
+)
+
+// Organization is the Pulumi organization the synth pretends to deploy in.
+const Organization = "organization"
+
+// Layer is one Pulumi project of the pipeline.
+type Layer struct {
+	Name    string // directory under stacks/ and file name under build/synth/
+	Project string
+	Program common.Program
+}
+
+// Layers are the four layers in deploy order.
+var Layers = []Layer{
+	{"storage", naming.ProjectStorage, storage.Program},
+	{"messaging", naming.ProjectMessaging, messaging.Program},
+	{"compute", naming.ProjectCompute, compute.Program},
+	{"api", naming.ProjectAPI, api.Program},
+}
+
+// Options configure a synth run.
+type Options struct {
+	Stack string // Pulumi stack name (the default environment suffix)
+	// Config is extra stack config ("<project>:<key>" → value), applied to
+	// every layer; compute's buildDir is set from BuildDir unless given.
+	Config   map[string]string
+	BuildDir string // where `mage build` put the function packages
+}
+
+// Run synthesizes every layer in deploy order.
+func Run(opts Options) ([]*mocks.Result, error) {
+	outputs := map[string]map[string]interface{}{}
+	var results []*mocks.Result
+	for _, l := range Layers {
+		cfg := map[string]string{"aws:region": naming.Region}
+		if opts.BuildDir != "" {
+			cfg[naming.ProjectCompute+":buildDir"] = opts.BuildDir
+		}
+		for k, v := range opts.Config {
+			cfg[k] = v
+		}
+		res, err := mocks.Run(l.Program, mocks.Options{
+			Organization: Organization, Project: l.Project, Stack: opts.Stack,
+			Config: cfg, StackOutputs: outputs,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("synth %s: %w", l.Name, err)
+		}
+		sort.Slice(res.Resources, func(i, j int) bool { return res.Resources[i].URN < res.Resources[j].URN })
+		outputs[fmt.Sprintf("%s/%s/%s", Organization, l.Project, res.Stack)] = res.Outputs
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+// Write writes each result as <dir>/<layer>.json (indented, keys sorted).
+func Write(dir string, results []*mocks.Result) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var files []string
+	for i, res := range results {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		f := filepath.Join(dir, Layers[i].Name+".json")
+		if err := os.WriteFile(f, append(b, '\n'), 0o644); err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// Summarize prints, per layer, the resource count by type and the outputs.
+func Summarize(w io.Writer, results []*mocks.Result) error {
+	for i, res := range results {
+		fmt.Fprintf(w, "\n== %s (%s, stack %s): %d resources\n", Layers[i].Name, res.Project, res.Stack, len(res.Resources))
+		counts := map[string]int{}
+		for _, r := range res.Resources {
+			counts[r.Type]++
+		}
+		types := make([]string, 0, len(counts))
+		for t := range counts {
+			types = append(types, t)
+		}
+		sort.Strings(types)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, t := range types {
+			fmt.Fprintf(tw, "  %s\t%d\n", t, counts[t])
+		}
+		keys := make([]string, 0, len(res.Outputs))
+		for k := range res.Outputs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintln(tw, "  outputs:\t")
+		for _, k := range keys {
+			fmt.Fprintf(tw, "    %s\t%v\n", k, res.Outputs[k])
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
