@@ -1,0 +1,125 @@
+// Package ohlcv computes the summary of one aggregation window (open, high,
+// low, close, volume, VWAP, trade count, first and last timestamp) from its
+// points. It is pure: no I/O, no clock, no allocation per point.
+package ohlcv
+
+import (
+	"iter"
+	"math"
+)
+
+// Tick is the part of a raw point the aggregation needs.
+type Tick struct {
+	// Millis is the point's epoch milliseconds.
+	Millis int64
+	// Key is the point's range key (marketdata.SortKey). It orders points of
+	// the same millisecond: keys are canonical decimals sharing the
+	// millisecond prefix, so their string order is their numeric order, the
+	// order DynamoDB returns them in.
+	Key    string
+	Price  float64
+	Volume int64
+}
+
+// before reports whether a comes before b: earlier millisecond first, ties
+// broken by range-key order.
+func before(aMillis int64, aKey string, bMillis int64, bKey string) bool {
+	return aMillis < bMillis || aMillis == bMillis && aKey < bKey
+}
+
+// Summary is the aggregate of a non-empty set of ticks.
+type Summary struct {
+	Open, High, Low, Close float64
+	// Volume is the sum of the volumes, saturated at math.MaxInt64.
+	Volume int64
+	// VWAP is Σ price×volume / Σ volume; when every point has volume 0 it is
+	// the arithmetic mean of the prices instead (a window of quotes only
+	// still has a meaningful average price). Zero-volume points never weigh
+	// in a VWAP whose total volume is positive.
+	VWAP float64
+	// Trades counts every point, zero-volume ones included.
+	Trades      int64
+	FirstMillis int64
+	LastMillis  int64
+}
+
+// Accumulator folds ticks into a Summary in any order; the result does not
+// depend on the order the ticks are added in. The zero value is empty.
+type Accumulator struct {
+	n         int64
+	openMs    int64
+	openKey   string
+	open      float64
+	closeMs   int64
+	closeKey  string
+	close     float64
+	high, low float64
+	volume    int64
+	volumeF   float64 // Σ volume as a float: the VWAP denominator (never saturates)
+	pv        float64 // Σ price×volume
+	sumPrice  float64 // Σ price, for the zero-volume fallback
+}
+
+// Add folds one tick in.
+func (a *Accumulator) Add(t Tick) {
+	v := float64(t.Volume)
+	if a.n == 0 {
+		*a = Accumulator{
+			n:      1,
+			openMs: t.Millis, openKey: t.Key, open: t.Price,
+			closeMs: t.Millis, closeKey: t.Key, close: t.Price,
+			high: t.Price, low: t.Price,
+			volume: t.Volume, volumeF: v, pv: t.Price * v, sumPrice: t.Price,
+		}
+		return
+	}
+	a.n++
+	if before(t.Millis, t.Key, a.openMs, a.openKey) {
+		a.openMs, a.openKey, a.open = t.Millis, t.Key, t.Price
+	}
+	if before(a.closeMs, a.closeKey, t.Millis, t.Key) {
+		a.closeMs, a.closeKey, a.close = t.Millis, t.Key, t.Price
+	}
+	if t.Price > a.high {
+		a.high = t.Price
+	}
+	if t.Price < a.low {
+		a.low = t.Price
+	}
+	if t.Volume > math.MaxInt64-a.volume {
+		a.volume = math.MaxInt64
+	} else {
+		a.volume += t.Volume
+	}
+	a.volumeF += v
+	a.pv += t.Price * v
+	a.sumPrice += t.Price
+}
+
+// Len returns the number of ticks added.
+func (a *Accumulator) Len() int64 { return a.n }
+
+// Summary returns the aggregate, and false when no tick was added.
+func (a *Accumulator) Summary() (Summary, bool) {
+	if a.n == 0 {
+		return Summary{}, false
+	}
+	vwap := a.sumPrice / float64(a.n)
+	if a.volumeF > 0 {
+		vwap = a.pv / a.volumeF
+	}
+	return Summary{
+		Open: a.open, High: a.high, Low: a.low, Close: a.close,
+		Volume: a.volume, VWAP: vwap, Trades: a.n,
+		FirstMillis: a.openMs, LastMillis: a.closeMs,
+	}, true
+}
+
+// Compute folds every tick of ticks; false when there is none.
+func Compute(ticks iter.Seq[Tick]) (Summary, bool) {
+	var a Accumulator
+	for t := range ticks {
+		a.Add(t)
+	}
+	return a.Summary()
+}

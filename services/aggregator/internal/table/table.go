@@ -1,0 +1,359 @@
+// Package table is the aggregator's access to the pipeline table: it reads a
+// window's raw points, the ACTIVE5M index of windows with data, the stored
+// aggregates and the latest-state items, and writes aggregate items. Every
+// read is a GetItem or a paginated Query with a projection; nothing scans.
+package table
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/marketanalytics/pipeline/services/aggregator/internal/ohlcv"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// DynamoDB is the part of the DynamoDB client the aggregator uses.
+type DynamoDB interface {
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}
+
+// Table reads and writes the pipeline table.
+type Table struct {
+	DB   DynamoDB
+	Name string
+	// PageLimit caps the items per Query page; 0 leaves DynamoDB's 1 MB
+	// pages. Tests set it to force pagination.
+	PageLimit int32
+}
+
+// Expression placeholders. "timestamp" is a DynamoDB reserved word, so every
+// attribute goes through a name placeholder.
+const (
+	phHash   = "#h"
+	phRange  = "#r"
+	phPrice  = "#p"
+	phVolume = "#v"
+	phSet    = "#s"
+	phTrades = "#n"
+)
+
+// WindowSummary aggregates the raw points of symbol in the window starting at
+// start (epoch ms). It reads them with a strongly consistent, paginated Query
+// on the range-key BETWEEN of marketdata.MillisRange, projecting only the key,
+// price and volume, and folds each page into the summary as it arrives, so
+// memory stays flat however many points the window holds. ok is false when
+// the window has no point. A raw item that cannot be decoded is an error: an
+// aggregate silently missing a point would be wrong.
+func (t *Table) WindowSummary(ctx context.Context, symbol string, start int64) (sum ohlcv.Summary, ok bool, err error) {
+	lo, hi := marketdata.MillisRange(start, marketdata.WindowEnd(start))
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(t.Name),
+		KeyConditionExpression: aws.String(phHash + " = :h AND " + phRange + " BETWEEN :lo AND :hi"),
+		ProjectionExpression:   aws.String(phRange + ", " + phPrice + ", " + phVolume),
+		ExpressionAttributeNames: map[string]string{
+			phHash: marketdata.AttrSymbol, phRange: marketdata.AttrTimestamp,
+			phPrice: marketdata.AttrPrice, phVolume: marketdata.AttrVolume,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h":  &types.AttributeValueMemberS{Value: symbol},
+			":lo": &types.AttributeValueMemberN{Value: lo},
+			":hi": &types.AttributeValueMemberN{Value: hi},
+		},
+		// The processor announces a window right after writing its points;
+		// an eventually consistent read could miss them and store a stale
+		// aggregate nothing would correct.
+		ConsistentRead: aws.Bool(true),
+	}
+	var acc ohlcv.Accumulator
+	err = t.query(ctx, in, func(item map[string]types.AttributeValue) error {
+		tk, err := decodeTick(item)
+		if err != nil {
+			return fmt.Errorf("raw point of %s in window %d: %w", symbol, start, err)
+		}
+		acc.Add(tk)
+		return nil
+	})
+	if err != nil {
+		return ohlcv.Summary{}, false, err
+	}
+	sum, ok = acc.Summary()
+	return sum, ok, nil
+}
+
+// decodeTick reads a raw point item projected to key, price and volume.
+func decodeTick(item map[string]types.AttributeValue) (ohlcv.Tick, error) {
+	key, err := number(item, marketdata.AttrTimestamp)
+	if err != nil {
+		return ohlcv.Tick{}, err
+	}
+	ms, err := marketdata.SortKeyMillis(key)
+	if err != nil {
+		return ohlcv.Tick{}, fmt.Errorf("range key %q: %w", key, err)
+	}
+	ps, err := number(item, marketdata.AttrPrice)
+	if err != nil {
+		return ohlcv.Tick{}, fmt.Errorf("key %s: %w", key, err)
+	}
+	price, err := strconv.ParseFloat(ps, 64)
+	if err != nil || !(price > 0) || math.IsInf(price, 0) {
+		return ohlcv.Tick{}, fmt.Errorf("key %s: price %q is not a finite number > 0", key, ps)
+	}
+	vs, err := number(item, marketdata.AttrVolume)
+	if err != nil {
+		return ohlcv.Tick{}, fmt.Errorf("key %s: %w", key, err)
+	}
+	vol, err := strconv.ParseInt(vs, 10, 64)
+	if err != nil || vol < 0 {
+		return ohlcv.Tick{}, fmt.Errorf("key %s: volume %q is not an integer >= 0", key, vs)
+	}
+	return ohlcv.Tick{Millis: ms, Key: key, Price: price, Volume: vol}, nil
+}
+
+// number returns the string of number attribute name.
+func number(item map[string]types.AttributeValue, name string) (string, error) {
+	n, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return "", fmt.Errorf("attribute %q missing or not a number", name)
+	}
+	return n.Value, nil
+}
+
+// PutAggregate writes a's item. The write is conditional: it only replaces a
+// stored aggregate of the same window that counted no more points. Points are
+// only ever added to a window (a re-delivered point overwrites itself), so
+// the point count only grows, and the guard keeps a slow recomputation that
+// read fewer points from overwriting a newer one (two invocations racing on
+// one window), and keeps a full aggregate once its raw points expired by TTL.
+// Equal counts mean the same points, so a recomputation rewrites the same
+// values (and a new updatedAt): idempotent. written is false when the guard
+// refused the write.
+func (t *Table) PutAggregate(ctx context.Context, a marketdata.Aggregate) (written bool, err error) {
+	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(t.Name),
+		Item:                     AggregateItem(a),
+		ConditionExpression:      aws.String("attribute_not_exists(" + phHash + ") OR " + phTrades + " <= :n"),
+		ExpressionAttributeNames: map[string]string{phHash: marketdata.AttrSymbol, phTrades: marketdata.AttrTrades},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":n": n(a.Trades),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("put aggregate %s/%d: %w", a.Symbol, a.WindowStart, err)
+	}
+	return true, nil
+}
+
+func n(v int64) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func f(v float64) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatFloat(v, 'f', -1, 64)}
+}
+
+// AggregateItem is the table item of a (hash AggregateKey(symbol), range
+// window start). Aggregates have no TTL: they are the pipeline's product and
+// stay after their raw points expire.
+func AggregateItem(a marketdata.Aggregate) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.AggregateKey(a.Symbol)},
+		marketdata.AttrTimestamp: n(a.WindowStart),
+		marketdata.AttrWindowEnd: n(a.WindowEnd),
+		marketdata.AttrOpen:      f(a.Open),
+		marketdata.AttrHigh:      f(a.High),
+		marketdata.AttrLow:       f(a.Low),
+		marketdata.AttrClose:     f(a.Close),
+		marketdata.AttrVolume:    n(a.Volume),
+		marketdata.AttrVWAP:      f(a.VWAP),
+		marketdata.AttrTrades:    n(a.Trades),
+		marketdata.AttrFirstTs:   n(a.FirstTs),
+		marketdata.AttrLastTs:    n(a.LastTs),
+		marketdata.AttrUpdatedAt: n(a.UpdatedAt),
+	}
+}
+
+// ParseAggregateItem is the inverse of AggregateItem.
+func ParseAggregateItem(item map[string]types.AttributeValue) (marketdata.Aggregate, error) {
+	hash, ok := item[marketdata.AttrSymbol].(*types.AttributeValueMemberS)
+	if !ok || !strings.HasPrefix(hash.Value, marketdata.AggregatePrefix) {
+		return marketdata.Aggregate{}, errors.New("aggregate item: hash key is not an aggregate key")
+	}
+	a := marketdata.Aggregate{Symbol: strings.TrimPrefix(hash.Value, marketdata.AggregatePrefix)}
+	ints := []struct {
+		name string
+		dst  *int64
+	}{
+		{marketdata.AttrTimestamp, &a.WindowStart}, {marketdata.AttrWindowEnd, &a.WindowEnd},
+		{marketdata.AttrVolume, &a.Volume}, {marketdata.AttrTrades, &a.Trades},
+		{marketdata.AttrFirstTs, &a.FirstTs}, {marketdata.AttrLastTs, &a.LastTs},
+		{marketdata.AttrUpdatedAt, &a.UpdatedAt},
+	}
+	for _, x := range ints {
+		s, err := number(item, x.name)
+		if err == nil {
+			*x.dst, err = strconv.ParseInt(s, 10, 64)
+		}
+		if err != nil {
+			return marketdata.Aggregate{}, fmt.Errorf("aggregate item %s: %s: %w", hash.Value, x.name, err)
+		}
+	}
+	floats := []struct {
+		name string
+		dst  *float64
+	}{
+		{marketdata.AttrOpen, &a.Open}, {marketdata.AttrHigh, &a.High}, {marketdata.AttrLow, &a.Low},
+		{marketdata.AttrClose, &a.Close}, {marketdata.AttrVWAP, &a.VWAP},
+	}
+	for _, x := range floats {
+		s, err := number(item, x.name)
+		if err == nil {
+			*x.dst, err = strconv.ParseFloat(s, 64)
+		}
+		if err != nil {
+			return marketdata.Aggregate{}, fmt.Errorf("aggregate item %s: %s: %w", hash.Value, x.name, err)
+		}
+	}
+	return a, nil
+}
+
+// ActiveWindows returns the (symbol, window) pairs the processor recorded in
+// the ACTIVE5M items of the windows starting from fromStart to toStart
+// (inclusive), sorted by window then symbol. It is a strongly consistent
+// Query on the ACTIVE5M partition, not a Scan.
+func (t *Table) ActiveWindows(ctx context.Context, fromStart, toStart int64) ([]marketdata.WindowRef, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(t.Name),
+		KeyConditionExpression:   aws.String(phHash + " = :h AND " + phRange + " BETWEEN :lo AND :hi"),
+		ProjectionExpression:     aws.String(phRange + ", " + phSet),
+		ExpressionAttributeNames: map[string]string{phHash: marketdata.AttrSymbol, phRange: marketdata.AttrTimestamp, phSet: marketdata.AttrActiveSymbols},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h":  &types.AttributeValueMemberS{Value: marketdata.ActiveWindows},
+			":lo": n(fromStart),
+			":hi": n(toStart),
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	var refs []marketdata.WindowRef
+	err := t.query(ctx, in, func(item map[string]types.AttributeValue) error {
+		s, err := number(item, marketdata.AttrTimestamp)
+		if err != nil {
+			return fmt.Errorf("%s item: %w", marketdata.ActiveWindows, err)
+		}
+		start, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s item: window %q: %w", marketdata.ActiveWindows, s, err)
+		}
+		set, ok := item[marketdata.AttrActiveSymbols].(*types.AttributeValueMemberSS)
+		if !ok {
+			// An item without symbols names no window; a string set
+			// cannot be empty, so this is how "none" looks.
+			return nil
+		}
+		syms := slices.Clone(set.Value)
+		slices.Sort(syms)
+		for _, sym := range syms {
+			refs = append(refs, marketdata.WindowRef{Symbol: sym, Start: start})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return refs, nil
+}
+
+// Aggregates returns the stored aggregates of symbol whose window starts in
+// [fromStart, toStart], in window order.
+func (t *Table) Aggregates(ctx context.Context, symbol string, fromStart, toStart int64) ([]marketdata.Aggregate, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(t.Name),
+		KeyConditionExpression:   aws.String(phHash + " = :h AND " + phRange + " BETWEEN :lo AND :hi"),
+		ExpressionAttributeNames: map[string]string{phHash: marketdata.AttrSymbol, phRange: marketdata.AttrTimestamp},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h":  &types.AttributeValueMemberS{Value: marketdata.AggregateKey(symbol)},
+			":lo": n(fromStart),
+			":hi": n(toStart),
+		},
+	}
+	aggs := []marketdata.Aggregate{}
+	err := t.query(ctx, in, func(item map[string]types.AttributeValue) error {
+		a, err := ParseAggregateItem(item)
+		if err != nil {
+			return err
+		}
+		aggs = append(aggs, a)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return aggs, nil
+}
+
+// SymbolKnown reports whether the pipeline has ever seen symbol: it has a
+// latest-state item (the processor writes one per symbol) or any aggregate.
+func (t *Table) SymbolKnown(ctx context.Context, symbol string) (bool, error) {
+	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(t.Name),
+		Key: map[string]types.AttributeValue{
+			marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey(symbol)},
+			marketdata.AttrTimestamp: n(0),
+		},
+		ProjectionExpression:     aws.String(phHash),
+		ExpressionAttributeNames: map[string]string{phHash: marketdata.AttrSymbol},
+	})
+	if err != nil {
+		return false, fmt.Errorf("get state of %s: %w", symbol, err)
+	}
+	if len(out.Item) > 0 {
+		return true, nil
+	}
+	q, err := t.DB.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(t.Name),
+		KeyConditionExpression:    aws.String(phHash + " = :h"),
+		ProjectionExpression:      aws.String(phHash),
+		ExpressionAttributeNames:  map[string]string{phHash: marketdata.AttrSymbol},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: marketdata.AggregateKey(symbol)}},
+		Limit:                     aws.Int32(1),
+	})
+	if err != nil {
+		return false, fmt.Errorf("query aggregates of %s: %w", symbol, err)
+	}
+	return len(q.Items) > 0, nil
+}
+
+// query runs in page by page (following LastEvaluatedKey) and calls each for
+// every item, stopping at the first error.
+func (t *Table) query(ctx context.Context, in *dynamodb.QueryInput, each func(map[string]types.AttributeValue) error) error {
+	if t.PageLimit > 0 {
+		in.Limit = aws.Int32(t.PageLimit)
+	}
+	pages := dynamodb.NewQueryPaginator(t.DB, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("query %s: %w", in.ExpressionAttributeValues[":h"].(*types.AttributeValueMemberS).Value, err)
+		}
+		for _, item := range out.Items {
+			if err := each(item); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

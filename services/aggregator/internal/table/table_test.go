@@ -1,0 +1,380 @@
+package table
+
+import (
+	"context"
+	"errors"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/marketanalytics/pipeline/services/aggregator/internal/ohlcv"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+const (
+	tableName       = "MarketDataState-test"
+	w1430     int64 = 1709649000000
+)
+
+type item = map[string]types.AttributeValue
+
+// fakeDB serves scripted Query pages in order and checks that each call
+// continues from the previous page's LastEvaluatedKey.
+type fakeDB struct {
+	t        *testing.T
+	pages    [][]item
+	queries  []*dynamodb.QueryInput
+	queryErr error
+
+	getItem item
+	getErr  error
+	gets    []*dynamodb.GetItemInput
+
+	puts   []*dynamodb.PutItemInput
+	putErr error
+}
+
+func (f *fakeDB) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	i := len(f.queries)
+	f.queries = append(f.queries, in)
+	if f.queryErr != nil {
+		return nil, f.queryErr
+	}
+	if i >= len(f.pages) {
+		f.t.Fatalf("query %d: no more pages scripted", i)
+	}
+	if i == 0 && in.ExclusiveStartKey != nil {
+		f.t.Errorf("first query has ExclusiveStartKey %v", in.ExclusiveStartKey)
+	}
+	if i > 0 && !reflect.DeepEqual(in.ExclusiveStartKey, lastKey(f.pages[i-1])) {
+		f.t.Errorf("query %d ExclusiveStartKey %v, want the previous LastEvaluatedKey", i, in.ExclusiveStartKey)
+	}
+	out := &dynamodb.QueryOutput{Items: f.pages[i], Count: int32(len(f.pages[i]))}
+	if i < len(f.pages)-1 {
+		out.LastEvaluatedKey = lastKey(f.pages[i])
+	}
+	return out, nil
+}
+
+// lastKey is the key of a page's last item, or a synthetic one for an empty
+// page (DynamoDB can return an empty page with a LastEvaluatedKey).
+func lastKey(page []item) item {
+	if len(page) == 0 {
+		return item{"symbol": &types.AttributeValueMemberS{Value: "X"}, "timestamp": &types.AttributeValueMemberN{Value: "0"}}
+	}
+	last := page[len(page)-1]
+	return item{"symbol": &types.AttributeValueMemberS{Value: "AAPL"}, "timestamp": last["timestamp"]}
+}
+
+func (f *fakeDB) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	f.gets = append(f.gets, in)
+	if f.getErr != nil {
+		return nil, f.getErr
+	}
+	return &dynamodb.GetItemOutput{Item: f.getItem}, nil
+}
+
+func (f *fakeDB) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	f.puts = append(f.puts, in)
+	return &dynamodb.PutItemOutput{}, f.putErr
+}
+
+func nv(s string) *types.AttributeValueMemberN { return &types.AttributeValueMemberN{Value: s} }
+func sv(s string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: s} }
+
+// raw is a projected raw point item as the Query returns it.
+func raw(key, price, volume string) item {
+	return item{marketdata.AttrTimestamp: nv(key), marketdata.AttrPrice: nv(price), marketdata.AttrVolume: nv(volume)}
+}
+
+func TestWindowSummaryPaginates(t *testing.T) {
+	// Three pages (one empty, as DynamoDB may return), in range-key order;
+	// the two points at +1000 ms straddle a page boundary.
+	db := &fakeDB{t: t, pages: [][]item{
+		{raw("1709649001000.25", "187.2", "50")},
+		{},
+		{raw("1709649001000.5", "187.1", "100"), raw("1709649060000.1", "187.5", "0")},
+		{raw("1709649120000.7", "186.9", "200"), raw("1709649299999.3", "187", "150")},
+	}}
+	tb := &Table{DB: db, Name: tableName, PageLimit: 2}
+	sum, ok, err := tb.WindowSummary(context.Background(), "AAPL", w1430)
+	if err != nil || !ok {
+		t.Fatalf("WindowSummary: %v, %v", ok, err)
+	}
+	want := ohlcv.Summary{Open: 187.2, High: 187.5, Low: 186.9, Close: 187, Volume: 500, VWAP: 187,
+		Trades: 5, FirstMillis: 1709649001000, LastMillis: 1709649299999}
+	if math.Abs(sum.VWAP-want.VWAP) > 1e-9 {
+		t.Errorf("VWAP %v, want %v", sum.VWAP, want.VWAP)
+	}
+	sum.VWAP, want.VWAP = 0, 0
+	if sum != want {
+		t.Errorf("summary %+v, want %+v", sum, want)
+	}
+	if len(db.queries) != 4 {
+		t.Fatalf("%d queries, want 4 (one per page)", len(db.queries))
+	}
+
+	in := db.queries[0]
+	lo, hi := marketdata.MillisRange(w1430, w1430+300_000)
+	if hi != "1709649299999.999999999999999999" || lo != "1709649000000" {
+		t.Fatalf("MillisRange changed: %s %s", lo, hi)
+	}
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"table", aws.ToString(in.TableName), tableName},
+		{"key condition", aws.ToString(in.KeyConditionExpression), "#h = :h AND #r BETWEEN :lo AND :hi"},
+		{"projection", aws.ToString(in.ProjectionExpression), "#r, #p, #v"},
+		{"names", in.ExpressionAttributeNames, map[string]string{"#h": "symbol", "#r": "timestamp", "#p": "price", "#v": "volume"}},
+		{"values", in.ExpressionAttributeValues, map[string]types.AttributeValue{":h": sv("AAPL"), ":lo": nv(lo), ":hi": nv(hi)}},
+		{"consistent read", aws.ToBool(in.ConsistentRead), true},
+		{"limit", aws.ToInt32(in.Limit), int32(2)},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.what, c.got, c.want)
+		}
+	}
+}
+
+func TestWindowSummaryEmpty(t *testing.T) {
+	db := &fakeDB{t: t, pages: [][]item{{}}}
+	_, ok, err := (&Table{DB: db, Name: tableName}).WindowSummary(context.Background(), "AAPL", w1430)
+	if err != nil || ok {
+		t.Fatalf("got ok=%v err=%v, want an empty window", ok, err)
+	}
+	if db.queries[0].Limit != nil {
+		t.Error("Limit set without PageLimit")
+	}
+}
+
+func TestWindowSummaryBadItems(t *testing.T) {
+	tests := []struct {
+		name string
+		item item
+		want string
+	}{
+		{"no price", item{"timestamp": nv("1709649001000.5"), "volume": nv("1")}, `"price" missing`},
+		{"price as string", item{"timestamp": nv("1709649001000.5"), "price": sv("1"), "volume": nv("1")}, `"price" missing or not a number`},
+		{"zero price", raw("1709649001000.5", "0", "1"), "not a finite number > 0"},
+		{"fractional volume", raw("1709649001000.5", "1", "1.5"), "not an integer >= 0"},
+		{"negative volume", raw("1709649001000.5", "1", "-1"), "not an integer >= 0"},
+		{"no volume", item{"timestamp": nv("1709649001000.5"), "price": nv("1")}, `"volume" missing`},
+		{"no key", item{"price": nv("1"), "volume": nv("1")}, `"timestamp" missing`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := &fakeDB{t: t, pages: [][]item{{raw("1709649000001.1", "5", "5"), tt.item}}}
+			_, _, err := (&Table{DB: db, Name: tableName}).WindowSummary(context.Background(), "AAPL", w1430)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestWindowSummaryQueryError(t *testing.T) {
+	boom := errors.New("throttled")
+	db := &fakeDB{t: t, queryErr: boom}
+	if _, _, err := (&Table{DB: db, Name: tableName}).WindowSummary(context.Background(), "AAPL", w1430); !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the query error", err)
+	}
+}
+
+var sample = marketdata.Aggregate{Symbol: "BRK.B", WindowStart: w1430, WindowEnd: w1430 + 300_000,
+	Open: 410.5, High: 411.25, Low: 409.75, Close: 410, Volume: 1234, VWAP: 410.3317666126418, Trades: 17,
+	FirstTs: w1430 + 12, LastTs: w1430 + 299_000, UpdatedAt: 1709649432000}
+
+func TestPutAggregate(t *testing.T) {
+	db := &fakeDB{t: t}
+	wrote, err := (&Table{DB: db, Name: tableName}).PutAggregate(context.Background(), sample)
+	if err != nil || !wrote {
+		t.Fatalf("PutAggregate: %v %v", wrote, err)
+	}
+	in := db.puts[0]
+	want := item{
+		"symbol": sv("AGG5M#BRK.B"), "timestamp": nv("1709649000000"), "windowEnd": nv("1709649300000"),
+		"open": nv("410.5"), "high": nv("411.25"), "low": nv("409.75"), "close": nv("410"),
+		"volume": nv("1234"), "vwap": nv("410.3317666126418"), "trades": nv("17"),
+		"firstTimestamp": nv("1709649000012"), "lastTimestamp": nv("1709649299000"), "updatedAt": nv("1709649432000"),
+	}
+	if !reflect.DeepEqual(in.Item, want) {
+		t.Errorf("item\n got %v\nwant %v", in.Item, want)
+	}
+	if got := aws.ToString(in.ConditionExpression); got != "attribute_not_exists(#h) OR #n <= :n" {
+		t.Errorf("condition %q", got)
+	}
+	if !reflect.DeepEqual(in.ExpressionAttributeNames, map[string]string{"#h": "symbol", "#n": "trades"}) ||
+		!reflect.DeepEqual(in.ExpressionAttributeValues, item{":n": nv("17")}) {
+		t.Errorf("condition names %v values %v", in.ExpressionAttributeNames, in.ExpressionAttributeValues)
+	}
+
+	back, err := ParseAggregateItem(in.Item)
+	if err != nil || back != sample {
+		t.Errorf("round trip: %+v, %v", back, err)
+	}
+}
+
+func TestPutAggregateOutcomes(t *testing.T) {
+	boom := errors.New("internal server error")
+	tests := []struct {
+		name    string
+		err     error
+		wrote   bool
+		wantErr error
+	}{
+		{"written", nil, true, nil},
+		{"guard refused", &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}, false, nil},
+		{"failed", boom, false, boom},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := &fakeDB{t: t, putErr: tt.err}
+			wrote, err := (&Table{DB: db, Name: tableName}).PutAggregate(context.Background(), sample)
+			if wrote != tt.wrote || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Errorf("got %v, %v; want %v, %v", wrote, err, tt.wrote, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseAggregateItemErrors(t *testing.T) {
+	good := AggregateItem(sample)
+	tests := []struct {
+		name   string
+		mutate func(item)
+	}{
+		{"raw point hash", func(i item) { i["symbol"] = sv("BRK.B") }},
+		{"missing vwap", func(i item) { delete(i, "vwap") }},
+		{"bad trades", func(i item) { i["trades"] = nv("1.5") }},
+		{"string open", func(i item) { i["open"] = sv("1") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i := item{}
+			for k, v := range good {
+				i[k] = v
+			}
+			tt.mutate(i)
+			if _, err := ParseAggregateItem(i); err == nil {
+				t.Fatal("want an error")
+			}
+		})
+	}
+}
+
+func TestActiveWindows(t *testing.T) {
+	ss := func(v ...string) *types.AttributeValueMemberSS { return &types.AttributeValueMemberSS{Value: v} }
+	db := &fakeDB{t: t, pages: [][]item{
+		{{"timestamp": nv("1709648700000"), "symbols": ss("MSFT", "AAPL")}},
+		{{"timestamp": nv("1709649000000"), "symbols": ss("BTC-USD")}, {"timestamp": nv("1709649000000")}},
+	}}
+	refs, err := (&Table{DB: db, Name: tableName}).ActiveWindows(context.Background(), 1709648700000, 1709649000000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []marketdata.WindowRef{{Symbol: "AAPL", Start: 1709648700000}, {Symbol: "MSFT", Start: 1709648700000}, {Symbol: "BTC-USD", Start: 1709649000000}}
+	if !reflect.DeepEqual(refs, want) {
+		t.Errorf("refs %v, want %v", refs, want)
+	}
+	in := db.queries[0]
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"key condition", aws.ToString(in.KeyConditionExpression), "#h = :h AND #r BETWEEN :lo AND :hi"},
+		{"values", in.ExpressionAttributeValues, map[string]types.AttributeValue{":h": sv(marketdata.ActiveWindows), ":lo": nv("1709648700000"), ":hi": nv("1709649000000")}},
+		{"projection", aws.ToString(in.ProjectionExpression), "#r, #s"},
+		{"names", in.ExpressionAttributeNames, map[string]string{"#h": "symbol", "#r": "timestamp", "#s": "symbols"}},
+		{"consistent read", aws.ToBool(in.ConsistentRead), true},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s = %#v, want %#v", c.what, c.got, c.want)
+		}
+	}
+}
+
+func TestAggregates(t *testing.T) {
+	a1, a2 := sample, sample
+	a2.WindowStart, a2.WindowEnd = sample.WindowEnd, sample.WindowEnd+300_000
+	db := &fakeDB{t: t, pages: [][]item{{AggregateItem(a1)}, {AggregateItem(a2)}}}
+	got, err := (&Table{DB: db, Name: tableName}).Aggregates(context.Background(), "BRK.B", 1709648700000, 1709649599999)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, []marketdata.Aggregate{a1, a2}) {
+		t.Errorf("aggregates %+v", got)
+	}
+	if v := db.queries[0].ExpressionAttributeValues; !reflect.DeepEqual(v, item{":h": sv("AGG5M#BRK.B"), ":lo": nv("1709648700000"), ":hi": nv("1709649599999")}) {
+		t.Errorf("values %v", v)
+	}
+
+	empty := &fakeDB{t: t, pages: [][]item{{}}}
+	got, err = (&Table{DB: empty, Name: tableName}).Aggregates(context.Background(), "BRK.B", 0, 1)
+	if err != nil || got == nil || len(got) != 0 {
+		t.Errorf("no aggregates: %v, %v; want an empty, non-nil slice", got, err)
+	}
+}
+
+func TestSymbolKnown(t *testing.T) {
+	boom := errors.New("throttled")
+	tests := []struct {
+		name      string
+		state     item
+		aggPage   []item
+		getErr    error
+		queryErr  error
+		want      bool
+		wantQuery bool
+		wantErr   bool
+	}{
+		{name: "latest state", state: item{"symbol": sv("STATE#AAPL")}, want: true},
+		{name: "aggregates only", aggPage: []item{{"symbol": sv("AGG5M#AAPL")}}, want: true, wantQuery: true},
+		{name: "unknown", aggPage: []item{}, want: false, wantQuery: true},
+		{name: "get fails", getErr: boom, wantErr: true},
+		{name: "query fails", queryErr: boom, wantQuery: true, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := &fakeDB{t: t, getItem: tt.state, getErr: tt.getErr, queryErr: tt.queryErr, pages: [][]item{tt.aggPage}}
+			got, err := (&Table{DB: db, Name: tableName}).SymbolKnown(context.Background(), "AAPL")
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Fatalf("got %v, %v; want %v (error %v)", got, err, tt.want, tt.wantErr)
+			}
+			if k := db.gets[0].Key; !reflect.DeepEqual(k, item{"symbol": sv("STATE#AAPL"), "timestamp": nv("0")}) {
+				t.Errorf("state key %v", k)
+			}
+			if (len(db.queries) > 0) != tt.wantQuery {
+				t.Errorf("%d queries, want query=%v", len(db.queries), tt.wantQuery)
+			}
+			if len(db.queries) > 0 {
+				q := db.queries[0]
+				if aws.ToInt32(q.Limit) != 1 || !reflect.DeepEqual(q.ExpressionAttributeValues, item{":h": sv("AGG5M#AAPL")}) {
+					t.Errorf("aggregate probe %+v", q)
+				}
+			}
+		})
+	}
+}
+
+// TestDecodeMatchesSortKey checks the decoder against keys made by the
+// shared SortKey, as the processor writes them.
+func TestDecodeMatchesSortKey(t *testing.T) {
+	p := marketdata.Point{Symbol: "AAPL", Timestamp: 1709649001000, Price: 187.25, Volume: 42}
+	key := marketdata.SortKey(p, "s3://bucket/key#v1", 7)
+	tick, err := decodeTick(raw(key, strconv.FormatFloat(p.Price, 'f', -1, 64), "42"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tick != (ohlcv.Tick{Millis: p.Timestamp, Key: key, Price: 187.25, Volume: 42}) {
+		t.Errorf("tick %+v", tick)
+	}
+}
