@@ -1,0 +1,171 @@
+// Package compute is the compute layer of the pipeline (project
+// market-data-compute): the three Lambda functions with their execution
+// roles, log groups and error metrics, and the triggers that connect them to
+// the storage and messaging layers (S3 notification, SQS event source mapping,
+// two EventBridge rules).
+//
+// The three functions differ only in the values of their functionSpec
+// (functions.go); one code path builds each of them.
+package compute
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/shared/outputs"
+	"github.com/marketanalytics/pipeline/stacks/common"
+)
+
+// Project config keys this layer reads (besides common.ConfigEnvironmentSuffix,
+// common.ConfigStorageStack and common.ConfigMessagingStack), with their
+// defaults. Pulumi.yaml declares the same keys and defaults.
+const (
+	// ConfigMemorySize is the memory of each function in MB.
+	ConfigMemorySize = "memorySize"
+	// ConfigBuildDir is the directory `go run mage.go build` writes the
+	// function packages to; relative paths are resolved against the project
+	// directory (where Pulumi.yaml is).
+	ConfigBuildDir = "buildDir"
+
+	DefaultMemorySize = 3072
+	DefaultBuildDir   = "../../build"
+
+	// Lambda's own bounds for memorySize.
+	minMemorySize = 128
+	maxMemorySize = 10240
+)
+
+// settings is this layer's resolved config.
+type settings struct {
+	memorySize int
+	// packages maps a service to the absolute path of its deployment zip.
+	packages map[string]string
+}
+
+// lowerLayers are the outputs of the storage and messaging stacks this layer uses.
+type lowerLayers struct {
+	bucketName, bucketArn, tableName, tableArn         pulumi.StringOutput
+	queueURL, queueArn, dlqArn, eventBusName, eventBus pulumi.StringOutput
+}
+
+// Program is the compute layer's Pulumi program.
+func Program(ctx *pulumi.Context) (common.Outputs, error) {
+	n, err := common.Names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := readSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	up, err := referenceLowerLayers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	account, err := accountID(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	fns := map[string]*function{}
+	outs := common.Outputs{}
+	for _, spec := range functionSpecs {
+		fn, err := newFunction(ctx, n, s, up, account, spec)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w", spec.service, err)
+		}
+		fns[spec.service] = fn
+		fn.export(outs)
+	}
+
+	if err := objectCreatedTrigger(ctx, up, account, fns["ingestion"]); err != nil {
+		return nil, err
+	}
+	if err := queueTrigger(ctx, up, fns["processor"]); err != nil {
+		return nil, err
+	}
+	if err := ruleTriggers(ctx, n, up, fns["aggregator"]); err != nil {
+		return nil, err
+	}
+	return outs, nil
+}
+
+// readSettings reads and checks the layer's config. The function packages
+// must exist before anything is registered, so a missing build fails the
+// program with a clear message instead of a half-planned stack.
+func readSettings(ctx *pulumi.Context) (settings, error) {
+	cfg := config.New(ctx, "")
+	mem, err := cfg.TryInt(ConfigMemorySize)
+	switch {
+	case errors.Is(err, config.ErrMissingVar):
+		mem = DefaultMemorySize
+	case err != nil:
+		return settings{}, fmt.Errorf("config %s: %w", ConfigMemorySize, err)
+	}
+	if mem < minMemorySize || mem > maxMemorySize {
+		return settings{}, fmt.Errorf("config %s: %d MB is outside Lambda's %d–%d MB", ConfigMemorySize, mem, minMemorySize, maxMemorySize)
+	}
+
+	buildDir := cfg.Get(ConfigBuildDir)
+	if buildDir == "" {
+		buildDir = DefaultBuildDir
+	}
+	if !filepath.IsAbs(buildDir) {
+		buildDir = filepath.Join(ctx.RootDirectory(), buildDir)
+	}
+	buildDir, err = filepath.Abs(buildDir)
+	if err != nil {
+		return settings{}, fmt.Errorf("config %s: %w", ConfigBuildDir, err)
+	}
+
+	s := settings{memorySize: mem, packages: map[string]string{}}
+	for _, service := range naming.Services {
+		zip := naming.ArtifactZip(buildDir, service)
+		if _, err := os.Stat(zip); err != nil {
+			return settings{}, fmt.Errorf("function package %s not found: run `go run mage.go build` first (or set config %s): %w",
+				zip, ConfigBuildDir, err)
+		}
+		s.packages[service] = zip
+	}
+	return s, nil
+}
+
+// referenceLowerLayers reads the storage and messaging stacks' outputs.
+func referenceLowerLayers(ctx *pulumi.Context) (lowerLayers, error) {
+	storage, err := common.ReferenceLayer(ctx, common.ConfigStorageStack, naming.ProjectStorage)
+	if err != nil {
+		return lowerLayers{}, err
+	}
+	messaging, err := common.ReferenceLayer(ctx, common.ConfigMessagingStack, naming.ProjectMessaging)
+	if err != nil {
+		return lowerLayers{}, err
+	}
+	return lowerLayers{
+		bucketName:   storage.String(outputs.BucketName),
+		bucketArn:    storage.String(outputs.BucketArn),
+		tableName:    storage.String(outputs.TableName),
+		tableArn:     storage.String(outputs.TableArn),
+		queueURL:     messaging.String(outputs.QueueURL),
+		queueArn:     messaging.String(outputs.QueueArn),
+		dlqArn:       messaging.String(outputs.DLQArn),
+		eventBusName: messaging.String(outputs.EventBusName),
+		eventBus:     messaging.String(outputs.EventBusArn),
+	}, nil
+}
+
+// accountID is the account deployed to; it scopes the execution roles' trust
+// and the S3 invoke permission.
+func accountID(ctx *pulumi.Context) (string, error) {
+	id, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("caller identity: %w", err)
+	}
+	return id.AccountId, nil
+}

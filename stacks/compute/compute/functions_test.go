@@ -1,0 +1,264 @@
+package compute
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/marketanalytics/pipeline/shared/lambdaenv"
+	"github.com/marketanalytics/pipeline/shared/limits"
+	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/shared/outputs"
+)
+
+const (
+	typeFunction     = "aws:lambda/function:Function"
+	typeRole         = "aws:iam/role:Role"
+	typeRolePolicy   = "aws:iam/rolePolicy:RolePolicy"
+	typeLogGroup     = "aws:cloudwatch/logGroup:LogGroup"
+	typeMetricFilter = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+	typeInvokeConfig = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+	typePermission   = "aws:lambda/permission:Permission"
+	typeNotification = "aws:s3/bucketNotification:BucketNotification"
+	typeMapping      = "aws:lambda/eventSourceMapping:EventSourceMapping"
+	typeRule         = "aws:cloudwatch/eventRule:EventRule"
+	typeTarget       = "aws:cloudwatch/eventTarget:EventTarget"
+	typeStackRef     = "pulumi:pulumi:StackReference"
+)
+
+var dev = naming.MustNew("dev")
+
+func TestFunctions(t *testing.T) {
+	build := fakeBuild(t)
+	opts := options(t, "dev", map[string]string{ConfigBuildDir: build})
+	res := run(t, opts)
+	dlq := "arn:aws:sqs:us-east-1:123456789012:ProcessingDLQ-dev"
+	tests := []struct {
+		service, name string
+		timeout       int
+		env           map[string]string
+		dlq           bool
+	}{
+		{"ingestion", "DataIngestion-dev", 300, map[string]string{
+			"TABLE_NAME":         "MarketDataState-dev",
+			"QUEUE_URL":          "https://sqs.us-east-1.amazonaws.com/123456789012/ProcessingQueue-dev",
+			"ENVIRONMENT_SUFFIX": "dev",
+		}, true},
+		{"processor", "DataProcessor-dev", 45, map[string]string{
+			"TABLE_NAME":         "MarketDataState-dev",
+			"EVENT_BUS_NAME":     "MarketDataEvents-dev",
+			"ENVIRONMENT_SUFFIX": "dev",
+		}, false},
+		{"aggregator", "DataAggregator-dev", 120, map[string]string{
+			"TABLE_NAME":         "MarketDataState-dev",
+			"METRIC_NAMESPACE":   "MarketAnalytics/Pipeline-dev",
+			"ENVIRONMENT_SUFFIX": "dev",
+		}, true},
+	}
+	if len(tests) != len(naming.Services) {
+		t.Fatalf("test covers %d services, naming.Services has %d", len(tests), len(naming.Services))
+	}
+	for _, tc := range tests {
+		t.Run(tc.service, func(t *testing.T) {
+			fn := get(t, res, typeFunction, tc.service)
+			wantInput(t, fn, "name", tc.name)
+			wantInput(t, fn, "role", "arn:aws:iam::123456789012:role/"+tc.name+"-role")
+			wantInput(t, fn, "runtime", "provided.al2023")
+			wantInput(t, fn, "handler", "bootstrap")
+			wantInput(t, fn, "architectures", []string{"arm64"})
+			wantInput(t, fn, "memorySize", 3072)
+			wantInput(t, fn, "timeout", tc.timeout)
+			wantInput(t, fn, "tracingConfig", map[string]string{"mode": "Active"})
+			wantInput(t, fn, "environment", map[string]interface{}{"variables": tc.env})
+			wantInput(t, fn, "loggingConfig", map[string]string{"logFormat": "JSON", "logGroup": "/aws/lambda/" + tc.name})
+			wantInput(t, fn, "code", map[string]string{"archive": naming.ArtifactZip(build, tc.service)})
+			wantInput(t, fn, "tags", map[string]string{"Environment": "Production", "Project": "MarketAnalytics"})
+			if d, _ := input(fn, "description"); d == "" || d == nil {
+				t.Errorf("function %s has no description", tc.service)
+			}
+			if tc.dlq {
+				wantInput(t, fn, "deadLetterConfig", map[string]string{"targetArn": dlq})
+			} else {
+				wantNoInput(t, fn, "deadLetterConfig")
+			}
+			for _, absent := range []string{"reservedConcurrentExecutions", "vpcConfig", "layers", "imageUri", "s3Bucket"} {
+				wantNoInput(t, fn, absent)
+			}
+
+			// Created after its log group and its policy.
+			wantDependsOn(t, fn, get(t, res, typeLogGroup, tc.service+"-logs"))
+			wantDependsOn(t, fn, get(t, res, typeRolePolicy, tc.service+"-policy"))
+		})
+	}
+}
+
+// The environment variables are the shared contract's names, nothing else.
+func TestEnvironmentUsesSharedNames(t *testing.T) {
+	known := map[string]bool{lambdaenv.TableName: true, lambdaenv.QueueURL: true, lambdaenv.EventBusName: true,
+		lambdaenv.MetricNamespace: true, lambdaenv.EnvironmentSuffix: true}
+	res := runDev(t)
+	for _, fn := range res.OfType(typeFunction) {
+		vars, _ := input(fn, "environment.variables")
+		for k := range vars.(map[string]interface{}) {
+			if !known[k] {
+				t.Errorf("function %s sets %s, which shared/lambdaenv does not name", fn.Name, k)
+			}
+		}
+	}
+	if _, err := environment([]string{"UNKNOWN"}, dev, lowerLayers{}); err == nil {
+		t.Error("environment accepted a variable it has no value for")
+	}
+}
+
+func TestMemorySizeConfig(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    int
+		wantErr string
+	}{
+		{"3008", 3008, ""},
+		{"128", 128, ""},
+		{"10240", 10240, ""},
+		{"127", 0, "outside Lambda's"},
+		{"10241", 0, "outside Lambda's"},
+		{"lots", 0, "config memorySize"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.value, func(t *testing.T) {
+			res, err := mocksRun(t, options(t, "dev", map[string]string{ConfigMemorySize: tc.value}))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, svc := range naming.Services {
+				wantInput(t, get(t, res, typeFunction, svc), "memorySize", tc.want)
+			}
+		})
+	}
+}
+
+// The SQS event source rule: the processor's timeout × 6 (plus the batching
+// window) must fit in the queue's visibility timeout, or messages of a slow
+// batch become visible again and are processed twice.
+func TestProcessorTimeoutRespectsQueueVisibility(t *testing.T) {
+	res := runDev(t)
+	fn := get(t, res, typeFunction, "processor")
+	esm := get(t, res, typeMapping, "processor-queue")
+	timeout, _ := input(fn, "timeout")
+	window, _ := input(esm, "maximumBatchingWindowInSeconds")
+	visibility := limits.QueueVisibilityTimeout.Seconds()
+	if got := timeout.(float64)*6 + window.(float64); got > visibility {
+		t.Errorf("processor timeout %v s × 6 + batching window %v s = %v s exceeds the queue visibility %v s",
+			timeout, window, got, visibility)
+	}
+	if timeout.(float64) > 50 {
+		t.Errorf("processor timeout %v s > 50 s", timeout)
+	}
+}
+
+func TestMissingFunctionPackageIsAClearError(t *testing.T) {
+	for _, missing := range naming.Services {
+		t.Run(missing, func(t *testing.T) {
+			opts := options(t, "dev", nil)
+			build := opts.Config[naming.ProjectCompute+":"+ConfigBuildDir]
+			zip := naming.ArtifactZip(build, missing)
+			if err := removeFile(zip); err != nil {
+				t.Fatal(err)
+			}
+			res, err := mocksRun(t, opts)
+			if err == nil {
+				t.Fatalf("program succeeded with %d resources, want an error", len(res.Resources))
+			}
+			want := fmt.Sprintf("function package %s not found: run `go run mage.go build` first", zip)
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error = %q, want it to contain %q", err, want)
+			}
+		})
+	}
+}
+
+// A relative buildDir is resolved against the program's directory; under
+// mocks (no Pulumi root directory) that is the working directory.
+func TestRelativeBuildDir(t *testing.T) {
+	build := fakeBuild(t)
+	t.Chdir(build)
+	res := run(t, options(t, "dev", map[string]string{ConfigBuildDir: "."}))
+	wantInput(t, get(t, res, typeFunction, "processor"), "code", map[string]string{"archive": naming.ArtifactZip(build, "processor")})
+}
+
+func TestLogGroupsAndErrorMetrics(t *testing.T) {
+	res := runDev(t)
+	for _, svc := range naming.Services {
+		name, _ := dev.FunctionFor(svc)
+		lg := get(t, res, typeLogGroup, svc+"-logs")
+		wantInput(t, lg, "name", "/aws/lambda/"+name)
+		wantInput(t, lg, "retentionInDays", 7)
+		wantInput(t, lg, "retentionInDays", limits.LogRetentionDays)
+		wantNoInput(t, lg, "skipDestroy")
+
+		mf := get(t, res, typeMetricFilter, svc+"-errors")
+		wantInput(t, mf, "name", name+"-Errors")
+		wantInput(t, mf, "logGroupName", "/aws/lambda/"+name)
+		wantInput(t, mf, "pattern", "?ERROR ?Exception")
+		wantInput(t, mf, "metricTransformation", map[string]string{
+			"name":         dev.ErrorMetric(name),
+			"namespace":    "MarketAnalytics/Pipeline-dev",
+			"value":        "1",
+			"defaultValue": "0",
+			"unit":         "Count",
+		})
+		wantDependsOn(t, mf, lg)
+	}
+}
+
+func TestAsyncInvokeConfigs(t *testing.T) {
+	res := runDev(t)
+	tests := []struct {
+		service, function string
+		retries, maxAge   int
+	}{
+		{"ingestion", "DataIngestion-dev", 2, 21600},
+		{"aggregator", "DataAggregator-dev", 2, 3600},
+	}
+	for _, tc := range tests {
+		c := get(t, res, typeInvokeConfig, tc.service+"-async")
+		wantInput(t, c, "functionName", tc.function)
+		wantInput(t, c, "maximumRetryAttempts", tc.retries)
+		wantInput(t, c, "maximumEventAgeInSeconds", tc.maxAge)
+		wantNoInput(t, c, "destinationConfig") // the function's DLQ takes failures; a destination would duplicate them
+	}
+	if got := len(res.OfType(typeInvokeConfig)); got != 2 {
+		t.Errorf("%d event invoke configs, want 2 (the processor is invoked synchronously)", got)
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	res := runDev(t)
+	fnArn := func(name string) string { return "arn:aws:lambda:us-east-1:123456789012:function:" + name }
+	invoke := func(name string) string {
+		return "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + fnArn(name) + "/invocations"
+	}
+	want := map[string]interface{}{
+		outputs.IngestionFunctionName:  "DataIngestion-dev",
+		outputs.IngestionFunctionArn:   fnArn("DataIngestion-dev"),
+		outputs.IngestionInvokeArn:     invoke("DataIngestion-dev"),
+		outputs.ProcessorFunctionName:  "DataProcessor-dev",
+		outputs.ProcessorFunctionArn:   fnArn("DataProcessor-dev"),
+		outputs.AggregatorFunctionName: "DataAggregator-dev",
+		outputs.AggregatorFunctionArn:  fnArn("DataAggregator-dev"),
+		outputs.AggregatorInvokeArn:    invoke("DataAggregator-dev"),
+	}
+	if len(res.Outputs) != len(want) {
+		t.Errorf("outputs %v, want exactly %v", res.Outputs, want)
+	}
+	for k, v := range want {
+		if res.Outputs[k] != v {
+			t.Errorf("output %s = %v, want %v", k, res.Outputs[k], v)
+		}
+	}
+}
