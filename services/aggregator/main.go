@@ -11,8 +11,11 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/handler"
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/table"
@@ -41,24 +44,44 @@ func run(log *slog.Logger) error {
 	if err := tracing.Init(); err != nil {
 		log.Warn("tracing disabled", "error", err)
 	}
-	env := map[string]string{}
-	for _, name := range []string{lambdaenv.TableName, lambdaenv.MetricNamespace} {
-		v := os.Getenv(name)
-		if v == "" {
-			return fmt.Errorf("environment variable %s is not set", name)
-		}
-		env[name] = v
-	}
-	cfg, err := awsconfig.Load(context.Background())
+	h, err := newHandler(context.Background(), log, os.Getenv)
 	if err != nil {
 		return err
 	}
-	h := &handler.Handler{
-		Store:     &table.Table{DB: dynamodb.NewFromConfig(cfg), Name: env[lambdaenv.TableName]},
-		Metrics:   cloudwatch.NewFromConfig(cfg),
-		Namespace: env[lambdaenv.MetricNamespace],
-		Log:       log,
-	}
 	lambda.Start(h.Invoke)
 	return nil
+}
+
+// newHandler builds the clients, once, and the handler over them, from the
+// environment read by getenv.
+func newHandler(ctx context.Context, log *slog.Logger, getenv func(string) string) (*handler.Handler, error) {
+	env := map[string]string{}
+	for _, name := range []string{lambdaenv.TableName, lambdaenv.MetricNamespace} {
+		v := getenv(name)
+		if v == "" {
+			return nil, fmt.Errorf("environment variable %s is not set", name)
+		}
+		env[name] = v
+	}
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &handler.Handler{
+		Store:     &table.Table{DB: dynamodb.NewFromConfig(cfg), Name: env[lambdaenv.TableName]},
+		Metrics:   newCloudWatch(cfg),
+		Namespace: env[lambdaenv.MetricNamespace],
+		Log:       log,
+	}, nil
+}
+
+// newCloudWatch returns the CloudWatch client. It speaks the AWS JSON 1.0
+// protocol rather than the SDK's default Smithy RPC v2 CBOR: CloudWatch
+// serves both (JSON is what botocore and the AWS CLI use), and moto, the
+// local emulator, only understands JSON and Query, so one protocol works for
+// both and the binary needs no local-only branch.
+func newCloudWatch(cfg aws.Config) *cloudwatch.Client {
+	return cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
+		o.Protocol = awsjson.New10(schemas.GraniteServiceVersion20100801)
+	})
 }

@@ -1,0 +1,521 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/marketanalytics/pipeline/services/aggregator/internal/handler"
+	"github.com/marketanalytics/pipeline/services/aggregator/internal/table"
+	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
+	"github.com/marketanalytics/pipeline/services/platform/dynamobatch"
+	"github.com/marketanalytics/pipeline/services/platform/tracing"
+	"github.com/marketanalytics/pipeline/shared/lambdaenv"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+	"github.com/marketanalytics/pipeline/shared/naming"
+)
+
+// env is the moto-backed environment of one test.
+type env struct {
+	t     *testing.T
+	ctx   context.Context
+	db    *dynamodb.Client
+	cw    *cloudwatch.Client
+	table string
+	ns    string
+	h     *handler.Handler
+	tb    *table.Table
+	pages *pageCounter
+}
+
+func setup(t *testing.T) *env {
+	endpoint := os.Getenv("MOTO_ENDPOINT")
+	if endpoint == "" {
+		t.Fatal("MOTO_ENDPOINT is not set (e.g. http://127.0.0.1:5103); `go run mage.go test` starts moto and sets it")
+	}
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_REGION", naming.Region)
+	if err := tracing.Init(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	suffix := fmt.Sprintf("it-%d", time.Now().UnixNano())
+	names := naming.MustNew(suffix)
+	e := &env{t: t, ctx: ctx, table: names.Table(), ns: names.MetricNamespace()}
+	t.Setenv(lambdaenv.TableName, e.table)
+	t.Setenv(lambdaenv.MetricNamespace, e.ns)
+
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.db, e.cw = dynamodb.NewFromConfig(cfg), newCloudWatch(cfg)
+	// The storage stack's key schema.
+	_, err = e.db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: aws.String(e.table),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(marketdata.AttrSymbol), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(marketdata.AttrTimestamp), AttributeType: types.ScalarAttributeTypeN},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(marketdata.AttrSymbol), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(marketdata.AttrTimestamp), KeyType: types.KeyTypeRange},
+		},
+		BillingMode: types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := e.db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(e.table)}); err != nil {
+			t.Logf("delete table: %v", err)
+		}
+	})
+
+	// The real wiring of main, with a small page size to force pagination.
+	e.h, err = newHandler(ctx, slog.New(slog.NewJSONHandler(io.Discard, nil)), os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tb = e.h.Store.(*table.Table)
+	e.tb.PageLimit = 40
+	e.pages = &pageCounter{DynamoDB: e.tb.DB, pages: map[string]int{}}
+	e.tb.DB = e.pages
+	return e
+}
+
+// pageCounter counts the Query pages read per hash key.
+type pageCounter struct {
+	table.DynamoDB
+	mu    sync.Mutex
+	pages map[string]int
+}
+
+func (c *pageCounter) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.mu.Lock()
+	c.pages[in.ExpressionAttributeValues[":h"].(*types.AttributeValueMemberS).Value]++
+	c.mu.Unlock()
+	return c.DynamoDB.Query(ctx, in, opts...)
+}
+
+// putPoints stores points the way the processor does: BatchWriteItem through
+// dynamobatch, range key from marketdata.SortKey.
+func (e *env) putPoints(origin string, pts []marketdata.Point) []string {
+	keys := make([]string, len(pts))
+	items := make([]dynamobatch.Item, len(pts))
+	for i, p := range pts {
+		keys[i] = marketdata.SortKey(p, origin, int64(i))
+		items[i] = rawItem(p.Symbol, keys[i], p, origin)
+	}
+	e.putRaw(items)
+	return keys
+}
+
+func rawItem(symbol, key string, p marketdata.Point, origin string) dynamobatch.Item {
+	return dynamobatch.Item{
+		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: symbol},
+		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: key},
+		marketdata.AttrPrice:     &types.AttributeValueMemberN{Value: strconv.FormatFloat(p.Price, 'f', -1, 64)},
+		marketdata.AttrVolume:    &types.AttributeValueMemberN{Value: strconv.FormatInt(p.Volume, 10)},
+		marketdata.AttrMillis:    &types.AttributeValueMemberN{Value: strconv.FormatInt(p.Timestamp, 10)},
+		marketdata.AttrOrigin:    &types.AttributeValueMemberS{Value: origin},
+		marketdata.AttrExchange:  &types.AttributeValueMemberS{Value: "XNAS"},
+		marketdata.AttrExpiresAt: &types.AttributeValueMemberN{Value: strconv.FormatInt(marketdata.ExpiresAt(time.Now()), 10)},
+	}
+}
+
+func (e *env) putRaw(items []dynamobatch.Item) {
+	e.t.Helper()
+	w := dynamobatch.New(e.db, e.table, []string{marketdata.AttrSymbol, marketdata.AttrTimestamp})
+	if res := w.Put(e.ctx, items); len(res.Failures) > 0 {
+		e.t.Fatalf("%d raw items not stored, first: %v", len(res.Failures), res.Failures[0].Err)
+	}
+}
+
+func (e *env) putItem(item map[string]types.AttributeValue) {
+	e.t.Helper()
+	if _, err := e.db.PutItem(e.ctx, &dynamodb.PutItemInput{TableName: aws.String(e.table), Item: item}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) activeWindow(start int64, symbols ...string) {
+	e.putItem(map[string]types.AttributeValue{
+		marketdata.AttrSymbol:        &types.AttributeValueMemberS{Value: marketdata.ActiveWindows},
+		marketdata.AttrTimestamp:     &types.AttributeValueMemberN{Value: strconv.FormatInt(start, 10)},
+		marketdata.AttrActiveSymbols: &types.AttributeValueMemberSS{Value: symbols},
+	})
+}
+
+func (e *env) stored(symbol string, start int64) (marketdata.Aggregate, bool) {
+	e.t.Helper()
+	out, err := e.db.GetItem(e.ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(e.table),
+		Key: map[string]types.AttributeValue{
+			marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.AggregateKey(symbol)},
+			marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: strconv.FormatInt(start, 10)},
+		},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(out.Item) == 0 {
+		return marketdata.Aggregate{}, false
+	}
+	a, err := table.ParseAggregateItem(out.Item)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a, true
+}
+
+// keyed is a stored point with its range key.
+type keyed struct {
+	key string
+	p   marketdata.Point
+}
+
+// expected computes a window's aggregate independently of the code under
+// test: exact decimal ordering of the range keys (math/big) and exact
+// rational sums for the VWAP.
+func expected(symbol string, start int64, pts []keyed, updatedAt int64) (marketdata.Aggregate, int) {
+	var in []keyed
+	for _, k := range pts {
+		if k.p.Symbol == symbol && k.p.Timestamp >= start && k.p.Timestamp < start+300_000 {
+			in = append(in, k)
+		}
+	}
+	rat := func(s string) *big.Rat {
+		r, ok := new(big.Rat).SetString(s)
+		if !ok {
+			panic(s)
+		}
+		return r
+	}
+	slices.SortFunc(in, func(a, b keyed) int { return rat(a.key).Cmp(rat(b.key)) })
+	a := marketdata.Aggregate{Symbol: symbol, WindowStart: start, WindowEnd: start + 300_000,
+		Open: in[0].p.Price, Close: in[len(in)-1].p.Price, High: in[0].p.Price, Low: in[0].p.Price,
+		Trades: int64(len(in)), FirstTs: in[0].p.Timestamp, LastTs: in[len(in)-1].p.Timestamp, UpdatedAt: updatedAt}
+	pv, vol, sumP := new(big.Rat), new(big.Rat), new(big.Rat)
+	for _, k := range in {
+		a.High, a.Low = max(a.High, k.p.Price), min(a.Low, k.p.Price)
+		a.Volume += k.p.Volume
+		price := new(big.Rat).SetFloat64(k.p.Price)
+		v := new(big.Rat).SetInt64(k.p.Volume)
+		pv.Add(pv, new(big.Rat).Mul(price, v))
+		vol.Add(vol, v)
+		sumP.Add(sumP, price)
+	}
+	if vol.Sign() > 0 {
+		a.VWAP, _ = new(big.Rat).Quo(pv, vol).Float64()
+	} else {
+		a.VWAP, _ = new(big.Rat).Quo(sumP, new(big.Rat).SetInt64(int64(len(in)))).Float64()
+	}
+	return a, len(in)
+}
+
+func assertAggregate(t *testing.T, got, want marketdata.Aggregate) {
+	t.Helper()
+	if math.Abs(got.VWAP-want.VWAP) > 1e-12*want.VWAP {
+		t.Errorf("%s/%d VWAP %.17g, want %.17g", want.Symbol, want.WindowStart, got.VWAP, want.VWAP)
+	}
+	got.VWAP, want.VWAP = 0, 0
+	if got != want {
+		t.Errorf("%s/%d aggregate\n got %+v\nwant %+v", want.Symbol, want.WindowStart, got, want)
+	}
+}
+
+func scheduledEvent(tick time.Time) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events",
+		"account":"123456789012","time":%q,"region":"us-east-1","resources":[],"detail":{}}`, tick.UTC().Format(time.RFC3339)))
+}
+
+func windowsEvent(refs ...marketdata.WindowRef) json.RawMessage {
+	detail, _ := json.Marshal(marketdata.WindowsChanged{Windows: refs})
+	return json.RawMessage(fmt.Sprintf(`{"version":"0","id":"2","detail-type":%q,"source":%q,"account":"123456789012",
+		"time":"2024-03-05T14:35:01Z","region":"us-east-1","resources":[],"detail":%s}`,
+		marketdata.EventDetailType, marketdata.EventSource, detail))
+}
+
+func TestIntegrationAggregation(t *testing.T) {
+	e := setup(t)
+	clock := time.Now().UTC().Truncate(time.Second)
+	e.h.Now = func() time.Time { return clock }
+	w := marketdata.WindowStart(clock.UnixMilli()) - 2*300_000 // closed ten minutes ago at most
+	prev := w - 300_000
+
+	// AAPL: 300 points over 60 distinct milliseconds of window w (so many
+	// share a millisecond), some with zero volume, and points on both
+	// boundaries of the window and just outside it.
+	r := rand.New(rand.NewPCG(11, 12))
+	var aapl []marketdata.Point
+	for i := range 300 {
+		vol := r.Int64N(1000)
+		if i%7 == 0 {
+			vol = 0
+		}
+		aapl = append(aapl, marketdata.Point{Symbol: "AAPL", Timestamp: w + r.Int64N(60)*5_000,
+			Price: math.Round((180+r.Float64()*10)*100) / 100, Volume: vol})
+	}
+	for _, ms := range []int64{w, w + 299_999, w - 1, w + 300_000} {
+		aapl = append(aapl, marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 150 + float64(ms%7), Volume: 3})
+	}
+	// MSFT: 30 points in the previous window.
+	var msft []marketdata.Point
+	for i := range 30 {
+		msft = append(msft, marketdata.Point{Symbol: "MSFT", Timestamp: prev + int64(i)*9_000, Price: 410 + float64(i)/4, Volume: int64(10 * i)})
+	}
+	var all []keyed
+	for _, batch := range [][]marketdata.Point{aapl, msft} {
+		keys := e.putPoints("s3://market-data-it/"+batch[0].Symbol+".csv#v1", batch)
+		for i, k := range keys {
+			all = append(all, keyed{k, batch[i]})
+		}
+	}
+	// EDGE: hand-made range keys at the extremes of the decimal range, to
+	// check that BETWEEN compares them as exact decimals (as DynamoDB does)
+	// and not as floats (which would round both outside keys onto the bounds).
+	edge := []keyed{
+		{fmt.Sprintf("%d.999999999999999999", w-1), marketdata.Point{Symbol: "EDGE", Timestamp: w - 1, Price: 1, Volume: 1}},
+		{fmt.Sprintf("%d.000000000000000001", w), marketdata.Point{Symbol: "EDGE", Timestamp: w, Price: 2, Volume: 1}},
+		{fmt.Sprintf("%d.999999999999999999", w+299_999), marketdata.Point{Symbol: "EDGE", Timestamp: w + 299_999, Price: 3, Volume: 1}},
+		{fmt.Sprintf("%d.000000000000000001", w+300_000), marketdata.Point{Symbol: "EDGE", Timestamp: w + 300_000, Price: 4, Volume: 1}},
+	}
+	var edgeItems []dynamobatch.Item
+	for _, k := range edge {
+		edgeItems = append(edgeItems, rawItem("EDGE", k.key, k.p, "edge"))
+	}
+	e.putRaw(edgeItems)
+	all = append(all, edge...)
+
+	// What the processor records: the windows with data, and latest state.
+	e.activeWindow(prev, "MSFT", "GOOG") // GOOG has no points there
+	e.activeWindow(w, "AAPL", "EDGE")
+	e.activeWindow(w+300_000, "AAPL") // the open window: not finalised
+	e.putItem(map[string]types.AttributeValue{
+		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey("TSLA")},
+		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: "0"},
+	})
+
+	t.Run("moto BETWEEN on decimal range keys", func(t *testing.T) {
+		lo, hi := marketdata.MillisRange(w, marketdata.WindowEnd(w))
+		out, err := e.db.Query(e.ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(e.table),
+			KeyConditionExpression:    aws.String("#h = :h AND #r BETWEEN :lo AND :hi"),
+			ExpressionAttributeNames:  map[string]string{"#h": marketdata.AttrSymbol, "#r": marketdata.AttrTimestamp},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":h": &types.AttributeValueMemberS{Value: "EDGE"}, ":lo": &types.AttributeValueMemberN{Value: lo}, ":hi": &types.AttributeValueMemberN{Value: hi}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, it := range out.Items {
+			got = append(got, it[marketdata.AttrTimestamp].(*types.AttributeValueMemberN).Value)
+		}
+		if want := []string{edge[1].key, edge[2].key}; !slices.Equal(got, want) {
+			t.Fatalf("BETWEEN %s AND %s returned %v, want %v", lo, hi, got, want)
+		}
+	})
+
+	t.Run("schedule finalises the closed windows", func(t *testing.T) {
+		out, err := e.h.Invoke(e.ctx, scheduledEvent(time.UnixMilli(w+300_000+42_000)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := out.(handler.Result)
+		wantAAPL, nAAPL := expected("AAPL", w, all, clock.UnixMilli())
+		wantMSFT, nMSFT := expected("MSFT", prev, all, clock.UnixMilli())
+		wantEDGE, nEDGE := expected("EDGE", w, all, clock.UnixMilli())
+		if nAAPL != 302 || nMSFT != 30 || nEDGE != 2 {
+			t.Fatalf("test data: %d %d %d points", nAAPL, nMSFT, nEDGE)
+		}
+		if want := (handler.Result{Windows: 4, Written: 3, Empty: 1, Points: 334, NewestMillis: w + 299_999}); res != want {
+			t.Errorf("result %+v, want %+v", res, want)
+		}
+		for _, want := range []marketdata.Aggregate{wantAAPL, wantMSFT, wantEDGE} {
+			got, ok := e.stored(want.Symbol, want.WindowStart)
+			if !ok {
+				t.Errorf("no aggregate %s/%d", want.Symbol, want.WindowStart)
+				continue
+			}
+			assertAggregate(t, got, want)
+		}
+		if _, ok := e.stored("GOOG", prev); ok {
+			t.Error("a window without points got an aggregate")
+		}
+		if _, ok := e.stored("AAPL", w+300_000); ok {
+			t.Error("the open window was aggregated")
+		}
+		// 302 AAPL points at 40 per page: at least 8 pages, each
+		// continuing from the last (else the count above would be short).
+		if p := e.pages.pages["AAPL"]; p < 8 {
+			t.Errorf("AAPL window read in %d Query pages, want >= 8", p)
+		}
+		e.checkMetric(t, naming.MetricPointsAggregated, 334)
+		e.checkMetric(t, naming.MetricWindowsWritten, 3)
+		e.checkMetric(t, naming.MetricAggregationLag, float64(clock.UnixMilli()-(w+299_999)))
+	})
+
+	t.Run("custom event recomputes with a new point", func(t *testing.T) {
+		late := marketdata.Point{Symbol: "AAPL", Timestamp: w + 299_999, Price: 200, Volume: 5}
+		key := e.putPoints("api:late", []marketdata.Point{late})[0]
+		all = append(all, keyed{key, late})
+		clock = clock.Add(time.Minute)
+		out, err := e.h.Invoke(e.ctx, windowsEvent(marketdata.WindowRef{Symbol: "AAPL", Start: w}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := out.(handler.Result); res.Written != 1 || res.Points != 303 {
+			t.Errorf("result %+v", res)
+		}
+		want, _ := expected("AAPL", w, all, clock.UnixMilli())
+		got, _ := e.stored("AAPL", w)
+		assertAggregate(t, got, want)
+		if got.Trades != 303 {
+			t.Errorf("trades %d", got.Trades)
+		}
+	})
+
+	t.Run("recomputation is idempotent", func(t *testing.T) {
+		first, _ := e.stored("AAPL", w)
+		clock = clock.Add(time.Minute)
+		if _, err := e.h.Invoke(e.ctx, windowsEvent(marketdata.WindowRef{Symbol: "AAPL", Start: w})); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := e.stored("AAPL", w)
+		if again.UpdatedAt != clock.UnixMilli() {
+			t.Errorf("updatedAt %d, want %d", again.UpdatedAt, clock.UnixMilli())
+		}
+		again.UpdatedAt = first.UpdatedAt
+		if again != first {
+			t.Errorf("recomputed %+v, was %+v", again, first)
+		}
+	})
+
+	t.Run("conditional write keeps the fuller aggregate", func(t *testing.T) {
+		current, _ := e.stored("AAPL", w)
+		older := current
+		older.Trades, older.Volume, older.UpdatedAt = 10, 1, clock.UnixMilli()+1
+		wrote, err := e.tb.PutAggregate(e.ctx, older)
+		if err != nil || wrote {
+			t.Fatalf("PutAggregate of a smaller count: wrote=%v err=%v, want refused", wrote, err)
+		}
+		if got, _ := e.stored("AAPL", w); got != current {
+			t.Errorf("stored %+v, want unchanged %+v", got, current)
+		}
+	})
+
+	t.Run("API", func(t *testing.T) {
+		var base events.APIGatewayProxyRequest
+		raw, err := os.ReadFile("testdata/api_get_aggregates.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &base); err != nil {
+			t.Fatal(err)
+		}
+		get := func(symbol, from, to string) events.APIGatewayProxyResponse {
+			req := base
+			req.PathParameters = map[string]string{"symbol": symbol}
+			req.Path = "/aggregates/" + symbol
+			req.QueryStringParameters = map[string]string{"from": from, "to": to}
+			req.MultiValueQueryStringParameters = nil
+			ev, _ := json.Marshal(req)
+			out, err := e.h.Invoke(e.ctx, ev)
+			if err != nil {
+				t.Fatalf("Invoke: %v", err)
+			}
+			return out.(events.APIGatewayProxyResponse)
+		}
+		ms := func(v int64) string { return strconv.FormatInt(v, 10) }
+
+		resp := get("AAPL", ms(prev), time.UnixMilli(w+300_000).UTC().Format(time.RFC3339))
+		var aggs []marketdata.Aggregate
+		if resp.StatusCode != 200 || json.Unmarshal([]byte(resp.Body), &aggs) != nil {
+			t.Fatalf("AAPL: %d %s", resp.StatusCode, resp.Body)
+		}
+		stored, _ := e.stored("AAPL", w)
+		if len(aggs) != 1 || aggs[0] != stored {
+			t.Errorf("AAPL windows %+v, want [%+v]", aggs, stored)
+		}
+
+		for _, c := range []struct {
+			symbol, from, to string
+			status           int
+			body             string
+		}{
+			{"MSFT", ms(prev), ms(w + 600_000), 200, ""},
+			{"TSLA", ms(prev), ms(w), 200, "[]"}, // latest state, no aggregates
+			{"ZZZZ", ms(prev), ms(w), 404, `"message":"unknown symbol \"ZZZZ\""`},
+			{"GOOG", ms(prev), ms(w), 404, "unknown symbol"}, // listed active, but never aggregated nor stated
+			{"AAPL", ms(w), ms(prev), 400, "must be before"},
+		} {
+			resp := get(c.symbol, c.from, c.to)
+			if resp.StatusCode != c.status || !strings.Contains(resp.Body, c.body) {
+				t.Errorf("%s: %d %s, want %d with %s", c.symbol, resp.StatusCode, resp.Body, c.status, c.body)
+			}
+		}
+	})
+}
+
+// checkMetric checks that the namespace holds metric name with a datapoint
+// summing to want, through ListMetrics and GetMetricData.
+func (e *env) checkMetric(t *testing.T, name string, want float64) {
+	t.Helper()
+	list, err := e.cw.ListMetrics(e.ctx, &cloudwatch.ListMetricsInput{Namespace: aws.String(e.ns), MetricName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("ListMetrics: %v", err)
+	}
+	if len(list.Metrics) != 1 {
+		t.Fatalf("ListMetrics %s in %s: %d metrics, want 1", name, e.ns, len(list.Metrics))
+	}
+	now := time.Now()
+	out, err := e.cw.GetMetricData(e.ctx, &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(now.Add(-time.Hour)),
+		EndTime:   aws.Time(now.Add(time.Hour)),
+		MetricDataQueries: []cwtypes.MetricDataQuery{{
+			Id: aws.String("m"),
+			MetricStat: &cwtypes.MetricStat{
+				Metric: &cwtypes.Metric{Namespace: aws.String(e.ns), MetricName: aws.String(name)},
+				Period: aws.Int32(3600),
+				Stat:   aws.String("Sum"),
+			},
+		}},
+	})
+	if err != nil {
+		t.Fatalf("GetMetricData: %v", err)
+	}
+	var sum float64
+	for _, r := range out.MetricDataResults {
+		for _, v := range r.Values {
+			sum += v
+		}
+	}
+	if sum != want {
+		t.Errorf("metric %s sums to %v, want %v", name, sum, want)
+	}
+}
