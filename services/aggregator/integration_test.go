@@ -318,7 +318,8 @@ func TestIntegrationAggregation(t *testing.T) {
 	e.activeWindow(w+300_000, "AAPL") // the open window: not finalised
 	e.putItem(map[string]types.AttributeValue{
 		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey("TSLA")},
-		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: "0"},
+		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: marketdata.StateSortKey},
+		marketdata.AttrLastPrice: &types.AttributeValueMemberN{Value: "251.5"},
 	})
 
 	t.Run("moto BETWEEN on decimal range keys", func(t *testing.T) {

@@ -18,8 +18,6 @@ import (
 
 // API of GET /aggregates/{symbol}?from=&to=.
 const (
-	// AggregatesResource is the API Gateway resource the handler serves.
-	AggregatesResource = "/aggregates/{symbol}"
 	// MaxQueryRange is the widest from-to range one request may ask for:
 	// 7 days is 2016 windows, a response of about 500 KB, well inside
 	// Lambda's 6 MB synchronous payload limit.
@@ -46,10 +44,10 @@ func (h *Handler) serveAPI(ctx context.Context, log *slog.Logger, req events.API
 			resp = errorResponse(http.StatusInternalServerError, "internal error", reqID)
 		}
 	}()
-	symbol, ok := req.PathParameters["symbol"]
+	symbol, ok := req.PathParameters[marketdata.APISymbolParam]
 	// The local pipeline's API glue may leave Resource empty; the path
 	// parameter is what matters.
-	if req.Resource != AggregatesResource && req.Resource != "" || !ok {
+	if req.Resource != marketdata.APIAggregatesResource && req.Resource != "" || !ok {
 		return errorResponse(http.StatusNotFound, "no such resource", reqID)
 	}
 	if req.HTTPMethod != http.MethodGet {
@@ -91,24 +89,24 @@ func (h *Handler) serveAPI(ctx context.Context, log *slog.Logger, req events.API
 
 // queryRange reads from and to; msg says what is wrong with them.
 func (h *Handler) queryRange(req events.APIGatewayProxyRequest) (from, to int64, msg string) {
-	for _, name := range [...]string{"from", "to"} {
+	for _, name := range [...]string{marketdata.APIQueryFrom, marketdata.APIQueryTo} {
 		if len(req.MultiValueQueryStringParameters[name]) > 1 {
 			return 0, 0, fmt.Sprintf("parameter %q given more than once", name)
 		}
 	}
 	to = h.now().UnixMilli()
-	if s, ok := req.QueryStringParameters["to"]; ok {
+	if s, ok := req.QueryStringParameters[marketdata.APIQueryTo]; ok {
 		v, err := parseInstant(s)
 		if err != nil {
-			return 0, 0, fmt.Sprintf("parameter \"to\": %v", err)
+			return 0, 0, fmt.Sprintf("parameter %q: %v", marketdata.APIQueryTo, err)
 		}
 		to = v
 	}
 	from = to - DefaultQueryRange.Milliseconds()
-	if s, ok := req.QueryStringParameters["from"]; ok {
+	if s, ok := req.QueryStringParameters[marketdata.APIQueryFrom]; ok {
 		v, err := parseInstant(s)
 		if err != nil {
-			return 0, 0, fmt.Sprintf("parameter \"from\": %v", err)
+			return 0, 0, fmt.Sprintf("parameter %q: %v", marketdata.APIQueryFrom, err)
 		}
 		from = v
 	}
@@ -116,7 +114,7 @@ func (h *Handler) queryRange(req events.APIGatewayProxyRequest) (from, to int64,
 	from = max(from, 0)
 	switch {
 	case from >= to:
-		return 0, 0, fmt.Sprintf("\"from\" (%d) must be before \"to\" (%d)", from, to)
+		return 0, 0, fmt.Sprintf("%q (%d) must be before %q (%d)", marketdata.APIQueryFrom, from, marketdata.APIQueryTo, to)
 	case to-from > MaxQueryRange.Milliseconds():
 		return 0, 0, fmt.Sprintf("range from %d to %d is wider than the maximum of %s", from, to, MaxQueryRange)
 	}

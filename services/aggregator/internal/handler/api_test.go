@@ -182,3 +182,33 @@ func TestAPIWrongResource(t *testing.T) {
 		t.Fatalf("status %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestAPIResourceLenient accepts an event without "resource" (as simpler
+// proxies send) when the symbol path parameter is there.
+func TestAPIResourceLenient(t *testing.T) {
+	var ev events.APIGatewayProxyRequest
+	if err := json.Unmarshal(fixture(t, "api_get_aggregates.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Resource = ""
+	raw, _ := json.Marshal(ev)
+	if resp := invokeAPI(t, newHandler(stored(), &fakeMetrics{}), raw); resp.StatusCode != 200 {
+		t.Fatalf("status %d, want 200; body %s", resp.StatusCode, resp.Body)
+	}
+}
+
+// panicStore panics on every read.
+type panicStore struct{ *fakeStore }
+
+func (panicStore) Aggregates(context.Context, string, int64, int64) ([]marketdata.Aggregate, error) {
+	panic("index out of range [3] with length 3")
+}
+
+func TestAPIPanicIsA500(t *testing.T) {
+	h := newHandler(stored(), &fakeMetrics{})
+	h.Store = panicStore{stored()}
+	resp := invokeAPI(t, h, fixture(t, "api_get_aggregates.json"))
+	if resp.StatusCode != 500 || strings.Contains(resp.Body, "index out of range") {
+		t.Fatalf("status %d body %s, want a generic 500", resp.StatusCode, resp.Body)
+	}
+}

@@ -305,14 +305,15 @@ func (t *Table) Aggregates(ctx context.Context, symbol string, fromStart, toStar
 	return aggs, nil
 }
 
-// SymbolKnown reports whether the pipeline has ever seen symbol: it has a
-// latest-state item (the processor writes one per symbol) or any aggregate.
+// SymbolKnown reports whether the pipeline has seen symbol: it has a
+// latest-state item (the processor keeps one per symbol; it expires by TTL
+// like the raw points) or any aggregate (aggregates do not expire).
 func (t *Table) SymbolKnown(ctx context.Context, symbol string) (bool, error) {
 	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(t.Name),
 		Key: map[string]types.AttributeValue{
 			marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey(symbol)},
-			marketdata.AttrTimestamp: n(0),
+			marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: marketdata.StateSortKey},
 		},
 		ProjectionExpression:     aws.String(phHash),
 		ExpressionAttributeNames: map[string]string{phHash: marketdata.AttrSymbol},
