@@ -28,9 +28,12 @@ type Rejection struct {
 
 // IngestResponse is the body of POST /ingest's 202 answer.
 type IngestResponse struct {
-	Accepted  int         `json:"accepted"`
-	Rejected  []Rejection `json:"rejected"`
-	RequestID string      `json:"requestId"`
+	Accepted int `json:"accepted"`
+	// Rejected lists the refused records, all of them unless the list would
+	// make the answer too large; RejectedCount always counts all of them.
+	Rejected      []Rejection `json:"rejected"`
+	RejectedCount int         `json:"rejectedCount"`
+	RequestID     string      `json:"requestId"`
 }
 
 // ErrorResponse is the body of every 4xx/5xx answer of the API.

@@ -1,0 +1,196 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/marketanalytics/pipeline/services/ingestion/internal/parse"
+	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
+	"github.com/marketanalytics/pipeline/shared/limits"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// APIOrigin returns the origin of the points of an API request body: "api:"
+// and a short SHA-256 of the body, so that a client retrying the same body
+// produces the same range keys and the retry is idempotent.
+func APIOrigin(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "api:" + hex.EncodeToString(sum[:12])
+}
+
+// retryAfterSeconds is the Retry-After of a 503 answer.
+const retryAfterSeconds = "1"
+
+// API answers POST /ingest. Every outcome is a proxy response: 202 with the
+// accepted count and the rejected records, 4xx for a request that can never
+// succeed as sent, 503 when the queue could not take the points (retrying the
+// same body is safe), 500 for anything unexpected. Responses never carry
+// internal error text; the log has it, under the request id.
+func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse) {
+	reqID := req.RequestContext.RequestID
+	if reqID == "" {
+		reqID = requestID(ctx)
+	}
+	log := h.log().With("requestId", reqID, "method", req.HTTPMethod, "path", req.Path)
+	defer func() {
+		if v := recover(); v != nil {
+			_ = h.recovered(v)
+			resp = errorResponse(http.StatusInternalServerError, "internal error", reqID)
+		}
+	}()
+
+	if req.HTTPMethod != http.MethodPost {
+		r := errorResponse(http.StatusMethodNotAllowed, "method "+req.HTTPMethod+" not allowed; use POST", reqID)
+		r.Headers["Allow"] = http.MethodPost
+		return r
+	}
+	if msg := checkContentType(header(req, "Content-Type")); msg != "" {
+		log.Info("request refused", "status", http.StatusBadRequest, "reason", msg)
+		return errorResponse(http.StatusBadRequest, msg, reqID)
+	}
+	body := []byte(req.Body)
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(req.Body)
+		if err != nil {
+			return errorResponse(http.StatusBadRequest, "body is marked base64-encoded but is not valid base64", reqID)
+		}
+		body = b
+	}
+	if len(body) > limits.APIMaxBodyBytes {
+		return errorResponse(http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("body of %d bytes exceeds the limit of %d bytes", len(body), limits.APIMaxBodyBytes), reqID)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errorResponse(http.StatusBadRequest, `empty body; want {"points": [...]} or a JSON array of points`, reqID)
+	}
+
+	coll := report.NewCollector(budget(h.ResponseBudget, DefaultResponseBudget))
+	type indexed struct {
+		p     marketdata.Point
+		index int64
+	}
+	var points []indexed
+	parser := &parse.Parser{Now: h.now()}
+	err := parser.ParseJSON(bytes.NewReader(body), func(rec *parse.Record) error {
+		if rec.Err != nil {
+			coll.Reject(rec.Index, rec.Err.Category, rec.Err.Reason)
+		} else {
+			points = append(points, indexed{rec.Point, rec.Index})
+		}
+		return nil
+	})
+	var oerr *parse.ObjectError
+	if errors.As(err, &oerr) {
+		log.Info("request refused", "status", http.StatusBadRequest, "reason", oerr.Reason)
+		return errorResponse(http.StatusBadRequest, oerr.Reason, reqID)
+	}
+	if err != nil {
+		log.Error("cannot read the request body", "error", err.Error())
+		return errorResponse(http.StatusInternalServerError, "internal error", reqID)
+	}
+	if len(points) == 0 && coll.Rejected == 0 {
+		return errorResponse(http.StatusBadRequest, "the body holds no points", reqID)
+	}
+
+	origin := APIOrigin(body)
+	if len(points) > 0 {
+		stream, err := h.Publisher.Open(ctx, origin)
+		if err != nil {
+			log.Error("cannot open the queue stream", "error", err.Error())
+			return errorResponse(http.StatusInternalServerError, "internal error", reqID)
+		}
+		for _, ip := range points {
+			if err = stream.Add(ip.p, ip.index); err != nil {
+				if errors.Is(err, marketdata.ErrPointTooLarge) {
+					coll.Reject(ip.index, CategoryTooLarge, "record too large for a queue message")
+					continue
+				}
+				break
+			}
+			coll.Accept(1)
+		}
+		stats, serr := stream.Close()
+		if serr == nil && err != nil && !errors.Is(err, marketdata.ErrPointTooLarge) {
+			serr = err
+		}
+		if serr != nil {
+			log.Error("points could not be queued", "error", serr.Error(), "points", len(points), "sent", stats.Points)
+			r := errorResponse(http.StatusServiceUnavailable,
+				"the points could not be queued right now; retry the same request (retries are idempotent)", reqID)
+			r.Headers["Retry-After"] = retryAfterSeconds
+			return r
+		}
+		if len(stats.Failures) > 0 {
+			f := stats.Failures[0]
+			log.Error("the queue refused messages", "messages", len(stats.Failures), "points", stats.FailedPoints,
+				"code", f.Code, "message", f.Message)
+			return errorResponse(http.StatusInternalServerError, "internal error: the points could not be queued", reqID)
+		}
+		log.Info("points accepted", "origin", origin, "accepted", coll.Accepted, "rejected", coll.Rejected,
+			"messages", stats.Messages, "sqsCalls", stats.Calls)
+	}
+	return jsonResponse(http.StatusAccepted, marketdata.IngestResponse{
+		Accepted:      int(coll.Accepted),
+		Rejected:      coll.Rejections,
+		RejectedCount: int(coll.Rejected),
+		RequestID:     reqID,
+	})
+}
+
+// checkContentType returns why ct is refused, or "": it must be
+// application/json, with at most a UTF-8 charset parameter.
+func checkContentType(ct string) string {
+	if ct == "" {
+		return "missing Content-Type; want application/json"
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return fmt.Sprintf("unsupported Content-Type %q; want application/json", report.Clip(ct, 100))
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return fmt.Sprintf("unsupported charset %q; want utf-8", report.Clip(cs, 40))
+	}
+	return ""
+}
+
+// header looks a request header up by name, case-insensitively.
+func header(req events.APIGatewayProxyRequest, name string) string {
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	for k, v := range req.MultiValueHeaders {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"message":"internal error"}`)
+	}
+	return events.APIGatewayProxyResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(b),
+	}
+}
+
+func errorResponse(status int, msg, reqID string) events.APIGatewayProxyResponse {
+	return jsonResponse(status, marketdata.ErrorResponse{Message: msg, RequestID: reqID})
+}

@@ -1,0 +1,318 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/marketanalytics/pipeline/services/ingestion/internal/parse"
+	"github.com/marketanalytics/pipeline/services/ingestion/internal/queue"
+	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// Reason categories the handler adds to the parser's.
+const (
+	CategoryNotQueued = "not queued"
+	CategoryTooLarge  = "record too large"
+)
+
+// Object-level error categories the handler adds to the parser's.
+const (
+	ObjectGone = "object gone"
+)
+
+// leaseMargin is added to the invocation deadline to form the claim's lease.
+const leaseMargin = 10 * time.Second
+
+// defaultLease is the lease without a deadline in ctx (Lambda's maximum
+// timeout).
+const defaultLease = 15 * time.Minute
+
+// S3Event ingests every object an S3 notification names. Objects are
+// independent: all are tried, and the error (which makes Lambda retry the
+// event) joins the failures worth a retry. Finished objects are recognised
+// on a retry and not queued again.
+func (h *Handler) S3Event(ctx context.Context, ev events.S3Event) error {
+	var errs []error
+	for i, rec := range ev.Records {
+		if !strings.HasPrefix(rec.EventName, "ObjectCreated:") {
+			h.log().Info("event record ignored: not ObjectCreated", "record", i, "eventName", rec.EventName)
+			continue
+		}
+		// S3 URL-encodes keys in notifications, with '+' for a space.
+		key, err := url.QueryUnescape(rec.S3.Object.Key)
+		if err != nil {
+			h.log().Error("event record ignored: malformed object key", "record", i, "key", rec.S3.Object.Key, "error", err.Error())
+			continue
+		}
+		o := report.Object{Bucket: rec.S3.Bucket.Name, Key: key, VersionID: rec.S3.Object.VersionID, ETag: strings.Trim(rec.S3.Object.ETag, `"`)}
+		if o.Bucket == "" || o.Key == "" || o.VersionOrETag() == "" {
+			h.log().Error("event record ignored: no bucket, key, or version/ETag", "record", i, "bucket", o.Bucket, "key", o.Key)
+			continue
+		}
+		if err := h.IngestObject(ctx, o); err != nil {
+			errs = append(errs, fmt.Errorf("s3://%s/%s: %w", o.Bucket, o.Key, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// IngestObject ingests one object version once: it claims the version's
+// report item, streams the object through the parser into the queue, and
+// writes the final report.
+//
+// A re-delivered event for a COMPLETED or FAILED version is a no-op. An
+// error return (S3, SQS or DynamoDB unavailable) leaves the report
+// IN_PROGRESS: Lambda's retry of this invocation has the same request id,
+// reclaims it and sends the object again from its start. Points sent twice
+// get the same range keys (SortKey of origin and position), so the
+// processor's second write of each overwrites the first: re-sending is safe.
+func (h *Handler) IngestObject(ctx context.Context, o report.Object) (err error) {
+	log := h.log().With("bucket", o.Bucket, "key", o.Key, "version", o.VersionOrETag())
+	defer func() {
+		if v := recover(); v != nil {
+			err = h.recovered(v)
+		}
+	}()
+	owner := requestID(ctx)
+	started := h.now()
+	lease := started.Add(defaultLease)
+	if d, ok := ctx.Deadline(); ok {
+		lease = d.Add(leaseMargin)
+	}
+	claim, err := h.Reports.Claim(ctx, o, owner, started, lease)
+	if err != nil {
+		log.Error("cannot claim the ingestion report", "error", err.Error())
+		return err
+	}
+	if !claim.Claimed {
+		if claim.Status == report.InProgress {
+			log.Info("object version is being ingested by another invocation; skipped",
+				"owner", claim.Owner, "leaseUntil", claim.LeaseUntil.UTC().Format(time.RFC3339))
+			return nil
+		}
+		log.Info("duplicate delivery of an ingested object version; nothing queued",
+			"status", string(claim.Status), "finishedAt", claim.FinishedAt)
+		if err := h.Reports.NoteRedelivery(ctx, o); err != nil {
+			log.Warn("cannot count the redelivery", "error", err.Error())
+		}
+		return nil
+	}
+	if claim.Attempts > 1 {
+		log.Info("resuming an unfinished ingestion from the start (idempotent)", "attempt", claim.Attempts)
+	}
+
+	res, err := h.ingest(ctx, o, log)
+	if err != nil {
+		log.Error("ingestion interrupted; Lambda will retry the event", "error", err.Error())
+		return err
+	}
+	finished := h.now()
+	if err := h.Reports.Finish(ctx, o, owner, claim.Attempts, started, finished, res); err != nil {
+		if errors.Is(err, report.ErrLostClaim) {
+			log.Warn("another invocation took the object over; its report stands", "error", err.Error())
+			return nil
+		}
+		log.Error("cannot write the ingestion report", "error", err.Error())
+		return err
+	}
+	c := res.Collector
+	attrs := []any{"status", string(res.Status), "format", res.Format, "compressed", res.Compressed,
+		"records", c.Accepted + c.Rejected, "accepted", c.Accepted, "rejected", c.Rejected,
+		"messages", res.Messages, "messageBytes", res.MessageBytes, "sqsCalls", res.SQSCalls,
+		"objectBytes", res.ObjectBytes, "dataBytes", res.DataBytes, "ms", finished.Sub(started).Milliseconds()}
+	if len(c.Reasons) > 0 {
+		reasons := map[string]int64{}
+		for k, v := range c.Reasons {
+			reasons[k] = v
+		}
+		attrs = append(attrs, "rejectedBy", reasons)
+	}
+	if res.Error != "" {
+		attrs = append(attrs, "error", res.Error)
+		log.Warn("object ingested with an error", attrs...)
+	} else {
+		log.Info("object ingested", attrs...)
+	}
+	return nil
+}
+
+// permanentS3Errors are GetObject error codes that no retry can fix: the
+// version is gone, was replaced (the ETag no longer matches: the newer
+// object has its own event), or is archived.
+var permanentS3Errors = map[string]string{
+	"NoSuchKey":          "the object no longer exists",
+	"NoSuchVersion":      "the object version no longer exists",
+	"NotFound":           "the object no longer exists",
+	"PreconditionFailed": "the object was replaced before it could be read (its ETag changed); the new object is ingested by its own event",
+	"InvalidObjectState": "the object is archived and cannot be read",
+}
+
+// ingest reads the object and queues its points. It returns an error only
+// for failures worth a retry; bad content is a FAILED result.
+func (h *Handler) ingest(ctx context.Context, o report.Object, log *slog.Logger) (report.Result, error) {
+	coll := report.NewCollector(budget(h.ReportBudget, DefaultReportBudget))
+	res := report.Result{Status: report.Completed, Collector: coll}
+	in := &s3.GetObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key)}
+	if o.VersionID != "" {
+		in.VersionId = aws.String(o.VersionID)
+	} else {
+		in.IfMatch = aws.String(`"` + o.ETag + `"`)
+	}
+	out, err := h.S3.GetObject(ctx, in)
+	if err != nil {
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			if why, ok := permanentS3Errors[ae.ErrorCode()]; ok {
+				res.Status, res.ErrorCategory, res.Error = report.Failed, ObjectGone, why+" ("+ae.ErrorCode()+")"
+				return res, nil
+			}
+		}
+		return res, fmt.Errorf("get object: %w", err)
+	}
+	body := &objectReader{ctx: ctx, h: h, in: in, body: out.Body, log: log}
+	defer body.Close()
+	declaredGzip := strings.HasSuffix(strings.ToLower(o.Key), ".gz") ||
+		strings.Contains(strings.ToLower(aws.ToString(out.ContentEncoding)), "gzip")
+
+	stream, err := h.Publisher.Open(ctx, o.Origin())
+	if err != nil {
+		return res, err
+	}
+	parser := &parse.Parser{Now: h.now()}
+	info, perr := parser.Parse(body, o.Key, func(rec *parse.Record) error {
+		if rec.Err != nil {
+			coll.Reject(rec.Index, rec.Err.Category, rec.Err.Reason)
+			return nil
+		}
+		if err := stream.Add(rec.Point, rec.Index); err != nil {
+			if errors.Is(err, marketdata.ErrPointTooLarge) {
+				coll.Reject(rec.Index, CategoryTooLarge, "record too large for a queue message")
+				return nil
+			}
+			return err
+		}
+		coll.Accept(1)
+		return nil
+	})
+	stats, serr := stream.Close()
+	res.Format, res.Compressed = string(info.Format), info.Compressed
+	res.ObjectBytes, res.DataBytes = body.off, info.Bytes
+	res.Messages, res.MessageBytes, res.SQSCalls = stats.Messages, stats.Bytes, stats.Calls
+	if declaredGzip != info.Compressed && info.Format != "" {
+		log.Warn("compression differs from the name or Content-Encoding; the content decides",
+			"declaredGzip", declaredGzip, "gzip", info.Compressed)
+	}
+
+	var oerr *parse.ObjectError
+	if perr != nil && !errors.As(perr, &oerr) {
+		// The object could not be read, or the queue failed: retry.
+		return res, errors.Join(perr, serr)
+	}
+	if serr != nil {
+		return res, serr
+	}
+	for _, f := range stats.Failures {
+		coll.Accepted -= int64(f.Points)
+		coll.RejectRange(f.FirstIndex, int64(f.Points), CategoryNotQueued, notQueuedReason(f))
+	}
+	if oerr != nil {
+		res.Status, res.ErrorCategory, res.Error = report.Failed, oerr.Category, oerr.Reason
+	} else if len(stats.Failures) > 0 {
+		res.Status, res.ErrorCategory = report.Failed, CategoryNotQueued
+		res.Error = fmt.Sprintf("the queue refused %d message(s) holding %d points; they are listed as rejected", len(stats.Failures), stats.FailedPoints)
+		log.Error("the queue refused messages", "messages", len(stats.Failures), "points", stats.FailedPoints,
+			"code", stats.Failures[0].Code, "message", stats.Failures[0].Message)
+	}
+	return res, nil
+}
+
+func notQueuedReason(f queue.Failure) string {
+	return fmt.Sprintf("not queued: SQS refused the message holding this and %d more points (positions %d to %d): %s: %s",
+		f.Points-1, f.FirstIndex, f.LastIndex, f.Code, f.Message)
+}
+
+func budget(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// objectReader reads an object's body and, when the connection fails
+// mid-way, resumes with a ranged GetObject of the same version (or ETag)
+// from where it stopped, up to ReadRetries times.
+type objectReader struct {
+	ctx     context.Context
+	h       *Handler
+	in      *s3.GetObjectInput
+	body    io.ReadCloser
+	off     int64
+	retries int
+	log     *slog.Logger
+}
+
+func (r *objectReader) Read(p []byte) (int, error) {
+	for {
+		if r.body == nil {
+			in := *r.in
+			in.Range = aws.String(fmt.Sprintf("bytes=%d-", r.off))
+			out, err := r.h.S3.GetObject(r.ctx, &in)
+			if err != nil {
+				return 0, fmt.Errorf("resume object read at byte %d: %w", r.off, err)
+			}
+			r.body = out.Body
+		}
+		n, err := r.body.Read(p)
+		r.off += int64(n)
+		if err == nil || err == io.EOF {
+			return n, err
+		}
+		_ = r.body.Close()
+		r.body = nil
+		maxRetries := r.h.ReadRetries
+		if maxRetries == 0 {
+			maxRetries = 3
+		}
+		if r.retries >= maxRetries || r.ctx.Err() != nil {
+			return n, err
+		}
+		r.retries++
+		r.log.Warn("object read failed; resuming", "offset", r.off, "retry", r.retries, "error", err.Error())
+		sleep := r.h.Sleep
+		if sleep == nil {
+			sleep = func(ctx context.Context, d time.Duration) error {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(d):
+					return nil
+				}
+			}
+		}
+		if serr := sleep(r.ctx, time.Duration(r.retries)*200*time.Millisecond); serr != nil {
+			return n, err
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+func (r *objectReader) Close() error {
+	if r.body == nil {
+		return nil
+	}
+	return r.body.Close()
+}

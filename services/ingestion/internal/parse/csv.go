@@ -1,0 +1,281 @@
+package parse
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// lineReader yields the lines of a stream without their terminator ("\n" or
+// "\r\n"), never buffering more than one buffer: a longer line is skipped and
+// reported as too long.
+type lineReader struct {
+	br   *bufio.Reader
+	line int64 // number of the line last returned (1-based)
+}
+
+// next returns the next line and whether it was too long (its content is then
+// dropped). It returns io.EOF after the last line; other errors are the
+// stream's.
+func (l *lineReader) next() (line []byte, tooLong bool, err error) {
+	line, err = l.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		tooLong = true
+		for err == bufio.ErrBufferFull {
+			_, err = l.br.ReadSlice('\n')
+		}
+		line = nil
+	}
+	if err != nil {
+		if err != io.EOF {
+			return nil, false, err
+		}
+		if len(line) == 0 && !tooLong {
+			return nil, false, io.EOF
+		}
+	}
+	l.line++
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+		if n > 1 && line[n-2] == '\r' {
+			line = line[:n-2]
+		}
+	}
+	return line, tooLong, nil
+}
+
+// csvRecord reads the next non-blank CSV record (RFC 4180: fields separated
+// by commas, optionally in double quotes, with "" for a quote inside; a quoted
+// field may span lines) into p.fields. start is the number of its first line.
+// A malformed or too long record yields a *RecordError and the reader moves on
+// to the next line.
+func (p *Parser) csvRecord(l *lineReader) (start int64, rerr *RecordError, err error) {
+	for {
+		line, tooLong, err := l.next()
+		if err != nil {
+			return 0, nil, err
+		}
+		start = l.line
+		if tooLong {
+			return start, recordErr(CategoryTooLong, "record longer than %d bytes", MaxRecordBytes), nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue // blank lines are not records
+		}
+		if bytes.IndexByte(line, '"') < 0 {
+			p.fields = p.fields[:0]
+			for {
+				i := bytes.IndexByte(line, ',')
+				if i < 0 {
+					p.fields = append(p.fields, trimSpace(line))
+					break
+				}
+				p.fields = append(p.fields, trimSpace(line[:i]))
+				line = line[i+1:]
+			}
+			return start, nil, nil
+		}
+		rerr, err := p.csvQuoted(l, line)
+		return start, rerr, err
+	}
+}
+
+// csvQuoted splits a record holding quotes, copying its fields into
+// p.scratch (unescaped), reading further lines while a quoted field is open.
+func (p *Parser) csvQuoted(l *lineReader, line []byte) (*RecordError, error) {
+	out := p.scratch[:0]
+	var bounds []int // start and end offsets in out, pairwise
+	inQuotes := false
+	fieldStart := 0
+	afterQuote := false // just closed a quoted field: only spaces may follow
+	for {
+		for i := 0; i < len(line); i++ {
+			c := line[i]
+			switch {
+			case inQuotes:
+				if c == '"' {
+					if i+1 < len(line) && line[i+1] == '"' {
+						out = append(out, '"')
+						i++
+					} else {
+						inQuotes = false
+						afterQuote = true
+					}
+				} else {
+					out = append(out, c)
+				}
+			case c == ',':
+				bounds = append(bounds, fieldStart, len(out))
+				fieldStart = len(out)
+				afterQuote = false
+			case afterQuote:
+				if c != ' ' && c != '\t' {
+					p.scratch = out
+					return recordErr(CategoryMalformed, "malformed CSV: unexpected %q after a closing quote", c), nil
+				}
+			case c == '"':
+				if len(bytes.TrimSpace(out[fieldStart:])) != 0 {
+					p.scratch = out
+					return recordErr(CategoryMalformed, `malformed CSV: bare " in an unquoted field`), nil
+				}
+				out = out[:fieldStart]
+				inQuotes = true
+			default:
+				out = append(out, c)
+			}
+		}
+		if !inQuotes {
+			break
+		}
+		// The quoted field goes on in the next line.
+		out = append(out, '\n')
+		if len(out) > MaxRecordBytes {
+			p.scratch = out[:0]
+			return recordErr(CategoryTooLong, "record longer than %d bytes (unterminated quote?)", MaxRecordBytes), nil
+		}
+		next, tooLong, err := l.next()
+		if err == io.EOF {
+			p.scratch = out[:0]
+			return recordErr(CategoryMalformed, "malformed CSV: quoted field not closed before the end of the object"), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if tooLong {
+			p.scratch = out[:0]
+			return recordErr(CategoryTooLong, "record longer than %d bytes", MaxRecordBytes), nil
+		}
+		line = next
+	}
+	bounds = append(bounds, fieldStart, len(out))
+	p.scratch = out
+	p.fields = p.fields[:0]
+	for i := 0; i < len(bounds); i += 2 {
+		p.fields = append(p.fields, trimSpace(out[bounds[i]:bounds[i+1]]))
+	}
+	return nil, nil
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// csvHeader maps the header's columns to fields: names as in fieldNames,
+// in any order and case, each at most once, the required ones present.
+func csvHeader(fields [][]byte) ([]int, error) {
+	cols := make([]int, len(fields))
+	var seen int
+	var unknown []string
+	for i, f := range fields {
+		name := strings.ToLower(string(f))
+		cols[i] = -1
+		for j, n := range fieldNames {
+			if name == n {
+				cols[i] = j
+			}
+		}
+		switch {
+		case cols[i] < 0:
+			unknown = append(unknown, fmt.Sprintf("%q", clipString(string(f))))
+		case seen&(1<<cols[i]) != 0:
+			return nil, fmt.Errorf("column %q appears twice", name)
+		}
+		if cols[i] >= 0 {
+			seen |= 1 << cols[i]
+		}
+	}
+	if len(unknown) > 0 {
+		if len(unknown) > 5 {
+			unknown = append(unknown[:5], "...")
+		}
+		return nil, fmt.Errorf("unknown column(s) %s", strings.Join(unknown, ", "))
+	}
+	var missing []string
+	for j, n := range fieldNames {
+		if requiredFields&(1<<j) != 0 && seen&(1<<j) == 0 {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing column(s) %s", strings.Join(missing, ", "))
+	}
+	return cols, nil
+}
+
+func clipString(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+const headerHelp = "want a header line naming the columns symbol,timestamp,price,volume and optionally bid,ask,exchange (any order and case)"
+
+func (p *Parser) parseCSV(br *bufio.Reader, sink Sink) error {
+	l := &lineReader{br: br}
+	_, rerr, err := p.csvRecord(l)
+	if err == io.EOF {
+		return &ObjectError{Category: ObjectBadHeader, Reason: "invalid CSV header: the object is blank; " + headerHelp}
+	}
+	if err != nil {
+		return p.readErr(err)
+	}
+	if rerr != nil {
+		return &ObjectError{Category: ObjectBadHeader, Reason: "invalid CSV header: " + rerr.Reason + "; " + headerHelp}
+	}
+	cols, herr := csvHeader(p.fields)
+	if herr != nil {
+		return &ObjectError{Category: ObjectBadHeader, Reason: "invalid CSV header: " + herr.Error() + "; " + headerHelp}
+	}
+	for {
+		start, rerr, err := p.csvRecord(l)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return p.readErr(err)
+		}
+		p.rec = Record{Index: start, Err: rerr}
+		if rerr == nil {
+			p.csvPoint(cols)
+		}
+		if err := sink(&p.rec); err != nil {
+			return err
+		}
+	}
+}
+
+// csvPoint converts p.fields into p.rec.
+func (p *Parser) csvPoint(cols []int) {
+	if len(p.fields) != len(cols) {
+		p.rec.Err = recordErr(CategoryFieldCount, "expected %d fields, got %d", len(cols), len(p.fields))
+		return
+	}
+	var missing []string
+	for i, f := range cols {
+		v := p.fields[i]
+		if len(v) == 0 {
+			if requiredFields&(1<<f) != 0 {
+				missing = append(missing, fieldNames[f])
+			}
+			continue
+		}
+		if err := p.setField(f, v); err != nil {
+			p.rec.Err = err
+			return
+		}
+	}
+	if missing != nil {
+		p.rec.Err = recordErr(CategoryMissing, "missing %s", strings.Join(missing, ", "))
+		return
+	}
+	p.validate()
+}

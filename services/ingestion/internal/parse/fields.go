@@ -1,0 +1,226 @@
+package parse
+
+import (
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// The fields of a point, as CSV column names and JSON member names.
+const (
+	fieldSymbol = iota
+	fieldTimestamp
+	fieldPrice
+	fieldVolume
+	fieldBid
+	fieldAsk
+	fieldExchange
+	numFields
+)
+
+var fieldNames = [numFields]string{"symbol", "timestamp", "price", "volume", "bid", "ask", "exchange"}
+
+// requiredFields are the fields a record must have (bid, ask and exchange are
+// optional).
+const requiredFields = 1<<fieldSymbol | 1<<fieldTimestamp | 1<<fieldPrice | 1<<fieldVolume
+
+// fieldCategory is the reason category of a bad value of each field.
+var fieldCategory = [numFields]string{
+	fieldSymbol:    marketdata.ErrSymbol.Error(),
+	fieldTimestamp: marketdata.ErrTimestamp.Error(),
+	fieldPrice:     marketdata.ErrPrice.Error(),
+	fieldVolume:    marketdata.ErrVolume.Error(),
+	fieldBid:       marketdata.ErrQuote.Error(),
+	fieldAsk:       marketdata.ErrQuote.Error(),
+	fieldExchange:  marketdata.ErrExchange.Error(),
+}
+
+// maxExactInt is the largest integer a float64 holds exactly (2^53); an
+// integer written in float notation (1e3, 300.0) is accepted up to it.
+const maxExactInt = 1 << 53
+
+// str views b as a string without copying. The result must not outlive the
+// call it is passed to (strconv's error values would keep it: they are never
+// kept here).
+func str(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// clip copies at most 40 bytes of b for an error message.
+func clip(b []byte) string {
+	const n = 40
+	if len(b) > n {
+		return strconv.Quote(string(b[:n])) + "..."
+	}
+	return strconv.Quote(string(b))
+}
+
+// setField converts the text v of field f (a CSV field, or a JSON number or
+// string's content) into p. Empty optional fields mean absent.
+func (p *Parser) setField(f int, v []byte) *RecordError {
+	pt := &p.rec.Point
+	switch f {
+	case fieldSymbol:
+		pt.Symbol = p.strs.get(v)
+	case fieldExchange:
+		if !utf8.Valid(v) {
+			return recordErr(fieldCategory[f], "invalid exchange %s: not valid UTF-8", clip(v))
+		}
+		pt.Exchange = p.strs.get(v)
+	case fieldTimestamp:
+		ms, err := parseTimestamp(v)
+		if err != nil {
+			return err
+		}
+		pt.Timestamp = ms
+	case fieldVolume:
+		n, ok, rangeErr := parseInteger(v)
+		if !ok {
+			why := "not an integer"
+			if rangeErr {
+				why = "out of range"
+			}
+			return recordErr(fieldCategory[f], "invalid volume %s: %s", clip(v), why)
+		}
+		pt.Volume = n
+	case fieldPrice, fieldBid, fieldAsk:
+		x, why := parseDecimal(v)
+		if why != "" {
+			return recordErr(fieldCategory[f], "invalid %s %s: %s", fieldNames[f], clip(v), why)
+		}
+		switch f {
+		case fieldPrice:
+			pt.Price = x
+		case fieldBid:
+			pt.Bid = x
+		default:
+			pt.Ask = x
+		}
+	}
+	return nil
+}
+
+// parseDecimal parses a decimal number (or NaN/Inf, which validation then
+// refuses with a clear reason). Hexadecimal and other Go-only syntaxes are
+// refused. why is empty on success.
+func parseDecimal(v []byte) (x float64, why string) {
+	if len(v) == 0 {
+		return 0, "empty"
+	}
+	i := 0
+	if v[0] == '+' || v[0] == '-' {
+		i++
+	}
+	if i < len(v) && (v[i] >= '0' && v[i] <= '9' || v[i] == '.') {
+		if x, ok := fastDecimal(v[i:]); ok {
+			if i > 0 && v[0] == '-' {
+				x = -x
+			}
+			return x, ""
+		}
+		for _, c := range v[i:] {
+			if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+				return 0, "not a decimal number"
+			}
+		}
+	}
+	x, err := strconv.ParseFloat(str(v), 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return 0, "out of range"
+		}
+		return 0, "not a number"
+	}
+	return x, ""
+}
+
+// parseInteger parses a decimal integer; an integral number in float
+// notation (300.0, 1e3) is accepted while it is exact. rangeErr tells an
+// out-of-range integer from one that is not an integer.
+func parseInteger(v []byte) (n int64, ok, rangeErr bool) {
+	n, err := strconv.ParseInt(str(v), 10, 64)
+	if err == nil {
+		return n, true, false
+	}
+	if err.(*strconv.NumError).Err == strconv.ErrRange {
+		return 0, false, true
+	}
+	x, why := parseDecimal(v)
+	if why != "" || x != math.Trunc(x) || math.IsInf(x, 0) {
+		return 0, false, why == "out of range"
+	}
+	if math.Abs(x) > maxExactInt {
+		return 0, false, true
+	}
+	return int64(x), true, false
+}
+
+// parseTimestamp reads epoch milliseconds (an integer) or an RFC 3339 time
+// (sub-millisecond digits are truncated).
+func parseTimestamp(v []byte) (int64, *RecordError) {
+	if len(v) == 0 {
+		return 0, recordErr(fieldCategory[fieldTimestamp], "invalid timestamp: empty")
+	}
+	if c := v[0]; c >= '0' && c <= '9' || c == '-' || c == '+' {
+		if n, ok, rangeErr := parseInteger(v); ok {
+			return n, nil
+		} else if rangeErr {
+			return 0, recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, str(v))
+	if err != nil {
+		return 0, recordErr(fieldCategory[fieldTimestamp],
+			"invalid timestamp %s: want epoch milliseconds or an RFC 3339 time such as 2024-01-02T15:04:05.123Z", clip(v))
+	}
+	if y := t.Year(); y < 1 || y > 9999 {
+		return 0, recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
+	}
+	return t.UnixMilli(), nil
+}
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// fastDecimal parses the common plain form digits[.digits] when it has at
+// most 15 significant digits: the mantissa and the power of ten are then both
+// exact float64s, so one division is correctly rounded and the result equals
+// strconv.ParseFloat's (Clinger's fast path; a test compares them). ok is
+// false for anything else, which strconv then parses.
+func fastDecimal(v []byte) (x float64, ok bool) {
+	var m uint64
+	digits, frac := 0, -1
+	for i, c := range v {
+		switch {
+		case c >= '0' && c <= '9':
+			if m == 0 && c == '0' {
+				if frac >= 0 {
+					frac++
+				}
+				continue // leading zeros are not significant
+			}
+			m = m*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0 && i > 0 && i < len(v)-1:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits > 15 {
+		return 0, false
+	}
+	if frac <= 0 {
+		return float64(m), true
+	}
+	if frac >= len(pow10) {
+		return 0, false
+	}
+	return float64(m) / pow10[frac], true
+}

@@ -1,0 +1,319 @@
+// Package parse reads market data points out of a stream: CSV with a header,
+// NDJSON, or a JSON array (bare or as {"points": [...]}), each optionally
+// gzip-compressed. It never holds more than one record (at most MaxRecordBytes
+// for CSV and NDJSON) besides fixed buffers, so memory stays flat however
+// large the object is.
+//
+// Every record ends up in exactly one of two places: a valid point, or a
+// rejection with its position and a reason. When the object as a whole cannot
+// be read further (a wrong CSV header, broken JSON structure, corrupt gzip),
+// parsing stops with an *ObjectError; the records delivered before it stand.
+package parse
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// Format is an input format.
+type Format string
+
+// The input formats.
+const (
+	CSV       Format = "csv"
+	NDJSON    Format = "ndjson"
+	JSONArray Format = "json"
+)
+
+// MaxRecordBytes bounds one CSV record or NDJSON line. A valid record takes a
+// few hundred bytes; a longer one is rejected without being buffered.
+const MaxRecordBytes = 64 << 10
+
+// bufferSize is the size of the read buffers (one line must fit).
+const bufferSize = MaxRecordBytes
+
+// Record is one record of the input: where it was and either a valid point or
+// why it was refused.
+type Record struct {
+	// Index is the 1-based line number (CSV, NDJSON; the first line of a
+	// multi-line CSV record) or the 0-based element index (JSON array), as
+	// marketdata.Rejection documents.
+	Index int64
+	// Point is the point when Err is nil.
+	Point marketdata.Point
+	// Err says why the record was refused; nil when the point is valid.
+	Err *RecordError
+}
+
+// RecordError is the reason one record was refused.
+type RecordError struct {
+	// Category is one of a small fixed set (the Category* constants and the
+	// texts of marketdata's validation errors), suitable for counting.
+	Category string
+	// Reason is the full human-readable reason.
+	Reason string
+}
+
+func (e *RecordError) Error() string { return e.Reason }
+
+// Categories of refused records besides marketdata's validation errors
+// ("invalid symbol", "invalid price", ...).
+const (
+	CategoryMalformed  = "malformed record"
+	CategoryFieldCount = "wrong field count"
+	CategoryTooLong    = "record too long"
+	CategoryMissing    = "missing field"
+	CategoryUnknown    = "unknown field"
+	CategoryDuplicate  = "duplicate field"
+)
+
+// ObjectError means the object cannot be read (further): nothing after the
+// position it names was parsed.
+type ObjectError struct {
+	// Category is a short fixed description such as "invalid CSV header".
+	Category string
+	// Reason is the full human-readable reason.
+	Reason string
+}
+
+func (e *ObjectError) Error() string { return e.Reason }
+
+// Categories of object errors.
+const (
+	ObjectEmpty      = "empty object"
+	ObjectBadHeader  = "invalid CSV header"
+	ObjectBadJSON    = "malformed JSON"
+	ObjectBadGzip    = "corrupt gzip stream"
+	ObjectBadShape   = "unexpected JSON shape"
+	objectReadFailed = "read failed"
+)
+
+// SourceError is a failure to read the underlying stream itself (for an S3
+// object: the network), as opposed to its content being bad. It is worth a
+// retry.
+type SourceError struct{ Err error }
+
+func (e *SourceError) Error() string { return "read object: " + e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// Sink receives each record. The record is only valid during the call.
+// Returning an error stops parsing, and Parse returns that error.
+type Sink func(*Record) error
+
+// Info describes what Parse found.
+type Info struct {
+	Format     Format
+	Compressed bool
+	// Records is the number of records delivered to the sink.
+	Records int64
+	// Bytes is the number of (decompressed) bytes read.
+	Bytes int64
+}
+
+// Parser parses objects. It keeps buffers between calls; use one per
+// goroutine.
+type Parser struct {
+	// Now is the time points are validated against (see marketdata.Point.Validate).
+	Now time.Time
+
+	rec     Record
+	strs    interner
+	dec     *jsontext.Decoder
+	rd      bytes.Reader
+	scratch []byte
+	fields  [][]byte
+	noFast  bool         // tests: always take the slow JSON path
+	src     *trackReader // the object as given
+	zsrc    *trackReader // its decompressed content, when gzip
+}
+
+// trackReader remembers the error of the underlying stream, so that a failure
+// surfacing through the gzip or JSON layers is still told apart from bad data.
+// It also counts the bytes read.
+type trackReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (t *trackReader) Read(b []byte) (int, error) {
+	n, err := t.r.Read(b)
+	t.n += int64(n)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
+}
+
+// Parse reads the object r named name (its key or file name; the extension
+// picks the format, see FormatFromName) and delivers each record to sink.
+// gzip is recognised by its magic number whatever the name says.
+//
+// It returns nil when the whole object was read, an *ObjectError when the
+// content is unreadable, a *SourceError when r failed, or sink's error.
+func (p *Parser) Parse(r io.Reader, name string, sink Sink) (info Info, err error) {
+	p.src, p.zsrc = &trackReader{r: r}, nil
+	content := p.src
+	br := bufio.NewReaderSize(p.src, bufferSize)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		info.Compressed = true
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			if p.src.err != nil {
+				return info, &SourceError{Err: p.src.err}
+			}
+			return info, &ObjectError{Category: ObjectBadGzip, Reason: "corrupt gzip stream: " + err.Error()}
+		}
+		p.zsrc = &trackReader{r: zr}
+		content = p.zsrc
+		br = bufio.NewReaderSize(p.zsrc, bufferSize)
+	}
+	defer func() { info.Bytes = content.n - int64(br.Buffered()) }()
+
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xEF\xBB\xBF")) {
+		_, _ = br.Discard(3)
+	}
+	f, err := p.detect(br, name)
+	if err != nil {
+		return info, err
+	}
+	info.Format = f
+	counted := func(rec *Record) error {
+		info.Records++
+		return sink(rec)
+	}
+	switch f {
+	case CSV:
+		err = p.parseCSV(br, counted)
+	case NDJSON:
+		err = p.parseNDJSON(br, counted)
+	default:
+		err = p.parseJSON(br, counted)
+	}
+	return info, err
+}
+
+// ParseJSON parses a JSON array of points, or an object {"points": [...]},
+// from r (an API request body), with 0-based indexes.
+func (p *Parser) ParseJSON(r io.Reader, sink Sink) error {
+	p.src, p.zsrc = &trackReader{r: r}, nil
+	br := bufio.NewReaderSize(p.src, bufferSize)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xEF\xBB\xBF")) {
+		_, _ = br.Discard(3)
+	}
+	return p.parseJSON(br, sink)
+}
+
+// readErr classifies an error from reading the (decompressed) stream: the
+// source's own failure, or else a decompression failure.
+func (p *Parser) readErr(err error) error {
+	if p.src != nil && p.src.err != nil {
+		return &SourceError{Err: p.src.err}
+	}
+	if p.zsrc != nil && p.zsrc.err != nil {
+		return &ObjectError{Category: ObjectBadGzip, Reason: "corrupt gzip stream: " + p.zsrc.err.Error()}
+	}
+	return &ObjectError{Category: objectReadFailed, Reason: "read failed: " + err.Error()}
+}
+
+// FormatFromName returns the format an object name's extension names, after
+// an optional .gz: .csv, .ndjson or .jsonl, or .json (an array, an object
+// with a points array, or NDJSON: told apart by content). ok is false when
+// the extension does not decide alone.
+func FormatFromName(name string) (f Format, ok bool) {
+	n := strings.ToLower(name)
+	n = strings.TrimSuffix(strings.TrimSuffix(n, ".gz"), ".gzip")
+	switch path.Ext(n) {
+	case ".csv":
+		return CSV, true
+	case ".ndjson", ".jsonl":
+		return NDJSON, true
+	}
+	return "", false
+}
+
+// detect picks the format from the name or, when the name does not decide,
+// from the first bytes: '[' is a JSON array, '{' starting with a "points"
+// member is a JSON object holding the array, any other '{' is NDJSON, and
+// anything else is CSV (whose header check then decides).
+func (p *Parser) detect(br *bufio.Reader, name string) (Format, error) {
+	b, err := br.Peek(bufferSize)
+	if err != nil && err != io.EOF {
+		return "", p.readErr(err)
+	}
+	i := bytes.IndexFunc(b, func(r rune) bool { return !isJSONSpace(r) })
+	if i < 0 && len(b) < bufferSize {
+		return "", &ObjectError{Category: ObjectEmpty, Reason: "the object holds no data"}
+	}
+	if f, ok := FormatFromName(name); ok {
+		return f, nil
+	}
+	if i >= 0 {
+		switch b[i] {
+		case '[':
+			return JSONArray, nil
+		case '{':
+			rest := bytes.TrimLeftFunc(b[i+1:], isJSONSpace)
+			if bytes.HasPrefix(rest, []byte(`"points"`)) {
+				return JSONArray, nil
+			}
+			return NDJSON, nil
+		}
+	}
+	return CSV, nil
+}
+
+func isJSONSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
+
+// validate checks the point p.rec holds and sets p.rec.Err.
+func (p *Parser) validate() {
+	if err := p.rec.Point.Validate(p.Now); err != nil {
+		p.rec.Err = &RecordError{Category: validationCategory(err), Reason: err.Error()}
+	}
+}
+
+func validationCategory(err error) string {
+	for _, s := range []error{marketdata.ErrSymbol, marketdata.ErrPrice, marketdata.ErrVolume,
+		marketdata.ErrTimestamp, marketdata.ErrQuote, marketdata.ErrExchange} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return "invalid point"
+}
+
+func recordErr(category, format string, args ...any) *RecordError {
+	return &RecordError{Category: category, Reason: fmt.Sprintf(format, args...)}
+}
+
+// interner shares the strings of repeated symbols and exchanges, so a valid
+// record usually costs no allocation: a small direct-mapped cache, where a
+// collision merely costs an allocation.
+type interner struct{ cache [512]string }
+
+func (in *interner) get(b []byte) string {
+	n := len(b)
+	if n == 0 {
+		return ""
+	}
+	h := (uint(b[0])*31 + uint(b[n-1])*7 + uint(b[n/2])*131 + uint(n)) % uint(len(in.cache))
+	if s := in.cache[h]; s == string(b) {
+		return s
+	}
+	s := string(b)
+	if n <= 32 {
+		in.cache[h] = s
+	}
+	return s
+}
