@@ -350,8 +350,13 @@ func TestProjectFile(t *testing.T) {
 	}
 	// A typed key without a default is required by the CLI; the empty default
 	// means "use the stack name".
-	if sfx.Type == nil || *sfx.Type != "string" || sfx.Default != "" || sfx.Description == "" {
-		t.Errorf("config %s = %+v, want a described string with default \"\"", common.ConfigEnvironmentSuffix, sfx)
+	typ := "<none>"
+	if sfx.Type != nil {
+		typ = *sfx.Type
+	}
+	if typ != "string" || sfx.Default != "" || sfx.Description == "" {
+		t.Errorf("config %s: type %s, default %#v, description %q; want a described string with default \"\"",
+			common.ConfigEnvironmentSuffix, typ, sfx.Default, sfx.Description)
 	}
 	if region := proj.Config["aws:region"]; region.Value != naming.Region {
 		t.Errorf("aws:region = %v, want %s", region.Value, naming.Region)
