@@ -36,10 +36,17 @@ func EncodeMessage(m Message) ([]byte, error) {
 // yields exactly what encoding/json would; anything else is decoded by
 // encoding/json itself, so the result and the errors never depend on the path.
 func DecodeMessage(body []byte) (Message, error) {
+	return DecodeMessageString(string(body))
+}
+
+// DecodeMessageString is DecodeMessage for a body held in a string, such as
+// an SQS record's. It does not copy the body: the strings of the message
+// share its memory.
+func DecodeMessageString(body string) (Message, error) {
 	m, ok := decodeFast(body)
 	if !ok {
 		m = Message{}
-		if err := json.Unmarshal(body, &m); err != nil {
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
 			return Message{}, fmt.Errorf("decode message: %w", err)
 		}
 	}

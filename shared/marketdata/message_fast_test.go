@@ -13,7 +13,7 @@ import (
 // handles the body, encoding/json accepts it too and yields the same message.
 func checkFastAgrees(t *testing.T, body []byte) (handled bool) {
 	t.Helper()
-	fast, ok := decodeFast(body)
+	fast, ok := decodeFast(string(body))
 	if !ok {
 		return false
 	}
@@ -194,6 +194,10 @@ func FuzzDecodeMessage(f *testing.F) {
 		m, err := DecodeMessage(body)
 		if err == nil && m.Version != MessageVersion {
 			t.Fatalf("accepted version %d", m.Version)
+		}
+		ms, errs := DecodeMessageString(string(body))
+		if (err == nil) != (errs == nil) || !reflect.DeepEqual(m, ms) {
+			t.Fatalf("DecodeMessage and DecodeMessageString disagree: %v / %v", err, errs)
 		}
 	})
 }
