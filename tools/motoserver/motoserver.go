@@ -6,14 +6,17 @@
 package motoserver
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -21,14 +24,29 @@ import (
 // Requirement is the pinned moto distribution installed into the venv.
 const Requirement = "moto[server]==5.2.5"
 
+// EndpointEnv names an already running moto server (e.g.
+// http://127.0.0.1:5123) that Start borrows instead of starting its own.
+const EndpointEnv = "MOTO_ENDPOINT"
+
+// stampName is the file in the venv that records what was installed into it.
+const stampName = ".moto-requirement"
+
 // Options configure Start.
 type Options struct {
 	// RepoDir is the repository root; the venv lives in RepoDir/.venv.
+	// Default: the nearest directory at or above the working directory that
+	// holds go.work.
 	RepoDir string
 	// Python is the interpreter creating the venv (default python3).
 	Python string
-	// Log receives moto's output (default: discarded).
-	Log *os.File
+	// Log receives moto's output, and pip's when the venv is created
+	// (default: discarded; the last lines go into error messages anyway).
+	Log io.Writer
+	// Fresh starts a private server even when MOTO_ENDPOINT is set (the
+	// end-to-end tests want an empty account).
+	Fresh bool
+	// StartTimeout bounds the wait for the server to answer (default 60s).
+	StartTimeout time.Duration
 }
 
 // Server is a running (or borrowed) moto server.
@@ -36,17 +54,27 @@ type Server struct {
 	endpoint string
 	cmd      *exec.Cmd
 	done     chan struct{}
+	stop     sync.Once
+	tail     *tailBuffer
 }
 
 // Endpoint is the server's base URL, e.g. http://127.0.0.1:40123.
 func (s *Server) Endpoint() string { return s.endpoint }
 
-// Start returns the moto server named by MOTO_ENDPOINT when set, or else
-// ensures the venv and starts a new server on a free port.
+// Borrowed reports whether the server came from MOTO_ENDPOINT (Stop leaves it running).
+func (s *Server) Borrowed() bool { return s.cmd == nil }
+
+// Start returns the moto server named by MOTO_ENDPOINT when set (and
+// opts.Fresh is false), or else ensures the venv and starts a new server on a
+// free port. The caller must Stop it on every path.
 func Start(opts Options) (*Server, error) {
-	if ep := os.Getenv("MOTO_ENDPOINT"); ep != "" {
-		if err := waitReady(ep, 10*time.Second, nil); err != nil {
-			return nil, fmt.Errorf("MOTO_ENDPOINT %s: %w", ep, err)
+	if ep := strings.TrimRight(strings.TrimSpace(os.Getenv(EndpointEnv)), "/"); ep != "" && !opts.Fresh {
+		wait := opts.StartTimeout
+		if wait <= 0 {
+			wait = 10 * time.Second
+		}
+		if err := waitReady(ep, wait, nil); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", EndpointEnv, ep, err)
 		}
 		return &Server{endpoint: ep}, nil
 	}
@@ -54,88 +82,168 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	timeout := opts.StartTimeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	// A port found free can be taken before moto binds it: try a few.
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		s, err := launch(bin, port, opts.Log, timeout)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+func launch(bin string, port int, log io.Writer, timeout time.Duration) (*Server, error) {
+	tail := &tailBuffer{max: 4 << 10}
+	var out io.Writer = tail
+	if log != nil {
+		out = io.MultiWriter(log, tail)
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if opts.Log != nil {
-		cmd.Stdout, cmd.Stderr = opts.Log, opts.Log
-	}
+	cmd.SysProcAttr = procAttr()
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	s := &Server{endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
+	s := &Server{endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{}), tail: tail}
 	go func() { cmd.Wait(); close(s.done) }()
-	if err := waitReady(s.endpoint, 60*time.Second, s.done); err != nil {
+	if err := waitReady(s.endpoint, timeout, s.done); err != nil {
 		s.Stop()
-		return nil, fmt.Errorf("moto_server did not come up: %w", err)
+		return nil, fmt.Errorf("moto_server on port %d did not come up: %w\n%s", port, err, tail.String())
 	}
 	return s, nil
 }
 
-// Stop ends the server and everything it started. Safe to call twice, and a
-// no-op for a borrowed (MOTO_ENDPOINT) server.
+// Stop ends the server and everything it started (its process group). Safe
+// to call twice, and a no-op for a borrowed (MOTO_ENDPOINT) server.
 func (s *Server) Stop() {
 	if s == nil || s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
-	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.done
-	}
+	s.stop.Do(func() {
+		pgid := s.cmd.Process.Pid
+		syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			<-s.done
+		}
+	})
 }
 
 // Ensure creates RepoDir/.venv with Requirement installed, unless a stamp
 // file says it is already there, and returns the moto_server executable.
+// Concurrent callers (parallel test processes) are serialized by a file lock,
+// so the venv is created once.
 func Ensure(opts Options) (string, error) {
-	if opts.RepoDir == "" {
-		return "", errors.New("motoserver: RepoDir is required")
+	repo := opts.RepoDir
+	if repo == "" {
+		var err error
+		if repo, err = RepoRoot(); err != nil {
+			return "", fmt.Errorf("motoserver: %w", err)
+		}
+	}
+	venv := filepath.Join(repo, ".venv")
+	bin := filepath.Join(venv, "bin", "moto_server")
+	if installed(venv) {
+		return bin, nil
+	}
+	if err := os.MkdirAll(venv, 0o755); err != nil {
+		return "", err
+	}
+	lock, err := os.OpenFile(filepath.Join(venv, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("lock %s: %w", lock.Name(), err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if installed(venv) { // another process installed it while we waited
+		return bin, nil
 	}
 	py := opts.Python
 	if py == "" {
 		py = "python3"
 	}
-	venv := filepath.Join(opts.RepoDir, ".venv")
-	bin := filepath.Join(venv, "bin", "moto_server")
-	stamp := filepath.Join(venv, ".moto-requirement")
-	if b, err := os.ReadFile(stamp); err == nil && strings.TrimSpace(string(b)) == Requirement {
-		if _, err := os.Stat(bin); err == nil {
-			return bin, nil
-		}
+	log := opts.Log
+	if log == nil {
+		log = os.Stderr
 	}
 	steps := [][]string{
 		{py, "-m", "venv", venv},
 		{filepath.Join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", Requirement},
 	}
 	for _, s := range steps {
-		fmt.Fprintln(os.Stderr, "motoserver:", strings.Join(s, " "))
+		fmt.Fprintln(log, "motoserver:", strings.Join(s, " "))
+		var tail bytes.Buffer
 		cmd := exec.Command(s[0], s[1:]...)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		cmd.Stdout, cmd.Stderr = log, io.MultiWriter(log, &tail)
 		if err := cmd.Run(); err != nil {
-			return "", fmt.Errorf("%s: %w", strings.Join(s, " "), err)
+			return "", fmt.Errorf("%s: %w\n%s", strings.Join(s, " "), err, strings.TrimSpace(tail.String()))
 		}
 	}
-	if err := os.WriteFile(stamp, []byte(Requirement+"\n"), 0o644); err != nil {
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("pip installed %s but %s is missing", Requirement, bin)
+	}
+	if err := os.WriteFile(filepath.Join(venv, stampName), []byte(Requirement+"\n"), 0o644); err != nil {
 		return "", err
 	}
 	return bin, nil
 }
 
-func freePort() (int, error) {
+// installed reports whether venv holds exactly Requirement.
+func installed(venv string) bool {
+	b, err := os.ReadFile(filepath.Join(venv, stampName))
+	if err != nil || strings.TrimSpace(string(b)) != Requirement {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(venv, "bin", "moto_server"))
+	return err == nil
+}
+
+// RepoRoot returns the nearest directory at or above the working directory
+// that holds go.work.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.work in the working directory or above it")
+		}
+		dir = parent
+	}
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitReady polls moto's reset-free health endpoint until it answers.
+// waitReady polls moto's state endpoint (read-only) until it answers 200,
+// the process exits, or timeout passes.
 func waitReady(endpoint string, timeout time.Duration, exited <-chan struct{}) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -156,6 +264,29 @@ func waitReady(endpoint string, timeout time.Duration, exited <-chan struct{}) e
 		if time.Now().After(deadline) {
 			return err
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(bytes.TrimSpace(t.buf))
 }

@@ -5,18 +5,27 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
+	"time"
 )
+
+func repoDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
 
 // TestStartStop starts a real moto server from the project venv, checks that
 // it answers, and that Stop leaves nothing listening.
 func TestStartStop(t *testing.T) {
-	t.Setenv("MOTO_ENDPOINT", "")
-	_, file, _, _ := runtime.Caller(0)
-	repo := filepath.Join(filepath.Dir(file), "..", "..")
+	t.Setenv(EndpointEnv, "")
+	repo := repoDir()
 	srv, err := Start(Options{RepoDir: repo})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if srv.Borrowed() {
+		t.Fatal("server is borrowed although MOTO_ENDPOINT is empty")
 	}
 	resp, err := http.Get(srv.Endpoint() + "/moto-api/data.json")
 	if err != nil {
@@ -29,7 +38,54 @@ func TestStartStop(t *testing.T) {
 	if _, err := http.Get(srv.Endpoint() + "/moto-api/data.json"); err == nil {
 		t.Fatal("moto still answers after Stop")
 	}
-	if _, err := os.Stat(filepath.Join(repo, ".venv", ".moto-requirement")); err != nil {
+	if _, err := os.Stat(filepath.Join(repo, ".venv", stampName)); err != nil {
 		t.Fatalf("venv stamp missing: %v", err)
 	}
 }
+
+// TestBorrowAndFresh: MOTO_ENDPOINT is borrowed (Stop leaves it running)
+// unless Fresh asks for a private server.
+func TestBorrowAndFresh(t *testing.T) {
+	t.Setenv(EndpointEnv, "")
+	own, err := Start(Options{RepoDir: repoDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Stop()
+	t.Setenv(EndpointEnv, own.Endpoint()+"/")
+
+	borrowed, err := Start(Options{RepoDir: repoDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !borrowed.Borrowed() || borrowed.Endpoint() != own.Endpoint() {
+		t.Fatalf("borrowed %v at %s, want the MOTO_ENDPOINT server %s", borrowed.Borrowed(), borrowed.Endpoint(), own.Endpoint())
+	}
+	borrowed.Stop()
+	if _, err := http.Get(own.Endpoint() + "/moto-api/data.json"); err != nil {
+		t.Fatalf("Stop of a borrowed server stopped it: %v", err)
+	}
+
+	fresh, err := Start(Options{RepoDir: repoDir(), Fresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Stop()
+	if fresh.Borrowed() || fresh.Endpoint() == own.Endpoint() {
+		t.Fatalf("Fresh gave %s (borrowed %v), want a new server", fresh.Endpoint(), fresh.Borrowed())
+	}
+}
+
+// TestBorrowedUnreachable: a MOTO_ENDPOINT nobody answers is a clear error.
+func TestBorrowedUnreachable(t *testing.T) {
+	port, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EndpointEnv, "http://127.0.0.1:"+itoa(port))
+	if _, err := Start(Options{RepoDir: repoDir(), StartTimeout: time.Second}); err == nil {
+		t.Fatal("Start borrowed an endpoint that does not answer")
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
