@@ -176,6 +176,9 @@ func (e *MessageEncoder) Reset() {
 // appendJSONFloat formats f as encoding/json does: the shortest decimal that
 // reads back as f, in exponent form only for very small or large magnitudes.
 func appendJSONFloat(b []byte, f float64) []byte {
+	if out, ok := appendShortDecimal(b, f); ok {
+		return out
+	}
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
@@ -190,6 +193,49 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
+}
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8}
+
+// appendShortDecimal writes f quickly when it is a decimal with at most 8
+// fractional digits and fewer than 16 significant ones, as prices are: it
+// finds the smallest k such that m = round(f·10^k) gives back f as m/10^k.
+// Both m (< 2^53) and 10^k are exact, so that division is correctly rounded
+// and parsing the written "m·10^-k" yields f again; with the smallest k the
+// digits are those strconv's shortest formatting writes (a test compares
+// them). ok is false for anything else.
+func appendShortDecimal(b []byte, f float64) ([]byte, bool) {
+	if !(f >= 1e-6 && f < 1e15) {
+		return b, false
+	}
+	for k, p := range pow10 {
+		m := math.Round(f * p)
+		if m >= 1<<53 {
+			return b, false
+		}
+		if m/p != f {
+			continue
+		}
+		u := uint64(m)
+		ip, fp := u, uint64(0)
+		if k > 0 {
+			d := uint64(p)
+			ip, fp = u/d, u%d
+		}
+		b = strconv.AppendUint(b, ip, 10)
+		if k > 0 {
+			b = append(b, '.')
+			var digits [8]byte
+			for i := k - 1; i >= 0; i-- {
+				digits[i] = byte('0' + fp%10)
+				fp /= 10
+			}
+			b = append(b, digits[:k]...)
+		}
+		return b, true
+	}
+	return b, false
 }
 
 const hexDigits = "0123456789abcdef"

@@ -200,3 +200,35 @@ func BenchmarkMessageEncoder(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
 }
+
+// appendJSONFloat writes exactly what encoding/json writes, fast path or not.
+func TestAppendJSONFloatMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	inputs := []float64{0, 1, -1, 0.1, 0.2, 0.3, 1e-6, 9.99e-7, 1e-7, 123456789012345.6, 1e15, 999999999999999.9,
+		1e20, 1e21, 1.5e21, math.MaxFloat64, math.SmallestNonzeroFloat64, 189.12, 4.35, 0.000001, 100.00000001,
+		2.675, 1.005, 8.325, 0.12345678, 0.123456789, 4503599627370495.5, 9007199254740993}
+	for range 300000 {
+		switch r.IntN(4) {
+		case 0: // prices with a few decimals
+			inputs = append(inputs, float64(r.Int64N(100_000_000))/math.Pow10(r.IntN(9)))
+		case 1:
+			inputs = append(inputs, r.Float64()*math.Pow10(r.IntN(30)-10))
+		case 2:
+			inputs = append(inputs, math.Float64frombits(r.Uint64()))
+		default:
+			inputs = append(inputs, float64(r.Int64N(1<<53))/math.Pow10(r.IntN(20)))
+		}
+	}
+	for _, f := range inputs {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		want, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONFloat(nil, f); !bytes.Equal(got, want) {
+			t.Fatalf("appendJSONFloat(%v) = %s, encoding/json %s", f, got, want)
+		}
+	}
+}

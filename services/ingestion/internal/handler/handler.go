@@ -29,6 +29,15 @@ type ObjectGetter interface {
 
 var _ ObjectGetter = (*s3.Client)(nil)
 
+// ReportStore keeps the ingestion reports (report.Store over DynamoDB).
+type ReportStore interface {
+	Claim(ctx context.Context, o report.Object, owner string, now, leaseUntil time.Time) (report.Claim, error)
+	Finish(ctx context.Context, o report.Object, owner string, attempts int64, started, now time.Time, r report.Result) error
+	NoteRedelivery(ctx context.Context, o report.Object) error
+}
+
+var _ ReportStore = (*report.Store)(nil)
+
 // Defaults of the Handler's budgets.
 const (
 	// DefaultReportBudget bounds the listed rejections of a report item,
@@ -43,7 +52,7 @@ const (
 type Handler struct {
 	S3        ObjectGetter
 	Publisher *queue.Publisher
-	Reports   *report.Store
+	Reports   ReportStore
 	Log       *slog.Logger
 	// Now returns the current time (default time.Now).
 	Now func() time.Time

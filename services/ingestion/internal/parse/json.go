@@ -62,9 +62,9 @@ func (p *Parser) parseJSON(br *bufio.Reader, sink Sink) error {
 				return p.jsonErr(err, dec, -1)
 			}
 			if name.String() != "points" || seen {
-				what := fmt.Sprintf("unknown member %q", clipString(name.String()))
-				if seen {
-					what = `member "points" appears twice`
+				what := `member "points" appears twice`
+				if name.String() != "points" {
+					what = fmt.Sprintf("unknown member %q", clipString(name.String()))
 				}
 				return &ObjectError{Category: ObjectBadShape, Reason: `unexpected JSON shape: ` + what + `; want an array of points or {"points": [...]}`}
 			}

@@ -148,6 +148,9 @@ type trackReader struct {
 }
 
 func (t *trackReader) Read(b []byte) (int, error) {
+	if t.err != nil {
+		return 0, t.err // sticky: a failure is seen wherever it surfaces
+	}
 	n, err := t.r.Read(b)
 	t.n += int64(n)
 	if err != nil && err != io.EOF {
@@ -248,17 +251,20 @@ func FormatFromName(name string) (f Format, ok bool) {
 // member is a JSON object holding the array, any other '{' is NDJSON, and
 // anything else is CSV (whose header check then decides).
 func (p *Parser) detect(br *bufio.Reader, name string) (Format, error) {
+	// A read error here is not final: the records before it are parsed,
+	// and the error surfaces again (trackReader is sticky) where it occurred.
 	b, err := br.Peek(bufferSize)
-	if err != nil && err != io.EOF {
+	i := bytes.IndexFunc(b, func(r rune) bool { return !isJSONSpace(r) })
+	if err != nil && err != io.EOF && i < 0 {
 		return "", p.readErr(err)
 	}
-	i := bytes.IndexFunc(b, func(r rune) bool { return !isJSONSpace(r) })
 	if i < 0 && len(b) < bufferSize {
 		return "", &ObjectError{Category: ObjectEmpty, Reason: "the object holds no data"}
 	}
 	if f, ok := FormatFromName(name); ok {
 		return f, nil
 	}
+	named := isJSONName(name)
 	if i >= 0 {
 		switch b[i] {
 		case '[':
@@ -271,7 +277,17 @@ func (p *Parser) detect(br *bufio.Reader, name string) (Format, error) {
 			return NDJSON, nil
 		}
 	}
+	if named {
+		return JSONArray, nil // whose parser says what is wrong
+	}
 	return CSV, nil
+}
+
+// isJSONName reports whether name ends in .json (before an optional .gz).
+func isJSONName(name string) bool {
+	n := strings.ToLower(name)
+	n = strings.TrimSuffix(strings.TrimSuffix(n, ".gz"), ".gzip")
+	return path.Ext(n) == ".json"
 }
 
 func isJSONSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }

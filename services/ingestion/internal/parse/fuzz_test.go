@@ -1,0 +1,149 @@
+package parse
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/marketanalytics/pipeline/services/ingestion/internal/gen"
+)
+
+// fuzzRun parses data as object and checks the invariants every input must
+// keep: no panic; only a nil or *ObjectError outcome (the source cannot
+// fail); positions increasing; every record either a point that validates or
+// a rejection with a category and a reason; Info.Records counting them. It
+// returns the records for format-specific checks.
+func fuzzRun(t *testing.T, object string, data []byte, noFast bool) ([]got, error) {
+	p := &Parser{Now: testNow, noFast: noFast}
+	var recs []got
+	last := int64(-1)
+	info, err := p.Parse(bytes.NewReader(data), object, func(r *Record) error {
+		if r.Index <= last {
+			t.Fatalf("record index %d after %d", r.Index, last)
+		}
+		last = r.Index
+		g := got{index: r.Index}
+		if r.Err != nil {
+			if r.Err.Category == "" || r.Err.Reason == "" {
+				t.Fatalf("record %d rejected without category or reason: %+v", r.Index, r.Err)
+			}
+			g.category, g.reason = r.Err.Category, r.Err.Reason
+		} else {
+			if err := r.Point.Validate(testNow); err != nil {
+				t.Fatalf("accepted record %d does not validate: %v", r.Index, err)
+			}
+			g.point = r.Point
+		}
+		recs = append(recs, g)
+		return nil
+	})
+	var oe *ObjectError
+	if err != nil && (!errors.As(err, &oe) || oe.Category == "" || oe.Reason == "") {
+		t.Fatalf("error %v (%T), want nil or a complete *ObjectError", err, err)
+	}
+	if info.Records != int64(len(recs)) {
+		t.Fatalf("info.Records %d, delivered %d", info.Records, len(recs))
+	}
+	return recs, err
+}
+
+// nonBlankLines counts the lines with content, after the optional BOM.
+func nonBlankLines(data []byte) int {
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	n := 0
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(l)) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func isGzip(data []byte) bool { return len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b }
+
+func addSeeds(f *testing.F, exts ...string) {
+	files, _ := filepath.Glob("testdata/corpus/*")
+	for _, file := range files {
+		for _, ext := range exts {
+			if strings.HasSuffix(file, ext) || strings.HasSuffix(file, ext+".gz") {
+				if data, err := os.ReadFile(file); err == nil && len(data) < 64<<10 {
+					f.Add(data)
+				}
+			}
+		}
+	}
+}
+
+func FuzzParseCSV(f *testing.F) {
+	f.Add(gen.Bytes(gen.CSV, 5))
+	f.Add([]byte("symbol,timestamp,price,volume,bid,ask,exchange\n\"A\",\"1717243200000\",\"1\",\"1\",,,\"x\"\"y\"\n"))
+	addSeeds(f, ".csv")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		recs, err := fuzzRun(t, "fuzz.csv", data, false)
+		// Without quotes every non-blank line after the header is one record.
+		if err == nil && !isGzip(data) && !bytes.ContainsRune(data, '"') {
+			if want := nonBlankLines(data) - 1; len(recs) != want {
+				t.Fatalf("%d records from %d non-blank data lines", len(recs), want)
+			}
+		}
+	})
+}
+
+func FuzzParseNDJSON(f *testing.F) {
+	f.Add(gen.Bytes(gen.NDJSON, 5))
+	addSeeds(f, ".ndjson", ".jsonl")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		recs, err := fuzzRun(t, "fuzz.ndjson", data, false)
+		if err == nil && !isGzip(data) {
+			if want := nonBlankLines(data); len(recs) != want {
+				t.Fatalf("%d records from %d non-blank lines", len(recs), want)
+			}
+		}
+		// The fast path and jsontext's path agree on every line.
+		slow, serr := fuzzRun(t, "fuzz.ndjson", data, true)
+		assertSame(t, recs, err, slow, serr)
+	})
+}
+
+func FuzzParseJSONArray(f *testing.F) {
+	f.Add([]byte(`[{"symbol":"A","timestamp":1717243200000,"price":1,"volume":1},{}]`))
+	f.Add([]byte(`{"points":[{"symbol":"A","timestamp":"2024-06-01T12:00:00Z","price":"1","volume":1e2}]}`))
+	addSeeds(f, ".json")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		recs, err := fuzzRun(t, "fuzz.json", data, false)
+		// A well-formed array yields one record per element.
+		var elems []json.RawMessage
+		if err == nil && !isGzip(data) && json.Unmarshal(data, &elems) == nil && len(recs) != len(elems) {
+			t.Fatalf("%d records from an array of %d elements", len(recs), len(elems))
+		}
+		slow, serr := fuzzRun(t, "fuzz.json", data, true)
+		assertSame(t, recs, err, slow, serr)
+	})
+}
+
+func assertSame(t *testing.T, a []got, aerr error, b []got, berr error) {
+	t.Helper()
+	if (aerr == nil) != (berr == nil) || aerr != nil && aerr.Error() != berr.Error() {
+		t.Fatalf("errors differ: fast %v, slow %v", aerr, berr)
+	}
+	if len(a) != len(b) {
+		t.Fatalf("fast path %d records, slow path %d", len(a), len(b))
+	}
+	for i := range a {
+		ra := Record{Index: a[i].index, Point: a[i].point}
+		rb := Record{Index: b[i].index, Point: b[i].point}
+		if a[i].category != "" {
+			ra.Err = &RecordError{Category: a[i].category, Reason: a[i].reason}
+		}
+		if b[i].category != "" {
+			rb.Err = &RecordError{Category: b[i].category, Reason: b[i].reason}
+		}
+		if ra.Index != rb.Index || !sameRecord(&ra, &rb) {
+			t.Fatalf("record %d differs:\nfast %+v %v\nslow %+v %v", i, ra.Point, ra.Err, rb.Point, rb.Err)
+		}
+	}
+}

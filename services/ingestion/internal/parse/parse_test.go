@@ -1,0 +1,498 @@
+package parse
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/marketanalytics/pipeline/services/ingestion/internal/gen"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// testNow is the validation time of the tests: timestamps up to a day after
+// it are valid.
+var testNow = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+
+type got struct {
+	index    int64
+	point    marketdata.Point
+	category string
+	reason   string
+}
+
+func parseAll(t testing.TB, name string, data []byte) ([]got, Info, error) {
+	t.Helper()
+	p := &Parser{Now: testNow}
+	var out []got
+	info, err := p.Parse(bytes.NewReader(data), name, func(r *Record) error {
+		g := got{index: r.Index}
+		if r.Err != nil {
+			g.category, g.reason = r.Err.Category, r.Err.Reason
+		} else {
+			g.point = r.Point
+		}
+		out = append(out, g)
+		return nil
+	})
+	return out, info, err
+}
+
+func gz(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func pt(sym string, ts int64, price float64, vol int64) marketdata.Point {
+	return marketdata.Point{Symbol: sym, Timestamp: ts, Price: price, Volume: vol}
+}
+
+const ms = int64(1717243200000) // 2024-06-01T12:00:00Z
+
+func TestParseValid(t *testing.T) {
+	full := marketdata.Point{Symbol: "BRK.B", Timestamp: ms + 123, Price: 412.5, Volume: 100, Bid: 412.4, Ask: 412.6, Exchange: "XNYS"}
+	cases := []struct {
+		name   string
+		object string
+		data   string
+		format Format
+		want   []got
+	}{
+		{"csv", "a.csv", "symbol,timestamp,price,volume\nAAPL,1717243200000,189.12,300\n", CSV,
+			[]got{{index: 2, point: pt("AAPL", ms, 189.12, 300)}}},
+		{"csv all columns any order and case", "a.csv", "Exchange,ASK,bid,Volume,price,TIMESTAMP,Symbol\nXNYS,412.6,412.4,100,412.5,1717243200123,BRK.B\n", CSV,
+			[]got{{index: 2, point: full}}},
+		{"csv CRLF and BOM", "a.csv", "\xEF\xBB\xBFsymbol,timestamp,price,volume\r\nAAPL,1717243200000,1.5,3\r\nMSFT,1717243200001,2.5,4\r\n", CSV,
+			[]got{{index: 2, point: pt("AAPL", ms, 1.5, 3)}, {index: 3, point: pt("MSFT", ms+1, 2.5, 4)}}},
+		{"csv quoted fields, escaped quote, quoted comma", "a.csv", "symbol,timestamp,price,volume,exchange\n\"AAPL\",\"1717243200000\",\"189.12\",300,\"X\"\"Y\"\nMSFT,1717243200000,1,1,\"a,b\"\n", CSV,
+			[]got{{index: 2, point: marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 189.12, Volume: 300, Exchange: `X"Y`}},
+				{index: 3, point: marketdata.Point{Symbol: "MSFT", Timestamp: ms, Price: 1, Volume: 1, Exchange: "a,b"}}}},
+		{"csv quoted field across lines keeps first line number", "a.csv", "symbol,timestamp,price,volume,exchange\nAAPL,1717243200000,1,1,\"X\nY\"\nMSFT,1717243200000,1,1,\n", CSV,
+			[]got{{index: 2, point: marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 1, Volume: 1, Exchange: "X\nY"}},
+				{index: 4, point: pt("MSFT", ms, 1, 1)}}},
+		{"csv blank lines and spaces", "a.csv", "\n symbol , timestamp , price , volume \n\nAAPL , 1717243200000 , 1.5 , 3\n\n", CSV,
+			[]got{{index: 4, point: pt("AAPL", ms, 1.5, 3)}}},
+		{"csv no final newline", "a.csv", "symbol,timestamp,price,volume\nAAPL,1717243200000,1.5,3", CSV,
+			[]got{{index: 2, point: pt("AAPL", ms, 1.5, 3)}}},
+		{"csv empty optional fields", "a.csv", "symbol,timestamp,price,volume,bid,ask,exchange\nAAPL,1717243200000,1.5,3,,,\n", CSV,
+			[]got{{index: 2, point: pt("AAPL", ms, 1.5, 3)}}},
+		{"csv RFC 3339 timestamps", "a.csv", "symbol,timestamp,price,volume\nA,2024-06-01T12:00:00Z,1,1\nB,2024-06-01T14:00:00.123456+02:00,1,1\nC,2024-06-01T12:00:00.5Z,1,1\n", CSV,
+			[]got{{index: 2, point: pt("A", ms, 1, 1)}, {index: 3, point: pt("B", ms+123, 1, 1)}, {index: 4, point: pt("C", ms+500, 1, 1)}}},
+		{"csv integral volume in float notation", "a.csv", "symbol,timestamp,price,volume\nA,1717243200000,1,300.0\nB,1717243200000,1,1e3\n", CSV,
+			[]got{{index: 2, point: pt("A", ms, 1, 300)}, {index: 3, point: pt("B", ms, 1, 1000)}}},
+		{"ndjson", "a.ndjson", `{"symbol":"AAPL","timestamp":1717243200000,"price":189.12,"volume":300}` + "\n" +
+			`{"symbol":"BRK.B","timestamp":"2024-06-01T12:00:00.123Z","price":412.5,"volume":100,"bid":412.4,"ask":412.6,"exchange":"XNYS"}` + "\n", NDJSON,
+			[]got{{index: 1, point: pt("AAPL", ms, 189.12, 300)}, {index: 2, point: full}}},
+		{"jsonl, CRLF, blank lines, nulls, numeric strings, escapes", "a.jsonl", "\r\n" +
+			`{ "symbol" : "A\u0041PL", "timestamp": 1717243200000, "price": "189.12", "volume": "300", "bid": null, "exchange": "X\u00e9" }` + "\r\n\r\n", NDJSON,
+			[]got{{index: 2, point: marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 189.12, Volume: 300, Exchange: "Xé"}}}},
+		{"json array", "a.json", `[{"symbol":"AAPL","timestamp":1717243200000,"price":189.12,"volume":300},` +
+			`{"symbol":"BRK.B","timestamp":"2024-06-01T12:00:00.123Z","price":412.5,"volume":100,"bid":412.4,"ask":412.6,"exchange":"XNYS"}]`, JSONArray,
+			[]got{{index: 0, point: pt("AAPL", ms, 189.12, 300)}, {index: 1, point: full}}},
+		{"json object with points, pretty-printed", "a.json", "{\n  \"points\": [\n    {\"symbol\": \"AAPL\", \"timestamp\": 1717243200000, \"price\": 1.5, \"volume\": 3}\n  ]\n}\n", JSONArray,
+			[]got{{index: 0, point: pt("AAPL", ms, 1.5, 3)}}},
+		{".json holding NDJSON", "a.json", `{"symbol":"AAPL","timestamp":1717243200000,"price":1.5,"volume":3}` + "\n", NDJSON,
+			[]got{{index: 1, point: pt("AAPL", ms, 1.5, 3)}}},
+		{"no extension, sniffed CSV", "data", "symbol,timestamp,price,volume\nAAPL,1717243200000,1.5,3\n", CSV,
+			[]got{{index: 2, point: pt("AAPL", ms, 1.5, 3)}}},
+		{"no extension, sniffed array", "data.txt", ` [{"symbol":"AAPL","timestamp":1717243200000,"price":1.5,"volume":3}]`, JSONArray,
+			[]got{{index: 0, point: pt("AAPL", ms, 1.5, 3)}}},
+		{"empty array", "a.json", `[]`, JSONArray, nil},
+		{"header only", "a.csv", "symbol,timestamp,price,volume\n", CSV, nil},
+	}
+	for _, tc := range cases {
+		for _, compress := range []bool{false, true} {
+			name, data := tc.name, []byte(tc.data)
+			object := tc.object
+			if compress {
+				name, data, object = name+" gzip", gz(t, data), object+".gz"
+			}
+			t.Run(name, func(t *testing.T) {
+				recs, info, err := parseAll(t, object, data)
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				if info.Format != tc.format || info.Compressed != compress {
+					t.Fatalf("info %+v, want format %s compressed %v", info, tc.format, compress)
+				}
+				if info.Records != int64(len(recs)) {
+					t.Fatalf("info.Records %d, delivered %d", info.Records, len(recs))
+				}
+				assertRecords(t, recs, tc.want)
+				if want := int64(len(tc.data)); info.Bytes != want {
+					t.Fatalf("info.Bytes %d, want %d", info.Bytes, want)
+				}
+			})
+		}
+	}
+}
+
+func assertRecords(t *testing.T, recs, want []got) {
+	t.Helper()
+	if len(recs) != len(want) {
+		t.Fatalf("got %d records %+v, want %d %+v", len(recs), recs, len(want), want)
+	}
+	for i := range want {
+		if recs[i].category != want[i].category || recs[i].index != want[i].index ||
+			want[i].category == "" && recs[i].point != want[i].point {
+			t.Errorf("record %d:\n got %+v\nwant %+v", i, recs[i], want[i])
+		}
+		if want[i].reason != "" && !strings.Contains(recs[i].reason, want[i].reason) {
+			t.Errorf("record %d reason %q does not contain %q", i, recs[i].reason, want[i].reason)
+		}
+	}
+}
+
+func TestParseRejections(t *testing.T) {
+	const hdr = "symbol,timestamp,price,volume,bid,ask,exchange\n"
+	csvCase := func(line string) string { return hdr + line + "\n" }
+	cases := []struct {
+		name, object, data string
+		category, reason   string
+	}{
+		{"lower-case symbol", "a.csv", csvCase("aapl,1717243200000,1,1,,,"), "invalid symbol", `"aapl"`},
+		{"long symbol", "a.csv", csvCase("ABCDEFGHIJKLMNOPQ,1717243200000,1,1,,,"), "invalid symbol", "want 1-16"},
+		{"empty symbol", "a.csv", csvCase(",1717243200000,1,1,,,"), CategoryMissing, "missing symbol"},
+		{"zero price", "a.csv", csvCase("A,1717243200000,0,1,,,"), "invalid price", "want a finite number > 0"},
+		{"negative price", "a.csv", csvCase("A,1717243200000,-1.5,1,,,"), "invalid price", "-1.5"},
+		{"NaN price", "a.csv", csvCase("A,1717243200000,NaN,1,,,"), "invalid price", "NaN"},
+		{"Inf price", "a.csv", csvCase("A,1717243200000,+Inf,1,,,"), "invalid price", "+Inf"},
+		{"huge price", "a.csv", csvCase("A,1717243200000,1e400,1,,,"), "invalid price", "out of range"},
+		{"hex price", "a.csv", csvCase("A,1717243200000,0x1p4,1,,,"), "invalid price", "not a decimal number"},
+		{"text price", "a.csv", csvCase("A,1717243200000,abc,1,,,"), "invalid price", "not a number"},
+		{"missing price and volume", "a.csv", csvCase("A,1717243200000,,,,,"), CategoryMissing, "missing price, volume"},
+		{"negative volume", "a.csv", csvCase("A,1717243200000,1,-5,,,"), "invalid volume", "-5"},
+		{"fractional volume", "a.csv", csvCase("A,1717243200000,1,1.5,,,"), "invalid volume", "not an integer"},
+		{"huge volume", "a.csv", csvCase("A,1717243200000,1,99999999999999999999,,,"), "invalid volume", "out of range"},
+		{"timestamp before 1970", "a.csv", csvCase("A,-1,1,1,,,"), "invalid timestamp", "before 1970"},
+		{"timestamp two days ahead", "a.csv", csvCase("A,1717416000001,1,1,,,"), "invalid timestamp", "in the future"},
+		{"timestamp in seconds is 1970", "a.csv", csvCase("A,2024-13-01T00:00:00Z,1,1,,,"), "invalid timestamp", "RFC 3339"},
+		{"timestamp out of range", "a.csv", csvCase("A,99999999999999999999,1,1,,,"), "invalid timestamp", "out of range"},
+		{"bid above ask", "a.csv", csvCase("A,1717243200000,1,1,2,1,"), "invalid bid/ask", "bid 2 > ask 1"},
+		{"negative bid", "a.csv", csvCase("A,1717243200000,1,1,-2,,"), "invalid bid/ask", "bid -2"},
+		{"long exchange", "a.csv", csvCase("A,1717243200000,1,1,,,ABCDEFGHIJKLMNOPQ"), "invalid exchange", "longer than 16"},
+		{"exchange not UTF-8", "a.csv", csvCase("A,1717243200000,1,1,,,\xff\xfe"), "invalid exchange", "not valid UTF-8"},
+		{"too few fields", "a.csv", csvCase("A,1717243200000,1"), CategoryFieldCount, "expected 7 fields, got 3"},
+		{"too many fields", "a.csv", csvCase("A,1717243200000,1,1,,,,extra"), CategoryFieldCount, "got 8"},
+		{"bare quote", "a.csv", csvCase(`A"B,1717243200000,1,1,,,`), CategoryMalformed, "bare"},
+		{"text after closing quote", "a.csv", csvCase(`"A"B,1717243200000,1,1,,,`), CategoryMalformed, "after a closing quote"},
+		{"unterminated quote", "a.csv", csvCase(`"A,1717243200000,1,1,,,`), CategoryMalformed, "not closed"},
+		{"json duplicate key", "a.ndjson", `{"symbol":"A","timestamp":1717243200000,"price":1,"price":2,"volume":1}`, CategoryDuplicate, `"price" appears twice`},
+		{"json duplicate key, escaped", "a.ndjson", `{"symbol":"A","timestamp":1717243200000,"price":1,"pr\u0069ce":2,"volume":1}`, CategoryDuplicate, `"price" appears twice`},
+		{"json duplicate null key", "a.ndjson", `{"symbol":"A","timestamp":1717243200000,"price":1,"volume":1,"bid":null,"bid":1}`, CategoryDuplicate, `"bid" appears twice`},
+		{"json unknown key", "a.ndjson", `{"symbol":"A","timestamp":1717243200000,"price":1,"volume":1,"Price":2}`, CategoryUnknown, `"Price"`},
+		{"json missing keys", "a.ndjson", `{"symbol":"A"}`, CategoryMissing, "missing timestamp, price, volume"},
+		{"json null required", "a.ndjson", `{"symbol":"A","timestamp":null,"price":1,"volume":1}`, CategoryMissing, "missing timestamp"},
+		{"json number symbol", "a.ndjson", `{"symbol":123,"timestamp":1717243200000,"price":1,"volume":1}`, "invalid symbol", "want a string"},
+		{"json bool price", "a.ndjson", `{"symbol":"A","timestamp":1717243200000,"price":true,"volume":1}`, "invalid price", "a boolean, want a number"},
+		{"json object price", "a.ndjson", `{"symbol":"A","timestamp":1717243200000,"price":{"v":1},"volume":1}`, "invalid price", "an object"},
+		{"json float timestamp", "a.ndjson", `{"symbol":"A","timestamp":1717243200000.5,"price":1,"volume":1}`, "invalid timestamp", "RFC 3339"},
+		{"json huge number", "a.ndjson", `{"symbol":"A","timestamp":1717243200000,"price":1e999,"volume":1}`, "invalid price", "out of range"},
+		{"json array record", "a.ndjson", `[1,2]`, CategoryMalformed, "is an array, want an object"},
+		{"json syntax", "a.ndjson", `{"symbol":"A",}`, CategoryMalformed, "malformed JSON"},
+		{"json leading zero", "a.ndjson", `{"symbol":"A","timestamp":01717243200000,"price":1,"volume":1}`, CategoryMalformed, "malformed JSON"},
+		{"json two values", "a.ndjson", `{"symbol":"A","timestamp":1717243200000,"price":1,"volume":1} {}`, CategoryMalformed, "more than one value"},
+		{"json invalid UTF-8", "a.ndjson", "{\"symbol\":\"A\",\"timestamp\":1717243200000,\"price\":1,\"volume\":1,\"exchange\":\"\xff\"}", CategoryMalformed, "UTF-8"},
+		{"json deep nesting", "a.ndjson", `{"symbol":"A","timestamp":1717243200000,"price":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `,"volume":1}`, CategoryMalformed, "depth"},
+		{"array element not object", "a.json", `["AAPL"]`, CategoryMalformed, "is a string, want an object"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, _, err := parseAll(t, tc.object, []byte(tc.data))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if len(recs) != 1 {
+				t.Fatalf("got %d records %+v, want 1", len(recs), recs)
+			}
+			r := recs[0]
+			if r.category != tc.category || !strings.Contains(r.reason, tc.reason) {
+				t.Fatalf("got %q %q, want category %q and a reason containing %q", r.category, r.reason, tc.category, tc.reason)
+			}
+		})
+	}
+}
+
+func TestParseObjectErrors(t *testing.T) {
+	valid := `{"symbol":"A","timestamp":1717243200000,"price":1,"volume":1}`
+	truncatedGzip := gz(t, gen.Bytes(gen.CSV, 20000))
+	truncatedGzip = truncatedGzip[:len(truncatedGzip)/2]
+	badChecksum := gz(t, []byte("symbol,timestamp,price,volume\nA,1717243200000,1,1\n"))
+	badChecksum[len(badChecksum)-8] ^= 0xff
+	cases := []struct {
+		name, object string
+		data         []byte
+		category     string
+		reason       string
+		minAccepted  int
+	}{
+		{"empty", "a.csv", nil, ObjectEmpty, "no data", 0},
+		{"white space", "a.json", []byte(" \n\t\r\n"), ObjectEmpty, "no data", 0},
+		{"BOM only", "a.csv", []byte("\xEF\xBB\xBF"), ObjectEmpty, "no data", 0},
+		{"wrong header", "a.csv", []byte("sym,ts,px,qty\nA,1,1,1\n"), ObjectBadHeader, `unknown column(s) "sym"`, 0},
+		{"header missing a column", "a.csv", []byte("symbol,timestamp,price\nA,1,1\n"), ObjectBadHeader, "missing column(s) volume", 0},
+		{"header with a repeated column", "a.csv", []byte("symbol,timestamp,price,volume,price\n"), ObjectBadHeader, `"price" appears twice`, 0},
+		{"header is data", "a.csv", []byte("AAPL,1717243200000,1,1\n"), ObjectBadHeader, "unknown column", 0},
+		{"truncated gzip keeps what came before", "a.csv.gz", truncatedGzip, ObjectBadGzip, "unexpected EOF", 100},
+		{"gzip checksum", "a.csv.gz", badChecksum, ObjectBadGzip, "checksum", 0},
+		{"gzip header only", "a.csv.gz", []byte{0x1f, 0x8b}, ObjectBadGzip, "corrupt gzip", 0},
+		{"json syntax mid-array keeps earlier elements", "a.json", []byte(`[` + valid + `,` + valid + `,{"symbol":}]`), ObjectBadJSON, "in element 2", 2},
+		{"json truncated", "a.json", []byte(`[` + valid + `,` + valid), ObjectBadJSON, "unexpected EOF", 2},
+		{"json trailing data", "a.json", []byte(`[` + valid + `] x`), ObjectBadJSON, "invalid character 'x'", 1},
+		{"json scalar", "a.json", []byte(`42`), ObjectBadShape, "is a number", 0},
+		{"json object without points", "a.json", []byte(`{"points":[]}`), "", "", 0},
+		{"json object unknown member", "x", []byte(`{"points":[],"extra":1}`), ObjectBadShape, `unknown member "extra"`, 0},
+		{"json object points twice", "x", []byte(`{"points":[],"points":[]}`), ObjectBadShape, "appears twice", 0},
+		{"json points not array", "x", []byte(`{"points":{}}`), ObjectBadShape, `"points" is an object`, 0},
+		{"json array deep nesting", "a.json", []byte(strings.Repeat("[", 20000)), ObjectBadJSON, "depth", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, _, err := parseAll(t, tc.object, tc.data)
+			accepted := 0
+			for _, r := range recs {
+				if r.category == "" {
+					accepted++
+				}
+			}
+			if accepted < tc.minAccepted {
+				t.Errorf("accepted %d records before the error, want at least %d", accepted, tc.minAccepted)
+			}
+			if tc.category == "" {
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				return
+			}
+			var oe *ObjectError
+			if !errors.As(err, &oe) {
+				t.Fatalf("error %v (%T), want *ObjectError", err, err)
+			}
+			if oe.Category != tc.category || !strings.Contains(oe.Reason, tc.reason) {
+				t.Fatalf("got %q %q, want %q containing %q", oe.Category, oe.Reason, tc.category, tc.reason)
+			}
+		})
+	}
+}
+
+func TestRecordTooLong(t *testing.T) {
+	long := strings.Repeat("x", 3*MaxRecordBytes)
+	for _, tc := range []struct{ object, data string }{
+		{"a.csv", "symbol,timestamp,price,volume\nA,1717243200000,1,1\n" + long + "\nB,1717243200000,1,1\n"},
+		{"a.csv", "symbol,timestamp,price,volume\nA,1717243200000,1,1\n\"" + long + "\nB,1717243200000,1,1\n"},
+		{"a.ndjson", `{"symbol":"A","timestamp":1717243200000,"price":1,"volume":1}` + "\n" + long + "\n" + `{"symbol":"B","timestamp":1717243200000,"price":1,"volume":1}`},
+	} {
+		recs, _, err := parseAll(t, tc.object, []byte(tc.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cats []string
+		for _, r := range recs {
+			cats = append(cats, r.category)
+		}
+		if len(recs) != 3 || cats[0] != "" || cats[1] != CategoryTooLong || cats[2] != "" && tc.data[len("symbol,timestamp,price,volume\nA,1717243200000,1,1\n")] != '"' {
+			t.Fatalf("%s: categories %q, want accepted, too long, accepted", tc.object, cats)
+		}
+	}
+}
+
+// failingReader yields data, then fails with err instead of EOF.
+type failingReader struct {
+	data []byte
+	err  error
+}
+
+func (f *failingReader) Read(b []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, f.err
+	}
+	n := copy(b, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// A failure of the underlying stream is a SourceError (worth a retry),
+// whether it surfaces through gzip, the JSON decoder or the line reader.
+func TestSourceErrors(t *testing.T) {
+	boom := errors.New("connection reset")
+	csv := []byte("symbol,timestamp,price,volume\n" + strings.Repeat("A,1717243200000,1,1\n", 20000))
+	var arr bytes.Buffer
+	arr.WriteString("[")
+	for i := range 20000 {
+		if i > 0 {
+			arr.WriteString(",")
+		}
+		arr.WriteString(`{"symbol":"A","timestamp":1717243200000,"price":1,"volume":1}`)
+	}
+	for _, tc := range []struct {
+		name, object string
+		data         []byte
+	}{
+		{"csv", "a.csv", csv[:len(csv)/2]},
+		{"gzip csv", "a.csv.gz", gz(t, csv)[:len(gz(t, csv))/2]},
+		{"json", "a.json", arr.Bytes()[:arr.Len()/2]},
+		{"gzip json", "a.json.gz", gz(t, arr.Bytes())[:len(gz(t, arr.Bytes()))/2]},
+		{"ndjson before detection", "a.ndjson", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Parser{Now: testNow}
+			_, err := p.Parse(&failingReader{data: tc.data, err: boom}, tc.object, func(*Record) error { return nil })
+			var se *SourceError
+			if !errors.As(err, &se) || !errors.Is(err, boom) {
+				t.Fatalf("error %v (%T), want a SourceError wrapping %v", err, err, boom)
+			}
+		})
+	}
+}
+
+func TestSinkErrorStops(t *testing.T) {
+	stop := errors.New("stop")
+	for _, object := range []string{"a.csv", "a.ndjson", "a.json"} {
+		data := map[string]string{
+			"a.csv":    "symbol,timestamp,price,volume\nA,1717243200000,1,1\nA,1717243200000,1,1\n",
+			"a.ndjson": "{}\n{}\n",
+			"a.json":   "[{},{}]",
+		}[object]
+		n := 0
+		p := &Parser{Now: testNow}
+		_, err := p.Parse(strings.NewReader(data), object, func(*Record) error { n++; return stop })
+		if err != stop || n != 1 {
+			t.Fatalf("%s: error %v after %d records, want the sink's error after 1", object, err, n)
+		}
+	}
+}
+
+func TestMultiMemberGzip(t *testing.T) {
+	a := gz(t, []byte("symbol,timestamp,price,volume\nA,1717243200000,1,1\n"))
+	b := gz(t, []byte("B,1717243200000,2,2\n"))
+	recs, info, err := parseAll(t, "x.csv.gz", append(a, b...))
+	if err != nil || len(recs) != 2 || recs[1].point.Symbol != "B" || !info.Compressed {
+		t.Fatalf("records %+v, info %+v, error %v", recs, info, err)
+	}
+}
+
+// gzip is recognised by content: a .gz name on plain data and a plain name
+// on gzip data both work.
+func TestGzipByMagic(t *testing.T) {
+	data := []byte("symbol,timestamp,price,volume\nA,1717243200000,1,1\n")
+	for _, tc := range []struct {
+		object string
+		data   []byte
+		gzip   bool
+	}{{"a.csv.gz", data, false}, {"a.csv", gz(t, data), true}} {
+		recs, info, err := parseAll(t, tc.object, tc.data)
+		if err != nil || len(recs) != 1 || recs[0].category != "" || info.Compressed != tc.gzip {
+			t.Fatalf("%s: records %+v info %+v error %v", tc.object, recs, info, err)
+		}
+	}
+}
+
+func TestFormatFromName(t *testing.T) {
+	for name, want := range map[string]Format{
+		"a.csv": CSV, "A.CSV.GZ": CSV, "x/y.ndjson": NDJSON, "y.jsonl.gz": NDJSON, "y.JSONL": NDJSON,
+		"a.json": "", "a.json.gz": "", "a": "", "a.txt": "", "a.csv.bak": "",
+	} {
+		f, ok := FormatFromName(name)
+		if f != want || ok != (want != "") {
+			t.Errorf("FormatFromName(%q) = %q, %v; want %q", name, f, ok, want)
+		}
+	}
+}
+
+func TestFastDecimalMatchesStrconv(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	inputs := []string{"0", "0.0", "00.5", "1", "189.12", "0.000001", "123456789012345", "1234567890123456",
+		"9007199254740993", "0.1", "0.3", "1.7976931348623157", "4.35", "100.0000000000000000001", "5e-324", "1.", ".5"}
+	for range 200000 {
+		digits := 1 + r.IntN(16)
+		s := strconv.FormatUint(r.Uint64()%uint64(math.Pow10(min(digits, 19))), 10)
+		if pos := r.IntN(len(s) + 1); pos > 0 && pos < len(s) {
+			s = s[:pos] + "." + s[pos:]
+		}
+		inputs = append(inputs, s)
+	}
+	for _, s := range inputs {
+		want, werr := strconv.ParseFloat(s, 64)
+		got, why := parseDecimal([]byte(s))
+		if (werr == nil) != (why == "") || werr == nil && got != want {
+			t.Fatalf("parseDecimal(%q) = %v %q; strconv %v %v", s, got, why, want, werr)
+		}
+	}
+}
+
+// The fast JSON path and jsontext's path agree on every input.
+func TestJSONFastPathAgrees(t *testing.T) {
+	lines := []string{
+		`{"symbol":"AAPL","timestamp":1717243200000,"price":189.12,"volume":300}`,
+		`{"symbol":"AAPL","timestamp":1717243200000,"price":189.12,"volume":300,"bid":1,"ask":2,"exchange":"X"}`,
+		` { "symbol" : "A" , "timestamp" : 1717243200000 , "price" : -0.0e+1 , "volume" : 0 } `,
+		`{}`, `{"symbol":null}`, `{"symbol":"A","symbol":"B"}`, `{"foo":1}`, `{"foo":}`, `{"symbol":"A" "x":1}`,
+		`{"symbol":"A","timestamp":1717243200000,"price":1,"volume":1}x`, `{"price":01}`, `{"price":1.}`, `{"price":.5}`,
+		`{"price":-}`, `{"price":1e}`, `{"price":1E+2}`, `{"price":"1"}`, `{"price":nul}`, `{"price":true}`,
+		`{"symbol":"\u0041"}`, `{"symbol":"é"}`, "{\"symbol\":\"\x01\"}", `{"symbol":"A",}`, `{,}`, `{"a"}`, `[`,
+		`{"volume":1.5}`, `{"timestamp":"2024-06-01T12:00:00Z"}`, `{"exchange":""}`, `{"symbol":""}`,
+	}
+	for _, l := range lines {
+		fast := &Parser{Now: testNow}
+		slow := &Parser{Now: testNow, noFast: true}
+		fast.rec, slow.rec = Record{}, Record{}
+		fast.jsonPoint([]byte(l))
+		slow.jsonPoint([]byte(l))
+		if !sameRecord(&fast.rec, &slow.rec) {
+			t.Errorf("%s:\nfast %+v %v\nslow %+v %v", l, fast.rec.Point, fast.rec.Err, slow.rec.Point, slow.rec.Err)
+		}
+	}
+}
+
+func sameRecord(a, b *Record) bool {
+	if (a.Err == nil) != (b.Err == nil) {
+		return false
+	}
+	if a.Err != nil {
+		return *a.Err == *b.Err
+	}
+	return a.Point == b.Point || math.IsNaN(a.Point.Price) && math.IsNaN(b.Point.Price)
+}
+
+func TestInterner(t *testing.T) {
+	var in interner
+	a := in.get([]byte("AAPL"))
+	if b := in.get([]byte("AAPL")); b != a || len(in.cache) == 0 {
+		t.Fatal("interned string differs")
+	}
+	if n := testing.AllocsPerRun(100, func() { in.get([]byte("AAPL")) }); n != 0 {
+		t.Fatalf("a cached string costs %v allocations", n)
+	}
+	if in.get(nil) != "" {
+		t.Fatal("empty input")
+	}
+}
+
+func TestParseJSONBody(t *testing.T) {
+	p := &Parser{Now: testNow}
+	var idx []int64
+	err := p.ParseJSON(strings.NewReader("\xEF\xBB\xBF"+`{"points":[{"symbol":"A","timestamp":1717243200000,"price":1,"volume":1},{}]}`), func(r *Record) error {
+		idx = append(idx, r.Index)
+		return nil
+	})
+	if err != nil || len(idx) != 2 || idx[0] != 0 || idx[1] != 1 {
+		t.Fatalf("indexes %v, error %v", idx, err)
+	}
+	if err := p.ParseJSON(io.MultiReader(strings.NewReader("[1,")), func(*Record) error { return nil }); err == nil {
+		t.Fatal("truncated body parsed")
+	}
+}
