@@ -1,0 +1,282 @@
+// Package processor is the DataProcessor Lambda's logic: it takes SQS
+// batches of queue messages (marketdata.Message), stores their points as raw
+// items, maintains each symbol's latest state and the index of active
+// symbols per window, and tells the aggregator which (symbol, window) pairs
+// changed with custom EventBridge events.
+//
+// Failures are reported per message (SQS partial batch responses): a message
+// is reported failed unless all of its points were stored, the state and
+// index updates its points took part in succeeded, and the events naming its
+// windows were delivered. SQS then redelivers exactly those messages, and a
+// poison message ends up in the dead-letter queue alone. Every write is
+// idempotent (the range key of a point is derived from the point and where it
+// came from), so redelivery never duplicates data; only the state item's
+// point counter counts a redelivered message again (documented there).
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/marketanalytics/pipeline/services/platform/backoff"
+	"github.com/marketanalytics/pipeline/services/platform/dynamobatch"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// ItemUpdater is the part of the DynamoDB client the state and index updates use.
+type ItemUpdater interface {
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// DynamoDB is the part of the DynamoDB client the processor uses.
+type DynamoDB interface {
+	dynamobatch.API
+	ItemUpdater
+}
+
+// EventPublisher is the part of the EventBridge client the processor uses.
+type EventPublisher interface {
+	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+// Config holds what the handler needs besides its clients. Zero fields
+// take the defaults below.
+type Config struct {
+	Table    string // required
+	EventBus string // required
+
+	// WriteConcurrency bounds the BatchWriteItem requests in flight.
+	WriteConcurrency int
+	// UpdateConcurrency bounds the UpdateItem requests in flight.
+	UpdateConcurrency int
+	// Backoff paces the resending of unprocessed items and failed event
+	// entries.
+	Backoff backoff.Policy
+	// DeadlineReserve is kept free at the end of the invocation: retries stop
+	// that long before the Lambda deadline, so there is time to answer.
+	DeadlineReserve time.Duration
+	// MinWindowsPerEvent is the fewest windows an event carries before the
+	// next entry of the same PutEvents call is started (see pack).
+	MinWindowsPerEvent int
+
+	Now    func() time.Time // the clock; nil is time.Now
+	Logger *slog.Logger     // nil is slog.Default()
+}
+
+// Defaults.
+const (
+	DefaultWriteConcurrency   = 8
+	DefaultUpdateConcurrency  = 8
+	DefaultDeadlineReserve    = 2 * time.Second
+	DefaultMinWindowsPerEvent = 50
+	defaultRetryAttempts      = 6
+)
+
+// Handler processes SQS batches. Build it once per container with New.
+type Handler struct {
+	cfg    Config
+	db     ItemUpdater
+	writer *dynamobatch.Writer
+	events EventPublisher
+	log    *slog.Logger
+	now    func() time.Time
+	arenas sync.Pool // of *itemArena
+}
+
+// New returns a handler over the given clients.
+func New(db DynamoDB, ev EventPublisher, cfg Config) (*Handler, error) {
+	if cfg.Table == "" || cfg.EventBus == "" {
+		return nil, errors.New("processor: table and event bus names are required")
+	}
+	if cfg.WriteConcurrency <= 0 {
+		cfg.WriteConcurrency = DefaultWriteConcurrency
+	}
+	if cfg.UpdateConcurrency <= 0 {
+		cfg.UpdateConcurrency = DefaultUpdateConcurrency
+	}
+	if cfg.DeadlineReserve <= 0 {
+		cfg.DeadlineReserve = DefaultDeadlineReserve
+	}
+	if cfg.MinWindowsPerEvent <= 0 {
+		cfg.MinWindowsPerEvent = DefaultMinWindowsPerEvent
+	}
+	if cfg.Backoff.Attempts <= 0 {
+		cfg.Backoff.Attempts = defaultRetryAttempts
+	}
+	h := &Handler{cfg: cfg, db: db, events: ev, log: cfg.Logger, now: cfg.Now}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.arenas.New = func() any { return new(itemArena) }
+	h.writer = dynamobatch.New(db, cfg.Table, []string{marketdata.AttrSymbol, marketdata.AttrTimestamp},
+		dynamobatch.WithConcurrency(cfg.WriteConcurrency), dynamobatch.WithBackoff(cfg.Backoff))
+	return h, nil
+}
+
+// message is one SQS record on its way through the handler.
+type message struct {
+	id     string
+	points []marketdata.QueuedPoint
+	err    error // why it failed; nil while it has not
+}
+
+// batch is the state of one invocation. Failures may be recorded from
+// several goroutines.
+type batch struct {
+	mu   sync.Mutex
+	msgs []message
+}
+
+func (b *batch) fail(i int, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.msgs[i].err == nil {
+		b.msgs[i].err = err
+	}
+}
+
+func (b *batch) ok(i int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.msgs[i].err == nil
+}
+
+// Stats describe one invocation (logged, and used by tests).
+type Stats struct {
+	Messages, Failed int
+	Points           int
+	WriteRequests    int
+	Resent           int
+	Duplicates       int
+	UpdateRequests   int
+	Windows          int
+	PutEventsCalls   int
+}
+
+// Handle processes one SQS batch. It never returns an error: every problem
+// is confined to the messages it concerns and reported in BatchItemFailures
+// (an error would make SQS redeliver the whole batch).
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	resp, _ := h.Process(ctx, ev)
+	return resp, nil
+}
+
+// Process is Handle, also returning the invocation's statistics.
+func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, Stats) {
+	ctx, cancel := h.workContext(ctx)
+	defer cancel()
+	now := h.now()
+	b := &batch{msgs: make([]message, len(ev.Records))}
+	st := Stats{Messages: len(ev.Records)}
+
+	// 1. Decode and check each message; build the raw point items.
+	arena := h.arenas.Get().(*itemArena)
+	defer func() {
+		arena.reset() // the items are not used after Put
+		h.arenas.Put(arena)
+	}()
+	builder := newRawItemBuilder(now, arena)
+	var items []dynamobatch.Item
+	var owner []int // message index of each item
+	for i, r := range ev.Records {
+		b.msgs[i].id = r.MessageId
+		m, err := marketdata.DecodeMessageString(r.Body)
+		if err == nil {
+			err = checkMessage(m, now)
+		}
+		if err != nil {
+			b.fail(i, fmt.Errorf("poison message: %w", err))
+			continue
+		}
+		b.msgs[i].points = m.Points
+		before := len(items)
+		items = builder.appendItems(items, m)
+		for range len(items) - before {
+			owner = append(owner, i)
+		}
+		st.Points += len(m.Points)
+	}
+
+	// 2. Store the points.
+	res := h.writer.Put(ctx, items)
+	st.WriteRequests, st.Resent, st.Duplicates = res.Requests, res.Resent, res.Duplicates
+	type loss struct {
+		n   int
+		err error // the first
+	}
+	notStored := make(map[int]*loss)
+	for _, f := range res.Failures {
+		l := notStored[owner[f.Index]]
+		if l == nil {
+			l = &loss{err: f.Err}
+			notStored[owner[f.Index]] = l
+		}
+		l.n++
+	}
+	for i, l := range notStored {
+		b.fail(i, fmt.Errorf("%d of %d points not stored: %w", l.n, len(b.msgs[i].points), l.err))
+	}
+
+	// 3. Latest state per symbol and the active-symbols index per window,
+	// from the messages whose points are all stored.
+	ch := collectChanges(b)
+	st.UpdateRequests = h.updateState(ctx, b, ch, now)
+
+	// 4. Tell the aggregator which windows changed, for the messages that
+	// are still fine.
+	refs := ch.windowRefs(b)
+	st.Windows = len(refs)
+	st.PutEventsCalls = h.publish(ctx, b, refs)
+
+	// 5. Answer.
+	var resp events.SQSEventResponse
+	for _, m := range b.msgs {
+		if m.err == nil {
+			continue
+		}
+		st.Failed++
+		h.log.Error("message failed", "messageId", m.id, "reason", m.err.Error())
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.id})
+	}
+	h.log.Info("batch processed", "messages", st.Messages, "failed", st.Failed, "points", st.Points,
+		"writeRequests", st.WriteRequests, "resent", st.Resent, "duplicates", st.Duplicates,
+		"updateRequests", st.UpdateRequests, "windows", st.Windows, "putEventsCalls", st.PutEventsCalls)
+	return resp, st
+}
+
+// workContext ends the work DeadlineReserve before the Lambda deadline (at
+// most a tenth of the time left), so that retries give up in time to report
+// what failed instead of the whole batch timing out.
+func (h *Handler) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	reserve := min(h.cfg.DeadlineReserve, time.Until(deadline)/10)
+	return context.WithDeadline(ctx, deadline.Add(-reserve))
+}
+
+// forEach runs fn(0..n-1) with at most limit calls at a time.
+func forEach(n, limit int, fn func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, limit)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(i)
+		})
+	}
+	wg.Wait()
+}

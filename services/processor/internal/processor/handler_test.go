@@ -1,0 +1,489 @@
+package processor
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/marketanalytics/pipeline/services/platform/backoff"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// syncBuffer is a log sink safe for the handler's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type testEnv struct {
+	db   *fakeDynamo
+	ev   *fakeEvents
+	h    *Handler
+	logs *syncBuffer
+}
+
+func newEnv(t *testing.T, tweak func(*Config)) *testEnv {
+	t.Helper()
+	env := &testEnv{db: newFakeDynamo(), ev: &fakeEvents{}, logs: &syncBuffer{}}
+	cfg := Config{
+		Table: testTable, EventBus: testBus,
+		Now:    func() time.Time { return testNow },
+		Logger: slog.New(slog.NewJSONHandler(env.logs, nil)),
+		Backoff: backoff.Policy{Attempts: 4, Base: time.Millisecond, Max: time.Millisecond,
+			Sleep: func(context.Context, time.Duration) error { return nil }},
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	h, err := New(env.db, env.ev, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.h = h
+	return env
+}
+
+// decoded returns the messages of ev that are valid, by message id.
+func decoded(t *testing.T, ev events.SQSEvent) map[string]marketdata.Message {
+	t.Helper()
+	out := map[string]marketdata.Message{}
+	for _, r := range ev.Records {
+		m, err := marketdata.DecodeMessage([]byte(r.Body))
+		if err == nil {
+			err = checkMessage(m, testNow)
+		}
+		if err == nil {
+			out[r.MessageId] = m
+		}
+	}
+	return out
+}
+
+func failedIDs(resp events.SQSEventResponse) []string {
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	return ids
+}
+
+func ids(ev events.SQSEvent, except ...string) []string {
+	var out []string
+	for _, r := range ev.Records {
+		if !slices.Contains(except, r.MessageId) {
+			out = append(out, r.MessageId)
+		}
+	}
+	return out
+}
+
+func sval(v dbtypes.AttributeValue) string {
+	switch v := v.(type) {
+	case *dbtypes.AttributeValueMemberS:
+		return v.Value
+	case *dbtypes.AttributeValueMemberN:
+		return v.Value
+	case nil:
+		return "<absent>"
+	}
+	return "<unexpected type>"
+}
+
+// checkStored asserts every point of the given messages is stored as a raw
+// item with every attribute in canonical form, and, if exact, that nothing
+// else is.
+func checkStored(t *testing.T, env *testEnv, msgs map[string]marketdata.Message, exact bool) {
+	t.Helper()
+	raw := env.db.rawItems()
+	n := 0
+	expires := strconv.FormatInt(marketdata.ExpiresAt(testNow), 10)
+	for id, m := range msgs {
+		for _, p := range m.Points {
+			n++
+			it := raw[tableKey{p.Symbol, p.Key}]
+			if it == nil {
+				t.Fatalf("%s: point %s/%s not stored", id, p.Symbol, p.Key)
+			}
+			want := map[string]string{
+				marketdata.AttrSymbol: p.Symbol, marketdata.AttrTimestamp: p.Key,
+				marketdata.AttrPrice:  strconv.FormatFloat(p.Price, 'f', -1, 64),
+				marketdata.AttrVolume: strconv.FormatInt(p.Volume, 10),
+				marketdata.AttrMillis: strconv.FormatInt(p.Timestamp, 10),
+				marketdata.AttrOrigin: m.Origin, marketdata.AttrExpiresAt: expires,
+			}
+			if p.Bid != 0 {
+				want[marketdata.AttrBid] = strconv.FormatFloat(p.Bid, 'f', -1, 64)
+			}
+			if p.Ask != 0 {
+				want[marketdata.AttrAsk] = strconv.FormatFloat(p.Ask, 'f', -1, 64)
+			}
+			if p.Exchange != "" {
+				want[marketdata.AttrExchange] = p.Exchange
+			}
+			got := map[string]string{}
+			for a, v := range it {
+				got[a] = sval(v)
+			}
+			if !maps.Equal(got, want) {
+				t.Fatalf("%s: item %v\nwant %v", id, got, want)
+			}
+		}
+	}
+	if exact && len(raw) != n {
+		t.Fatalf("%d raw items stored, want %d (points of the successful messages only)", len(raw), n)
+	}
+}
+
+// expectedWindows computes the (symbol, window) pairs of msgs independently
+// of the handler.
+func expectedWindows(msgs map[string]marketdata.Message) []marketdata.WindowRef {
+	set := map[marketdata.WindowRef]bool{}
+	for _, m := range msgs {
+		for _, p := range m.Points {
+			w := p.Timestamp - p.Timestamp%(5*60*1000)
+			set[marketdata.WindowRef{Symbol: p.Symbol, Start: w}] = true
+		}
+	}
+	return slices.SortedFunc(maps.Keys(set), compareRefs)
+}
+
+// checkStateAndIndex asserts the latest state of each symbol of msgs and the
+// active-symbols index of each window, after one invocation.
+func checkStateAndIndex(t *testing.T, env *testEnv, msgs map[string]marketdata.Message, exact bool) {
+	t.Helper()
+	type state struct {
+		last  marketdata.QueuedPoint
+		count int
+	}
+	states := map[string]*state{}
+	active := map[int64][]string{}
+	for _, m := range msgs {
+		for _, p := range m.Points {
+			s := states[p.Symbol]
+			if s == nil {
+				s = &state{last: p}
+				states[p.Symbol] = s
+			}
+			s.count++
+			if num(&dbtypes.AttributeValueMemberN{Value: p.Key}).Cmp(num(&dbtypes.AttributeValueMemberN{Value: s.last.Key})) > 0 {
+				s.last = p
+			}
+		}
+	}
+	for _, w := range expectedWindows(msgs) {
+		active[w.Start] = append(active[w.Start], w.Symbol)
+	}
+	if exact {
+		n := 0
+		for k := range env.db.items {
+			if k.hash == marketdata.ActiveWindows || strings.HasPrefix(k.hash, marketdata.StatePrefix) {
+				n++
+			}
+		}
+		if n != len(states)+len(active) {
+			t.Errorf("%d state and index items, want %d", n, len(states)+len(active))
+		}
+	}
+	for sym, s := range states {
+		it := env.db.item(marketdata.StateKey(sym), marketdata.StateSortKey)
+		got := map[string]string{}
+		for a, v := range it {
+			got[a] = sval(v)
+		}
+		want := map[string]string{
+			marketdata.AttrSymbol: marketdata.StateKey(sym), marketdata.AttrTimestamp: "0",
+			marketdata.AttrLastKey: s.last.Key, marketdata.AttrLastMillis: strconv.FormatInt(s.last.Timestamp, 10),
+			marketdata.AttrLastPrice:  strconv.FormatFloat(s.last.Price, 'f', -1, 64),
+			marketdata.AttrPointCount: strconv.Itoa(s.count),
+			marketdata.AttrUpdatedAt:  strconv.FormatInt(testNow.UnixMilli(), 10),
+			marketdata.AttrExpiresAt:  strconv.FormatInt(marketdata.ExpiresAt(testNow), 10),
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("state of %s: %v\nwant %v", sym, got, want)
+		}
+	}
+	for start, syms := range active {
+		it := env.db.item(marketdata.ActiveWindows, strconv.FormatInt(start, 10))
+		set, _ := it[marketdata.AttrActiveSymbols].(*dbtypes.AttributeValueMemberSS)
+		slices.Sort(syms)
+		switch {
+		case set == nil:
+			t.Errorf("no active symbols for window %d, want %v", start, syms)
+		case exact && !slices.Equal(set.Value, syms):
+			t.Errorf("active symbols of window %d: %v, want %v", start, set.Value, syms)
+		case !exact && slices.ContainsFunc(syms, func(s string) bool { return !slices.Contains(set.Value, s) }):
+			t.Errorf("active symbols of window %d: %v, want at least %v", start, set.Value, syms)
+		}
+		if sval(it[marketdata.AttrExpiresAt]) != strconv.FormatInt(marketdata.ExpiresAt(testNow), 10) {
+			t.Errorf("active window %d has no TTL", start)
+		}
+	}
+}
+
+// logsOf returns the ERROR records of the logs by message id.
+func errorLogs(t *testing.T, logs string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	for sc.Scan() {
+		var rec struct {
+			Level, MessageID, Reason string `json:",omitempty"`
+		}
+		var raw map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
+			t.Fatalf("log line %q: %v", sc.Text(), err)
+		}
+		rec.Level, _ = raw["level"].(string)
+		rec.MessageID, _ = raw["messageId"].(string)
+		rec.Reason, _ = raw["reason"].(string)
+		if rec.Level == "ERROR" {
+			out[rec.MessageID] = rec.Reason
+		}
+	}
+	return out
+}
+
+func TestHandle(t *testing.T) {
+	boom := errors.New("InternalServerError: injected")
+	batch := loadFixture(t, "batch.json")
+	good := decoded(t, batch)
+	keyOf := func(id string, i int) tableKey {
+		p := good[id].Points[i]
+		return tableKey{p.Symbol, p.Key}
+	}
+	hasSymbol := func(d marketdata.WindowsChanged, sym string) bool {
+		return slices.ContainsFunc(d.Windows, func(w marketdata.WindowRef) bool { return w.Symbol == sym })
+	}
+
+	tests := []struct {
+		name       string
+		fixture    string
+		cfg        func(*Config)
+		faults     func(*fakeDynamo, *fakeEvents)
+		wantFailed []string
+		wantReason string // in every failure's log line
+		// exact: nothing but the successful messages' points, state and
+		// windows is stored (true when all succeed or failures are poison;
+		// a message failing later may have left idempotent writes behind).
+		exact bool
+		check func(t *testing.T, env *testEnv, st Stats)
+	}{
+		{
+			name:    "all messages succeed",
+			fixture: "batch.json",
+			exact:   true,
+			check: func(t *testing.T, env *testEnv, st Stats) {
+				if st.WriteRequests != 4 || env.db.batchCalls != 4 { // 90 points: 25+25+25+15
+					t.Errorf("write requests %d/%d, want 4", st.WriteRequests, env.db.batchCalls)
+				}
+				if env.ev.calls != 1 {
+					t.Errorf("PutEvents calls %d, want 1", env.ev.calls)
+				}
+			},
+		},
+		{
+			name:       "poison messages fail alone",
+			fixture:    "poison.json",
+			wantFailed: ids(loadFixture(t, "poison.json"), "good-1", "good-2"),
+			wantReason: "poison message",
+			exact:      true,
+		},
+		{
+			name:    "UnprocessedItems come back twice, then are stored",
+			fixture: "batch.json",
+			exact:   true,
+			faults: func(db *fakeDynamo, _ *fakeEvents) {
+				slow := []tableKey{keyOf("msg-a", 3), keyOf("msg-a", 4), keyOf("msg-c", 29)}
+				db.unprocessed = func(k tableKey, sent int) bool { return slices.Contains(slow, k) && sent <= 2 }
+			},
+			check: func(t *testing.T, env *testEnv, st Stats) {
+				if st.Resent != 3*2 || st.WriteRequests != 4+2+2 {
+					t.Errorf("resent %d items in %d requests, want 6 in 8", st.Resent, st.WriteRequests)
+				}
+			},
+		},
+		{
+			name:    "items unprocessed until the attempts run out fail their message only",
+			fixture: "batch.json",
+			faults: func(db *fakeDynamo, _ *fakeEvents) {
+				db.unprocessed = func(k tableKey, _ int) bool { return k == keyOf("msg-c", 29) }
+			},
+			wantFailed: []string{"msg-c"},
+			wantReason: "1 of 30 points not stored: item still unprocessed after 4 attempts",
+		},
+		{
+			name:    "a failing BatchWriteItem request fails only the messages with items in it",
+			fixture: "batch.json",
+			faults: func(db *fakeDynamo, _ *fakeEvents) {
+				// Items 25..49 share a request: msg-a's last five and msg-b's first twenty.
+				db.batchErr = func(keys []tableKey) error {
+					if slices.Contains(keys, keyOf("msg-a", 27)) {
+						return boom
+					}
+					return nil
+				}
+			},
+			wantFailed: []string{"msg-a", "msg-b"},
+			wantReason: "points not stored: BatchWriteItem: InternalServerError",
+		},
+		{
+			name:    "failed event entries are resent alone",
+			fixture: "batch.json",
+			exact:   true,
+			cfg:     func(c *Config) { c.MinWindowsPerEvent = 1 },
+			faults: func(_ *fakeDynamo, ev *fakeEvents) {
+				ev.failEntry = func(call int, d marketdata.WindowsChanged) string {
+					if call == 1 && hasSymbol(d, "MSFT") {
+						return "ThrottlingException"
+					}
+					return ""
+				}
+			},
+			check: func(t *testing.T, env *testEnv, st Stats) {
+				if env.ev.calls != 2 || env.ev.entries[1] != 1 {
+					t.Errorf("PutEvents calls %d with entries %v; want the one failed entry resent alone", env.ev.calls, env.ev.entries)
+				}
+			},
+		},
+		{
+			name:    "a failing PutEvents call is retried",
+			fixture: "batch.json",
+			exact:   true,
+			faults: func(_ *fakeDynamo, ev *fakeEvents) {
+				ev.callErr = func(call int) error {
+					if call == 1 {
+						return boom
+					}
+					return nil
+				}
+			},
+			check: func(t *testing.T, env *testEnv, st Stats) {
+				if env.ev.calls != 2 {
+					t.Errorf("PutEvents calls %d, want 2", env.ev.calls)
+				}
+			},
+		},
+		{
+			name:    "undeliverable events fail the messages whose windows they name",
+			fixture: "batch.json",
+			cfg:     func(c *Config) { c.MinWindowsPerEvent = 1 },
+			faults: func(_ *fakeDynamo, ev *fakeEvents) {
+				ev.failEntry = func(_ int, d marketdata.WindowsChanged) string {
+					if hasSymbol(d, "BTC-USD") {
+						return "InternalFailure"
+					}
+					return ""
+				}
+			},
+			wantFailed: []string{"msg-c"},
+			wantReason: "windows-changed event not delivered after 4 attempts",
+		},
+		{
+			name:    "a failing state update fails the messages of that symbol",
+			fixture: "batch.json",
+			faults: func(db *fakeDynamo, _ *fakeEvents) {
+				db.updateErr = func(k tableKey) error {
+					if k.hash == marketdata.StateKey("MSFT") {
+						return boom
+					}
+					return nil
+				}
+			},
+			wantFailed: []string{"msg-b"},
+			wantReason: "update latest state of MSFT",
+		},
+		{
+			name:    "a failing active-index update fails the messages of that window",
+			fixture: "batch.json",
+			faults: func(db *fakeDynamo, _ *fakeEvents) {
+				first := strconv.FormatInt(testNow.Add(-10*time.Minute).UnixMilli(), 10) // msg-a's first window
+				db.updateErr = func(k tableKey) error {
+					if k.hash == marketdata.ActiveWindows && k.rng == first {
+						return boom
+					}
+					return nil
+				}
+			},
+			wantFailed: []string{"msg-a"},
+			wantReason: "update active symbols of window",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnv(t, tc.cfg)
+			if tc.faults != nil {
+				tc.faults(env.db, env.ev)
+			}
+			ev := loadFixture(t, tc.fixture)
+			resp, st := env.h.Process(context.Background(), ev)
+			if got := failedIDs(resp); !slices.Equal(got, tc.wantFailed) {
+				t.Fatalf("BatchItemFailures %v, want %v\nlogs:\n%s", got, tc.wantFailed, env.logs)
+			}
+			if st.Failed != len(tc.wantFailed) || st.Messages != len(ev.Records) {
+				t.Errorf("stats %+v disagree with the response", st)
+			}
+			logged := errorLogs(t, env.logs.String())
+			if len(logged) != len(tc.wantFailed) {
+				t.Errorf("ERROR logs for %v, want one per failed message %v", slices.Collect(maps.Keys(logged)), tc.wantFailed)
+			}
+			for _, id := range tc.wantFailed {
+				if !strings.Contains(logged[id], tc.wantReason) {
+					t.Errorf("%s logged reason %q, want it to contain %q", id, logged[id], tc.wantReason)
+				}
+			}
+
+			// What succeeded is stored, indexed and announced; nothing of
+			// what failed is announced.
+			ok := decoded(t, ev)
+			for _, id := range tc.wantFailed {
+				delete(ok, id)
+			}
+			checkStored(t, env, ok, tc.exact)
+			checkStateAndIndex(t, env, ok, tc.exact)
+			if got, want := env.ev.windows(), expectedWindows(ok); !slices.Equal(got, want) {
+				t.Errorf("events named windows %v\nwant %v", got, want)
+			}
+			if tc.check != nil {
+				tc.check(t, env, st)
+			}
+		})
+	}
+}
+
+func TestHandleNeverReturnsAnError(t *testing.T) {
+	env := newEnv(t, nil)
+	env.db.batchErr = func([]tableKey) error { return errors.New("everything is down") }
+	ev := loadFixture(t, "batch.json")
+	resp, err := env.h.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatalf("Handle returned %v: SQS would redeliver the whole batch", err)
+	}
+	if got := failedIDs(resp); !slices.Equal(got, ids(ev)) {
+		t.Fatalf("BatchItemFailures %v, want all of %v", got, ids(ev))
+	}
+}

@@ -1,0 +1,252 @@
+package processor
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// symbolChange is what one invocation adds to a symbol's latest state.
+type symbolChange struct {
+	last  marketdata.QueuedPoint // the point with the greatest range key
+	count int64
+	msgs  []int // contributing messages, ascending
+}
+
+// windowChange is one (symbol, window) pair the invocation changed.
+type windowChange struct {
+	ref  marketdata.WindowRef
+	msgs []int // contributing messages, ascending
+}
+
+// changes are the state, index and event updates an invocation makes.
+type changes struct {
+	symbols map[string]*symbolChange
+	windows map[marketdata.WindowRef]*windowChange
+}
+
+// collectChanges gathers the changes from the messages that have not failed.
+func collectChanges(b *batch) *changes {
+	ch := &changes{symbols: map[string]*symbolChange{}, windows: map[marketdata.WindowRef]*windowChange{}}
+	var (
+		prevSym *symbolChange
+		prevWin *windowChange
+	)
+	for i, m := range b.msgs {
+		if m.err != nil {
+			continue
+		}
+		prevSym, prevWin = nil, nil
+		for _, p := range m.points {
+			s := prevSym
+			if s == nil || s.last.Symbol != p.Symbol {
+				s = ch.symbols[p.Symbol]
+				if s == nil {
+					s = &symbolChange{last: p}
+					ch.symbols[p.Symbol] = s
+				}
+				prevSym = s
+			}
+			if compareSortKeys(p.Key, s.last.Key) > 0 {
+				s.last = p
+			}
+			s.count++
+			s.msgs = addMsg(s.msgs, i)
+
+			ref := marketdata.WindowRef{Symbol: p.Symbol, Start: marketdata.WindowStart(p.Timestamp)}
+			w := prevWin
+			if w == nil || w.ref != ref {
+				w = ch.windows[ref]
+				if w == nil {
+					w = &windowChange{ref: ref}
+					ch.windows[ref] = w
+				}
+				prevWin = w
+			}
+			w.msgs = addMsg(w.msgs, i)
+		}
+	}
+	return ch
+}
+
+// addMsg appends message i unless it is already last (points of one message
+// are visited together, so the lists stay sorted and free of duplicates).
+func addMsg(msgs []int, i int) []int {
+	if n := len(msgs); n > 0 && msgs[n-1] == i {
+		return msgs
+	}
+	return append(msgs, i)
+}
+
+// compareSortKeys compares two range keys numerically. Both are in the form
+// CheckSortKey accepts: a non-negative integer without leading zeros, '.',
+// and digits without trailing zeros. A longer integer part is greater; for
+// equal lengths byte order is numeric order, fraction included.
+func compareSortKeys(a, b string) int {
+	if c := cmp.Compare(strings.IndexByte(a, '.'), strings.IndexByte(b, '.')); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+// windowRefs returns the changed windows that still have a contributing
+// message that has not failed, with only those messages, sorted by symbol
+// and start.
+func (ch *changes) windowRefs(b *batch) []windowChange {
+	var out []windowChange
+	for _, w := range ch.windows {
+		var msgs []int
+		for _, i := range w.msgs {
+			if b.ok(i) {
+				msgs = append(msgs, i)
+			}
+		}
+		if len(msgs) > 0 {
+			out = append(out, windowChange{ref: w.ref, msgs: msgs})
+		}
+	}
+	slices.SortFunc(out, func(x, y windowChange) int {
+		return cmp.Or(strings.Compare(x.ref.Symbol, y.ref.Symbol), cmp.Compare(x.ref.Start, y.ref.Start))
+	})
+	return out
+}
+
+// updateState makes one conditional update of the latest state per symbol
+// and one update of the active-symbols index per window, never one per
+// point. A failed update fails the messages that contributed to it. It
+// returns the number of UpdateItem requests.
+func (h *Handler) updateState(ctx context.Context, b *batch, ch *changes, now time.Time) int {
+	type task struct {
+		what string
+		msgs []int
+		run  func() (requests int, err error)
+	}
+	var tasks []task
+	updatedAt := &types.AttributeValueMemberN{Value: strconv.FormatInt(now.UnixMilli(), 10)}
+	expiresAt := &types.AttributeValueMemberN{Value: strconv.FormatInt(marketdata.ExpiresAt(now), 10)}
+
+	for _, sym := range slices.Sorted(maps.Keys(ch.symbols)) {
+		s := ch.symbols[sym]
+		tasks = append(tasks, task{"latest state of " + sym, s.msgs, func() (int, error) {
+			return h.updateSymbol(ctx, sym, s, updatedAt, expiresAt)
+		}})
+	}
+
+	active := map[int64]*windowChange{} // per window start: symbols (as refs) and messages
+	symbols := map[int64][]string{}
+	for _, w := range ch.windows {
+		a := active[w.ref.Start]
+		if a == nil {
+			a = &windowChange{}
+			active[w.ref.Start] = a
+		}
+		a.msgs = append(a.msgs, w.msgs...)
+		symbols[w.ref.Start] = append(symbols[w.ref.Start], w.ref.Symbol)
+	}
+	for _, start := range slices.Sorted(maps.Keys(active)) {
+		a := active[start]
+		slices.Sort(a.msgs)
+		msgs := slices.Compact(a.msgs)
+		syms := symbols[start]
+		slices.Sort(syms)
+		tasks = append(tasks, task{"active symbols of window " + strconv.FormatInt(start, 10), msgs, func() (int, error) {
+			return 1, h.markActive(ctx, start, syms, expiresAt)
+		}})
+	}
+
+	var requests atomic.Int64
+	forEach(len(tasks), h.cfg.UpdateConcurrency, func(i int) {
+		n, err := tasks[i].run()
+		requests.Add(int64(n))
+		if err != nil {
+			for _, m := range tasks[i].msgs {
+				b.fail(m, fmt.Errorf("update %s: %w", tasks[i].what, err))
+			}
+		}
+	})
+	return int(requests.Load())
+}
+
+// State update expressions. The first moves "last" forward only: it applies
+// when the stored latest key is absent or smaller than this invocation's, so
+// points arriving out of order (older batch after newer one, retries, two
+// concurrent invocations) never move it backwards. When its condition fails
+// the item already holds a later point, and the second update only counts.
+const (
+	stateAdvance = "SET #price = :price, #ms = :ms, #key = :key, #upd = :upd, #exp = :exp ADD #n :n"
+	stateIfNewer = "attribute_not_exists(#key) OR #key < :key"
+	stateCount   = "SET #upd = :upd, #exp = :exp ADD #n :n"
+)
+
+func (h *Handler) updateSymbol(ctx context.Context, sym string, s *symbolChange, updatedAt, expiresAt types.AttributeValue) (int, error) {
+	key := map[string]types.AttributeValue{
+		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey(sym)},
+		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: marketdata.StateSortKey},
+	}
+	count := &types.AttributeValueMemberN{Value: strconv.FormatInt(s.count, 10)}
+	_, err := h.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(h.cfg.Table),
+		Key:                 key,
+		UpdateExpression:    aws.String(stateAdvance),
+		ConditionExpression: aws.String(stateIfNewer),
+		ExpressionAttributeNames: map[string]string{
+			"#price": marketdata.AttrLastPrice, "#ms": marketdata.AttrLastMillis, "#key": marketdata.AttrLastKey,
+			"#upd": marketdata.AttrUpdatedAt, "#exp": marketdata.AttrExpiresAt, "#n": marketdata.AttrPointCount,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":price": &types.AttributeValueMemberN{Value: string(appendNumber(nil, s.last.Price))},
+			":ms":    &types.AttributeValueMemberN{Value: strconv.FormatInt(s.last.Timestamp, 10)},
+			":key":   &types.AttributeValueMemberN{Value: s.last.Key},
+			":upd":   updatedAt, ":exp": expiresAt, ":n": count,
+		},
+	})
+	var stale *types.ConditionalCheckFailedException
+	if !errors.As(err, &stale) {
+		return 1, err
+	}
+	_, err = h.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        aws.String(h.cfg.Table),
+		Key:              key,
+		UpdateExpression: aws.String(stateCount),
+		ExpressionAttributeNames: map[string]string{
+			"#upd": marketdata.AttrUpdatedAt, "#exp": marketdata.AttrExpiresAt, "#n": marketdata.AttrPointCount,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":upd": updatedAt, ":exp": expiresAt, ":n": count},
+	})
+	return 2, err
+}
+
+// activeAdd adds symbols to a window's entry of the active-symbols index,
+// which the aggregator's schedule reads to find the symbols of a window
+// without a Scan. Adding to a string set is idempotent.
+const activeAdd = "ADD #syms :syms SET #exp = :exp"
+
+func (h *Handler) markActive(ctx context.Context, start int64, symbols []string, expiresAt types.AttributeValue) error {
+	_, err := h.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(h.cfg.Table),
+		Key: map[string]types.AttributeValue{
+			marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.ActiveWindows},
+			marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: strconv.FormatInt(start, 10)},
+		},
+		UpdateExpression:         aws.String(activeAdd),
+		ExpressionAttributeNames: map[string]string{"#syms": marketdata.AttrActiveSymbols, "#exp": marketdata.AttrExpiresAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":syms": &types.AttributeValueMemberSS{Value: symbols},
+			":exp":  expiresAt,
+		},
+	})
+	return err
+}
