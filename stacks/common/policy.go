@@ -18,14 +18,14 @@ type Policy struct {
 
 // Statement is one IAM policy statement.
 type Statement struct {
-	Sid          string                            `json:"Sid,omitempty"`
-	Effect       string                            `json:"Effect"`
-	Principal    map[string]interface{}            `json:"Principal,omitempty"`
-	Action       []string                          `json:"Action,omitempty"`
-	NotAction    []string                          `json:"NotAction,omitempty"`
-	Resource     []string                          `json:"Resource,omitempty"`
-	NotResource  []string                          `json:"NotResource,omitempty"`
-	Condition    map[string]map[string]interface{} `json:"Condition,omitempty"`
+	Sid         string                            `json:"Sid,omitempty"`
+	Effect      string                            `json:"Effect"`
+	Principal   map[string]interface{}            `json:"Principal,omitempty"`
+	Action      []string                          `json:"Action,omitempty"`
+	NotAction   []string                          `json:"NotAction,omitempty"`
+	Resource    []string                          `json:"Resource,omitempty"`
+	NotResource []string                          `json:"NotResource,omitempty"`
+	Condition   map[string]map[string]interface{} `json:"Condition,omitempty"`
 }
 
 // JSON renders the policy with PolicyVersion.
