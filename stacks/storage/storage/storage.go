@@ -50,8 +50,8 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	}, nil
 }
 
-// newBucket creates the raw-data bucket and its configuration resources
-// (the non-deprecated v6 style: one resource per concern).
+// newBucket creates the raw-data bucket and its configuration, one resource
+// per concern (the non-deprecated v6 style).
 func newBucket(ctx *pulumi.Context, names naming.Names) (*s3.BucketV2, error) {
 	bucket, err := s3.NewBucketV2(ctx, "bucket", &s3.BucketV2Args{
 		Bucket: pulumi.String(names.Bucket()),
@@ -62,21 +62,17 @@ func newBucket(ctx *pulumi.Context, names naming.Names) (*s3.BucketV2, error) {
 	if err != nil {
 		return nil, err
 	}
-	// ACLs disabled: the bucket owner owns every object (the S3 default for
-	// new buckets since 2023, stated so that drift is visible).
-	if _, err := s3.NewBucketOwnershipControls(ctx, "bucket-ownership", &s3.BucketOwnershipControlsArgs{
-		Bucket: bucket.ID(),
-		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}); err != nil {
+	if err := secureBucket(ctx, bucket); err != nil {
 		return nil, err
 	}
-	versioning, err := s3.NewBucketVersioningV2(ctx, "bucket-versioning", &s3.BucketVersioningV2Args{
-		Bucket:                  bucket.ID(),
-		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	})
-	if err != nil {
+	if err := retainData(ctx, bucket); err != nil {
 		return nil, err
 	}
+	return bucket, nil
+}
+
+// secureBucket encrypts the bucket at rest and locks down access to it.
+func secureBucket(ctx *pulumi.Context, bucket *s3.BucketV2) error {
 	// SSE-S3. A bucket key only saves KMS requests, so it has no use here.
 	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, "bucket-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: bucket.ID(),
@@ -88,7 +84,21 @@ func newBucket(ctx *pulumi.Context, names naming.Names) (*s3.BucketV2, error) {
 			},
 		},
 	}); err != nil {
-		return nil, err
+		return err
+	}
+	// The access settings are written one after the other (ownership, public
+	// access block, policy): S3 answers concurrent writes of them to one
+	// bucket with "OperationAborted: A conflicting conditional operation is
+	// currently in progress", a known race on create.
+	//
+	// ACLs disabled: the bucket owner owns every object (the S3 default for
+	// new buckets since 2023, stated so that drift is visible).
+	ownership, err := s3.NewBucketOwnershipControls(ctx, "bucket-ownership", &s3.BucketOwnershipControlsArgs{
+		Bucket: bucket.ID(),
+		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
+	})
+	if err != nil {
+		return err
 	}
 	publicAccess, err := s3.NewBucketPublicAccessBlock(ctx, "bucket-public-access-block", &s3.BucketPublicAccessBlockArgs{
 		Bucket:                bucket.ID(),
@@ -96,29 +106,35 @@ func newBucket(ctx *pulumi.Context, names naming.Names) (*s3.BucketV2, error) {
 		BlockPublicPolicy:     pulumi.Bool(true),
 		IgnorePublicAcls:      pulumi.Bool(true),
 		RestrictPublicBuckets: pulumi.Bool(true),
-	})
+	}, pulumi.DependsOn([]pulumi.Resource{ownership}))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	// The policy waits for the public access block: S3 evaluates a policy
-	// against the block in place when it is put, and the two calls racing is a
-	// known source of AccessDenied on create.
-	if _, err := s3.NewBucketPolicy(ctx, "bucket-policy", &s3.BucketPolicyArgs{
+	_, err = s3.NewBucketPolicy(ctx, "bucket-policy", &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
 		Policy: common.PolicyJSON(func(v []string) common.Policy {
 			return BucketPolicy(v[0])
 		}, bucket.Arn),
-	}, pulumi.DependsOn([]pulumi.Resource{publicAccess})); err != nil {
-		return nil, err
+	}, pulumi.DependsOn([]pulumi.Resource{publicAccess}))
+	return err
+}
+
+// retainData versions the bucket and expires what is older than the data
+// retention period.
+func retainData(ctx *pulumi.Context, bucket *s3.BucketV2) error {
+	versioning, err := s3.NewBucketVersioningV2(ctx, "bucket-versioning", &s3.BucketVersioningV2Args{
+		Bucket:                  bucket.ID(),
+		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	})
+	if err != nil {
+		return err
 	}
 	// Noncurrent-version rules only act once versioning is on.
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, "bucket-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
+	_, err = s3.NewBucketLifecycleConfigurationV2(ctx, "bucket-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules:  lifecycleRules(),
-	}, pulumi.DependsOn([]pulumi.Resource{versioning})); err != nil {
-		return nil, err
-	}
-	return bucket, nil
+	}, pulumi.DependsOn([]pulumi.Resource{versioning}))
+	return err
 }
 
 // BucketPolicy denies every request to the bucket and its objects that does

@@ -208,6 +208,9 @@ func TestDependencies(t *testing.T) {
 	public := get(t, res, typePublic, "bucket-public-access-block")
 	lifecycle := get(t, res, typeLifecycle, "bucket-lifecycle")
 	versioning := get(t, res, typeVersioning, "bucket-versioning")
+	if ownership := get(t, res, typeOwnership, "bucket-ownership"); !public.DependsOn(ownership) {
+		t.Errorf("the public access block must wait for the ownership controls; dependencies %v", public.Dependencies)
+	}
 	if !policy.DependsOn(public) {
 		t.Errorf("the bucket policy must wait for the public access block; dependencies %v", policy.Dependencies)
 	}
