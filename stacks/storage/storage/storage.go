@@ -193,7 +193,8 @@ func newTable(ctx *pulumi.Context, names naming.Names) (*dynamodb.Table, error) 
 			&dynamodb.TableAttributeArgs{Name: pulumi.String(marketdata.AttrTimestamp), Type: pulumi.String("N")},
 		},
 		PointInTimeRecovery: &dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)},
-		// Off so that the stack destroys; point-in-time recovery is the safety net.
+		// Off so that the stack destroys; point-in-time recovery (35 days of
+		// restorable history) is the safety net against bad writes.
 		DeletionProtectionEnabled: pulumi.Bool(false),
 		// DynamoDB deletes an item once the epoch seconds in this attribute
 		// have passed; the services set it on what expires with the data
