@@ -35,7 +35,11 @@ const (
 var now = time.UnixMilli(1709649432000).UTC()
 
 func tk(ms int64, frac string, price float64, vol int64) ohlcv.Tick {
-	return ohlcv.Tick{Millis: ms, Key: strconv.FormatInt(ms, 10) + "." + frac, Price: price, Volume: vol}
+	kms, disc, err := marketdata.ParseSortKey(strconv.FormatInt(ms, 10) + "." + frac)
+	if err != nil {
+		panic(err)
+	}
+	return ohlcv.Tick{Millis: kms, Disc: disc, Price: price, Volume: vol}
 }
 
 // seeded returns a store holding the raw points the expectations below were

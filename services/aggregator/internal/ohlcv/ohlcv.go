@@ -12,19 +12,18 @@ import (
 type Tick struct {
 	// Millis is the point's epoch milliseconds.
 	Millis int64
-	// Key is the point's range key (marketdata.SortKey). It orders points of
-	// the same millisecond: keys are canonical decimals sharing the
-	// millisecond prefix, so their string order is their numeric order, the
-	// order DynamoDB returns them in.
-	Key    string
+	// Disc orders the points of one millisecond: the range key's
+	// discriminator as marketdata.ParseSortKey returns it, so (Millis, Disc)
+	// orders ticks exactly as DynamoDB orders their keys.
+	Disc   uint64
 	Price  float64
 	Volume int64
 }
 
 // before reports whether a comes before b: earlier millisecond first, ties
 // broken by range-key order.
-func before(aMillis int64, aKey string, bMillis int64, bKey string) bool {
-	return aMillis < bMillis || aMillis == bMillis && aKey < bKey
+func before(aMillis int64, aDisc uint64, bMillis int64, bDisc uint64) bool {
+	return aMillis < bMillis || aMillis == bMillis && aDisc < bDisc
 }
 
 // Summary is the aggregate of a non-empty set of ticks.
@@ -48,10 +47,10 @@ type Summary struct {
 type Accumulator struct {
 	n         int64
 	openMs    int64
-	openKey   string
+	openDisc  uint64
 	open      float64
 	closeMs   int64
-	closeKey  string
+	closeDisc uint64
 	close     float64
 	high, low float64
 	volume    int64
@@ -66,19 +65,19 @@ func (a *Accumulator) Add(t Tick) {
 	if a.n == 0 {
 		*a = Accumulator{
 			n:      1,
-			openMs: t.Millis, openKey: t.Key, open: t.Price,
-			closeMs: t.Millis, closeKey: t.Key, close: t.Price,
+			openMs: t.Millis, openDisc: t.Disc, open: t.Price,
+			closeMs: t.Millis, closeDisc: t.Disc, close: t.Price,
 			high: t.Price, low: t.Price,
 			volume: t.Volume, volumeF: v, pv: t.Price * v, sumPrice: t.Price,
 		}
 		return
 	}
 	a.n++
-	if before(t.Millis, t.Key, a.openMs, a.openKey) {
-		a.openMs, a.openKey, a.open = t.Millis, t.Key, t.Price
+	if before(t.Millis, t.Disc, a.openMs, a.openDisc) {
+		a.openMs, a.openDisc, a.open = t.Millis, t.Disc, t.Price
 	}
-	if before(a.closeMs, a.closeKey, t.Millis, t.Key) {
-		a.closeMs, a.closeKey, a.close = t.Millis, t.Key, t.Price
+	if before(a.closeMs, a.closeDisc, t.Millis, t.Disc) {
+		a.closeMs, a.closeDisc, a.close = t.Millis, t.Disc, t.Price
 	}
 	if t.Price > a.high {
 		a.high = t.Price

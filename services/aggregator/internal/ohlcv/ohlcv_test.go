@@ -1,15 +1,24 @@
 package ohlcv
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
+// tick builds a tick whose range key is "<ms>.<frac>", through the shared
+// key parser, as the table package does.
 func tick(ms int64, frac string, price float64, volume int64) Tick {
-	return Tick{Millis: ms, Key: strconv.FormatInt(ms, 10) + "." + frac, Price: price, Volume: volume}
+	kms, disc, err := marketdata.ParseSortKey(strconv.FormatInt(ms, 10) + "." + frac)
+	if err != nil {
+		panic(err)
+	}
+	return Tick{Millis: kms, Disc: disc, Price: price, Volume: volume}
 }
 
 func TestCompute(t *testing.T) {
@@ -128,13 +137,7 @@ func TestAccumulatorMatchesNaive(t *testing.T) {
 
 		sorted := slices.Clone(ticks)
 		slices.SortFunc(sorted, func(a, b Tick) int {
-			if before(a.Millis, a.Key, b.Millis, b.Key) {
-				return -1
-			}
-			if before(b.Millis, b.Key, a.Millis, a.Key) {
-				return 1
-			}
-			return 0
+			return cmp.Or(cmp.Compare(a.Millis, b.Millis), cmp.Compare(a.Disc, b.Disc))
 		})
 		want := Summary{Open: sorted[0].Price, Close: sorted[n-1].Price, High: sorted[0].Price, Low: sorted[0].Price,
 			Trades: int64(n), FirstMillis: sorted[0].Millis, LastMillis: sorted[n-1].Millis}
@@ -162,23 +165,19 @@ func TestAccumulatorMatchesNaive(t *testing.T) {
 }
 
 // randomTicks returns n ticks over spanMs milliseconds (so many share a
-// millisecond), keyed like marketdata.SortKey, with a price random walk and
+// millisecond) with random 18-digit discriminators, a price random walk and
 // some zero volumes.
 func randomTicks(r *rand.Rand, n int, startMs, spanMs int64) []Tick {
 	ticks := make([]Tick, n)
 	price := 100.0
 	for i := range ticks {
 		ms := startMs + r.Int64N(spanMs)
-		frac := strconv.FormatUint(1+r.Uint64N(999_999_999_999_999_999), 10)
-		for len(frac) > 1 && frac[len(frac)-1] == '0' {
-			frac = frac[:len(frac)-1]
-		}
 		price = math.Max(0.01, price+r.NormFloat64()*0.05)
 		vol := r.Int64N(500)
 		if r.IntN(10) == 0 {
 			vol = 0
 		}
-		ticks[i] = Tick{Millis: ms, Key: strconv.FormatInt(ms, 10) + "." + frac, Price: math.Round(price*100) / 100, Volume: vol}
+		ticks[i] = Tick{Millis: ms, Disc: 1 + r.Uint64N(999_999_999_999_999_999), Price: math.Round(price*100) / 100, Volume: vol}
 	}
 	return ticks
 }
@@ -191,9 +190,9 @@ func BenchmarkAggregate(b *testing.B) {
 	ticks := randomTicks(rand.New(rand.NewPCG(3, 4)), n, 1_700_000_000_000, n/4)
 	slices.SortFunc(ticks, func(a, b Tick) int {
 		switch {
-		case before(a.Millis, a.Key, b.Millis, b.Key):
+		case before(a.Millis, a.Disc, b.Millis, b.Disc):
 			return -1
-		case before(b.Millis, b.Key, a.Millis, a.Key):
+		case before(b.Millis, b.Disc, a.Millis, a.Disc):
 			return 1
 		}
 		return 0

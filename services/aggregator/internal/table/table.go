@@ -97,9 +97,9 @@ func decodeTick(item map[string]types.AttributeValue) (ohlcv.Tick, error) {
 	if err != nil {
 		return ohlcv.Tick{}, err
 	}
-	ms, err := marketdata.SortKeyMillis(key)
+	ms, disc, err := marketdata.ParseSortKey(key)
 	if err != nil {
-		return ohlcv.Tick{}, fmt.Errorf("range key %q: %w", key, err)
+		return ohlcv.Tick{}, err
 	}
 	ps, err := number(item, marketdata.AttrPrice)
 	if err != nil {
@@ -117,7 +117,7 @@ func decodeTick(item map[string]types.AttributeValue) (ohlcv.Tick, error) {
 	if err != nil || vol < 0 {
 		return ohlcv.Tick{}, fmt.Errorf("key %s: volume %q is not an integer >= 0", key, vs)
 	}
-	return ohlcv.Tick{Millis: ms, Key: key, Price: price, Volume: vol}, nil
+	return ohlcv.Tick{Millis: ms, Disc: disc, Price: price, Volume: vol}, nil
 }
 
 // number returns the string of number attribute name.

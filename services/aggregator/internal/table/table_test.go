@@ -168,6 +168,7 @@ func TestWindowSummaryBadItems(t *testing.T) {
 		{"negative volume", raw("1709649001000.5", "1", "-1"), "not an integer >= 0"},
 		{"no volume", item{"timestamp": nv("1709649001000.5"), "price": nv("1")}, `"volume" missing`},
 		{"no key", item{"price": nv("1"), "volume": nv("1")}, `"timestamp" missing`},
+		{"key with 19 fraction digits", raw("1709649001000.1234567890123456789", "1", "1"), "invalid range key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,7 +375,8 @@ func TestDecodeMatchesSortKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tick != (ohlcv.Tick{Millis: p.Timestamp, Key: key, Price: 187.25, Volume: 42}) {
+	_, disc, _ := marketdata.ParseSortKey(key)
+	if tick != (ohlcv.Tick{Millis: p.Timestamp, Disc: disc, Price: 187.25, Volume: 42}) || disc == 0 {
 		t.Errorf("tick %+v", tick)
 	}
 }
