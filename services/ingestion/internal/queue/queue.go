@@ -210,7 +210,15 @@ func (s *Stream) flushBatch() {
 	s.wg.Add(1)
 	go func() {
 		defer func() { <-s.sem; s.wg.Done() }()
-		if err := s.send(batch); err != nil {
+		err := func() (err error) {
+			defer func() {
+				if v := recover(); v != nil {
+					err = fmt.Errorf("SendMessageBatch panicked: %v", v)
+				}
+			}()
+			return s.send(batch)
+		}()
+		if err != nil {
 			s.mu.Lock()
 			if s.err == nil {
 				s.err = err
