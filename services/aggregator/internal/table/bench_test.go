@@ -1,0 +1,61 @@
+package table
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// pagesDB serves the same pages to every Query sequence.
+type pagesDB struct {
+	DynamoDB
+	pages [][]item
+}
+
+func (d *pagesDB) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	i := 0
+	if in.ExclusiveStartKey != nil {
+		i, _ = strconv.Atoi(in.ExclusiveStartKey["page"].(*types.AttributeValueMemberN).Value)
+	}
+	out := &dynamodb.QueryOutput{Items: d.pages[i]}
+	if i+1 < len(d.pages) {
+		out.LastEvaluatedKey = item{"page": nv(strconv.Itoa(i + 1))}
+	}
+	return out, nil
+}
+
+// BenchmarkWindowSummary measures the read path of one window without the
+// network: decoding the projected items of every page (range key, price,
+// volume) and folding them in, as the Lambda does per point.
+func BenchmarkWindowSummary(b *testing.B) {
+	const perPage, pages = 1000, 50
+	db := &pagesDB{}
+	ms := w1430
+	for range pages {
+		var page []item
+		for j := range perPage {
+			p := marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25 + float64(j%13)/100, Volume: int64(j % 500)}
+			page = append(page, raw(marketdata.SortKey(p, "s3://b/k#v", int64(j)), strconv.FormatFloat(p.Price, 'f', -1, 64), strconv.FormatInt(p.Volume, 10)))
+			if j%4 == 0 {
+				ms++
+			}
+		}
+		db.pages = append(db.pages, page)
+	}
+	tb := &Table{DB: db, Name: tableName}
+	b.ReportAllocs()
+	var rounds int
+	for b.Loop() {
+		sum, ok, err := tb.WindowSummary(context.Background(), "AAPL", w1430)
+		if err != nil || !ok || sum.Trades != perPage*pages {
+			b.Fatalf("%+v %v %v", sum, ok, err)
+		}
+		rounds++
+	}
+	b.ReportMetric(float64(rounds)*perPage*pages/b.Elapsed().Seconds(), "points/s")
+}
