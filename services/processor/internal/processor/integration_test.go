@@ -1,0 +1,312 @@
+//go:build integration
+
+package processor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
+	"github.com/marketanalytics/pipeline/services/platform/tracing"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// TestIntegrationMoto runs the handler against moto with the real SDK
+// clients, built as main builds them (awsconfig.Load, endpoint from
+// AWS_ENDPOINT_URL): BatchWriteItem into a table with the real key schema,
+// the conditional state UpdateItem, the string-set index, and PutEvents to a
+// custom bus whose rule forwards to an SQS queue the test reads.
+func TestIntegrationMoto(t *testing.T) {
+	endpoint := os.Getenv("MOTO_ENDPOINT")
+	if endpoint == "" {
+		t.Fatal("MOTO_ENDPOINT is not set (e.g. http://127.0.0.1:5102); integration tests need moto")
+	}
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_SESSION_TOKEN", "testing")
+	t.Setenv("AWS_REGION", "us-east-1")
+	// No X-Ray daemon or segment here: the instrumented clients must carry
+	// on; keep them quiet about it.
+	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "IGNORE_ERROR")
+	if err := tracing.Init(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, eb, sq := dynamodb.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	table, bus := "MarketDataState-it-"+suffix, "MarketDataEvents-it-"+suffix
+	queueURL := setUp(ctx, t, db, eb, sq, table, bus)
+
+	h, err := New(db, eb, Config{Table: table, EventBus: bus, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(fixture string, wantFailed ...string) events.SQSEvent {
+		ev := loadFixture(t, fixture)
+		resp, err := h.Handle(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := failedIDs(resp); !slices.Equal(got, wantFailed) {
+			t.Fatalf("%s: BatchItemFailures %v, want %v", fixture, got, wantFailed)
+		}
+		return ev
+	}
+	batch := run("batch.json")
+	poison := run("poison.json", ids(loadFixture(t, "poison.json"), "good-1", "good-2")...)
+	run("out_of_order_new.json")
+	run("out_of_order_old.json")
+
+	stored := decoded(t, batch)
+	maps.Copy(stored, decoded(t, poison))
+
+	all := maps.Clone(stored)
+	maps.Copy(all, decoded(t, loadFixture(t, "out_of_order_new.json")))
+	maps.Copy(all, decoded(t, loadFixture(t, "out_of_order_old.json")))
+	windows := expectedWindows(all)
+
+	t.Run("raw points round-trip", func(t *testing.T) {
+		for id, m := range stored {
+			for _, p := range m.Points {
+				out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true),
+					Key: map[string]dbtypes.AttributeValue{
+						marketdata.AttrSymbol:    &dbtypes.AttributeValueMemberS{Value: p.Symbol},
+						marketdata.AttrTimestamp: &dbtypes.AttributeValueMemberN{Value: p.Key},
+					}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]string{}
+				for a, v := range out.Item {
+					got[a] = sval(v)
+				}
+				want := map[string]string{
+					marketdata.AttrSymbol: p.Symbol, marketdata.AttrTimestamp: p.Key,
+					marketdata.AttrPrice:  strconv.FormatFloat(p.Price, 'f', -1, 64),
+					marketdata.AttrVolume: strconv.FormatInt(p.Volume, 10),
+					marketdata.AttrMillis: strconv.FormatInt(p.Timestamp, 10),
+					marketdata.AttrOrigin: m.Origin, marketdata.AttrExpiresAt: strconv.FormatInt(marketdata.ExpiresAt(testNow), 10),
+				}
+				if p.Bid != 0 {
+					want[marketdata.AttrBid] = strconv.FormatFloat(p.Bid, 'f', -1, 64)
+				}
+				if p.Ask != 0 {
+					want[marketdata.AttrAsk] = strconv.FormatFloat(p.Ask, 'f', -1, 64)
+				}
+				if p.Exchange != "" {
+					want[marketdata.AttrExchange] = p.Exchange
+				}
+				if !maps.Equal(got, want) {
+					t.Fatalf("%s: read back %v\nwrote     %v", id, got, want)
+				}
+			}
+		}
+	})
+
+	t.Run("a millisecond range is a key BETWEEN", func(t *testing.T) {
+		aapl := stored["msg-a"].Points
+		from, to := aapl[5].Timestamp, aapl[15].Timestamp // [from, to): points 5..14
+		lo, hi := marketdata.MillisRange(from, to)
+		out, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table,
+			KeyConditionExpression:    aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
+			ExpressionAttributeNames:  map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
+			ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":s": &dbtypes.AttributeValueMemberS{Value: "AAPL"}, ":lo": &dbtypes.AttributeValueMemberN{Value: lo}, ":hi": &dbtypes.AttributeValueMemberN{Value: hi}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, it := range out.Items {
+			got = append(got, sval(it[marketdata.AttrTimestamp]))
+		}
+		var want []string
+		for _, p := range aapl[5:15] {
+			want = append(want, p.Key)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("query returned keys %v\nwant %v", got, want)
+		}
+	})
+
+	t.Run("latest state never moves backwards", func(t *testing.T) {
+		// The AAPL points came in four invocations, out of order: the
+		// batch's are the newest, the out-of-order ones older.
+		var newest marketdata.QueuedPoint
+		count := 0
+		for _, m := range all {
+			for _, p := range m.Points {
+				if p.Symbol == "AAPL" {
+					count++
+					if newest.Key == "" || num(&dbtypes.AttributeValueMemberN{Value: p.Key}).Cmp(num(&dbtypes.AttributeValueMemberN{Value: newest.Key})) > 0 {
+						newest = p
+					}
+				}
+			}
+		}
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true),
+			Key: map[string]dbtypes.AttributeValue{
+				marketdata.AttrSymbol:    &dbtypes.AttributeValueMemberS{Value: marketdata.StateKey("AAPL")},
+				marketdata.AttrTimestamp: &dbtypes.AttributeValueMemberN{Value: marketdata.StateSortKey},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for a, v := range out.Item {
+			got[a] = sval(v)
+		}
+		want := map[string]string{
+			marketdata.AttrSymbol: marketdata.StateKey("AAPL"), marketdata.AttrTimestamp: "0",
+			marketdata.AttrLastKey: newest.Key, marketdata.AttrLastMillis: strconv.FormatInt(newest.Timestamp, 10),
+			marketdata.AttrLastPrice: strconv.FormatFloat(newest.Price, 'f', -1, 64), marketdata.AttrPointCount: strconv.Itoa(count),
+			marketdata.AttrUpdatedAt: strconv.FormatInt(testNow.UnixMilli(), 10),
+			marketdata.AttrExpiresAt: strconv.FormatInt(marketdata.ExpiresAt(testNow), 10),
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("state %v\nwant  %v", got, want)
+		}
+	})
+
+	t.Run("active symbols per window", func(t *testing.T) {
+		want := map[int64][]string{}
+		for _, w := range windows {
+			want[w.Start] = append(want[w.Start], w.Symbol)
+		}
+		for start, syms := range want {
+			out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true),
+				Key: map[string]dbtypes.AttributeValue{
+					marketdata.AttrSymbol:    &dbtypes.AttributeValueMemberS{Value: marketdata.ActiveWindows},
+					marketdata.AttrTimestamp: &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(start, 10)},
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			set, _ := out.Item[marketdata.AttrActiveSymbols].(*dbtypes.AttributeValueMemberSS)
+			if set == nil {
+				t.Fatalf("window %d: no active symbols", start)
+			}
+			got := slices.Sorted(slices.Values(set.Value))
+			slices.Sort(syms)
+			if !slices.Equal(got, syms) {
+				t.Fatalf("window %d: active symbols %v, want %v", start, got, syms)
+			}
+		}
+	})
+
+	t.Run("events reach the bus", func(t *testing.T) {
+		var got []marketdata.WindowRef
+		deadline := time.Now().Add(20 * time.Second)
+		for len(got) < len(windows) && time.Now().Before(deadline) {
+			out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &queueURL, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range out.Messages {
+				var e struct {
+					Source     string                    `json:"source"`
+					DetailType string                    `json:"detail-type"`
+					Detail     marketdata.WindowsChanged `json:"detail"`
+				}
+				if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
+					t.Fatalf("event %s: %v", aws.ToString(m.Body), err)
+				}
+				if e.Source != marketdata.EventSource || e.DetailType != marketdata.EventDetailType {
+					t.Fatalf("event source %q, detail type %q", e.Source, e.DetailType)
+				}
+				got = append(got, e.Detail.Windows...)
+			}
+		}
+		// Each invocation announces its own windows, so a window two
+		// invocations changed comes twice; the set must be exact.
+		set := slices.SortedFunc(maps.Keys(toSet(got)), compareRefs)
+		if !slices.Equal(set, windows) {
+			t.Fatalf("windows announced %v\nwant %v", set, windows)
+		}
+	})
+}
+
+func toSet(refs []marketdata.WindowRef) map[marketdata.WindowRef]bool {
+	m := map[marketdata.WindowRef]bool{}
+	for _, r := range refs {
+		m[r] = true
+	}
+	return m
+}
+
+// setUp creates the table (the storage stack's key schema), the bus, and a
+// rule forwarding the processor's events to a fresh queue; it returns the
+// queue's URL and deletes everything when the test ends.
+func setUp(ctx context.Context, t *testing.T, db *dynamodb.Client, eb *eventbridge.Client, sq *sqs.Client, table, bus string) string {
+	t.Helper()
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName: &table,
+		AttributeDefinitions: []dbtypes.AttributeDefinition{
+			{AttributeName: aws.String(marketdata.AttrSymbol), AttributeType: dbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String(marketdata.AttrTimestamp), AttributeType: dbtypes.ScalarAttributeTypeN},
+		},
+		KeySchema: []dbtypes.KeySchemaElement{
+			{AttributeName: aws.String(marketdata.AttrSymbol), KeyType: dbtypes.KeyTypeHash},
+			{AttributeName: aws.String(marketdata.AttrTimestamp), KeyType: dbtypes.KeyTypeRange},
+		},
+		BillingMode: dbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
+	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+
+	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("events-" + bus)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sq.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: q.QueueUrl}) })
+	attrs, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: &bus}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eb.DeleteEventBus(context.Background(), &eventbridge.DeleteEventBusInput{Name: &bus}) })
+	pattern := fmt.Sprintf(`{"source":[%q],"detail-type":[%q]}`, marketdata.EventSource, marketdata.EventDetailType)
+	rule := "to-queue-" + bus
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: &rule, EventBusName: &bus, EventPattern: &pattern}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		eb.RemoveTargets(context.Background(), &eventbridge.RemoveTargetsInput{Rule: &rule, EventBusName: &bus, Ids: []string{"queue"}})
+		eb.DeleteRule(context.Background(), &eventbridge.DeleteRuleInput{Name: &rule, EventBusName: &bus})
+	})
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: &rule, EventBusName: &bus,
+		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])}}}); err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(q.QueueUrl)
+}
