@@ -2,6 +2,7 @@ package mocks
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -70,6 +71,27 @@ func (m *monitor) fake(typ, name, urn string, in map[string]interface{}) (string
 		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, acct, q)
 		out["url"] = id
 		out["arn"] = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, acct, q)
+	case "aws:cloudcontrol/resource:Resource":
+		// Cloud Control answers with the desired state plus the type's
+		// read-only properties; the identifier is the primary identifier.
+		var props map[string]interface{}
+		if err := json.Unmarshal([]byte(str(in, "desiredState")), &props); err != nil {
+			return "", nil, fmt.Errorf("mocks: %s desiredState: %w", name, err)
+		}
+		switch str(in, "typeName") {
+		case "AWS::SQS::Queue":
+			q, _ := props["QueueName"].(string)
+			id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, acct, q)
+			props["QueueUrl"] = id
+			props["Arn"] = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, acct, q)
+		default:
+			return "", nil, fmt.Errorf("mocks: no fake for Cloud Control type %s", str(in, "typeName"))
+		}
+		b, err := json.Marshal(props)
+		if err != nil {
+			return "", nil, err
+		}
+		out["properties"] = string(b)
 	case "aws:cloudwatch/eventBus:EventBus":
 		id = str(in, "name")
 		out["arn"] = fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", region, acct, id)
