@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
+	"github.com/marketanalytics/pipeline/services/aggregator/internal/handler"
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/table"
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
 )
@@ -50,5 +54,35 @@ func TestNewHandlerEnvironment(t *testing.T) {
 				t.Errorf("table %q namespace %q", tb.Name, h.Namespace)
 			}
 		})
+	}
+}
+
+// TestLambdaHandlerShape runs the handler through aws-lambda-go's reflection
+// wrapper, as lambda.Start does: the signature is accepted, an API answer
+// serialises as API Gateway expects, and an unknown event is an error.
+func TestLambdaHandlerShape(t *testing.T) {
+	h := &handler.Handler{Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	lh := lambda.NewHandler(h.Invoke)
+
+	ev, err := os.ReadFile("testdata/api_get_bad_symbol.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lh.Invoke(context.Background(), ev)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var resp struct {
+		StatusCode int               `json:"statusCode"`
+		Headers    map[string]string `json:"headers"`
+		Body       string            `json:"body"`
+	}
+	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != 400 ||
+		resp.Headers["Content-Type"] != "application/json" || !strings.Contains(resp.Body, `"message":"invalid symbol`) {
+		t.Errorf("API answer %s (%v)", out, err)
+	}
+
+	if _, err := lh.Invoke(context.Background(), []byte(`{"Records":[]}`)); err == nil {
+		t.Error("an unknown event did not fail the invocation")
 	}
 }
