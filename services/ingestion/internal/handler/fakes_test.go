@@ -118,7 +118,9 @@ type fakeSQS struct {
 	mu      sync.Mutex
 	calls   int
 	entries int
+	bytes   int64 // of accepted bodies
 	bodies  []string
+	discard bool // count accepted bodies without keeping them
 	respond func(call int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error)
 }
 
@@ -148,7 +150,10 @@ func (f *fakeSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchIn
 	for _, e := range in.Entries {
 		f.entries++
 		if ok[aws.ToString(e.Id)] {
-			f.bodies = append(f.bodies, aws.ToString(e.MessageBody))
+			f.bytes += int64(len(aws.ToString(e.MessageBody)))
+			if !f.discard {
+				f.bodies = append(f.bodies, aws.ToString(e.MessageBody))
+			}
 		}
 	}
 	return out, nil
