@@ -126,9 +126,10 @@ func New(db DynamoDB, ev EventPublisher, cfg Config) (*Handler, error) {
 
 // message is one SQS record on its way through the handler.
 type message struct {
-	id     string
-	points []marketdata.QueuedPoint
-	err    error // why it failed; nil while it has not
+	id       string
+	receives string // ApproximateReceiveCount: how close it is to the DLQ
+	points   []marketdata.QueuedPoint
+	err      error // why it failed; nil while it has not
 }
 
 // batch is the state of one invocation. Failures may be recorded from
@@ -190,7 +191,7 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 	var items []dynamobatch.Item
 	var owner []int // message index of each item
 	for i, r := range ev.Records {
-		b.msgs[i].id = r.MessageId
+		b.msgs[i].id, b.msgs[i].receives = r.MessageId, r.Attributes["ApproximateReceiveCount"]
 		m, err := marketdata.DecodeMessageString(r.Body)
 		if err == nil {
 			err = checkMessage(m, now)
@@ -246,7 +247,7 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 			continue
 		}
 		st.Failed++
-		h.log.Error("message failed", "messageId", m.id, "reason", m.err.Error())
+		h.log.Error("message failed", "messageId", m.id, "receiveCount", m.receives, "reason", m.err.Error())
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.id})
 	}
 	h.log.Info("batch processed", "messages", st.Messages, "failed", st.Failed, "points", st.Points,

@@ -120,11 +120,11 @@ func sval(v dbtypes.AttributeValue) string {
 func checkStored(t *testing.T, env *testEnv, msgs map[string]marketdata.Message, exact bool) {
 	t.Helper()
 	raw := env.db.rawItems()
-	n := 0
+	keys := map[tableKey]bool{}
 	expires := strconv.FormatInt(marketdata.ExpiresAt(testNow), 10)
 	for id, m := range msgs {
 		for _, p := range m.Points {
-			n++
+			keys[tableKey{p.Symbol, p.Key}] = true
 			it := raw[tableKey{p.Symbol, p.Key}]
 			if it == nil {
 				t.Fatalf("%s: point %s/%s not stored", id, p.Symbol, p.Key)
@@ -154,8 +154,8 @@ func checkStored(t *testing.T, env *testEnv, msgs map[string]marketdata.Message,
 			}
 		}
 	}
-	if exact && len(raw) != n {
-		t.Fatalf("%d raw items stored, want %d (points of the successful messages only)", len(raw), n)
+	if exact && len(raw) != len(keys) {
+		t.Fatalf("%d raw items stored, want %d (points of the successful messages only)", len(raw), len(keys))
 	}
 }
 
@@ -486,4 +486,24 @@ func TestHandleNeverReturnsAnError(t *testing.T) {
 	if got := failedIDs(resp); !slices.Equal(got, ids(ev)) {
 		t.Fatalf("BatchItemFailures %v, want all of %v", got, ids(ev))
 	}
+}
+
+// TestRedeliveredCopiesInOneBatch: ingestion may queue a message twice (a
+// SendMessageBatch entry that failed after all); both copies in one batch
+// carry the same keys, which must not end up twice in one BatchWriteItem
+// request (DynamoDB rejects that).
+func TestRedeliveredCopiesInOneBatch(t *testing.T) {
+	ev := loadFixture(t, "batch.json")
+	dup := ev.Records[0]
+	dup.MessageId = "msg-a-copy"
+	ev.Records = append(ev.Records, dup)
+	env := newEnv(t, nil)
+	resp, st := env.h.Process(context.Background(), ev)
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %v", resp.BatchItemFailures)
+	}
+	if st.Duplicates != 30 || st.WriteRequests != 4 {
+		t.Fatalf("duplicates %d, write requests %d; want the copy's 30 points folded into the original's 4 requests", st.Duplicates, st.WriteRequests)
+	}
+	checkStored(t, env, decoded(t, ev), true)
 }
