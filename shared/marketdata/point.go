@@ -38,6 +38,17 @@ var (
 // MaxExchangeLen bounds the optional exchange code.
 const MaxExchangeLen = 16
 
+// Price bounds. A valid price (and bid and ask) must be stored exactly in a
+// DynamoDB number, whose magnitude range is 1e-130 to 1e126; the bounds below
+// leave that range far behind while covering every real instrument, from
+// sub-micro-cent tokens to the largest index levels. Without them an absurd
+// but "positive and finite" price would pass ingestion and then poison the
+// processor's write.
+const (
+	MinPrice = 1e-12
+	MaxPrice = 1e15
+)
+
 // ValidSymbol reports whether s is an upper-case ticker such as AAPL, BRK.B or
 // BTC-USD: 1 to limits.MaxSymbolLen characters of A-Z, 0-9, '.' and '-', starting
 // with a letter or digit.
@@ -66,6 +77,9 @@ func (p Point) Validate(now time.Time) error {
 	if math.IsNaN(p.Price) || math.IsInf(p.Price, 0) || p.Price <= 0 {
 		return fmt.Errorf("%w %v: want a finite number > 0", ErrPrice, p.Price)
 	}
+	if p.Price < MinPrice || p.Price > MaxPrice {
+		return fmt.Errorf("%w %v: outside the storable range [%g, %g]", ErrPrice, p.Price, MinPrice, MaxPrice)
+	}
 	if p.Volume < 0 {
 		return fmt.Errorf("%w %d: want an integer >= 0", ErrVolume, p.Volume)
 	}
@@ -81,6 +95,9 @@ func (p Point) Validate(now time.Time) error {
 	}{{"bid", p.Bid}, {"ask", p.Ask}} {
 		if math.IsNaN(q.v) || math.IsInf(q.v, 0) || q.v < 0 {
 			return fmt.Errorf("%w: %s %v: want a finite number > 0", ErrQuote, q.name, q.v)
+		}
+		if q.v != 0 && (q.v < MinPrice || q.v > MaxPrice) {
+			return fmt.Errorf("%w: %s %v: outside the storable range [%g, %g]", ErrQuote, q.name, q.v, MinPrice, MaxPrice)
 		}
 	}
 	if p.Bid > 0 && p.Ask > 0 && p.Bid > p.Ask {

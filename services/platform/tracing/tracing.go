@@ -9,7 +9,10 @@ package tracing
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
@@ -18,15 +21,31 @@ import (
 	"github.com/aws/aws-xray-sdk-go/xraylog"
 )
 
-// Init configures the tracer: a missing segment (no Lambda trace header, no
-// daemon) is logged, never a panic, unless AWS_XRAY_CONTEXT_MISSING says
-// otherwise. Tracer logs go to stderr at warning level.
+// Init configures the tracer: a missing segment (no Lambda trace header, as
+// under the Runtime Interface Emulator or in tests) is logged once as a
+// warning and tracing is skipped; it never panics and never fails a call.
+// AWS_XRAY_CONTEXT_MISSING, when set, takes precedence. Tracer logs go to
+// stderr at warning level.
 func Init() error {
 	xray.SetLogger(xraylog.NewDefaultLogger(os.Stderr, xraylog.LogLevelWarn))
 	if os.Getenv("AWS_XRAY_CONTEXT_MISSING") != "" {
 		return nil
 	}
-	return xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultLogErrorStrategy()})
+	return xray.Configure(xray.Config{ContextMissingStrategy: &warnOnce{}})
+}
+
+// warnOnce is a context-missing strategy that logs the first occurrence and
+// stays quiet after that. The message avoids the words the functions' error
+// metric filter counts, since a missing trace is not an error of ours.
+type warnOnce struct{ once sync.Once }
+
+var _ ctxmissing.Strategy = (*warnOnce)(nil)
+
+// ContextMissing implements ctxmissing.Strategy.
+func (w *warnOnce) ContextMissing(v interface{}) {
+	w.once.Do(func() {
+		slog.Warn("no X-Ray segment in context: AWS calls are not traced (normal outside Lambda)", "detail", fmt.Sprint(v))
+	})
 }
 
 // Instrument adds a subsegment per AWS SDK call to cfg's clients.
