@@ -13,27 +13,27 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
 	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 )
 
-// Resource types of the layer.
+// Resource types of the layer. The queues are Cloud Control resources.
 const (
-	typeQueue        = "aws:sqs/queue:Queue"
+	typeCloudControl = "aws:cloudcontrol/resource:Resource"
 	typeQueuePolicy  = "aws:sqs/queuePolicy:QueuePolicy"
-	typeRedriveAllow = "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"
 	typeEventBus     = "aws:cloudwatch/eventBus:EventBus"
 )
 
 // taggable says for every resource type of the layer whether AWS lets it carry
-// tags. Queue policies and redrive allow policies are attributes of a queue.
+// tags. Queue policies are an attribute of a queue. Cloud Control resources
+// carry their tags inside the desired state (see cloudControlTags).
 var taggable = map[string]bool{
-	typeQueue:        true,
+	typeCloudControl: true,
 	typeEventBus:     true,
 	typeQueuePolicy:  false,
-	typeRedriveAllow: false,
 }
 
 // Values of the "dev" stack (account 123456789012 and us-east-1 come from the mocks).
@@ -93,6 +93,38 @@ func jsonInput(t *testing.T, r mocks.Resource, key string) interface{} {
 	return v
 }
 
+// queueState returns the desired state of a queue (a Cloud Control
+// AWS::SQS::Queue) as JSON data, after checking that the resource has exactly
+// the inputs typeName and desiredState: no role, schema or type version.
+func queueState(t *testing.T, res *mocks.Result, name string) map[string]interface{} {
+	t.Helper()
+	r := get(t, res, typeCloudControl, name)
+	if got := r.Inputs["typeName"]; got != QueueType || QueueType != "AWS::SQS::Queue" {
+		t.Errorf("%s typeName = %v, want AWS::SQS::Queue", name, got)
+	}
+	if len(r.Inputs) != 2 {
+		t.Errorf("%s inputs %v, want typeName and desiredState only", name, r.Inputs)
+	}
+	state, ok := jsonInput(t, r, "desiredState").(map[string]interface{})
+	if !ok {
+		t.Fatalf("%s desiredState is not a JSON object: %v", name, r.Inputs["desiredState"])
+	}
+	return state
+}
+
+// reportedProperties returns the properties Cloud Control reported for a
+// queue (its outputs in the mocks): the desired state, QueueUrl and Arn.
+func reportedProperties(t *testing.T, res *mocks.Result, name string) QueueProperties {
+	t.Helper()
+	r := get(t, res, typeCloudControl, name)
+	doc, _ := r.Outputs["properties"].(string)
+	p, err := ParseQueueProperties(doc)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return p
+}
+
 func TestResourcesRegistered(t *testing.T) {
 	res := run(t, "dev", nil)
 	var got []string
@@ -102,11 +134,10 @@ func TestResourcesRegistered(t *testing.T) {
 	sort.Strings(got)
 	want := []string{
 		typeEventBus + "::event-bus",
-		typeQueue + "::dead-letter-queue",
-		typeQueue + "::processing-queue",
+		typeCloudControl + "::dead-letter-queue",
+		typeCloudControl + "::processing-queue",
 		typeQueuePolicy + "::dead-letter-queue-policy",
 		typeQueuePolicy + "::processing-queue-policy",
-		typeRedriveAllow + "::dead-letter-queue-redrive-allow",
 	}
 	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {
@@ -114,55 +145,125 @@ func TestResourcesRegistered(t *testing.T) {
 	}
 }
 
+// tagsJSON is naming.Tags() as CloudFormation tags, sorted by key.
+const tagsJSON = `[{"Key": "Environment", "Value": "Production"}, {"Key": "Project", "Value": "MarketAnalytics"}]`
+
 func TestProcessingQueue(t *testing.T) {
 	res := run(t, "dev", nil)
-	q := get(t, res, typeQueue, "processing-queue")
-	inputs := map[string]interface{}{}
-	for k, v := range q.Inputs {
-		inputs[k] = v
-	}
-	inputs["redrivePolicy"] = jsonInput(t, q, "redrivePolicy")
+	state := queueState(t, res, "processing-queue")
 	// 4-day retention, 300 s visibility (the processor's timeout x 6 must fit
-	// in it), 1 MiB messages, long polling, SQS-managed SSE, and a redrive to
-	// the DLQ after 3 receives.
-	assertJSON(t, "processing queue inputs", inputs, `{
-		"name": "ProcessingQueue-dev",
-		"messageRetentionSeconds": 345600,
-		"visibilityTimeoutSeconds": 300,
-		"maxMessageSize": 1048576,
-		"receiveWaitTimeSeconds": 20,
-		"sqsManagedSseEnabled": true,
-		"redrivePolicy": {"deadLetterTargetArn": "`+dlqArn+`", "maxReceiveCount": 3},
-		"tags": {"Environment": "Production", "Project": "MarketAnalytics"}
+	// in it), 1 MiB messages, long polling, SQS-managed SSE, a redrive to the
+	// DLQ after 3 receives, and both tags, in CloudFormation's property names.
+	assertJSON(t, "processing queue desired state", state, `{
+		"QueueName": "ProcessingQueue-dev",
+		"MessageRetentionPeriod": 345600,
+		"VisibilityTimeout": 300,
+		"MaximumMessageSize": 1048576,
+		"ReceiveMessageWaitTimeSeconds": 20,
+		"SqsManagedSseEnabled": true,
+		"RedrivePolicy": {"deadLetterTargetArn": "`+dlqArn+`", "maxReceiveCount": 3},
+		"Tags": `+tagsJSON+`
 	}`)
-	if dlq := get(t, res, typeQueue, "dead-letter-queue"); !q.DependsOn(dlq) {
+	// Ingestion packs messages up to the shared limit; the queue must take them.
+	if got := state["MaximumMessageSize"]; got != float64(limits.QueueMaxMessageBytes) {
+		t.Errorf("MaximumMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
+	}
+	// The redrive names the DLQ's ARN as Cloud Control reported it.
+	if got := reportedProperties(t, res, "dead-letter-queue").Arn; got != dlqArn {
+		t.Errorf("DLQ reported ARN = %s, want %s", got, dlqArn)
+	}
+	q, dlq := get(t, res, typeCloudControl, "processing-queue"), get(t, res, typeCloudControl, "dead-letter-queue")
+	if !q.DependsOn(dlq) {
 		t.Errorf("processing queue does not depend on the DLQ: %v", q.Dependencies)
 	}
 }
 
 func TestDeadLetterQueue(t *testing.T) {
 	res := run(t, "dev", nil)
-	// 14-day retention, SSE, and room for any message the processing queue
-	// redrives to it.
-	assertJSON(t, "DLQ inputs", get(t, res, typeQueue, "dead-letter-queue").Inputs, `{
-		"name": "ProcessingDLQ-dev",
-		"messageRetentionSeconds": 1209600,
-		"maxMessageSize": 1048576,
-		"sqsManagedSseEnabled": true,
-		"tags": {"Environment": "Production", "Project": "MarketAnalytics"}
+	state := queueState(t, res, "dead-letter-queue")
+	// 14-day retention, SSE, room for any message the processing queue
+	// redrives to it, redrives accepted from the processing queue only, and
+	// both tags.
+	assertJSON(t, "DLQ desired state", state, `{
+		"QueueName": "ProcessingDLQ-dev",
+		"MessageRetentionPeriod": 1209600,
+		"MaximumMessageSize": 1048576,
+		"SqsManagedSseEnabled": true,
+		"RedriveAllowPolicy": {"redrivePermission": "byQueue", "sourceQueueArns": ["`+queueArn+`"]},
+		"Tags": `+tagsJSON+`
 	}`)
+	if got := state["MaximumMessageSize"]; got != float64(limits.QueueMaxMessageBytes) {
+		t.Errorf("MaximumMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
+	}
+	// The DLQ is created first and depends on no other resource of the layer.
+	if dlq := get(t, res, typeCloudControl, "dead-letter-queue"); len(dlq.Dependencies) != 0 {
+		t.Errorf("DLQ depends on %v, want nothing", dlq.Dependencies)
+	}
 }
 
+// The DLQ's redrive allow policy is written before the processing queue
+// exists, with an ARN computed from the queue's name: it must be the ARN the
+// processing queue then gets.
 func TestDeadLetterQueueAcceptsRedriveFromTheProcessingQueueOnly(t *testing.T) {
 	res := run(t, "dev", nil)
-	r := get(t, res, typeRedriveAllow, "dead-letter-queue-redrive-allow")
-	if got := r.Inputs["queueUrl"]; got != dlqURL {
-		t.Errorf("redrive allow policy queueUrl = %v, want the DLQ %s", got, dlqURL)
+	allow, _ := queueState(t, res, "dead-letter-queue")["RedriveAllowPolicy"].(map[string]interface{})
+	reported := reportedProperties(t, res, "processing-queue").Arn
+	assertJSON(t, "redrive allow policy", allow, `{"redrivePermission": "byQueue", "sourceQueueArns": ["`+reported+`"]}`)
+	if reported != queueArn {
+		t.Errorf("processing queue reported ARN %s, want %s", reported, queueArn)
 	}
-	assertJSON(t, "redrive allow policy", jsonInput(t, r, "redriveAllowPolicy"),
-		`{"redrivePermission": "byQueue", "sourceQueueArns": ["`+queueArn+`"]}`)
-	if len(r.Inputs) != 2 {
-		t.Errorf("redrive allow policy inputs %v, want queueUrl and redriveAllowPolicy only", r.Inputs)
+	if got := QueueARN(mocks.Account, "ProcessingQueue-dev"); got != queueArn {
+		t.Errorf("QueueARN = %s, want %s", got, queueArn)
+	}
+}
+
+func TestQueueURLsAndARNsComeFromTheReportedProperties(t *testing.T) {
+	res := run(t, "dev", nil)
+	for name, want := range map[string]QueueProperties{
+		"processing-queue":  {QueueURL: queueURL, Arn: queueArn},
+		"dead-letter-queue": {QueueURL: dlqURL, Arn: dlqArn},
+	} {
+		if got := reportedProperties(t, res, name); got != want {
+			t.Errorf("%s reported %+v, want %+v", name, got, want)
+		}
+		// Cloud Control's identifier of an AWS::SQS::Queue is its URL.
+		if got := get(t, res, typeCloudControl, name).ID; got != want.QueueURL {
+			t.Errorf("%s id = %s, want %s", name, got, want.QueueURL)
+		}
+	}
+}
+
+func TestParseQueueProperties(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		want      QueueProperties
+		errHas    []string
+	}{
+		{"url and arn", `{"QueueName":"q","QueueUrl":"https://sqs/q","Arn":"arn:aws:sqs:us-east-1:1:q","Tags":[]}`,
+			QueueProperties{QueueURL: "https://sqs/q", Arn: "arn:aws:sqs:us-east-1:1:q"}, nil},
+		{"no url", `{"Arn":"arn:aws:sqs:us-east-1:1:q"}`, QueueProperties{}, []string{"lack QueueUrl:", QueueType}},
+		{"no arn", `{"QueueUrl":"https://sqs/q"}`, QueueProperties{}, []string{"lack Arn:"}},
+		{"neither", `{}`, QueueProperties{}, []string{"lack QueueUrl and Arn"}},
+		{"empty url", `{"QueueUrl":"","Arn":"arn"}`, QueueProperties{}, []string{"lack QueueUrl"}},
+		{"not JSON", `QueueUrl=x`, QueueProperties{}, []string{"reading the " + QueueType + " properties"}},
+		{"url not a string", `{"QueueUrl":1,"Arn":"arn"}`, QueueProperties{}, []string{"QueueUrl"}},
+		{"empty document", ``, QueueProperties{}, []string{"reading the"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseQueueProperties(tt.doc)
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+			if (err != nil) != (len(tt.errHas) > 0) {
+				t.Fatalf("err = %v, want an error: %v", err, len(tt.errHas) > 0)
+			}
+			for _, s := range tt.errHas {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("err = %v, want it to contain %q", err, s)
+				}
+			}
+		})
 	}
 }
 
@@ -214,6 +315,9 @@ func TestProcessingQueuePolicy(t *testing.T) {
 	}
 	doc, _ := r.Inputs["policy"].(string)
 	assertPolicy(t, "processing queue policy", doc, common.Policy{Statement: []common.Statement{denyInsecure(queueArn)}})
+	if q := get(t, res, typeCloudControl, "processing-queue"); !r.DependsOn(q) {
+		t.Errorf("processing queue policy does not depend on the queue: %v", r.Dependencies)
+	}
 }
 
 func TestDeadLetterQueuePolicy(t *testing.T) {
@@ -241,8 +345,8 @@ func TestDeadLetterQueuePolicy(t *testing.T) {
 	if n.ScheduleRuleARN(mocks.Account) != scheduleR || n.EventsRuleARN(mocks.Account) != eventsR {
 		t.Errorf("rule ARNs drifted from shared/naming: %s, %s", n.ScheduleRuleARN(mocks.Account), n.EventsRuleARN(mocks.Account))
 	}
-	if redrive := get(t, res, typeRedriveAllow, "dead-letter-queue-redrive-allow"); !r.DependsOn(redrive) {
-		t.Errorf("DLQ policy does not wait for the redrive allow policy: %v", r.Dependencies)
+	if dlq := get(t, res, typeCloudControl, "dead-letter-queue"); !r.DependsOn(dlq) {
+		t.Errorf("DLQ policy does not depend on the DLQ: %v", r.Dependencies)
 	}
 }
 
@@ -265,6 +369,12 @@ func TestEveryTaggableResourceHasBothTags(t *testing.T) {
 			continue
 		}
 		tags, hasTags := r.Inputs["tags"]
+		if r.Type == typeCloudControl {
+			if hasTags {
+				t.Errorf("%s %s has a tags input %v; Cloud Control takes tags in desiredState", r.Type, r.Name, tags)
+			}
+			tags, hasTags = cloudControlTags(t, r)
+		}
 		switch {
 		case tagged && !reflect.DeepEqual(tags, want):
 			t.Errorf("%s %s tags = %v, want %v", r.Type, r.Name, tags, want)
@@ -272,6 +382,37 @@ func TestEveryTaggableResourceHasBothTags(t *testing.T) {
 			t.Errorf("%s %s is listed as not taggable but has tags %v", r.Type, r.Name, tags)
 		}
 	}
+}
+
+// cloudControlTags reads the Tags ([{Key, Value}]) of a Cloud Control
+// resource's desired state as a map; a duplicate or malformed tag fails.
+func cloudControlTags(t *testing.T, r mocks.Resource) (interface{}, bool) {
+	t.Helper()
+	state, _ := jsonInput(t, r, "desiredState").(map[string]interface{})
+	list, ok := state["Tags"]
+	if !ok {
+		return nil, false
+	}
+	items, ok := list.([]interface{})
+	if !ok {
+		t.Errorf("%s %s: Tags is %T, want a list of {Key, Value}", r.Type, r.Name, list)
+		return list, true
+	}
+	tags := map[string]interface{}{}
+	for _, item := range items {
+		kv, _ := item.(map[string]interface{})
+		k, kok := kv["Key"].(string)
+		v, vok := kv["Value"].(string)
+		if !kok || !vok || len(kv) != 2 {
+			t.Errorf("%s %s: tag %v is not {Key, Value}", r.Type, r.Name, item)
+			continue
+		}
+		if _, dup := tags[k]; dup {
+			t.Errorf("%s %s: tag %s appears twice", r.Type, r.Name, k)
+		}
+		tags[k] = v
+	}
+	return tags, true
 }
 
 func TestNothingIsProtectedOrRetained(t *testing.T) {
@@ -323,12 +464,17 @@ func TestEnvironmentSuffix(t *testing.T) {
 				"processing-queue":  "ProcessingQueue-" + tt.sfx,
 				"dead-letter-queue": "ProcessingDLQ-" + tt.sfx,
 			} {
-				if got := get(t, res, typeQueue, logical).Inputs["name"]; got != want {
+				if got := queueState(t, res, logical)["QueueName"]; got != want {
 					t.Errorf("%s name = %v, want %v", logical, got, want)
 				}
 			}
 			if got, want := get(t, res, typeEventBus, "event-bus").Inputs["name"], "MarketDataEvents-"+tt.sfx; got != want {
 				t.Errorf("event bus name = %v, want %v", got, want)
+			}
+			// The DLQ admits redrives from the queue of the same suffix.
+			allow, _ := json.Marshal(queueState(t, res, "dead-letter-queue")["RedriveAllowPolicy"])
+			if want := `"arn:aws:sqs:us-east-1:123456789012:ProcessingQueue-` + tt.sfx + `"`; !strings.Contains(string(allow), want) {
+				t.Errorf("DLQ redrive allow policy %s lacks %s", allow, want)
 			}
 			// The DLQ policy names the rules of the same suffix.
 			doc, _ := get(t, res, typeQueuePolicy, "dead-letter-queue-policy").Inputs["policy"].(string)
@@ -397,10 +543,15 @@ func (otherRegion) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	return args.Name + "-id", args.Inputs, nil
 }
 
-func (otherRegion) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+func (m otherRegion) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return m.callIn("eu-west-1", args)
+}
+
+// callIn answers the invokes of the program for a provider in region.
+func (otherRegion) callIn(region string, args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
 	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]interface{}{"name": "eu-west-1", "id": "eu-west-1"}), nil
+		return resource.NewPropertyMapFromMap(map[string]interface{}{"name": region, "id": region}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]interface{}{"accountId": mocks.Account}), nil
 	}
@@ -414,5 +565,56 @@ func TestOtherRegionFails(t *testing.T) {
 	}, pulumi.WithMocks(naming.ProjectMessaging, "dev", otherRegion{}))
 	if err == nil || !strings.Contains(err.Error(), "eu-west-1") || !strings.Contains(err.Error(), naming.Region) {
 		t.Errorf("err = %v, want an error naming eu-west-1 and %s", err, naming.Region)
+	}
+}
+
+// reportingMonitor answers every Cloud Control queue with QueueUrl and an
+// Arn made by arn, and every other resource with its inputs.
+type reportingMonitor struct{ arn func(queueName string) string }
+
+func (m reportingMonitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	if args.TypeToken != typeCloudControl {
+		return args.Name + "-id", args.Inputs, nil
+	}
+	var state map[string]interface{}
+	if err := json.Unmarshal([]byte(args.Inputs["desiredState"].StringValue()), &state); err != nil {
+		return "", nil, err
+	}
+	name, _ := state["QueueName"].(string)
+	state["QueueUrl"] = "https://sqs.us-east-1.amazonaws.com/" + mocks.Account + "/" + name
+	state["Arn"] = m.arn(name)
+	props, _ := json.Marshal(state)
+	outs := args.Inputs.Copy()
+	outs["properties"] = resource.NewStringProperty(string(props))
+	return state["QueueUrl"].(string), outs, nil
+}
+
+func (reportingMonitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return otherRegion{}.callIn(naming.Region, args)
+}
+
+// A processing queue whose ARN is not the one the DLQ's redrive allow policy
+// names would leave the redrive refused: the deployment must fail instead.
+func TestProcessingQueueArnMismatchFails(t *testing.T) {
+	for name, tt := range map[string]struct {
+		arn     func(string) string
+		wantErr bool
+	}{
+		"matching ARN":  {func(q string) string { return QueueARN(mocks.Account, q) }, false},
+		"other account": {func(q string) string { return QueueARN("999999999999", q) }, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				_, err := Program(ctx)
+				return err
+			}, pulumi.WithMocks(naming.ProjectMessaging, "dev", reportingMonitor{tt.arn}))
+			switch {
+			case !tt.wantErr && err != nil:
+				t.Errorf("program failed: %v", err)
+			case tt.wantErr && (err == nil || !strings.Contains(err.Error(), "999999999999:ProcessingQueue-dev") ||
+				!strings.Contains(err.Error(), "redrive allow policy")):
+				t.Errorf("err = %v, want an error naming the reported ARN and the redrive allow policy", err)
+			}
+		})
 	}
 }
