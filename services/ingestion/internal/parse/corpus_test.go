@@ -37,7 +37,7 @@ var corpus = map[string]corpusCase{
 	"no-header.csv":               {0, 0, ObjectBadHeader},
 	"nan-inf-prices.csv":          {1, 6, ""},
 	"negative-values.csv":         {0, 4, ""}, // price, volume, bid, timestamp
-	"huge-numbers.csv":            {1, 3, ""}, // 1e300 is a valid price; 1e400, huge volume and timestamp are not
+	"huge-numbers.csv":            {1, 4, ""}, // 1e15 is the largest valid price; 1e300, 1e400, huge volume and timestamp are not
 	"bad-timestamps.csv":          {1, 5, ""},
 	"bid-above-ask.csv":           {1, 1, ""},
 	"bad-symbols.csv":             {2, 6, ""}, // BRK.B and BTC-USD kept
