@@ -1,0 +1,439 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+	"github.com/marketanalytics/pipeline/shared/outputs"
+	"github.com/marketanalytics/pipeline/tools/internal/localclient"
+	"github.com/marketanalytics/pipeline/tools/internal/pipeline"
+	"github.com/marketanalytics/pipeline/tools/internal/tradegen"
+)
+
+// objectRows is the most rows per generated S3 object.
+const objectRows = 250_000
+
+// apiBatch is the number of points per POST /ingest.
+const apiBatch = 1000
+
+// probeSymbol carries the latency probes: one point per POST, each in its
+// own window, so "readable" and "aggregated" are unambiguous.
+const probeSymbol = "PROBE"
+
+type object struct {
+	key  string
+	body []byte
+}
+
+type loadResult struct {
+	start, storedAt, aggregatedAt time.Time
+	generated, badRows            int
+	objects                       []object
+	apiRequests                   int
+	apiAccepted                   int64
+	rejections                    map[string]int // reason → count (S3 reports and API answers)
+	rejectionSamples              []string
+	reports                       []map[string]any
+	expected                      int64            // accepted points, probes excluded
+	stored                        map[string]int64 // symbol → raw points
+	windows                       map[string][]marketdata.Aggregate
+	probes                        []probe
+}
+
+type probe struct{ readable, aggregated time.Duration }
+
+func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, error) {
+	res := &loadResult{rejections: map[string]int{}, stored: map[string]int64{}, windows: map[string][]marketdata.Aggregate{}}
+	var apiRows []tradegen.Row
+	open := tradegen.SessionOpen(time.Now())
+	if o.file != "" {
+		b, err := os.ReadFile(o.file)
+		if err != nil {
+			return nil, err
+		}
+		res.objects = []object{{key: "incoming/" + filepath.Base(o.file), body: b}}
+	} else {
+		rows := tradegen.Day(o.seed, open, o.points, max(1, o.points/6))
+		res.generated = len(rows)
+		every := 0
+		if o.apiShare > 0 {
+			every = max(1, int(1/o.apiShare+0.5))
+		}
+		var s3Rows []tradegen.Row
+		for i, r := range rows {
+			if r.Bad {
+				res.badRows++
+			}
+			if every > 0 && i%every == every-1 {
+				apiRows = append(apiRows, r)
+			} else {
+				s3Rows = append(s3Rows, r)
+			}
+		}
+		day := open.Format("2006-01-02")
+		for i := 0; i*objectRows < len(s3Rows); i++ {
+			chunk := s3Rows[i*objectRows : min(len(s3Rows), (i+1)*objectRows)]
+			var buf bytes.Buffer
+			if i%2 == 0 {
+				buf.WriteString(tradegen.CSVHeader + "\n")
+				for _, r := range chunk {
+					buf.WriteString(r.CSV() + "\n")
+				}
+				res.objects = append(res.objects, object{fmt.Sprintf("incoming/%s/trades-%03d.csv", day, i), buf.Bytes()})
+			} else {
+				zw := gzip.NewWriter(&buf)
+				for _, r := range chunk {
+					io.WriteString(zw, r.JSON()+"\n")
+				}
+				zw.Close()
+				res.objects = append(res.objects, object{fmt.Sprintf("incoming/%s/trades-%03d.ndjson.gz", day, i), buf.Bytes()})
+			}
+		}
+		fmt.Printf("generated %d rows (%d bad) of the %s session: %d through S3 in %d objects, %d through POST /ingest\n",
+			len(rows), res.badRows, day, len(s3Rows), len(res.objects), len(apiRows))
+	}
+	stageURL, apiErr := p.StageURL()
+	table := localclient.Table{DB: p.AWS.DynamoDB, Name: p.Table()}
+	res.start = time.Now()
+
+	// Progress, until the end of the load.
+	var uploaded, posted atomic.Int64
+	progressDone := make(chan struct{})
+	defer close(progressDone)
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-progressDone:
+				return
+			case <-t.C:
+				st := p.Glue.Stats()
+				qurl, _ := p.QueueURL(outputs.QueueArn)
+				depth, _ := p.QueueDepth(ctx, qurl, true)
+				fmt.Printf("  %5.0fs  objects %d/%d  API requests %d/%d  S3 events %d  queue %d  batches %d (%d messages)  rule events %d  probes %d\n",
+					time.Since(res.start).Seconds(), uploaded.Load(), len(res.objects), posted.Load(), (len(apiRows)+apiBatch-1)/apiBatch,
+					st.S3Events.Load(), depth, st.SQSBatches.Load(), st.SQSMessages.Load(), st.RuleEvents.Load(), len(res.probeSnapshot()))
+			}
+		}
+	}()
+
+	// Latency probes run alongside the load.
+	loadDone := make(chan struct{})
+	probesDone := make(chan struct{})
+	if apiErr == nil {
+		go func() { defer close(probesDone); runProbes(ctx, stageURL, table, open, res, loadDone) }()
+	} else {
+		close(probesDone)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	objs := make(chan object)
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ob := range objs {
+				if _, err := p.AWS.S3.PutObject(ctx, &s3.PutObjectInput{
+					Bucket: aws.String(p.Bucket()), Key: aws.String(ob.key), Body: bytes.NewReader(ob.body),
+				}); err != nil {
+					errs <- fmt.Errorf("upload %s: %w", ob.key, err)
+					return
+				}
+				uploaded.Add(1)
+			}
+		}()
+	}
+	go func() {
+		defer close(objs)
+		for _, ob := range res.objects {
+			select {
+			case objs <- ob:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var mu sync.Mutex
+	if len(apiRows) > 0 {
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		batches := make(chan []tradegen.Row)
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for b := range batches {
+					parts := make([]string, len(b))
+					for i, r := range b {
+						parts[i] = r.JSON()
+					}
+					body := []byte(`{"points":[` + strings.Join(parts, ",") + `]}`)
+					resp, err := localclient.PostIngest(ctx, stageURL, body)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if resp.Status != http.StatusAccepted {
+						errs <- fmt.Errorf("POST /ingest answered %d: %s", resp.Status, resp.Body)
+						return
+					}
+					var ir marketdata.IngestResponse
+					if err := json.Unmarshal(resp.Body, &ir); err != nil {
+						errs <- fmt.Errorf("POST /ingest: %w", err)
+						return
+					}
+					mu.Lock()
+					res.apiAccepted += int64(ir.Accepted)
+					for _, r := range ir.Rejected {
+						res.rejections[reasonClass(r.Reason)]++
+						if len(res.rejectionSamples) < 8 {
+							res.rejectionSamples = append(res.rejectionSamples, fmt.Sprintf("POST /ingest #%d: %s", r.Index, r.Reason))
+						}
+					}
+					mu.Unlock()
+					posted.Add(1)
+				}
+			}()
+		}
+		go func() {
+			defer close(batches)
+			for i := 0; i < len(apiRows); i += apiBatch {
+				select {
+				case batches <- apiRows[i:min(len(apiRows), i+apiBatch)]:
+					res.apiRequests++
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		close(loadDone)
+		return nil, err
+	}
+	fmt.Printf("  %5.0fs  all data sent; waiting for the pipeline\n", time.Since(res.start).Seconds())
+
+	deadline := time.Now().Add(o.timeout)
+	// 1. every object's ingestion report is final
+	for _, ob := range res.objects {
+		for {
+			reps, err := table.Reports(ctx, p.Bucket(), ob.key)
+			if err != nil {
+				close(loadDone)
+				return nil, err
+			}
+			if rep := finalReport(reps); rep != nil {
+				res.reports = append(res.reports, rep)
+				res.expected += asInt(rep["accepted"])
+				collectRejections(res, ob.key, rep)
+				break
+			}
+			if err := waitOrFail(ctx, deadline, "the ingestion report of s3://"+p.Bucket()+"/"+ob.key); err != nil {
+				close(loadDone)
+				return nil, err
+			}
+		}
+	}
+	res.expected += res.apiAccepted
+	// 2. every accepted point is stored, 3. and aggregated
+	var stored, aggregated bool
+	for !aggregated {
+		syms, err := table.ActiveSymbols(ctx)
+		if err != nil {
+			close(loadDone)
+			return nil, err
+		}
+		var total int64
+		allAgg := true
+		for _, s := range syms {
+			if s == probeSymbol {
+				continue
+			}
+			n, err := table.CountPoints(ctx, s, 0, time.Now().Add(48*time.Hour).UnixMilli())
+			if err != nil {
+				close(loadDone)
+				return nil, err
+			}
+			res.stored[s] = n
+			total += n
+			aggs, err := table.Aggregates(ctx, s)
+			if err != nil {
+				close(loadDone)
+				return nil, err
+			}
+			res.windows[s] = aggs
+			var trades int64
+			for _, a := range aggs {
+				trades += a.Trades
+			}
+			allAgg = allAgg && trades == n
+		}
+		if !stored && total >= res.expected {
+			stored, res.storedAt = true, time.Now()
+		}
+		if stored && allAgg {
+			aggregated, res.aggregatedAt = true, time.Now()
+			break
+		}
+		fmt.Printf("  %5.0fs  stored %d of %d accepted points; aggregates complete: %v\n", time.Since(res.start).Seconds(), total, res.expected, stored && allAgg)
+		if err := waitOrFail(ctx, deadline, "the points to be stored and aggregated"); err != nil {
+			close(loadDone)
+			return nil, err
+		}
+	}
+	close(loadDone)
+	<-probesDone
+	return res, nil
+}
+
+func waitOrFail(ctx context.Context, deadline time.Time, what string) error {
+	if time.Now().After(deadline) {
+		return fmt.Errorf("gave up waiting for %s (see the logs)", what)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(2 * time.Second):
+		return nil
+	}
+}
+
+// finalReport returns the report of the object's latest version once its
+// ingestion has finished (COMPLETED or FAILED).
+func finalReport(reps []map[string]any) map[string]any {
+	for _, r := range reps {
+		if st, _ := r["status"].(string); st == "COMPLETED" || st == "FAILED" {
+			return r
+		}
+	}
+	return nil
+}
+
+func collectRejections(res *loadResult, key string, rep map[string]any) {
+	if rs, ok := rep["rejections"].([]any); ok {
+		for _, x := range rs {
+			m, _ := x.(map[string]any)
+			reason, _ := m["reason"].(string)
+			if len(res.rejectionSamples) < 8 {
+				res.rejectionSamples = append(res.rejectionSamples, fmt.Sprintf("s3://…/%s line %d: %s", key, asInt(m["index"]), reason))
+			}
+		}
+	}
+	if counts, ok := rep["rejectionCounts"].(map[string]any); ok {
+		for reason, n := range counts {
+			res.rejections[reason] += int(asInt(n))
+		}
+	} else if rs, ok := rep["rejections"].([]any); ok {
+		for _, x := range rs {
+			m, _ := x.(map[string]any)
+			reason, _ := m["reason"].(string)
+			res.rejections[reasonClass(reason)]++
+		}
+	}
+}
+
+// reasonClass shortens a rejection reason to its kind (the text before the
+// first colon or quote), for counting.
+func reasonClass(reason string) string {
+	if i := strings.IndexAny(reason, ":\""); i > 0 {
+		return strings.TrimSpace(reason[:i])
+	}
+	return reason
+}
+
+func asInt(v any) int64 {
+	switch x := v.(type) {
+	case float64:
+		return int64(x)
+	case int64:
+		return x
+	case int:
+		return int64(x)
+	}
+	return 0
+}
+
+var probeMu sync.Mutex
+
+func (r *loadResult) probeSnapshot() []probe {
+	probeMu.Lock()
+	defer probeMu.Unlock()
+	return append([]probe(nil), r.probes...)
+}
+
+// runProbes posts one point at a time (each in its own window of the probe
+// symbol) and measures how long until it is readable in the table and until
+// its window's aggregate exists. It runs until the load is done (at least 5
+// probes, at most one per window of the session).
+func runProbes(ctx context.Context, stageURL string, table localclient.Table, open time.Time, res *loadResult, done <-chan struct{}) {
+	for i := 0; i < 78; i++ {
+		if i >= 5 {
+			select {
+			case <-done:
+				return
+			default:
+			}
+		}
+		ts := open.Add(time.Duration(i)*5*time.Minute + 1234*time.Millisecond).UnixMilli()
+		body := fmt.Sprintf(`{"points":[{"symbol":%q,"timestamp":%d,"price":100.25,"volume":10}]}`, probeSymbol, ts)
+		t0 := time.Now()
+		resp, err := localclient.PostIngest(ctx, stageURL, []byte(body))
+		if err != nil || resp.Status != http.StatusAccepted {
+			fmt.Printf("  probe %d: POST /ingest failed: %v %d %s\n", i, err, resp.Status, resp.Body)
+			return
+		}
+		var pr probe
+		for ctx.Err() == nil && time.Since(t0) < 5*time.Minute {
+			if pr.readable == 0 {
+				if n, err := table.CountPoints(ctx, probeSymbol, ts, ts+1); err == nil && n > 0 {
+					pr.readable = time.Since(t0)
+				}
+			}
+			if pr.readable != 0 {
+				if ok, err := table.HasAggregate(ctx, probeSymbol, marketdata.WindowStart(ts)); err == nil && ok {
+					pr.aggregated = time.Since(t0)
+					break
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if pr.aggregated == 0 {
+			fmt.Printf("  probe %d: not aggregated within 5 minutes\n", i)
+			return
+		}
+		probeMu.Lock()
+		res.probes = append(res.probes, pr)
+		probeMu.Unlock()
+	}
+}
+
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(q*float64(len(s))+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
