@@ -42,6 +42,10 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The layers below are built for naming.Region; the API must sit next to them.
+	if err := common.RequireRegion(ctx); err != nil {
+		return nil, err
+	}
 	accessLogging, err := readAccessLogging(ctx)
 	if err != nil {
 		return nil, err

@@ -374,6 +374,19 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 	}
 }
 
+// Nothing is retained or protected: the stack destroys cleanly.
+func TestNothingRetained(t *testing.T) {
+	res := run(t, options("dev", map[string]string{ConfigAccessLogging: "true"}))
+	for _, r := range res.Resources {
+		if r.Protect || r.RetainOnDelete {
+			t.Errorf("%s %s: protect=%v retainOnDelete=%v", r.Type, r.Name, r.Protect, r.RetainOnDelete)
+		}
+		if v, ok := input(r, "skipDestroy"); ok && v == true {
+			t.Errorf("%s %s sets skipDestroy", r.Type, r.Name)
+		}
+	}
+}
+
 func TestStackReferences(t *testing.T) {
 	names := func(res *mocks.Result) []string {
 		var out []string

@@ -61,6 +61,11 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The rules' ARNs must be those the messaging layer admits to the DLQ,
+	// which it computes for naming.Region.
+	if err := common.RequireRegion(ctx); err != nil {
+		return nil, err
+	}
 	s, err := readSettings(ctx)
 	if err != nil {
 		return nil, err

@@ -67,10 +67,11 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 func TestNothingRetained(t *testing.T) {
 	res := runDev(t)
 	for _, r := range res.Resources {
-		for _, k := range []string{"skipDestroy", "protect", "retainOnDelete"} {
-			if v, ok := input(r, k); ok && v == true {
-				t.Errorf("%s %s sets %s", r.Type, r.Name, k)
-			}
+		if r.Protect || r.RetainOnDelete {
+			t.Errorf("%s %s: protect=%v retainOnDelete=%v", r.Type, r.Name, r.Protect, r.RetainOnDelete)
+		}
+		if v, ok := input(r, "skipDestroy"); ok && v == true {
+			t.Errorf("%s %s sets skipDestroy", r.Type, r.Name)
 		}
 	}
 }
