@@ -30,6 +30,9 @@ import (
 var Default = Test
 
 const (
+	// allTags compiles every file: the magefile (mage), the moto
+	// integration tests (integration) and the end-to-end tests (e2e).
+	allTags  = "mage,integration,e2e"
 	buildDir = "build"
 	synthDir = "build/synth"
 	// fuzzTime bounds each fuzz target in `test`; override with FUZZTIME.
@@ -78,7 +81,7 @@ func Lint() error {
 		return fmt.Errorf("gofmt needed on:\n%s", out)
 	}
 	return eachModule(func(dir string) error {
-		return runIn(dir, nil, "go", "vet", "-tags", "integration,e2e", "./...")
+		return runIn(dir, map[string]string{"GOWORK": "off"}, "go", "vet", "-tags", allTags, "./...")
 	})
 }
 
@@ -95,7 +98,7 @@ func (Check) Modules() error {
 	return withMoto(func(endpoint string) error {
 		return eachModule(func(dir string) error {
 			return runIn(dir, map[string]string{"MOTO_ENDPOINT": endpoint, "GOWORK": "off"},
-				"go", "test", "-count=1", "-tags", "integration", "-timeout", "15m", "./...")
+				"go", "test", "-count=1", "-tags", "integration,mage", "-timeout", "15m", "./...")
 		})
 	})
 }

@@ -36,7 +36,11 @@ func run(stack, buildDir, out, suffix string) error {
 			cfg[l.Project+":environmentSuffix"] = suffix
 		}
 	}
-	results, err := plan.Run(plan.Options{Stack: stack, BuildDir: abs, Config: cfg})
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	results, err := plan.Run(plan.Options{Stack: stack, BuildDir: abs, Config: cfg, Root: root})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
@@ -47,6 +48,9 @@ type Options struct {
 	// every layer; compute's buildDir is set from BuildDir unless given.
 	Config   map[string]string
 	BuildDir string // where `mage build` put the function packages
+	// Root, when set, is cut from every absolute path in the plan (the
+	// function packages' paths), so the plan reads the same on every machine.
+	Root string
 }
 
 // Run synthesizes every layer in deploy order.
@@ -69,6 +73,12 @@ func Run(opts Options) ([]*mocks.Result, error) {
 			return nil, fmt.Errorf("synth %s: %w", l.Name, err)
 		}
 		sort.Slice(res.Resources, func(i, j int) bool { return res.Resources[i].URN < res.Resources[j].URN })
+		if opts.Root != "" {
+			for i := range res.Resources {
+				relativize(res.Resources[i].Inputs, opts.Root)
+				relativize(res.Resources[i].Outputs, opts.Root)
+			}
+		}
 		outputs[fmt.Sprintf("%s/%s/%s", Organization, l.Project, res.Stack)] = res.Outputs
 		results = append(results, res)
 	}
@@ -126,4 +136,24 @@ func Summarize(w io.Writer, results []*mocks.Result) error {
 		}
 	}
 	return nil
+}
+
+// relativize rewrites, in place, every string under root into a path
+// relative to root.
+func relativize(v interface{}, root string) interface{} {
+	switch x := v.(type) {
+	case string:
+		if rel, err := filepath.Rel(root, x); err == nil && filepath.IsAbs(x) && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+	case map[string]interface{}:
+		for k, e := range x {
+			x[k] = relativize(e, root)
+		}
+	case []interface{}:
+		for i, e := range x {
+			x[i] = relativize(e, root)
+		}
+	}
+	return v
 }

@@ -122,6 +122,25 @@ func TestSynthWiresTheLayersTogether(t *testing.T) {
 	}
 }
 
+// Paths under Root are written relative to it, so the plan does not depend
+// on where the repository was cloned.
+func TestSynthPathsAreRelativeToRoot(t *testing.T) {
+	build := fakeBuild(t)
+	results, _ := synth(t, Options{Stack: "dev", BuildDir: build, Root: filepath.Dir(build)})
+	fns := results[2].OfType("aws:lambda/function:Function")
+	if len(fns) != 3 {
+		t.Fatalf("%d functions", len(fns))
+	}
+	for _, fn := range fns {
+		code, _ := fn.Inputs["code"].(map[string]interface{})
+		want := filepath.ToSlash(filepath.Join(filepath.Base(build), "ingestion", "bootstrap.zip"))
+		got, _ := code["archive"].(string)
+		if filepath.IsAbs(got) || filepath.Base(got) != "bootstrap.zip" || !bytes.HasPrefix([]byte(got), []byte(filepath.Base(build)+"/")) {
+			t.Errorf("%s code archive = %q, want a path relative to the root like %q", fn.Name, got, want)
+		}
+	}
+}
+
 // Without the function packages the compute layer fails with a clear error.
 func TestSynthWithoutBuildFails(t *testing.T) {
 	_, err := Run(Options{Stack: "dev", BuildDir: t.TempDir()})
