@@ -98,7 +98,7 @@ var functionSpecs = []functionSpec{
 		env:         []string{lambdaenv.TableName, lambdaenv.EventBusName, lambdaenv.EnvironmentSuffix},
 		grants: []grant{
 			{sid: "ConsumeProcessingQueue", actions: []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}, on: []ref{processingQueue}},
-			{sid: "WritePointsAndState", actions: []string{"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"}, on: []ref{table}},
+			{sid: "WritePointsAndState", actions: []string{"dynamodb:BatchWriteItem", "dynamodb:UpdateItem"}, on: []ref{table}},
 			{sid: "PublishWindowEvents", actions: []string{"events:PutEvents"}, on: []ref{eventBus}},
 		},
 		nameKey: outputs.ProcessorFunctionName,
@@ -110,7 +110,7 @@ var functionSpecs = []functionSpec{
 		timeout:     120 * time.Second,
 		env:         []string{lambdaenv.TableName, lambdaenv.MetricNamespace, lambdaenv.EnvironmentSuffix},
 		grants: []grant{
-			{sid: "ReadPointsWriteAggregates", actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}, on: []ref{table}},
+			{sid: "ReadPointsWriteAggregates", actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"}, on: []ref{table}},
 			{sid: "PublishPipelineMetrics", actions: []string{"cloudwatch:PutMetricData"}, on: []ref{anyResource}, ownNamespaceOnly: true},
 			deadLetterGrant,
 		},

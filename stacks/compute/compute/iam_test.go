@@ -80,13 +80,13 @@ func TestExecutionPolicies(t *testing.T) {
 		}},
 		{"processor", "DataProcessor-dev", []common.Statement{
 			allow("ConsumeProcessingQueue", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}, queueArn),
-			allow("WritePointsAndState", []string{"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query"}, tableArn),
+			allow("WritePointsAndState", []string{"dynamodb:BatchWriteItem", "dynamodb:UpdateItem"}, tableArn),
 			allow("PublishWindowEvents", []string{"events:PutEvents"}, busArn),
 			allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logs("DataProcessor-dev")...),
 			xray,
 		}},
 		{"aggregator", "DataAggregator-dev", []common.Statement{
-			allow("ReadPointsWriteAggregates", []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}, tableArn),
+			allow("ReadPointsWriteAggregates", []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"}, tableArn),
 			{Sid: "PublishPipelineMetrics", Effect: "Allow", Action: []string{"cloudwatch:PutMetricData"}, Resource: []string{"*"},
 				Condition: map[string]map[string]interface{}{"StringEquals": {"cloudwatch:namespace": "MarketAnalytics/Pipeline-dev"}}},
 			allow("DeadLetterFailedInvocations", []string{"sqs:SendMessage"}, dlqArn),
