@@ -32,6 +32,10 @@ const objectRows = 250_000
 // apiBatch is the number of points per POST /ingest.
 const apiBatch = 1000
 
+// exactPointsLimit is the largest load whose raw points are counted one by
+// one at the end (moto's Query reads the whole table on every call).
+const exactPointsLimit = 200_000
+
 // probeSymbol carries the latency probes: one point per POST, each in its
 // own window, so "readable" and "aggregated" are unambiguous.
 const probeSymbol = "PROBE"
@@ -51,7 +55,8 @@ type loadResult struct {
 	rejectionSamples              []string
 	reports                       []map[string]any
 	expected                      int64            // accepted points, probes excluded
-	stored                        map[string]int64 // symbol → raw points
+	stored                        map[string]int64 // symbol → raw points (counted when ≤ exactPointsLimit)
+	aggTrades                     map[string]int64 // symbol → Σ trades of its aggregates
 	windows                       map[string][]marketdata.Aggregate
 	probes                        []probe
 }
@@ -59,7 +64,7 @@ type loadResult struct {
 type probe struct{ readable, aggregated time.Duration }
 
 func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, error) {
-	res := &loadResult{rejections: map[string]int{}, stored: map[string]int64{}, windows: map[string][]marketdata.Aggregate{}}
+	res := &loadResult{rejections: map[string]int{}, stored: map[string]int64{}, aggTrades: map[string]int64{}, windows: map[string][]marketdata.Aggregate{}}
 	var apiRows []tradegen.Row
 	open := tradegen.SessionOpen(time.Now())
 	if o.file != "" {
@@ -256,50 +261,70 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 		}
 	}
 	res.expected += res.apiAccepted
-	// 2. every accepted point is stored, 3. and aggregated
-	var stored, aggregated bool
-	for !aggregated {
+	// 2. every accepted point is written (the processor's per-symbol point
+	// counts, one GetItem each), 3. and aggregated: the trades of every
+	// symbol's aggregates add up to its accepted points. moto's Query reads
+	// the whole table, so counting raw points directly is done once, at the
+	// end, and only for loads up to exactPointsLimit.
+	var stored bool
+	for {
 		syms, err := table.ActiveSymbols(ctx)
 		if err != nil {
 			close(loadDone)
 			return nil, err
 		}
-		var total int64
-		allAgg := true
+		var written, trades int64
 		for _, s := range syms {
 			if s == probeSymbol {
 				continue
 			}
+			n, err := table.StateCount(ctx, s)
+			if err != nil {
+				close(loadDone)
+				return nil, err
+			}
+			written += n
+		}
+		if !stored && written >= res.expected {
+			stored, res.storedAt = true, time.Now()
+		}
+		if stored {
+			for _, s := range syms {
+				if s == probeSymbol {
+					continue
+				}
+				aggs, err := table.Aggregates(ctx, s)
+				if err != nil {
+					close(loadDone)
+					return nil, err
+				}
+				res.windows[s] = aggs
+				var t int64
+				for _, a := range aggs {
+					t += a.Trades
+				}
+				res.aggTrades[s] = t
+				trades += t
+			}
+			if trades == res.expected {
+				res.aggregatedAt = time.Now()
+				break
+			}
+		}
+		fmt.Printf("  %5.0fs  written %d of %d accepted points; aggregated %d\n", time.Since(res.start).Seconds(), written, res.expected, trades)
+		if err := waitOrFail(ctx, deadline, "the points to be stored and aggregated"); err != nil {
+			close(loadDone)
+			return nil, err
+		}
+	}
+	if res.expected <= exactPointsLimit {
+		for s := range res.aggTrades {
 			n, err := table.CountPoints(ctx, s, 0, time.Now().Add(48*time.Hour).UnixMilli())
 			if err != nil {
 				close(loadDone)
 				return nil, err
 			}
 			res.stored[s] = n
-			total += n
-			aggs, err := table.Aggregates(ctx, s)
-			if err != nil {
-				close(loadDone)
-				return nil, err
-			}
-			res.windows[s] = aggs
-			var trades int64
-			for _, a := range aggs {
-				trades += a.Trades
-			}
-			allAgg = allAgg && trades == n
-		}
-		if !stored && total >= res.expected {
-			stored, res.storedAt = true, time.Now()
-		}
-		if stored && allAgg {
-			aggregated, res.aggregatedAt = true, time.Now()
-			break
-		}
-		fmt.Printf("  %5.0fs  stored %d of %d accepted points; aggregates complete: %v\n", time.Since(res.start).Seconds(), total, res.expected, stored && allAgg)
-		if err := waitOrFail(ctx, deadline, "the points to be stored and aggregated"); err != nil {
-			close(loadDone)
-			return nil, err
 		}
 	}
 	close(loadDone)
@@ -406,7 +431,9 @@ func runProbes(ctx context.Context, stageURL string, table localclient.Table, op
 		var pr probe
 		for ctx.Err() == nil && time.Since(t0) < 5*time.Minute {
 			if pr.readable == 0 {
-				if n, err := table.CountPoints(ctx, probeSymbol, ts, ts+1); err == nil && n > 0 {
+				// The processor counts a symbol's points in its state
+				// item right after writing them (one GetItem here).
+				if n, err := table.StateCount(ctx, probeSymbol); err == nil && n > int64(i) {
 					pr.readable = time.Since(t0)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -42,6 +43,8 @@ func New(upstream string) (*Proxy, error) {
 	p := &Proxy{upstream: u, counts: map[Key]int64{}}
 	p.rp = httputil.NewSingleHostReverseProxy(u)
 	p.rp.Transport = &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+	// A caller that gives up (a stopping poller) is not an error worth a line.
+	p.rp.ErrorLog = log.New(io.Discard, "", 0)
 	// Keep the client's Host header: SigV4 signatures cover it.
 	director := p.rp.Director
 	p.rp.Director = func(r *http.Request) { host := r.Host; director(r); r.Host = host }

@@ -104,8 +104,8 @@ func (t Table) CountPoints(ctx context.Context, symbol string, from, to int64) (
 	var start map[string]types.AttributeValue
 	for {
 		out, err := t.DB.Query(ctx, &dynamodb.QueryInput{
-			TableName:              aws.String(t.Name),
-			KeyConditionExpression: aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
+			TableName:                aws.String(t.Name),
+			KeyConditionExpression:   aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
 			ExpressionAttributeNames: map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":s": &types.AttributeValueMemberS{Value: symbol}, ":lo": &types.AttributeValueMemberN{Value: lo}, ":hi": &types.AttributeValueMemberN{Value: hi},
@@ -130,8 +130,8 @@ func (t Table) Points(ctx context.Context, symbol string, from, to int64) ([]mar
 	var start map[string]types.AttributeValue
 	for {
 		out, err := t.DB.Query(ctx, &dynamodb.QueryInput{
-			TableName:              aws.String(t.Name),
-			KeyConditionExpression: aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
+			TableName:                aws.String(t.Name),
+			KeyConditionExpression:   aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
 			ExpressionAttributeNames: map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":s": &types.AttributeValueMemberS{Value: symbol}, ":lo": &types.AttributeValueMemberN{Value: lo}, ":hi": &types.AttributeValueMemberN{Value: hi},
@@ -315,4 +315,25 @@ func (t Table) ActiveSymbols(ctx context.Context) ([]string, error) {
 	}
 	sort.Strings(syms)
 	return syms, nil
+}
+
+// StateCount returns the number of points the processor has written for
+// symbol, from its latest-state item (one GetItem; re-deliveries count again).
+func (t Table) StateCount(ctx context.Context, symbol string) (int64, error) {
+	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(t.Name),
+		Key: map[string]types.AttributeValue{
+			marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey(symbol)},
+			marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: marketdata.StateSortKey},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return 0, err
+	}
+	n, ok := out.Item[marketdata.AttrPointCount].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, nil
+	}
+	return strconv.ParseInt(n.Value, 10, 64)
 }

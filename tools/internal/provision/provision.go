@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
 	"github.com/marketanalytics/pipeline/tools/internal/plan"
@@ -41,13 +40,12 @@ func Apply(ctx context.Context, c *awsx.Clients, p *plan.Plan) (*Result, error) 
 	res := &Result{Skipped: skipped, QueueURLs: map[string]string{}}
 	// Phase order: containers first, then what configures them.
 	phases := [][]string{
-		{"aws:s3/bucketV2:BucketV2", "aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:cloudwatch/eventBus:EventBus"},
+		{"aws:s3/bucketV2:BucketV2", "aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:cloudcontrol/resource:Resource", "aws:cloudwatch/eventBus:EventBus"},
 		{"aws:s3/bucketVersioningV2:BucketVersioningV2",
 			"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
 			"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
 			"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
 			"aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-			"aws:s3/bucketPolicy:BucketPolicy",
 			"aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redrivePolicy:RedrivePolicy",
 			"aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", "aws:cloudwatch/eventRule:EventRule"},
 	}
@@ -69,6 +67,11 @@ func Apply(ctx context.Context, c *awsx.Clients, p *plan.Plan) (*Result, error) 
 			for _, r := range p.OfType("aws:sqs/queue:Queue") {
 				if err := pr.queueRedrive(ctx, r); err != nil {
 					return nil, fmt.Errorf("provision %s: %w", r, err)
+				}
+			}
+			for _, r := range pr.ccRedrive {
+				if err := pr.setQueueAttr(ctx, "/"+r.queue, "RedrivePolicy", r.policy); err != nil {
+					return nil, fmt.Errorf("provision %s: %w", r.res, err)
 				}
 			}
 		}
@@ -93,6 +96,14 @@ func contains(l []string, s string) bool {
 type provisioner struct {
 	c   *awsx.Clients
 	res *Result
+	// ccRedrive are Cloud Control queues' redrive policies, applied once
+	// every queue exists.
+	ccRedrive []ccRedrive
+}
+
+type ccRedrive struct {
+	res           *plan.Resource
+	queue, policy string
 }
 
 // known fails on an input property the local pipeline neither applies nor
@@ -158,16 +169,12 @@ func (p *provisioner) apply(ctx context.Context, r *plan.Resource) error {
 			}}},
 		})
 		return err
-	case "aws:s3/bucketPolicy:BucketPolicy":
-		if err := known(r, "bucket", "policy"); err != nil {
-			return err
-		}
-		_, err := p.c.S3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(r.Str("bucket")), Policy: aws.String(r.Str("policy"))})
-		return err
 	case "aws:dynamodb/table:Table":
 		return p.table(ctx, r)
 	case "aws:sqs/queue:Queue":
 		return p.queue(ctx, r)
+	case "aws:cloudcontrol/resource:Resource":
+		return p.cloudControl(ctx, r)
 	case "aws:sqs/queuePolicy:QueuePolicy":
 		if err := known(r, "queueUrl", "policy"); err != nil {
 			return err
@@ -363,7 +370,7 @@ func (p *provisioner) table(ctx context.Context, r *plan.Resource) error {
 	if pitr := r.Map("pointInTimeRecovery"); pitr != nil {
 		enabled, _ := pitr["enabled"].(bool)
 		if _, err := p.c.DynamoDB.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
-			TableName: aws.String(name),
+			TableName:                        aws.String(name),
 			PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(enabled)},
 		}); err != nil {
 			return fmt.Errorf("point-in-time recovery: %w", err)
@@ -475,4 +482,102 @@ func (p *provisioner) localURL(ctx context.Context, synthURL string) (string, er
 	return aws.ToString(out.QueueUrl), nil
 }
 
-var _ = sqstypes.QueueAttributeNameAll
+// cfnQueueAttributes maps AWS::SQS::Queue properties (Cloud Control's
+// desired state) to SQS attributes.
+var cfnQueueAttributes = map[string]string{
+	"VisibilityTimeout":             "VisibilityTimeout",
+	"MessageRetentionPeriod":        "MessageRetentionPeriod",
+	"MaximumMessageSize":            "MaximumMessageSize",
+	"DelaySeconds":                  "DelaySeconds",
+	"ReceiveMessageWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
+	"SqsManagedSseEnabled":          "SqsManagedSseEnabled",
+	"KmsMasterKeyId":                "KmsMasterKeyId",
+	"KmsDataKeyReusePeriodSeconds":  "KmsDataKeyReusePeriodSeconds",
+	"FifoQueue":                     "FifoQueue",
+	"ContentBasedDeduplication":     "ContentBasedDeduplication",
+	"RedriveAllowPolicy":            "RedriveAllowPolicy",
+}
+
+// cloudControl provisions a Cloud Control resource from its desired state
+// (CloudFormation property names). Only the types the stacks use are known.
+func (p *provisioner) cloudControl(ctx context.Context, r *plan.Resource) error {
+	if err := known(r, "typeName", "desiredState", "roleArn"); err != nil {
+		return err
+	}
+	var state map[string]any
+	if err := json.Unmarshal([]byte(r.Str("desiredState")), &state); err != nil {
+		return fmt.Errorf("desiredState: %w", err)
+	}
+	switch tn := r.Str("typeName"); tn {
+	case "AWS::SQS::Queue":
+		return p.cfnQueue(ctx, r, state)
+	default:
+		return fmt.Errorf("Cloud Control type %s is not provisioned locally; add it to tools/internal/provision", tn)
+	}
+}
+
+func (p *provisioner) cfnQueue(ctx context.Context, r *plan.Resource, state map[string]any) error {
+	name, _ := state["QueueName"].(string)
+	if name == "" {
+		return fmt.Errorf("AWS::SQS::Queue without QueueName")
+	}
+	attrs := map[string]string{}
+	tags := map[string]string{}
+	var redrive string
+	for k, v := range state {
+		switch k {
+		case "QueueName":
+			continue
+		case "Tags":
+			for _, x := range anyList(v) {
+				m, _ := x.(map[string]any)
+				tags[plan.Str(m, "Key")] = plan.Str(m, "Value")
+			}
+			continue
+		case "RedrivePolicy":
+			b, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			redrive = string(b)
+			continue
+		}
+		attr, ok := cfnQueueAttributes[k]
+		if !ok {
+			return fmt.Errorf("AWS::SQS::Queue property %s is not applied locally; handle it in tools/internal/provision", k)
+		}
+		switch x := v.(type) {
+		case string:
+			attrs[attr] = x
+		case bool:
+			attrs[attr] = strconv.FormatBool(x)
+		case float64:
+			attrs[attr] = strconv.FormatInt(int64(x), 10)
+		case map[string]any:
+			b, err := json.Marshal(x)
+			if err != nil {
+				return err
+			}
+			attrs[attr] = string(b)
+		default:
+			return fmt.Errorf("AWS::SQS::Queue property %s has unexpected value %v", k, v)
+		}
+	}
+	out, err := p.c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs, Tags: tags})
+	if err != nil {
+		return err
+	}
+	var props map[string]any
+	json.Unmarshal([]byte(r.Str("properties")), &props)
+	arn := plan.Str(props, "Arn")
+	if arn == "" {
+		arn = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", p.c.Config.Region, awsx.Account, name)
+	}
+	p.res.QueueURLs[arn] = aws.ToString(out.QueueUrl)
+	if redrive != "" {
+		p.ccRedrive = append(p.ccRedrive, ccRedrive{res: r, queue: name, policy: redrive})
+	}
+	return nil
+}
+
+func anyList(v any) []any { l, _ := v.([]any); return l }
