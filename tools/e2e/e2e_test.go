@@ -347,7 +347,7 @@ func TestPoisonMessageGoesToDLQAlone(t *testing.T) {
 	}
 	// The poison message reaches the DLQ after maxReceiveCount receives,
 	// moved there by the queue's redrive policy (moto applies it).
-	maxReceive := redriveMaxReceive(t, p)
+	maxReceive := redriveMaxReceive(t, p, qurl)
 	var found *sqstypes.Message
 	if err := eventually(ctx, 2*time.Minute, func() error {
 		out, err := p.AWS.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
@@ -375,25 +375,28 @@ func TestPoisonMessageGoesToDLQAlone(t *testing.T) {
 	}
 }
 
-func redriveMaxReceive(t *testing.T, p *pipeline.Pipeline) int {
+// redriveMaxReceive reads the processing queue's redrive policy as
+// provisioned from the synth.
+func redriveMaxReceive(t *testing.T, p *pipeline.Pipeline, qurl string) int {
 	t.Helper()
-	qarn, _ := p.Plan.Output("messaging", outputs.QueueArn)
-	var policy string
-	for _, r := range p.Plan.OfType("aws:sqs/queue:Queue") {
-		if r.Str("arn") == qarn {
-			policy = r.Str("redrivePolicy")
-		}
+	out, err := p.AWS.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: aws.String(qurl), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameRedrivePolicy},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, r := range p.Plan.OfType("aws:sqs/redrivePolicy:RedrivePolicy") {
-		policy = r.Str("redrivePolicy")
-	}
+	policy := out.Attributes[string(sqstypes.QueueAttributeNameRedrivePolicy)]
 	var rp struct {
-		MaxReceiveCount int `json:"maxReceiveCount"`
+		MaxReceiveCount json.Number `json:"maxReceiveCount"`
 	}
-	if err := json.Unmarshal([]byte(policy), &rp); err != nil || rp.MaxReceiveCount < 1 {
-		t.Fatalf("the synth gives the processing queue no redrive policy: %q", policy)
+	if err := json.Unmarshal([]byte(policy), &rp); err != nil {
+		t.Fatalf("the processing queue has no redrive policy: %q", policy)
 	}
-	return rp.MaxReceiveCount
+	n, err := rp.MaxReceiveCount.Int64()
+	if err != nil || n < 1 {
+		t.Fatalf("the processing queue's redrive policy has no maxReceiveCount: %q", policy)
+	}
+	return int(n)
 }
 
 func TestSameS3EventTwiceChangesNothing(t *testing.T) {
