@@ -28,9 +28,8 @@ import (
 
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/handler"
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/table"
-	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
+	"github.com/marketanalytics/pipeline/services/platform/awstest"
 	"github.com/marketanalytics/pipeline/services/platform/dynamobatch"
-	"github.com/marketanalytics/pipeline/services/platform/tracing"
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
@@ -50,54 +49,17 @@ type env struct {
 }
 
 func setup(t *testing.T) *env {
-	endpoint := os.Getenv("MOTO_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("MOTO_ENDPOINT is not set (e.g. http://127.0.0.1:5103); `go run mage.go test` starts moto and sets it")
-	}
-	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", naming.Region)
-	if err := tracing.Init(); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	suffix := fmt.Sprintf("it-%d", time.Now().UnixNano())
-	names := naming.MustNew(suffix)
-	e := &env{t: t, ctx: ctx, table: names.Table(), ns: names.MetricNamespace()}
+	cfg := awstest.Config(t)
+	// A table with the storage stack's key schema and a metric namespace of
+	// this test's own, handed to main's wiring through its environment.
+	e := &env{t: t, ctx: context.Background(), table: awstest.CreateTable(t, cfg), ns: awstest.Names().MetricNamespace()}
 	t.Setenv(lambdaenv.TableName, e.table)
 	t.Setenv(lambdaenv.MetricNamespace, e.ns)
-
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	e.db, e.cw = dynamodb.NewFromConfig(cfg), newCloudWatch(cfg)
-	// The storage stack's key schema.
-	_, err = e.db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(e.table),
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(marketdata.AttrSymbol), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(marketdata.AttrTimestamp), AttributeType: types.ScalarAttributeTypeN},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(marketdata.AttrSymbol), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(marketdata.AttrTimestamp), KeyType: types.KeyTypeRange},
-		},
-		BillingMode: types.BillingModePayPerRequest,
-	})
-	if err != nil {
-		t.Fatalf("create table: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := e.db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(e.table)}); err != nil {
-			t.Logf("delete table: %v", err)
-		}
-	})
 
 	// The real wiring of main, with a small page size to force pagination.
-	e.h, err = newHandler(ctx, slog.New(slog.NewJSONHandler(io.Discard, nil)), os.Getenv)
+	var err error
+	e.h, err = newHandler(e.ctx, slog.New(slog.NewJSONHandler(io.Discard, nil)), os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
