@@ -4,6 +4,8 @@
 package gen
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"strconv"
 )
@@ -118,4 +120,18 @@ func (r *Reader) Read(p []byte) (int, error) {
 func Bytes(f Format, n int) []byte {
 	b, _ := io.ReadAll(New(f, n))
 	return b
+}
+
+// Gzip returns data gzip-compressed, as a .gz object or a Content-Encoding:
+// gzip object is stored (in memory: for small data).
+func Gzip(data []byte) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	if _, err := w.Write(data); err != nil {
+		panic(err) // a bytes.Buffer takes every write
+	}
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
 }

@@ -1,8 +1,6 @@
 package handler
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"strings"
@@ -29,16 +27,6 @@ const putCSV = "symbol,timestamp,price,volume,bid,ask,exchange\r\n" +
 	"aapl,1717243200001,189.12,300,,,\r\n" +
 	"MSFT,2024-06-01T12:00:00.5Z,415.5,100,,,\"XNAS\"\r\n" +
 	"MSFT,1717243200002,-1,100,,,\r\n"
-
-func gzipped(t testing.TB, s string) []byte {
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	_, _ = w.Write([]byte(s))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 func (e *env) putObject(o report.Object, data []byte) *fakeObject {
 	fo := &fakeObject{data: data, versionID: o.VersionID, eTag: o.ETag}
@@ -111,8 +99,8 @@ func TestS3Formats(t *testing.T) {
 		contentEncoding string
 		wantCompressed  bool
 	}{
-		{"gzip by name", gzipped(t, ndjson), "", true},
-		{"gzip by Content-Encoding", gzipped(t, ndjson), "gzip", true},
+		{"gzip by name", gen.Gzip([]byte(ndjson)), "", true},
+		{"gzip by Content-Encoding", gen.Gzip([]byte(ndjson)), "gzip", true},
 		{"named .gz but plain", []byte(ndjson), "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -338,7 +326,7 @@ func TestS3ObjectReplaced(t *testing.T) {
 // queued exactly once.
 func TestS3ResumesRead(t *testing.T) {
 	e := newEnv()
-	data := gzipped(t, string(gen.Bytes(gen.CSV, 20_000)))
+	data := gen.Gzip(gen.Bytes(gen.CSV, 20_000))
 	fo := e.putObject(putObject, data)
 	fo.failAt = len(data) / 3
 	if err := invokeS3(t, e, "s3-put.json", "req-1"); err != nil {
@@ -368,7 +356,7 @@ func TestS3BadContent(t *testing.T) {
 			e := newEnv()
 			data := []byte(tc.data)
 			if tc.wantCategory == parse.ObjectBadGzip {
-				full := gzipped(t, string(gen.Bytes(gen.CSV, 50_000)))
+				full := gen.Gzip(gen.Bytes(gen.CSV, 50_000))
 				data = full[:len(full)/2]
 			}
 			e.putObject(putObject, data)

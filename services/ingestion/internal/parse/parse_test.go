@@ -2,7 +2,6 @@ package parse
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"io"
 	"math"
@@ -42,19 +41,6 @@ func parseAll(t testing.TB, name string, data []byte) ([]got, Info, error) {
 		return nil
 	})
 	return out, info, err
-}
-
-func gz(t testing.TB, data []byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 func pt(sym string, ts int64, price float64, vol int64) marketdata.Point {
@@ -119,7 +105,7 @@ func TestParseValid(t *testing.T) {
 			name, data := tc.name, []byte(tc.data)
 			object := tc.object
 			if compress {
-				name, data, object = name+" gzip", gz(t, data), object+".gz"
+				name, data, object = name+" gzip", gen.Gzip(data), object+".gz"
 			}
 			t.Run(name, func(t *testing.T) {
 				recs, info, err := parseAll(t, object, data)
@@ -229,9 +215,9 @@ func TestParseRejections(t *testing.T) {
 
 func TestParseObjectErrors(t *testing.T) {
 	valid := `{"symbol":"A","timestamp":1717243200000,"price":1,"volume":1}`
-	truncatedGzip := gz(t, gen.Bytes(gen.CSV, 20000))
+	truncatedGzip := gen.Gzip(gen.Bytes(gen.CSV, 20000))
 	truncatedGzip = truncatedGzip[:len(truncatedGzip)/2]
-	badChecksum := gz(t, []byte("symbol,timestamp,price,volume\nA,1717243200000,1,1\n"))
+	badChecksum := gen.Gzip([]byte("symbol,timestamp,price,volume\nA,1717243200000,1,1\n"))
 	badChecksum[len(badChecksum)-8] ^= 0xff
 	cases := []struct {
 		name, object string
@@ -343,9 +329,9 @@ func TestSourceErrors(t *testing.T) {
 		data         []byte
 	}{
 		{"csv", "a.csv", csv[:len(csv)/2]},
-		{"gzip csv", "a.csv.gz", gz(t, csv)[:len(gz(t, csv))/2]},
+		{"gzip csv", "a.csv.gz", gen.Gzip(csv)[:len(gen.Gzip(csv))/2]},
 		{"json", "a.json", arr.Bytes()[:arr.Len()/2]},
-		{"gzip json", "a.json.gz", gz(t, arr.Bytes())[:len(gz(t, arr.Bytes()))/2]},
+		{"gzip json", "a.json.gz", gen.Gzip(arr.Bytes())[:len(gen.Gzip(arr.Bytes()))/2]},
 		{"ndjson before detection", "a.ndjson", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -377,8 +363,8 @@ func TestSinkErrorStops(t *testing.T) {
 }
 
 func TestMultiMemberGzip(t *testing.T) {
-	a := gz(t, []byte("symbol,timestamp,price,volume\nA,1717243200000,1,1\n"))
-	b := gz(t, []byte("B,1717243200000,2,2\n"))
+	a := gen.Gzip([]byte("symbol,timestamp,price,volume\nA,1717243200000,1,1\n"))
+	b := gen.Gzip([]byte("B,1717243200000,2,2\n"))
 	recs, info, err := parseAll(t, "x.csv.gz", append(a, b...))
 	if err != nil || len(recs) != 2 || recs[1].point.Symbol != "B" || !info.Compressed {
 		t.Fatalf("records %+v, info %+v, error %v", recs, info, err)
@@ -393,7 +379,7 @@ func TestGzipByMagic(t *testing.T) {
 		object string
 		data   []byte
 		gzip   bool
-	}{{"a.csv.gz", data, false}, {"a.csv", gz(t, data), true}} {
+	}{{"a.csv.gz", data, false}, {"a.csv", gen.Gzip(data), true}} {
 		recs, info, err := parseAll(t, tc.object, tc.data)
 		if err != nil || len(recs) != 1 || recs[0].category != "" || info.Compressed != tc.gzip {
 			t.Fatalf("%s: records %+v info %+v error %v", tc.object, recs, info, err)
