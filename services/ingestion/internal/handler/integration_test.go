@@ -4,7 +4,6 @@ package handler
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +28,7 @@ import (
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/gen"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/queue"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
-	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
+	"github.com/marketanalytics/pipeline/services/platform/awstest"
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
@@ -48,45 +46,15 @@ type moto struct {
 
 func newMoto(t *testing.T) *moto {
 	t.Helper()
-	endpoint := os.Getenv("MOTO_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("MOTO_ENDPOINT is not set: start moto_server and set it, e.g. MOTO_ENDPOINT=http://127.0.0.1:5101")
-	}
-	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_REGION", "us-east-1")
-	ctx := context.Background()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := awstest.Config(t)
 	m := &moto{
-		s3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
-		sqs: sqs.NewFromConfig(cfg),
-		ddb: dynamodb.NewFromConfig(cfg),
+		s3:    s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
+		sqs:   sqs.NewFromConfig(cfg),
+		ddb:   dynamodb.NewFromConfig(cfg),
+		table: awstest.CreateTable(t, cfg),
 	}
-	suffix := randomSuffix()
-	m.table = "market-data-it-" + suffix
-	// The storage stack's key schema: hash "symbol" S, range "timestamp" N.
-	_, err = m.ddb.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(m.table),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{
-			{AttributeName: aws.String(marketdata.AttrSymbol), AttributeType: ddbtypes.ScalarAttributeTypeS},
-			{AttributeName: aws.String(marketdata.AttrTimestamp), AttributeType: ddbtypes.ScalarAttributeTypeN},
-		},
-		KeySchema: []ddbtypes.KeySchemaElement{
-			{AttributeName: aws.String(marketdata.AttrSymbol), KeyType: ddbtypes.KeyTypeHash},
-			{AttributeName: aws.String(marketdata.AttrTimestamp), KeyType: ddbtypes.KeyTypeRange},
-		},
-		BillingMode: ddbtypes.BillingModePayPerRequest,
-	})
-	if err != nil {
-		t.Fatalf("create table: %v", err)
-	}
-	q, err := m.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{
-		QueueName:  aws.String("market-data-processing-it-" + suffix),
+	q, err := m.sqs.CreateQueue(context.Background(), &sqs.CreateQueueInput{
+		QueueName:  aws.String(awstest.Names().ProcessingQueue()),
 		Attributes: map[string]string{"MaximumMessageSize": strconv.Itoa(limits.QueueMaxMessageBytes)},
 	})
 	if err != nil {
@@ -94,7 +62,6 @@ func newMoto(t *testing.T) *moto {
 	}
 	m.queue = aws.ToString(q.QueueUrl)
 	t.Cleanup(func() {
-		_, _ = m.ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(m.table)})
 		_, _ = m.sqs.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(m.queue)})
 	})
 	return m
@@ -108,7 +75,7 @@ func randomSuffix() string {
 
 func (m *moto) bucket(t *testing.T, versioned bool) string {
 	t.Helper()
-	name := "market-data-raw-it-" + randomSuffix()
+	name := awstest.Names().Bucket()
 	ctx := context.Background()
 	if _, err := m.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 		t.Fatalf("create bucket: %v", err)
@@ -228,18 +195,6 @@ func str(item map[string]ddbtypes.AttributeValue, name string) string {
 	return ""
 }
 
-func gzipBytes(t *testing.T, data []byte) []byte {
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // TestIntegrationS3 streams a gzip NDJSON object and a plain CSV object from
 // S3 into a real queue, writes the reports with real conditional writes, and
 // recognises a re-delivered event.
@@ -251,7 +206,7 @@ func TestIntegrationS3(t *testing.T) {
 
 	// 60,000 points make more than one full 1 MiB message.
 	const n = 60_000
-	gzEvent := m.put(t, bucket, "feeds/2024-06-01/ticks=part 1.ndjson.gz", gzipBytes(t, gen.Bytes(gen.NDJSON, n)), "gzip")
+	gzEvent := m.put(t, bucket, "feeds/2024-06-01/ticks=part 1.ndjson.gz", gen.Gzip(gen.Bytes(gen.NDJSON, n)), "gzip")
 	csvData := "symbol,timestamp,price,volume,bid,ask,exchange\r\nAAPL,1717243200000,189.12,300,189.11,189.13,XNAS\r\nAAPL,1717243200001,-1,1,,,\r\n"
 	csvEvent := m.put(t, bucket, "incoming/2024-06-01/ticks (1).csv", []byte(csvData), "")
 
