@@ -114,6 +114,38 @@ func sval(v dbtypes.AttributeValue) string {
 	return "<unexpected type>"
 }
 
+// svals renders every attribute of an item with sval.
+func svals(item map[string]dbtypes.AttributeValue) map[string]string {
+	out := make(map[string]string, len(item))
+	for a, v := range item {
+		out[a] = sval(v)
+	}
+	return out
+}
+
+// wantRawItem is the raw item, as svals renders it, that the processor
+// stores at testNow for point p of a message from origin: every attribute in
+// canonical form, the optional ones only when set.
+func wantRawItem(origin string, p marketdata.QueuedPoint) map[string]string {
+	want := map[string]string{
+		marketdata.AttrSymbol: p.Symbol, marketdata.AttrTimestamp: p.Key,
+		marketdata.AttrPrice:  strconv.FormatFloat(p.Price, 'f', -1, 64),
+		marketdata.AttrVolume: strconv.FormatInt(p.Volume, 10),
+		marketdata.AttrMillis: strconv.FormatInt(p.Timestamp, 10),
+		marketdata.AttrOrigin: origin, marketdata.AttrExpiresAt: strconv.FormatInt(marketdata.ExpiresAt(testNow), 10),
+	}
+	if p.Bid != 0 {
+		want[marketdata.AttrBid] = strconv.FormatFloat(p.Bid, 'f', -1, 64)
+	}
+	if p.Ask != 0 {
+		want[marketdata.AttrAsk] = strconv.FormatFloat(p.Ask, 'f', -1, 64)
+	}
+	if p.Exchange != "" {
+		want[marketdata.AttrExchange] = p.Exchange
+	}
+	return want
+}
+
 // checkStored asserts every point of the given messages is stored as a raw
 // item with every attribute in canonical form, and, if exact, that nothing
 // else is.
@@ -121,7 +153,6 @@ func checkStored(t *testing.T, env *testEnv, msgs map[string]marketdata.Message,
 	t.Helper()
 	raw := env.db.rawItems()
 	keys := map[tableKey]bool{}
-	expires := strconv.FormatInt(marketdata.ExpiresAt(testNow), 10)
 	for id, m := range msgs {
 		for _, p := range m.Points {
 			keys[tableKey{p.Symbol, p.Key}] = true
@@ -129,26 +160,7 @@ func checkStored(t *testing.T, env *testEnv, msgs map[string]marketdata.Message,
 			if it == nil {
 				t.Fatalf("%s: point %s/%s not stored", id, p.Symbol, p.Key)
 			}
-			want := map[string]string{
-				marketdata.AttrSymbol: p.Symbol, marketdata.AttrTimestamp: p.Key,
-				marketdata.AttrPrice:  strconv.FormatFloat(p.Price, 'f', -1, 64),
-				marketdata.AttrVolume: strconv.FormatInt(p.Volume, 10),
-				marketdata.AttrMillis: strconv.FormatInt(p.Timestamp, 10),
-				marketdata.AttrOrigin: m.Origin, marketdata.AttrExpiresAt: expires,
-			}
-			if p.Bid != 0 {
-				want[marketdata.AttrBid] = strconv.FormatFloat(p.Bid, 'f', -1, 64)
-			}
-			if p.Ask != 0 {
-				want[marketdata.AttrAsk] = strconv.FormatFloat(p.Ask, 'f', -1, 64)
-			}
-			if p.Exchange != "" {
-				want[marketdata.AttrExchange] = p.Exchange
-			}
-			got := map[string]string{}
-			for a, v := range it {
-				got[a] = sval(v)
-			}
+			got, want := svals(it), wantRawItem(m.Origin, p)
 			if !maps.Equal(got, want) {
 				t.Fatalf("%s: item %v\nwant %v", id, got, want)
 			}
