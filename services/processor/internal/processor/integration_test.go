@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"testing"
@@ -22,8 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
-	"github.com/marketanalytics/pipeline/services/platform/tracing"
+	"github.com/marketanalytics/pipeline/services/platform/awstest"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -33,31 +31,15 @@ import (
 // the conditional state UpdateItem, the string-set index, and PutEvents to a
 // custom bus whose rule forwards to an SQS queue the test reads.
 func TestIntegrationMoto(t *testing.T) {
-	endpoint := os.Getenv("MOTO_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("MOTO_ENDPOINT is not set (e.g. http://127.0.0.1:5102); integration tests need moto")
-	}
-	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_SESSION_TOKEN", "testing")
-	t.Setenv("AWS_REGION", "us-east-1")
 	// No X-Ray daemon or segment here: the instrumented clients must carry
-	// on; keep them quiet about it.
+	// on; keep them quiet about it (read by tracing.Init, in Config).
 	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "IGNORE_ERROR")
-	if err := tracing.Init(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := awstest.Config(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	db, eb, sq := dynamodb.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
-	table, bus := "MarketDataState-it-"+suffix, "MarketDataEvents-it-"+suffix
-	queueURL := setUp(ctx, t, db, eb, sq, table, bus)
+	table, bus := awstest.CreateTable(t, cfg), awstest.Names().EventBus()
+	queueURL := setUp(ctx, t, eb, sq, bus)
 
 	h, err := New(db, eb, Config{Table: table, EventBus: bus, Now: func() time.Time { return testNow }})
 	if err != nil {
@@ -87,37 +69,24 @@ func TestIntegrationMoto(t *testing.T) {
 	maps.Copy(all, decoded(t, loadFixture(t, "out_of_order_old.json")))
 	windows := expectedWindows(all)
 
+	// get reads one item, consistently, by its hash and range key.
+	get := func(t *testing.T, hash, rng string) map[string]dbtypes.AttributeValue {
+		t.Helper()
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true),
+			Key: map[string]dbtypes.AttributeValue{
+				marketdata.AttrSymbol:    &dbtypes.AttributeValueMemberS{Value: hash},
+				marketdata.AttrTimestamp: &dbtypes.AttributeValueMemberN{Value: rng},
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item
+	}
+
 	t.Run("raw points round-trip", func(t *testing.T) {
 		for id, m := range stored {
 			for _, p := range m.Points {
-				out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true),
-					Key: map[string]dbtypes.AttributeValue{
-						marketdata.AttrSymbol:    &dbtypes.AttributeValueMemberS{Value: p.Symbol},
-						marketdata.AttrTimestamp: &dbtypes.AttributeValueMemberN{Value: p.Key},
-					}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := map[string]string{}
-				for a, v := range out.Item {
-					got[a] = sval(v)
-				}
-				want := map[string]string{
-					marketdata.AttrSymbol: p.Symbol, marketdata.AttrTimestamp: p.Key,
-					marketdata.AttrPrice:  strconv.FormatFloat(p.Price, 'f', -1, 64),
-					marketdata.AttrVolume: strconv.FormatInt(p.Volume, 10),
-					marketdata.AttrMillis: strconv.FormatInt(p.Timestamp, 10),
-					marketdata.AttrOrigin: m.Origin, marketdata.AttrExpiresAt: strconv.FormatInt(marketdata.ExpiresAt(testNow), 10),
-				}
-				if p.Bid != 0 {
-					want[marketdata.AttrBid] = strconv.FormatFloat(p.Bid, 'f', -1, 64)
-				}
-				if p.Ask != 0 {
-					want[marketdata.AttrAsk] = strconv.FormatFloat(p.Ask, 'f', -1, 64)
-				}
-				if p.Exchange != "" {
-					want[marketdata.AttrExchange] = p.Exchange
-				}
+				got, want := svals(get(t, p.Symbol, p.Key)), wantRawItem(m.Origin, p)
 				if !maps.Equal(got, want) {
 					t.Fatalf("%s: read back %v\nwrote     %v", id, got, want)
 				}
@@ -165,18 +134,7 @@ func TestIntegrationMoto(t *testing.T) {
 				}
 			}
 		}
-		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true),
-			Key: map[string]dbtypes.AttributeValue{
-				marketdata.AttrSymbol:    &dbtypes.AttributeValueMemberS{Value: marketdata.StateKey("AAPL")},
-				marketdata.AttrTimestamp: &dbtypes.AttributeValueMemberN{Value: marketdata.StateSortKey},
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]string{}
-		for a, v := range out.Item {
-			got[a] = sval(v)
-		}
+		got := svals(get(t, marketdata.StateKey("AAPL"), marketdata.StateSortKey))
 		want := map[string]string{
 			marketdata.AttrSymbol: marketdata.StateKey("AAPL"), marketdata.AttrTimestamp: "0",
 			marketdata.AttrLastKey: newest.Key, marketdata.AttrLastMillis: strconv.FormatInt(newest.Timestamp, 10),
@@ -195,15 +153,8 @@ func TestIntegrationMoto(t *testing.T) {
 			want[w.Start] = append(want[w.Start], w.Symbol)
 		}
 		for start, syms := range want {
-			out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true),
-				Key: map[string]dbtypes.AttributeValue{
-					marketdata.AttrSymbol:    &dbtypes.AttributeValueMemberS{Value: marketdata.ActiveWindows},
-					marketdata.AttrTimestamp: &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(start, 10)},
-				}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			set, _ := out.Item[marketdata.AttrActiveSymbols].(*dbtypes.AttributeValueMemberSS)
+			item := get(t, marketdata.ActiveWindows, strconv.FormatInt(start, 10))
+			set, _ := item[marketdata.AttrActiveSymbols].(*dbtypes.AttributeValueMemberSS)
 			if set == nil {
 				t.Fatalf("window %d: no active symbols", start)
 			}
@@ -255,31 +206,11 @@ func toSet(refs []marketdata.WindowRef) map[marketdata.WindowRef]bool {
 	return m
 }
 
-// setUp creates the table (the storage stack's key schema), the bus, and a
-// rule forwarding the processor's events to a fresh queue; it returns the
-// queue's URL and deletes everything when the test ends.
-func setUp(ctx context.Context, t *testing.T, db *dynamodb.Client, eb *eventbridge.Client, sq *sqs.Client, table, bus string) string {
+// setUp creates the bus and a rule forwarding the processor's events to a
+// fresh queue; it returns the queue's URL and deletes everything when the
+// test ends.
+func setUp(ctx context.Context, t *testing.T, eb *eventbridge.Client, sq *sqs.Client, bus string) string {
 	t.Helper()
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: &table,
-		AttributeDefinitions: []dbtypes.AttributeDefinition{
-			{AttributeName: aws.String(marketdata.AttrSymbol), AttributeType: dbtypes.ScalarAttributeTypeS},
-			{AttributeName: aws.String(marketdata.AttrTimestamp), AttributeType: dbtypes.ScalarAttributeTypeN},
-		},
-		KeySchema: []dbtypes.KeySchemaElement{
-			{AttributeName: aws.String(marketdata.AttrSymbol), KeyType: dbtypes.KeyTypeHash},
-			{AttributeName: aws.String(marketdata.AttrTimestamp), KeyType: dbtypes.KeyTypeRange},
-		},
-		BillingMode: dbtypes.BillingModePayPerRequest,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
-	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-
 	q, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("events-" + bus)})
 	if err != nil {
 		t.Fatal(err)
