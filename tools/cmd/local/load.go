@@ -76,19 +76,14 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 	} else {
 		rows := tradegen.Day(o.seed, open, o.points, max(1, o.points/6))
 		res.generated = len(rows)
-		every := 0
-		if o.apiShare > 0 {
-			every = max(1, int(1/o.apiShare+0.5))
-		}
-		var s3Rows []tradegen.Row
-		for i, r := range rows {
+		// The API carries the live tail of the day (the last apiShare of
+		// it, in time order, as a feed would post it); files carry the rest.
+		cut := len(rows) - int(o.apiShare*float64(len(rows)))
+		s3Rows := rows[:cut]
+		apiRows = rows[cut:]
+		for _, r := range rows {
 			if r.Bad {
 				res.badRows++
-			}
-			if every > 0 && i%every == every-1 {
-				apiRows = append(apiRows, r)
-			} else {
-				s3Rows = append(s3Rows, r)
 			}
 		}
 		day := open.Format("2006-01-02")

@@ -128,10 +128,12 @@ func (p *Plan) ByURN(urn string) (*Resource, bool) {
 	return nil, false
 }
 
-// ByARN returns the resource whose "arn" output is arn.
+// ByARN returns the resource whose own ARN (an "arn" output the provider
+// computed, not an "arn" input naming another resource, as an EventTarget's)
+// is arn.
 func (p *Plan) ByARN(arn string) (*Resource, bool) {
 	for _, r := range p.Resources() {
-		if r.Str("arn") == arn {
+		if _, isInput := r.Inputs["arn"]; !isInput && r.Str("arn") == arn {
 			return r, true
 		}
 	}
