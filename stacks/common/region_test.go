@@ -1,30 +1,15 @@
 package common_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/stacks/common"
+	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 )
-
-// regionMonitor is a mock monitor whose provider targets region.
-type regionMonitor struct{ region string }
-
-func (m regionMonitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	return args.Name + "-id", args.Inputs, nil
-}
-
-func (m regionMonitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	if args.Token == "aws:index/getRegion:getRegion" {
-		return resource.NewPropertyMapFromMap(map[string]interface{}{"name": m.region, "id": m.region}), nil
-	}
-	return nil, fmt.Errorf("unexpected invoke %s", args.Token)
-}
 
 func TestRequireRegion(t *testing.T) {
 	tests := []struct {
@@ -37,7 +22,7 @@ func TestRequireRegion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.region, func(t *testing.T) {
-			err := pulumi.RunErr(common.RequireRegion, pulumi.WithMocks("p", "dev", regionMonitor{tt.region}))
+			err := pulumi.RunErr(common.RequireRegion, pulumi.WithMocks("p", "dev", stacktest.RegionMonitor{Region: tt.region}))
 			switch {
 			case !tt.wantErr && err != nil:
 				t.Errorf("RequireRegion in %s: %v", tt.region, err)

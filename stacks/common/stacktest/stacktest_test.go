@@ -1,0 +1,544 @@
+package stacktest_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/shared/outputs"
+	"github.com/marketanalytics/pipeline/stacks/common"
+	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+)
+
+const (
+	typeQueue  = "aws:sqs/queue:Queue"
+	typePolicy = "aws:sqs/queuePolicy:QueuePolicy"
+)
+
+// queueProgram registers one tagged queue; with a lower layer it names the
+// queue after that layer's bucket output.
+func queueProgram(lower string) common.Program {
+	return func(ctx *pulumi.Context) (common.Outputs, error) {
+		name := pulumi.String("q").ToStringOutput()
+		if lower != "" {
+			l, err := common.ReferenceLayer(ctx, common.ConfigStorageStack, lower)
+			if err != nil {
+				return nil, err
+			}
+			name = l.String(outputs.BucketName)
+		}
+		q, err := sqs.NewQueue(ctx, "queue", &sqs.QueueArgs{Name: name, Tags: common.Tags()})
+		if err != nil {
+			return nil, err
+		}
+		return common.Outputs{"url": q.Url}, nil
+	}
+}
+
+func TestRunAndGet(t *testing.T) {
+	var res *mocks.Result
+	wantPass(t, func(t testing.TB) {
+		res = stacktest.Run(t, queueProgram(""), stacktest.Options(t, "p", "dev", nil))
+		stacktest.Get(t, res, typeQueue, "queue")
+	})
+	wantFatal(t, func(t testing.TB) { stacktest.Get(t, res, typeQueue, "other") }, `no aws:sqs/queue:Queue named "other"`)
+	wantFatal(t, func(t testing.TB) { stacktest.Get(t, res, typePolicy, "queue") }, "no aws:sqs/queuePolicy:QueuePolicy")
+	failing := func(ctx *pulumi.Context) (common.Outputs, error) { return nil, errors.New("boom") }
+	wantFatal(t, func(t testing.TB) { stacktest.Run(t, failing, mocks.Options{Project: "p"}) }, "program failed: ", "boom")
+}
+
+func TestOptions(t *testing.T) {
+	var opts mocks.Options
+	wantPass(t, func(t testing.TB) {
+		opts = stacktest.Options(t, naming.ProjectCompute, "dev",
+			map[string]string{common.ConfigEnvironmentSuffix: "pr-1", "memorySize": "128"},
+			naming.ProjectStorage, naming.ProjectMessaging)
+	})
+	wantConfig := map[string]string{
+		"aws:region":                            naming.Region,
+		"market-data-compute:environmentSuffix": "pr-1",
+		"market-data-compute:memorySize":        "128",
+	}
+	if opts.Project != naming.ProjectCompute || opts.Stack != "dev" || !reflect.DeepEqual(opts.Config, wantConfig) {
+		t.Errorf("options %+v, want project %s, stack dev, config %v", opts, naming.ProjectCompute, wantConfig)
+	}
+	// The lower layers answer at their default names with the override's names.
+	if len(opts.StackOutputs) != 2 ||
+		opts.StackOutputs["organization/market-data-storage/dev"][outputs.BucketName] != "market-data-pr-1" ||
+		opts.StackOutputs["organization/market-data-messaging/dev"][outputs.QueueArn] != "arn:aws:sqs:us-east-1:123456789012:ProcessingQueue-pr-1" {
+		t.Errorf("stack outputs %v", opts.StackOutputs)
+	}
+	wantPass(t, func(t testing.TB) {
+		if o := stacktest.Options(t, "p", "dev", nil); o.StackOutputs != nil {
+			t.Errorf("stack outputs %v without lower layers", o.StackOutputs)
+		}
+	})
+	// A program reading a lower layer runs with them.
+	wantPass(t, func(t testing.TB) {
+		res := stacktest.Run(t, queueProgram(naming.ProjectStorage),
+			stacktest.Options(t, "p", "Prod", nil, naming.ProjectStorage))
+		stacktest.WantInput(t, stacktest.Get(t, res, typeQueue, "queue"), "name", "market-data-prod")
+		if got, want := stacktest.StackReferences(res), []string{"organization/market-data-storage/Prod"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("stack references %v, want %v", got, want)
+		}
+	})
+	wantFatal(t, func(t testing.TB) { stacktest.Options(t, "p", "dev", nil, "market-data-unknown") },
+		`no outputs known for lower layer "market-data-unknown"`)
+	wantFatal(t, func(t testing.TB) {
+		stacktest.Options(t, "p", "dev", map[string]string{common.ConfigEnvironmentSuffix: "--"}, naming.ProjectStorage)
+	}, "names of the lower layers")
+}
+
+func TestLayerOutputs(t *testing.T) {
+	dev := naming.MustNew("dev")
+	tests := []struct {
+		project, key, want string
+		n                  int
+	}{
+		{naming.ProjectStorage, outputs.TableArn, "arn:aws:dynamodb:us-east-1:123456789012:table/MarketDataState-dev", 4},
+		{naming.ProjectMessaging, outputs.EventBusArn, "arn:aws:events:us-east-1:123456789012:event-bus/MarketDataEvents-dev", 6},
+		{naming.ProjectCompute, outputs.IngestionInvokeArn, "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:DataIngestion-dev/invocations", 8},
+	}
+	for _, tc := range tests {
+		var got map[string]interface{}
+		wantPass(t, func(t testing.TB) { got = stacktest.LayerOutputs(t, tc.project, dev) })
+		if len(got) != tc.n || got[tc.key] != tc.want {
+			t.Errorf("%s outputs %v, want %d with %s = %s", tc.project, got, tc.n, tc.key, tc.want)
+		}
+	}
+}
+
+func TestStackReferencesAreSorted(t *testing.T) {
+	ref := func(name string) mocks.Resource {
+		return mocks.Resource{Type: stacktest.TypeStackReference, Name: name, Inputs: map[string]interface{}{"name": name}}
+	}
+	res := &mocks.Result{Resources: []mocks.Resource{ref("o/b/dev"), {Type: typeQueue, Name: "q"}, ref("o/a/dev")}}
+	if got, want := stacktest.StackReferences(res), []string{"o/a/dev", "o/b/dev"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("StackReferences = %v, want %v", got, want)
+	}
+}
+
+// fn is a resource with nested, numeric, list and null inputs.
+var fn = mocks.Resource{Type: "aws:lambda/function:Function", Name: "f", Inputs: map[string]interface{}{
+	"name":          "F-dev",
+	"memorySize":    float64(3072),
+	"architectures": []interface{}{"arm64"},
+	"tracingConfig": map[string]interface{}{"mode": "Active"},
+	"nothing":       nil,
+	"policy":        `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]}]}`,
+}}
+
+func TestInputAssertions(t *testing.T) {
+	if v, ok := stacktest.Input(fn, "tracingConfig.mode"); !ok || v != "Active" {
+		t.Errorf("Input(tracingConfig.mode) = %v, %v", v, ok)
+	}
+	for _, path := range []string{"tracingConfig.other", "name.x", "missing"} {
+		if v, ok := stacktest.Input(fn, path); ok {
+			t.Errorf("Input(%s) = %v, want none", path, v)
+		}
+	}
+	wantPass(t, func(t testing.TB) {
+		stacktest.WantInput(t, fn, "name", "F-dev")
+		stacktest.WantInput(t, fn, "memorySize", 3072)
+		stacktest.WantInput(t, fn, "architectures", []string{"arm64"})
+		stacktest.WantInput(t, fn, "tracingConfig", map[string]string{"mode": "Active"})
+		stacktest.WantInput(t, fn, "tracingConfig.mode", "Active")
+		stacktest.WantNoInput(t, fn, "vpcConfig")
+		stacktest.WantNoInput(t, fn, "nothing")
+		stacktest.WantNoInput(t, fn, "tracingConfig.other")
+	})
+	wantError(t, func(t testing.TB) { stacktest.WantInput(t, fn, "name", "G-dev") }, `name = "F-dev", want "G-dev"`)
+	wantError(t, func(t testing.TB) { stacktest.WantInput(t, fn, "memorySize", 128) }, "memorySize = 3072, want 128")
+	wantError(t, func(t testing.TB) { stacktest.WantInput(t, fn, "memorySize", "3072") }, "memorySize")
+	wantError(t, func(t testing.TB) { stacktest.WantInput(t, fn, "architectures", []string{"arm64", "x86_64"}) }, "architectures")
+	wantError(t, func(t testing.TB) { stacktest.WantInput(t, fn, "tracingConfig", map[string]string{}) }, "tracingConfig")
+	wantError(t, func(t testing.TB) { stacktest.WantInput(t, fn, "vpcConfig", nil) }, "input vpcConfig is missing")
+	wantError(t, func(t testing.TB) { stacktest.WantNoInput(t, fn, "tracingConfig.mode") }, `tracingConfig.mode = "Active", want none`)
+	wantFatal(t, func(t testing.TB) { stacktest.WantInput(t, fn, "name", make(chan int)) }, "unsupported type")
+}
+
+func TestAssertJSONAndInputs(t *testing.T) {
+	r := mocks.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{
+		"name": "Q", "tags": map[string]interface{}{"A": "1"}, "delay": float64(0),
+	}}
+	wantPass(t, func(t testing.TB) {
+		stacktest.AssertInputs(t, r, `{"name": "Q", "tags": {"A": "1"}, "delay": 0}`)
+		stacktest.AssertJSON(t, "tags", r.Inputs["tags"], `{"A": "1"}`)
+	})
+	for name, want := range map[string]string{
+		"missing property":   `{"name": "Q", "tags": {"A": "1"}, "delay": 0, "fifo": false}`,
+		"extra property":     `{"name": "Q", "tags": {"A": "1"}}`,
+		"different value":    `{"name": "Q", "tags": {"A": "2"}, "delay": 0}`,
+		"different type":     `{"name": "Q", "tags": {"A": "1"}, "delay": "0"}`,
+		"a list, not a map":  `[{"name": "Q"}]`,
+		"nested extra field": `{"name": "Q", "tags": {"A": "1", "B": "2"}, "delay": 0}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantError(t, func(t testing.TB) { stacktest.AssertInputs(t, r, want) }, "aws:sqs/queue:Queue q inputs:")
+		})
+	}
+	wantFatal(t, func(t testing.TB) { stacktest.AssertJSON(t, "tags", r.Inputs["tags"], `{"A": `) }, "bad expectation for tags")
+}
+
+func TestJSONInput(t *testing.T) {
+	r := mocks.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{
+		"doc": `{"a": [1]}`, "bad": `{"a":`, "num": float64(1),
+	}}
+	wantPass(t, func(t testing.TB) {
+		if got := stacktest.JSONInput(t, r, "doc"); !reflect.DeepEqual(got, map[string]interface{}{"a": []interface{}{float64(1)}}) {
+			t.Errorf("JSONInput = %v", got)
+		}
+	})
+	wantFatal(t, func(t testing.TB) { stacktest.JSONInput(t, r, "bad") }, "input bad is not JSON")
+	wantFatal(t, func(t testing.TB) { stacktest.JSONInput(t, r, "num") }, "input num is float64, want a JSON string")
+	wantFatal(t, func(t testing.TB) { stacktest.JSONInput(t, r, "missing") }, "input missing is <nil>")
+}
+
+func TestWantDependsOn(t *testing.T) {
+	a := mocks.Resource{Type: typeQueue, Name: "a", URN: "urn:a", Dependencies: []string{"urn:b"}}
+	b := mocks.Resource{Type: typeQueue, Name: "b", URN: "urn:b"}
+	wantPass(t, func(t testing.TB) { stacktest.WantDependsOn(t, a, b) })
+	wantError(t, func(t testing.TB) { stacktest.WantDependsOn(t, b, a) }, "aws:sqs/queue:Queue b does not depend on aws:sqs/queue:Queue a")
+}
+
+func TestPolicyInput(t *testing.T) {
+	withPolicy := func(doc interface{}) mocks.Resource {
+		return mocks.Resource{Type: typePolicy, Name: "p", Inputs: map[string]interface{}{"policy": doc}}
+	}
+	wantPass(t, func(t testing.TB) {
+		p := stacktest.PolicyInput(t, fn, "policy")
+		want := []common.Statement{{Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{"*"}}}
+		if !reflect.DeepEqual(p.Statement, want) {
+			t.Errorf("statements %+v", p.Statement)
+		}
+	})
+	wantError(t, func(t testing.TB) {
+		stacktest.PolicyInput(t, withPolicy(`{"Version": "2008-10-17", "Statement": []}`), "policy")
+	}, `policy version "2008-10-17"`)
+	for name, tc := range map[string]struct {
+		r    mocks.Resource
+		path string
+		msg  string
+	}{
+		"no input":         {fn, "assumeRolePolicy", "no assumeRolePolicy"},
+		"not a string":     {withPolicy(map[string]interface{}{}), "policy", "policy is map[string]interface {}, want a JSON string"},
+		"not JSON":         {withPolicy(`{"Version":`), "policy", "unexpected EOF"},
+		"unmodelled field": {withPolicy(`{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "NotPrincipal": {"AWS": "*"}}]}`), "policy", `unknown field "NotPrincipal"`},
+		"trailing data":    {withPolicy(`{"Version": "2012-10-17", "Statement": []} {}`), "policy", "data after the policy document"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantFatal(t, func(t testing.TB) { stacktest.PolicyInput(t, tc.r, tc.path) }, tc.msg)
+		})
+	}
+}
+
+func TestAssertPolicy(t *testing.T) {
+	deny := common.Statement{
+		Sid: "DenyInsecureTransport", Effect: "Deny", Principal: map[string]interface{}{"AWS": "*"},
+		Action: []string{"sqs:*"}, Resource: []string{"arn:q"},
+		Condition: map[string]map[string]interface{}{"Bool": {"aws:SecureTransport": "false"}},
+	}
+	allow := common.Statement{Effect: "Allow", Action: []string{"sqs:SendMessage"}, Resource: []string{"arn:q"},
+		Condition: map[string]map[string]interface{}{"ArnEquals": {"aws:SourceArn": []string{"arn:r1", "arn:r2"}}}}
+	doc, err := common.Policy{Statement: []common.Statement{allow, deny}}.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPass(t, func(t testing.TB) {
+		stacktest.AssertPolicy(t, "queue policy", doc, common.Policy{Statement: []common.Statement{allow, deny}})
+		stacktest.AssertPolicy(t, "queue policy", doc, common.Policy{Version: common.PolicyVersion, Statement: []common.Statement{allow, deny}})
+	})
+	otherDeny := deny
+	otherDeny.Resource = []string{"arn:q", "arn:q/*"}
+	for name, tc := range map[string]struct {
+		want common.Policy
+		msg  string
+	}{
+		"different statement": {common.Policy{Statement: []common.Statement{allow, otherDeny}}, "queue policy statement 1:"},
+		"missing statement":   {common.Policy{Statement: []common.Statement{allow}}, "queue policy has 2 statements, want 1"},
+		"extra statement":     {common.Policy{Statement: []common.Statement{allow, deny, deny}}, "queue policy has 2 statements, want 3"},
+		"order":               {common.Policy{Statement: []common.Statement{deny, allow}}, "queue policy statement 0:"},
+		"version":             {common.Policy{Version: "2008-10-17", Statement: []common.Statement{allow, deny}}, `queue policy Version = "2012-10-17", want "2008-10-17"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantError(t, func(t testing.TB) { stacktest.AssertPolicy(t, "queue policy", doc, tc.want) }, tc.msg)
+		})
+	}
+	wantError(t, func(t testing.TB) {
+		stacktest.AssertPolicy(t, "p", `{"Version": "2008-10-17", "Statement": []}`, common.Policy{})
+	}, `p Version = "2008-10-17", want "2012-10-17"`)
+	wantFatal(t, func(t testing.TB) { stacktest.AssertPolicy(t, "p", `not json`, common.Policy{}) }, "p is not a policy document")
+	wantFatal(t, func(t testing.TB) {
+		stacktest.AssertPolicy(t, "p", `{"Version": "2012-10-17", "Id": "x", "Statement": []}`, common.Policy{})
+	}, `unknown field "Id"`)
+}
+
+// tagged returns a resource of typ with the given tags input (none if nil).
+func tagged(typ, name string, tags map[string]interface{}) mocks.Resource {
+	in := map[string]interface{}{"name": name}
+	if tags != nil {
+		in["tags"] = tags
+	}
+	return mocks.Resource{Type: typ, Name: name, Inputs: in}
+}
+
+// cloudControl returns a Cloud Control resource with the given desired state.
+func cloudControl(name, state string) mocks.Resource {
+	return mocks.Resource{Type: stacktest.TypeCloudControl, Name: name, Inputs: map[string]interface{}{
+		"typeName": "AWS::SQS::Queue", "desiredState": state,
+	}}
+}
+
+func TestAssertTagged(t *testing.T) {
+	both := map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics"}
+	ccTags := `[{"Key": "Environment", "Value": "Production"}, {"Key": "Project", "Value": "MarketAnalytics"}]`
+	good := &mocks.Result{Resources: []mocks.Resource{
+		tagged(typeQueue, "q", both),
+		tagged(typePolicy, "p", nil),
+		cloudControl("cc", `{"QueueName": "Q", "Tags": `+ccTags+`}`),
+		{Type: stacktest.TypeStackReference, Name: "ref", Inputs: map[string]interface{}{"name": "o/p/s"}},
+	}}
+	wantPass(t, func(t testing.TB) {
+		if n := stacktest.AssertTagged(t, good, typePolicy, stacktest.TypeStackReference); n != 2 {
+			t.Errorf("AssertTagged counted %d tagged resources, want 2", n)
+		}
+	})
+	for name, tc := range map[string]struct {
+		r   mocks.Resource
+		msg string
+	}{
+		"no tags":             {tagged(typeQueue, "q", nil), "aws:sqs/queue:Queue q tags = <nil>"},
+		"one tag":             {tagged(typeQueue, "q", map[string]interface{}{"Project": "MarketAnalytics"}), "tags = map[Project:MarketAnalytics]"},
+		"extra tag":           {tagged(typeQueue, "q", map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics", "X": "y"}), "tags ="},
+		"wrong value":         {tagged(typeQueue, "q", map[string]interface{}{"Environment": "Dev", "Project": "MarketAnalytics"}), "Environment:Dev"},
+		"non-taggable tagged": {tagged(typePolicy, "p", both), "aws:sqs/queuePolicy:QueuePolicy p is listed as not taggable but has tags"},
+		"cloud control tags input": {func() mocks.Resource {
+			r := cloudControl("cc", `{"Tags": `+ccTags+`}`)
+			r.Inputs["tags"] = both
+			return r
+		}(), "Cloud Control takes tags in desiredState"},
+		"cloud control without tags":  {cloudControl("cc", `{"QueueName": "Q"}`), "cc tags = <nil>"},
+		"cloud control tags a map":    {cloudControl("cc", `{"Tags": {"Environment": "Production"}}`), "Tags is map[string]interface {}, want a list"},
+		"cloud control malformed tag": {cloudControl("cc", `{"Tags": [{"Key": "Environment", "Value": "Production"}, {"Key": "Project"}]}`), "is not {Key, Value}"},
+		"cloud control extra field":   {cloudControl("cc", `{"Tags": [{"Key": "Environment", "Value": "Production"}, {"Key": "Project", "Value": "MarketAnalytics", "X": 1}]}`), "is not {Key, Value}"},
+		"cloud control duplicate":     {cloudControl("cc", `{"Tags": [{"Key": "Environment", "Value": "Production"}, {"Key": "Project", "Value": "MarketAnalytics"}, {"Key": "Project", "Value": "MarketAnalytics"}]}`), "tag Project appears twice"},
+		"cloud control not an object": {cloudControl("cc", `[]`), "desiredState is not a JSON object"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := &mocks.Result{Resources: append(append([]mocks.Resource{}, good.Resources...), tc.r)}
+			wantError(t, func(t testing.TB) { stacktest.AssertTagged(t, res, typePolicy, stacktest.TypeStackReference) }, tc.msg)
+		})
+	}
+	wantFatal(t, func(t testing.TB) {
+		stacktest.AssertTagged(t, &mocks.Result{Resources: []mocks.Resource{cloudControl("cc", `{`)}})
+	}, "input desiredState is not JSON")
+}
+
+func TestAssertClassified(t *testing.T) {
+	types := map[string]interface{}{
+		typeQueue:                    sqs.QueueArgs{},
+		typePolicy:                   sqs.QueuePolicyArgs{},
+		stacktest.TypeCloudControl:   nil,
+		stacktest.TypeStackReference: nil,
+		"aws:s3/bucketV2:BucketV2":   s3.BucketV2Args{},
+		"aws:s3/bucketPolicy:Policy": s3.BucketPolicyArgs{},
+	}
+	res := &mocks.Result{Resources: []mocks.Resource{tagged(typeQueue, "q", nil), tagged(typePolicy, "p", nil)}}
+	non := []string{typePolicy, "aws:s3/bucketPolicy:Policy", stacktest.TypeStackReference}
+	wantPass(t, func(t testing.TB) { stacktest.AssertClassified(t, res, types, non...) })
+	wantError(t, func(t testing.TB) { stacktest.AssertClassified(t, res, types, typeQueue, typePolicy) },
+		"aws:sqs/queue:Queue: the SDK says taggable=true but the test's list says non-taggable=true")
+	wantError(t, func(t testing.TB) { stacktest.AssertClassified(t, res, types, stacktest.TypeStackReference) },
+		"aws:sqs/queuePolicy:QueuePolicy: the SDK says taggable=false but the test's list says non-taggable=false")
+	wantError(t, func(t testing.TB) { stacktest.AssertClassified(t, res, types, append(non, "aws:sns/topic:Topic")...) },
+		"aws:sns/topic:Topic is listed as not taggable but is not one of the layer's types")
+	unknown := &mocks.Result{Resources: append(res.Resources, tagged("aws:sns/topic:Topic", "t", nil))}
+	wantError(t, func(t testing.TB) { stacktest.AssertClassified(t, unknown, types, non...) },
+		"resource aws:sns/topic:Topic t has a type this test does not classify")
+}
+
+func TestTagsAreTheSharedTags(t *testing.T) {
+	if !reflect.DeepEqual(stacktest.Tags, naming.Tags()) {
+		t.Errorf("stacktest.Tags = %v, naming.Tags() = %v", stacktest.Tags, naming.Tags())
+	}
+}
+
+func TestAssertNothingRetained(t *testing.T) {
+	clean := mocks.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"skipDestroy": false, "deletionProtectionEnabled": false}}
+	wantPass(t, func(t testing.TB) {
+		stacktest.AssertNothingRetained(t, &mocks.Result{Resources: []mocks.Resource{clean, {Type: typeQueue, Name: "r"}}})
+	})
+	for name, tc := range map[string]struct {
+		r   mocks.Resource
+		msg string
+	}{
+		"protect":             {mocks.Resource{Type: typeQueue, Name: "q", Protect: true}, "q: protect=true retainOnDelete=false"},
+		"retainOnDelete":      {mocks.Resource{Type: typeQueue, Name: "q", RetainOnDelete: true}, "q: protect=false retainOnDelete=true"},
+		"skipDestroy":         {mocks.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"skipDestroy": true}}, "q sets skipDestroy"},
+		"deletion protection": {mocks.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"deletionProtectionEnabled": true}}, "q sets deletionProtectionEnabled"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := &mocks.Result{Resources: []mocks.Resource{clean, tc.r}}
+			wantError(t, func(t testing.TB) { stacktest.AssertNothingRetained(t, res) }, tc.msg)
+		})
+	}
+}
+
+const projectFile = `name: market-data-test
+runtime: go
+description: A test project.
+config:
+  aws:region:
+    value: us-east-1
+  environmentSuffix:
+    type: string
+    default: ""
+    description: The suffix.
+  memorySize:
+    type: integer
+    default: 3072
+    description: Memory.
+  accessLogging:
+    type: boolean
+    default: false
+    description: Access logs.
+`
+
+var projectKeys = map[string]stacktest.ConfigKey{
+	"environmentSuffix": {"string", ""},
+	"memorySize":        {"integer", "3072"},
+	"accessLogging":     {"boolean", "false"},
+}
+
+// writeProject writes projectFile, with each of edits (old, new) applied,
+// as Pulumi.yaml in a new directory and returns its path.
+func writeProject(t *testing.T, edits ...string) string {
+	t.Helper()
+	doc := projectFile
+	for i := 0; i+1 < len(edits); i += 2 {
+		if !strings.Contains(doc, edits[i]) {
+			t.Fatalf("project file lacks %q", edits[i])
+		}
+		doc = strings.Replace(doc, edits[i], edits[i+1], 1)
+	}
+	path := filepath.Join(t.TempDir(), "Pulumi.yaml")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestAssertProjectFile(t *testing.T) {
+	wantPass(t, func(tb testing.TB) {
+		stacktest.AssertProjectFile(tb, writeProject(t), "market-data-test", projectKeys)
+	})
+	tests := []struct {
+		name  string
+		edits []string
+		msg   string
+	}{
+		{"other name", []string{"name: market-data-test", "name: market-data-other"}, `project name = "market-data-other", want "market-data-test"`},
+		{"other runtime", []string{"runtime: go", "runtime: nodejs"}, `runtime = "nodejs", want go`},
+		{"no description", []string{"description: A test project.\n", ""}, "project has no description"},
+		{"undeclared key", []string{"  accessLogging:\n    type: boolean\n    default: false\n    description: Access logs.\n", ""}, "config accessLogging is not declared"},
+		{"other type", []string{"type: boolean\n    default: false", "type: string\n    default: \"false\""}, `config accessLogging type "string", want "boolean"`},
+		{"untyped key", []string{"    type: integer\n", ""}, `config memorySize type "", want "integer"`},
+		{"other default", []string{"default: 3072", "default: 128"}, "config memorySize default 128"},
+		{"no default", []string{"    default: \"\"\n", ""}, "config environmentSuffix default <nil>"},
+		{"key without description", []string{"    description: Memory.\n", ""}, "config memorySize has no description"},
+		{"other region", []string{"value: us-east-1", "value: eu-west-1"}, "want value us-east-1"},
+		{"no region", []string{"  aws:region:\n    value: us-east-1\n", ""}, "want value us-east-1"},
+		{"extra key", []string{"config:\n", "config:\n  extra:\n    type: string\n    default: x\n    description: Unread.\n"}, "declares 5 config keys, want 4"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeProject(t, tc.edits...)
+			wantError(t, func(tb testing.TB) { stacktest.AssertProjectFile(tb, path, "market-data-test", projectKeys) }, tc.msg)
+		})
+	}
+	wantFatal(t, func(tb testing.TB) {
+		stacktest.AssertProjectFile(tb, filepath.Join(t.TempDir(), "Pulumi.yaml"), "market-data-test", projectKeys)
+	}, "no such file")
+	invalid := writeProject(t, "runtime: go", "runtime: [go]")
+	wantFatal(t, func(tb testing.TB) { stacktest.AssertProjectFile(tb, invalid, "market-data-test", projectKeys) }, "runtime")
+	// Pulumi's loader rejects a default that is not of the declared type.
+	mistyped := writeProject(t, `default: ""`, `default: 0`)
+	wantFatal(t, func(tb testing.TB) { stacktest.AssertProjectFile(tb, mistyped, "market-data-test", projectKeys) },
+		"is not of the expected type 'string'")
+}
+
+func TestAssertRegionGuard(t *testing.T) {
+	guarded := func(ctx *pulumi.Context) (common.Outputs, error) {
+		return common.Outputs{}, common.RequireRegion(ctx)
+	}
+	wantPass(t, func(t testing.TB) { stacktest.AssertRegionGuard(t, guarded, "p") })
+	unguarded := func(ctx *pulumi.Context) (common.Outputs, error) { return common.Outputs{}, nil }
+	wantError(t, func(t testing.TB) { stacktest.AssertRegionGuard(t, unguarded, "p") }, "err = <nil>, want an error naming eu-west-1 and us-east-1")
+	other := func(ctx *pulumi.Context) (common.Outputs, error) { return nil, errors.New("no bucket") }
+	wantError(t, func(t testing.TB) { stacktest.AssertRegionGuard(t, other, "p") }, "no bucket")
+	// In naming.Region the monitor lets a guarded program through.
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error { _, err := guarded(ctx); return err },
+		pulumi.WithMocks("p", "dev", stacktest.RegionMonitor{Region: naming.Region}))
+	if err != nil {
+		t.Errorf("guarded program in %s: %v", naming.Region, err)
+	}
+}
+
+func TestAssertNamesMatch(t *testing.T) {
+	res := &mocks.Result{Resources: []mocks.Resource{
+		tagged(typeQueue, "a", nil), tagged(typeQueue, "b/c", nil), tagged(typePolicy, "p", nil),
+	}}
+	wantPass(t, func(t testing.TB) {
+		stacktest.AssertNamesMatch(t, res, typeQueue, "name", stacktest.LogGroupName)
+		stacktest.AssertNamesMatch(t, res, typePolicy, "name", regexp.MustCompile(`^p$`))
+	})
+	wantError(t, func(t testing.TB) {
+		stacktest.AssertNamesMatch(t, res, typeQueue, "name", regexp.MustCompile(`^[a-z]+$`))
+	},
+		`aws:sqs/queue:Queue b/c: name "b/c" is not a valid AWS name`)
+	wantError(t, func(t testing.TB) { stacktest.AssertNamesMatch(t, res, typeQueue, "missing", regexp.MustCompile(`.`)) },
+		`a: missing "" is not a valid AWS name`)
+	wantError(t, func(t testing.TB) {
+		stacktest.AssertNamesMatch(t, res, "aws:sns/topic:Topic", "name", regexp.MustCompile(`.`))
+	},
+		"no aws:sns/topic:Topic registered")
+	for _, s := range []string{"/aws/lambda/DataIngestion-dev", "a#b.c_d-e"} {
+		if !stacktest.LogGroupName.MatchString(s) {
+			t.Errorf("LogGroupName rejects %q", s)
+		}
+	}
+	for _, s := range []string{"", "a b", "a:b", strings.Repeat("a", 513)} {
+		if stacktest.LogGroupName.MatchString(s) {
+			t.Errorf("LogGroupName accepts %q", s)
+		}
+	}
+}
+
+// The suffixes OddStacks expect are what naming makes of the stack names.
+func TestOddStacks(t *testing.T) {
+	if len(stacktest.OddStacks) != 4 {
+		t.Errorf("%d odd stacks, want 4", len(stacktest.OddStacks))
+	}
+	for _, o := range stacktest.OddStacks {
+		raw := o.Stack
+		if o.Suffix != "" {
+			raw = o.Suffix
+		}
+		if got := naming.MustNew(raw).Suffix(); got != o.Want || o.Want == "" {
+			t.Errorf("%s: naming makes %q of %q, want %q", o.Name, got, raw, o.Want)
+		}
+	}
+	if long := stacktest.OddStacks[2]; len(long.Stack) <= naming.MaxSuffixLen || len(long.Want) > naming.MaxSuffixLen {
+		t.Errorf("the long stack %q (suffix %q) does not exercise the shortening", long.Stack, long.Want)
+	}
+}
