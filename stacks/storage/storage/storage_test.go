@@ -1,19 +1,20 @@
 package storage
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
 	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 )
 
 // Resource types of the layer.
@@ -28,51 +29,27 @@ const (
 	typeTable      = "aws:dynamodb/table:Table"
 )
 
-// taggable says for every resource type of the layer whether AWS lets it carry
-// tags. The bucket's configuration resources are sub-resources of the bucket
-// and have no tags of their own.
-var taggable = map[string]bool{
-	typeBucket:     true,
-	typeTable:      true,
-	typeOwnership:  false,
-	typeVersioning: false,
-	typeEncryption: false,
-	typePublic:     false,
-	typePolicy:     false,
-	typeLifecycle:  false,
+// resourceArgs maps every resource type of the layer to its provider args,
+// so that the SDK itself says whether AWS tags the type.
+var resourceArgs = map[string]interface{}{
+	typeBucket:     s3.BucketV2Args{},
+	typeTable:      dynamodb.TableArgs{},
+	typeOwnership:  s3.BucketOwnershipControlsArgs{},
+	typeVersioning: s3.BucketVersioningV2Args{},
+	typeEncryption: s3.BucketServerSideEncryptionConfigurationV2Args{},
+	typePublic:     s3.BucketPublicAccessBlockArgs{},
+	typePolicy:     s3.BucketPolicyArgs{},
+	typeLifecycle:  s3.BucketLifecycleConfigurationV2Args{},
 }
 
-func run(t *testing.T, stack string, config map[string]string) *mocks.Result {
-	t.Helper()
-	res, err := mocks.Run(Program, mocks.Options{Project: naming.ProjectStorage, Stack: stack, Config: config})
-	if err != nil {
-		t.Fatalf("program failed: %v", err)
-	}
-	return res
-}
+// nonTaggable are the bucket's configuration resources: sub-resources of the
+// bucket without tags of their own.
+var nonTaggable = []string{typeOwnership, typeVersioning, typeEncryption, typePublic, typePolicy, typeLifecycle}
 
-func get(t *testing.T, res *mocks.Result, typ, name string) mocks.Resource {
+// run runs the program for stack; cfg holds config keys without namespace.
+func run(t *testing.T, stack string, cfg map[string]string) *mocks.Result {
 	t.Helper()
-	r, err := res.Get(typ, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// assertInputs compares a resource's inputs, all of them, with want (JSON):
-// a property that is missing, extra or different fails.
-func assertInputs(t *testing.T, r mocks.Resource, want string) {
-	t.Helper()
-	var w map[string]interface{}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("bad expectation for %s: %v", r.Name, err)
-	}
-	if !reflect.DeepEqual(r.Inputs, w) {
-		got, _ := json.MarshalIndent(r.Inputs, "", "  ")
-		exp, _ := json.MarshalIndent(w, "", "  ")
-		t.Errorf("%s %s inputs:\n got %s\nwant %s", r.Type, r.Name, got, exp)
-	}
+	return stacktest.Run(t, Program, stacktest.Options(t, naming.ProjectStorage, stack, cfg))
 }
 
 func TestResourcesRegistered(t *testing.T) {
@@ -100,24 +77,24 @@ func TestResourcesRegistered(t *testing.T) {
 
 func TestBucket(t *testing.T) {
 	res := run(t, "dev", nil)
-	assertInputs(t, get(t, res, typeBucket, "bucket"), `{
+	stacktest.AssertInputs(t, stacktest.Get(t, res, typeBucket, "bucket"), `{
 		"bucket": "market-data-dev",
 		"forceDestroy": true,
 		"tags": {"Environment": "Production", "Project": "MarketAnalytics"}
 	}`)
-	assertInputs(t, get(t, res, typeOwnership, "bucket-ownership"), `{
+	stacktest.AssertInputs(t, stacktest.Get(t, res, typeOwnership, "bucket-ownership"), `{
 		"bucket": "market-data-dev",
 		"rule": {"objectOwnership": "BucketOwnerEnforced"}
 	}`)
-	assertInputs(t, get(t, res, typeVersioning, "bucket-versioning"), `{
+	stacktest.AssertInputs(t, stacktest.Get(t, res, typeVersioning, "bucket-versioning"), `{
 		"bucket": "market-data-dev",
 		"versioningConfiguration": {"status": "Enabled"}
 	}`)
-	assertInputs(t, get(t, res, typeEncryption, "bucket-encryption"), `{
+	stacktest.AssertInputs(t, stacktest.Get(t, res, typeEncryption, "bucket-encryption"), `{
 		"bucket": "market-data-dev",
 		"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
 	}`)
-	assertInputs(t, get(t, res, typePublic, "bucket-public-access-block"), `{
+	stacktest.AssertInputs(t, stacktest.Get(t, res, typePublic, "bucket-public-access-block"), `{
 		"bucket": "market-data-dev",
 		"blockPublicAcls": true,
 		"blockPublicPolicy": true,
@@ -131,7 +108,7 @@ func TestBucketLifecycle(t *testing.T) {
 	// 30-day retention of current and noncurrent versions, expired delete
 	// markers removed, unfinished multipart uploads aborted after a day; each
 	// rule filtered on the empty prefix (the whole bucket).
-	assertInputs(t, get(t, res, typeLifecycle, "bucket-lifecycle"), `{
+	stacktest.AssertInputs(t, stacktest.Get(t, res, typeLifecycle, "bucket-lifecycle"), `{
 		"bucket": "market-data-dev",
 		"rules": [
 			{
@@ -154,7 +131,7 @@ func TestBucketLifecycle(t *testing.T) {
 
 func TestBucketPolicyDeniesInsecureTransport(t *testing.T) {
 	res := run(t, "dev", nil)
-	r := get(t, res, typePolicy, "bucket-policy")
+	r := stacktest.Get(t, res, typePolicy, "bucket-policy")
 	if got := r.Inputs["bucket"]; got != "market-data-dev" {
 		t.Errorf("policy bucket = %v, want market-data-dev", got)
 	}
@@ -162,7 +139,7 @@ func TestBucketPolicyDeniesInsecureTransport(t *testing.T) {
 	if !ok {
 		t.Fatalf("policy input is %T, want a JSON string", r.Inputs["policy"])
 	}
-	assertPolicy(t, doc, common.Policy{Version: common.PolicyVersion, Statement: []common.Statement{{
+	stacktest.AssertPolicy(t, "bucket policy", doc, common.Policy{Version: common.PolicyVersion, Statement: []common.Statement{{
 		Sid:       "DenyInsecureTransport",
 		Effect:    "Deny",
 		Principal: map[string]interface{}{"AWS": "*"},
@@ -172,43 +149,14 @@ func TestBucketPolicyDeniesInsecureTransport(t *testing.T) {
 	}}})
 }
 
-// assertPolicy parses doc and compares it, statement by statement, with want.
-func assertPolicy(t *testing.T, doc string, want common.Policy) {
-	t.Helper()
-	var got common.Policy
-	if err := json.Unmarshal([]byte(doc), &got); err != nil {
-		t.Fatalf("policy is not JSON: %v\n%s", err, doc)
-	}
-	// Round-trip the expectation so that both sides hold JSON types.
-	b, _ := json.Marshal(want)
-	want = common.Policy{}
-	_ = json.Unmarshal(b, &want)
-	if got.Version != want.Version {
-		t.Errorf("policy Version = %q, want %q", got.Version, want.Version)
-	}
-	if len(got.Statement) != len(want.Statement) {
-		t.Errorf("policy has %d statements, want %d:\n%s", len(got.Statement), len(want.Statement), doc)
-	}
-	for i := range want.Statement {
-		if i >= len(got.Statement) {
-			break
-		}
-		if !reflect.DeepEqual(got.Statement[i], want.Statement[i]) {
-			g, _ := json.Marshal(got.Statement[i])
-			w, _ := json.Marshal(want.Statement[i])
-			t.Errorf("statement %d:\n got %s\nwant %s", i, g, w)
-		}
-	}
-}
-
 func TestDependencies(t *testing.T) {
 	res := run(t, "dev", nil)
-	bucket := get(t, res, typeBucket, "bucket")
-	policy := get(t, res, typePolicy, "bucket-policy")
-	public := get(t, res, typePublic, "bucket-public-access-block")
-	lifecycle := get(t, res, typeLifecycle, "bucket-lifecycle")
-	versioning := get(t, res, typeVersioning, "bucket-versioning")
-	if ownership := get(t, res, typeOwnership, "bucket-ownership"); !public.DependsOn(ownership) {
+	bucket := stacktest.Get(t, res, typeBucket, "bucket")
+	policy := stacktest.Get(t, res, typePolicy, "bucket-policy")
+	public := stacktest.Get(t, res, typePublic, "bucket-public-access-block")
+	lifecycle := stacktest.Get(t, res, typeLifecycle, "bucket-lifecycle")
+	versioning := stacktest.Get(t, res, typeVersioning, "bucket-versioning")
+	if ownership := stacktest.Get(t, res, typeOwnership, "bucket-ownership"); !public.DependsOn(ownership) {
 		t.Errorf("the public access block must wait for the ownership controls; dependencies %v", public.Dependencies)
 	}
 	if !policy.DependsOn(public) {
@@ -226,7 +174,7 @@ func TestDependencies(t *testing.T) {
 
 func TestTable(t *testing.T) {
 	res := run(t, "dev", nil)
-	assertInputs(t, get(t, res, typeTable, "table"), `{
+	stacktest.AssertInputs(t, stacktest.Get(t, res, typeTable, "table"), `{
 		"name": "MarketDataState-dev",
 		"billingMode": "PAY_PER_REQUEST",
 		"hashKey": "symbol",
@@ -241,34 +189,14 @@ func TestTable(t *testing.T) {
 
 func TestEveryTaggableResourceHasBothTags(t *testing.T) {
 	res := run(t, "dev", nil)
-	for _, r := range res.Resources {
-		tagged, known := taggable[r.Type]
-		if !known {
-			t.Errorf("%s %s: resource type not classified as taggable or not", r.Type, r.Name)
-			continue
-		}
-		tags, hasTags := r.Inputs["tags"].(map[string]interface{})
-		if !tagged {
-			if hasTags {
-				t.Errorf("%s %s is listed as not taggable but has tags %v", r.Type, r.Name, tags)
-			}
-			continue
-		}
-		want := map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics"}
-		if !reflect.DeepEqual(tags, want) {
-			t.Errorf("%s %s tags = %v, want %v", r.Type, r.Name, r.Inputs["tags"], want)
-		}
+	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
+	if n := stacktest.AssertTagged(t, res, nonTaggable...); n != 2 {
+		t.Errorf("%d tagged resources, want 2 (the bucket and the table)", n)
 	}
 }
 
 func TestNothingIsProtectedOrRetained(t *testing.T) {
-	res := run(t, "dev", nil)
-	for _, r := range res.Resources {
-		if r.Protect || r.RetainOnDelete {
-			t.Errorf("%s %s: protect=%v retainOnDelete=%v; every resource must destroy with the stack",
-				r.Type, r.Name, r.Protect, r.RetainOnDelete)
-		}
-	}
+	stacktest.AssertNothingRetained(t, run(t, "dev", nil))
 }
 
 func TestOutputs(t *testing.T) {
@@ -281,6 +209,10 @@ func TestOutputs(t *testing.T) {
 	}
 	if !reflect.DeepEqual(res.Outputs, want) {
 		t.Errorf("outputs:\n got %v\nwant %v", res.Outputs, want)
+	}
+	// The upper layers' tests answer their StackReference with these.
+	if lower := stacktest.LayerOutputs(t, naming.ProjectStorage, naming.MustNew("dev")); !reflect.DeepEqual(res.Outputs, lower) {
+		t.Errorf("outputs:\n got %v\nstacktest.LayerOutputs %v", res.Outputs, lower)
 	}
 }
 
@@ -299,15 +231,15 @@ func TestEnvironmentSuffix(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var config map[string]string
+			var cfg map[string]string
 			if tt.override != "" {
-				config = map[string]string{naming.ProjectStorage + ":" + common.ConfigEnvironmentSuffix: tt.override}
+				cfg = map[string]string{common.ConfigEnvironmentSuffix: tt.override}
 			}
-			res := run(t, tt.stack, config)
-			if got := get(t, res, typeBucket, "bucket").Inputs["bucket"]; got != tt.bucket {
+			res := run(t, tt.stack, cfg)
+			if got := stacktest.Get(t, res, typeBucket, "bucket").Inputs["bucket"]; got != tt.bucket {
 				t.Errorf("bucket = %v, want %v", got, tt.bucket)
 			}
-			if got := get(t, res, typeTable, "table").Inputs["name"]; got != tt.table {
+			if got := stacktest.Get(t, res, typeTable, "table").Inputs["name"]; got != tt.table {
 				t.Errorf("table = %v, want %v", got, tt.table)
 			}
 			if got := res.Outputs[outputs.BucketName]; got != tt.bucket {
@@ -324,47 +256,18 @@ func TestEnvironmentSuffix(t *testing.T) {
 }
 
 func TestInvalidEnvironmentSuffixFails(t *testing.T) {
-	_, err := mocks.Run(Program, mocks.Options{Project: naming.ProjectStorage, Stack: "dev",
-		Config: map[string]string{naming.ProjectStorage + ":" + common.ConfigEnvironmentSuffix: "--//--"}})
+	_, err := mocks.Run(Program, stacktest.Options(t, naming.ProjectStorage, "dev",
+		map[string]string{common.ConfigEnvironmentSuffix: "--//--"}))
 	if err == nil || !strings.Contains(err.Error(), common.ConfigEnvironmentSuffix) {
 		t.Errorf("err = %v, want an error naming %s", err, common.ConfigEnvironmentSuffix)
 	}
 }
 
 // TestProjectFile checks Pulumi.yaml against Pulumi's own project schema and
-// validation, and that it declares the config the program reads.
+// validation, and that it declares the config the program reads: the empty
+// default of environmentSuffix means "use the stack name".
 func TestProjectFile(t *testing.T) {
-	proj, err := workspace.LoadProject(filepath.Join("..", "Pulumi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if proj.Name.String() != naming.ProjectStorage {
-		t.Errorf("project name = %q, want %q", proj.Name, naming.ProjectStorage)
-	}
-	if proj.Runtime.Name() != "go" {
-		t.Errorf("runtime = %q, want go", proj.Runtime.Name())
-	}
-	if proj.Description == nil || *proj.Description == "" {
-		t.Error("project has no description")
-	}
-	sfx, ok := proj.Config[common.ConfigEnvironmentSuffix]
-	if !ok {
-		t.Fatalf("config %s is not declared", common.ConfigEnvironmentSuffix)
-	}
-	// A typed key without a default is required by the CLI; the empty default
-	// means "use the stack name".
-	typ := "<none>"
-	if sfx.Type != nil {
-		typ = *sfx.Type
-	}
-	if typ != "string" || sfx.Default != "" || sfx.Description == "" {
-		t.Errorf("config %s: type %s, default %#v, description %q; want a described string with default \"\"",
-			common.ConfigEnvironmentSuffix, typ, sfx.Default, sfx.Description)
-	}
-	if region := proj.Config["aws:region"]; region.Value != naming.Region {
-		t.Errorf("aws:region = %v, want %s", region.Value, naming.Region)
-	}
-	if len(proj.Config) != 2 {
-		t.Errorf("config declares %d keys, want environmentSuffix and aws:region only", len(proj.Config))
-	}
+	stacktest.AssertProjectFile(t, filepath.Join("..", "Pulumi.yaml"), naming.ProjectStorage, map[string]stacktest.ConfigKey{
+		common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
+	})
 }
