@@ -39,7 +39,8 @@ type Policy struct {
 	Max      time.Duration
 	Attempts int // total attempts, the first included
 
-	// Sleep waits d or until ctx is done; nil uses a timer. Tests replace it.
+	// Sleep waits d or until ctx is done; nil is the package's Sleep. Tests
+	// replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Rand returns a uniform int64 in [0, n); nil uses math/rand/v2.
 	Rand func(n int64) int64
@@ -101,12 +102,14 @@ func (p Policy) Wait(ctx context.Context, done int) error {
 	}
 	sleep := p.Sleep
 	if sleep == nil {
-		sleep = timerSleep
+		sleep = Sleep
 	}
 	return sleep(ctx, d)
 }
 
-func timerSleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx is done and then returns ctx's error; a d of
+// zero or less returns at once.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}

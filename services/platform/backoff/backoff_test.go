@@ -92,11 +92,11 @@ func TestWaitJitterStaysBelowCap(t *testing.T) {
 	}
 }
 
-func TestTimerSleepStopsAtCancel(t *testing.T) {
+func TestSleepStopsAtCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	start := time.Now()
-	if err := timerSleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 	if time.Since(start) > time.Second {
