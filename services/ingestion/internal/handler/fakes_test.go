@@ -24,6 +24,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/queue"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
+	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -264,7 +265,7 @@ func newEnv() *env {
 	noSleep := func(context.Context, time.Duration) error { return nil }
 	e.h = &Handler{
 		S3:        e.s3,
-		Publisher: &queue.Publisher{Client: e.sqs, QueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/processing", Sleep: noSleep},
+		Publisher: &queue.Publisher{Client: e.sqs, QueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/processing", Retry: backoff.Policy{Sleep: noSleep}},
 		Reports:   e.reports,
 		Log:       slog.New(slog.NewJSONHandler(e.logs, nil)),
 		Now:       func() time.Time { return testNow },

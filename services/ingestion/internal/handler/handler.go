@@ -62,7 +62,8 @@ type Handler struct {
 	// ReadRetries is how often a failed object read is resumed where it
 	// stopped (default 3).
 	ReadRetries int
-	// Sleep waits between read retries (default: a timer); tests replace it.
+	// Sleep waits between read retries (default: backoff.Sleep, a timer);
+	// tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/parse"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/queue"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
+	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -292,14 +293,7 @@ func (r *objectReader) Read(p []byte) (int, error) {
 		r.log.Warn("object read failed; resuming", "offset", r.off, "retry", r.retries, "error", err.Error())
 		sleep := r.h.Sleep
 		if sleep == nil {
-			sleep = func(ctx context.Context, d time.Duration) error {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(d):
-					return nil
-				}
-			}
+			sleep = backoff.Sleep
 		}
 		if serr := sleep(r.ctx, time.Duration(r.retries)*200*time.Millisecond); serr != nil {
 			return n, err

@@ -3,16 +3,16 @@
 // (marketdata.MessageEncoder), messages into SendMessageBatch calls up to
 // SQS's entry and byte limits, and the calls run a few at a time.
 //
-// Entries SQS reports as Failed are retried with exponential backoff and
-// jitter when the fault is SQS's (SenderFault false), and reported as
-// Failures when it is the sender's: such points are never silently dropped.
+// Entries SQS reports as Failed are retried with capped exponential backoff
+// and full jitter (platform/backoff) when the fault is SQS's (SenderFault
+// false), and reported as Failures when it is the sender's: such points are
+// never silently dropped.
 package queue
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
@@ -40,33 +41,35 @@ type Publisher struct {
 	MaxMessageBytes int
 	// Concurrency is the number of SendMessageBatch calls in flight (default 4).
 	Concurrency int
-	// MaxAttempts bounds the sends of one entry SQS keeps failing with a
-	// retryable error (default 6).
-	MaxAttempts int
-	// Backoff is the wait before retry number attempt (1-based); the default
-	// is exponential from 50 ms, capped at 2 s, with full jitter.
-	Backoff func(attempt int) time.Duration
-	// Sleep waits d or until ctx ends (default: a timer); tests replace it.
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Retry paces the resends of entries SQS keeps failing with a retryable
+	// error and bounds the sends of one entry (Attempts). Zero Base, Max and
+	// Attempts take the defaults below; a wait that would end after the
+	// context's deadline is not taken (the send fails with
+	// backoff.ErrDeadline). Tests replace its Sleep.
+	Retry backoff.Policy
 }
 
-// DefaultBackoff is exponential backoff with full jitter: a random wait in
-// [0, min(2 s, 50 ms × 2^(attempt-1))].
-func DefaultBackoff(attempt int) time.Duration {
-	ceil := 50 * time.Millisecond << min(attempt-1, 10)
-	ceil = min(ceil, 2*time.Second)
-	return time.Duration(rand.Int64N(int64(ceil) + 1))
-}
+// Defaults of Publisher.Retry: a random wait in [0, min(2 s, 50 ms × 2^(n-1)))
+// before resend n, six sends of an entry at most.
+const (
+	DefaultRetryBase     = 50 * time.Millisecond
+	DefaultRetryMax      = 2 * time.Second
+	DefaultRetryAttempts = 6
+)
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+// retryPolicy returns p.Retry with its zero bounds set to the defaults.
+func (p *Publisher) retryPolicy() backoff.Policy {
+	r := p.Retry
+	if r.Base <= 0 {
+		r.Base = DefaultRetryBase
 	}
+	if r.Max <= 0 {
+		r.Max = DefaultRetryMax
+	}
+	if r.Attempts <= 0 {
+		r.Attempts = DefaultRetryAttempts
+	}
+	return r
 }
 
 // Failure is a message SQS refused for good (a sender fault): its points
@@ -252,17 +255,7 @@ func (s *Stream) Close() (Stats, error) {
 // send sends one batch, retrying retryable entry failures.
 func (s *Stream) send(batch []message) error {
 	p := s.pub
-	attempts := p.MaxAttempts
-	if attempts <= 0 {
-		attempts = 6
-	}
-	backoff, sleep := p.Backoff, p.Sleep
-	if backoff == nil {
-		backoff = DefaultBackoff
-	}
-	if sleep == nil {
-		sleep = sleepCtx
-	}
+	policy := p.retryPolicy()
 	pending := make([]int, len(batch))
 	for i := range pending {
 		pending[i] = i
@@ -320,11 +313,11 @@ func (s *Stream) send(batch []message) error {
 		if len(retry) == 0 {
 			return nil
 		}
-		if attempt >= attempts {
+		if attempt >= policy.Attempts {
 			return fmt.Errorf("%w: %d entries after %d attempts, last %s: %s", ErrRetriesExhausted, len(retry), attempt, lastCode, lastMsg)
 		}
 		s.count(func(st *Stats) { st.Retried += int64(len(retry)) })
-		if err := sleep(s.ctx, backoff(attempt)); err != nil {
+		if err := policy.Wait(s.ctx, attempt); err != nil {
 			return err
 		}
 		pending = retry

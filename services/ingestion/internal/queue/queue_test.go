@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/cputime"
+	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
@@ -123,7 +124,7 @@ func TestPacking(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeSQS{}
-			p := &Publisher{Client: f, QueueURL: "q", MaxMessageBytes: tc.maxBytes, Sleep: noSleep}
+			p := &Publisher{Client: f, QueueURL: "q", MaxMessageBytes: tc.maxBytes, Retry: backoff.Policy{Sleep: noSleep}}
 			const origin = "s3://bucket/a/b.csv#v1"
 			s, err := p.Open(context.Background(), origin)
 			if err != nil {
@@ -240,9 +241,9 @@ func TestEntryFailures(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeSQS{respond: tc.respond}
-			var waits []int
-			p := &Publisher{Client: f, QueueURL: "q", MaxMessageBytes: 4 << 10, Concurrency: 1, MaxAttempts: 4,
-				Backoff: func(a int) time.Duration { waits = append(waits, a); return time.Millisecond }, Sleep: noSleep}
+			var waits []time.Duration
+			p := &Publisher{Client: f, QueueURL: "q", MaxMessageBytes: 4 << 10, Concurrency: 1,
+				Retry: backoff.Policy{Attempts: 4, Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}}
 			s, _ := p.Open(context.Background(), "o")
 			var addErr error
 			for i := 0; i < n && addErr == nil; i++ {
@@ -253,8 +254,8 @@ func TestEntryFailures(t *testing.T) {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("error %v, want %v", err, tc.wantErr)
 				}
-				if len(waits) != p.MaxAttempts-1 {
-					t.Fatalf("backed off %v times, want %d", waits, p.MaxAttempts-1)
+				if len(waits) != p.Retry.Attempts-1 {
+					t.Fatalf("backed off %v times, want %d", waits, p.Retry.Attempts-1)
 				}
 				return
 			}
@@ -301,7 +302,7 @@ func TestEntryFailures(t *testing.T) {
 func TestCallErrorStopsTheStream(t *testing.T) {
 	boom := errors.New("throttled after the SDK's retries")
 	f := &fakeSQS{respond: func(int, *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) { return nil, boom }}
-	p := &Publisher{Client: f, QueueURL: "q", MaxMessageBytes: 4 << 10, Concurrency: 2, Sleep: noSleep}
+	p := &Publisher{Client: f, QueueURL: "q", MaxMessageBytes: 4 << 10, Concurrency: 2, Retry: backoff.Policy{Sleep: noSleep}}
 	s, _ := p.Open(context.Background(), "o")
 	var addErr error
 	added := 0
@@ -320,7 +321,7 @@ func TestCallErrorStopsTheStream(t *testing.T) {
 
 func TestConcurrencyBound(t *testing.T) {
 	f := &fakeSQS{delay: 5 * time.Millisecond}
-	p := &Publisher{Client: f, QueueURL: "q", MaxMessageBytes: 2 << 10, Concurrency: 3, Sleep: noSleep}
+	p := &Publisher{Client: f, QueueURL: "q", MaxMessageBytes: 2 << 10, Concurrency: 3, Retry: backoff.Policy{Sleep: noSleep}}
 	s, _ := p.Open(context.Background(), "o")
 	for i := range 5000 {
 		if err := s.Add(point(i), int64(i)); err != nil {
@@ -339,7 +340,7 @@ func TestConcurrencyBound(t *testing.T) {
 func TestContextEnds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &fakeSQS{}
-	p := &Publisher{Client: f, QueueURL: "q", Sleep: noSleep}
+	p := &Publisher{Client: f, QueueURL: "q", Retry: backoff.Policy{Sleep: noSleep}}
 	s, _ := p.Open(ctx, "o")
 	_ = s.Add(point(0), 0)
 	cancel()
@@ -352,7 +353,7 @@ func TestContextEnds(t *testing.T) {
 }
 
 func TestPointTooLarge(t *testing.T) {
-	p := &Publisher{Client: &fakeSQS{}, QueueURL: "q", MaxMessageBytes: 1100, Sleep: noSleep}
+	p := &Publisher{Client: &fakeSQS{}, QueueURL: "q", MaxMessageBytes: 1100, Retry: backoff.Policy{Sleep: noSleep}}
 	s, err := p.Open(context.Background(), "o")
 	if err != nil {
 		t.Fatal(err)
@@ -371,14 +372,56 @@ func TestPointTooLarge(t *testing.T) {
 	}
 }
 
-func TestDefaultBackoff(t *testing.T) {
+// TestRetryNotPastDeadline checks that a resend whose wait would end after
+// the context's deadline is not waited for: the stream fails at once with
+// backoff.ErrDeadline, after the one call.
+func TestRetryNotPastDeadline(t *testing.T) {
+	f := &fakeSQS{respond: func(_ int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+		return failEntries(in, map[string]bool{"0": true}, false, "ServiceUnavailable"), nil
+	}}
+	slept := false
+	p := &Publisher{Client: f, QueueURL: "q", Concurrency: 1, Retry: backoff.Policy{Base: time.Hour, Max: time.Hour,
+		Rand:  func(n int64) int64 { return n - 1 },
+		Sleep: func(context.Context, time.Duration) error { slept = true; return nil }}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, _ := p.Open(ctx, "o")
+	if err := s.Add(point(0), 0); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Close()
+	if !errors.Is(err, backoff.ErrDeadline) || slept || len(f.calls) != 1 || st.Points != 0 {
+		t.Fatalf("error %v, slept %v, %d calls, %d points sent; want ErrDeadline at once after one call", err, slept, len(f.calls), st.Points)
+	}
+}
+
+func TestDefaultRetry(t *testing.T) {
+	p := (&Publisher{}).retryPolicy()
+	if p.Attempts != 6 {
+		t.Fatalf("%d sends of an entry at most, want 6", p.Attempts)
+	}
+	var d time.Duration
+	draw := p
+	draw.Attempts = 1 << 10
+	draw.Sleep = func(_ context.Context, w time.Duration) error { d = w; return nil }
 	for a := 1; a < 40; a++ {
 		ceil := min(50*time.Millisecond<<min(a-1, 10), 2*time.Second)
+		if c := p.Cap(a); c != ceil {
+			t.Fatalf("attempt %d: waits up to %v, want %v", a, c, ceil)
+		}
 		for range 50 {
-			if d := DefaultBackoff(a); d < 0 || d > ceil {
+			if err := draw.Wait(context.Background(), a); err != nil {
+				t.Fatal(err)
+			}
+			if d < 0 || d > ceil {
 				t.Fatalf("attempt %d: %v outside [0, %v]", a, d, ceil)
 			}
 		}
+	}
+	// Bounds that are set are kept.
+	set := backoff.Policy{Base: time.Second, Max: time.Minute, Attempts: 2}
+	if got := (&Publisher{Retry: set}).retryPolicy(); got.Base != set.Base || got.Max != set.Max || got.Attempts != set.Attempts {
+		t.Fatalf("policy %+v, want %+v", got, set)
 	}
 }
 
