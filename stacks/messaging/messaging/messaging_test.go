@@ -2,15 +2,15 @@ package messaging
 
 import (
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/marketanalytics/pipeline/shared/limits"
@@ -18,23 +18,27 @@ import (
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
 	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 )
 
 // Resource types of the layer. The queues are Cloud Control resources.
 const (
-	typeCloudControl = "aws:cloudcontrol/resource:Resource"
+	typeCloudControl = stacktest.TypeCloudControl
 	typeQueuePolicy  = "aws:sqs/queuePolicy:QueuePolicy"
 	typeEventBus     = "aws:cloudwatch/eventBus:EventBus"
 )
 
-// taggable says for every resource type of the layer whether AWS lets it carry
-// tags. Queue policies are an attribute of a queue. Cloud Control resources
-// carry their tags inside the desired state (see cloudControlTags).
-var taggable = map[string]bool{
-	typeCloudControl: true,
-	typeEventBus:     true,
-	typeQueuePolicy:  false,
+// resourceArgs maps every resource type of the layer to its provider args,
+// so that the SDK itself says whether AWS tags the type. Cloud Control
+// resources carry their tags inside the desired state, which the SDK cannot
+// tell; queue policies are an attribute of a queue.
+var resourceArgs = map[string]interface{}{
+	typeCloudControl: nil,
+	typeEventBus:     cloudwatch.EventBusArgs{},
+	typeQueuePolicy:  sqs.QueuePolicyArgs{},
 }
+
+var nonTaggable = []string{typeQueuePolicy}
 
 // Values of the "dev" stack (account 123456789012 and us-east-1 come from the mocks).
 const (
@@ -46,51 +50,10 @@ const (
 	eventsR   = "arn:aws:events:us-east-1:123456789012:rule/MarketDataEvents-dev/AggregatorOnWindows-dev"
 )
 
-func run(t *testing.T, stack string, config map[string]string) *mocks.Result {
+// run runs the program for stack; cfg holds config keys without namespace.
+func run(t *testing.T, stack string, cfg map[string]string) *mocks.Result {
 	t.Helper()
-	res, err := mocks.Run(Program, mocks.Options{Project: naming.ProjectMessaging, Stack: stack, Config: config})
-	if err != nil {
-		t.Fatalf("program failed: %v", err)
-	}
-	return res
-}
-
-func get(t *testing.T, res *mocks.Result, typ, name string) mocks.Resource {
-	t.Helper()
-	r, err := res.Get(typ, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// assertJSON compares got (decoded JSON data) with want (JSON text) exactly:
-// a property that is missing, extra or different fails.
-func assertJSON(t *testing.T, what string, got interface{}, want string) {
-	t.Helper()
-	var w interface{}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatalf("bad expectation for %s: %v", what, err)
-	}
-	if !reflect.DeepEqual(got, w) {
-		g, _ := json.MarshalIndent(got, "", "  ")
-		e, _ := json.MarshalIndent(w, "", "  ")
-		t.Errorf("%s:\n got %s\nwant %s", what, g, e)
-	}
-}
-
-// jsonInput decodes a resource input that holds a JSON document.
-func jsonInput(t *testing.T, r mocks.Resource, key string) interface{} {
-	t.Helper()
-	s, ok := r.Inputs[key].(string)
-	if !ok {
-		t.Fatalf("%s %s: input %s is %T, want a JSON string", r.Type, r.Name, key, r.Inputs[key])
-	}
-	var v interface{}
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		t.Fatalf("%s %s: input %s is not JSON: %v\n%s", r.Type, r.Name, key, err, s)
-	}
-	return v
+	return stacktest.Run(t, Program, stacktest.Options(t, naming.ProjectMessaging, stack, cfg))
 }
 
 // queueState returns the desired state of a queue (a Cloud Control
@@ -98,14 +61,14 @@ func jsonInput(t *testing.T, r mocks.Resource, key string) interface{} {
 // the inputs typeName and desiredState: no role, schema or type version.
 func queueState(t *testing.T, res *mocks.Result, name string) map[string]interface{} {
 	t.Helper()
-	r := get(t, res, typeCloudControl, name)
+	r := stacktest.Get(t, res, typeCloudControl, name)
 	if got := r.Inputs["typeName"]; got != QueueType || QueueType != "AWS::SQS::Queue" {
 		t.Errorf("%s typeName = %v, want AWS::SQS::Queue", name, got)
 	}
 	if len(r.Inputs) != 2 {
 		t.Errorf("%s inputs %v, want typeName and desiredState only", name, r.Inputs)
 	}
-	state, ok := jsonInput(t, r, "desiredState").(map[string]interface{})
+	state, ok := stacktest.JSONInput(t, r, "desiredState").(map[string]interface{})
 	if !ok {
 		t.Fatalf("%s desiredState is not a JSON object: %v", name, r.Inputs["desiredState"])
 	}
@@ -116,7 +79,7 @@ func queueState(t *testing.T, res *mocks.Result, name string) map[string]interfa
 // queue (its outputs in the mocks): the desired state, QueueUrl and Arn.
 func reportedProperties(t *testing.T, res *mocks.Result, name string) QueueProperties {
 	t.Helper()
-	r := get(t, res, typeCloudControl, name)
+	r := stacktest.Get(t, res, typeCloudControl, name)
 	doc, _ := r.Outputs["properties"].(string)
 	p, err := ParseQueueProperties(doc)
 	if err != nil {
@@ -154,7 +117,7 @@ func TestProcessingQueue(t *testing.T) {
 	// 4-day retention, 300 s visibility (the processor's timeout x 6 must fit
 	// in it), 1 MiB messages, long polling, SQS-managed SSE, a redrive to the
 	// DLQ after 3 receives, and both tags, in CloudFormation's property names.
-	assertJSON(t, "processing queue desired state", state, `{
+	stacktest.AssertJSON(t, "processing queue desired state", state, `{
 		"QueueName": "ProcessingQueue-dev",
 		"MessageRetentionPeriod": 345600,
 		"VisibilityTimeout": 300,
@@ -172,7 +135,7 @@ func TestProcessingQueue(t *testing.T) {
 	if got := reportedProperties(t, res, "dead-letter-queue").Arn; got != dlqArn {
 		t.Errorf("DLQ reported ARN = %s, want %s", got, dlqArn)
 	}
-	q, dlq := get(t, res, typeCloudControl, "processing-queue"), get(t, res, typeCloudControl, "dead-letter-queue")
+	q, dlq := stacktest.Get(t, res, typeCloudControl, "processing-queue"), stacktest.Get(t, res, typeCloudControl, "dead-letter-queue")
 	if !q.DependsOn(dlq) {
 		t.Errorf("processing queue does not depend on the DLQ: %v", q.Dependencies)
 	}
@@ -184,7 +147,7 @@ func TestDeadLetterQueue(t *testing.T) {
 	// 14-day retention, SSE, room for any message the processing queue
 	// redrives to it, redrives accepted from the processing queue only, and
 	// both tags.
-	assertJSON(t, "DLQ desired state", state, `{
+	stacktest.AssertJSON(t, "DLQ desired state", state, `{
 		"QueueName": "ProcessingDLQ-dev",
 		"MessageRetentionPeriod": 1209600,
 		"MaximumMessageSize": 1048576,
@@ -196,7 +159,7 @@ func TestDeadLetterQueue(t *testing.T) {
 		t.Errorf("MaximumMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
 	}
 	// The DLQ is created first and depends on no other resource of the layer.
-	if dlq := get(t, res, typeCloudControl, "dead-letter-queue"); len(dlq.Dependencies) != 0 {
+	if dlq := stacktest.Get(t, res, typeCloudControl, "dead-letter-queue"); len(dlq.Dependencies) != 0 {
 		t.Errorf("DLQ depends on %v, want nothing", dlq.Dependencies)
 	}
 }
@@ -208,7 +171,7 @@ func TestDeadLetterQueueAcceptsRedriveFromTheProcessingQueueOnly(t *testing.T) {
 	res := run(t, "dev", nil)
 	allow, _ := queueState(t, res, "dead-letter-queue")["RedriveAllowPolicy"].(map[string]interface{})
 	reported := reportedProperties(t, res, "processing-queue").Arn
-	assertJSON(t, "redrive allow policy", allow, `{"redrivePermission": "byQueue", "sourceQueueArns": ["`+reported+`"]}`)
+	stacktest.AssertJSON(t, "redrive allow policy", allow, `{"redrivePermission": "byQueue", "sourceQueueArns": ["`+reported+`"]}`)
 	if reported != queueArn {
 		t.Errorf("processing queue reported ARN %s, want %s", reported, queueArn)
 	}
@@ -227,7 +190,7 @@ func TestQueueURLsAndARNsComeFromTheReportedProperties(t *testing.T) {
 			t.Errorf("%s reported %+v, want %+v", name, got, want)
 		}
 		// Cloud Control's identifier of an AWS::SQS::Queue is its URL.
-		if got := get(t, res, typeCloudControl, name).ID; got != want.QueueURL {
+		if got := stacktest.Get(t, res, typeCloudControl, name).ID; got != want.QueueURL {
 			t.Errorf("%s id = %s, want %s", name, got, want.QueueURL)
 		}
 	}
@@ -267,35 +230,6 @@ func TestParseQueueProperties(t *testing.T) {
 	}
 }
 
-// assertPolicy parses doc and compares it, statement by statement, with want.
-func assertPolicy(t *testing.T, what, doc string, want common.Policy) {
-	t.Helper()
-	var got common.Policy
-	if err := json.Unmarshal([]byte(doc), &got); err != nil {
-		t.Fatalf("%s is not JSON: %v\n%s", what, err, doc)
-	}
-	// Round-trip the expectation so that both sides hold JSON types.
-	b, _ := json.Marshal(want)
-	want = common.Policy{}
-	_ = json.Unmarshal(b, &want)
-	if got.Version != common.PolicyVersion {
-		t.Errorf("%s Version = %q, want %q", what, got.Version, common.PolicyVersion)
-	}
-	if len(got.Statement) != len(want.Statement) {
-		t.Errorf("%s has %d statements, want %d:\n%s", what, len(got.Statement), len(want.Statement), doc)
-	}
-	for i := range want.Statement {
-		if i >= len(got.Statement) {
-			break
-		}
-		if !reflect.DeepEqual(got.Statement[i], want.Statement[i]) {
-			g, _ := json.Marshal(got.Statement[i])
-			w, _ := json.Marshal(want.Statement[i])
-			t.Errorf("%s statement %d:\n got %s\nwant %s", what, i, g, w)
-		}
-	}
-}
-
 func denyInsecure(arn string) common.Statement {
 	return common.Statement{
 		Sid:       "DenyInsecureTransport",
@@ -309,27 +243,27 @@ func denyInsecure(arn string) common.Statement {
 
 func TestProcessingQueuePolicy(t *testing.T) {
 	res := run(t, "dev", nil)
-	r := get(t, res, typeQueuePolicy, "processing-queue-policy")
+	r := stacktest.Get(t, res, typeQueuePolicy, "processing-queue-policy")
 	if got := r.Inputs["queueUrl"]; got != queueURL {
 		t.Errorf("queueUrl = %v, want %s", got, queueURL)
 	}
 	doc, _ := r.Inputs["policy"].(string)
-	assertPolicy(t, "processing queue policy", doc, common.Policy{Statement: []common.Statement{denyInsecure(queueArn)}})
-	if q := get(t, res, typeCloudControl, "processing-queue"); !r.DependsOn(q) {
+	stacktest.AssertPolicy(t, "processing queue policy", doc, common.Policy{Statement: []common.Statement{denyInsecure(queueArn)}})
+	if q := stacktest.Get(t, res, typeCloudControl, "processing-queue"); !r.DependsOn(q) {
 		t.Errorf("processing queue policy does not depend on the queue: %v", r.Dependencies)
 	}
 }
 
 func TestDeadLetterQueuePolicy(t *testing.T) {
 	res := run(t, "dev", nil)
-	r := get(t, res, typeQueuePolicy, "dead-letter-queue-policy")
+	r := stacktest.Get(t, res, typeQueuePolicy, "dead-letter-queue-policy")
 	if got := r.Inputs["queueUrl"]; got != dlqURL {
 		t.Errorf("queueUrl = %v, want %s", got, dlqURL)
 	}
 	doc, _ := r.Inputs["policy"].(string)
 	// EventBridge may send exactly the two aggregator rules' undeliverable
 	// events; nothing may use the queue without TLS.
-	assertPolicy(t, "DLQ policy", doc, common.Policy{Statement: []common.Statement{
+	stacktest.AssertPolicy(t, "DLQ policy", doc, common.Policy{Statement: []common.Statement{
 		{
 			Sid:       "AllowEventBridgeRuleDeadLetters",
 			Effect:    "Allow",
@@ -345,14 +279,14 @@ func TestDeadLetterQueuePolicy(t *testing.T) {
 	if n.ScheduleRuleARN(mocks.Account) != scheduleR || n.EventsRuleARN(mocks.Account) != eventsR {
 		t.Errorf("rule ARNs drifted from shared/naming: %s, %s", n.ScheduleRuleARN(mocks.Account), n.EventsRuleARN(mocks.Account))
 	}
-	if dlq := get(t, res, typeCloudControl, "dead-letter-queue"); !r.DependsOn(dlq) {
+	if dlq := stacktest.Get(t, res, typeCloudControl, "dead-letter-queue"); !r.DependsOn(dlq) {
 		t.Errorf("DLQ policy does not depend on the DLQ: %v", r.Dependencies)
 	}
 }
 
 func TestEventBus(t *testing.T) {
 	res := run(t, "dev", nil)
-	assertJSON(t, "event bus inputs", get(t, res, typeEventBus, "event-bus").Inputs, `{
+	stacktest.AssertJSON(t, "event bus inputs", stacktest.Get(t, res, typeEventBus, "event-bus").Inputs, `{
 		"name": "MarketDataEvents-dev",
 		"description": "Market-data pipeline: events of the processor about changed aggregation windows",
 		"tags": {"Environment": "Production", "Project": "MarketAnalytics"}
@@ -361,68 +295,14 @@ func TestEventBus(t *testing.T) {
 
 func TestEveryTaggableResourceHasBothTags(t *testing.T) {
 	res := run(t, "dev", nil)
-	want := map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics"}
-	for _, r := range res.Resources {
-		tagged, known := taggable[r.Type]
-		if !known {
-			t.Errorf("%s %s: resource type not classified as taggable or not", r.Type, r.Name)
-			continue
-		}
-		tags, hasTags := r.Inputs["tags"]
-		if r.Type == typeCloudControl {
-			if hasTags {
-				t.Errorf("%s %s has a tags input %v; Cloud Control takes tags in desiredState", r.Type, r.Name, tags)
-			}
-			tags, hasTags = cloudControlTags(t, r)
-		}
-		switch {
-		case tagged && !reflect.DeepEqual(tags, want):
-			t.Errorf("%s %s tags = %v, want %v", r.Type, r.Name, tags, want)
-		case !tagged && hasTags:
-			t.Errorf("%s %s is listed as not taggable but has tags %v", r.Type, r.Name, tags)
-		}
+	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
+	if n := stacktest.AssertTagged(t, res, nonTaggable...); n != 3 {
+		t.Errorf("%d tagged resources, want 3 (the two queues and the event bus)", n)
 	}
-}
-
-// cloudControlTags reads the Tags ([{Key, Value}]) of a Cloud Control
-// resource's desired state as a map; a duplicate or malformed tag fails.
-func cloudControlTags(t *testing.T, r mocks.Resource) (interface{}, bool) {
-	t.Helper()
-	state, _ := jsonInput(t, r, "desiredState").(map[string]interface{})
-	list, ok := state["Tags"]
-	if !ok {
-		return nil, false
-	}
-	items, ok := list.([]interface{})
-	if !ok {
-		t.Errorf("%s %s: Tags is %T, want a list of {Key, Value}", r.Type, r.Name, list)
-		return list, true
-	}
-	tags := map[string]interface{}{}
-	for _, item := range items {
-		kv, _ := item.(map[string]interface{})
-		k, kok := kv["Key"].(string)
-		v, vok := kv["Value"].(string)
-		if !kok || !vok || len(kv) != 2 {
-			t.Errorf("%s %s: tag %v is not {Key, Value}", r.Type, r.Name, item)
-			continue
-		}
-		if _, dup := tags[k]; dup {
-			t.Errorf("%s %s: tag %s appears twice", r.Type, r.Name, k)
-		}
-		tags[k] = v
-	}
-	return tags, true
 }
 
 func TestNothingIsProtectedOrRetained(t *testing.T) {
-	res := run(t, "dev", nil)
-	for _, r := range res.Resources {
-		if r.Protect || r.RetainOnDelete {
-			t.Errorf("%s %s: protect=%v retainOnDelete=%v; every resource must destroy with the stack",
-				r.Type, r.Name, r.Protect, r.RetainOnDelete)
-		}
-	}
+	stacktest.AssertNothingRetained(t, run(t, "dev", nil))
 }
 
 func TestOutputs(t *testing.T) {
@@ -437,6 +317,10 @@ func TestOutputs(t *testing.T) {
 	}
 	if !reflect.DeepEqual(res.Outputs, want) {
 		t.Errorf("outputs:\n got %v\nwant %v", res.Outputs, want)
+	}
+	// The upper layers' tests answer their StackReference with these.
+	if lower := stacktest.LayerOutputs(t, naming.ProjectMessaging, naming.MustNew("dev")); !reflect.DeepEqual(res.Outputs, lower) {
+		t.Errorf("outputs:\n got %v\nstacktest.LayerOutputs %v", res.Outputs, lower)
 	}
 }
 
@@ -455,11 +339,11 @@ func TestEnvironmentSuffix(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var config map[string]string
+			var cfg map[string]string
 			if tt.override != "" {
-				config = map[string]string{naming.ProjectMessaging + ":" + common.ConfigEnvironmentSuffix: tt.override}
+				cfg = map[string]string{common.ConfigEnvironmentSuffix: tt.override}
 			}
-			res := run(t, tt.stack, config)
+			res := run(t, tt.stack, cfg)
 			for logical, want := range map[string]string{
 				"processing-queue":  "ProcessingQueue-" + tt.sfx,
 				"dead-letter-queue": "ProcessingDLQ-" + tt.sfx,
@@ -468,7 +352,7 @@ func TestEnvironmentSuffix(t *testing.T) {
 					t.Errorf("%s name = %v, want %v", logical, got, want)
 				}
 			}
-			if got, want := get(t, res, typeEventBus, "event-bus").Inputs["name"], "MarketDataEvents-"+tt.sfx; got != want {
+			if got, want := stacktest.Get(t, res, typeEventBus, "event-bus").Inputs["name"], "MarketDataEvents-"+tt.sfx; got != want {
 				t.Errorf("event bus name = %v, want %v", got, want)
 			}
 			// The DLQ admits redrives from the queue of the same suffix.
@@ -477,7 +361,7 @@ func TestEnvironmentSuffix(t *testing.T) {
 				t.Errorf("DLQ redrive allow policy %s lacks %s", allow, want)
 			}
 			// The DLQ policy names the rules of the same suffix.
-			doc, _ := get(t, res, typeQueuePolicy, "dead-letter-queue-policy").Inputs["policy"].(string)
+			doc, _ := stacktest.Get(t, res, typeQueuePolicy, "dead-letter-queue-policy").Inputs["policy"].(string)
 			for _, rule := range []string{"rule/AggregatorSchedule-" + tt.sfx + `"`, "rule/MarketDataEvents-" + tt.sfx + "/AggregatorOnWindows-" + tt.sfx + `"`} {
 				if !strings.Contains(doc, rule) {
 					t.Errorf("DLQ policy lacks %s:\n%s", rule, doc)
@@ -491,81 +375,25 @@ func TestEnvironmentSuffix(t *testing.T) {
 }
 
 func TestInvalidEnvironmentSuffixFails(t *testing.T) {
-	_, err := mocks.Run(Program, mocks.Options{Project: naming.ProjectMessaging, Stack: "dev",
-		Config: map[string]string{naming.ProjectMessaging + ":" + common.ConfigEnvironmentSuffix: "__"}})
+	_, err := mocks.Run(Program, stacktest.Options(t, naming.ProjectMessaging, "dev",
+		map[string]string{common.ConfigEnvironmentSuffix: "__"}))
 	if err == nil || !strings.Contains(err.Error(), common.ConfigEnvironmentSuffix) {
 		t.Errorf("err = %v, want an error naming %s", err, common.ConfigEnvironmentSuffix)
 	}
 }
 
 // TestProjectFile checks Pulumi.yaml against Pulumi's own project schema and
-// validation, and that it declares the config the program reads.
+// validation, and that it declares the config the program reads: the empty
+// default of environmentSuffix means "use the stack name".
 func TestProjectFile(t *testing.T) {
-	proj, err := workspace.LoadProject(filepath.Join("..", "Pulumi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if proj.Name.String() != naming.ProjectMessaging {
-		t.Errorf("project name = %q, want %q", proj.Name, naming.ProjectMessaging)
-	}
-	if proj.Runtime.Name() != "go" {
-		t.Errorf("runtime = %q, want go", proj.Runtime.Name())
-	}
-	if proj.Description == nil || *proj.Description == "" {
-		t.Error("project has no description")
-	}
-	sfx, ok := proj.Config[common.ConfigEnvironmentSuffix]
-	if !ok {
-		t.Fatalf("config %s is not declared", common.ConfigEnvironmentSuffix)
-	}
-	// A typed key without a default is required by the CLI; the empty default
-	// means "use the stack name".
-	typ := "<none>"
-	if sfx.Type != nil {
-		typ = *sfx.Type
-	}
-	if typ != "string" || sfx.Default != "" || sfx.Description == "" {
-		t.Errorf("config %s: type %s, default %#v, description %q; want a described string with default \"\"",
-			common.ConfigEnvironmentSuffix, typ, sfx.Default, sfx.Description)
-	}
-	if region := proj.Config["aws:region"]; region.Value != naming.Region {
-		t.Errorf("aws:region = %v, want %s", region.Value, naming.Region)
-	}
-	if len(proj.Config) != 2 {
-		t.Errorf("config declares %d keys, want environmentSuffix and aws:region only", len(proj.Config))
-	}
+	stacktest.AssertProjectFile(t, filepath.Join("..", "Pulumi.yaml"), naming.ProjectMessaging, map[string]stacktest.ConfigKey{
+		common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
+	})
 }
 
-// otherRegion is a mock monitor whose provider targets eu-west-1.
-type otherRegion struct{}
-
-func (otherRegion) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	return args.Name + "-id", args.Inputs, nil
-}
-
-func (m otherRegion) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return m.callIn("eu-west-1", args)
-}
-
-// callIn answers the invokes of the program for a provider in region.
-func (otherRegion) callIn(region string, args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	switch args.Token {
-	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]interface{}{"name": region, "id": region}), nil
-	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]interface{}{"accountId": mocks.Account}), nil
-	}
-	return nil, fmt.Errorf("unexpected invoke %s", args.Token)
-}
-
+// The ARNs the layer computes are built for naming.Region: another region fails.
 func TestOtherRegionFails(t *testing.T) {
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := Program(ctx)
-		return err
-	}, pulumi.WithMocks(naming.ProjectMessaging, "dev", otherRegion{}))
-	if err == nil || !strings.Contains(err.Error(), "eu-west-1") || !strings.Contains(err.Error(), naming.Region) {
-		t.Errorf("err = %v, want an error naming eu-west-1 and %s", err, naming.Region)
-	}
+	stacktest.AssertRegionGuard(t, Program, naming.ProjectMessaging)
 }
 
 // reportingMonitor answers every Cloud Control queue with QueueUrl and an
@@ -590,7 +418,7 @@ func (m reportingMonitor) NewResource(args pulumi.MockResourceArgs) (string, res
 }
 
 func (reportingMonitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return otherRegion{}.callIn(naming.Region, args)
+	return stacktest.RegionMonitor{Region: naming.Region}.Call(args)
 }
 
 // A processing queue whose ARN is not the one the DLQ's redrive allow policy
