@@ -2,6 +2,8 @@ package compute
 
 import (
 	"fmt"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -9,6 +11,8 @@ import (
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
+	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 )
 
 const (
@@ -60,34 +64,34 @@ func TestFunctions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.service, func(t *testing.T) {
-			fn := get(t, res, typeFunction, tc.service)
-			wantInput(t, fn, "name", tc.name)
-			wantInput(t, fn, "role", "arn:aws:iam::123456789012:role/"+tc.name+"-role")
-			wantInput(t, fn, "runtime", "provided.al2023")
-			wantInput(t, fn, "handler", "bootstrap")
-			wantInput(t, fn, "architectures", []string{"arm64"})
-			wantInput(t, fn, "memorySize", 3072)
-			wantInput(t, fn, "timeout", tc.timeout)
-			wantInput(t, fn, "tracingConfig", map[string]string{"mode": "Active"})
-			wantInput(t, fn, "environment", map[string]interface{}{"variables": tc.env})
-			wantInput(t, fn, "loggingConfig", map[string]string{"logFormat": "JSON", "logGroup": "/aws/lambda/" + tc.name})
-			wantInput(t, fn, "code", map[string]string{"archive": naming.ArtifactZip(build, tc.service)})
-			wantInput(t, fn, "tags", map[string]string{"Environment": "Production", "Project": "MarketAnalytics"})
-			if d, _ := input(fn, "description"); d == "" || d == nil {
+			fn := stacktest.Get(t, res, typeFunction, tc.service)
+			stacktest.WantInput(t, fn, "name", tc.name)
+			stacktest.WantInput(t, fn, "role", "arn:aws:iam::123456789012:role/"+tc.name+"-role")
+			stacktest.WantInput(t, fn, "runtime", "provided.al2023")
+			stacktest.WantInput(t, fn, "handler", "bootstrap")
+			stacktest.WantInput(t, fn, "architectures", []string{"arm64"})
+			stacktest.WantInput(t, fn, "memorySize", 3072)
+			stacktest.WantInput(t, fn, "timeout", tc.timeout)
+			stacktest.WantInput(t, fn, "tracingConfig", map[string]string{"mode": "Active"})
+			stacktest.WantInput(t, fn, "environment", map[string]interface{}{"variables": tc.env})
+			stacktest.WantInput(t, fn, "loggingConfig", map[string]string{"logFormat": "JSON", "logGroup": "/aws/lambda/" + tc.name})
+			stacktest.WantInput(t, fn, "code", map[string]string{"archive": naming.ArtifactZip(build, tc.service)})
+			stacktest.WantInput(t, fn, "tags", map[string]string{"Environment": "Production", "Project": "MarketAnalytics"})
+			if d, _ := stacktest.Input(fn, "description"); d == "" || d == nil {
 				t.Errorf("function %s has no description", tc.service)
 			}
 			if tc.dlq {
-				wantInput(t, fn, "deadLetterConfig", map[string]string{"targetArn": dlq})
+				stacktest.WantInput(t, fn, "deadLetterConfig", map[string]string{"targetArn": dlq})
 			} else {
-				wantNoInput(t, fn, "deadLetterConfig")
+				stacktest.WantNoInput(t, fn, "deadLetterConfig")
 			}
 			for _, absent := range []string{"reservedConcurrentExecutions", "vpcConfig", "layers", "imageUri", "s3Bucket"} {
-				wantNoInput(t, fn, absent)
+				stacktest.WantNoInput(t, fn, absent)
 			}
 
 			// Created after its log group and its policy.
-			wantDependsOn(t, fn, get(t, res, typeLogGroup, tc.service+"-logs"))
-			wantDependsOn(t, fn, get(t, res, typeRolePolicy, tc.service+"-policy"))
+			stacktest.WantDependsOn(t, fn, stacktest.Get(t, res, typeLogGroup, tc.service+"-logs"))
+			stacktest.WantDependsOn(t, fn, stacktest.Get(t, res, typeRolePolicy, tc.service+"-policy"))
 		})
 	}
 }
@@ -98,7 +102,7 @@ func TestEnvironmentUsesSharedNames(t *testing.T) {
 		lambdaenv.MetricNamespace: true, lambdaenv.EnvironmentSuffix: true}
 	res := runDev(t)
 	for _, fn := range res.OfType(typeFunction) {
-		vars, _ := input(fn, "environment.variables")
+		vars, _ := stacktest.Input(fn, "environment.variables")
 		for k := range vars.(map[string]interface{}) {
 			if !known[k] {
 				t.Errorf("function %s sets %s, which shared/lambdaenv does not name", fn.Name, k)
@@ -125,7 +129,7 @@ func TestMemorySizeConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.value, func(t *testing.T) {
-			res, err := mocksRun(t, options(t, "dev", map[string]string{ConfigMemorySize: tc.value}))
+			res, err := mocks.Run(Program, options(t, "dev", map[string]string{ConfigMemorySize: tc.value}))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
@@ -136,7 +140,7 @@ func TestMemorySizeConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, svc := range naming.Services {
-				wantInput(t, get(t, res, typeFunction, svc), "memorySize", tc.want)
+				stacktest.WantInput(t, stacktest.Get(t, res, typeFunction, svc), "memorySize", tc.want)
 			}
 		})
 	}
@@ -147,10 +151,10 @@ func TestMemorySizeConfig(t *testing.T) {
 // batch become visible again and are processed twice.
 func TestProcessorTimeoutRespectsQueueVisibility(t *testing.T) {
 	res := runDev(t)
-	fn := get(t, res, typeFunction, "processor")
-	esm := get(t, res, typeMapping, "processor-queue")
-	timeout, _ := input(fn, "timeout")
-	window, _ := input(esm, "maximumBatchingWindowInSeconds")
+	fn := stacktest.Get(t, res, typeFunction, "processor")
+	esm := stacktest.Get(t, res, typeMapping, "processor-queue")
+	timeout, _ := stacktest.Input(fn, "timeout")
+	window, _ := stacktest.Input(esm, "maximumBatchingWindowInSeconds")
 	visibility := limits.QueueVisibilityTimeout.Seconds()
 	if got := timeout.(float64)*6 + window.(float64); got > visibility {
 		t.Errorf("processor timeout %v s × 6 + batching window %v s = %v s exceeds the queue visibility %v s",
@@ -167,10 +171,10 @@ func TestMissingFunctionPackageIsAClearError(t *testing.T) {
 			opts := options(t, "dev", nil)
 			build := opts.Config[naming.ProjectCompute+":"+ConfigBuildDir]
 			zip := naming.ArtifactZip(build, missing)
-			if err := removeFile(zip); err != nil {
+			if err := os.Remove(zip); err != nil {
 				t.Fatal(err)
 			}
-			res, err := mocksRun(t, opts)
+			res, err := mocks.Run(Program, opts)
 			if err == nil {
 				t.Fatalf("program succeeded with %d resources, want an error", len(res.Resources))
 			}
@@ -188,31 +192,31 @@ func TestRelativeBuildDir(t *testing.T) {
 	build := fakeBuild(t)
 	t.Chdir(build)
 	res := run(t, options(t, "dev", map[string]string{ConfigBuildDir: "."}))
-	wantInput(t, get(t, res, typeFunction, "processor"), "code", map[string]string{"archive": naming.ArtifactZip(build, "processor")})
+	stacktest.WantInput(t, stacktest.Get(t, res, typeFunction, "processor"), "code", map[string]string{"archive": naming.ArtifactZip(build, "processor")})
 }
 
 func TestLogGroupsAndErrorMetrics(t *testing.T) {
 	res := runDev(t)
 	for _, svc := range naming.Services {
 		name, _ := dev.FunctionFor(svc)
-		lg := get(t, res, typeLogGroup, svc+"-logs")
-		wantInput(t, lg, "name", "/aws/lambda/"+name)
-		wantInput(t, lg, "retentionInDays", 7)
-		wantInput(t, lg, "retentionInDays", limits.LogRetentionDays)
-		wantNoInput(t, lg, "skipDestroy")
+		lg := stacktest.Get(t, res, typeLogGroup, svc+"-logs")
+		stacktest.WantInput(t, lg, "name", "/aws/lambda/"+name)
+		stacktest.WantInput(t, lg, "retentionInDays", 7)
+		stacktest.WantInput(t, lg, "retentionInDays", limits.LogRetentionDays)
+		stacktest.WantNoInput(t, lg, "skipDestroy")
 
-		mf := get(t, res, typeMetricFilter, svc+"-errors")
-		wantInput(t, mf, "name", name+"-Errors")
-		wantInput(t, mf, "logGroupName", "/aws/lambda/"+name)
-		wantInput(t, mf, "pattern", "?ERROR ?Exception")
-		wantInput(t, mf, "metricTransformation", map[string]string{
+		mf := stacktest.Get(t, res, typeMetricFilter, svc+"-errors")
+		stacktest.WantInput(t, mf, "name", name+"-Errors")
+		stacktest.WantInput(t, mf, "logGroupName", "/aws/lambda/"+name)
+		stacktest.WantInput(t, mf, "pattern", "?ERROR ?Exception")
+		stacktest.WantInput(t, mf, "metricTransformation", map[string]string{
 			"name":         dev.ErrorMetric(name),
 			"namespace":    "MarketAnalytics/Pipeline-dev",
 			"value":        "1",
 			"defaultValue": "0",
 			"unit":         "Count",
 		})
-		wantDependsOn(t, mf, lg)
+		stacktest.WantDependsOn(t, mf, lg)
 	}
 }
 
@@ -226,11 +230,11 @@ func TestAsyncInvokeConfigs(t *testing.T) {
 		{"aggregator", "DataAggregator-dev", 2, 3600},
 	}
 	for _, tc := range tests {
-		c := get(t, res, typeInvokeConfig, tc.service+"-async")
-		wantInput(t, c, "functionName", tc.function)
-		wantInput(t, c, "maximumRetryAttempts", tc.retries)
-		wantInput(t, c, "maximumEventAgeInSeconds", tc.maxAge)
-		wantNoInput(t, c, "destinationConfig") // the function's DLQ takes failures; a destination would duplicate them
+		c := stacktest.Get(t, res, typeInvokeConfig, tc.service+"-async")
+		stacktest.WantInput(t, c, "functionName", tc.function)
+		stacktest.WantInput(t, c, "maximumRetryAttempts", tc.retries)
+		stacktest.WantInput(t, c, "maximumEventAgeInSeconds", tc.maxAge)
+		stacktest.WantNoInput(t, c, "destinationConfig") // the function's DLQ takes failures; a destination would duplicate them
 	}
 	if got := len(res.OfType(typeInvokeConfig)); got != 2 {
 		t.Errorf("%d event invoke configs, want 2 (the processor is invoked synchronously)", got)
@@ -260,5 +264,9 @@ func TestOutputs(t *testing.T) {
 		if res.Outputs[k] != v {
 			t.Errorf("output %s = %v, want %v", k, res.Outputs[k], v)
 		}
+	}
+	// The api layer's tests answer its StackReference with these.
+	if lower := stacktest.LayerOutputs(t, naming.ProjectCompute, dev); !reflect.DeepEqual(res.Outputs, lower) {
+		t.Errorf("outputs:\n got %v\nstacktest.LayerOutputs %v", res.Outputs, lower)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/stacks/common"
+	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 )
 
 const (
@@ -30,12 +31,12 @@ func TestRoles(t *testing.T) {
 	res := runDev(t)
 	for _, svc := range naming.Services {
 		name, _ := dev.FunctionFor(svc)
-		role := get(t, res, typeRole, svc+"-role")
-		wantInput(t, role, "name", name+"-role")
+		role := stacktest.Get(t, res, typeRole, svc+"-role")
+		stacktest.WantInput(t, role, "name", name+"-role")
 		for _, absent := range []string{"managedPolicyArns", "inlinePolicies", "permissionsBoundary"} {
-			wantNoInput(t, role, absent)
+			stacktest.WantNoInput(t, role, absent)
 		}
-		trust := policyInput(t, role, "assumeRolePolicy")
+		trust := stacktest.PolicyInput(t, role, "assumeRolePolicy")
 		want := []common.Statement{{
 			Sid:       "LambdaAssumesRole",
 			Effect:    "Allow",
@@ -47,9 +48,9 @@ func TestRoles(t *testing.T) {
 			t.Errorf("role %s trust = %+v, want %+v", name, trust.Statement, want)
 		}
 
-		pol := get(t, res, typeRolePolicy, svc+"-policy")
-		wantInput(t, pol, "role", name+"-role")
-		wantInput(t, pol, "name", "least-privilege")
+		pol := stacktest.Get(t, res, typeRolePolicy, svc+"-policy")
+		stacktest.WantInput(t, pol, "role", name+"-role")
+		stacktest.WantInput(t, pol, "name", "least-privilege")
 	}
 	if got := len(res.OfType(typeRolePolicy)); got != 3 {
 		t.Errorf("%d role policies, want 3 (one inline policy per role)", got)
@@ -100,7 +101,7 @@ func TestExecutionPolicies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.service, func(t *testing.T) {
-			p := policyInput(t, get(t, res, typeRolePolicy, tc.service+"-policy"), "policy")
+			p := stacktest.PolicyInput(t, stacktest.Get(t, res, typeRolePolicy, tc.service+"-policy"), "policy")
 			if len(p.Statement) != len(tc.allows)+2 {
 				t.Fatalf("%d statements, want %d allows and 2 denies: %+v", len(p.Statement), len(tc.allows), p.Statement)
 			}

@@ -7,47 +7,48 @@ import (
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 )
 
 func TestObjectCreatedTriggersIngestion(t *testing.T) {
 	res := runDev(t)
-	perm := get(t, res, typePermission, "ingestion-allow-s3")
-	wantInput(t, perm, "statementId", "AllowRawDataBucket")
-	wantInput(t, perm, "action", "lambda:InvokeFunction")
-	wantInput(t, perm, "function", "DataIngestion-dev")
-	wantInput(t, perm, "principal", "s3.amazonaws.com")
-	wantInput(t, perm, "sourceArn", bucketArn)
-	wantInput(t, perm, "sourceAccount", "123456789012")
+	perm := stacktest.Get(t, res, typePermission, "ingestion-allow-s3")
+	stacktest.WantInput(t, perm, "statementId", "AllowRawDataBucket")
+	stacktest.WantInput(t, perm, "action", "lambda:InvokeFunction")
+	stacktest.WantInput(t, perm, "function", "DataIngestion-dev")
+	stacktest.WantInput(t, perm, "principal", "s3.amazonaws.com")
+	stacktest.WantInput(t, perm, "sourceArn", bucketArn)
+	stacktest.WantInput(t, perm, "sourceAccount", "123456789012")
 
-	n := get(t, res, typeNotification, "raw-data-notification")
-	wantInput(t, n, "bucket", "market-data-dev")
-	wantInput(t, n, "lambdaFunctions", []map[string]interface{}{{
+	n := stacktest.Get(t, res, typeNotification, "raw-data-notification")
+	stacktest.WantInput(t, n, "bucket", "market-data-dev")
+	stacktest.WantInput(t, n, "lambdaFunctions", []map[string]interface{}{{
 		"id":                "ingest-raw-data",
 		"lambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:DataIngestion-dev",
 		"events":            []string{"s3:ObjectCreated:*"},
 	}})
-	wantNoInput(t, n, "queues")
-	wantNoInput(t, n, "topics")
+	stacktest.WantNoInput(t, n, "queues")
+	stacktest.WantNoInput(t, n, "topics")
 	// S3 checks the permission when the notification is written.
-	wantDependsOn(t, n, perm)
+	stacktest.WantDependsOn(t, n, perm)
 }
 
 func TestQueueTriggersProcessor(t *testing.T) {
 	res := runDev(t)
-	esm := get(t, res, typeMapping, "processor-queue")
-	wantInput(t, esm, "eventSourceArn", queueArn)
-	wantInput(t, esm, "functionName", "arn:aws:lambda:us-east-1:123456789012:function:DataProcessor-dev")
-	wantInput(t, esm, "enabled", true)
-	wantInput(t, esm, "batchSize", 10)
-	wantInput(t, esm, "maximumBatchingWindowInSeconds", 5)
-	wantInput(t, esm, "functionResponseTypes", []string{"ReportBatchItemFailures"})
-	wantInput(t, esm, "scalingConfig", map[string]int{"maximumConcurrency": 10})
+	esm := stacktest.Get(t, res, typeMapping, "processor-queue")
+	stacktest.WantInput(t, esm, "eventSourceArn", queueArn)
+	stacktest.WantInput(t, esm, "functionName", "arn:aws:lambda:us-east-1:123456789012:function:DataProcessor-dev")
+	stacktest.WantInput(t, esm, "enabled", true)
+	stacktest.WantInput(t, esm, "batchSize", 10)
+	stacktest.WantInput(t, esm, "maximumBatchingWindowInSeconds", 5)
+	stacktest.WantInput(t, esm, "functionResponseTypes", []string{"ReportBatchItemFailures"})
+	stacktest.WantInput(t, esm, "scalingConfig", map[string]int{"maximumConcurrency": 10})
 	// SQS sources take no retry/age settings on the mapping: the queue's
 	// redrive policy moves failures to the DLQ.
 	for _, absent := range []string{"maximumRetryAttempts", "maximumRecordAgeInSeconds", "bisectBatchOnFunctionError", "destinationConfig", "filterCriteria"} {
-		wantNoInput(t, esm, absent)
+		stacktest.WantNoInput(t, esm, absent)
 	}
-	wantDependsOn(t, esm, get(t, res, typeFunction, "processor"))
+	stacktest.WantDependsOn(t, esm, stacktest.Get(t, res, typeFunction, "processor"))
 	if got := len(res.OfType(typeMapping)); got != 1 {
 		t.Errorf("%d event source mappings, want 1", got)
 	}
@@ -57,19 +58,19 @@ func TestRulesTriggerAggregator(t *testing.T) {
 	res := runDev(t)
 	aggregatorArn := "arn:aws:lambda:us-east-1:123456789012:function:DataAggregator-dev"
 
-	schedule := get(t, res, typeRule, "aggregator-schedule")
-	wantInput(t, schedule, "name", "AggregatorSchedule-dev")
-	wantInput(t, schedule, "scheduleExpression", "rate(5 minutes)")
-	wantInput(t, schedule, "state", "ENABLED")
-	wantNoInput(t, schedule, "eventBusName") // the default bus
-	wantNoInput(t, schedule, "eventPattern")
+	schedule := stacktest.Get(t, res, typeRule, "aggregator-schedule")
+	stacktest.WantInput(t, schedule, "name", "AggregatorSchedule-dev")
+	stacktest.WantInput(t, schedule, "scheduleExpression", "rate(5 minutes)")
+	stacktest.WantInput(t, schedule, "state", "ENABLED")
+	stacktest.WantNoInput(t, schedule, "eventBusName") // the default bus
+	stacktest.WantNoInput(t, schedule, "eventPattern")
 
-	windows := get(t, res, typeRule, "aggregator-windows")
-	wantInput(t, windows, "name", "AggregatorOnWindows-dev")
-	wantInput(t, windows, "eventBusName", "MarketDataEvents-dev")
-	wantInput(t, windows, "state", "ENABLED")
-	wantNoInput(t, windows, "scheduleExpression")
-	raw, _ := input(windows, "eventPattern")
+	windows := stacktest.Get(t, res, typeRule, "aggregator-windows")
+	stacktest.WantInput(t, windows, "name", "AggregatorOnWindows-dev")
+	stacktest.WantInput(t, windows, "eventBusName", "MarketDataEvents-dev")
+	stacktest.WantInput(t, windows, "state", "ENABLED")
+	stacktest.WantNoInput(t, windows, "scheduleExpression")
+	raw, _ := stacktest.Input(windows, "eventPattern")
 	var pattern map[string][]string
 	if err := json.Unmarshal([]byte(raw.(string)), &pattern); err != nil {
 		t.Fatalf("event pattern %v: %v", raw, err)
@@ -100,27 +101,27 @@ func TestRulesTriggerAggregator(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.key, func(t *testing.T) {
-			perm := get(t, res, typePermission, tc.key+"-permission")
-			wantInput(t, perm, "statementId", tc.statementID)
-			wantInput(t, perm, "action", "lambda:InvokeFunction")
-			wantInput(t, perm, "function", "DataAggregator-dev")
-			wantInput(t, perm, "principal", "events.amazonaws.com")
-			wantInput(t, perm, "sourceArn", tc.rule.Outputs["arn"])
+			perm := stacktest.Get(t, res, typePermission, tc.key+"-permission")
+			stacktest.WantInput(t, perm, "statementId", tc.statementID)
+			stacktest.WantInput(t, perm, "action", "lambda:InvokeFunction")
+			stacktest.WantInput(t, perm, "function", "DataAggregator-dev")
+			stacktest.WantInput(t, perm, "principal", "events.amazonaws.com")
+			stacktest.WantInput(t, perm, "sourceArn", tc.rule.Outputs["arn"])
 
-			target := get(t, res, typeTarget, tc.key+"-target")
-			wantInput(t, target, "rule", tc.ruleName)
-			wantInput(t, target, "targetId", "aggregator")
-			wantInput(t, target, "arn", aggregatorArn)
-			wantInput(t, target, "retryPolicy", map[string]int{"maximumRetryAttempts": tc.retries, "maximumEventAgeInSeconds": tc.maxAge})
-			wantInput(t, target, "deadLetterConfig", map[string]string{"arn": dlqArn})
+			target := stacktest.Get(t, res, typeTarget, tc.key+"-target")
+			stacktest.WantInput(t, target, "rule", tc.ruleName)
+			stacktest.WantInput(t, target, "targetId", "aggregator")
+			stacktest.WantInput(t, target, "arn", aggregatorArn)
+			stacktest.WantInput(t, target, "retryPolicy", map[string]int{"maximumRetryAttempts": tc.retries, "maximumEventAgeInSeconds": tc.maxAge})
+			stacktest.WantInput(t, target, "deadLetterConfig", map[string]string{"arn": dlqArn})
 			if tc.bus == "" {
-				wantNoInput(t, target, "eventBusName")
+				stacktest.WantNoInput(t, target, "eventBusName")
 			} else {
-				wantInput(t, target, "eventBusName", tc.bus)
+				stacktest.WantInput(t, target, "eventBusName", tc.bus)
 			}
-			wantNoInput(t, target, "input")
-			wantNoInput(t, target, "inputTransformer")
-			wantDependsOn(t, target, perm)
+			stacktest.WantNoInput(t, target, "input")
+			stacktest.WantNoInput(t, target, "inputTransformer")
+			stacktest.WantDependsOn(t, target, perm)
 		})
 	}
 	if got := len(res.OfType(typeRule)); got != 2 {
