@@ -11,9 +11,11 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 
+	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
 	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 )
 
 const (
@@ -28,10 +30,8 @@ const (
 	typeMethodSettings = "aws:apigateway/methodSettings:MethodSettings"
 	typePermission     = "aws:lambda/permission:Permission"
 	typeLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
-	typeStackRef       = "pulumi:pulumi:StackReference"
+	typeStackRef       = stacktest.TypeStackReference
 )
-
-var tags = map[string]string{"Environment": "Production", "Project": "MarketAnalytics"}
 
 func invokeArn(fn string) string {
 	return "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:" + fn + "/invocations"
@@ -39,12 +39,12 @@ func invokeArn(fn string) string {
 
 func TestRestAPI(t *testing.T) {
 	res := runDev(t)
-	api := get(t, res, typeRestAPI, "api")
-	wantInput(t, api, "name", "MarketDataAPI-dev")
-	wantInput(t, api, "endpointConfiguration", map[string]string{"types": "REGIONAL"})
-	wantInput(t, api, "tags", tags)
+	api := stacktest.Get(t, res, typeRestAPI, "api")
+	stacktest.WantInput(t, api, "name", "MarketDataAPI-dev")
+	stacktest.WantInput(t, api, "endpointConfiguration", map[string]string{"types": "REGIONAL"})
+	stacktest.WantInput(t, api, "tags", stacktest.Tags)
 	for _, absent := range []string{"body", "policy", "apiKeySource", "disableExecuteApiEndpoint"} {
-		wantNoInput(t, api, absent)
+		stacktest.WantNoInput(t, api, absent)
 	}
 	if n := len(res.OfType(typeRestAPI)); n != 1 {
 		t.Errorf("%d REST APIs, want 1", n)
@@ -53,10 +53,10 @@ func TestRestAPI(t *testing.T) {
 
 func TestResourcesFormThePaths(t *testing.T) {
 	res := runDev(t)
-	api := get(t, res, typeRestAPI, "api")
-	ingest := get(t, res, typeResource, "ingest")
-	aggregates := get(t, res, typeResource, "aggregates")
-	symbol := get(t, res, typeResource, "aggregates-symbol")
+	api := stacktest.Get(t, res, typeRestAPI, "api")
+	ingest := stacktest.Get(t, res, typeResource, "ingest")
+	aggregates := stacktest.Get(t, res, typeResource, "aggregates")
+	symbol := stacktest.Get(t, res, typeResource, "aggregates-symbol")
 	tests := []struct {
 		r              mocks.Resource
 		part, path     string
@@ -68,14 +68,14 @@ func TestResourcesFormThePaths(t *testing.T) {
 		{symbol, "{symbol}", "/aggregates/{symbol}", aggregates.ID, &aggregates},
 	}
 	for _, tc := range tests {
-		wantInput(t, tc.r, "restApi", api.ID)
-		wantInput(t, tc.r, "pathPart", tc.part)
-		wantInput(t, tc.r, "parentId", tc.parentID)
+		stacktest.WantInput(t, tc.r, "restApi", api.ID)
+		stacktest.WantInput(t, tc.r, "pathPart", tc.part)
+		stacktest.WantInput(t, tc.r, "parentId", tc.parentID)
 		if tc.r.Outputs["path"] != tc.path {
 			t.Errorf("resource %s path = %v, want %s", tc.r.Name, tc.r.Outputs["path"], tc.path)
 		}
 		if tc.parentResource != nil {
-			wantDependsOn(t, tc.r, *tc.parentResource)
+			stacktest.WantDependsOn(t, tc.r, *tc.parentResource)
 		}
 	}
 	if n := len(res.OfType(typeResource)); n != 3 {
@@ -85,8 +85,8 @@ func TestResourcesFormThePaths(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	res := runDev(t)
-	api := get(t, res, typeRestAPI, "api")
-	validator := get(t, res, typeValidator, "validate-body")
+	api := stacktest.Get(t, res, typeRestAPI, "api")
+	validator := stacktest.Get(t, res, typeValidator, "validate-body")
 	tests := []struct {
 		key, resource, method, function, sourceArn string
 		parameters                                 map[string]bool
@@ -101,45 +101,45 @@ func TestRoutes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.key, func(t *testing.T) {
-			resource := get(t, res, typeResource, tc.resource)
-			m := get(t, res, typeMethod, tc.key)
-			wantInput(t, m, "restApi", api.ID)
-			wantInput(t, m, "resourceId", resource.ID)
-			wantInput(t, m, "httpMethod", tc.method)
-			wantInput(t, m, "authorization", "AWS_IAM")
-			wantNoInput(t, m, "apiKeyRequired")
-			wantNoInput(t, m, "authorizerId")
+			resource := stacktest.Get(t, res, typeResource, tc.resource)
+			m := stacktest.Get(t, res, typeMethod, tc.key)
+			stacktest.WantInput(t, m, "restApi", api.ID)
+			stacktest.WantInput(t, m, "resourceId", resource.ID)
+			stacktest.WantInput(t, m, "httpMethod", tc.method)
+			stacktest.WantInput(t, m, "authorization", "AWS_IAM")
+			stacktest.WantNoInput(t, m, "apiKeyRequired")
+			stacktest.WantNoInput(t, m, "authorizerId")
 			if tc.parameters != nil {
-				wantInput(t, m, "requestParameters", tc.parameters)
+				stacktest.WantInput(t, m, "requestParameters", tc.parameters)
 			} else {
-				wantNoInput(t, m, "requestParameters")
+				stacktest.WantNoInput(t, m, "requestParameters")
 			}
 			if tc.validated {
-				wantInput(t, m, "requestValidatorId", validator.ID)
-				wantInput(t, m, "requestModels", map[string]string{"application/json": "IngestRequest"})
+				stacktest.WantInput(t, m, "requestValidatorId", validator.ID)
+				stacktest.WantInput(t, m, "requestModels", map[string]string{"application/json": "IngestRequest"})
 			} else {
-				wantNoInput(t, m, "requestValidatorId")
-				wantNoInput(t, m, "requestModels")
+				stacktest.WantNoInput(t, m, "requestValidatorId")
+				stacktest.WantNoInput(t, m, "requestModels")
 			}
 
-			in := get(t, res, typeIntegration, tc.key+"-integration")
-			wantInput(t, in, "restApi", api.ID)
-			wantInput(t, in, "resourceId", resource.ID)
-			wantInput(t, in, "httpMethod", tc.method)
-			wantInput(t, in, "type", "AWS_PROXY")
-			wantInput(t, in, "integrationHttpMethod", "POST")
-			wantInput(t, in, "uri", invokeArn(tc.function))
+			in := stacktest.Get(t, res, typeIntegration, tc.key+"-integration")
+			stacktest.WantInput(t, in, "restApi", api.ID)
+			stacktest.WantInput(t, in, "resourceId", resource.ID)
+			stacktest.WantInput(t, in, "httpMethod", tc.method)
+			stacktest.WantInput(t, in, "type", "AWS_PROXY")
+			stacktest.WantInput(t, in, "integrationHttpMethod", "POST")
+			stacktest.WantInput(t, in, "uri", invokeArn(tc.function))
 			for _, absent := range []string{"requestTemplates", "credentials", "connectionType", "passthroughBehavior"} {
-				wantNoInput(t, in, absent)
+				stacktest.WantNoInput(t, in, absent)
 			}
-			wantDependsOn(t, in, m)
+			stacktest.WantDependsOn(t, in, m)
 
-			p := get(t, res, typePermission, tc.key+"-permission")
-			wantInput(t, p, "action", "lambda:InvokeFunction")
-			wantInput(t, p, "function", tc.function)
-			wantInput(t, p, "principal", "apigateway.amazonaws.com")
-			wantInput(t, p, "sourceArn", api.Outputs["executionArn"].(string)+tc.sourceArn)
-			wantInput(t, p, "statementId", "AllowAPI-"+tc.key)
+			p := stacktest.Get(t, res, typePermission, tc.key+"-permission")
+			stacktest.WantInput(t, p, "action", "lambda:InvokeFunction")
+			stacktest.WantInput(t, p, "function", tc.function)
+			stacktest.WantInput(t, p, "principal", "apigateway.amazonaws.com")
+			stacktest.WantInput(t, p, "sourceArn", api.Outputs["executionArn"].(string)+tc.sourceArn)
+			stacktest.WantInput(t, p, "statementId", "AllowAPI-"+tc.key)
 		})
 	}
 	for typ, want := range map[string]int{typeMethod: 2, typeIntegration: 2, typePermission: 2} {
@@ -151,18 +151,18 @@ func TestRoutes(t *testing.T) {
 
 func TestValidatorAndModel(t *testing.T) {
 	res := runDev(t)
-	api := get(t, res, typeRestAPI, "api")
-	v := get(t, res, typeValidator, "validate-body")
-	wantInput(t, v, "restApi", api.ID)
-	wantInput(t, v, "name", "validate-body")
-	wantInput(t, v, "validateRequestBody", true)
-	wantInput(t, v, "validateRequestParameters", false)
+	api := stacktest.Get(t, res, typeRestAPI, "api")
+	v := stacktest.Get(t, res, typeValidator, "validate-body")
+	stacktest.WantInput(t, v, "restApi", api.ID)
+	stacktest.WantInput(t, v, "name", "validate-body")
+	stacktest.WantInput(t, v, "validateRequestBody", true)
+	stacktest.WantInput(t, v, "validateRequestParameters", false)
 
-	m := get(t, res, typeModel, "ingest-request")
-	wantInput(t, m, "restApi", api.ID)
-	wantInput(t, m, "name", "IngestRequest")
-	wantInput(t, m, "contentType", "application/json")
-	schema, _ := input(m, "schema")
+	m := stacktest.Get(t, res, typeModel, "ingest-request")
+	stacktest.WantInput(t, m, "restApi", api.ID)
+	stacktest.WantInput(t, m, "name", "IngestRequest")
+	stacktest.WantInput(t, m, "contentType", "application/json")
+	schema, _ := stacktest.Input(m, "schema")
 	var doc map[string]interface{}
 	if err := json.Unmarshal([]byte(schema.(string)), &doc); err != nil {
 		t.Fatalf("model schema is not JSON: %v", err)
@@ -174,27 +174,27 @@ func TestValidatorAndModel(t *testing.T) {
 
 func TestDeployment(t *testing.T) {
 	res := runDev(t)
-	api := get(t, res, typeRestAPI, "api")
-	d := get(t, res, typeDeployment, "deployment")
-	wantInput(t, d, "restApi", api.ID)
-	wantNoInput(t, d, "stageName") // the stage is its own resource: no duplicate stage
-	wantNoInput(t, d, "stageDescription")
-	hash, _ := input(d, "triggers.redeployment")
+	api := stacktest.Get(t, res, typeRestAPI, "api")
+	d := stacktest.Get(t, res, typeDeployment, "deployment")
+	stacktest.WantInput(t, d, "restApi", api.ID)
+	stacktest.WantNoInput(t, d, "stageName") // the stage is its own resource: no duplicate stage
+	stacktest.WantNoInput(t, d, "stageDescription")
+	hash, _ := stacktest.Input(d, "triggers.redeployment")
 	if s, _ := hash.(string); !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(s) {
 		t.Errorf("redeployment trigger = %v, want a sha256 of the definition", hash)
 	}
-	triggers, _ := input(d, "triggers")
+	triggers, _ := stacktest.Input(d, "triggers")
 	if len(triggers.(map[string]interface{})) != 1 {
 		t.Errorf("triggers = %v, want only redeployment", triggers)
 	}
 	for _, typ := range []string{typeMethod, typeIntegration} {
 		for _, r := range res.OfType(typ) {
-			wantDependsOn(t, d, r)
+			stacktest.WantDependsOn(t, d, r)
 		}
 	}
 	// The same program gives the same trigger: no needless redeployments.
-	again := get(t, runDev(t), typeDeployment, "deployment")
-	if h2, _ := input(again, "triggers.redeployment"); h2 != hash {
+	again := stacktest.Get(t, runDev(t), typeDeployment, "deployment")
+	if h2, _ := stacktest.Input(again, "triggers.redeployment"); h2 != hash {
 		t.Errorf("trigger not deterministic: %v then %v", hash, h2)
 	}
 }
@@ -246,16 +246,16 @@ func TestDefinitionHashFollowsTheDefinition(t *testing.T) {
 
 func TestStage(t *testing.T) {
 	res := runDev(t)
-	api := get(t, res, typeRestAPI, "api")
-	d := get(t, res, typeDeployment, "deployment")
-	s := get(t, res, typeStage, "stage")
-	wantInput(t, s, "restApi", api.ID)
-	wantInput(t, s, "deployment", d.ID)
-	wantInput(t, s, "stageName", "prod")
-	wantInput(t, s, "xrayTracingEnabled", true)
-	wantInput(t, s, "tags", tags)
-	wantNoInput(t, s, "accessLogSettings")
-	wantNoInput(t, s, "cacheClusterEnabled")
+	api := stacktest.Get(t, res, typeRestAPI, "api")
+	d := stacktest.Get(t, res, typeDeployment, "deployment")
+	s := stacktest.Get(t, res, typeStage, "stage")
+	stacktest.WantInput(t, s, "restApi", api.ID)
+	stacktest.WantInput(t, s, "deployment", d.ID)
+	stacktest.WantInput(t, s, "stageName", "prod")
+	stacktest.WantInput(t, s, "xrayTracingEnabled", true)
+	stacktest.WantInput(t, s, "tags", stacktest.Tags)
+	stacktest.WantNoInput(t, s, "accessLogSettings")
+	stacktest.WantNoInput(t, s, "cacheClusterEnabled")
 	if n := len(res.OfType(typeStage)); n != 1 {
 		t.Errorf("%d stages, want 1", n)
 	}
@@ -263,30 +263,30 @@ func TestStage(t *testing.T) {
 		t.Errorf("%d log groups without accessLogging, want 0", n)
 	}
 
-	ms := get(t, res, typeMethodSettings, "all-methods")
-	wantInput(t, ms, "restApi", api.ID)
-	wantInput(t, ms, "stageName", "prod")
-	wantInput(t, ms, "methodPath", "*/*")
-	wantInput(t, ms, "settings", map[string]interface{}{
+	ms := stacktest.Get(t, res, typeMethodSettings, "all-methods")
+	stacktest.WantInput(t, ms, "restApi", api.ID)
+	stacktest.WantInput(t, ms, "stageName", "prod")
+	stacktest.WantInput(t, ms, "methodPath", "*/*")
+	stacktest.WantInput(t, ms, "settings", map[string]interface{}{
 		"throttlingRateLimit":  10000,
 		"throttlingBurstLimit": 5000,
 		"metricsEnabled":       true,
 		"loggingLevel":         "OFF",
 		"dataTraceEnabled":     false,
 	})
-	wantDependsOn(t, ms, s)
+	stacktest.WantDependsOn(t, ms, s)
 }
 
 func TestAccessLogging(t *testing.T) {
-	res := run(t, options("dev", map[string]string{ConfigAccessLogging: "true"}))
-	lg := get(t, res, typeLogGroup, "access-logs")
-	wantInput(t, lg, "name", "/aws/apigateway/MarketDataAPI-dev/prod/access")
-	wantInput(t, lg, "retentionInDays", 7)
-	wantInput(t, lg, "tags", tags)
+	res := run(t, options(t, "dev", map[string]string{ConfigAccessLogging: "true"}))
+	lg := stacktest.Get(t, res, typeLogGroup, "access-logs")
+	stacktest.WantInput(t, lg, "name", "/aws/apigateway/MarketDataAPI-dev/prod/access")
+	stacktest.WantInput(t, lg, "retentionInDays", 7)
+	stacktest.WantInput(t, lg, "tags", stacktest.Tags)
 
-	s := get(t, res, typeStage, "stage")
-	wantInput(t, s, "accessLogSettings.destinationArn", lg.Outputs["arn"])
-	format, _ := input(s, "accessLogSettings.format")
+	s := stacktest.Get(t, res, typeStage, "stage")
+	stacktest.WantInput(t, s, "accessLogSettings.destinationArn", lg.Outputs["arn"])
+	format, _ := stacktest.Input(s, "accessLogSettings.format")
 	var fields map[string]string
 	if err := json.Unmarshal([]byte(format.(string)), &fields); err != nil {
 		t.Fatalf("access log format is not one JSON object: %v", err)
@@ -300,9 +300,9 @@ func TestAccessLogging(t *testing.T) {
 	if strings.Contains(format.(string), "\n") {
 		t.Error("access log format spans lines; API Gateway wants one line per request")
 	}
-	wantInput(t, get(t, res, typeMethodSettings, "all-methods"), "settings.loggingLevel", "ERROR")
+	stacktest.WantInput(t, stacktest.Get(t, res, typeMethodSettings, "all-methods"), "settings.loggingLevel", "ERROR")
 
-	if _, err := mocks.Run(Program, options("dev", map[string]string{ConfigAccessLogging: "maybe"})); err == nil ||
+	if _, err := mocks.Run(Program, options(t, "dev", map[string]string{ConfigAccessLogging: "maybe"})); err == nil ||
 		!strings.Contains(err.Error(), "config accessLogging") {
 		t.Errorf("error = %v, want a config accessLogging error", err)
 	}
@@ -310,7 +310,7 @@ func TestAccessLogging(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	res := runDev(t)
-	api := get(t, res, typeRestAPI, "api")
+	api := stacktest.Get(t, res, typeRestAPI, "api")
 	id := api.ID
 	if !regexp.MustCompile(`^[a-z0-9]{10}$`).MatchString(id) {
 		t.Fatalf("api id %q is not realistic", id)
@@ -342,112 +342,69 @@ var resourceArgs = map[string]interface{}{
 	typeMethodSettings: apigateway.MethodSettingsArgs{},
 	typePermission:     lambda.PermissionArgs{},
 	typeLogGroup:       cloudwatch.LogGroupArgs{},
+	typeStackRef:       nil,
 }
 
-var nonTaggable = map[string]bool{
-	typeResource: true, typeMethod: true, typeIntegration: true, typeValidator: true, typeModel: true,
-	typeDeployment: true, typeMethodSettings: true, typePermission: true, typeStackRef: true,
+var nonTaggable = []string{
+	typeResource, typeMethod, typeIntegration, typeValidator, typeModel,
+	typeDeployment, typeMethodSettings, typePermission, typeStackRef,
 }
 
 func TestEveryTaggableResourceIsTagged(t *testing.T) {
-	for typ, args := range resourceArgs {
-		_, hasTags := reflect.TypeOf(args).FieldByName("Tags")
-		if hasTags == nonTaggable[typ] {
-			t.Errorf("%s: the SDK says taggable=%v but the test's list says non-taggable=%v", typ, hasTags, nonTaggable[typ])
-		}
-	}
-	res := run(t, options("dev", map[string]string{ConfigAccessLogging: "true"}))
-	tagged := 0
-	for _, r := range res.Resources {
-		if _, known := resourceArgs[r.Type]; !known && r.Type != typeStackRef {
-			t.Errorf("resource %s %s has a type this test does not classify", r.Type, r.Name)
-			continue
-		}
-		if nonTaggable[r.Type] {
-			continue
-		}
-		wantInput(t, r, "tags", tags)
-		tagged++
-	}
-	if tagged != 3 { // REST API, stage, access log group
+	res := run(t, options(t, "dev", map[string]string{ConfigAccessLogging: "true"}))
+	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
+	if tagged := stacktest.AssertTagged(t, res, nonTaggable...); tagged != 3 { // REST API, stage, access log group
 		t.Errorf("%d tagged resources, want 3", tagged)
 	}
 }
 
 // Nothing is retained or protected: the stack destroys cleanly.
 func TestNothingRetained(t *testing.T) {
-	res := run(t, options("dev", map[string]string{ConfigAccessLogging: "true"}))
-	for _, r := range res.Resources {
-		if r.Protect || r.RetainOnDelete {
-			t.Errorf("%s %s: protect=%v retainOnDelete=%v", r.Type, r.Name, r.Protect, r.RetainOnDelete)
-		}
-		if v, ok := input(r, "skipDestroy"); ok && v == true {
-			t.Errorf("%s %s sets skipDestroy", r.Type, r.Name)
-		}
-	}
+	stacktest.AssertNothingRetained(t, run(t, options(t, "dev", map[string]string{ConfigAccessLogging: "true"})))
+}
+
+// The API must sit next to the layers below, in naming.Region.
+func TestOtherRegionFails(t *testing.T) {
+	stacktest.AssertRegionGuard(t, Program, naming.ProjectAPI)
 }
 
 func TestStackReferences(t *testing.T) {
-	names := func(res *mocks.Result) []string {
-		var out []string
-		for _, r := range res.OfType(typeStackRef) {
-			out = append(out, r.Inputs["name"].(string))
-		}
-		return out
-	}
-	res := run(t, options("staging", nil))
-	if got, want := names(res), []string{"organization/market-data-storage/staging", "organization/market-data-compute/staging"}; !reflect.DeepEqual(got, want) {
+	res := run(t, options(t, "staging", nil))
+	if got, want := stacktest.StackReferences(res), []string{"organization/market-data-compute/staging", "organization/market-data-storage/staging"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("stack references = %v, want %v", got, want)
 	}
 
-	opts := options("dev", map[string]string{
+	opts := options(t, "dev", map[string]string{
 		common.ConfigStorageStack: "data-team/market-data-storage/prod",
 		common.ConfigComputeStack: "platform/market-data-compute/blue",
 	})
-	storage, compute := lowerOutputs(dev)
 	opts.StackOutputs = map[string]map[string]interface{}{
-		"data-team/market-data-storage/prod": storage,
-		"platform/market-data-compute/blue":  compute,
+		"data-team/market-data-storage/prod": stacktest.LayerOutputs(t, naming.ProjectStorage, dev),
+		"platform/market-data-compute/blue":  stacktest.LayerOutputs(t, naming.ProjectCompute, dev),
 	}
 	res = run(t, opts)
-	if got, want := names(res), []string{"data-team/market-data-storage/prod", "platform/market-data-compute/blue"}; !reflect.DeepEqual(got, want) {
+	if got, want := stacktest.StackReferences(res), []string{"data-team/market-data-storage/prod", "platform/market-data-compute/blue"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("stack references = %v, want %v", got, want)
 	}
 }
 
 func TestNamesAreValidForOddStacks(t *testing.T) {
 	stageName := regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-	tests := []struct {
-		name, stack, suffix, wantAPI string
-	}{
-		{"upper case", "PROD", "", "MarketDataAPI-PROD"},
-		{"punctuation", "feature/ABC_123.x", "", "MarketDataAPI-feature-ABC-123-x"},
-		{"long", "a-very-long-stack-name-for-a-feature-branch-0123456789", "", ""},
-		{"override", "dev", "Team.Blue", "MarketDataAPI-Team-Blue"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range stacktest.OddStacks {
+		t.Run(tc.Name, func(t *testing.T) {
 			cfg := map[string]string{ConfigAccessLogging: "true"}
-			if tc.suffix != "" {
-				cfg[common.ConfigEnvironmentSuffix] = tc.suffix
+			if tc.Suffix != "" {
+				cfg[common.ConfigEnvironmentSuffix] = tc.Suffix
 			}
-			res := run(t, options(tc.stack, cfg))
-			api := get(t, res, typeRestAPI, "api")
-			name, _ := input(api, "name")
-			if tc.wantAPI != "" && name != tc.wantAPI {
-				t.Errorf("api name = %v, want %s", name, tc.wantAPI)
-			}
+			res := run(t, options(t, tc.Stack, cfg))
+			api := stacktest.Get(t, res, typeRestAPI, "api")
+			stacktest.WantInput(t, api, "name", "MarketDataAPI-"+tc.Want)
+			name, _ := stacktest.Input(api, "name")
 			if s, _ := name.(string); len(s) > 1024 || s == "" {
 				t.Errorf("api name %q invalid", s)
 			}
-			stage, _ := input(get(t, res, typeStage, "stage"), "stageName")
-			if !stageName.MatchString(stage.(string)) {
-				t.Errorf("stage name %q invalid", stage)
-			}
-			lg, _ := input(get(t, res, typeLogGroup, "access-logs"), "name")
-			if !regexp.MustCompile(`^[.\-_/#A-Za-z0-9]{1,512}$`).MatchString(lg.(string)) {
-				t.Errorf("log group name %q invalid", lg)
-			}
+			stacktest.AssertNamesMatch(t, res, typeStage, "stageName", stageName)
+			stacktest.AssertNamesMatch(t, res, typeLogGroup, "name", stacktest.LogGroupName)
 		})
 	}
 }
