@@ -542,3 +542,49 @@ func TestOddStacks(t *testing.T) {
 		t.Errorf("the long stack %q (suffix %q) does not exercise the shortening", long.Stack, long.Want)
 	}
 }
+
+func TestAssertRegistered(t *testing.T) {
+	res := &mocks.Result{Resources: []mocks.Resource{tagged(typeQueue, "q", nil), tagged(typePolicy, "p", nil)}}
+	wantPass(t, func(t testing.TB) {
+		stacktest.AssertRegistered(t, res, typePolicy+"::p", typeQueue+"::q")
+		stacktest.AssertRegistered(t, res, typeQueue+"::q", typePolicy+"::p")
+	})
+	for name, want := range map[string][]string{
+		"missing":    {typeQueue + "::q"},
+		"extra":      {typeQueue + "::q", typePolicy + "::p", typeQueue + "::r"},
+		"other name": {typeQueue + "::q", typePolicy + "::policy"},
+		"other type": {typeQueue + "::q", typeQueue + "::p"},
+		"twice":      {typeQueue + "::q", typeQueue + "::q", typePolicy + "::p"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantError(t, func(t testing.TB) { stacktest.AssertRegistered(t, res, want...) }, "resources:")
+		})
+	}
+}
+
+func TestAssertOutputs(t *testing.T) {
+	res := &mocks.Result{Outputs: map[string]interface{}{"a": "1", "b": "2"}}
+	wantPass(t, func(t testing.TB) { stacktest.AssertOutputs(t, res, map[string]interface{}{"b": "2", "a": "1"}) })
+	for name, want := range map[string]map[string]interface{}{
+		"missing":     {"a": "1"},
+		"extra":       {"a": "1", "b": "2", "c": "3"},
+		"other value": {"a": "1", "b": "3"},
+		"other type":  {"a": "1", "b": 2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantError(t, func(t testing.TB) { stacktest.AssertOutputs(t, res, want) }, "outputs:")
+		})
+	}
+}
+
+func TestAssertInvalidSuffixFails(t *testing.T) {
+	named := func(ctx *pulumi.Context) (common.Outputs, error) {
+		_, err := common.Names(ctx)
+		return common.Outputs{}, err
+	}
+	wantPass(t, func(t testing.TB) { stacktest.AssertInvalidSuffixFails(t, named, "p", "--//--") })
+	wantError(t, func(t testing.TB) { stacktest.AssertInvalidSuffixFails(t, named, "p", "valid") },
+		"err = <nil>, want an error naming environmentSuffix")
+	other := func(ctx *pulumi.Context) (common.Outputs, error) { return nil, errors.New("no bucket") }
+	wantError(t, func(t testing.TB) { stacktest.AssertInvalidSuffixFails(t, other, "p", "--//--") }, "no bucket")
+}
