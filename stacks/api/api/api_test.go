@@ -278,7 +278,7 @@ func TestStage(t *testing.T) {
 }
 
 func TestAccessLogging(t *testing.T) {
-	res := run(t, options(t, "dev", map[string]string{ConfigAccessLogging: "true"}))
+	res := stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigAccessLogging: "true"}))
 	lg := stacktest.Get(t, res, typeLogGroup, "access-logs")
 	stacktest.WantInput(t, lg, "name", "/aws/apigateway/MarketDataAPI-dev/prod/access")
 	stacktest.WantInput(t, lg, "retentionInDays", 7)
@@ -323,9 +323,7 @@ func TestOutputs(t *testing.T) {
 		outputs.BucketName:    "market-data-dev",
 		outputs.TableArn:      "arn:aws:dynamodb:us-east-1:123456789012:table/MarketDataState-dev",
 	}
-	if !reflect.DeepEqual(res.Outputs, want) {
-		t.Errorf("outputs\n got %v\nwant %v", res.Outputs, want)
-	}
+	stacktest.AssertOutputs(t, res, want)
 }
 
 // resourceArgs maps every type this layer registers to its provider args, so
@@ -351,7 +349,7 @@ var nonTaggable = []string{
 }
 
 func TestEveryTaggableResourceIsTagged(t *testing.T) {
-	res := run(t, options(t, "dev", map[string]string{ConfigAccessLogging: "true"}))
+	res := stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigAccessLogging: "true"}))
 	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
 	if tagged := stacktest.AssertTagged(t, res, nonTaggable...); tagged != 3 { // REST API, stage, access log group
 		t.Errorf("%d tagged resources, want 3", tagged)
@@ -360,7 +358,7 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 
 // Nothing is retained or protected: the stack destroys cleanly.
 func TestNothingRetained(t *testing.T) {
-	stacktest.AssertNothingRetained(t, run(t, options(t, "dev", map[string]string{ConfigAccessLogging: "true"})))
+	stacktest.AssertNothingRetained(t, stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigAccessLogging: "true"})))
 }
 
 // The API must sit next to the layers below, in naming.Region.
@@ -368,9 +366,14 @@ func TestOtherRegionFails(t *testing.T) {
 	stacktest.AssertRegionGuard(t, Program, naming.ProjectAPI)
 }
 
+func TestInvalidEnvironmentSuffixFails(t *testing.T) {
+	stacktest.AssertInvalidSuffixFails(t, Program, naming.ProjectAPI, "--//--")
+}
+
 func TestStackReferences(t *testing.T) {
-	res := run(t, options(t, "staging", nil))
-	if got, want := stacktest.StackReferences(res), []string{"organization/market-data-compute/staging", "organization/market-data-storage/staging"}; !reflect.DeepEqual(got, want) {
+	res := stacktest.Run(t, Program, options(t, "staging", nil))
+	want := []string{"organization/market-data-compute/staging", "organization/market-data-storage/staging"}
+	if got := stacktest.StackReferences(res); !reflect.DeepEqual(got, want) {
 		t.Errorf("stack references = %v, want %v", got, want)
 	}
 
@@ -382,8 +385,9 @@ func TestStackReferences(t *testing.T) {
 		"data-team/market-data-storage/prod": stacktest.LayerOutputs(t, naming.ProjectStorage, dev),
 		"platform/market-data-compute/blue":  stacktest.LayerOutputs(t, naming.ProjectCompute, dev),
 	}
-	res = run(t, opts)
-	if got, want := stacktest.StackReferences(res), []string{"data-team/market-data-storage/prod", "platform/market-data-compute/blue"}; !reflect.DeepEqual(got, want) {
+	res = stacktest.Run(t, Program, opts)
+	want = []string{"data-team/market-data-storage/prod", "platform/market-data-compute/blue"}
+	if got := stacktest.StackReferences(res); !reflect.DeepEqual(got, want) {
 		t.Errorf("stack references = %v, want %v", got, want)
 	}
 }
@@ -396,7 +400,7 @@ func TestNamesAreValidForOddStacks(t *testing.T) {
 			if tc.Suffix != "" {
 				cfg[common.ConfigEnvironmentSuffix] = tc.Suffix
 			}
-			res := run(t, options(t, tc.Stack, cfg))
+			res := stacktest.Run(t, Program, options(t, tc.Stack, cfg))
 			api := stacktest.Get(t, res, typeRestAPI, "api")
 			stacktest.WantInput(t, api, "name", "MarketDataAPI-"+tc.Want)
 			name, _ := stacktest.Input(api, "name")

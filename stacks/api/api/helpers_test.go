@@ -15,15 +15,10 @@ func options(t *testing.T, stack string, cfg map[string]string) mocks.Options {
 	return stacktest.Options(t, naming.ProjectAPI, stack, cfg, naming.ProjectStorage, naming.ProjectCompute)
 }
 
-func run(t *testing.T, opts mocks.Options) *mocks.Result {
-	t.Helper()
-	return stacktest.Run(t, Program, opts)
-}
-
 // runDev runs the program for stack "dev" with default config.
 func runDev(t *testing.T) *mocks.Result {
 	t.Helper()
-	return run(t, options(t, "dev", nil))
+	return stacktest.Run(t, Program, options(t, "dev", nil))
 }
 
 var dev = naming.MustNew("dev")

@@ -3,7 +3,6 @@ package compute
 import (
 	"fmt"
 	"os"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -35,7 +34,7 @@ var dev = naming.MustNew("dev")
 func TestFunctions(t *testing.T) {
 	build := fakeBuild(t)
 	opts := options(t, "dev", map[string]string{ConfigBuildDir: build})
-	res := run(t, opts)
+	res := stacktest.Run(t, Program, opts)
 	dlq := "arn:aws:sqs:us-east-1:123456789012:ProcessingDLQ-dev"
 	tests := []struct {
 		service, name string
@@ -191,7 +190,7 @@ func TestMissingFunctionPackageIsAClearError(t *testing.T) {
 func TestRelativeBuildDir(t *testing.T) {
 	build := fakeBuild(t)
 	t.Chdir(build)
-	res := run(t, options(t, "dev", map[string]string{ConfigBuildDir: "."}))
+	res := stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigBuildDir: "."}))
 	stacktest.WantInput(t, stacktest.Get(t, res, typeFunction, "processor"), "code", map[string]string{"archive": naming.ArtifactZip(build, "processor")})
 }
 
@@ -257,16 +256,7 @@ func TestOutputs(t *testing.T) {
 		outputs.AggregatorFunctionArn:  fnArn("DataAggregator-dev"),
 		outputs.AggregatorInvokeArn:    invoke("DataAggregator-dev"),
 	}
-	if len(res.Outputs) != len(want) {
-		t.Errorf("outputs %v, want exactly %v", res.Outputs, want)
-	}
-	for k, v := range want {
-		if res.Outputs[k] != v {
-			t.Errorf("output %s = %v, want %v", k, res.Outputs[k], v)
-		}
-	}
+	stacktest.AssertOutputs(t, res, want)
 	// The api layer's tests answer its StackReference with these.
-	if lower := stacktest.LayerOutputs(t, naming.ProjectCompute, dev); !reflect.DeepEqual(res.Outputs, lower) {
-		t.Errorf("outputs:\n got %v\nstacktest.LayerOutputs %v", res.Outputs, lower)
-	}
+	stacktest.AssertOutputs(t, res, stacktest.LayerOutputs(t, naming.ProjectCompute, dev))
 }

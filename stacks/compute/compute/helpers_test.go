@@ -55,13 +55,8 @@ func options(t *testing.T, stack string, cfg map[string]string) mocks.Options {
 	return stacktest.Options(t, naming.ProjectCompute, stack, config, naming.ProjectStorage, naming.ProjectMessaging)
 }
 
-func run(t *testing.T, opts mocks.Options) *mocks.Result {
-	t.Helper()
-	return stacktest.Run(t, Program, opts)
-}
-
 // runDev runs the program for stack "dev" with default config.
 func runDev(t *testing.T) *mocks.Result {
 	t.Helper()
-	return run(t, options(t, "dev", nil))
+	return stacktest.Run(t, Program, options(t, "dev", nil))
 }

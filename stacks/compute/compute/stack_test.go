@@ -59,9 +59,13 @@ func TestOtherRegionFails(t *testing.T) {
 	stacktest.AssertRegionGuard(t, Program, naming.ProjectCompute)
 }
 
+func TestInvalidEnvironmentSuffixFails(t *testing.T) {
+	stacktest.AssertInvalidSuffixFails(t, Program, naming.ProjectCompute, "--//--")
+}
+
 func TestStackReferences(t *testing.T) {
 	t.Run("default names", func(t *testing.T) {
-		res := run(t, options(t, "staging", nil))
+		res := stacktest.Run(t, Program, options(t, "staging", nil))
 		refs := stacktest.StackReferences(res)
 		want := []string{"organization/market-data-messaging/staging", "organization/market-data-storage/staging"}
 		if !reflect.DeepEqual(refs, want) {
@@ -77,7 +81,7 @@ func TestStackReferences(t *testing.T) {
 			"data-team/market-data-storage/prod":    stacktest.LayerOutputs(t, naming.ProjectStorage, dev),
 			"platform/market-data-messaging/shared": stacktest.LayerOutputs(t, naming.ProjectMessaging, dev),
 		}
-		res := run(t, opts)
+		res := stacktest.Run(t, Program, opts)
 		refs := stacktest.StackReferences(res)
 		want := []string{"data-team/market-data-storage/prod", "platform/market-data-messaging/shared"}
 		if !reflect.DeepEqual(refs, want) {
@@ -108,7 +112,7 @@ func TestNamesAreValidForOddStacks(t *testing.T) {
 			if tc.Suffix != "" {
 				cfg[common.ConfigEnvironmentSuffix] = tc.Suffix
 			}
-			res := run(t, options(t, tc.Stack, cfg))
+			res := stacktest.Run(t, Program, options(t, tc.Stack, cfg))
 			stacktest.WantInput(t, stacktest.Get(t, res, typeFunction, "ingestion"), "name", "DataIngestion-"+tc.Want)
 			stacktest.AssertNamesMatch(t, res, typeFunction, "name", lambdaName)
 			stacktest.AssertNamesMatch(t, res, typeRole, "name", roleName)

@@ -3,8 +3,6 @@ package messaging
 import (
 	"encoding/json"
 	"path/filepath"
-	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
@@ -89,23 +87,13 @@ func reportedProperties(t *testing.T, res *mocks.Result, name string) QueuePrope
 }
 
 func TestResourcesRegistered(t *testing.T) {
-	res := run(t, "dev", nil)
-	var got []string
-	for _, r := range res.Resources {
-		got = append(got, r.Type+"::"+r.Name)
-	}
-	sort.Strings(got)
-	want := []string{
-		typeEventBus + "::event-bus",
-		typeCloudControl + "::dead-letter-queue",
-		typeCloudControl + "::processing-queue",
-		typeQueuePolicy + "::dead-letter-queue-policy",
-		typeQueuePolicy + "::processing-queue-policy",
-	}
-	sort.Strings(want)
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("resources:\n got %v\nwant %v", got, want)
-	}
+	stacktest.AssertRegistered(t, run(t, "dev", nil),
+		typeEventBus+"::event-bus",
+		typeCloudControl+"::dead-letter-queue",
+		typeCloudControl+"::processing-queue",
+		typeQueuePolicy+"::dead-letter-queue-policy",
+		typeQueuePolicy+"::processing-queue-policy",
+	)
 }
 
 // tagsJSON is naming.Tags() as CloudFormation tags, sorted by key.
@@ -315,13 +303,9 @@ func TestOutputs(t *testing.T) {
 		outputs.EventBusName: "MarketDataEvents-dev",
 		outputs.EventBusArn:  "arn:aws:events:us-east-1:123456789012:event-bus/MarketDataEvents-dev",
 	}
-	if !reflect.DeepEqual(res.Outputs, want) {
-		t.Errorf("outputs:\n got %v\nwant %v", res.Outputs, want)
-	}
+	stacktest.AssertOutputs(t, res, want)
 	// The upper layers' tests answer their StackReference with these.
-	if lower := stacktest.LayerOutputs(t, naming.ProjectMessaging, naming.MustNew("dev")); !reflect.DeepEqual(res.Outputs, lower) {
-		t.Errorf("outputs:\n got %v\nstacktest.LayerOutputs %v", res.Outputs, lower)
-	}
+	stacktest.AssertOutputs(t, res, stacktest.LayerOutputs(t, naming.ProjectMessaging, naming.MustNew("dev")))
 }
 
 func TestEnvironmentSuffix(t *testing.T) {
@@ -375,11 +359,7 @@ func TestEnvironmentSuffix(t *testing.T) {
 }
 
 func TestInvalidEnvironmentSuffixFails(t *testing.T) {
-	_, err := mocks.Run(Program, stacktest.Options(t, naming.ProjectMessaging, "dev",
-		map[string]string{common.ConfigEnvironmentSuffix: "__"}))
-	if err == nil || !strings.Contains(err.Error(), common.ConfigEnvironmentSuffix) {
-		t.Errorf("err = %v, want an error naming %s", err, common.ConfigEnvironmentSuffix)
-	}
+	stacktest.AssertInvalidSuffixFails(t, Program, naming.ProjectMessaging, "__")
 }
 
 // TestProjectFile checks Pulumi.yaml against Pulumi's own project schema and

@@ -2,8 +2,6 @@ package storage
 
 import (
 	"path/filepath"
-	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
@@ -53,26 +51,16 @@ func run(t *testing.T, stack string, cfg map[string]string) *mocks.Result {
 }
 
 func TestResourcesRegistered(t *testing.T) {
-	res := run(t, "dev", nil)
-	var got []string
-	for _, r := range res.Resources {
-		got = append(got, r.Type+"::"+r.Name)
-	}
-	sort.Strings(got)
-	want := []string{
-		typeTable + "::table",
-		typeBucket + "::bucket",
-		typeLifecycle + "::bucket-lifecycle",
-		typeOwnership + "::bucket-ownership",
-		typePolicy + "::bucket-policy",
-		typePublic + "::bucket-public-access-block",
-		typeEncryption + "::bucket-encryption",
-		typeVersioning + "::bucket-versioning",
-	}
-	sort.Strings(want)
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("resources:\n got %v\nwant %v", got, want)
-	}
+	stacktest.AssertRegistered(t, run(t, "dev", nil),
+		typeTable+"::table",
+		typeBucket+"::bucket",
+		typeLifecycle+"::bucket-lifecycle",
+		typeOwnership+"::bucket-ownership",
+		typePolicy+"::bucket-policy",
+		typePublic+"::bucket-public-access-block",
+		typeEncryption+"::bucket-encryption",
+		typeVersioning+"::bucket-versioning",
+	)
 }
 
 func TestBucket(t *testing.T) {
@@ -207,13 +195,9 @@ func TestOutputs(t *testing.T) {
 		outputs.TableName:  "MarketDataState-dev",
 		outputs.TableArn:   "arn:aws:dynamodb:us-east-1:123456789012:table/MarketDataState-dev",
 	}
-	if !reflect.DeepEqual(res.Outputs, want) {
-		t.Errorf("outputs:\n got %v\nwant %v", res.Outputs, want)
-	}
+	stacktest.AssertOutputs(t, res, want)
 	// The upper layers' tests answer their StackReference with these.
-	if lower := stacktest.LayerOutputs(t, naming.ProjectStorage, naming.MustNew("dev")); !reflect.DeepEqual(res.Outputs, lower) {
-		t.Errorf("outputs:\n got %v\nstacktest.LayerOutputs %v", res.Outputs, lower)
-	}
+	stacktest.AssertOutputs(t, res, stacktest.LayerOutputs(t, naming.ProjectStorage, naming.MustNew("dev")))
 }
 
 func TestEnvironmentSuffix(t *testing.T) {
@@ -256,11 +240,7 @@ func TestEnvironmentSuffix(t *testing.T) {
 }
 
 func TestInvalidEnvironmentSuffixFails(t *testing.T) {
-	_, err := mocks.Run(Program, stacktest.Options(t, naming.ProjectStorage, "dev",
-		map[string]string{common.ConfigEnvironmentSuffix: "--//--"}))
-	if err == nil || !strings.Contains(err.Error(), common.ConfigEnvironmentSuffix) {
-		t.Errorf("err = %v, want an error naming %s", err, common.ConfigEnvironmentSuffix)
-	}
+	stacktest.AssertInvalidSuffixFails(t, Program, naming.ProjectStorage, "--//--")
 }
 
 // TestProjectFile checks Pulumi.yaml against Pulumi's own project schema and
