@@ -7,6 +7,7 @@ package motoserver
 
 import (
 	"bytes"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -47,7 +48,15 @@ type Options struct {
 	Fresh bool
 	// StartTimeout bounds the wait for the server to answer (default 60s).
 	StartTimeout time.Duration
+	// FastQuery loads fastquery.py, a shim that makes moto's DynamoDB
+	// Query cost O(matching items) instead of O(table) with the same
+	// answers (see the file). Only for a private server (Fresh or no
+	// MOTO_ENDPOINT); the local pipeline's large runs need it.
+	FastQuery bool
 }
+
+//go:embed fastquery.py
+var fastQueryPy []byte
 
 // Server is a running (or borrowed) moto server.
 type Server struct {
@@ -93,7 +102,15 @@ func Start(opts Options) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := launch(bin, port, opts.Log, timeout)
+		args := []string{bin}
+		if opts.FastQuery {
+			script, err := writeShim(filepath.Dir(filepath.Dir(bin)))
+			if err != nil {
+				return nil, err
+			}
+			args = []string{filepath.Join(filepath.Dir(bin), "python"), script}
+		}
+		s, err := launch(args, port, opts.Log, timeout)
 		if err == nil {
 			return s, nil
 		}
@@ -102,13 +119,13 @@ func Start(opts Options) (*Server, error) {
 	return nil, lastErr
 }
 
-func launch(bin string, port int, log io.Writer, timeout time.Duration) (*Server, error) {
+func launch(argv []string, port int, log io.Writer, timeout time.Duration) (*Server, error) {
 	tail := &tailBuffer{max: 4 << 10}
 	var out io.Writer = tail
 	if log != nil {
 		out = io.MultiWriter(log, tail)
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd := exec.Command(argv[0], append(argv[1:], "-H", "127.0.0.1", "-p", fmt.Sprint(port))...)
 	cmd.SysProcAttr = procAttr()
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -289,4 +306,23 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(bytes.TrimSpace(t.buf))
+}
+
+// writeShim writes fastquery.py into the venv (atomically: parallel starts
+// may race) and returns its path.
+func writeShim(venv string) (string, error) {
+	script := filepath.Join(venv, "fastquery.py")
+	tmp, err := os.CreateTemp(venv, ".fastquery-*.py")
+	if err != nil {
+		return "", err
+	}
+	if _, err := tmp.Write(fastQueryPy); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	return script, os.Rename(tmp.Name(), script)
 }

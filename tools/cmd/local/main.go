@@ -35,6 +35,8 @@ type options struct {
 	timeout       time.Duration
 	seed          uint64
 	verbose       bool
+	fastQuery     bool
+	retryAfter    time.Duration
 }
 
 func main() {
@@ -49,6 +51,8 @@ func main() {
 	flag.IntVar(&o.instances, "instances", 2, "emulators per function (the local concurrency of each function)")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up waiting for the aggregates after this long")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generated day")
+	flag.BoolVar(&o.fastQuery, "moto-fast-query", true, "load motoserver's DynamoDB Query shim into moto (same answers; a Query no longer reads the whole table)")
+	flag.DurationVar(&o.retryAfter, "retry-after", 0, "make messages of a failed SQS batch visible again after this long instead of the queue's visibility timeout; 0 keeps AWS's timing")
 	flag.BoolVar(&o.verbose, "v", false, "print the glue's log (deliveries, failures) to stderr")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -66,7 +70,8 @@ func main() {
 func run(ctx context.Context, o options) error {
 	cfg := pipeline.Config{
 		SynthDir: o.synthDir, BuildDir: o.buildDir, Instances: o.instances, Progress: os.Stdout,
-		Triggers: triggers.Options{ScheduleEvery: o.scheduleEvery},
+		Triggers:  triggers.Options{ScheduleEvery: o.scheduleEvery, RetryVisibility: o.retryAfter},
+		FastQuery: o.fastQuery,
 	}
 	if o.verbose {
 		cfg.Triggers.Log = os.Stderr

@@ -46,6 +46,9 @@ type Config struct {
 	Triggers triggers.Options
 	// FreshMoto starts a private moto even when MOTO_ENDPOINT is set.
 	FreshMoto bool
+	// FastQuery loads motoserver's DynamoDB Query shim into a private moto
+	// (same answers, cost independent of the table's size).
+	FastQuery bool
 	// LogDir receives moto.log, glue.log and <function>.log (default BuildDir/local/logs).
 	LogDir string
 	// Progress receives one line per start-up step (default discarded).
@@ -130,7 +133,7 @@ func Start(ctx context.Context, cfg Config) (p *Pipeline, err error) {
 		return p, err
 	}
 	step("starting moto (%s)", motoserver.Requirement)
-	p.Moto, err = motoserver.Start(motoserver.Options{RepoDir: cfg.RepoDir, Log: motoLog, Fresh: cfg.FreshMoto})
+	p.Moto, err = motoserver.Start(motoserver.Options{RepoDir: cfg.RepoDir, Log: motoLog, Fresh: cfg.FreshMoto, FastQuery: cfg.FastQuery})
 	if err != nil {
 		return p, err
 	}
@@ -315,7 +318,11 @@ func (p *Pipeline) WaitIdle(ctx context.Context, queueURLs ...string) error {
 // Describe lists what runs, for the summary.
 func (p *Pipeline) Describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "moto %s (requests counted through %s)\n", p.Moto.Endpoint(), p.Endpoint)
+	how := "private"
+	if p.Moto.Borrowed() {
+		how = "borrowed from " + motoserver.EndpointEnv
+	}
+	fmt.Fprintf(&b, "moto %s (%s; requests counted through %s)\n", p.Moto.Endpoint(), how, p.Endpoint)
 	svcs := make([]string, 0, len(p.Functions))
 	for s := range p.Functions {
 		svcs = append(svcs, s)
