@@ -30,6 +30,9 @@ const (
 
 // Program creates the storage layer.
 func Program(ctx *pulumi.Context) (common.Outputs, error) {
+	if err := common.RequireRegion(ctx); err != nil {
+		return nil, err
+	}
 	names, err := common.Names(ctx)
 	if err != nil {
 		return nil, err

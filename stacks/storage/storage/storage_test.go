@@ -251,3 +251,7 @@ func TestProjectFile(t *testing.T) {
 		common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
 	})
 }
+
+func TestOtherRegionFails(t *testing.T) {
+	stacktest.AssertRegionGuard(t, Program, naming.ProjectStorage)
+}
