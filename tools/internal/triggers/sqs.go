@@ -1,6 +1,7 @@
 package triggers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -80,9 +81,15 @@ func (g *Glue) wireEventSourceMappings(ctx context.Context) error {
 
 func queueName(arn string) string { return arn[strings.LastIndexByte(arn, ':')+1:] }
 
+// pending is a received message and its record in the invocation's event.
+type pending struct {
+	msg sqstypes.Message
+	rec []byte
+}
+
 // poll gathers batches and invokes the function with them, until the glue stops.
 func (e *esm) poll() {
-	var carry []sqstypes.Message
+	var carry []pending
 	for e.g.ctx.Err() == nil {
 		batch, rest := e.gather(carry)
 		carry = rest
@@ -95,23 +102,25 @@ func (e *esm) poll() {
 	}
 }
 
-// gather receives messages until the batch is full (batch size or 6 MB) or
-// the batching window since the first message has passed. Messages that did
-// not fit stay in flight and start the next batch.
-func (e *esm) gather(carry []sqstypes.Message) (batch, rest []sqstypes.Message) {
-	size := 0
+// gather receives messages until the batch is full (batch size, or the
+// event would exceed Lambda's 6 MB payload: the size of the encoded event,
+// where a JSON body grows by its escaped quotes) or the batching window since
+// the first message has passed. Messages that did not fit stay in flight and
+// start the next batch.
+func (e *esm) gather(carry []pending) (batch, rest []pending) {
+	size := len(`{"Records":[]}`)
 	var deadline time.Time
-	add := func(msgs []sqstypes.Message) {
-		for i, m := range msgs {
-			n := len(aws.ToString(m.Body)) + 1024
+	add := func(ps []pending) {
+		for i, p := range ps {
+			n := len(p.rec) + 1 // the comma
 			if len(batch) >= e.batchSize || (len(batch) > 0 && size+n > maxSyncPayload) {
-				rest = append(rest, msgs[i:]...)
+				rest = append(rest, ps[i:]...)
 				return
 			}
 			if len(batch) == 0 {
 				deadline = time.Now().Add(e.window)
 			}
-			batch = append(batch, m)
+			batch = append(batch, p)
 			size += n
 		}
 	}
@@ -139,7 +148,16 @@ func (e *esm) gather(carry []sqstypes.Message) (batch, rest []sqstypes.Message) 
 			}
 			break
 		}
-		add(out.Messages)
+		ps := make([]pending, 0, len(out.Messages))
+		for _, m := range out.Messages {
+			rec, err := json.Marshal(toEvent(m, e.queueArn, e.g.aws.Config.Region))
+			if err != nil {
+				e.g.logf("%s: encode message %s: %v", queueName(e.queueArn), aws.ToString(m.MessageId), err)
+				continue
+			}
+			ps = append(ps, pending{m, rec})
+		}
+		add(ps)
 		if len(out.Messages) == 0 && len(batch) > 0 && wait == 0 {
 			break
 		}
@@ -151,19 +169,17 @@ func (e *esm) gather(carry []sqstypes.Message) (batch, rest []sqstypes.Message) 
 // messages that succeeded: all of them on success; with
 // ReportBatchItemFailures all but the reported ones; none when the
 // invocation failed or its response is invalid.
-func (e *esm) process(batch []sqstypes.Message) {
+func (e *esm) process(pb []pending) {
 	g := e.g
-	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(batch))}
+	batch := make([]sqstypes.Message, len(pb))
+	recs := make([][]byte, len(pb))
 	ids := map[string]bool{}
-	for i, m := range batch {
-		ev.Records[i] = toEvent(m, e.queueArn, g.aws.Config.Region)
-		ids[aws.ToString(m.MessageId)] = true
+	for i, p := range pb {
+		batch[i], recs[i] = p.msg, p.rec
+		ids[aws.ToString(p.msg.MessageId)] = true
 	}
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		g.logf("%s: encode batch: %v", queueName(e.queueArn), err)
-		return
-	}
+	// The events.SQSEvent document, from the records already encoded.
+	payload := append(append([]byte(`{"Records":[`), bytes.Join(recs, []byte(","))...), "]}"...)
 	g.stats.SQSBatches.Add(1)
 	g.stats.SQSMessages.Add(int64(len(batch)))
 	resp, err := e.fn.Invoker.Invoke(g.ctx, payload)

@@ -1,7 +1,10 @@
 package triggers
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +75,44 @@ func TestToEvent(t *testing.T) {
 		ev.EventSourceARN != "arn:aws:sqs:us-east-1:123456789012:Q" || ev.Attributes["ApproximateReceiveCount"] != "2" ||
 		*ev.MessageAttributes["k"].StringValue != "v" || ev.AWSRegion != "us-east-1" {
 		t.Fatalf("event %+v", ev)
+	}
+}
+
+// TestBatchStaysUnderLambdasPayloadLimit: the event source mapping never
+// builds an event over 6 MB, counting the encoded records (a JSON body's
+// quotes are escaped again in the event), and keeps the rest for the next
+// batch.
+func TestBatchStaysUnderLambdasPayloadLimit(t *testing.T) {
+	body := strings.Repeat(`{"k":"v"},`, 100_000) // 1 MB of JSON, ~1.3 MB encoded
+	var carry []pending
+	for i := 0; i < 8; i++ {
+		m := sqstypes.Message{MessageId: aws.String(fmt.Sprint(i)), ReceiptHandle: aws.String("rh"), Body: aws.String(body)}
+		rec, err := json.Marshal(toEvent(m, "arn:aws:sqs:us-east-1:123456789012:Q", "us-east-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		carry = append(carry, pending{m, rec})
+	}
+	g := &Glue{ctx: context.Background()}
+	e := &esm{g: g, batchSize: 10}
+	batch, rest := e.gather(carry)
+	size := len(`{"Records":[]}`)
+	for _, p := range batch {
+		size += len(p.rec) + 1
+	}
+	if size > maxSyncPayload || len(batch)+len(rest) != 8 || len(batch) < 3 {
+		t.Fatalf("batch of %d (%d bytes), %d left, want the most that fit in %d bytes", len(batch), size, len(rest), maxSyncPayload)
+	}
+	if size+len(rest[0].rec)+1 <= maxSyncPayload {
+		t.Fatalf("the next message would have fit: %d + %d", size, len(rest[0].rec))
+	}
+	// Batch size still applies to small messages.
+	var small []pending
+	for i := 0; i < 15; i++ {
+		small = append(small, pending{sqstypes.Message{MessageId: aws.String(fmt.Sprint(i))}, []byte(`{}`)})
+	}
+	batch, rest = e.gather(small)
+	if len(batch) != 10 || len(rest) != 5 {
+		t.Fatalf("batch %d rest %d, want 10 and 5", len(batch), len(rest))
 	}
 }
