@@ -16,7 +16,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/magefile/mage/mg"
@@ -131,15 +133,24 @@ func (Check) Pipeline() error {
 		"-timeout", "30m", "./...")
 }
 
-// Bench runs the services' benchmarks and prints their throughput figures as a table.
+// benchTargets are the throughput goals (points/s on one core) of the
+// benchmarks that have one, by benchmark name without the -N suffix.
+var benchTargets = map[string]float64{
+	"BenchmarkParseCSV":              2_000_000,
+	"BenchmarkParseNDJSON":           1_000_000,
+	"BenchmarkDecodeAndMarshal/warm": 1_000_000,
+	"BenchmarkDecodeAndMarshal/cold": 1_000_000,
+	"BenchmarkAggregate":             10_000_000,
+}
+
+// Bench runs the services' benchmarks on one core and prints their figures as a table, with the throughput goal and whether it was met.
 func Bench() error {
-	type row struct{ module, name, value string }
-	var rows []row
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "service\tbenchmark\tpoints/s\tgoal\tmet\tother figures")
 	for _, svc := range naming.Services {
-		dir := filepath.Join("services", svc)
 		var buf bytes.Buffer
-		cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "1", "./...")
-		cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &buf, os.Stderr
+		cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-cpu", "1", "-count", "1", "./...")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = filepath.Join("services", svc), &buf, os.Stderr
 		cmd.Env = append(os.Environ(), "GOWORK=off")
 		if err := cmd.Run(); err != nil {
 			os.Stdout.Write(buf.Bytes())
@@ -147,41 +158,51 @@ func Bench() error {
 		}
 		sc := bufio.NewScanner(&buf)
 		for sc.Scan() {
-			line := sc.Text()
-			if !strings.HasPrefix(line, "Benchmark") {
+			name, metrics, ok := benchLine(sc.Text())
+			if !ok {
 				continue
 			}
-			for _, f := range benchMetrics(line) {
-				rows = append(rows, row{svc, f[0], f[1]})
+			rate, goal, met, other := metrics["points/s"], "", "", []string{}
+			if g, ok := benchTargets[name]; ok {
+				goal, met = fmt.Sprintf("%.0f", g), "no"
+				if rate >= g {
+					met = "yes"
+				}
 			}
+			for unit, v := range metrics {
+				if unit != "points/s" {
+					other = append(other, fmt.Sprintf("%.0f %s", v, unit))
+				}
+			}
+			sort.Strings(other)
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\n", svc, name, rate, goal, met, strings.Join(other, ", "))
 		}
 	}
-	fmt.Printf("\n%-12s %-48s %s\n", "service", "benchmark", "figures")
-	for _, r := range rows {
-		fmt.Printf("%-12s %-48s %s\n", r.module, r.name, r.value)
-	}
-	return nil
+	return tw.Flush()
 }
 
-// benchMetrics extracts the benchmark name and its custom metrics (anything
-// but ns/op, B/op, allocs/op) from a `go test -bench` result line.
-func benchMetrics(line string) [][2]string {
+// benchLine parses a `go test -bench` result line into the benchmark name
+// (without the -N GOMAXPROCS suffix) and its metrics by unit.
+func benchLine(line string) (string, map[string]float64, bool) {
 	f := strings.Fields(line)
-	if len(f) < 4 {
-		return nil
+	if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+		return "", nil, false
 	}
-	var parts []string
-	for i := 2; i+1 < len(f); i += 2 {
-		switch f[i+1] {
-		case "ns/op", "B/op", "allocs/op":
-			continue
+	name := f[0]
+	if i := strings.LastIndexByte(name, '-'); i > 0 {
+		if _, err := strconv.Atoi(name[i+1:]); err == nil {
+			name = name[:i]
 		}
-		parts = append(parts, f[i]+" "+f[i+1])
 	}
-	if len(parts) == 0 {
-		return nil
+	metrics := map[string]float64{}
+	for i := 2; i+1 < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			return "", nil, false
+		}
+		metrics[f[i+1]] = v
 	}
-	return [][2]string{{f[0], strings.Join(parts, ", ")}}
+	return name, metrics, true
 }
 
 // Local runs the whole pipeline on this machine (moto and the real Lambda binaries under the Runtime Interface Emulator, wired from build/synth); flags follow the target, as in `go run mage.go local --points 1000000` (with the mage binary: LOCAL_ARGS="--points 1000000" mage local).
