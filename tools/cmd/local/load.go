@@ -32,8 +32,9 @@ const objectRows = 250_000
 // apiBatch is the number of points per POST /ingest.
 const apiBatch = 1000
 
-// exactPointsLimit is the largest load whose raw points are counted one by
-// one at the end (moto's Query reads the whole table on every call).
+// exactPointsLimit is the largest load whose raw points are counted at the
+// end without the fast-query shim (plain moto's Query reads the whole table
+// on every call).
 const exactPointsLimit = 200_000
 
 // probeSymbol carries the latency probes: one point per POST, each in its
@@ -138,7 +139,7 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 	loadDone := make(chan struct{})
 	probesDone := make(chan struct{})
 	if apiErr == nil {
-		go func() { defer close(probesDone); runProbes(ctx, stageURL, table, open, res, loadDone) }()
+		go func() { defer close(probesDone); runProbes(ctx, stageURL, table, open, res, loadDone, o.fastQuery) }()
 	} else {
 		close(probesDone)
 	}
@@ -256,34 +257,32 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 		}
 	}
 	res.expected += res.apiAccepted
-	// 2. every accepted point is written (the processor's per-symbol point
-	// counts, one GetItem each), 3. and aggregated: the trades of every
-	// symbol's aggregates add up to its accepted points. moto's Query reads
-	// the whole table, so counting raw points directly is done once, at the
-	// end, and only for loads up to exactPointsLimit.
-	var stored bool
+	// 2. every accepted point is written: the processing queue is empty,
+	// nothing visible and nothing in flight (the event source mapping deletes
+	// a message only once the processor reported it stored), 3. and
+	// aggregated: the trades of every symbol's aggregates add up to its
+	// accepted points.
+	qurl, err := p.QueueURL(outputs.QueueArn)
+	if err != nil {
+		close(loadDone)
+		return nil, err
+	}
 	for {
-		syms, err := table.ActiveSymbols(ctx)
+		depth, err := p.QueueDepth(ctx, qurl, true)
 		if err != nil {
 			close(loadDone)
 			return nil, err
 		}
-		var written, trades int64
-		for _, s := range syms {
-			if s == probeSymbol {
-				continue
-			}
-			n, err := table.StateCount(ctx, s)
+		if res.storedAt.IsZero() && depth == 0 {
+			res.storedAt = time.Now()
+		}
+		var trades int64
+		if !res.storedAt.IsZero() {
+			syms, err := table.ActiveSymbols(ctx)
 			if err != nil {
 				close(loadDone)
 				return nil, err
 			}
-			written += n
-		}
-		if !stored && written >= res.expected {
-			stored, res.storedAt = true, time.Now()
-		}
-		if stored {
 			for _, s := range syms {
 				if s == probeSymbol {
 					continue
@@ -306,13 +305,13 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 				break
 			}
 		}
-		fmt.Printf("  %5.0fs  written %d of %d accepted points; aggregated %d\n", time.Since(res.start).Seconds(), written, res.expected, trades)
+		fmt.Printf("  %5.0fs  processing queue %d; aggregated %d of %d accepted points\n", time.Since(res.start).Seconds(), depth, trades, res.expected)
 		if err := waitOrFail(ctx, deadline, "the points to be stored and aggregated"); err != nil {
 			close(loadDone)
 			return nil, err
 		}
 	}
-	if res.expected <= exactPointsLimit {
+	if res.expected <= exactPointsLimit || o.fastQuery {
 		for s := range res.aggTrades {
 			n, err := table.CountPoints(ctx, s, 0, time.Now().Add(48*time.Hour).UnixMilli())
 			if err != nil {
@@ -373,13 +372,23 @@ func collectRejections(res *loadResult, key string, rep map[string]any) {
 	}
 }
 
-// reasonClass shortens a rejection reason to its kind (the text before the
-// first colon or quote), for counting.
+// reasonClass shortens a rejection reason to its kind, the words before
+// the first value ("invalid price -5: ..." → "invalid price"), for counting.
 func reasonClass(reason string) string {
-	if i := strings.IndexAny(reason, ":\""); i > 0 {
-		return strings.TrimSpace(reason[:i])
+	var kept []string
+	for _, w := range strings.Fields(reason) {
+		if strings.ContainsAny(w, "0123456789\"':") {
+			if strings.HasSuffix(w, ":") && !strings.ContainsAny(w, "0123456789\"'") {
+				kept = append(kept, strings.TrimSuffix(w, ":"))
+			}
+			break
+		}
+		kept = append(kept, w)
 	}
-	return reason
+	if len(kept) == 0 {
+		return reason
+	}
+	return strings.Join(kept, " ")
 }
 
 func asInt(v any) int64 {
@@ -406,7 +415,7 @@ func (r *loadResult) probeSnapshot() []probe {
 // symbol) and measures how long until it is readable in the table and until
 // its window's aggregate exists. It runs until the load is done (at least 5
 // probes, at most one per window of the session).
-func runProbes(ctx context.Context, stageURL string, table localclient.Table, open time.Time, res *loadResult, done <-chan struct{}) {
+func runProbes(ctx context.Context, stageURL string, table localclient.Table, open time.Time, res *loadResult, done <-chan struct{}, fastQuery bool) {
 	for i := 0; i < 78; i++ {
 		if i >= 5 {
 			select {
@@ -426,9 +435,19 @@ func runProbes(ctx context.Context, stageURL string, table localclient.Table, op
 		var pr probe
 		for ctx.Err() == nil && time.Since(t0) < 5*time.Minute {
 			if pr.readable == 0 {
-				// The processor counts a symbol's points in its state
-				// item right after writing them (one GetItem here).
-				if n, err := table.StateCount(ctx, probeSymbol); err == nil && n > int64(i) {
+				// The point itself (a Query of its millisecond) with the
+				// fast-query shim; else the processor's per-symbol count
+				// (one GetItem; plain moto's Query reads the whole table).
+				var n int64
+				var err error
+				if fastQuery {
+					n, err = table.CountPoints(ctx, probeSymbol, ts, ts+1)
+				} else if n, err = table.StateCount(ctx, probeSymbol); n > int64(i) {
+					n = 1
+				} else {
+					n = 0
+				}
+				if err == nil && n > 0 {
 					pr.readable = time.Since(t0)
 				}
 			}

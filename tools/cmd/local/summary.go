@@ -34,7 +34,7 @@ func summarize(ctx context.Context, p *pipeline.Pipeline, o options, res *loadRe
 	}
 	how := "counted in the table"
 	if !counted {
-		how = "Σ trades of the aggregates; too many to count one by one in moto"
+		how = "Σ trades of the aggregates; too many to count with plain moto's Query"
 	}
 	fmt.Printf("points stored:    %d (%s), accepted %d, aggregated %d", stored, how, res.expected, trades)
 	if stored == res.expected && trades == res.expected {
@@ -91,7 +91,7 @@ func summarize(ctx context.Context, p *pipeline.Pipeline, o options, res *loadRe
 	fmt.Println("\n== measurements")
 	stor := res.storedAt.Sub(res.start)
 	agg := res.aggregatedAt.Sub(res.start)
-	fmt.Printf("throughput:       %.0f points/s written (%d in %s), %.0f points/s aggregated (in %s)\n",
+	fmt.Printf("throughput:       %.0f points/s stored (%d in %s, until the processing queue was empty), %.0f points/s aggregated (in %s)\n",
 		float64(res.expected)/stor.Seconds(), res.expected, stor.Round(time.Millisecond), float64(res.expected)/agg.Seconds(), agg.Round(time.Millisecond))
 	fmt.Println("                  (from the first upload until done, checked every 2 s)")
 	if len(res.probes) > 0 {
