@@ -487,9 +487,13 @@ func TestAssertRegionGuard(t *testing.T) {
 	other := func(ctx *pulumi.Context) (common.Outputs, error) { return nil, errors.New("no bucket") }
 	wantError(t, func(t testing.TB) { stacktest.AssertRegionGuard(t, other, "p") }, "no bucket")
 	// The error must name both regions: the one found and the one required.
-	vague := func(ctx *pulumi.Context) (common.Outputs, error) { return nil, errors.New("region eu-west-1 not supported") }
+	vague := func(ctx *pulumi.Context) (common.Outputs, error) {
+		return nil, errors.New("region eu-west-1 not supported")
+	}
 	wantError(t, func(t testing.TB) { stacktest.AssertRegionGuard(t, vague, "p") }, "eu-west-1 not supported")
-	unnamed := func(ctx *pulumi.Context) (common.Outputs, error) { return nil, errors.New("the pipeline runs in us-east-1 only") }
+	unnamed := func(ctx *pulumi.Context) (common.Outputs, error) {
+		return nil, errors.New("the pipeline runs in us-east-1 only")
+	}
 	wantError(t, func(t testing.TB) { stacktest.AssertRegionGuard(t, unnamed, "p") }, "us-east-1 only")
 	// In naming.Region the monitor lets a guarded program through.
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error { _, err := guarded(ctx); return err },
