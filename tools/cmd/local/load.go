@@ -60,6 +60,9 @@ type loadResult struct {
 	aggTrades                     map[string]int64 // symbol → Σ trades of its aggregates
 	windows                       map[string][]marketdata.Aggregate
 	probes                        []probe
+	// incomplete: the run stopped with messages in the DLQ and aggregates
+	// short of the accepted points.
+	incomplete bool
 }
 
 type probe struct{ readable, aggregated time.Duration }
@@ -267,6 +270,12 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 		close(loadDone)
 		return nil, err
 	}
+	dlqURL, err := p.QueueURL(outputs.DLQArn)
+	if err != nil {
+		close(loadDone)
+		return nil, err
+	}
+	lastTrades, lastChange := int64(-1), time.Now()
 	for {
 		depth, err := p.QueueDepth(ctx, qurl, true)
 		if err != nil {
@@ -304,8 +313,22 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 				res.aggregatedAt = time.Now()
 				break
 			}
+			if trades != lastTrades {
+				lastTrades, lastChange = trades, time.Now()
+			}
 		}
-		fmt.Printf("  %5.0fs  processing queue %d; aggregated %d of %d accepted points\n", time.Since(res.start).Seconds(), depth, trades, res.expected)
+		dead, err := p.QueueDepth(ctx, dlqURL, true)
+		if err != nil {
+			close(loadDone)
+			return nil, err
+		}
+		// Nothing left to process, something dead-lettered, and the
+		// aggregates no longer move: the run cannot complete.
+		if depth == 0 && dead > 0 && time.Since(lastChange) > 2*time.Minute {
+			res.aggregatedAt, res.incomplete = time.Now(), true
+			break
+		}
+		fmt.Printf("  %5.0fs  processing queue %d, DLQ %d; aggregated %d of %d accepted points\n", time.Since(res.start).Seconds(), depth, dead, trades, res.expected)
 		if err := waitOrFail(ctx, deadline, "the points to be stored and aggregated"); err != nil {
 			close(loadDone)
 			return nil, err
