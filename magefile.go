@@ -350,7 +350,7 @@ type fuzzTarget struct{ pkg, name string }
 
 // fuzzTargets lists the Fuzz* functions of a module's packages.
 func fuzzTargets(dir string) ([]fuzzTarget, error) {
-	cmd := exec.Command("go", "test", "-list", "^Fuzz", "./...")
+	cmd := exec.Command("go", "test", "-tags", "mage", "-list", "^Fuzz", "./...")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	cmd.Stderr = os.Stderr
