@@ -65,7 +65,10 @@ type loadResult struct {
 	incomplete bool
 }
 
-type probe struct{ readable, aggregated time.Duration }
+type probe struct {
+	readable, aggregated time.Duration
+	underLoad            bool
+}
 
 func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, error) {
 	res := &loadResult{rejections: map[string]int{}, stored: map[string]int64{}, aggTrades: map[string]int64{}, windows: map[string][]marketdata.Aggregate{}}
@@ -434,62 +437,95 @@ func (r *loadResult) probeSnapshot() []probe {
 	return append([]probe(nil), r.probes...)
 }
 
-// runProbes posts one point at a time (each in its own window of the probe
-// symbol) and measures how long until it is readable in the table and until
-// its window's aggregate exists. It runs until the load is done (at least 5
-// probes, at most one per window of the session).
+// probeEvery is the interval between latency probes during the load.
+const probeEvery = 15 * time.Second
+
+// runProbes measures latency with single-point POSTs of the probe symbol,
+// each in its own window (so "readable" and "aggregated" are unambiguous):
+// one every probeEvery while the load runs (latency under load, queueing
+// behind the backlog included), then a few one at a time once the pipeline
+// is idle.
 func runProbes(ctx context.Context, stageURL string, table localclient.Table, open time.Time, res *loadResult, done <-chan struct{}, fastQuery bool) {
-	for i := 0; i < 78; i++ {
-		if i >= 5 {
-			select {
-			case <-done:
-				return
-			default:
-			}
-		}
-		ts := open.Add(time.Duration(i)*5*time.Minute + 1234*time.Millisecond).UnixMilli()
-		body := fmt.Sprintf(`{"points":[{"symbol":%q,"timestamp":%d,"price":100.25,"volume":10}]}`, probeSymbol, ts)
-		t0 := time.Now()
-		resp, err := localclient.PostIngest(ctx, stageURL, []byte(body))
-		if err != nil || resp.Status != http.StatusAccepted {
-			fmt.Printf("  probe %d: POST /ingest failed: %v %d %s\n", i, err, resp.Status, resp.Body)
+	const windows = 78 // 6.5 hours of 5-minute windows
+	var wg sync.WaitGroup
+	i := 0
+	probe := func(k int, loaded bool) {
+		defer wg.Done()
+		if k >= windows {
 			return
 		}
-		var pr probe
-		for ctx.Err() == nil && time.Since(t0) < 5*time.Minute {
-			if pr.readable == 0 {
-				// The point itself (a Query of its millisecond) with the
-				// fast-query shim; else the processor's per-symbol count
-				// (one GetItem; plain moto's Query reads the whole table).
-				var n int64
-				var err error
-				if fastQuery {
-					n, err = table.CountPoints(ctx, probeSymbol, ts, ts+1)
-				} else if n, err = table.StateCount(ctx, probeSymbol); n > int64(i) {
-					n = 1
-				} else {
-					n = 0
-				}
-				if err == nil && n > 0 {
-					pr.readable = time.Since(t0)
-				}
-			}
-			if pr.readable != 0 {
-				if ok, err := table.HasAggregate(ctx, probeSymbol, marketdata.WindowStart(ts)); err == nil && ok {
-					pr.aggregated = time.Since(t0)
-					break
-				}
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if pr.aggregated == 0 {
-			fmt.Printf("  probe %d: not aggregated within 5 minutes\n", i)
+		pr, err := oneProbe(ctx, stageURL, table, open, k, fastQuery)
+		if err != nil {
+			fmt.Printf("  probe %d: %v\n", k, err)
 			return
 		}
+		pr.underLoad = loaded
 		probeMu.Lock()
 		res.probes = append(res.probes, pr)
 		probeMu.Unlock()
 	}
+	t := time.NewTicker(probeEvery)
+loop:
+	for {
+		wg.Add(1)
+		go probe(i, true)
+		i++
+		select {
+		case <-done:
+			break loop
+		case <-ctx.Done():
+			break loop
+		case <-t.C:
+		}
+	}
+	t.Stop()
+	wg.Wait()
+	for n := 0; n < 5 && ctx.Err() == nil; n++ {
+		wg.Add(1)
+		probe(i, false)
+		i++
+	}
+}
+
+// oneProbe posts probe k and waits until its point is readable and its
+// window aggregated, polling less often as the wait grows (5% resolution).
+func oneProbe(ctx context.Context, stageURL string, table localclient.Table, open time.Time, k int, fastQuery bool) (probe, error) {
+	ts := open.Add(time.Duration(k)*5*time.Minute + 1234*time.Millisecond).UnixMilli()
+	body := fmt.Sprintf(`{"points":[{"symbol":%q,"timestamp":%d,"price":100.25,"volume":10}]}`, probeSymbol, ts)
+	t0 := time.Now()
+	resp, err := localclient.PostIngest(ctx, stageURL, []byte(body))
+	if err != nil {
+		return probe{}, err
+	}
+	if resp.Status != http.StatusAccepted {
+		return probe{}, fmt.Errorf("POST /ingest answered %d: %s", resp.Status, resp.Body)
+	}
+	var pr probe
+	for ctx.Err() == nil && time.Since(t0) < 40*time.Minute {
+		if pr.readable == 0 {
+			// The point itself (a Query of its millisecond) with the
+			// fast-query shim; else the processor's per-symbol count
+			// (one GetItem; plain moto's Query reads the whole table).
+			var n int64
+			if fastQuery {
+				n, err = table.CountPoints(ctx, probeSymbol, ts, ts+1)
+			} else {
+				n, err = table.StateCount(ctx, probeSymbol)
+				n -= int64(k)
+			}
+			if err == nil && n > 0 {
+				pr.readable = time.Since(t0)
+			}
+		}
+		if pr.readable != 0 {
+			if ok, err := table.HasAggregate(ctx, probeSymbol, marketdata.WindowStart(ts)); err == nil && ok {
+				pr.aggregated = time.Since(t0)
+				return pr, nil
+			}
+		}
+		time.Sleep(max(20*time.Millisecond, time.Since(t0)/20))
+	}
+	return probe{}, fmt.Errorf("not aggregated within 40 minutes")
 }
 
 func percentile(ds []time.Duration, q float64) time.Duration {

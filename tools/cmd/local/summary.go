@@ -94,13 +94,22 @@ func summarize(ctx context.Context, p *pipeline.Pipeline, o options, res *loadRe
 	fmt.Printf("throughput:       %.0f points/s stored (%d in %s, until the processing queue was empty), %.0f points/s aggregated (in %s)\n",
 		float64(res.expected)/stor.Seconds(), res.expected, stor.Round(time.Millisecond), float64(res.expected)/agg.Seconds(), agg.Round(time.Millisecond))
 	fmt.Println("                  (from the first upload until done, checked every 2 s)")
-	if len(res.probes) > 0 {
+	for _, loaded := range []bool{true, false} {
 		var rd, ag []time.Duration
 		for _, pr := range res.probes {
-			rd = append(rd, pr.readable)
-			ag = append(ag, pr.aggregated)
+			if pr.underLoad == loaded {
+				rd = append(rd, pr.readable)
+				ag = append(ag, pr.aggregated)
+			}
 		}
-		fmt.Printf("latency (%d probes during the load, one point each):\n", len(res.probes))
+		if len(rd) == 0 {
+			continue
+		}
+		when := "idle pipeline, after the load"
+		if loaded {
+			when = fmt.Sprintf("during the load, one every %s, queueing behind the backlog", probeEvery)
+		}
+		fmt.Printf("latency, %d probes (%s):\n", len(rd), when)
 		fmt.Printf("  POST /ingest → readable in the table:  p50 %s  p99 %s\n", percentile(rd, .5).Round(time.Millisecond), percentile(rd, .99).Round(time.Millisecond))
 		fmt.Printf("  POST /ingest → window aggregated:      p50 %s  p99 %s\n", percentile(ag, .5).Round(time.Millisecond), percentile(ag, .99).Round(time.Millisecond))
 	}
