@@ -48,7 +48,7 @@ func main() {
 	flag.StringVar(&o.synthDir, "synth-dir", "build/synth", "directory of the synth output (go run mage.go synth)")
 	flag.StringVar(&o.buildDir, "build-dir", "build", "build directory (local/<service>/bootstrap from go run mage.go build)")
 	flag.Float64Var(&o.apiShare, "api-share", 0.1, "share of the generated points sent through POST /ingest (the rest goes through S3)")
-	flag.IntVar(&o.instances, "instances", 2, "emulators per function (the local concurrency of each function)")
+	flag.IntVar(&o.instances, "instances", 1, "emulators per function (the local concurrency of each function); moto is one Python process, and more than one processor at a time overloads it on large loads (the processor then hits its timeout)")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up waiting for the aggregates after this long")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generated day")
 	flag.BoolVar(&o.fastQuery, "moto-fast-query", true, "load motoserver's DynamoDB Query shim into moto (same answers; a Query no longer reads the whole table)")
