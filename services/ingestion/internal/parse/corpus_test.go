@@ -34,15 +34,20 @@ var corpus = map[string]corpusCase{
 	"wrong-header.csv":            {0, 0, ObjectBadHeader},
 	"header-missing-volume.csv":   {0, 0, ObjectBadHeader},
 	"header-duplicate-column.csv": {0, 0, ObjectBadHeader},
-	"no-header.csv":               {0, 0, ObjectBadHeader},
+	"no-header.csv":               {0, 0, ObjectNoHeader},
 	"nan-inf-prices.csv":          {1, 6, ""},
 	"negative-values.csv":         {0, 4, ""}, // price, volume, bid, timestamp
 	"huge-numbers.csv":            {1, 4, ""}, // 1e15 is the largest valid price; 1e300, 1e400, huge volume and timestamp are not
 	"bad-timestamps.csv":          {1, 5, ""},
 	"bid-above-ask.csv":           {1, 1, ""},
-	"bad-symbols.csv":             {2, 6, ""}, // BRK.B and BTC-USD kept
-	"binary-garbage.bin":          {0, 0, ObjectBadHeader},
-	"binary-garbage.csv.gz":       {0, 0, ObjectBadHeader},
+	"bad-symbols.csv":             {2, 6, ""},                // BRK.B and BTC-USD kept
+	"binary-garbage.bin":          {0, 0, ObjectBadEncoding}, // its first line is not UTF-8
+	"binary-garbage.csv.gz":       {0, 0, ObjectBadEncoding},
+	"utf16le-bom.csv":             {0, 0, ObjectBadEncoding},
+	"utf16be-no-bom.ndjson":       {0, 0, ObjectBadEncoding},
+	"latin1-header.csv":           {0, 0, ObjectBadEncoding},
+	"unknown-column.csv":          {2, 0, ""}, // the extra column is ignored
+	"epoch-units.csv":             {4, 2, ""}, // s, ms, us, ns kept; 11 and 8 digits refused
 	"not-gzip.csv.gz":             {1, 0, ""}, // content decides
 	"truncated.csv.gz":            {50, 0, ObjectBadGzip},
 	"bad-checksum.ndjson.gz":      {3, 0, ObjectBadGzip},

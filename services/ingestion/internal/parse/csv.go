@@ -3,9 +3,13 @@ package parse
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // lineReader yields the lines of a stream without their terminator ("\n" or
@@ -170,10 +174,12 @@ func trimSpace(b []byte) []byte {
 
 // csvHeader maps the header's columns to fields: names as in fieldNames,
 // in any order and case, each at most once, the required ones present.
-func csvHeader(fields [][]byte) ([]int, error) {
-	cols := make([]int, len(fields))
+// Columns naming no field are ignored (cols -1) and listed in ignored; a
+// first line naming no field but holding a number or a time is data, not a
+// header (noHeader).
+func csvHeader(fields [][]byte) (cols []int, ignored []string, noHeader bool, err error) {
+	cols = make([]int, len(fields))
 	var seen int
-	var unknown []string
 	for i, f := range fields {
 		name := strings.ToLower(string(f))
 		cols[i] = -1
@@ -184,19 +190,16 @@ func csvHeader(fields [][]byte) ([]int, error) {
 		}
 		switch {
 		case cols[i] < 0:
-			unknown = append(unknown, fmt.Sprintf("%q", clipString(string(f))))
+			if len(ignored) < maxIgnoredListed {
+				ignored = append(ignored, clipString(string(f)))
+			} else if len(ignored) == maxIgnoredListed {
+				ignored = append(ignored, "...")
+			}
 		case seen&(1<<cols[i]) != 0:
-			return nil, fmt.Errorf("column %q appears twice", name)
-		}
-		if cols[i] >= 0 {
+			return nil, nil, false, fmt.Errorf("column %q appears twice", name)
+		default:
 			seen |= 1 << cols[i]
 		}
-	}
-	if len(unknown) > 0 {
-		if len(unknown) > 5 {
-			unknown = append(unknown[:5], "...")
-		}
-		return nil, fmt.Errorf("unknown column(s) %s", strings.Join(unknown, ", "))
 	}
 	var missing []string
 	for j, n := range fieldNames {
@@ -204,11 +207,32 @@ func csvHeader(fields [][]byte) ([]int, error) {
 			missing = append(missing, n)
 		}
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("missing column(s) %s", strings.Join(missing, ", "))
+	if len(missing) == 0 {
+		return cols, ignored, false, nil
 	}
-	return cols, nil
+	if seen == 0 {
+		for _, f := range fields {
+			if _, why := parseDecimal(f); why == "" {
+				return nil, nil, true, nil
+			}
+			if _, err := time.Parse(time.RFC3339Nano, string(f)); err == nil {
+				return nil, nil, true, nil
+			}
+		}
+	}
+	msg := "missing column(s) " + strings.Join(missing, ", ")
+	if len(ignored) > 0 {
+		quoted := make([]string, len(ignored))
+		for i, n := range ignored {
+			quoted[i] = strconv.Quote(n)
+		}
+		msg += "; unknown column(s) " + strings.Join(quoted, ", ")
+	}
+	return nil, nil, false, errors.New(msg)
 }
+
+// maxIgnoredListed bounds the ignored columns listed (in the report).
+const maxIgnoredListed = 20
 
 func clipString(s string) string {
 	if len(s) > 40 {
@@ -217,9 +241,11 @@ func clipString(s string) string {
 	return s
 }
 
-const headerHelp = "want a header line naming the columns symbol,timestamp,price,volume and optionally bid,ask,exchange (any order and case)"
+const headerHelp = "want a header line naming the columns symbol,timestamp,price,volume and optionally bid,ask,exchange (any order and case; other columns are ignored)"
 
-func (p *Parser) parseCSV(br *bufio.Reader, sink Sink) error {
+// parseCSV parses a CSV object, setting *ignoredCols to the header's columns
+// that name no field.
+func (p *Parser) parseCSV(br *bufio.Reader, sink Sink, ignoredCols *[]string) error {
 	l := &lineReader{br: br}
 	_, rerr, err := p.csvRecord(l)
 	if err == io.EOF {
@@ -231,10 +257,24 @@ func (p *Parser) parseCSV(br *bufio.Reader, sink Sink) error {
 	if rerr != nil {
 		return &ObjectError{Category: ObjectBadHeader, Reason: "invalid CSV header: " + rerr.Reason + "; " + headerHelp}
 	}
-	cols, herr := csvHeader(p.fields)
+	for i, f := range p.fields {
+		for j := 0; j < len(f); {
+			r, size := utf8.DecodeRune(f[j:])
+			if r == utf8.RuneError && size == 1 {
+				return &ObjectError{Category: ObjectBadEncoding, Reason: fmt.Sprintf(
+					"the object is not UTF-8: column %d of the header line holds byte 0x%02X, which is not valid UTF-8 (Latin-1 or Windows-1252 text?); save it as UTF-8", i+1, f[j])}
+			}
+			j += size
+		}
+	}
+	cols, ignored, noHeader, herr := csvHeader(p.fields)
+	if noHeader {
+		return &ObjectError{Category: ObjectNoHeader, Reason: "no header row: the first line holds data; " + headerHelp}
+	}
 	if herr != nil {
 		return &ObjectError{Category: ObjectBadHeader, Reason: "invalid CSV header: " + herr.Error() + "; " + headerHelp}
 	}
+	*ignoredCols = ignored
 	for {
 		start, rerr, err := p.csvRecord(l)
 		if err == io.EOF {
@@ -262,6 +302,9 @@ func (p *Parser) csvPoint(cols []int) {
 	var missing []string
 	for i, f := range cols {
 		v := p.fields[i]
+		if f < 0 {
+			continue // an ignored column
+		}
 		if len(v) == 0 {
 			if requiredFields&(1<<f) != 0 {
 				missing = append(missing, fieldNames[f])

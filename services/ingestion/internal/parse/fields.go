@@ -70,11 +70,11 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 		}
 		pt.Exchange = p.strs.get(v)
 	case fieldTimestamp:
-		ms, err := parseTimestamp(v)
+		ms, unit, err := parseTimestamp(v)
 		if err != nil {
 			return err
 		}
-		pt.Timestamp = ms
+		pt.Timestamp, p.rec.TimestampUnit = ms, unit
 	case fieldVolume:
 		n, ok, rangeErr := parseInteger(v)
 		if !ok {
@@ -157,29 +157,62 @@ func parseInteger(v []byte) (n int64, ok, rangeErr bool) {
 	return int64(x), true, false
 }
 
-// parseTimestamp reads epoch milliseconds (an integer) or an RFC 3339 time
-// (sub-millisecond digits are truncated).
-func parseTimestamp(v []byte) (int64, *RecordError) {
+// parseTimestamp reads an integer epoch timestamp in the unit its magnitude
+// names (marketdata.TimestampUnits: s, ms, us or ns; sub-millisecond digits
+// are truncated) or an RFC 3339 time, and says which unit it was.
+func parseTimestamp(v []byte) (ms int64, unit string, rerr *RecordError) {
 	if len(v) == 0 {
-		return 0, recordErr(fieldCategory[fieldTimestamp], "invalid timestamp: empty")
+		return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp: empty")
+	}
+	// Fast path: at most 18 plain digits, the usual case, cannot overflow an
+	// int64. Anything else takes parseInteger (signs, float notation, range
+	// errors); a test and a fuzz target compare both with a reference.
+	if len(v) <= 18 {
+		var n int64
+		i := 0
+		for ; i < len(v); i++ {
+			d := v[i] - '0'
+			if d > 9 {
+				break
+			}
+			n = n*10 + int64(d)
+		}
+		if i == len(v) {
+			return epochTimestamp(n, v)
+		}
 	}
 	if c := v[0]; c >= '0' && c <= '9' || c == '-' || c == '+' {
 		if n, ok, rangeErr := parseInteger(v); ok {
-			return n, nil
+			return epochTimestamp(n, v)
 		} else if rangeErr {
-			return 0, recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
+			return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
 		}
 	}
 	t, err := time.Parse(time.RFC3339Nano, str(v))
 	if err != nil {
-		return 0, recordErr(fieldCategory[fieldTimestamp],
-			"invalid timestamp %s: want epoch milliseconds or an RFC 3339 time such as 2024-01-02T15:04:05.123Z", clip(v))
+		return 0, "", recordErr(fieldCategory[fieldTimestamp],
+			"invalid timestamp %s: want %s, or an RFC 3339 time such as 2024-01-02T15:04:05.123Z", clip(v), unitHelp)
 	}
 	if y := t.Year(); y < 1 || y > 9999 {
-		return 0, recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
+		return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
 	}
-	return t.UnixMilli(), nil
+	return t.UnixMilli(), UnitRFC3339, nil
 }
+
+// epochTimestamp converts the integer n (whose text is v) by its magnitude.
+func epochTimestamp(n int64, v []byte) (int64, string, *RecordError) {
+	ms, unit, ok := marketdata.EpochMillis(n)
+	if ok {
+		return ms, unit, nil
+	}
+	if n < 0 {
+		return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: before 1970", clip(v))
+	}
+	return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: its magnitude fits no unit; want %s", clip(v), unitHelp)
+}
+
+// unitHelp names the accepted integer timestamps, from the units' table.
+var unitHelp = marketdata.TimestampUnitsHelp()
 
 // pow10 holds the powers of ten a float64 represents exactly.
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,

@@ -176,7 +176,7 @@ func (p *Parser) jsonPoint(raw []byte) {
 			return
 		}
 		p.rec.Point = marketdata.Point{}
-		p.rec.Err = nil
+		p.rec.Err, p.rec.TimestampUnit = nil, ""
 	}
 	p.slowPoint(raw)
 }
@@ -215,6 +215,16 @@ func (p *Parser) slowPoint(raw []byte) {
 		v, err := d.ReadValue()
 		if err != nil {
 			p.rec.Err = jsonRecordErr(err)
+			return
+		}
+		// A syntax error right after the value (01 reads as 0, then a stray
+		// 1) is the reason, not what the truncated value means. The fast
+		// path makes the same check before it looks at a value.
+		if j := skipWS(raw, int(d.InputOffset())); j == len(raw) || raw[j] != ',' && raw[j] != '}' {
+			p.rec.Err = recordErr(CategoryMalformed, "malformed JSON: unexpected data after a value")
+			if _, err := d.ReadToken(); err != nil {
+				p.rec.Err = jsonRecordErr(err)
+			}
 			return
 		}
 		if rerr := p.member(&m, f, v); rerr != nil {
@@ -288,7 +298,7 @@ func (p *Parser) member(m *members, f int, v []byte) *RecordError {
 		case textual:
 			what = "a string"
 		case f == fieldTimestamp:
-			what = "epoch milliseconds or an RFC 3339 string"
+			what = "an epoch integer or an RFC 3339 string"
 		}
 		return recordErr(fieldCategory[f], "invalid %s: %s, want %s", fieldNames[f], kindName(jsontext.Value(v).Kind()), what)
 	}

@@ -54,7 +54,13 @@ type Record struct {
 	Point marketdata.Point
 	// Err says why the record was refused; nil when the point is valid.
 	Err *RecordError
+	// TimestampUnit is how the timestamp was read: a marketdata.TimestampUnits
+	// name (s, ms, us, ns), UnitRFC3339, or "" when it was not read.
+	TimestampUnit string
 }
+
+// UnitRFC3339 is the TimestampUnit of a timestamp given as an RFC 3339 time.
+const UnitRFC3339 = "rfc3339"
 
 // RecordError is the reason one record was refused.
 type RecordError struct {
@@ -91,12 +97,17 @@ func (e *ObjectError) Error() string { return e.Reason }
 
 // Categories of object errors.
 const (
-	ObjectEmpty      = "empty object"
-	ObjectBadHeader  = "invalid CSV header"
-	ObjectBadJSON    = "malformed JSON"
-	ObjectBadGzip    = "corrupt gzip stream"
-	ObjectBadShape   = "unexpected JSON shape"
-	objectReadFailed = "read failed"
+	ObjectEmpty     = "empty object"
+	ObjectBadHeader = "invalid CSV header"
+	ObjectBadJSON   = "malformed JSON"
+	ObjectBadGzip   = "corrupt gzip stream"
+	ObjectBadShape  = "unexpected JSON shape"
+	// ObjectNoHeader is a CSV object whose first line is data.
+	ObjectNoHeader = "no CSV header row"
+	// ObjectBadEncoding is an object that is not UTF-8 text (UTF-16, UTF-32,
+	// Latin-1, binary).
+	ObjectBadEncoding = "not UTF-8"
+	objectReadFailed  = "read failed"
 )
 
 // SourceError is a failure to read the underlying stream itself (for an S3
@@ -119,6 +130,9 @@ type Info struct {
 	Records int64
 	// Bytes is the number of (decompressed) bytes read.
 	Bytes int64
+	// IgnoredColumns are the CSV header's columns that name no field: their
+	// values are ignored.
+	IgnoredColumns []string
 }
 
 // Parser parses objects. It keeps buffers between calls; use one per
@@ -184,8 +198,8 @@ func (p *Parser) Parse(r io.Reader, name string, sink Sink) (info Info, err erro
 	}
 	defer func() { info.Bytes = content.n - int64(br.Buffered()) }()
 
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xEF\xBB\xBF")) {
-		_, _ = br.Discard(3)
+	if err := checkEncoding(br); err != nil {
+		return info, err
 	}
 	f, err := p.detect(br, name)
 	if err != nil {
@@ -198,7 +212,7 @@ func (p *Parser) Parse(r io.Reader, name string, sink Sink) (info Info, err erro
 	}
 	switch f {
 	case CSV:
-		err = p.parseCSV(br, counted)
+		err = p.parseCSV(br, counted, &info.IgnoredColumns)
 	case NDJSON:
 		err = p.parseNDJSON(br, counted)
 	default:
@@ -212,10 +226,70 @@ func (p *Parser) Parse(r io.Reader, name string, sink Sink) (info Info, err erro
 func (p *Parser) ParseJSON(r io.Reader, sink Sink) error {
 	p.src, p.zsrc = &trackReader{r: r}, nil
 	br := bufio.NewReaderSize(p.src, bufferSize)
+	if err := checkEncoding(br); err != nil {
+		return err
+	}
+	return p.parseJSON(br, sink)
+}
+
+// checkEncoding skips a UTF-8 byte order mark and refuses, with a reason
+// naming the encoding, content that is not UTF-8: a UTF-16 or UTF-32 byte
+// order mark, or NUL bytes interleaved with ASCII (UTF-16 or UTF-32 without
+// a mark). A CSV header that is not UTF-8 (Latin-1, binary) is refused by
+// parseCSV; other invalid UTF-8 is left to the records it is in, which are
+// refused alone: one stray byte does not cost the rest of a file. A read
+// error is left for the parsers to report where it occurs.
+func checkEncoding(br *bufio.Reader) error {
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xEF\xBB\xBF")) {
 		_, _ = br.Discard(3)
 	}
-	return p.parseJSON(br, sink)
+	b, _ := br.Peek(bufferSize)
+	what := sniffEncoding(b)
+	if what == "" {
+		return nil
+	}
+	return &ObjectError{Category: ObjectBadEncoding, Reason: "the object is not UTF-8: " + what + "; save it as UTF-8"}
+}
+
+// sniffEncoding describes the encoding of b, the start of an object after an
+// optional UTF-8 byte order mark, when it is not UTF-8 ("" when it may be).
+func sniffEncoding(b []byte) string {
+	for _, m := range [...]struct{ bom, enc string }{
+		// UTF-32LE's mark begins with UTF-16LE's: it is tried first.
+		{"\x00\x00\xFE\xFF", "UTF-32BE"}, {"\xFF\xFE\x00\x00", "UTF-32LE"},
+		{"\xFE\xFF", "UTF-16BE"}, {"\xFF\xFE", "UTF-16LE"},
+	} {
+		if bytes.HasPrefix(b, []byte(m.bom)) {
+			return fmt.Sprintf("%s (byte order mark % X)", m.enc, m.bom)
+		}
+	}
+	// Without a mark, ASCII text in UTF-16 or UTF-32 has NUL bytes at fixed
+	// positions of every 2 or 4. Counted over the first 256 bytes, the
+	// share of NULs at each position modulo 4 tells them apart; a stray NUL
+	// in UTF-8 text never comes near.
+	sample := b[:min(len(b), 256)]
+	if len(sample) >= 8 {
+		var nul [4]int
+		for i, c := range sample {
+			if c == 0 {
+				nul[i%4]++
+			}
+		}
+		quarter := len(sample) / 4
+		mostly := func(i int) bool { return nul[i]*10 >= quarter*9 }
+		rarely := func(i int) bool { return nul[i]*10 <= quarter }
+		switch {
+		case mostly(1) && mostly(2) && mostly(3) && rarely(0):
+			return "UTF-32LE without a byte order mark (NUL in three of every four bytes)"
+		case mostly(0) && mostly(1) && mostly(2) && rarely(3):
+			return "UTF-32BE without a byte order mark (NUL in three of every four bytes)"
+		case mostly(1) && mostly(3) && rarely(0) && rarely(2):
+			return "UTF-16LE without a byte order mark (NUL in every second byte)"
+		case mostly(0) && mostly(2) && rarely(1) && rarely(3):
+			return "UTF-16BE without a byte order mark (NUL in every second byte)"
+		}
+	}
+	return ""
 }
 
 // readErr classifies an error from reading the (decompressed) stream: the

@@ -232,7 +232,7 @@ func TestParseObjectErrors(t *testing.T) {
 		{"wrong header", "a.csv", []byte("sym,ts,px,qty\nA,1,1,1\n"), ObjectBadHeader, `unknown column(s) "sym"`, 0},
 		{"header missing a column", "a.csv", []byte("symbol,timestamp,price\nA,1,1\n"), ObjectBadHeader, "missing column(s) volume", 0},
 		{"header with a repeated column", "a.csv", []byte("symbol,timestamp,price,volume,price\n"), ObjectBadHeader, `"price" appears twice`, 0},
-		{"header is data", "a.csv", []byte("AAPL,1717243200000,1,1\n"), ObjectBadHeader, "unknown column", 0},
+		{"header is data", "a.csv", []byte("AAPL,1717243200000,1,1\n"), ObjectNoHeader, "no header row", 0},
 		{"truncated gzip keeps what came before", "a.csv.gz", truncatedGzip, ObjectBadGzip, "unexpected EOF", 100},
 		{"gzip checksum", "a.csv.gz", badChecksum, ObjectBadGzip, "checksum", 0},
 		{"gzip header only", "a.csv.gz", []byte{0x1f, 0x8b}, ObjectBadGzip, "corrupt gzip", 0},
