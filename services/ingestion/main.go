@@ -19,6 +19,7 @@ import (
 	"github.com/marketanalytics/pipeline/services/platform/logging"
 	"github.com/marketanalytics/pipeline/services/platform/tracing"
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
+	"github.com/marketanalytics/pipeline/shared/naming"
 )
 
 func main() {
@@ -41,11 +42,21 @@ func main() {
 	// A custom endpoint (a local emulator) serves buckets by path, not by
 	// virtual host.
 	custom := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	// The metric namespace derives from the suffix the stack sets, as the
+	// aggregator's METRIC_NAMESPACE does (one place: naming).
+	var namespace string
+	if names, err := naming.New(os.Getenv(lambdaenv.EnvironmentSuffix)); err == nil {
+		namespace = names.MetricNamespace()
+	} else {
+		log.Warn("no metrics: cannot derive the metric namespace", "name", lambdaenv.EnvironmentSuffix, "error", err.Error())
+	}
 	h := &handler.Handler{
 		S3:        s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = custom }),
 		Publisher: &queue.Publisher{Client: sqs.NewFromConfig(cfg), QueueURL: env[lambdaenv.QueueURL]},
 		Reports:   &report.Store{DB: dynamodb.NewFromConfig(cfg), Table: env[lambdaenv.TableName]},
 		Log:       log,
+
+		MetricNamespace: namespace,
 	}
 	lambda.Start(h.Invoke)
 }

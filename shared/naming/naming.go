@@ -146,6 +146,15 @@ const (
 	MetricAggregationLag = "AggregationLag"
 )
 
+// Metrics the ingestion function emits into MetricNamespace as embedded
+// metric format (EMF) log records, without dimensions: one per finished S3
+// object, so no IAM grant is needed.
+const (
+	// MetricRejectedObjects is 1 for an object whose every record was
+	// refused (report status REJECTED), else 0 (Count).
+	MetricRejectedObjects = "RejectedObjects"
+)
+
 // ScheduleRule triggers the aggregator every five minutes (default bus).
 func (n Names) ScheduleRule() string { return n.with("AggregatorSchedule") }
 

@@ -278,7 +278,7 @@ func waitReport(ctx context.Context, p *pipeline.Pipeline, key string, timeout t
 			return err
 		}
 		for _, r := range reps {
-			if st, _ := r["status"].(string); st == "COMPLETED" || st == "FAILED" {
+			if st, _ := r["status"].(string); st == "COMPLETED" || st == "REJECTED" || st == "FAILED" {
 				rep = r
 				return nil
 			}

@@ -365,10 +365,10 @@ func waitOrFail(ctx context.Context, deadline time.Time, what string) error {
 }
 
 // finalReport returns the report of the object's latest version once its
-// ingestion has finished (COMPLETED or FAILED).
+// ingestion has finished (COMPLETED, REJECTED or FAILED).
 func finalReport(reps []map[string]any) map[string]any {
 	for _, r := range reps {
-		if st, _ := r["status"].(string); st == "COMPLETED" || st == "FAILED" {
+		if st, _ := r["status"].(string); st == "COMPLETED" || st == "REJECTED" || st == "FAILED" {
 			return r
 		}
 	}

@@ -270,6 +270,8 @@ func newEnv() *env {
 		Log:       slog.New(slog.NewJSONHandler(e.logs, nil)),
 		Now:       func() time.Time { return testNow },
 		Sleep:     noSleep,
+
+		MetricNamespace: "MarketAnalytics/Pipeline-test",
 	}
 	return e
 }

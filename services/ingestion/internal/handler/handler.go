@@ -62,6 +62,9 @@ type Handler struct {
 	// ReadRetries is how often a failed object read is resumed where it
 	// stopped (default 3).
 	ReadRetries int
+	// MetricNamespace is the CloudWatch namespace of the metrics the
+	// handler logs in embedded metric format; "" logs none.
+	MetricNamespace string
 	// Sleep waits between read retries (default: backoff.Sleep, a timer);
 	// tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error

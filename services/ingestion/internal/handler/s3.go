@@ -20,6 +20,7 @@ import (
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
 	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
+	"github.com/marketanalytics/pipeline/shared/naming"
 )
 
 // Reason categories the handler adds to the parser's.
@@ -73,7 +74,7 @@ func (h *Handler) S3Event(ctx context.Context, ev events.S3Event) error {
 // report item, streams the object through the parser into the queue, and
 // writes the final report.
 //
-// A re-delivered event for a COMPLETED or FAILED version is a no-op. An
+// A re-delivered event for a COMPLETED, REJECTED or FAILED version is a no-op. An
 // error return (S3, SQS or DynamoDB unavailable) leaves the report
 // IN_PROGRESS: Lambda's retry of this invocation has the same request id,
 // reclaims it and sends the object again from its start. Points sent twice
@@ -128,11 +129,18 @@ func (h *Handler) IngestObject(ctx context.Context, o report.Object) (err error)
 		log.Error("cannot write the ingestion report", "error", err.Error())
 		return err
 	}
+	h.emitObjectMetrics(res.Status)
 	c := res.Collector
 	attrs := []any{"status", string(res.Status), "format", res.Format, "compressed", res.Compressed,
 		"records", c.Accepted + c.Rejected, "accepted", c.Accepted, "rejected", c.Rejected,
 		"messages", res.Messages, "messageBytes", res.MessageBytes, "sqsCalls", res.SQSCalls,
 		"objectBytes", res.ObjectBytes, "dataBytes", res.DataBytes, "ms", finished.Sub(started).Milliseconds()}
+	if len(c.Units) > 0 {
+		attrs = append(attrs, "timestampUnits", c.Units)
+	}
+	if len(res.IgnoredColumns) > 0 {
+		attrs = append(attrs, "ignoredColumns", res.IgnoredColumns)
+	}
 	if len(c.Reasons) > 0 {
 		reasons := map[string]int64{}
 		for k, v := range c.Reasons {
@@ -140,9 +148,9 @@ func (h *Handler) IngestObject(ctx context.Context, o report.Object) (err error)
 		}
 		attrs = append(attrs, "rejectedBy", reasons)
 	}
-	if res.Error != "" {
+	if res.Error != "" || res.Status == report.Rejected {
 		attrs = append(attrs, "error", res.Error)
-		log.Warn("object ingested with an error", attrs...)
+		log.Warn("object ingested with an error or nothing accepted", attrs...)
 	} else {
 		log.Info("object ingested", attrs...)
 	}
@@ -161,7 +169,8 @@ var permanentS3Errors = map[string]string{
 }
 
 // ingest reads the object and queues its points. It returns an error only
-// for failures worth a retry; bad content is a FAILED result.
+// for failures worth a retry; bad content is a FAILED result, content whose
+// every record was refused a REJECTED one.
 func (h *Handler) ingest(ctx context.Context, o report.Object, log *slog.Logger) (report.Result, error) {
 	coll := report.NewCollector(budget(h.ReportBudget, DefaultReportBudget))
 	res := report.Result{Status: report.Completed, Collector: coll}
@@ -204,13 +213,14 @@ func (h *Handler) ingest(ctx context.Context, o report.Object, log *slog.Logger)
 			}
 			return err
 		}
-		coll.Accept(1)
+		coll.AcceptPoint(rec.TimestampUnit)
 		return nil
 	})
 	stats, serr := stream.Close()
 	res.Format, res.Compressed = string(info.Format), info.Compressed
 	res.ObjectBytes, res.DataBytes = body.off, info.Bytes
 	res.Messages, res.MessageBytes, res.SQSCalls = stats.Messages, stats.Bytes, stats.Calls
+	res.IgnoredColumns = info.IgnoredColumns
 	if declaredGzip != info.Compressed && info.Format != "" {
 		log.Warn("compression differs from the name or Content-Encoding; the content decides",
 			"declaredGzip", declaredGzip, "gzip", info.Compressed)
@@ -235,6 +245,10 @@ func (h *Handler) ingest(ctx context.Context, o report.Object, log *slog.Logger)
 		res.Error = fmt.Sprintf("the queue refused %d message(s) holding %d points; they are listed as rejected", len(stats.Failures), stats.FailedPoints)
 		log.Error("the queue refused messages", "messages", len(stats.Failures), "points", stats.FailedPoints,
 			"code", stats.Failures[0].Code, "message", stats.Failures[0].Message)
+	} else if coll.Accepted == 0 && coll.Rejected > 0 {
+		// Read to its end, yet nothing in it was usable: a monitor must
+		// tell this from a file that was stored.
+		res.Status = report.Rejected
 	}
 	return res, nil
 }
@@ -309,4 +323,28 @@ func (r *objectReader) Close() error {
 		return nil
 	}
 	return r.body.Close()
+}
+
+// emitObjectMetrics logs the metrics of one finished object in CloudWatch's
+// embedded metric format: Lambda ships the line to the log group and
+// CloudWatch extracts the metric from it, which needs no PutMetricData call
+// (nor its IAM grant) on the ingestion path.
+func (h *Handler) emitObjectMetrics(st report.Status) {
+	if h.MetricNamespace == "" {
+		return
+	}
+	rejected := 0
+	if st == report.Rejected {
+		rejected = 1
+	}
+	h.log().Info("metrics",
+		slog.Any("_aws", map[string]any{
+			"Timestamp": h.now().UnixMilli(),
+			"CloudWatchMetrics": []map[string]any{{
+				"Namespace":  h.MetricNamespace,
+				"Dimensions": [][]string{{}},
+				"Metrics":    []map[string]string{{"Name": naming.MetricRejectedObjects, "Unit": "Count"}},
+			}},
+		}),
+		slog.Int(naming.MetricRejectedObjects, rejected))
 }

@@ -28,17 +28,31 @@ type Collector struct {
 	Omitted int64
 	// Reasons counts rejections per category.
 	Reasons map[string]int64
+	// Units counts the accepted points by the unit their timestamp was read
+	// in (s, ms, us, ns or rfc3339).
+	Units map[string]int64
 
 	budget, used int
 }
 
 // NewCollector returns a collector listing rejections within budget bytes.
 func NewCollector(budget int) *Collector {
-	return &Collector{budget: budget, Reasons: map[string]int64{}, Rejections: []marketdata.Rejection{}}
+	return &Collector{budget: budget, Reasons: map[string]int64{}, Units: map[string]int64{}, Rejections: []marketdata.Rejection{}}
 }
 
 // Accept counts n accepted records.
 func (c *Collector) Accept(n int64) { c.Accepted += n }
+
+// AcceptPoint counts one accepted record whose timestamp was read in unit.
+func (c *Collector) AcceptPoint(unit string) {
+	c.Accepted++
+	if unit != "" {
+		if c.Units == nil {
+			c.Units = map[string]int64{}
+		}
+		c.Units[unit]++
+	}
+}
 
 // Reject counts one rejected record at index, of category, with reason.
 func (c *Collector) Reject(index int64, category, reason string) {

@@ -258,3 +258,61 @@ func valueSize(v types.AttributeValue) int {
 	}
 	return 0
 }
+
+// The report item carries the timestamp units read and the CSV columns
+// ignored, and a REJECTED status as given.
+func TestFinishUnitsAndIgnoredColumns(t *testing.T) {
+	now := time.UnixMilli(1_717_243_200_000)
+	for _, tc := range []struct {
+		name    string
+		units   map[string]int64
+		ignored []string
+		status  Status
+	}{
+		{"units and ignored columns", map[string]int64{"s": 2, "ms": 1}, []string{"venue", ""}, Completed},
+		{"all rejected, nothing read", nil, nil, Rejected},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewCollector(1 << 10)
+			for u, n := range tc.units {
+				for range n {
+					c.AcceptPoint(u)
+				}
+			}
+			db := &recordingDB{put: func(*dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) { return &dynamodb.PutItemOutput{}, nil }}
+			s := &Store{DB: db, Table: "t"}
+			res := Result{Status: tc.status, Collector: c, IgnoredColumns: tc.ignored}
+			if err := s.Finish(context.Background(), obj, "req-1", 1, now, now, res); err != nil {
+				t.Fatal(err)
+			}
+			item := db.puts[0].Item
+			if st, _ := item[AttrStatus].(*types.AttributeValueMemberS); st == nil || st.Value != string(tc.status) {
+				t.Fatalf("status %v, want %s", item[AttrStatus], tc.status)
+			}
+			units, ok := item[AttrTimestampUnits].(*types.AttributeValueMemberM)
+			if !ok || len(units.Value) != len(tc.units) {
+				t.Fatalf("%s = %#v, want %v", AttrTimestampUnits, item[AttrTimestampUnits], tc.units)
+			}
+			for u, n := range tc.units {
+				if v, _ := units.Value[u].(*types.AttributeValueMemberN); v == nil || v.Value != strconv.FormatInt(n, 10) {
+					t.Fatalf("%s[%s] = %v, want %d", AttrTimestampUnits, u, units.Value[u], n)
+				}
+			}
+			ign, ok := item[AttrIgnoredColumns].(*types.AttributeValueMemberL)
+			if len(tc.ignored) == 0 {
+				if ok {
+					t.Fatalf("%s written for none: %v", AttrIgnoredColumns, ign)
+				}
+				return
+			}
+			if !ok || len(ign.Value) != len(tc.ignored) {
+				t.Fatalf("%s = %#v, want %q", AttrIgnoredColumns, item[AttrIgnoredColumns], tc.ignored)
+			}
+			for i, n := range tc.ignored {
+				if v, _ := ign.Value[i].(*types.AttributeValueMemberS); v == nil || v.Value != n {
+					t.Fatalf("%s[%d] = %v, want %q", AttrIgnoredColumns, i, ign.Value[i], n)
+				}
+			}
+		})
+	}
+}

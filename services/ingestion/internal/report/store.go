@@ -28,12 +28,14 @@ var _ DB = (*dynamodb.Client)(nil)
 type Status string
 
 // Statuses. IN_PROGRESS is written before the first message is sent;
-// COMPLETED or FAILED when the object has been read to its end or to an
-// error in its content. Both final states are never left again.
+// COMPLETED when the object has been read to its end; REJECTED when it has
+// been read to its end but every record was refused (nothing was queued); or
+// FAILED at an error in its content. The final states are never left again.
 const (
 	InProgress Status = "IN_PROGRESS"
 	Completed  Status = "COMPLETED"
 	Failed     Status = "FAILED"
+	Rejected   Status = "REJECTED"
 )
 
 // Attribute names of a report item (besides the key and marketdata.AttrExpiresAt).
@@ -65,6 +67,8 @@ const (
 	AttrRejectionCounts   = "rejectionCounts"
 	AttrError             = "error"
 	AttrErrorCategory     = "errorCategory"
+	AttrTimestampUnits    = "timestampUnits"
+	AttrIgnoredColumns    = "ignoredColumns"
 )
 
 // Object identifies one S3 object version.
@@ -97,6 +101,8 @@ type Result struct {
 	SQSCalls      int64
 	ErrorCategory string
 	Error         string
+	// IgnoredColumns are the CSV columns that name no field.
+	IgnoredColumns []string
 }
 
 // Store keeps report items in one table.
@@ -243,6 +249,18 @@ func (s *Store) Finish(ctx context.Context, o Object, owner string, attempts int
 		counts[k] = num(v)
 	}
 	item[AttrRejectionCounts] = &types.AttributeValueMemberM{Value: counts}
+	units := make(map[string]types.AttributeValue, len(c.Units))
+	for k, v := range c.Units {
+		units[k] = num(v)
+	}
+	item[AttrTimestampUnits] = &types.AttributeValueMemberM{Value: units}
+	if len(r.IgnoredColumns) > 0 {
+		cols := make([]types.AttributeValue, len(r.IgnoredColumns))
+		for i, n := range r.IgnoredColumns {
+			cols[i] = &types.AttributeValueMemberS{Value: n}
+		}
+		item[AttrIgnoredColumns] = &types.AttributeValueMemberL{Value: cols}
+	}
 
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(s.Table),
