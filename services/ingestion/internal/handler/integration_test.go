@@ -207,7 +207,9 @@ func TestIntegrationS3(t *testing.T) {
 	// 60,000 points make more than one full 1 MiB message.
 	const n = 60_000
 	gzEvent := m.put(t, bucket, "feeds/2024-06-01/ticks=part 1.ndjson.gz", gen.Gzip(gen.Bytes(gen.NDJSON, n)), "gzip")
-	csvData := "symbol,timestamp,price,volume,bid,ask,exchange\r\nAAPL,1717243200000,189.12,300,189.11,189.13,XNAS\r\nAAPL,1717243200001,-1,1,,,\r\n"
+	// An unknown column (venue) is ignored; the valid point's timestamp is
+	// in seconds.
+	csvData := "symbol,timestamp,price,volume,bid,ask,exchange,venue\r\nAAPL,1717243200,189.12,300,189.11,189.13,XNAS,7\r\nAAPL,1717243200001,-1,1,,,,\r\n"
 	csvEvent := m.put(t, bucket, "incoming/2024-06-01/ticks (1).csv", []byte(csvData), "")
 
 	for _, ev := range []events.S3Event{gzEvent, csvEvent} {
@@ -258,6 +260,12 @@ func TestIntegrationS3(t *testing.T) {
 	csvReport := m.reportItem(t, csvObj)
 	if str(csvReport, report.AttrStatus) != "COMPLETED" || num(t, csvReport, report.AttrAccepted) != 1 || num(t, csvReport, report.AttrRejected) != 1 {
 		t.Fatalf("csv report %v", csvReport)
+	}
+	units, _ := csvReport[report.AttrTimestampUnits].(*ddbtypes.AttributeValueMemberM)
+	ignored, _ := csvReport[report.AttrIgnoredColumns].(*ddbtypes.AttributeValueMemberL)
+	if units == nil || len(units.Value) != 1 || num(t, units.Value, "s") != 1 || ignored == nil || len(ignored.Value) != 1 ||
+		ignored.Value[0].(*ddbtypes.AttributeValueMemberS).Value != "venue" {
+		t.Fatalf("csv report units %v, ignored columns %v; want {s: 1} and [venue]", csvReport[report.AttrTimestampUnits], csvReport[report.AttrIgnoredColumns])
 	}
 	list := csvReport[report.AttrRejections].(*ddbtypes.AttributeValueMemberL).Value
 	rj := list[0].(*ddbtypes.AttributeValueMemberM).Value
