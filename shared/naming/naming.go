@@ -166,3 +166,20 @@ func (n Names) API() string { return n.with("MarketDataAPI") }
 
 // APIStage is the single stage of the REST API.
 func (n Names) APIStage() string { return "prod" }
+
+// Metrics the compute layer's metric filters count from the functions' JSON
+// logs into MetricNamespace, and the log fields they read: every log record
+// carrying the field adds its value.
+const (
+	// MetricPointsIngested sums LogFieldAccepted of DataIngestion's records
+	// (one per object or POST /ingest body).
+	MetricPointsIngested = "PointsIngested"
+	// MetricPointsStored sums LogFieldStored of DataProcessor's records (one
+	// per batch).
+	MetricPointsStored = "PointsStored"
+	// LogFieldAccepted is ingestion's count of valid points queued.
+	LogFieldAccepted = "accepted"
+	// LogFieldStored is the processor's count of the points of a batch's
+	// valid messages (a message retried after a failed write counts again).
+	LogFieldStored = "points"
+)

@@ -39,3 +39,8 @@ const (
 	APIID         = "apiId"
 	StageName     = "stageName"
 )
+
+// messaging layer, for every layer's alarms: the SNS topic they notify. The
+// compute layer re-exports it under the same key for the API layer, which
+// references compute, not messaging.
+const AlarmTopicArn = "alarmTopicArn"

@@ -90,6 +90,9 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := newMonitoring(ctx, n, compute); err != nil {
+		return nil, err
+	}
 
 	return common.Outputs{
 		outputs.IngestURL:     routeURL(stage, "ingest"),

@@ -351,8 +351,8 @@ var nonTaggable = []string{
 func TestEveryTaggableResourceIsTagged(t *testing.T) {
 	res := stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigAccessLogging: "true"}))
 	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
-	if tagged := stacktest.AssertTagged(t, res, nonTaggable...); tagged != 3 { // REST API, stage, access log group
-		t.Errorf("%d tagged resources, want 3", tagged)
+	if tagged := stacktest.AssertTagged(t, res, nonTaggable...); tagged != 5 { // REST API, stage, access log group, 2 alarms
+		t.Errorf("%d tagged resources, want 5", tagged)
 	}
 }
 

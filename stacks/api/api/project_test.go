@@ -18,5 +18,8 @@ func TestProjectFile(t *testing.T) {
 		common.ConfigStorageStack:      {Type: "string", Default: ""},
 		common.ConfigComputeStack:      {Type: "string", Default: ""},
 		ConfigAccessLogging:            {Type: "boolean", Default: strconv.FormatBool(DefaultAccessLogging)},
+
+		ConfigAPI5XXAlarmPercent: {Type: "integer", Default: strconv.Itoa(DefaultAPI5XXAlarmPercent)},
+		ConfigAPILatencyAlarmMs:  {Type: "integer", Default: strconv.Itoa(DefaultAPILatencyAlarmMs)},
 	})
 }

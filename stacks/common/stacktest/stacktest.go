@@ -92,6 +92,7 @@ func LayerOutputs(t testing.TB, project string, n naming.Names) map[string]inter
 	invoke := func(name string) string {
 		return "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/" + fnArn(name) + "/invocations"
 	}
+	alarmTopic := "arn:aws:sns:" + region + ":" + acct + ":" + n.AlarmTopic()
 	switch project {
 	case naming.ProjectStorage:
 		return map[string]interface{}{
@@ -108,6 +109,8 @@ func LayerOutputs(t testing.TB, project string, n naming.Names) map[string]inter
 			outputs.DLQArn:       "arn:aws:sqs:" + region + ":" + acct + ":" + n.DeadLetterQueue(),
 			outputs.EventBusName: n.EventBus(),
 			outputs.EventBusArn:  "arn:aws:events:" + region + ":" + acct + ":event-bus/" + n.EventBus(),
+
+			outputs.AlarmTopicArn: alarmTopic,
 		}
 	case naming.ProjectCompute:
 		return map[string]interface{}{
@@ -119,6 +122,8 @@ func LayerOutputs(t testing.TB, project string, n naming.Names) map[string]inter
 			outputs.AggregatorFunctionName: n.Aggregator(),
 			outputs.AggregatorFunctionArn:  fnArn(n.Aggregator()),
 			outputs.AggregatorInvokeArn:    invoke(n.Aggregator()),
+
+			outputs.AlarmTopicArn: alarmTopic,
 		}
 	}
 	t.Fatalf("no outputs known for lower layer %q", project)

@@ -106,8 +106,10 @@ func TestLayerOutputs(t *testing.T) {
 		n                  int
 	}{
 		{naming.ProjectStorage, outputs.TableArn, "arn:aws:dynamodb:us-east-1:123456789012:table/MarketDataState-dev", 4},
-		{naming.ProjectMessaging, outputs.EventBusArn, "arn:aws:events:us-east-1:123456789012:event-bus/MarketDataEvents-dev", 6},
-		{naming.ProjectCompute, outputs.IngestionInvokeArn, "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:DataIngestion-dev/invocations", 8},
+		{naming.ProjectMessaging, outputs.EventBusArn, "arn:aws:events:us-east-1:123456789012:event-bus/MarketDataEvents-dev", 7},
+		{naming.ProjectMessaging, outputs.AlarmTopicArn, "arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev", 7},
+		{naming.ProjectCompute, outputs.IngestionInvokeArn, "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:DataIngestion-dev/invocations", 9},
+		{naming.ProjectCompute, outputs.AlarmTopicArn, "arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev", 9},
 	}
 	for _, tc := range tests {
 		var got map[string]interface{}

@@ -53,6 +53,7 @@ type settings struct {
 type lowerLayers struct {
 	bucketName, bucketArn, tableName, tableArn         pulumi.StringOutput
 	queueURL, queueArn, dlqArn, eventBusName, eventBus pulumi.StringOutput
+	alarmTopic                                         pulumi.StringOutput
 }
 
 // Program is the compute layer's Pulumi program.
@@ -97,6 +98,9 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 		return nil, err
 	}
 	if err := ruleTriggers(ctx, n, up, fns["aggregator"]); err != nil {
+		return nil, err
+	}
+	if err := newAlarms(ctx, n, up, fns, outs); err != nil {
 		return nil, err
 	}
 	return outs, nil
@@ -162,6 +166,7 @@ func referenceLowerLayers(ctx *pulumi.Context) (lowerLayers, error) {
 		dlqArn:       messaging.String(outputs.DLQArn),
 		eventBusName: messaging.String(outputs.EventBusName),
 		eventBus:     messaging.String(outputs.EventBusArn),
+		alarmTopic:   messaging.String(outputs.AlarmTopicArn),
 	}, nil
 }
 

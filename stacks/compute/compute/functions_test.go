@@ -255,6 +255,8 @@ func TestOutputs(t *testing.T) {
 		outputs.AggregatorFunctionName: "DataAggregator-dev",
 		outputs.AggregatorFunctionArn:  fnArn("DataAggregator-dev"),
 		outputs.AggregatorInvokeArn:    invoke("DataAggregator-dev"),
+
+		outputs.AlarmTopicArn: alarmTopicArn, // re-exported from messaging
 	}
 	stacktest.AssertOutputs(t, res, want)
 	// The api layer's tests answer its StackReference with these.

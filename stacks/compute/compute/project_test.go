@@ -19,5 +19,11 @@ func TestProjectFile(t *testing.T) {
 		common.ConfigMessagingStack:    {Type: "string", Default: ""},
 		ConfigMemorySize:               {Type: "integer", Default: strconv.Itoa(DefaultMemorySize)},
 		ConfigBuildDir:                 {Type: "string", Default: DefaultBuildDir},
+
+		ConfigFunctionErrorsAlarmCount:      {Type: "integer", Default: strconv.Itoa(DefaultFunctionErrorsAlarmCount)},
+		ConfigThrottlesAlarmCount:           {Type: "integer", Default: strconv.Itoa(DefaultThrottlesAlarmCount)},
+		ConfigProcessorDurationAlarmPercent: {Type: "integer", Default: strconv.Itoa(DefaultProcessorDurationAlarmPercent)},
+		ConfigAggregationLagAlarmMinutes:    {Type: "integer", Default: strconv.Itoa(DefaultAggregationLagAlarmMinutes)},
+		ConfigNoPointsAlarmMinutes:          {Type: "integer", Default: strconv.Itoa(DefaultNoPointsAlarmMinutes)},
 	})
 }

@@ -44,8 +44,9 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 	res := runDev(t)
 	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
 	// 3 × (role, log group, function) + event source mapping + 2 rules.
-	if tagged := stacktest.AssertTagged(t, res, nonTaggable...); tagged != 12 {
-		t.Errorf("%d tagged resources, want 12", tagged)
+	// + 11 alarms (3 per function, the processor's duration, aggregation lag).
+	if tagged := stacktest.AssertTagged(t, res, nonTaggable...); tagged != 23 {
+		t.Errorf("%d tagged resources, want 23", tagged)
 	}
 }
 

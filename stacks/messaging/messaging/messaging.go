@@ -112,6 +112,10 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	alarmTopic, err := newAlarms(ctx, names)
+	if err != nil {
+		return nil, err
+	}
 	return common.Outputs{
 		outputs.QueueURL:     queue.URL,
 		outputs.QueueArn:     queue.Arn,
@@ -119,6 +123,8 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 		outputs.DLQArn:       dlq.Arn,
 		outputs.EventBusName: bus.Name,
 		outputs.EventBusArn:  bus.Arn,
+
+		outputs.AlarmTopicArn: alarmTopic,
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package messaging
 import (
 	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,6 +94,9 @@ func TestResourcesRegistered(t *testing.T) {
 		typeCloudControl+"::processing-queue",
 		typeQueuePolicy+"::dead-letter-queue-policy",
 		typeQueuePolicy+"::processing-queue-policy",
+		typeTopic+"::alarm-topic",
+		typeAlarm+"::alarm-"+strings.ToLower(naming.AlarmDLQVisible),
+		typeAlarm+"::alarm-"+strings.ToLower(naming.AlarmQueueAge),
 	)
 }
 
@@ -284,8 +288,8 @@ func TestEventBus(t *testing.T) {
 func TestEveryTaggableResourceHasBothTags(t *testing.T) {
 	res := run(t, "dev", nil)
 	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
-	if n := stacktest.AssertTagged(t, res, nonTaggable...); n != 3 {
-		t.Errorf("%d tagged resources, want 3 (the two queues and the event bus)", n)
+	if n := stacktest.AssertTagged(t, res, nonTaggable...); n != 6 {
+		t.Errorf("%d tagged resources, want 6 (the two queues, the event bus, the alarm topic, two alarms)", n)
 	}
 }
 
@@ -302,6 +306,8 @@ func TestOutputs(t *testing.T) {
 		outputs.DLQArn:       dlqArn,
 		outputs.EventBusName: "MarketDataEvents-dev",
 		outputs.EventBusArn:  "arn:aws:events:us-east-1:123456789012:event-bus/MarketDataEvents-dev",
+
+		outputs.AlarmTopicArn: topicArn,
 	}
 	stacktest.AssertOutputs(t, res, want)
 	// The upper layers' tests answer their StackReference with these.
@@ -368,6 +374,10 @@ func TestInvalidEnvironmentSuffixFails(t *testing.T) {
 func TestProjectFile(t *testing.T) {
 	stacktest.AssertProjectFile(t, filepath.Join("..", "Pulumi.yaml"), naming.ProjectMessaging, map[string]stacktest.ConfigKey{
 		common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
+
+		ConfigAlarmEmail:           {Type: "string", Default: ""},
+		ConfigDLQAlarmMessages:     {Type: "integer", Default: strconv.Itoa(DefaultDLQAlarmMessages)},
+		ConfigQueueAgeAlarmMinutes: {Type: "integer", Default: strconv.Itoa(DefaultQueueAgeAlarmMinutes)},
 	})
 }
 

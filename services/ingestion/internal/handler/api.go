@@ -19,6 +19,7 @@ import (
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
+	"github.com/marketanalytics/pipeline/shared/naming"
 )
 
 // APIOrigin returns the origin of the points of an API request body: "api:"
@@ -137,7 +138,7 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 				"code", f.Code, "message", f.Message)
 			return errorResponse(http.StatusInternalServerError, "internal error: the points could not be queued", reqID)
 		}
-		log.Info("points accepted", "origin", origin, "accepted", coll.Accepted, "rejected", coll.Rejected,
+		log.Info("points accepted", "origin", origin, naming.LogFieldAccepted, coll.Accepted, "rejected", coll.Rejected,
 			"messages", stats.Messages, "sqsCalls", stats.Calls)
 	}
 	return jsonResponse(http.StatusAccepted, marketdata.IngestResponse{

@@ -132,7 +132,7 @@ func (h *Handler) IngestObject(ctx context.Context, o report.Object) (err error)
 	h.emitObjectMetrics(res.Status)
 	c := res.Collector
 	attrs := []any{"status", string(res.Status), "format", res.Format, "compressed", res.Compressed,
-		"records", c.Accepted + c.Rejected, "accepted", c.Accepted, "rejected", c.Rejected,
+		"records", c.Accepted + c.Rejected, naming.LogFieldAccepted, c.Accepted, "rejected", c.Rejected,
 		"messages", res.Messages, "messageBytes", res.MessageBytes, "sqsCalls", res.SQSCalls,
 		"objectBytes", res.ObjectBytes, "dataBytes", res.DataBytes, "ms", finished.Sub(started).Milliseconds()}
 	if len(c.Units) > 0 {

@@ -29,6 +29,7 @@ import (
 	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/services/platform/dynamobatch"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
+	"github.com/marketanalytics/pipeline/shared/naming"
 )
 
 // ItemUpdater is the part of the DynamoDB client the state and index updates use.
@@ -250,7 +251,7 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 		h.log.Error("message failed", "messageId", m.id, "receiveCount", m.receives, "reason", m.err.Error())
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.id})
 	}
-	h.log.Info("batch processed", "messages", st.Messages, "failed", st.Failed, "points", st.Points,
+	h.log.Info("batch processed", "messages", st.Messages, "failed", st.Failed, naming.LogFieldStored, st.Points,
 		"writeRequests", st.WriteRequests, "resent", st.Resent, "duplicates", st.Duplicates,
 		"updateRequests", st.UpdateRequests, "windows", st.Windows, "putEventsCalls", st.PutEventsCalls)
 	return resp, st
