@@ -1,5 +1,7 @@
 package marketdata
 
+import "strings"
+
 // Routes of the REST API. The api stack creates them; the functions serve
 // them (an API Gateway proxy event's "resource" is the route template and
 // "pathParameters" holds its parameters).
@@ -7,7 +9,7 @@ const (
 	// APIIngestResource is POST's route to the ingestion function.
 	APIIngestResource = "/ingest"
 	// APIAggregatesPart and APISymbolParam make up APIAggregatesResource,
-	// GET's route to the aggregator: the path parts the api stack creates.
+	// GET's route to the aggregator.
 	APIAggregatesPart = "aggregates"
 	APISymbolParam    = "symbol"
 	// APIAggregatesResource is "/aggregates/{symbol}".
@@ -17,3 +19,106 @@ const (
 	APIQueryFrom = "from"
 	APIQueryTo   = "to"
 )
+
+// Route is one method of the REST API.
+type Route struct {
+	// Method is the HTTP method, e.g. "POST" (API Gateway's "ANY" is not used).
+	Method string
+	// Path is the resource template under the stage: '/'-separated parts,
+	// path parameters in braces, e.g. "/aggregates/{symbol}" (a greedy
+	// parameter ends in "+}", as API Gateway writes it).
+	Path string
+	// Service is the function behind the route, by its service name
+	// (naming.Services).
+	Service string
+	// Query lists the optional query string parameters the method declares.
+	Query []string
+	// IAM: callers sign the request with SigV4 (API Gateway's AWS_IAM
+	// authorization); otherwise the route is open (NONE).
+	IAM bool
+	// Body: API Gateway validates the request body against the ingest
+	// request model before the function is invoked.
+	Body bool
+}
+
+// The API's routes, by what they serve.
+var (
+	RouteIngest     = Route{Method: "POST", Path: APIIngestResource, Service: "ingestion", IAM: true, Body: true}
+	RouteAggregates = Route{Method: "GET", Path: APIAggregatesResource, Service: "aggregator", IAM: true,
+		Query: []string{APIQueryFrom, APIQueryTo}}
+)
+
+// Routes is the API: the api stack builds its resources, methods,
+// integrations and permissions from it, the local API emulator's routes are
+// tested against it, and each route's function checks requests against its
+// entry. Adding a route is a line here and its handler.
+var Routes = []Route{RouteIngest, RouteAggregates}
+
+// String is the route as "METHOD /path", e.g. "GET /aggregates/{symbol}".
+func (r Route) String() string { return r.Method + " " + r.Path }
+
+// Parts are the path's parts under the root, e.g. {"aggregates", "{symbol}"};
+// none for the root itself.
+func (r Route) Parts() []string {
+	p := strings.Trim(r.Path, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// PathParams are the names of the path's parameters, e.g. {"symbol"}.
+func (r Route) PathParams() []string {
+	var names []string
+	for _, part := range r.Parts() {
+		if name, _, ok := PathParam(part); ok {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// Prefix is the path up to its first parameter, e.g. "/aggregates": the
+// base URL of the route's resources.
+func (r Route) Prefix() string {
+	var fixed []string
+	for _, part := range r.Parts() {
+		if _, _, ok := PathParam(part); ok {
+			break
+		}
+		fixed = append(fixed, part)
+	}
+	return "/" + strings.Join(fixed, "/")
+}
+
+// Pattern is the route as a net/http.ServeMux pattern under prefix (e.g. a
+// stage, "/prod"): "GET /prod/aggregates/{symbol}". A greedy parameter
+// becomes "{name...}"; the root becomes "{$}" (the prefix itself with a
+// trailing slash, nothing under it).
+func (r Route) Pattern(prefix string) string {
+	parts := r.Parts()
+	if len(parts) == 0 {
+		return r.Method + " " + strings.TrimSuffix(prefix, "/") + "/{$}"
+	}
+	for i, part := range parts {
+		if name, greedy, ok := PathParam(part); ok && greedy {
+			part = "{" + name + "...}"
+		}
+		parts[i] = part
+	}
+	return r.Method + " " + strings.TrimSuffix(prefix, "/") + "/" + strings.Join(parts, "/")
+}
+
+// PathParam reports whether a path part is a parameter ("{symbol}", or a
+// greedy "{proxy+}" that takes the rest of the path), and its name
+// ("symbol", "proxy").
+func PathParam(part string) (name string, greedy, ok bool) {
+	if len(part) <= 2 || !strings.HasPrefix(part, "{") || !strings.HasSuffix(part, "}") {
+		return "", false, false
+	}
+	name = part[1 : len(part)-1]
+	if n, isGreedy := strings.CutSuffix(name, "+"); isGreedy {
+		return n, true, n != ""
+	}
+	return name, false, true
+}

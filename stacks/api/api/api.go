@@ -9,11 +9,13 @@ package api
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
@@ -65,7 +67,7 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 
 	rest, err := apigateway.NewRestApi(ctx, "api", &apigateway.RestApiArgs{
 		Name:        pulumi.String(n.API()),
-		Description: pulumi.String("Market data pipeline: POST /ingest and GET /aggregates/{symbol} (IAM-signed requests)"),
+		Description: pulumi.String(description(marketdata.Routes)),
 		EndpointConfiguration: &apigateway.RestApiEndpointConfigurationArgs{
 			Types: pulumi.String("REGIONAL"),
 		},
@@ -95,8 +97,8 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	}
 
 	return common.Outputs{
-		outputs.IngestURL:     routeURL(stage, "ingest"),
-		outputs.AggregatesURL: routeURL(stage, "aggregates"),
+		outputs.IngestURL:     routeURL(stage, marketdata.RouteIngest.Prefix()),
+		outputs.AggregatesURL: routeURL(stage, marketdata.RouteAggregates.Prefix()),
 		outputs.APIID:         rest.ID().ToStringOutput(),
 		outputs.StageName:     stage.StageName,
 		outputs.BucketName:    storage.String(outputs.BucketName),
@@ -116,7 +118,23 @@ func readAccessLogging(ctx *pulumi.Context) (bool, error) {
 	return v, nil
 }
 
-// routeURL is the full invoke URL of a path under the stage.
+// routeURL is the full invoke URL of a path ("/ingest") under the stage.
 func routeURL(stage *apigateway.Stage, path string) pulumi.StringOutput {
-	return stage.InvokeUrl.ApplyT(func(u string) string { return u + "/" + path }).(pulumi.StringOutput)
+	return stage.InvokeUrl.ApplyT(func(u string) string { return u + path }).(pulumi.StringOutput)
+}
+
+// description names the API's routes: "Market data pipeline: POST /ingest
+// and GET /aggregates/{symbol} (IAM-signed requests)".
+func description(table []marketdata.Route) string {
+	names := make([]string, len(table))
+	signed := true
+	for i, r := range table {
+		names[i] = r.String()
+		signed = signed && r.IAM
+	}
+	d := "Market data pipeline: " + strings.Join(names, " and ")
+	if signed {
+		d += " (IAM-signed requests)"
+	}
+	return d
 }

@@ -7,24 +7,35 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
-// Every route is signed with SigV4 and proxied to a function.
+// Every route is proxied to a function; signed routes use IAM authorization.
 const (
-	authorization      = "AWS_IAM"
+	authorizationIAM   = "AWS_IAM"
+	authorizationNone  = "NONE"
 	integrationType    = "AWS_PROXY"
 	integrationMethod  = "POST" // Lambda's Invoke API, whatever the route's method
 	apiGatewayService  = "apigateway.amazonaws.com"
 	lambdaInvokeAction = "lambda:InvokeFunction"
 )
 
-// route is one method of the API.
+// API Gateway's names of a method's request parameters.
+const (
+	pathParameter  = "method.request.path."
+	queryParameter = "method.request.querystring."
+)
+
+// route is one method of the API, as API Gateway declares it.
 type route struct {
 	// path are the path parts under the root, e.g. {"aggregates", "{symbol}"}.
 	path   []string
 	method string
 	// service is the compute-layer function behind the route.
 	service string
+	// iam: the method uses AWS_IAM authorization.
+	iam bool
 	// parameters are the method's request parameters (name → required).
 	parameters map[string]bool
 	// validateBody checks the body's structure against the ingest model
@@ -32,15 +43,40 @@ type route struct {
 	validateBody bool
 }
 
-// routes is the API. Intermediate paths (/aggregates) become resources
-// without methods.
-var routes = []route{
-	{path: []string{"ingest"}, method: "POST", service: "ingestion", validateBody: true},
-	{path: []string{"aggregates", "{symbol}"}, method: "GET", service: "aggregator", parameters: map[string]bool{
-		"method.request.path.symbol":      true,
-		"method.request.querystring.from": false,
-		"method.request.querystring.to":   false,
-	}},
+// routes is the API, from the shared route table. Intermediate paths
+// (/aggregates) become resources without methods.
+var routes = fromTable(marketdata.Routes)
+
+// fromTable declares the table's routes: path parameters are required, query
+// parameters optional.
+func fromTable(table []marketdata.Route) []route {
+	rs := make([]route, len(table))
+	for i, t := range table {
+		r := route{path: t.Parts(), method: t.Method, service: t.Service, iam: t.IAM, validateBody: t.Body}
+		for _, name := range t.PathParams() {
+			r.addParameter(pathParameter+name, true)
+		}
+		for _, name := range t.Query {
+			r.addParameter(queryParameter+name, false)
+		}
+		rs[i] = r
+	}
+	return rs
+}
+
+func (r *route) addParameter(name string, required bool) {
+	if r.parameters == nil {
+		r.parameters = map[string]bool{}
+	}
+	r.parameters[name] = required
+}
+
+// authorization is the method's authorization type.
+func (r route) authorization() string {
+	if r.iam {
+		return authorizationIAM
+	}
+	return authorizationNone
 }
 
 // resourcePath is the route's path, e.g. "/aggregates/{symbol}".
@@ -55,7 +91,7 @@ func (r route) key() string { return r.method + "-" + pathKey(r.path) }
 func (r route) sourceArnSuffix() string {
 	parts := make([]string, len(r.path))
 	for i, p := range r.path {
-		if strings.HasPrefix(p, "{") {
+		if _, _, ok := marketdata.PathParam(p); ok {
 			p = "*"
 		}
 		parts[i] = p
@@ -133,7 +169,7 @@ func newRoute(ctx *pulumi.Context, rest *apigateway.RestApi, res *apigateway.Res
 		RestApi:       rest.ID(),
 		ResourceId:    res.ID(),
 		HttpMethod:    pulumi.String(r.method),
-		Authorization: pulumi.String(authorization),
+		Authorization: pulumi.String(r.authorization()),
 	}
 	if len(r.parameters) > 0 {
 		args.RequestParameters = pulumi.ToBoolMap(r.parameters)

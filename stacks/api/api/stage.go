@@ -44,7 +44,7 @@ func definitionHash(deployed []route, uris []string, modelSchema string) (string
 	defs := make([]definitionRoute, len(deployed))
 	for i, r := range deployed {
 		d := definitionRoute{
-			Method: r.method, Path: r.resourcePath(), Authorization: authorization, Parameters: r.parameters,
+			Method: r.method, Path: r.resourcePath(), Authorization: r.authorization(), Parameters: r.parameters,
 			IntegrationType: integrationType, IntegrationMethod: integrationMethod, URI: uris[i],
 		}
 		if r.validateBody {
