@@ -161,7 +161,7 @@ func routes(p *pipeline.Pipeline) string {
 	var rs []string
 	for _, api := range p.APIs {
 		for _, r := range api.Routes {
-			rs = append(rs, r.Method+" "+r.Resource+" ("+r.Authorization+")")
+			rs = append(rs, r.Method+" "+r.Path+" ("+r.Authorization+")")
 		}
 	}
 	return strings.Join(rs, ", ")

@@ -7,9 +7,7 @@ package apigw
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,16 +15,20 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/google/uuid"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/marketanalytics/pipeline/shared/limits"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/tools/internal/arnmatch"
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
 	"github.com/marketanalytics/pipeline/tools/internal/plan"
 )
@@ -39,22 +41,27 @@ type Invoker interface {
 // Function is a local function an integration can target.
 type Function struct {
 	Name, ARN string
-	Invoker   Invoker
+	// Service is the function's service (naming.Services).
+	Service string
+	Invoker Invoker
 }
 
-// Route is one method on one resource.
+// Route is one method on one resource, read from the synth in the shape of
+// the shared route table (marketdata.Route): its method, path template,
+// query parameters, whether it is signed (IAM) and its body validated
+// (Body), and the service of the function it invokes.
 type Route struct {
-	Resource      string // template, e.g. /aggregates/{symbol}
+	marketdata.Route
 	ResourceID    string
-	Method        string
-	Authorization string
+	Authorization string // NONE or AWS_IAM
 	Function      *Function
-	// Permitted: a lambda Permission lets apigateway.amazonaws.com invoke
-	// the function for this API; checked per request path.
-	permissions []string
-	validator   *jsonschema.Schema // body model when the validator checks bodies
-	modelType   string
-	segments    []string
+	// sources are the source ARNs of the lambda Permissions that let
+	// apigateway.amazonaws.com invoke the function (anySource: one without a
+	// source ARN); checked per request against its execute-api ARN.
+	sources   []*arnmatch.Pattern
+	anySource bool
+	validator *jsonschema.Schema // body model when the validator checks bodies
+	modelType string
 }
 
 // API is a local REST API.
@@ -65,6 +72,11 @@ type API struct {
 	Routes []*Route
 	// Now is the clock used for signature expiry (time.Now when nil).
 	Now func() time.Time
+	// mux routes "METHOD /stage/path" patterns, one per stage and route, to
+	// the route's handler; it answers 404 to an unknown path or stage and
+	// 405 to a method the path lacks. (API Gateway answers both 403 Missing
+	// Authentication Token; the mux's answers say more to a developer.)
+	mux *http.ServeMux
 	srv *http.Server
 	// URL is the base URL (without stage) once Serve was called.
 	URL string
@@ -77,7 +89,7 @@ type API struct {
 func Load(p *plan.Plan, fns map[string]*Function) ([]*API, error) {
 	var apis []*API
 	for _, ra := range p.OfType("aws:apigateway/restApi:RestApi") {
-		api := &API{ID: ra.ID, Name: ra.Str("name")}
+		api := &API{ID: ra.ID, Name: ra.Str("name"), log: func(string, ...any) {}}
 		root := ra.Str("rootResourceId")
 		paths := map[string]string{root: "/"}
 		resources := p.OfType("aws:apigateway/resource:Resource")
@@ -108,33 +120,69 @@ func Load(p *plan.Plan, fns map[string]*Function) ([]*API, error) {
 			if !ok {
 				return nil, fmt.Errorf("%s: unknown resource %q", m, m.Str("resourceId"))
 			}
-			rt := &Route{Resource: path, ResourceID: m.Str("resourceId"), Method: m.Str("httpMethod"), Authorization: m.Str("authorization")}
+			rt := &Route{
+				Route:         marketdata.Route{Method: m.Str("httpMethod"), Path: path},
+				ResourceID:    m.Str("resourceId"),
+				Authorization: m.Str("authorization"),
+			}
+			if rt.Method == "ANY" {
+				// ServeMux has no "any method" pattern but a pattern without one.
+				return nil, fmt.Errorf("%s: method ANY is not served locally", m)
+			}
 			if rt.Authorization != "NONE" && rt.Authorization != "AWS_IAM" {
 				return nil, fmt.Errorf("%s: authorization %q is not served locally", m, rt.Authorization)
 			}
+			rt.IAM = rt.Authorization == "AWS_IAM"
+			for name := range m.Map("requestParameters") {
+				if q, ok := strings.CutPrefix(name, "method.request.querystring."); ok {
+					rt.Query = append(rt.Query, q)
+				}
+			}
+			slices.Sort(rt.Query)
 			if err := bindIntegration(p, api.ID, rt, fns); err != nil {
 				return nil, fmt.Errorf("%s: %w", m, err)
 			}
 			if err := bindValidator(p, api.ID, m, rt); err != nil {
 				return nil, fmt.Errorf("%s: %w", m, err)
 			}
-			for _, perm := range p.OfType("aws:lambda/permission:Permission") {
-				if f := perm.Str("function"); (f == rt.Function.Name || f == rt.Function.ARN) && perm.Str("principal") == "apigateway.amazonaws.com" {
-					rt.permissions = append(rt.permissions, perm.Str("sourceArn"))
-				}
+			if err := bindPermissions(p, rt); err != nil {
+				return nil, fmt.Errorf("%s: %w", m, err)
 			}
-			rt.segments = strings.Split(strings.Trim(path, "/"), "/")
 			api.Routes = append(api.Routes, rt)
 		}
 		sort.Slice(api.Routes, func(i, j int) bool {
-			return api.Routes[i].Resource+" "+api.Routes[i].Method < api.Routes[j].Resource+" "+api.Routes[j].Method
+			return api.Routes[i].Path+" "+api.Routes[i].Method < api.Routes[j].Path+" "+api.Routes[j].Method
 		})
+		if err := api.buildMux(); err != nil {
+			return nil, fmt.Errorf("%s: %w", ra, err)
+		}
 		apis = append(apis, api)
 	}
 	return apis, nil
 }
 
-var invokeURI = regexp.MustCompile(`^arn:aws:apigateway:[^:]+:lambda:path/2015-03-31/functions/(arn:aws:lambda:[^/]+)/invocations$`)
+// lambdaInvokePath frames the function ARN in the resource of a Lambda
+// integration's URI ("arn:aws:apigateway:<region>:lambda:path/...").
+const (
+	lambdaInvokePrefix = "path/2015-03-31/functions/"
+	lambdaInvokeSuffix = "/invocations"
+)
+
+// invokedFunction is the function ARN of a Lambda integration's URI.
+func invokedFunction(uri string) (string, error) {
+	a, err := arn.Parse(uri)
+	if err != nil {
+		return "", fmt.Errorf("integration uri %q: %w", uri, err)
+	}
+	fn, ok := strings.CutPrefix(a.Resource, lambdaInvokePrefix)
+	if ok {
+		fn, ok = strings.CutSuffix(fn, lambdaInvokeSuffix)
+	}
+	if a.Service != "apigateway" || a.AccountID != "lambda" || !ok || !arn.IsARN(fn) {
+		return "", fmt.Errorf("integration uri %q is not a Lambda function", uri)
+	}
+	return fn, nil
+}
 
 func bindIntegration(p *plan.Plan, apiID string, rt *Route, fns map[string]*Function) error {
 	for _, in := range p.OfType("aws:apigateway/integration:Integration") {
@@ -144,15 +192,15 @@ func bindIntegration(p *plan.Plan, apiID string, rt *Route, fns map[string]*Func
 		if in.Str("type") != "AWS_PROXY" {
 			return fmt.Errorf("integration type %q is not served locally", in.Str("type"))
 		}
-		m := invokeURI.FindStringSubmatch(in.Str("uri"))
-		if m == nil {
-			return fmt.Errorf("integration uri %q is not a Lambda function", in.Str("uri"))
+		fnArn, err := invokedFunction(in.Str("uri"))
+		if err != nil {
+			return err
 		}
-		fn, ok := fns[m[1]]
+		fn, ok := fns[fnArn]
 		if !ok {
-			return fmt.Errorf("integration targets %s, which is not a local function", m[1])
+			return fmt.Errorf("integration targets %s, which is not a local function", fnArn)
 		}
-		rt.Function = fn
+		rt.Function, rt.Service = fn, fn.Service
 		return nil
 	}
 	return errors.New("no integration: API Gateway would refuse to deploy the method")
@@ -176,7 +224,10 @@ func bindValidator(p *plan.Plan, apiID string, m *plan.Resource, rt *Route) erro
 		return nil
 	}
 	for ct, x := range m.Map("requestModels") {
-		name, _ := x.(string)
+		name, ok := x.(string)
+		if !ok {
+			return fmt.Errorf("request model of %s is %v, not a model name", ct, x)
+		}
 		model, ok := func() (*plan.Resource, bool) {
 			for _, r := range p.OfType("aws:apigateway/model:Model") {
 				if r.Str("restApi") == apiID && r.Str("name") == name {
@@ -200,54 +251,64 @@ func bindValidator(p *plan.Plan, apiID string, m *plan.Resource, rt *Route) erro
 		if err != nil {
 			return fmt.Errorf("model %s: %w", name, err)
 		}
-		rt.validator, rt.modelType = s, ct
+		rt.validator, rt.modelType, rt.Body = s, ct, true
 	}
 	return nil
 }
 
-// match finds the route for a path (without stage) and method, and its
-// path parameters.
-func (a *API) match(method, path string) (*Route, map[string]string, bool) {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	pathFound := false
-	for _, rt := range a.Routes {
-		params, ok := matchSegments(rt.segments, segs)
-		if !ok {
+// bindPermissions compiles the source ARNs of the lambda Permissions that
+// let API Gateway invoke the route's function.
+func bindPermissions(p *plan.Plan, rt *Route) error {
+	for _, perm := range p.OfType("aws:lambda/permission:Permission") {
+		f := perm.Str("function")
+		if f != rt.Function.Name && f != rt.Function.ARN || perm.Str("principal") != "apigateway.amazonaws.com" {
 			continue
 		}
-		pathFound = true
-		if rt.Method == method || rt.Method == "ANY" {
-			return rt, params, true
+		src := perm.Str("sourceArn")
+		if src == "" {
+			rt.anySource = true
+			continue
 		}
+		pat, err := arnmatch.Compile(src)
+		if err != nil {
+			return fmt.Errorf("%s: %w", perm, err)
+		}
+		rt.sources = append(rt.sources, pat)
 	}
-	return nil, nil, pathFound
+	return nil
 }
 
-func matchSegments(tmpl, segs []string) (map[string]string, bool) {
-	params := map[string]string{}
-	if len(tmpl) == 1 && tmpl[0] == "" {
-		return params, len(segs) == 1 && segs[0] == ""
+// permitted reports whether a lambda Permission lets API Gateway invoke the
+// route's function from sourceArn.
+func (rt *Route) permitted(sourceArn string) bool {
+	if rt.anySource {
+		return true
 	}
-	for i, t := range tmpl {
-		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "+}") {
-			if i >= len(segs) {
-				return nil, false
-			}
-			params[t[1:len(t)-2]] = strings.Join(segs[i:], "/")
-			return params, true
-		}
-		if i >= len(segs) || segs[i] == "" {
-			return nil, false
-		}
-		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
-			params[t[1:len(t)-1]] = segs[i]
-			continue
-		}
-		if t != segs[i] {
-			return nil, false
+	for _, p := range rt.sources {
+		if p.Match(sourceArn) {
+			return true
 		}
 	}
-	return params, len(tmpl) == len(segs)
+	return false
+}
+
+// buildMux registers each route under each stage, from the route's
+// marketdata.Route pattern (e.g. "POST /prod/ingest").
+func (a *API) buildMux() (err error) {
+	a.mux = http.NewServeMux()
+	// ServeMux panics on a pattern that is malformed or conflicts with
+	// another; that is the synth's error here.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("routes: %v", r)
+		}
+	}()
+	for _, stage := range a.Stages {
+		for _, rt := range a.Routes {
+			a.mux.Handle(rt.Pattern("/"+stage), a.handler(stage, rt))
+		}
+	}
+	return nil
 }
 
 // Serve listens on addr (e.g. 127.0.0.1:0) and serves the API until Close.
@@ -262,72 +323,85 @@ func (a *API) Serve(addr string, logf func(format string, args ...any)) error {
 		a.log = func(string, ...any) {}
 	}
 	a.srv = &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
-	go a.srv.Serve(l)
+	go func() {
+		if err := a.srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			a.log("serving %s: %v", a.URL, err)
+		}
+	}()
 	return nil
 }
 
 // Close stops serving.
 func (a *API) Close() {
 	if a.srv != nil {
-		a.srv.Close()
+		if err := a.srv.Close(); err != nil {
+			a.log("closing %s: %v", a.URL, err)
+		}
 	}
 }
 
 // StageURL is the invoke URL of a stage (like API Gateway's invokeUrl).
 func (a *API) StageURL(stage string) string { return a.URL + "/" + stage }
 
-func writeJSON(w http.ResponseWriter, status int, reqID string, v any) {
+// requestIDHeader carries API Gateway's request id on every answer.
+const requestIDHeader = "X-Amzn-Requestid"
+
+// message answers API Gateway's JSON error {"message": msg}.
+func (a *API) message(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Amzn-Requestid", reqID)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	if err := json.NewEncoder(w).Encode(map[string]string{"message": msg}); err != nil {
+		a.log("writing a %d answer: %v", status, err)
+	}
 }
 
-func message(w http.ResponseWriter, status int, reqID, msg string) {
-	writeJSON(w, status, reqID, map[string]string{"message": msg})
-}
-
-func newID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-// ServeHTTP answers like API Gateway's REST API.
+// ServeHTTP answers like API Gateway's REST API: every answer, the mux's 404
+// and 405 included, carries a request id (a UUID, as API Gateway's are).
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newID()
+	w.Header().Set(requestIDHeader, uuid.NewString())
+	a.mux.ServeHTTP(w, r)
+}
+
+// handler serves one route of one stage.
+func (a *API) handler(stage string, rt *Route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != rt.Method {
+			// A GET pattern also matches HEAD; API Gateway would not.
+			w.Header().Set("Allow", rt.Method)
+			a.message(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+			return
+		}
+		params := map[string]string{}
+		for _, name := range rt.PathParams() {
+			params[name] = r.PathValue(name)
+		}
+		a.serve(w, r, stage, strings.TrimPrefix(r.URL.Path, "/"+stage), rt, params)
+	}
+}
+
+// serve checks a routed request as API Gateway would (size, signature, body
+// model, the function's permission) and proxies it to the function.
+func (a *API) serve(w http.ResponseWriter, r *http.Request, stage, path string, rt *Route, params map[string]string) {
+	reqID := w.Header().Get(requestIDHeader)
 	now := time.Now
 	if a.Now != nil {
 		now = a.Now
 	}
 	start := now()
-	stage, path, ok := a.splitStage(r.URL.Path)
-	if !ok {
-		message(w, http.StatusForbidden, reqID, ErrMissingAuth.Error())
-		return
-	}
-	rt, params, found := a.match(r.Method, path)
-	if rt == nil {
-		// API Gateway answers unknown resources and methods alike.
-		_ = found
-		message(w, http.StatusForbidden, reqID, ErrMissingAuth.Error())
-		return
-	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limits.APIMaxBodyBytes+1))
 	if err != nil {
-		message(w, http.StatusBadRequest, reqID, "Could not read the request body")
+		a.message(w, http.StatusBadRequest, "Could not read the request body")
 		return
 	}
 	if len(body) > limits.APIMaxBodyBytes {
-		message(w, http.StatusRequestEntityTooLarge, reqID, "Request Too Long")
+		a.message(w, http.StatusRequestEntityTooLarge, "Request Too Long")
 		return
 	}
 	var accessKey string
-	if rt.Authorization == "AWS_IAM" {
+	if rt.IAM {
 		if err := VerifySigV4(r, body, naming.Region, now()); err != nil {
 			a.log("%s %s: 403 %v", r.Method, r.URL.Path, err)
-			message(w, http.StatusForbidden, reqID, err.Error())
+			a.message(w, http.StatusForbidden, err.Error())
 			return
 		}
 		accessKey = awsx.AccessKeyID
@@ -335,32 +409,35 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.validator != nil && validates(rt.modelType, r.Header.Get("Content-Type")) {
 		var doc any
 		if err := json.Unmarshal(body, &doc); err != nil || rt.validator.Validate(doc) != nil {
-			message(w, http.StatusBadRequest, reqID, "Invalid request body")
+			a.message(w, http.StatusBadRequest, "Invalid request body")
 			return
 		}
 	}
-	sourceArn := fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s/%s%s", naming.Region, awsx.Account, a.ID, stage, r.Method, path)
-	if !permitted(rt.permissions, sourceArn) {
+	sourceArn := arn.ARN{
+		Partition: "aws", Service: "execute-api", Region: naming.Region, AccountID: awsx.Account,
+		Resource: a.ID + "/" + stage + "/" + r.Method + path,
+	}.String()
+	if !rt.permitted(sourceArn) {
 		a.log("%s %s: 500: no lambda Permission lets API Gateway invoke %s for %s", r.Method, r.URL.Path, rt.Function.Name, sourceArn)
-		message(w, http.StatusInternalServerError, reqID, "Internal server error")
+		a.message(w, http.StatusInternalServerError, "Internal server error")
 		return
 	}
 	ev := a.event(r, rt, stage, path, params, body, reqID, accessKey, start)
 	payload, err := json.Marshal(ev)
 	if err != nil {
-		message(w, http.StatusInternalServerError, reqID, "Internal server error")
+		a.message(w, http.StatusInternalServerError, "Internal server error")
 		return
 	}
 	out, err := rt.Function.Invoker.Invoke(r.Context(), payload)
 	if err != nil {
 		a.log("%s %s: 502: %s failed: %v", r.Method, r.URL.Path, rt.Function.Name, err)
-		message(w, http.StatusBadGateway, reqID, "Internal server error")
+		a.message(w, http.StatusBadGateway, "Internal server error")
 		return
 	}
 	var resp events.APIGatewayProxyResponse
 	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode < 100 || resp.StatusCode > 599 {
 		a.log("%s %s: 502: malformed Lambda proxy response from %s: %.200s", r.Method, r.URL.Path, rt.Function.Name, out)
-		message(w, http.StatusBadGateway, reqID, "Internal server error")
+		a.message(w, http.StatusBadGateway, "Internal server error")
 		return
 	}
 	for k, v := range resp.Headers {
@@ -371,27 +448,18 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Add(k, v)
 		}
 	}
-	w.Header().Set("X-Amzn-Requestid", reqID)
+	w.Header().Set(requestIDHeader, reqID)
 	respBody := []byte(resp.Body)
 	if resp.IsBase64Encoded {
 		if respBody, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
-			message(w, http.StatusBadGateway, reqID, "Internal server error")
+			a.message(w, http.StatusBadGateway, "Internal server error")
 			return
 		}
 	}
 	w.WriteHeader(resp.StatusCode)
-	w.Write(respBody)
-}
-
-func (a *API) splitStage(p string) (stage, rest string, ok bool) {
-	trimmed := strings.TrimPrefix(p, "/")
-	stage, rest, _ = strings.Cut(trimmed, "/")
-	for _, s := range a.Stages {
-		if s == stage {
-			return stage, "/" + rest, true
-		}
+	if _, err := w.Write(respBody); err != nil {
+		a.log("%s %s: writing the answer: %v", r.Method, r.URL.Path, err)
 	}
-	return "", "", false
 }
 
 // validates reports whether a request's content type selects the model
@@ -402,19 +470,6 @@ func validates(modelType, contentType string) bool {
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && strings.EqualFold(mt, modelType)
-}
-
-func permitted(patterns []string, arn string) bool {
-	for _, p := range patterns {
-		if p == "" {
-			return true
-		}
-		re := "^" + strings.ReplaceAll(regexp.QuoteMeta(p), `\*`, ".*") + "$"
-		if ok, _ := regexp.MatchString(re, arn); ok {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *API) event(r *http.Request, rt *Route, stage, path string, params map[string]string, body []byte,
@@ -437,7 +492,10 @@ func (a *API) event(r *http.Request, rt *Route, stage, path string, params map[s
 	if len(params) == 0 {
 		params = nil
 	}
-	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr // no port: the address as given
+	}
 	ident := events.APIGatewayRequestIdentity{SourceIP: ip, UserAgent: r.UserAgent()}
 	if accessKey != "" {
 		ident.AccessKey = accessKey
@@ -447,7 +505,7 @@ func (a *API) event(r *http.Request, rt *Route, stage, path string, params map[s
 		ident.UserArn = "arn:aws:iam::" + awsx.Account + ":user/local"
 	}
 	return events.APIGatewayProxyRequest{
-		Resource:                        rt.Resource,
+		Resource:                        rt.Path,
 		Path:                            path,
 		HTTPMethod:                      r.Method,
 		Headers:                         headers,
@@ -462,7 +520,7 @@ func (a *API) event(r *http.Request, rt *Route, stage, path string, params map[s
 			Stage:            stage,
 			RequestID:        reqID,
 			Identity:         ident,
-			ResourcePath:     rt.Resource,
+			ResourcePath:     rt.Path,
 			HTTPMethod:       r.Method,
 			APIID:            a.ID,
 			Protocol:         r.Proto,

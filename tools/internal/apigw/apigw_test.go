@@ -6,7 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/tools/internal/plan"
 )
 
@@ -40,13 +45,16 @@ func loadAPI(t *testing.T, ing, agg *fakeFn) *API {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The fixture is the synth of stack "dev".
+	dev := naming.MustNew("dev")
+	invokers := map[string]Invoker{"ingestion": ing, "aggregator": agg, "processor": &fakeFn{}}
 	fns := map[string]*Function{}
 	for _, r := range p.OfType("aws:lambda/function:Function") {
-		var inv Invoker = agg
-		if strings.Contains(r.Str("name"), "Ingestion") {
-			inv = ing
+		for _, service := range naming.Services {
+			if name, err := dev.FunctionFor(service); err == nil && name == r.Str("name") {
+				fns[r.Str("arn")] = &Function{Name: name, ARN: r.Str("arn"), Service: service, Invoker: invokers[service]}
+			}
 		}
-		fns[r.Str("arn")] = &Function{Name: r.Str("name"), ARN: r.Str("arn"), Invoker: inv}
 	}
 	apis, err := Load(p, fns)
 	if err != nil {
@@ -77,18 +85,29 @@ func serve(t *testing.T, api *API, method, path, body string, sign bool) *httpte
 	return w
 }
 
-func TestRoutesFromTheSynth(t *testing.T) {
+// sortedRoutes orders routes (and their query parameters) to compare them.
+func sortedRoutes(rs []marketdata.Route) []marketdata.Route {
+	out := make([]marketdata.Route, len(rs))
+	for i, r := range rs {
+		r.Query = slices.Sorted(slices.Values(r.Query))
+		out[i] = r
+	}
+	slices.SortFunc(out, func(a, b marketdata.Route) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+// The emulator serves the synth's routes, which are the shared route table.
+func TestRoutesFromTheSynthAreTheTable(t *testing.T) {
 	api := loadAPI(t, &fakeFn{}, &fakeFn{})
-	var got []string
+	var got []marketdata.Route
 	for _, r := range api.Routes {
-		got = append(got, r.Method+" "+r.Resource+" "+r.Authorization)
+		got = append(got, r.Route)
 	}
-	want := []string{"GET /aggregates/{symbol} AWS_IAM", "POST /ingest AWS_IAM"}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("routes %v, want %v", got, want)
+	if got, want := sortedRoutes(got), sortedRoutes(marketdata.Routes); !reflect.DeepEqual(got, want) {
+		t.Fatalf("routes\n%+v\nwant the table\n%+v", got, want)
 	}
-	if len(api.Stages) != 1 || api.Stages[0] != "prod" {
-		t.Fatalf("stages %v, want [prod]", api.Stages)
+	if len(api.Stages) != 1 || api.Stages[0] != naming.MustNew("dev").APIStage() {
+		t.Fatalf("stages %v, want [%s]", api.Stages, naming.MustNew("dev").APIStage())
 	}
 }
 
@@ -104,27 +123,112 @@ func TestServeHTTP(t *testing.T) {
 	}{
 		{"signed ingest", "POST", "/prod/ingest", `{"points":[{"symbol":"A"}]}`, true, ok, nil, 202, true},
 		{"unsigned ingest", "POST", "/prod/ingest", `{"points":[]}`, false, ok, nil, 403, false},
-		{"unknown stage", "POST", "/dev/ingest", `{"points":[]}`, true, ok, nil, 403, false},
-		{"unknown route", "POST", "/prod/other", `{}`, true, ok, nil, 403, false},
-		{"wrong method", "GET", "/prod/ingest", ``, true, ok, nil, 403, false},
+		{"unknown stage", "POST", "/dev/ingest", `{"points":[]}`, true, ok, nil, 404, false},
+		{"unknown route", "POST", "/prod/other", `{}`, true, ok, nil, 404, false},
+		{"route under a route", "POST", "/prod/ingest/more", `{}`, true, ok, nil, 404, false},
+		{"wrong method", "GET", "/prod/ingest", ``, true, ok, nil, 405, false},
 		{"body fails the model", "POST", "/prod/ingest", `{"nopoints":1}`, true, ok, nil, 400, false},
 		{"malformed JSON", "POST", "/prod/ingest", `{"points":`, true, ok, nil, 400, false},
 		{"bare array passes the model", "POST", "/prod/ingest", `[{"symbol":"A"}]`, true, ok, nil, 202, true},
 		{"function error", "POST", "/prod/ingest", `{"points":[]}`, true, ``, errors.New("boom"), 502, true},
 		{"malformed proxy answer", "POST", "/prod/ingest", `{"points":[]}`, true, `{"nope":1}`, nil, 502, true},
+		{"aggregates without a symbol", "GET", "/prod/aggregates/", ``, true, ok, nil, 404, false},
+		{"aggregates, wrong method", "POST", "/prod/aggregates/AAPL", `{}`, true, ok, nil, 405, false},
+		{"aggregates by HEAD", "HEAD", "/prod/aggregates/AAPL", ``, true, ok, nil, 405, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ing := &fakeFn{resp: tt.fnResp, err: tt.fnErr}
-			api := loadAPI(t, ing, &fakeFn{})
+			agg := &fakeFn{resp: tt.fnResp, err: tt.fnErr}
+			api := loadAPI(t, ing, agg)
 			w := serve(t, api, tt.method, tt.path, tt.body, tt.sign)
 			if w.Code != tt.wantStatus {
 				t.Fatalf("status %d (%s), want %d", w.Code, w.Body, tt.wantStatus)
 			}
-			if (len(ing.got) > 0) != tt.wantInvoked {
-				t.Fatalf("invoked %d times, want invoked %v", len(ing.got), tt.wantInvoked)
+			if invoked := len(ing.got)+len(agg.got) > 0; invoked != tt.wantInvoked {
+				t.Fatalf("invoked %d times, want invoked %v", len(ing.got)+len(agg.got), tt.wantInvoked)
+			}
+			if w.Header().Get(requestIDHeader) == "" {
+				t.Error("answer without a request id")
+			}
+			if w.Code == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
+				t.Error("405 without Allow")
 			}
 		})
+	}
+}
+
+// Each table route reaches its own function, signed or refused as the table
+// says, with its path parameters.
+func TestEveryTableRouteReachesItsFunction(t *testing.T) {
+	sample := map[string]string{marketdata.APISymbolParam: "BRK.B"}
+	for _, route := range marketdata.Routes {
+		t.Run(route.String(), func(t *testing.T) {
+			path := "/prod" + route.Path
+			for _, name := range route.PathParams() {
+				path = strings.Replace(path, "{"+name+"}", sample[name], 1)
+			}
+			body := ""
+			if route.Body {
+				body = `{"points":[]}`
+			}
+			for _, signed := range []bool{true, false} {
+				fns := map[string]*fakeFn{"ingestion": {resp: `{"statusCode":200,"body":"{}"}`}, "aggregator": {resp: `{"statusCode":200,"body":"[]"}`}}
+				api := loadAPI(t, fns["ingestion"], fns["aggregator"])
+				w := serve(t, api, route.Method, path, body, signed)
+				if !signed && route.IAM {
+					if w.Code != http.StatusForbidden || len(fns[route.Service].got) != 0 {
+						t.Errorf("unsigned: status %d, %d invocations; want 403 and none", w.Code, len(fns[route.Service].got))
+					}
+					continue
+				}
+				if w.Code != http.StatusOK || len(fns[route.Service].got) != 1 {
+					t.Fatalf("signed=%v: status %d (%s), %s invoked %d times; want 200 and once", signed, w.Code, w.Body, route.Service, len(fns[route.Service].got))
+				}
+				ev := fns[route.Service].got[0]
+				if ev.Resource != route.Path || ev.HTTPMethod != route.Method {
+					t.Errorf("event for %s %s, want %s", ev.HTTPMethod, ev.Resource, route)
+				}
+				for _, name := range route.PathParams() {
+					if ev.PathParameters[name] != sample[name] {
+						t.Errorf("path parameter %s = %q, want %q", name, ev.PathParameters[name], sample[name])
+					}
+				}
+			}
+		})
+	}
+}
+
+// A route whose function no lambda Permission admits for this API answers
+// 500 without invoking it.
+func TestUnpermittedRouteIsAServerError(t *testing.T) {
+	ing := &fakeFn{resp: `{"statusCode":202,"body":"{}"}`}
+	api := loadAPI(t, ing, &fakeFn{})
+	for _, rt := range api.Routes {
+		rt.sources, rt.anySource = nil, false
+	}
+	w := serve(t, api, "POST", "/prod/ingest", `{"points":[]}`, true)
+	if w.Code != http.StatusInternalServerError || len(ing.got) != 0 {
+		t.Fatalf("status %d, %d invocations; want 500 and none", w.Code, len(ing.got))
+	}
+}
+
+func TestInvokedFunction(t *testing.T) {
+	const fn = "arn:aws:lambda:us-east-1:123456789012:function:DataIngestion-dev"
+	tests := []struct {
+		uri, want string
+		ok        bool
+	}{
+		{"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + fn + "/invocations", fn, true},
+		{"arn:aws:apigateway:us-east-1:s3:path/bucket/key", "", false},
+		{"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/notanarn/invocations", "", false},
+		{"https://example.com/", "", false},
+	}
+	for _, tt := range tests {
+		got, err := invokedFunction(tt.uri)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("invokedFunction(%q) = %q, %v; want %q, ok %v", tt.uri, got, err, tt.want, tt.ok)
+		}
 	}
 }
 
@@ -141,33 +245,5 @@ func TestProxyEventShape(t *testing.T) {
 		ev.RequestContext.Stage != "prod" || ev.RequestContext.APIID != api.ID || ev.RequestContext.Identity.AccessKey != "testing" ||
 		ev.RequestContext.RequestID == "" || ev.RequestContext.ResourcePath != "/aggregates/{symbol}" {
 		t.Fatalf("proxy event %+v", ev)
-	}
-}
-
-func TestMatchSegments(t *testing.T) {
-	tests := []struct {
-		tmpl, path string
-		ok         bool
-		params     map[string]string
-	}{
-		{"/ingest", "/ingest", true, nil},
-		{"/ingest", "/ingest/x", false, nil},
-		{"/aggregates/{symbol}", "/aggregates/AAPL", true, map[string]string{"symbol": "AAPL"}},
-		{"/aggregates/{symbol}", "/aggregates/", false, nil},
-		{"/aggregates/{symbol}", "/aggregates", false, nil},
-		{"/files/{proxy+}", "/files/a/b", true, map[string]string{"proxy": "a/b"}},
-		{"/", "/", true, nil},
-	}
-	for _, tt := range tests {
-		params, ok := matchSegments(strings.Split(strings.Trim(tt.tmpl, "/"), "/"), strings.Split(strings.Trim(tt.path, "/"), "/"))
-		if ok != tt.ok {
-			t.Errorf("%s vs %s: match %v, want %v", tt.tmpl, tt.path, ok, tt.ok)
-			continue
-		}
-		for k, v := range tt.params {
-			if params[k] != v {
-				t.Errorf("%s vs %s: %s = %q, want %q", tt.tmpl, tt.path, k, params[k], v)
-			}
-		}
 	}
 }

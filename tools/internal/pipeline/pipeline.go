@@ -180,7 +180,7 @@ func Start(ctx context.Context, cfg Config) (p *Pipeline, err error) {
 		p.Functions[f.Service] = pool
 		p.closers = append(p.closers, pool.Stop)
 		local[f.ARN] = &triggers.Function{Function: f, Invoker: pool, Concurrency: cfg.Instances}
-		apiFns[f.ARN] = &apigw.Function{Name: f.Name, ARN: f.ARN, Invoker: pool}
+		apiFns[f.ARN] = &apigw.Function{Name: f.Name, ARN: f.ARN, Service: f.Service, Invoker: pool}
 	}
 
 	glueLog, err := p.logFile("glue")
@@ -340,7 +340,7 @@ func (p *Pipeline) Describe() string {
 	}
 	for _, api := range p.APIs {
 		for _, rt := range api.Routes {
-			fmt.Fprintf(&b, "route %s %s (%s) → %s\n", rt.Method, rt.Resource, rt.Authorization, rt.Function.Name)
+			fmt.Fprintf(&b, "route %s %s (%s) → %s\n", rt.Method, rt.Path, rt.Authorization, rt.Function.Name)
 		}
 	}
 	return b.String()

@@ -53,7 +53,10 @@ func (g *Glue) wireRules(ctx context.Context) error {
 			g.NotWired = append(g.NotWired, fmt.Sprintf("rule %s → %s: rule disabled", ruleName, fn.Name))
 			continue
 		}
-		allowed := g.permitted(fn, "events.amazonaws.com", rule.Str("arn"))
+		allowed, err := g.permitted(fn, "events.amazonaws.com", rule.Str("arn"))
+		if err != nil {
+			return err
+		}
 		dlq := plan.Str(t.Map("deadLetterConfig"), "arn")
 		if !allowed {
 			g.NotWired = append(g.NotWired, fmt.Sprintf("rule %s → %s: no lambda Permission for events.amazonaws.com from %s; events go to %s",

@@ -43,7 +43,11 @@ func (g *Glue) wireBucketNotifications(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("%s: %w", r, err)
 			}
-			if !g.permitted(fn, "s3.amazonaws.com", bucketArn) {
+			allowed, err := g.permitted(fn, "s3.amazonaws.com", bucketArn)
+			if err != nil {
+				return err
+			}
+			if !allowed {
 				return fmt.Errorf("%s: S3 would refuse this notification: no lambda Permission lets s3.amazonaws.com invoke %s for %s",
 					r, fn.Name, bucketArn)
 			}

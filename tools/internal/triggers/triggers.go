@@ -16,7 +16,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/marketanalytics/pipeline/tools/internal/arnmatch"
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
 	"github.com/marketanalytics/pipeline/tools/internal/lambdarun"
 	"github.com/marketanalytics/pipeline/tools/internal/plan"
@@ -145,8 +145,9 @@ func (g *Glue) function(ref string) (*Function, error) {
 
 // permitted reports whether a lambda Permission lets principal invoke fn
 // from sourceArn (Lambda's resource policy; without it the service cannot
-// invoke the function).
-func (g *Glue) permitted(fn *Function, principal, sourceArn string) bool {
+// invoke the function). A permission whose source ARN is not an ARN is an
+// error: Lambda would refuse it.
+func (g *Glue) permitted(fn *Function, principal, sourceArn string) (bool, error) {
 	for _, r := range g.plan.OfType("aws:lambda/permission:Permission") {
 		f := r.Str("function")
 		if f != fn.Name && f != fn.ARN {
@@ -158,19 +159,19 @@ func (g *Glue) permitted(fn *Function, principal, sourceArn string) bool {
 		if a := r.Str("action"); a != "lambda:InvokeFunction" && a != "lambda:*" {
 			continue
 		}
-		if src := r.Str("sourceArn"); src == "" || arnMatch(src, sourceArn) {
-			return true
+		src := r.Str("sourceArn")
+		if src == "" {
+			return true, nil
+		}
+		p, err := arnmatch.Compile(src)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", r, err)
+		}
+		if p.Match(sourceArn) {
+			return true, nil
 		}
 	}
-	return false
-}
-
-// arnMatch matches an ARN against a pattern with '*' wildcards (as in
-// aws:SourceArn conditions).
-func arnMatch(pattern, arn string) bool {
-	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
-	ok, _ := regexp.MatchString(re, arn)
-	return ok
+	return false, nil
 }
 
 // internalQueue creates (or finds) a queue of the glue itself, named from

@@ -34,24 +34,6 @@ func TestParseRate(t *testing.T) {
 	}
 }
 
-func TestArnMatch(t *testing.T) {
-	tests := []struct {
-		pattern, arn string
-		want         bool
-	}{
-		{"arn:aws:s3:::bucket", "arn:aws:s3:::bucket", true},
-		{"arn:aws:s3:::bucket", "arn:aws:s3:::bucket2", false},
-		{"arn:aws:execute-api:us-east-1:1:abc/*/GET/aggregates/*", "arn:aws:execute-api:us-east-1:1:abc/prod/GET/aggregates/AAPL", true},
-		{"arn:aws:execute-api:us-east-1:1:abc/*/GET/aggregates/*", "arn:aws:execute-api:us-east-1:1:abc/prod/POST/aggregates/AAPL", false},
-		{"arn:aws:events:us-east-1:1:rule/a.b", "arn:aws:events:us-east-1:1:rule/aXb", false}, // dots are literal
-	}
-	for _, tt := range tests {
-		if got := arnMatch(tt.pattern, tt.arn); got != tt.want {
-			t.Errorf("arnMatch(%q, %q) = %v, want %v", tt.pattern, tt.arn, got, tt.want)
-		}
-	}
-}
-
 func TestScheduledEvent(t *testing.T) {
 	at := time.Date(2026, 11, 26, 12, 5, 0, 0, time.UTC)
 	var ev map[string]any
