@@ -47,12 +47,13 @@ func (h *Handler) serveAPI(ctx context.Context, log *slog.Logger, req events.API
 	symbol, ok := req.PathParameters[marketdata.APISymbolParam]
 	// The local pipeline's API glue may leave Resource empty; the path
 	// parameter is what matters.
-	if req.Resource != marketdata.APIAggregatesResource && req.Resource != "" || !ok {
+	route := marketdata.RouteAggregates
+	if req.Resource != route.Path && req.Resource != "" || !ok {
 		return errorResponse(http.StatusNotFound, "no such resource", reqID)
 	}
-	if req.HTTPMethod != http.MethodGet {
-		r := errorResponse(http.StatusMethodNotAllowed, "method "+req.HTTPMethod+" not allowed; use GET", reqID)
-		r.Headers["Allow"] = http.MethodGet
+	if req.HTTPMethod != route.Method {
+		r := errorResponse(http.StatusMethodNotAllowed, "method "+req.HTTPMethod+" not allowed; use "+route.Method, reqID)
+		r.Headers["Allow"] = route.Method
 		return r
 	}
 	if !marketdata.ValidSymbol(symbol) {
@@ -89,7 +90,7 @@ func (h *Handler) serveAPI(ctx context.Context, log *slog.Logger, req events.API
 
 // queryRange reads from and to; msg says what is wrong with them.
 func (h *Handler) queryRange(req events.APIGatewayProxyRequest) (from, to int64, msg string) {
-	for _, name := range [...]string{marketdata.APIQueryFrom, marketdata.APIQueryTo} {
+	for _, name := range marketdata.RouteAggregates.Query {
 		if len(req.MultiValueQueryStringParameters[name]) > 1 {
 			return 0, 0, fmt.Sprintf("parameter %q given more than once", name)
 		}

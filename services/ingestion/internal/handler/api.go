@@ -51,9 +51,9 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 		}
 	}()
 
-	if req.HTTPMethod != http.MethodPost {
-		r := errorResponse(http.StatusMethodNotAllowed, "method "+req.HTTPMethod+" not allowed; use POST", reqID)
-		r.Headers["Allow"] = http.MethodPost
+	if route := marketdata.RouteIngest; req.HTTPMethod != route.Method {
+		r := errorResponse(http.StatusMethodNotAllowed, "method "+req.HTTPMethod+" not allowed; use "+route.Method, reqID)
+		r.Headers["Allow"] = route.Method
 		return r
 	}
 	if msg := checkContentType(header(req, "Content-Type")); msg != "" {
