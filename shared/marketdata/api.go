@@ -1,6 +1,9 @@
 package marketdata
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Routes of the REST API. The api stack creates them; the functions serve
 // them (an API Gateway proxy event's "resource" is the route template and
@@ -53,6 +56,19 @@ var (
 // tested against it, and each route's function checks requests against its
 // entry. Adding a route is a line here and its handler.
 var Routes = []Route{RouteIngest, RouteAggregates}
+
+// Canonical is a copy of routes in the order of their String, each query
+// list sorted: two declarations of the same API (the table and what a
+// stack or a synth declares) are then equal (reflect.DeepEqual).
+func Canonical(routes []Route) []Route {
+	out := make([]Route, len(routes))
+	for i, r := range routes {
+		r.Query = slices.Sorted(slices.Values(r.Query))
+		out[i] = r
+	}
+	slices.SortFunc(out, func(a, b Route) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
 
 // String is the route as "METHOD /path", e.g. "GET /aggregates/{symbol}".
 func (r Route) String() string { return r.Method + " " + r.Path }

@@ -91,3 +91,17 @@ func TestPathParam(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonical(t *testing.T) {
+	a := []Route{{Method: "POST", Path: "/x", Query: []string{"b", "a"}}, {Method: "GET", Path: "/x"}}
+	b := []Route{{Method: "GET", Path: "/x"}, {Method: "POST", Path: "/x", Query: []string{"a", "b"}}}
+	if !reflect.DeepEqual(Canonical(a), Canonical(b)) {
+		t.Errorf("Canonical(%v) = %v, Canonical(%v) = %v; want equal", a, Canonical(a), b, Canonical(b))
+	}
+	if a[0].Query[0] != "b" {
+		t.Error("Canonical changed its argument")
+	}
+	if c := Canonical([]Route{{Method: "GET", Path: "/y"}}); reflect.DeepEqual(Canonical(a), c) {
+		t.Error("different APIs compare equal")
+	}
+}

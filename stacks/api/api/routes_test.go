@@ -127,17 +127,6 @@ func registeredRoutes(t *testing.T, table []marketdata.Route) (got []marketdata.
 	return got, resourcePaths
 }
 
-// sortedTable is a copy of table in a stable order, each query list sorted.
-func sortedTable(table []marketdata.Route) []marketdata.Route {
-	out := make([]marketdata.Route, len(table))
-	for i, r := range table {
-		r.Query = slices.Sorted(slices.Values(r.Query))
-		out[i] = r
-	}
-	slices.SortFunc(out, func(a, b marketdata.Route) int { return strings.Compare(a.String(), b.String()) })
-	return out
-}
-
 // tablePaths are the resources a table needs: every route's path and the
 // paths above it, without the root.
 func tablePaths(table []marketdata.Route) []string {
@@ -165,7 +154,7 @@ func TestRoutesAreTheSharedTable(t *testing.T) {
 	for name, table := range tables {
 		t.Run(name, func(t *testing.T) {
 			got, resourcePaths := registeredRoutes(t, table)
-			got, want := sortedTable(got), sortedTable(table)
+			got, want := marketdata.Canonical(got), marketdata.Canonical(table)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("registered routes:\n%+v\nwant the table:\n%+v", got, want)
 			}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,17 +84,6 @@ func serve(t *testing.T, api *API, method, path, body string, sign bool) *httpte
 	return w
 }
 
-// sortedRoutes orders routes (and their query parameters) to compare them.
-func sortedRoutes(rs []marketdata.Route) []marketdata.Route {
-	out := make([]marketdata.Route, len(rs))
-	for i, r := range rs {
-		r.Query = slices.Sorted(slices.Values(r.Query))
-		out[i] = r
-	}
-	slices.SortFunc(out, func(a, b marketdata.Route) int { return strings.Compare(a.String(), b.String()) })
-	return out
-}
-
 // The emulator serves the synth's routes, which are the shared route table.
 func TestRoutesFromTheSynthAreTheTable(t *testing.T) {
 	api := loadAPI(t, &fakeFn{}, &fakeFn{})
@@ -103,7 +91,7 @@ func TestRoutesFromTheSynthAreTheTable(t *testing.T) {
 	for _, r := range api.Routes {
 		got = append(got, r.Route)
 	}
-	if got, want := sortedRoutes(got), sortedRoutes(marketdata.Routes); !reflect.DeepEqual(got, want) {
+	if got, want := marketdata.Canonical(got), marketdata.Canonical(marketdata.Routes); !reflect.DeepEqual(got, want) {
 		t.Fatalf("routes\n%+v\nwant the table\n%+v", got, want)
 	}
 	if len(api.Stages) != 1 || api.Stages[0] != naming.MustNew("dev").APIStage() {
