@@ -90,7 +90,7 @@ func (e *env) putPoints(origin string, pts []marketdata.Point) []string {
 	keys := make([]string, len(pts))
 	items := make([]dynamobatch.Item, len(pts))
 	for i, p := range pts {
-		keys[i] = marketdata.SortKey(p, origin, int64(i))
+		keys[i] = string(marketdata.AppendSortKey(nil, p, origin, int64(i)))
 		items[i] = rawItem(p.Symbol, keys[i], p, origin)
 	}
 	e.putRaw(items)

@@ -8,64 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// FNV-1a 64-bit parameters (hash/fnv), inlined so that a key costs no
-// allocation. SortKey and AppendSortKey must hash exactly the same bytes.
-const (
-	fnvOffset64 = 14695981039346656037
-	fnvPrime64  = 1099511628211
-)
-
-func fnvString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime64
-	}
-	return h
-}
-
-func fnvUint64(h, v uint64) uint64 {
-	for i := 0; i < 8; i++ { // little endian, as SortKey writes it
-		h ^= v & 0xff
-		h *= fnvPrime64
-		v >>= 8
-	}
-	return h
-}
-
-// AppendSortKey appends SortKey(p, origin, ordinal) to dst without
-// allocating. The two always agree (a test checks it).
-func AppendSortKey(dst []byte, p Point, origin string, ordinal int64) []byte {
-	return appendSortKey(dst, p, fnvString(fnvOffset64, origin), ordinal)
-}
-
-// appendSortKey continues the hash h of the origin (see SortKey).
-func appendSortKey(dst []byte, p Point, h uint64, ordinal int64) []byte {
-	h = fnvUint64(h, uint64(ordinal))
-	h = fnvString(h, p.Symbol)
-	h = fnvUint64(h, uint64(p.Timestamp))
-	h = fnvUint64(h, math.Float64bits(p.Price))
-	h = fnvUint64(h, uint64(p.Volume))
-	h = fnvUint64(h, math.Float64bits(p.Bid))
-	h = fnvUint64(h, math.Float64bits(p.Ask))
-	h = fnvString(h, p.Exchange)
-	d := h % 1_000_000_000_000_000_000 // 10^18
-	if d == 0 {
-		d = 1
-	}
-	dst = strconv.AppendInt(dst, p.Timestamp, 10)
-	dst = append(dst, '.')
-	var digits [sortKeyDigits]byte
-	for i := sortKeyDigits - 1; i >= 0; i-- {
-		digits[i] = byte('0' + d%10)
-		d /= 10
-	}
-	n := sortKeyDigits
-	for digits[n-1] == '0' { // d > 0, so a non-zero digit remains
-		n--
-	}
-	return append(dst, digits[:n]...)
-}
-
 // messageTail closes a message body: the points array, then the object.
 const messageTail = "]}"
 

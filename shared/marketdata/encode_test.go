@@ -28,28 +28,6 @@ func randomPoint(r *rand.Rand) Point {
 	return p
 }
 
-func TestAppendSortKeyMatchesSortKey(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	origins := []string{"", "s3://b/k#v1", "api:0123456789abcdef", strings.Repeat("ö", 300)}
-	for i := 0; i < 20000; i++ {
-		p := randomPoint(r)
-		origin := origins[i%len(origins)]
-		ordinal := r.Int64N(1<<40) - 5
-		want := SortKey(p, origin, ordinal)
-		if got := string(AppendSortKey(nil, p, origin, ordinal)); got != want {
-			t.Fatalf("AppendSortKey(%+v, %q, %d) = %q, SortKey = %q", p, origin, ordinal, got, want)
-		}
-	}
-}
-
-func TestAppendSortKeyNoAlloc(t *testing.T) {
-	p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000, Price: 1.5, Volume: 3}
-	buf := make([]byte, 0, 64)
-	if n := testing.AllocsPerRun(100, func() { buf = AppendSortKey(buf[:0], p, "s3://b/k#v", 7) }); n != 0 {
-		t.Fatalf("AppendSortKey allocates %v times per call", n)
-	}
-}
-
 // For ASCII content the encoder writes exactly what EncodeMessage writes.
 func TestMessageEncoderMatchesEncodeMessage(t *testing.T) {
 	cases := []struct {
@@ -77,7 +55,7 @@ func TestMessageEncoderMatchesEncodeMessage(t *testing.T) {
 				if !ok || err != nil {
 					t.Fatalf("Add(%d) = %v, %v", i, ok, err)
 				}
-				m.Points = append(m.Points, QueuedPoint{Key: SortKey(p, tc.origin, int64(i+2)), Point: p})
+				m.Points = append(m.Points, QueuedPoint{Key: sortKey(p, tc.origin, int64(i+2)), Point: p})
 			}
 			want, err := EncodeMessage(m)
 			if err != nil {
@@ -144,7 +122,7 @@ func TestMessageEncoderRoundTrip(t *testing.T) {
 					t.Fatalf("Add to an empty message = %v, %v", ok, err)
 				}
 			}
-			key := SortKey(p, origin, int64(i))
+			key := sortKey(p, origin, int64(i))
 			// Invalid UTF-8 reads back as U+FFFD, as with encoding/json.
 			p.Exchange = strings.ToValidUTF8(p.Exchange, "\uFFFD")
 			want = append(want, QueuedPoint{Key: key, Point: p})

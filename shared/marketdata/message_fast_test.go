@@ -175,7 +175,7 @@ func randomMessage(r *rand.Rand, n int) Message {
 			p.Bid, p.Ask = r.Float64()*1000, r.Float64()*1000
 			p.Exchange = "XNAS"
 		}
-		m.Points = append(m.Points, QueuedPoint{Key: SortKey(p, m.Origin, int64(i)), Point: p})
+		m.Points = append(m.Points, QueuedPoint{Key: sortKey(p, m.Origin, int64(i)), Point: p})
 	}
 	return m
 }
@@ -231,7 +231,7 @@ func BenchmarkDecodeMessage(b *testing.B) {
 	for i := range 7000 {
 		p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000 + int64(i), Price: float64(r.IntN(100_000))/100 + 1,
 			Volume: r.Int64N(10_000), Bid: 100.25, Ask: 100.5, Exchange: "XNAS"}
-		m.Points = append(m.Points, QueuedPoint{Key: SortKey(p, m.Origin, int64(i)), Point: p})
+		m.Points = append(m.Points, QueuedPoint{Key: sortKey(p, m.Origin, int64(i)), Point: p})
 	}
 	body, err := EncodeMessage(m)
 	if err != nil {

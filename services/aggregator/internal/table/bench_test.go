@@ -40,7 +40,7 @@ func BenchmarkWindowSummary(b *testing.B) {
 		var page []item
 		for j := range perPage {
 			p := marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25 + float64(j%13)/100, Volume: int64(j % 500)}
-			page = append(page, raw(marketdata.SortKey(p, "s3://b/k#v", int64(j)), strconv.FormatFloat(p.Price, 'f', -1, 64), strconv.FormatInt(p.Volume, 10)))
+			page = append(page, raw(string(marketdata.AppendSortKey(nil, p, "s3://b/k#v", int64(j))), strconv.FormatFloat(p.Price, 'f', -1, 64), strconv.FormatInt(p.Volume, 10)))
 			if j%4 == 0 {
 				ms++
 			}

@@ -170,7 +170,7 @@ func TestAPIRequestIDAndOrigin(t *testing.T) {
 		t.Fatalf("origins %v, want %s", origins, origin)
 	}
 	// Keys derive from the origin and the index in the body.
-	if all[0].Key != marketdata.SortKey(all[0].Point, origin, 0) || all[1].Key != marketdata.SortKey(all[1].Point, origin, 2) {
+	if all[0].Key != string(marketdata.AppendSortKey(nil, all[0].Point, origin, 0)) || all[1].Key != string(marketdata.AppendSortKey(nil, all[1].Point, origin, 2)) {
 		t.Fatalf("keys %+v", all)
 	}
 }

@@ -234,7 +234,7 @@ func TestIntegrationS3(t *testing.T) {
 			if msg.Origin == gzObj.Origin() {
 				line = (qp.Timestamp-gen.BaseMillis)/7 + 1 // gen's i-th point is on line i+1
 			}
-			if keys[qp.Key] || qp.Key != marketdata.SortKey(qp.Point, msg.Origin, line) {
+			if keys[qp.Key] || qp.Key != string(marketdata.AppendSortKey(nil, qp.Point, msg.Origin, line)) {
 				t.Fatalf("point %+v of %s under key %s (twice: %v)", qp.Point, msg.Origin, qp.Key, keys[qp.Key])
 			}
 			keys[qp.Key] = true

@@ -68,7 +68,7 @@ func TestS3Ingest(t *testing.T) {
 		t.Fatalf("queued %+v", all)
 	}
 	for line, p := range want {
-		if got, ok := byKey[marketdata.SortKey(p, origin, line)]; !ok || got != p {
+		if got, ok := byKey[string(marketdata.AppendSortKey(nil, p, origin, line))]; !ok || got != p {
 			t.Fatalf("line %d not queued under its key: %+v", line, all)
 		}
 	}

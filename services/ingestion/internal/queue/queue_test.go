@@ -100,7 +100,7 @@ func checkDelivered(t *testing.T, f *fakeSQS, origin string, n int, skip map[int
 				t.Fatalf("point %d unexpected or delivered twice", i)
 			}
 			seen[i] = true
-			if qp.Point != point(i) || qp.Key != marketdata.SortKey(point(i), origin, int64(i)) {
+			if qp.Point != point(i) || qp.Key != string(marketdata.AppendSortKey(nil, point(i), origin, int64(i))) {
 				t.Fatalf("point %d arrived as %+v", i, qp)
 			}
 		}

@@ -73,7 +73,7 @@ func poisonFixture(t *testing.T) []record {
 		m := marketdata.Message{Origin: "api:req-poison"}
 		for i := range 5 {
 			p := marketdata.Point{Symbol: "TSLA", Timestamp: t0 + int64(i), Price: 250, Volume: 1}
-			m.Points = append(m.Points, marketdata.QueuedPoint{Key: marketdata.SortKey(p, m.Origin, int64(i)), Point: p})
+			m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, p, m.Origin, int64(i))), Point: p})
 		}
 		change(&m.Points[3])
 		b, err := marketdata.EncodeMessage(m)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -22,8 +21,15 @@ func checkMessage(m marketdata.Message, now time.Time) error {
 		if err := p.Validate(now); err != nil {
 			return fmt.Errorf("point %d: %w", i, err)
 		}
-		if err := marketdata.CheckSortKey(p.Key, p.Timestamp); err != nil {
+		// The key must be a range key of this very point's millisecond:
+		// the item's ms attribute and the window it is announced in come
+		// from p.Timestamp, its place in the table from the key.
+		ms, _, err := marketdata.ParseSortKey(p.Key)
+		if err != nil {
 			return fmt.Errorf("point %d: %w", i, err)
+		}
+		if ms != p.Timestamp {
+			return fmt.Errorf("point %d: %w %.40q: not of the point's millisecond %d", i, marketdata.ErrSortKey, p.Key, p.Timestamp)
 		}
 		for _, v := range [...]struct {
 			name string
@@ -130,8 +136,9 @@ func (a *itemArena) reset() {
 	a.chunk, a.numUsed = 0, 0
 }
 
-// numbers per point whose text is formatted: price, volume, bid, ask.
-const formatted = 4
+// numbers per point whose text is formatted: milliseconds, price, volume,
+// bid, ask.
+const formatted = 5
 
 // appendItems appends one item per point of m to dst. The points must have
 // passed checkMessage.
@@ -144,6 +151,8 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 	// The text of every formatted number, in one buffer, then one string.
 	buf, ends := a.buf[:0], a.ends[:0]
 	for _, p := range m.Points {
+		buf = strconv.AppendInt(buf, p.Timestamp, 10) // checkMessage: the key's milliseconds
+		ends = append(ends, int32(len(buf)))
 		buf = appendNumber(buf, p.Price)
 		ends = append(ends, int32(len(buf)))
 		buf = strconv.AppendInt(buf, p.Volume, 10)
@@ -179,8 +188,8 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 	start := int32(0)
 	for i, p := range m.Points {
 		e := ends[i*formatted : i*formatted+formatted]
-		price, volume, bid, ask := text[start:e[0]], text[e[0]:e[1]], text[e[1]:e[2]], text[e[2]:e[3]]
-		start = e[3]
+		ms, price, volume, bid, ask := text[start:e[0]], text[e[0]:e[1]], text[e[1]:e[2]], text[e[2]:e[3]], text[e[3]:e[4]]
+		start = e[4]
 
 		sh := base
 		if bid != "" {
@@ -195,8 +204,7 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 		it := a.item(sh)
 		it[marketdata.AttrSymbol] = str(p.Symbol)
 		it[marketdata.AttrTimestamp] = a.num(p.Key)
-		// checkMessage made sure the key starts with the millisecond.
-		it[marketdata.AttrMillis] = a.num(p.Key[:strings.IndexByte(p.Key, '.')])
+		it[marketdata.AttrMillis] = a.num(ms)
 		it[marketdata.AttrPrice] = a.num(price)
 		it[marketdata.AttrVolume] = a.num(volume)
 		if sh&hasBid != 0 {

@@ -22,6 +22,7 @@ import (
 // symbolChange is what one invocation adds to a symbol's latest state.
 type symbolChange struct {
 	last  marketdata.QueuedPoint // the point with the greatest range key
+	key   sortKey                // last's range key, parsed
 	count int64
 	msgs  []int // contributing messages, ascending
 }
@@ -38,30 +39,63 @@ type changes struct {
 	windows map[marketdata.WindowRef]*windowChange
 }
 
+// sortKey is a parsed range key: (ms, disc) pairs order keys as DynamoDB
+// orders them (see marketdata.ParseSortKey).
+type sortKey struct {
+	ms   int64
+	disc uint64
+}
+
+func (k sortKey) compare(o sortKey) int {
+	return cmp.Or(cmp.Compare(k.ms, o.ms), cmp.Compare(k.disc, o.disc))
+}
+
+// parseKeys parses the range keys of points into dst[:0].
+func parseKeys(dst []sortKey, points []marketdata.QueuedPoint) ([]sortKey, error) {
+	dst = dst[:0]
+	for _, p := range points {
+		ms, disc, err := marketdata.ParseSortKey(p.Key)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, sortKey{ms, disc})
+	}
+	return dst, nil
+}
+
 // collectChanges gathers the changes from the messages that have not failed.
 func collectChanges(b *batch) *changes {
 	ch := &changes{symbols: map[string]*symbolChange{}, windows: map[marketdata.WindowRef]*windowChange{}}
 	var (
 		prevSym *symbolChange
 		prevWin *windowChange
+		keys    []sortKey
+		err     error
 	)
 	for i, m := range b.msgs {
 		if m.err != nil {
 			continue
 		}
+		// checkMessage has parsed every key of a message that did not
+		// fail; should one not parse, its message fails before any of its
+		// points counts.
+		if keys, err = parseKeys(keys, m.points); err != nil {
+			b.fail(i, err)
+			continue
+		}
 		prevSym, prevWin = nil, nil
-		for _, p := range m.points {
+		for j, p := range m.points {
 			s := prevSym
 			if s == nil || s.last.Symbol != p.Symbol {
 				s = ch.symbols[p.Symbol]
 				if s == nil {
-					s = &symbolChange{last: p}
+					s = &symbolChange{last: p, key: keys[j]}
 					ch.symbols[p.Symbol] = s
 				}
 				prevSym = s
 			}
-			if compareSortKeys(p.Key, s.last.Key) > 0 {
-				s.last = p
+			if keys[j].compare(s.key) > 0 {
+				s.last, s.key = p, keys[j]
 			}
 			s.count++
 			s.msgs = addMsg(s.msgs, i)
@@ -89,17 +123,6 @@ func addMsg(msgs []int, i int) []int {
 		return msgs
 	}
 	return append(msgs, i)
-}
-
-// compareSortKeys compares two range keys numerically. Both are in the form
-// CheckSortKey accepts: a non-negative integer without leading zeros, '.',
-// and digits without trailing zeros. A longer integer part is greater; for
-// equal lengths byte order is numeric order, fraction included.
-func compareSortKeys(a, b string) int {
-	if c := cmp.Compare(strings.IndexByte(a, '.'), strings.IndexByte(b, '.')); c != 0 {
-		return c
-	}
-	return strings.Compare(a, b)
 }
 
 // windowRefs returns the changed windows that still have a contributing

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"testing"
@@ -11,7 +12,8 @@ import (
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
-func TestCompareSortKeys(t *testing.T) {
+// TestSortKeyOrder: parsed keys compare as the numbers DynamoDB holds.
+func TestSortKeyOrder(t *testing.T) {
 	tests := []struct {
 		a, b string
 		want int
@@ -24,12 +26,19 @@ func TestCompareSortKeys(t *testing.T) {
 		{"0.000000000000000001", "0.1", -1},
 	}
 	for _, tc := range tests {
-		if got := compareSortKeys(tc.a, tc.b); got != tc.want {
-			t.Errorf("compareSortKeys(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
+		keys, err := parseKeys(nil, []marketdata.QueuedPoint{{Key: tc.a}, {Key: tc.b}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got := compareSortKeys(tc.b, tc.a); got != -tc.want {
-			t.Errorf("compareSortKeys(%s, %s) = %d, want %d", tc.b, tc.a, got, -tc.want)
+		if got := keys[0].compare(keys[1]); got != tc.want {
+			t.Errorf("compare(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
+		if got := keys[1].compare(keys[0]); got != -tc.want {
+			t.Errorf("compare(%s, %s) = %d, want %d", tc.b, tc.a, got, -tc.want)
+		}
+	}
+	if _, err := parseKeys(nil, []marketdata.QueuedPoint{{Key: "1.5"}, {Key: "1.50"}}); !errors.Is(err, marketdata.ErrSortKey) {
+		t.Errorf("parseKeys of a non-canonical key: %v", err)
 	}
 }
 

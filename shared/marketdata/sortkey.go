@@ -1,0 +1,141 @@
+package marketdata
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// A raw point's range key is its epoch milliseconds, a decimal point, and a
+// discriminator of 1 to sortKeyDigits digits hashed from the point's content,
+// where it came from (origin, e.g. the S3 object version) and its position
+// there (ordinal, e.g. the line number):
+//
+//	1772463600123.48213790412
+//
+// Two distinct points of one symbol in the same millisecond get distinct keys
+// (their content or position differs), so they never overwrite each other; an
+// exact re-delivery of the same point from the same place yields the same key
+// and so overwrites itself, which makes every write idempotent. Keys still sort
+// by time, so a millisecond range is a numeric BETWEEN (MillisRange).
+//
+// The key is in DynamoDB's canonical number form (no leading zeros, no
+// trailing zeros after the point), so the string read back from the table
+// equals the one written. AppendSortKey is the only formatter and
+// ParseSortKey the only parser of this form.
+
+// sortKeyDigits is the width of the discriminator. 13 digits of milliseconds
+// plus 18 of discriminator stay well inside DynamoDB's 38 significant digits.
+const sortKeyDigits = 18
+
+// discModulus is 10^sortKeyDigits.
+const discModulus = 1_000_000_000_000_000_000
+
+// FNV-1a 64-bit (hash/fnv), inlined so that a key costs no allocation: the
+// ingestion packs millions of points per object through AppendSortKey.
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime64
+	}
+	return h
+}
+
+func fnvUint64(h, v uint64) uint64 {
+	for i := 0; i < 8; i++ { // little endian
+		h ^= v & 0xff
+		h *= fnvPrime64
+		v >>= 8
+	}
+	return h
+}
+
+// AppendSortKey appends the range key of point p, read at position ordinal
+// of origin, to dst without allocating.
+func AppendSortKey(dst []byte, p Point, origin string, ordinal int64) []byte {
+	return appendSortKey(dst, p, fnvString(fnvOffset64, origin), ordinal)
+}
+
+// appendSortKey continues h, the hash of the origin (MessageEncoder hashes
+// its origin once for all its points).
+func appendSortKey(dst []byte, p Point, h uint64, ordinal int64) []byte {
+	h = fnvUint64(h, uint64(ordinal))
+	h = fnvString(h, p.Symbol)
+	h = fnvUint64(h, uint64(p.Timestamp))
+	h = fnvUint64(h, math.Float64bits(p.Price))
+	h = fnvUint64(h, uint64(p.Volume))
+	h = fnvUint64(h, math.Float64bits(p.Bid))
+	h = fnvUint64(h, math.Float64bits(p.Ask))
+	h = fnvString(h, p.Exchange)
+	d := h % discModulus
+	if d == 0 {
+		d = 1 // keep the key distinct from the bare millisecond bound of MillisRange
+	}
+	dst = strconv.AppendInt(dst, p.Timestamp, 10)
+	dst = append(dst, '.')
+	var digits [sortKeyDigits]byte
+	for i := sortKeyDigits - 1; i >= 0; i-- {
+		digits[i] = byte('0' + d%10)
+		d /= 10
+	}
+	n := sortKeyDigits
+	for digits[n-1] == '0' { // d > 0, so a non-zero digit remains
+		n--
+	}
+	return append(dst, digits[:n]...)
+}
+
+// ErrSortKey means a string is not a raw point's range key.
+var ErrSortKey = errors.New("invalid range key")
+
+// ParseSortKey splits a raw point's range key into its epoch milliseconds and
+// its discriminator scaled to sortKeyDigits digits (the fraction × 10^18), so
+// that comparing (ms, disc) pairs orders keys exactly as DynamoDB orders them
+// as numbers. It accepts exactly the canonical form AppendSortKey writes: a
+// non-negative integer without sign or leading zeros, '.', and 1 to 18 digits
+// not ending in 0. The processor checks every key it receives with it, so a
+// malformed one fails its message alone instead of the whole BatchWriteItem
+// request it would share.
+func ParseSortKey(key string) (ms int64, disc uint64, err error) {
+	dot := strings.IndexByte(key, '.')
+	if dot <= 0 || dot > 1 && key[0] == '0' {
+		return 0, 0, fmt.Errorf("%w %q: want <epoch ms>.<discriminator>", ErrSortKey, clip(key))
+	}
+	for i := 0; i < dot; i++ {
+		if key[i] < '0' || key[i] > '9' {
+			return 0, 0, fmt.Errorf("%w %q: want <epoch ms>.<discriminator>", ErrSortKey, clip(key))
+		}
+	}
+	ms, err = strconv.ParseInt(key[:dot], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w %q: milliseconds out of range", ErrSortKey, clip(key))
+	}
+	frac := key[dot+1:]
+	if len(frac) == 0 || len(frac) > sortKeyDigits || frac[len(frac)-1] == '0' {
+		return 0, 0, fmt.Errorf("%w %q: want 1-%d digits after the point, the last not 0", ErrSortKey, clip(key), sortKeyDigits)
+	}
+	for i := 0; i < len(frac); i++ {
+		c := frac[i]
+		if c < '0' || c > '9' {
+			return 0, 0, fmt.Errorf("%w %q: want digits after the point", ErrSortKey, clip(key))
+		}
+		disc = disc*10 + uint64(c-'0')
+	}
+	for range sortKeyDigits - len(frac) {
+		disc *= 10
+	}
+	return ms, disc, nil
+}
+
+// MillisRange returns inclusive range-key bounds selecting every raw point with
+// from <= timestamp < to (milliseconds), for a KeyCondition BETWEEN.
+func MillisRange(from, to int64) (lo, hi string) {
+	return strconv.FormatInt(from, 10), strconv.FormatInt(to-1, 10) + "." + strings.Repeat("9", sortKeyDigits)
+}
