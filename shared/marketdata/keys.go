@@ -1,11 +1,8 @@
 package marketdata
 
 import (
-	"encoding/binary"
 	"hash/fnv"
-	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/marketanalytics/pipeline/shared/limits"
@@ -36,20 +33,13 @@ const (
 // symbols that received points in that window.
 const AttrActiveSymbols = "symbols"
 
-// Attributes of an aggregate item (hash AggregateKey(symbol), range the window
-// start), besides the key; the window's volume is AttrVolume. The aggregator
-// writes them and the names equal Aggregate's JSON field names.
+// Attributes of an aggregate item that expressions name: the aggregator's
+// write guard compares AttrTrades, and the latest-state item shares
+// AttrUpdatedAt. Every other attribute name of the low-volume items is a
+// dynamodbav tag of its type in items.go.
 const (
-	AttrWindowEnd = "windowEnd"      // N, exclusive end, epoch ms
-	AttrOpen      = "open"           // N
-	AttrHigh      = "high"           // N
-	AttrLow       = "low"            // N
-	AttrClose     = "close"          // N
-	AttrVWAP      = "vwap"           // N
-	AttrTrades    = "trades"         // N, number of points in the window
-	AttrFirstTs   = "firstTimestamp" // N, epoch ms of the earliest point
-	AttrLastTs    = "lastTimestamp"  // N, epoch ms of the latest point
-	AttrUpdatedAt = "updatedAt"      // N, epoch ms the item was computed at
+	AttrTrades    = "trades"    // N, number of points in the window
+	AttrUpdatedAt = "updatedAt" // N, epoch ms the item was computed at
 )
 
 // Item key patterns. Raw point items use the bare symbol as hash key; every
@@ -80,61 +70,6 @@ func ReportKey(bucket, key, versionOrETag string) (hash, rng string) {
 	h := fnv.New64a()
 	h.Write([]byte(versionOrETag))
 	return ReportPrefix + "s3://" + bucket + "/" + key, strconv.FormatUint(h.Sum64()>>11, 10)
-}
-
-// sortKeyDigits is the width of the discriminator that follows the millisecond
-// timestamp in a raw point's range key. 13 digits of milliseconds plus 18 of
-// discriminator stay well inside DynamoDB's 38 significant digits.
-const sortKeyDigits = 18
-
-// SortKey returns the range key of a raw point: its epoch milliseconds, a
-// decimal point, and a discriminator hashed from the point's content, where it
-// came from (origin, e.g. the S3 object version) and its position there
-// (ordinal, e.g. the line number).
-//
-// Two distinct points of one symbol in the same millisecond get distinct keys
-// (their content or position differs), so they never overwrite each other; an
-// exact re-delivery of the same point from the same place yields the same key
-// and so overwrites itself, which makes every write idempotent. Keys still sort
-// by time, so a millisecond range is a numeric BETWEEN.
-//
-// The result is in DynamoDB's canonical number form (no trailing zeros), so the
-// string read back from the table equals the one written.
-func SortKey(p Point, origin string, ordinal int64) string {
-	h := fnv.New64a()
-	var buf [8]byte
-	h.Write([]byte(origin))
-	binary.LittleEndian.PutUint64(buf[:], uint64(ordinal))
-	h.Write(buf[:])
-	h.Write([]byte(p.Symbol))
-	for _, v := range [...]uint64{uint64(p.Timestamp), math.Float64bits(p.Price), uint64(p.Volume),
-		math.Float64bits(p.Bid), math.Float64bits(p.Ask)} {
-		binary.LittleEndian.PutUint64(buf[:], v)
-		h.Write(buf[:])
-	}
-	h.Write([]byte(p.Exchange))
-	d := h.Sum64() % 1_000_000_000_000_000_000 // 10^18
-	if d == 0 {
-		d = 1 // keep the key distinct from the bare millisecond bound
-	}
-	frac := strconv.FormatUint(d, 10)
-	frac = strings.Repeat("0", sortKeyDigits-len(frac)) + frac
-	frac = strings.TrimRight(frac, "0")
-	return strconv.FormatInt(p.Timestamp, 10) + "." + frac
-}
-
-// SortKeyMillis returns the epoch milliseconds a raw point's range key starts with.
-func SortKeyMillis(sortKey string) (int64, error) {
-	if i := strings.IndexByte(sortKey, '.'); i >= 0 {
-		sortKey = sortKey[:i]
-	}
-	return strconv.ParseInt(sortKey, 10, 64)
-}
-
-// MillisRange returns inclusive range-key bounds selecting every raw point with
-// from <= timestamp < to (milliseconds), for a KeyCondition BETWEEN.
-func MillisRange(from, to int64) (lo, hi string) {
-	return strconv.FormatInt(from, 10), strconv.FormatInt(to-1, 10) + "." + strings.Repeat("9", sortKeyDigits)
 }
 
 // WindowStart returns the start (ms) of the aggregation window holding ms.

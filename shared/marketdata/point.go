@@ -13,16 +13,20 @@ import (
 )
 
 // Point is one market data point (a trade or quote tick).
+//
+// The dynamodbav tags are the attributes of its raw point item (see
+// RawPointItem), where the range key is not the timestamp but the point's
+// range key (AppendSortKey), so the milliseconds are stored as "ms".
 type Point struct {
-	Symbol string `json:"symbol"`
+	Symbol string `json:"symbol" dynamodbav:"symbol"`
 	// Timestamp is epoch milliseconds (UTC).
-	Timestamp int64   `json:"timestamp"`
-	Price     float64 `json:"price"`
-	Volume    int64   `json:"volume"`
+	Timestamp int64   `json:"timestamp" dynamodbav:"ms"`
+	Price     float64 `json:"price" dynamodbav:"price"`
+	Volume    int64   `json:"volume" dynamodbav:"volume"`
 	// Bid and Ask are optional; zero means absent.
-	Bid      float64 `json:"bid,omitempty"`
-	Ask      float64 `json:"ask,omitempty"`
-	Exchange string  `json:"exchange,omitempty"`
+	Bid      float64 `json:"bid,omitempty" dynamodbav:"bid,omitempty"`
+	Ask      float64 `json:"ask,omitempty" dynamodbav:"ask,omitempty"`
+	Exchange string  `json:"exchange,omitempty" dynamodbav:"exchange,omitempty"`
 }
 
 // Validation errors. Reasons reported to users wrap these.

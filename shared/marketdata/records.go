@@ -3,27 +3,29 @@ package marketdata
 // Aggregate is one (symbol, 5-minute window) aggregate, as stored in the table
 // under AggregateKey(Symbol) / WindowStart and as served by GET /aggregates.
 type Aggregate struct {
-	Symbol      string  `json:"symbol"`
-	WindowStart int64   `json:"windowStart"`
-	WindowEnd   int64   `json:"windowEnd"`
-	Open        float64 `json:"open"`
-	High        float64 `json:"high"`
-	Low         float64 `json:"low"`
-	Close       float64 `json:"close"`
-	Volume      int64   `json:"volume"`
-	VWAP        float64 `json:"vwap"`
-	Trades      int64   `json:"trades"`
-	FirstTs     int64   `json:"firstTimestamp"`
-	LastTs      int64   `json:"lastTimestamp"`
-	UpdatedAt   int64   `json:"updatedAt"`
+	// Symbol is not stored as such: the item's hash key is
+	// AggregateKey(Symbol) (see AggregateItem).
+	Symbol      string  `json:"symbol" dynamodbav:"-"`
+	WindowStart int64   `json:"windowStart" dynamodbav:"timestamp"` // the range key
+	WindowEnd   int64   `json:"windowEnd" dynamodbav:"windowEnd"`   // exclusive
+	Open        float64 `json:"open" dynamodbav:"open"`
+	High        float64 `json:"high" dynamodbav:"high"`
+	Low         float64 `json:"low" dynamodbav:"low"`
+	Close       float64 `json:"close" dynamodbav:"close"`
+	Volume      int64   `json:"volume" dynamodbav:"volume"`
+	VWAP        float64 `json:"vwap" dynamodbav:"vwap"`
+	Trades      int64   `json:"trades" dynamodbav:"trades"`
+	FirstTs     int64   `json:"firstTimestamp" dynamodbav:"firstTimestamp"`
+	LastTs      int64   `json:"lastTimestamp" dynamodbav:"lastTimestamp"`
+	UpdatedAt   int64   `json:"updatedAt" dynamodbav:"updatedAt"`
 }
 
 // Rejection reports one refused record: where it was and why.
 type Rejection struct {
 	// Index is the 0-based position in a JSON array / API body, or the
 	// 1-based line number in a CSV or NDJSON file.
-	Index  int64  `json:"index"`
-	Reason string `json:"reason"`
+	Index  int64  `json:"index" dynamodbav:"index"`
+	Reason string `json:"reason" dynamodbav:"reason"`
 }
 
 // IngestResponse is the body of POST /ingest's 202 answer.

@@ -65,20 +65,18 @@ func uploadAndVerify(ctx context.Context, p *pipeline.Pipeline, prefix string, s
 		if err != nil {
 			return err
 		}
-		if st := rep["status"]; st != "COMPLETED" {
-			return fmt.Errorf("%s: report status %v: %v", c.key, st, rep)
+		if rep.Status != marketdata.ReportCompleted {
+			return fmt.Errorf("%s: report status %v: %+v", c.key, rep.Status, rep)
 		}
-		if acc, rej := rep["accepted"], rep["rejected"]; acc != float64(len(c.pts)) || rej != float64(2) {
-			return fmt.Errorf("%s: report accepted %v rejected %v, want %d and 2: %v", c.key, acc, rej, len(c.pts), rep)
+		if rep.Accepted != int64(len(c.pts)) || rep.Rejected != 2 {
+			return fmt.Errorf("%s: report accepted %d rejected %d, want %d and 2: %+v", c.key, rep.Accepted, rep.Rejected, len(c.pts), rep)
 		}
-		rs, _ := rep["rejections"].([]any)
-		if len(rs) != 2 {
-			return fmt.Errorf("%s: %d rejections reported, want 2 with reasons: %v", c.key, len(rs), rep["rejections"])
+		if len(rep.Rejections) != 2 {
+			return fmt.Errorf("%s: %d rejections reported, want 2 with reasons: %v", c.key, len(rep.Rejections), rep.Rejections)
 		}
-		for _, r := range rs {
-			m, _ := r.(map[string]any)
-			if reason, _ := m["reason"].(string); reason == "" || m["index"] == nil {
-				return fmt.Errorf("%s: rejection without index or reason: %v", c.key, r)
+		for _, r := range rep.Rejections {
+			if r.Reason == "" || r.Index <= 0 {
+				return fmt.Errorf("%s: rejection without line or reason: %+v", c.key, r)
 			}
 		}
 	}
@@ -323,7 +321,7 @@ func TestPoisonMessageGoesToDLQAlone(t *testing.T) {
 	for half := 0; half < 2; half++ {
 		m := marketdata.Message{Origin: "e2e-poison-test"}
 		for i, pt := range pts[half*20 : half*20+20] {
-			m.Points = append(m.Points, marketdata.QueuedPoint{Key: marketdata.SortKey(pt, m.Origin, int64(half*20+i)), Point: pt})
+			m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, pt, m.Origin, int64(half*20+i))), Point: pt})
 		}
 		b, err := marketdata.EncodeMessage(m)
 		if err != nil {

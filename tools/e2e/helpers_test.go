@@ -270,15 +270,15 @@ func upload(ctx context.Context, p *pipeline.Pipeline, key string, body []byte) 
 }
 
 // waitReport waits for the object's ingestion report to be final.
-func waitReport(ctx context.Context, p *pipeline.Pipeline, key string, timeout time.Duration) (map[string]any, error) {
-	var rep map[string]any
+func waitReport(ctx context.Context, p *pipeline.Pipeline, key string, timeout time.Duration) (marketdata.IngestionReport, error) {
+	var rep marketdata.IngestionReport
 	err := eventually(ctx, timeout, func() error {
 		reps, err := table(p).Reports(ctx, p.Bucket(), key)
 		if err != nil {
 			return err
 		}
 		for _, r := range reps {
-			if st, _ := r["status"].(string); st == "COMPLETED" || st == "REJECTED" || st == "FAILED" {
+			if r.Final() {
 				rep = r
 				return nil
 			}

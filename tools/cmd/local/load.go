@@ -54,7 +54,7 @@ type loadResult struct {
 	apiAccepted                   int64
 	rejections                    map[string]int // reason → count (S3 reports and API answers)
 	rejectionSamples              []string
-	reports                       []map[string]any
+	reports                       []marketdata.IngestionReport
 	expected                      int64            // accepted points, probes excluded
 	stored                        map[string]int64 // symbol → raw points (counted when ≤ exactPointsLimit)
 	aggTrades                     map[string]int64 // symbol → Σ trades of its aggregates
@@ -251,8 +251,8 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 				return nil, err
 			}
 			if rep := finalReport(reps); rep != nil {
-				res.reports = append(res.reports, rep)
-				res.expected += asInt(rep["accepted"])
+				res.reports = append(res.reports, *rep)
+				res.expected += rep.Accepted
 				collectRejections(res, ob.key, rep)
 				break
 			}
@@ -366,34 +366,28 @@ func waitOrFail(ctx context.Context, deadline time.Time, what string) error {
 
 // finalReport returns the report of the object's latest version once its
 // ingestion has finished (COMPLETED, REJECTED or FAILED).
-func finalReport(reps []map[string]any) map[string]any {
-	for _, r := range reps {
-		if st, _ := r["status"].(string); st == "COMPLETED" || st == "REJECTED" || st == "FAILED" {
-			return r
+func finalReport(reps []marketdata.IngestionReport) *marketdata.IngestionReport {
+	for i := range reps {
+		if reps[i].Final() {
+			return &reps[i]
 		}
 	}
 	return nil
 }
 
-func collectRejections(res *loadResult, key string, rep map[string]any) {
-	if rs, ok := rep["rejections"].([]any); ok {
-		for _, x := range rs {
-			m, _ := x.(map[string]any)
-			reason, _ := m["reason"].(string)
-			if len(res.rejectionSamples) < 8 {
-				res.rejectionSamples = append(res.rejectionSamples, fmt.Sprintf("s3://…/%s line %d: %s", key, asInt(m["index"]), reason))
-			}
+func collectRejections(res *loadResult, key string, rep *marketdata.IngestionReport) {
+	for _, r := range rep.Rejections {
+		if len(res.rejectionSamples) < 8 {
+			res.rejectionSamples = append(res.rejectionSamples, fmt.Sprintf("s3://…/%s line %d: %s", key, r.Index, r.Reason))
 		}
 	}
-	if counts, ok := rep["rejectionCounts"].(map[string]any); ok {
-		for reason, n := range counts {
-			res.rejections[reason] += int(asInt(n))
+	if rep.RejectionCounts != nil {
+		for reason, n := range rep.RejectionCounts {
+			res.rejections[reason] += int(n)
 		}
-	} else if rs, ok := rep["rejections"].([]any); ok {
-		for _, x := range rs {
-			m, _ := x.(map[string]any)
-			reason, _ := m["reason"].(string)
-			res.rejections[reasonClass(reason)]++
+	} else {
+		for _, r := range rep.Rejections {
+			res.rejections[reasonClass(r.Reason)]++
 		}
 	}
 }
@@ -415,18 +409,6 @@ func reasonClass(reason string) string {
 		return reason
 	}
 	return strings.Join(kept, " ")
-}
-
-func asInt(v any) int64 {
-	switch x := v.(type) {
-	case float64:
-		return int64(x)
-	case int64:
-		return x
-	case int:
-		return int64(x)
-	}
-	return 0
 }
 
 var probeMu sync.Mutex

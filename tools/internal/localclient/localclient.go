@@ -12,9 +12,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -91,177 +92,123 @@ func GetAggregates(ctx context.Context, stageURL, symbol string, from, to int64)
 	return Do(ctx, http.MethodGet, u, nil, "", true)
 }
 
-// Table reads the pipeline's table.
+// Table reads the pipeline's table. It decodes items with the item types of
+// shared/marketdata, as the services do.
 type Table struct {
 	DB   *dynamodb.Client
 	Name string
 }
 
+// queryItems runs a strongly consistent Query page by page and calls each
+// for every item, stopping at the first error.
+func (t Table) queryItems(ctx context.Context, in *dynamodb.QueryInput, each func(map[string]types.AttributeValue) error) error {
+	in.TableName, in.ConsistentRead = aws.String(t.Name), aws.Bool(true)
+	pages := dynamodb.NewQueryPaginator(t.DB, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, it := range out.Items {
+			if err := each(it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// decodeItem decodes item into v (an item type of shared/marketdata),
+// requiring every attribute T always has.
+func decodeItem[T any](item map[string]types.AttributeValue, v *T) error {
+	if err := marketdata.CheckAttributes[T](item); err != nil {
+		return err
+	}
+	return attributevalue.UnmarshalMap(item, v)
+}
+
+// pointsInput queries the raw points of symbol with from <= timestamp < to.
+func pointsInput(symbol string, from, to int64) *dynamodb.QueryInput {
+	lo, hi := marketdata.MillisRange(from, to)
+	return &dynamodb.QueryInput{
+		KeyConditionExpression:   aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
+		ExpressionAttributeNames: map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":s": &types.AttributeValueMemberS{Value: symbol}, ":lo": &types.AttributeValueMemberN{Value: lo}, ":hi": &types.AttributeValueMemberN{Value: hi},
+		},
+	}
+}
+
+// partition queries every item of hash key hash.
+func partition(hash string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("#s = :s"),
+		ExpressionAttributeNames:  map[string]string{"#s": marketdata.AttrSymbol},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: hash}},
+	}
+}
+
 // CountPoints counts the raw points of symbol with from <= timestamp < to (ms).
 func (t Table) CountPoints(ctx context.Context, symbol string, from, to int64) (int64, error) {
-	lo, hi := marketdata.MillisRange(from, to)
+	in := pointsInput(symbol, from, to)
+	in.TableName, in.ConsistentRead, in.Select = aws.String(t.Name), aws.Bool(true), types.SelectCount
 	var n int64
-	var start map[string]types.AttributeValue
-	for {
-		out, err := t.DB.Query(ctx, &dynamodb.QueryInput{
-			TableName:                aws.String(t.Name),
-			KeyConditionExpression:   aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
-			ExpressionAttributeNames: map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":s": &types.AttributeValueMemberS{Value: symbol}, ":lo": &types.AttributeValueMemberN{Value: lo}, ":hi": &types.AttributeValueMemberN{Value: hi},
-			},
-			Select: types.SelectCount, ExclusiveStartKey: start, ConsistentRead: aws.Bool(true),
-		})
+	pages := dynamodb.NewQueryPaginator(t.DB, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
 		if err != nil {
 			return 0, err
 		}
 		n += int64(out.Count)
-		if len(out.LastEvaluatedKey) == 0 {
-			return n, nil
-		}
-		start = out.LastEvaluatedKey
 	}
+	return n, nil
 }
 
 // Points returns the raw points of symbol with from <= timestamp < to.
 func (t Table) Points(ctx context.Context, symbol string, from, to int64) ([]marketdata.Point, error) {
-	lo, hi := marketdata.MillisRange(from, to)
 	var pts []marketdata.Point
-	var start map[string]types.AttributeValue
-	for {
-		out, err := t.DB.Query(ctx, &dynamodb.QueryInput{
-			TableName:                aws.String(t.Name),
-			KeyConditionExpression:   aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
-			ExpressionAttributeNames: map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":s": &types.AttributeValueMemberS{Value: symbol}, ":lo": &types.AttributeValueMemberN{Value: lo}, ":hi": &types.AttributeValueMemberN{Value: hi},
-			},
-			ExclusiveStartKey: start, ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return nil, err
+	err := t.queryItems(ctx, pointsInput(symbol, from, to), func(it map[string]types.AttributeValue) error {
+		var p marketdata.RawPointItem
+		if err := decodeItem(it, &p); err != nil {
+			return fmt.Errorf("raw point of %s: %w", symbol, err)
 		}
-		for _, it := range out.Items {
-			pts = append(pts, decodePoint(it))
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return pts, nil
-		}
-		start = out.LastEvaluatedKey
-	}
+		pts = append(pts, p.Point)
+		return nil
+	})
+	return pts, err
 }
 
 // Aggregates returns the stored aggregates of symbol, by window start.
 func (t Table) Aggregates(ctx context.Context, symbol string) ([]marketdata.Aggregate, error) {
 	var aggs []marketdata.Aggregate
-	var start map[string]types.AttributeValue
-	for {
-		out, err := t.DB.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(t.Name),
-			KeyConditionExpression:    aws.String("#s = :s"),
-			ExpressionAttributeNames:  map[string]string{"#s": marketdata.AttrSymbol},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: marketdata.AggregateKey(symbol)}},
-			ExclusiveStartKey:         start, ConsistentRead: aws.Bool(true),
-		})
+	err := t.queryItems(ctx, partition(marketdata.AggregateKey(symbol)), func(it map[string]types.AttributeValue) error {
+		var item marketdata.AggregateItem
+		if err := decodeItem(it, &item); err != nil {
+			return fmt.Errorf("aggregate item of %s: %w", symbol, err)
+		}
+		a, err := item.Value()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, it := range out.Items {
-			a, err := decodeAggregate(symbol, it)
-			if err != nil {
-				return nil, err
-			}
-			aggs = append(aggs, a)
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return aggs, nil
-		}
-		start = out.LastEvaluatedKey
-	}
-}
-
-// decodePoint reads a raw point item (attribute names from shared/marketdata).
-func decodePoint(it map[string]types.AttributeValue) marketdata.Point {
-	str := func(name string) string {
-		v, _ := it[name].(*types.AttributeValueMemberS)
-		if v == nil {
-			return ""
-		}
-		return v.Value
-	}
-	num := func(name string) float64 {
-		v, _ := it[name].(*types.AttributeValueMemberN)
-		if v == nil {
-			return 0
-		}
-		f, _ := strconv.ParseFloat(v.Value, 64)
-		return f
-	}
-	return marketdata.Point{
-		Symbol: str(marketdata.AttrSymbol), Timestamp: int64(num(marketdata.AttrMillis)), Price: num(marketdata.AttrPrice),
-		Volume: int64(num(marketdata.AttrVolume)), Bid: num(marketdata.AttrBid), Ask: num(marketdata.AttrAsk),
-		Exchange: str(marketdata.AttrExchange),
-	}
-}
-
-func decodeAggregate(symbol string, it map[string]types.AttributeValue) (marketdata.Aggregate, error) {
-	num := func(name string) (float64, error) {
-		v, ok := it[name].(*types.AttributeValueMemberN)
-		if !ok {
-			return 0, fmt.Errorf("aggregate item of %s has no number %q", symbol, name)
-		}
-		return strconv.ParseFloat(v.Value, 64)
-	}
-	var a marketdata.Aggregate
-	a.Symbol = symbol
-	fields := []struct {
-		name string
-		f    *float64
-		i    *int64
-	}{
-		{marketdata.AttrTimestamp, nil, &a.WindowStart}, {marketdata.AttrWindowEnd, nil, &a.WindowEnd},
-		{marketdata.AttrOpen, &a.Open, nil}, {marketdata.AttrHigh, &a.High, nil}, {marketdata.AttrLow, &a.Low, nil},
-		{marketdata.AttrClose, &a.Close, nil}, {marketdata.AttrVolume, nil, &a.Volume}, {marketdata.AttrVWAP, &a.VWAP, nil},
-		{marketdata.AttrTrades, nil, &a.Trades}, {marketdata.AttrFirstTs, nil, &a.FirstTs}, {marketdata.AttrLastTs, nil, &a.LastTs},
-		{marketdata.AttrUpdatedAt, nil, &a.UpdatedAt},
-	}
-	for _, f := range fields {
-		v, err := num(f.name)
-		if err != nil {
-			return a, err
-		}
-		if f.f != nil {
-			*f.f = v
-		} else {
-			*f.i = int64(v)
-		}
-	}
-	return a, nil
-}
-
-// Reports returns the ingestion report items of an object (all its
-// versions), as plain maps.
-func (t Table) Reports(ctx context.Context, bucket, key string) ([]map[string]any, error) {
-	hash, _ := marketdata.ReportKey(bucket, key, "")
-	out, err := t.DB.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(t.Name),
-		KeyConditionExpression:    aws.String("#s = :s"),
-		ExpressionAttributeNames:  map[string]string{"#s": marketdata.AttrSymbol},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: hash}},
-		ConsistentRead:            aws.Bool(true),
+		aggs = append(aggs, a)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	var reps []map[string]any
-	for _, it := range out.Items {
-		var m map[string]any
-		if err := attributevalue.UnmarshalMap(it, &m); err != nil {
-			return nil, err
+	return aggs, err
+}
+
+// Reports returns the ingestion reports of an object (all its versions).
+func (t Table) Reports(ctx context.Context, bucket, key string) ([]marketdata.IngestionReport, error) {
+	hash, _ := marketdata.ReportKey(bucket, key, "") // the hash key does not depend on the version
+	var reps []marketdata.IngestionReport
+	err := t.queryItems(ctx, partition(hash), func(it map[string]types.AttributeValue) error {
+		var r marketdata.IngestionReport
+		if err := decodeItem(it, &r); err != nil {
+			return fmt.Errorf("ingestion report of s3://%s/%s: %w", bucket, key, err)
 		}
-		reps = append(reps, m)
-	}
-	return reps, nil
+		reps = append(reps, r)
+		return nil
+	})
+	return reps, err
 }
 
 // HasAggregate reports whether the aggregate of symbol's window starting at
@@ -285,40 +232,25 @@ func (t Table) HasAggregate(ctx context.Context, symbol string, start int64) (bo
 // index (the pipeline's own way to find symbols without a Scan).
 func (t Table) ActiveSymbols(ctx context.Context) ([]string, error) {
 	seen := map[string]bool{}
-	var start map[string]types.AttributeValue
-	for {
-		out, err := t.DB.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(t.Name),
-			KeyConditionExpression:    aws.String("#s = :s"),
-			ExpressionAttributeNames:  map[string]string{"#s": marketdata.AttrSymbol},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: marketdata.ActiveWindows}},
-			ExclusiveStartKey:         start, ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return nil, err
+	err := t.queryItems(ctx, partition(marketdata.ActiveWindows), func(it map[string]types.AttributeValue) error {
+		var w marketdata.ActiveWindowItem
+		if err := decodeItem(it, &w); err != nil {
+			return fmt.Errorf("%s item: %w", marketdata.ActiveWindows, err)
 		}
-		for _, it := range out.Items {
-			if ss, ok := it[marketdata.AttrActiveSymbols].(*types.AttributeValueMemberSS); ok {
-				for _, s := range ss.Value {
-					seen[s] = true
-				}
-			}
+		for _, s := range w.Symbols {
+			seen[s] = true
 		}
-		if len(out.LastEvaluatedKey) == 0 {
-			break
-		}
-		start = out.LastEvaluatedKey
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	syms := make([]string, 0, len(seen))
-	for s := range seen {
-		syms = append(syms, s)
-	}
-	sort.Strings(syms)
-	return syms, nil
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // StateCount returns the number of points the processor has written for
-// symbol, from its latest-state item (one GetItem; re-deliveries count again).
+// symbol, from its latest-state item (one GetItem; re-deliveries count
+// again), or 0 when the symbol has none yet.
 func (t Table) StateCount(ctx context.Context, symbol string) (int64, error) {
 	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(t.Name),
@@ -328,12 +260,12 @@ func (t Table) StateCount(ctx context.Context, symbol string) (int64, error) {
 		},
 		ConsistentRead: aws.Bool(true),
 	})
-	if err != nil {
+	if err != nil || len(out.Item) == 0 {
 		return 0, err
 	}
-	n, ok := out.Item[marketdata.AttrPointCount].(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, nil
+	var st marketdata.StateItem
+	if err := decodeItem(out.Item, &st); err != nil {
+		return 0, fmt.Errorf("latest state of %s: %w", symbol, err)
 	}
-	return strconv.ParseInt(n.Value, 10, 64)
+	return st.Points, nil
 }

@@ -3,10 +3,7 @@
 // points. It is pure: no I/O, no clock, no allocation per point.
 package ohlcv
 
-import (
-	"iter"
-	"math"
-)
+import "math"
 
 // Tick is the part of a raw point the aggregation needs.
 type Tick struct {
@@ -112,13 +109,4 @@ func (a *Accumulator) Summary() (Summary, bool) {
 		Volume: a.volume, VWAP: vwap, Trades: a.n,
 		FirstMillis: a.openMs, LastMillis: a.closeMs,
 	}, true
-}
-
-// Compute folds every tick of ticks; false when there is none.
-func Compute(ticks iter.Seq[Tick]) (Summary, bool) {
-	var a Accumulator
-	for t := range ticks {
-		a.Add(t)
-	}
-	return a.Summary()
 }

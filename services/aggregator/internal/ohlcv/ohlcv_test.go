@@ -21,7 +21,17 @@ func tick(ms int64, frac string, price float64, volume int64) Tick {
 	return Tick{Millis: kms, Disc: disc, Price: price, Volume: volume}
 }
 
-func TestCompute(t *testing.T) {
+// summarize folds ticks into an Accumulator, as table.WindowSummary does
+// page by page.
+func summarize(ticks []Tick) (Summary, bool) {
+	var a Accumulator
+	for _, t := range ticks {
+		a.Add(t)
+	}
+	return a.Summary()
+}
+
+func TestAccumulator(t *testing.T) {
 	tests := []struct {
 		name  string
 		ticks []Tick
@@ -87,9 +97,9 @@ func TestCompute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := Compute(slices.Values(tt.ticks))
+			got, ok := summarize(tt.ticks)
 			if !ok {
-				t.Fatal("Compute reported no ticks")
+				t.Fatal("Summary reported no ticks")
 			}
 			assertSummary(t, got, tt.want)
 
@@ -98,7 +108,7 @@ func TestCompute(t *testing.T) {
 			for range 20 {
 				shuffled := slices.Clone(tt.ticks)
 				r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-				got, _ := Compute(slices.Values(shuffled))
+				got, _ := summarize(shuffled)
 				assertSummary(t, got, tt.want)
 			}
 		})
@@ -116,12 +126,12 @@ func assertSummary(t *testing.T, got, want Summary) {
 	}
 }
 
-func TestComputeEmpty(t *testing.T) {
-	if s, ok := Compute(slices.Values([]Tick(nil))); ok {
-		t.Fatalf("Compute(empty) = %+v, true; want false", s)
-	}
+func TestAccumulatorEmpty(t *testing.T) {
 	var a Accumulator
-	if _, ok := a.Summary(); ok || a.Len() != 0 {
+	if s, ok := a.Summary(); ok || a.Len() != 0 {
+		t.Fatalf("empty Accumulator: %+v, %v, %d ticks", s, ok, a.Len())
+	}
+	if _, ok := summarize(nil); ok {
 		t.Fatal("zero Accumulator is not empty")
 	}
 }
@@ -133,7 +143,7 @@ func TestAccumulatorMatchesNaive(t *testing.T) {
 	for round := range 200 {
 		n := 1 + r.IntN(300)
 		ticks := randomTicks(r, n, 1_700_000_000_000, 50)
-		got, _ := Compute(slices.Values(ticks))
+		got, _ := summarize(ticks)
 
 		sorted := slices.Clone(ticks)
 		slices.SortFunc(sorted, func(a, b Tick) int {
@@ -210,21 +220,6 @@ func BenchmarkAggregate(b *testing.B) {
 	}
 	if sink.Trades != n {
 		b.Fatalf("trades %d, want %d", sink.Trades, n)
-	}
-	b.ReportMetric(float64(rounds)*n/b.Elapsed().Seconds(), "points/s")
-}
-
-// BenchmarkAggregateSeq is BenchmarkAggregate through Compute's iterator.
-func BenchmarkAggregateSeq(b *testing.B) {
-	const n = 100_000
-	ticks := randomTicks(rand.New(rand.NewPCG(3, 4)), n, 1_700_000_000_000, n/4)
-	b.ReportAllocs()
-	var rounds int
-	for b.Loop() {
-		if s, _ := Compute(slices.Values(ticks)); s.Trades != n {
-			b.Fatal("wrong trade count")
-		}
-		rounds++
 	}
 	b.ReportMetric(float64(rounds)*n/b.Elapsed().Seconds(), "points/s")
 }

@@ -11,9 +11,9 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -139,13 +139,17 @@ func number(item map[string]types.AttributeValue, name string) (string, error) {
 // values (and a new updatedAt): idempotent. written is false when the guard
 // refused the write.
 func (t *Table) PutAggregate(ctx context.Context, a marketdata.Aggregate) (written bool, err error) {
+	item, err := AggregateItem(a)
+	if err != nil {
+		return false, err
+	}
 	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(t.Name),
-		Item:                     AggregateItem(a),
+		Item:                     item,
 		ConditionExpression:      aws.String("attribute_not_exists(" + phHash + ") OR " + phTrades + " <= :n"),
 		ExpressionAttributeNames: map[string]string{phHash: marketdata.AttrSymbol, phTrades: marketdata.AttrTrades},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":n": n(a.Trades),
+			":n": numberValue(a.Trades),
 		},
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -158,77 +162,37 @@ func (t *Table) PutAggregate(ctx context.Context, a marketdata.Aggregate) (writt
 	return true, nil
 }
 
-func n(v int64) *types.AttributeValueMemberN {
+// numberValue is an integer as a DynamoDB number.
+func numberValue(v int64) *types.AttributeValueMemberN {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
 
-func f(v float64) *types.AttributeValueMemberN {
-	return &types.AttributeValueMemberN{Value: strconv.FormatFloat(v, 'f', -1, 64)}
-}
-
-// AggregateItem is the table item of a (hash AggregateKey(symbol), range
-// window start). Aggregates have no TTL: they are the pipeline's product and
-// stay after their raw points expire.
-func AggregateItem(a marketdata.Aggregate) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.AggregateKey(a.Symbol)},
-		marketdata.AttrTimestamp: n(a.WindowStart),
-		marketdata.AttrWindowEnd: n(a.WindowEnd),
-		marketdata.AttrOpen:      f(a.Open),
-		marketdata.AttrHigh:      f(a.High),
-		marketdata.AttrLow:       f(a.Low),
-		marketdata.AttrClose:     f(a.Close),
-		marketdata.AttrVolume:    n(a.Volume),
-		marketdata.AttrVWAP:      f(a.VWAP),
-		marketdata.AttrTrades:    n(a.Trades),
-		marketdata.AttrFirstTs:   n(a.FirstTs),
-		marketdata.AttrLastTs:    n(a.LastTs),
-		marketdata.AttrUpdatedAt: n(a.UpdatedAt),
+// AggregateItem is the table item of a (marketdata.AggregateItem).
+func AggregateItem(a marketdata.Aggregate) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(marketdata.NewAggregateItem(a))
+	if err != nil {
+		return nil, fmt.Errorf("encode aggregate %s/%d: %w", a.Symbol, a.WindowStart, err)
 	}
+	return item, nil
 }
 
-// ParseAggregateItem is the inverse of AggregateItem.
+// ParseAggregateItem is the inverse of AggregateItem. An item lacking an
+// attribute is an error, not a zero.
 func ParseAggregateItem(item map[string]types.AttributeValue) (marketdata.Aggregate, error) {
-	hash, ok := item[marketdata.AttrSymbol].(*types.AttributeValueMemberS)
-	if !ok || !strings.HasPrefix(hash.Value, marketdata.AggregatePrefix) {
-		return marketdata.Aggregate{}, errors.New("aggregate item: hash key is not an aggregate key")
+	var it marketdata.AggregateItem
+	if err := decodeItem(item, &it); err != nil {
+		return marketdata.Aggregate{}, fmt.Errorf("aggregate item: %w", err)
 	}
-	a := marketdata.Aggregate{Symbol: strings.TrimPrefix(hash.Value, marketdata.AggregatePrefix)}
-	ints := []struct {
-		name string
-		dst  *int64
-	}{
-		{marketdata.AttrTimestamp, &a.WindowStart}, {marketdata.AttrWindowEnd, &a.WindowEnd},
-		{marketdata.AttrVolume, &a.Volume}, {marketdata.AttrTrades, &a.Trades},
-		{marketdata.AttrFirstTs, &a.FirstTs}, {marketdata.AttrLastTs, &a.LastTs},
-		{marketdata.AttrUpdatedAt, &a.UpdatedAt},
+	return it.Value()
+}
+
+// decodeItem decodes item into v (one of the item types of
+// shared/marketdata), requiring every attribute T always has.
+func decodeItem[T any](item map[string]types.AttributeValue, v *T) error {
+	if err := marketdata.CheckAttributes[T](item); err != nil {
+		return err
 	}
-	for _, x := range ints {
-		s, err := number(item, x.name)
-		if err == nil {
-			*x.dst, err = strconv.ParseInt(s, 10, 64)
-		}
-		if err != nil {
-			return marketdata.Aggregate{}, fmt.Errorf("aggregate item %s: %s: %w", hash.Value, x.name, err)
-		}
-	}
-	floats := []struct {
-		name string
-		dst  *float64
-	}{
-		{marketdata.AttrOpen, &a.Open}, {marketdata.AttrHigh, &a.High}, {marketdata.AttrLow, &a.Low},
-		{marketdata.AttrClose, &a.Close}, {marketdata.AttrVWAP, &a.VWAP},
-	}
-	for _, x := range floats {
-		s, err := number(item, x.name)
-		if err == nil {
-			*x.dst, err = strconv.ParseFloat(s, 64)
-		}
-		if err != nil {
-			return marketdata.Aggregate{}, fmt.Errorf("aggregate item %s: %s: %w", hash.Value, x.name, err)
-		}
-	}
-	return a, nil
+	return attributevalue.UnmarshalMap(item, v)
 }
 
 // ActiveWindows returns the (symbol, window) pairs the processor recorded in
@@ -243,31 +207,24 @@ func (t *Table) ActiveWindows(ctx context.Context, fromStart, toStart int64) ([]
 		ExpressionAttributeNames: map[string]string{phHash: marketdata.AttrSymbol, phRange: marketdata.AttrTimestamp, phSet: marketdata.AttrActiveSymbols},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":h":  &types.AttributeValueMemberS{Value: marketdata.ActiveWindows},
-			":lo": n(fromStart),
-			":hi": n(toStart),
+			":lo": numberValue(fromStart),
+			":hi": numberValue(toStart),
 		},
 		ConsistentRead: aws.Bool(true),
 	}
 	var refs []marketdata.WindowRef
 	err := t.query(ctx, in, func(item map[string]types.AttributeValue) error {
-		s, err := number(item, marketdata.AttrTimestamp)
-		if err != nil {
+		var it marketdata.ActiveWindowItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 			return fmt.Errorf("%s item: %w", marketdata.ActiveWindows, err)
 		}
-		start, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return fmt.Errorf("%s item: window %q: %w", marketdata.ActiveWindows, s, err)
+		if _, ok := item[marketdata.AttrTimestamp]; !ok {
+			return fmt.Errorf("%s item without its window start", marketdata.ActiveWindows)
 		}
-		set, ok := item[marketdata.AttrActiveSymbols].(*types.AttributeValueMemberSS)
-		if !ok {
-			// An item without symbols names no window; a string set
-			// cannot be empty, so this is how "none" looks.
-			return nil
-		}
-		syms := slices.Clone(set.Value)
+		syms := slices.Clone(it.Symbols)
 		slices.Sort(syms)
 		for _, sym := range syms {
-			refs = append(refs, marketdata.WindowRef{Symbol: sym, Start: start})
+			refs = append(refs, marketdata.WindowRef{Symbol: sym, Start: it.Start})
 		}
 		return nil
 	})
@@ -286,8 +243,8 @@ func (t *Table) Aggregates(ctx context.Context, symbol string, fromStart, toStar
 		ExpressionAttributeNames: map[string]string{phHash: marketdata.AttrSymbol, phRange: marketdata.AttrTimestamp},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":h":  &types.AttributeValueMemberS{Value: marketdata.AggregateKey(symbol)},
-			":lo": n(fromStart),
-			":hi": n(toStart),
+			":lo": numberValue(fromStart),
+			":hi": numberValue(toStart),
 		},
 	}
 	aggs := []marketdata.Aggregate{}

@@ -247,7 +247,7 @@ func TestPutAggregateOutcomes(t *testing.T) {
 }
 
 func TestParseAggregateItemErrors(t *testing.T) {
-	good := AggregateItem(sample)
+	good := mustItem(t, sample)
 	tests := []struct {
 		name   string
 		mutate func(item)
@@ -256,6 +256,8 @@ func TestParseAggregateItemErrors(t *testing.T) {
 		{"missing vwap", func(i item) { delete(i, "vwap") }},
 		{"bad trades", func(i item) { i["trades"] = nv("1.5") }},
 		{"string open", func(i item) { i["open"] = sv("1") }},
+		{"missing window end", func(i item) { delete(i, "windowEnd") }},
+		{"missing hash key", func(i item) { delete(i, "symbol") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,6 +268,60 @@ func TestParseAggregateItemErrors(t *testing.T) {
 			tt.mutate(i)
 			if _, err := ParseAggregateItem(i); err == nil {
 				t.Fatal("want an error")
+			}
+		})
+	}
+}
+
+func mustItem(t *testing.T, a marketdata.Aggregate) item {
+	t.Helper()
+	it, err := AggregateItem(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
+// TestAggregateRoundTrip: what PutAggregate writes is what Aggregates and
+// the write guard read, through the real expressions, for aggregates at the
+// edges of what the table stores.
+func TestAggregateRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		a    marketdata.Aggregate
+	}{
+		{"typical", sample},
+		{"symbol with dash", marketdata.Aggregate{Symbol: "BTC-USD", WindowStart: 0, WindowEnd: 300_000, Open: 65000.5, High: 65001,
+			Low: 64999.25, Close: 65000, Volume: 0, VWAP: 65000.1, Trades: 1, FirstTs: 1, LastTs: 299_999, UpdatedAt: 1}},
+		{"extremes", marketdata.Aggregate{Symbol: "X", WindowStart: w1430, WindowEnd: w1430 + 300_000, Open: 1e-12, High: 1e15,
+			Low: 1e-12, Close: 0.1 + 0.2, Volume: math.MaxInt64, VWAP: 1.0 / 3, Trades: math.MaxInt32, FirstTs: w1430, LastTs: w1430 + 299_999,
+			UpdatedAt: math.MaxInt64}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &fakeDB{t: t}
+			if _, err := (&Table{DB: w, Name: tableName}).PutAggregate(context.Background(), tc.a); err != nil {
+				t.Fatal(err)
+			}
+			put := w.puts[0]
+			written := put.Item
+			// The guard compares the written trade count.
+			if got, want := written[put.ExpressionAttributeNames["#n"]], put.ExpressionAttributeValues[":n"]; !reflect.DeepEqual(got, want) {
+				t.Errorf("guard attribute %v, written %v", want, got)
+			}
+			r := &fakeDB{t: t, pages: [][]item{{written}}}
+			got, err := (&Table{DB: r, Name: tableName}).Aggregates(context.Background(), tc.a.Symbol, tc.a.WindowStart, tc.a.WindowStart)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The reader's key condition selects the written item.
+			q := r.queries[0]
+			if !reflect.DeepEqual(written[q.ExpressionAttributeNames["#h"]], q.ExpressionAttributeValues[":h"]) ||
+				!reflect.DeepEqual(written[q.ExpressionAttributeNames["#r"]], q.ExpressionAttributeValues[":lo"]) {
+				t.Errorf("query %v %v does not select item %v", q.ExpressionAttributeNames, q.ExpressionAttributeValues, written)
+			}
+			if len(got) != 1 || got[0] != tc.a {
+				t.Errorf("read back %+v, want %+v", got, tc.a)
 			}
 		})
 	}
@@ -306,7 +362,7 @@ func TestActiveWindows(t *testing.T) {
 func TestAggregates(t *testing.T) {
 	a1, a2 := sample, sample
 	a2.WindowStart, a2.WindowEnd = sample.WindowEnd, sample.WindowEnd+300_000
-	db := &fakeDB{t: t, pages: [][]item{{AggregateItem(a1)}, {AggregateItem(a2)}}}
+	db := &fakeDB{t: t, pages: [][]item{{mustItem(t, a1)}, {mustItem(t, a2)}}}
 	got, err := (&Table{DB: db, Name: tableName}).Aggregates(context.Background(), "BRK.B", 1709648700000, 1709649599999)
 	if err != nil {
 		t.Fatal(err)
@@ -370,7 +426,7 @@ func TestSymbolKnown(t *testing.T) {
 // shared SortKey, as the processor writes them.
 func TestDecodeMatchesSortKey(t *testing.T) {
 	p := marketdata.Point{Symbol: "AAPL", Timestamp: 1709649001000, Price: 187.25, Volume: 42}
-	key := marketdata.SortKey(p, "s3://bucket/key#v1", 7)
+	key := string(marketdata.AppendSortKey(nil, p, "s3://bucket/key#v1", 7))
 	tick, err := decodeTick(raw(key, strconv.FormatFloat(p.Price, 'f', -1, 64), "42"))
 	if err != nil {
 		t.Fatal(err)

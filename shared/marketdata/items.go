@@ -1,0 +1,190 @@
+package marketdata
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// The low-volume items of the table (aggregates, latest state, the
+// active-window index, ingestion reports) are these types, encoded and
+// decoded by the services and tools with
+// github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue through their
+// dynamodbav tags; this module stays standard library only, so it holds only
+// the types and their tags. Raw points are built by hand in the processor
+// (see its benchmarks) from the Attr* names in keys.go.
+//
+// RawPointItem is a raw point's item as readers decode it (hash the symbol,
+// range the point's range key). The processor builds these items by hand,
+// without reflection, from the Attr* names in keys.go; its tests decode them
+// with this type.
+type RawPointItem struct {
+	Key string `dynamodbav:"timestamp"` // N: the range key, read as its text
+	Point
+	Origin    string `dynamodbav:"origin,omitempty"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+// A type does not hold the key attributes the service derives (a latest
+// state's or a report's key): writers add them, readers know them already.
+
+// AggregateItem is the item of an Aggregate: hash AggregateKey(symbol), range
+// the window start. Aggregates have no TTL: they are the pipeline's product
+// and stay after their raw points expire.
+type AggregateItem struct {
+	Key string `dynamodbav:"symbol"`
+	Aggregate
+}
+
+// NewAggregateItem returns the item of a.
+func NewAggregateItem(a Aggregate) AggregateItem {
+	return AggregateItem{Key: AggregateKey(a.Symbol), Aggregate: a}
+}
+
+// ErrItem means a table item is not of the kind its reader expected.
+var ErrItem = errors.New("invalid item")
+
+// Value returns the aggregate an item read back holds.
+func (it AggregateItem) Value() (Aggregate, error) {
+	sym, ok := strings.CutPrefix(it.Key, AggregatePrefix)
+	if !ok || !ValidSymbol(sym) {
+		return Aggregate{}, fmt.Errorf("%w: hash key %q is not an aggregate key", ErrItem, clip(it.Key))
+	}
+	a := it.Aggregate
+	a.Symbol = sym
+	return a, nil
+}
+
+// StateItem is a symbol's latest-state item (hash StateKey(symbol), range
+// StateSortKey). The processor maintains it with conditional update
+// expressions over the names in state.go, which equal these tags.
+type StateItem struct {
+	LastKey    string  `dynamodbav:"lastKey"` // N: a raw point's range key, read as its text
+	LastPrice  float64 `dynamodbav:"lastPrice"`
+	LastMillis int64   `dynamodbav:"lastMs"`
+	Points     int64   `dynamodbav:"points"`
+	UpdatedAt  int64   `dynamodbav:"updatedAt"`
+	ExpiresAt  int64   `dynamodbav:"expiresAt"`
+}
+
+// ActiveWindowItem is the ActiveWindows item of one window (range key the
+// window start): the symbols that received points in it. The processor
+// adds to the set with an update expression; a string set cannot be empty,
+// so an item without symbols names none.
+type ActiveWindowItem struct {
+	Start     int64    `dynamodbav:"timestamp"`
+	Symbols   []string `dynamodbav:"symbols,stringset,omitempty"`
+	ExpiresAt int64    `dynamodbav:"expiresAt"`
+}
+
+// IngestionReport is the report item of one S3 object version (key
+// ReportKey). Ingestion claims it with an update expression (status
+// IN_PROGRESS, owner, lease) and replaces it with the final report when the
+// object has been read.
+type IngestionReport struct {
+	Status       string `dynamodbav:"status,omitempty" json:"status"`
+	Owner        string `dynamodbav:"owner,omitempty" json:"owner"`
+	LeaseUntil   int64  `dynamodbav:"leaseUntil,omitempty" json:"leaseUntil,omitempty"` // epoch ms, while IN_PROGRESS
+	Attempts     int64  `dynamodbav:"attempts" json:"attempts"`
+	Redeliveries int64  `dynamodbav:"redeliveries,omitempty" json:"redeliveries,omitempty"`
+	Bucket       string `dynamodbav:"bucket,omitempty" json:"bucket"`
+	ObjectKey    string `dynamodbav:"objectKey,omitempty" json:"objectKey"`
+	VersionID    string `dynamodbav:"versionId,omitempty" json:"versionId,omitempty"`
+	ETag         string `dynamodbav:"eTag,omitempty" json:"eTag,omitempty"`
+	Origin       string `dynamodbav:"origin,omitempty" json:"origin"`
+	StartedAt    string `dynamodbav:"startedAt,omitempty" json:"startedAt"` // RFC 3339
+	FinishedAt   string `dynamodbav:"finishedAt,omitempty" json:"finishedAt,omitempty"`
+	Format       string `dynamodbav:"format,omitempty" json:"format,omitempty"`
+	Compressed   bool   `dynamodbav:"compressed" json:"compressed"`
+	ObjectBytes  int64  `dynamodbav:"objectBytes" json:"objectBytes"`
+	DataBytes    int64  `dynamodbav:"dataBytes" json:"dataBytes"`
+	Records      int64  `dynamodbav:"records" json:"records"`
+	Accepted     int64  `dynamodbav:"accepted" json:"accepted"`
+	Rejected     int64  `dynamodbav:"rejected" json:"rejected"`
+	Messages     int64  `dynamodbav:"messages" json:"messages"`
+	MessageBytes int64  `dynamodbav:"messageBytes" json:"messageBytes"`
+	SQSCalls     int64  `dynamodbav:"sqsCalls" json:"sqsCalls"`
+	// Rejections lists the first rejected records, up to a byte budget;
+	// RejectionCounts counts all of them per category.
+	Rejections        []Rejection      `dynamodbav:"rejections" json:"rejections"`
+	RejectionsOmitted int64            `dynamodbav:"rejectionsOmitted" json:"rejectionsOmitted"`
+	RejectionCounts   map[string]int64 `dynamodbav:"rejectionCounts" json:"rejectionCounts"`
+	// TimestampUnits counts the accepted points by the unit their timestamp
+	// was read in (s, ms, us, ns or rfc3339).
+	TimestampUnits map[string]int64 `dynamodbav:"timestampUnits" json:"timestampUnits"`
+	// IgnoredColumns are the CSV columns that name no field.
+	IgnoredColumns []string `dynamodbav:"ignoredColumns,omitempty" json:"ignoredColumns,omitempty"`
+	Error          string   `dynamodbav:"error,omitempty" json:"error,omitempty"`
+	ErrorCategory  string   `dynamodbav:"errorCategory,omitempty" json:"errorCategory,omitempty"`
+	ExpiresAt      int64    `dynamodbav:"expiresAt" json:"expiresAt"`
+}
+
+// Statuses of an IngestionReport. IN_PROGRESS is written before the first
+// message is sent; COMPLETED when the object has been read to its end;
+// REJECTED when it has been read to its end but every record was refused
+// (nothing was queued); or FAILED at an error in its content. The final
+// states are never left again.
+const (
+	ReportInProgress = "IN_PROGRESS"
+	ReportCompleted  = "COMPLETED"
+	ReportRejected   = "REJECTED"
+	ReportFailed     = "FAILED"
+)
+
+// Final reports whether the report is in a final state (COMPLETED, REJECTED
+// or FAILED).
+func (r IngestionReport) Final() bool {
+	return r.Status == ReportCompleted || r.Status == ReportRejected || r.Status == ReportFailed
+}
+
+// RequiredAttributes returns the attribute names an item of type T always
+// has: the dynamodbav tag names of its fields (embedded structs included),
+// except those tagged "-" or omitempty. Readers check them, so an item
+// missing one is an error rather than a zero.
+func RequiredAttributes[T any]() []string {
+	return attributes(reflect.TypeFor[T](), false)
+}
+
+// Attributes returns every attribute name of type T (its dynamodbav tags).
+func Attributes[T any]() []string {
+	return attributes(reflect.TypeFor[T](), true)
+}
+
+func attributes(t reflect.Type, optional bool) []string {
+	var names []string
+	for f := range t.Fields() {
+		tag := f.Tag.Get("dynamodbav")
+		if f.Anonymous && tag == "" {
+			names = append(names, attributes(f.Type, optional)...)
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if !optional && strings.Contains(","+opts+",", ",omitempty,") {
+			continue
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// CheckAttributes reports an error naming the attributes of T item lacks
+// (V is the SDK's AttributeValue, which this module does not import).
+func CheckAttributes[T, V any](item map[string]V) error {
+	var missing []string
+	for _, name := range RequiredAttributes[T]() {
+		if _, ok := item[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %T lacks %s", ErrItem, *new(T), strings.Join(missing, ", "))
+	}
+	return nil
+}
