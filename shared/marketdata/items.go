@@ -80,8 +80,8 @@ type ActiveWindowItem struct {
 
 // IngestionReport is the report item of one S3 object version (key
 // ReportKey). Ingestion claims it with an update expression (status
-// IN_PROGRESS, owner, lease) and replaces it with the final report when the
-// object has been read.
+// IN_PROGRESS, owner, lease, object, start) and replaces it with the final
+// report, which has every attribute, when the object has been read.
 type IngestionReport struct {
 	Status       string `dynamodbav:"status,omitempty" json:"status"`
 	Owner        string `dynamodbav:"owner,omitempty" json:"owner"`

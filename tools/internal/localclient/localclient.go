@@ -201,8 +201,9 @@ func (t Table) Reports(ctx context.Context, bucket, key string) ([]marketdata.In
 	hash, _ := marketdata.ReportKey(bucket, key, "") // the hash key does not depend on the version
 	var reps []marketdata.IngestionReport
 	err := t.queryItems(ctx, partition(hash), func(it map[string]types.AttributeValue) error {
+		// Not decodeItem: a claim in progress has only the claim's attributes.
 		var r marketdata.IngestionReport
-		if err := decodeItem(it, &r); err != nil {
+		if err := attributevalue.UnmarshalMap(it, &r); err != nil {
 			return fmt.Errorf("ingestion report of s3://%s/%s: %w", bucket, key, err)
 		}
 		reps = append(reps, r)

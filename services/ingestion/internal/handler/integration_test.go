@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +20,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -166,33 +166,16 @@ func (m *moto) drain(t *testing.T) (msgs []marketdata.Message, bodyBytes []int) 
 	return msgs, bodyBytes
 }
 
-func (m *moto) reportItem(t *testing.T, o report.Object) map[string]ddbtypes.AttributeValue {
+func (m *moto) reportItem(t *testing.T, o report.Object) marketdata.IngestionReport {
 	t.Helper()
-	item, err := (&report.Store{DB: m.ddb, Table: m.table}).Read(context.Background(), o)
+	rep, found, err := (&report.Store{DB: m.ddb, Table: m.table}).Read(context.Background(), o)
 	if err != nil {
 		t.Fatalf("read report: %v", err)
 	}
-	if item == nil {
+	if !found {
 		t.Fatal("no report item")
 	}
-	return item
-}
-
-func num(t *testing.T, item map[string]ddbtypes.AttributeValue, name string) int64 {
-	t.Helper()
-	v, ok := item[name].(*ddbtypes.AttributeValueMemberN)
-	if !ok {
-		t.Fatalf("report attribute %s missing: %v", name, item)
-	}
-	n, _ := strconv.ParseInt(v.Value, 10, 64)
-	return n
-}
-
-func str(item map[string]ddbtypes.AttributeValue, name string) string {
-	if v, ok := item[name].(*ddbtypes.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
+	return rep
 }
 
 // TestIntegrationS3 streams a gzip NDJSON object and a plain CSV object from
@@ -249,27 +232,21 @@ func TestIntegrationS3(t *testing.T) {
 	}
 
 	gzReport := m.reportItem(t, gzObj)
-	if str(gzReport, report.AttrStatus) != "COMPLETED" || str(gzReport, report.AttrFormat) != "ndjson" ||
-		num(t, gzReport, report.AttrAccepted) != n || num(t, gzReport, report.AttrRejected) != 0 ||
-		num(t, gzReport, report.AttrMessages) != int64(len(msgs)-1) || num(t, gzReport, marketdata.AttrExpiresAt) < time.Now().Unix() {
-		t.Fatalf("gzip report %v", gzReport)
+	if gzReport.Status != "COMPLETED" || gzReport.Format != "ndjson" || gzReport.Accepted != n || gzReport.Rejected != 0 ||
+		gzReport.Messages != int64(len(msgs)-1) || gzReport.ExpiresAt < time.Now().Unix() {
+		t.Fatalf("gzip report %+v", gzReport)
 	}
-	if c, ok := gzReport[report.AttrCompressed].(*ddbtypes.AttributeValueMemberBOOL); !ok || !c.Value {
-		t.Fatalf("gzip report not marked compressed: %v", gzReport)
+	if !gzReport.Compressed {
+		t.Fatalf("gzip report not marked compressed: %+v", gzReport)
 	}
 	csvReport := m.reportItem(t, csvObj)
-	if str(csvReport, report.AttrStatus) != "COMPLETED" || num(t, csvReport, report.AttrAccepted) != 1 || num(t, csvReport, report.AttrRejected) != 1 {
-		t.Fatalf("csv report %v", csvReport)
+	if csvReport.Status != "COMPLETED" || csvReport.Accepted != 1 || csvReport.Rejected != 1 {
+		t.Fatalf("csv report %+v", csvReport)
 	}
-	units, _ := csvReport[report.AttrTimestampUnits].(*ddbtypes.AttributeValueMemberM)
-	ignored, _ := csvReport[report.AttrIgnoredColumns].(*ddbtypes.AttributeValueMemberL)
-	if units == nil || len(units.Value) != 1 || num(t, units.Value, "s") != 1 || ignored == nil || len(ignored.Value) != 1 ||
-		ignored.Value[0].(*ddbtypes.AttributeValueMemberS).Value != "venue" {
-		t.Fatalf("csv report units %v, ignored columns %v; want {s: 1} and [venue]", csvReport[report.AttrTimestampUnits], csvReport[report.AttrIgnoredColumns])
+	if csvReport.TimestampUnits["s"] != 1 || len(csvReport.TimestampUnits) != 1 || !slices.Equal(csvReport.IgnoredColumns, []string{"venue"}) {
+		t.Fatalf("csv report units %v, ignored columns %v; want {s: 1} and [venue]", csvReport.TimestampUnits, csvReport.IgnoredColumns)
 	}
-	list := csvReport[report.AttrRejections].(*ddbtypes.AttributeValueMemberL).Value
-	rj := list[0].(*ddbtypes.AttributeValueMemberM).Value
-	if len(list) != 1 || num(t, rj, "index") != 3 || !strings.Contains(str(rj, "reason"), "invalid price") {
+	if list := csvReport.Rejections; len(list) != 1 || list[0].Index != 3 || !strings.Contains(list[0].Reason, "invalid price") {
 		t.Fatalf("csv rejections %v", list)
 	}
 
@@ -280,8 +257,8 @@ func TestIntegrationS3(t *testing.T) {
 	if again, _ := m.drain(t); len(again) != 0 {
 		t.Fatalf("re-delivery queued %d messages", len(again))
 	}
-	if r := m.reportItem(t, gzObj); num(t, r, report.AttrRedeliveries) != 1 || num(t, r, report.AttrAttempts) != 1 {
-		t.Fatalf("report after re-delivery %v", r)
+	if r := m.reportItem(t, gzObj); r.Redeliveries != 1 || r.Attempts != 1 {
+		t.Fatalf("report after re-delivery %+v", r)
 	}
 }
 
@@ -303,8 +280,8 @@ func TestIntegrationUnversioned(t *testing.T) {
 		t.Fatalf("invoke: %v\n%s", err, logs.String())
 	}
 	old := report.Object{Bucket: bucket, Key: "a.csv", ETag: ev.Records[0].S3.Object.ETag}
-	if r := m.reportItem(t, old); str(r, report.AttrStatus) != "FAILED" || !strings.Contains(str(r, report.AttrError), "PreconditionFailed") {
-		t.Fatalf("report of the replaced object %v", r)
+	if r := m.reportItem(t, old); r.Status != "FAILED" || !strings.Contains(r.Error, "PreconditionFailed") {
+		t.Fatalf("report of the replaced object %+v", r)
 	}
 	if err := m.invoke(t, h, replaced, "req-2"); err != nil {
 		t.Fatal(err)
@@ -321,8 +298,8 @@ func TestIntegrationUnversioned(t *testing.T) {
 	if err := m.invoke(t, h, gone, "req-3"); err != nil {
 		t.Fatal(err)
 	}
-	if r := m.reportItem(t, report.Object{Bucket: bucket, Key: "gone.csv", ETag: gone.Records[0].S3.Object.ETag}); str(r, report.AttrStatus) != "FAILED" {
-		t.Fatalf("report of the deleted object %v", r)
+	if r := m.reportItem(t, report.Object{Bucket: bucket, Key: "gone.csv", ETag: gone.Records[0].S3.Object.ETag}); r.Status != "FAILED" {
+		t.Fatalf("report of the deleted object %+v", r)
 	}
 }
 

@@ -3,12 +3,15 @@ package report
 import (
 	"context"
 	"errors"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -102,10 +105,10 @@ func TestClaim(t *testing.T) {
 	now := time.UnixMilli(1_717_243_200_000)
 	lease := now.Add(15 * time.Minute)
 	done := map[string]types.AttributeValue{
-		AttrStatus:     &types.AttributeValueMemberS{Value: string(Completed)},
-		AttrOwner:      &types.AttributeValueMemberS{Value: "req-1"},
-		AttrFinishedAt: &types.AttributeValueMemberS{Value: "2024-06-01T12:00:00Z"},
-		AttrAttempts:   &types.AttributeValueMemberN{Value: "1"},
+		attrStatus:   &types.AttributeValueMemberS{Value: string(Completed)},
+		attrOwner:    &types.AttributeValueMemberS{Value: "req-1"},
+		"finishedAt": &types.AttributeValueMemberS{Value: "2024-06-01T12:00:00Z"},
+		attrAttempts: &types.AttributeValueMemberN{Value: "1"},
 	}
 	for _, tc := range []struct {
 		name        string
@@ -117,7 +120,7 @@ func TestClaim(t *testing.T) {
 		wantErr     bool
 	}{
 		{"first delivery claims", func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
-			return &dynamodb.UpdateItemOutput{Attributes: map[string]types.AttributeValue{AttrAttempts: &types.AttributeValueMemberN{Value: "1"}}}, nil
+			return &dynamodb.UpdateItemOutput{Attributes: map[string]types.AttributeValue{attrAttempts: &types.AttributeValueMemberN{Value: "1"}}}, nil
 		}, nil, true, "", 0, false},
 		{"completed version is not claimed", func(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
 			return nil, &types.ConditionalCheckFailedException{Item: done}
@@ -176,24 +179,26 @@ func TestFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	item := db.puts[0].Item
-	for name, want := range map[string]string{
-		AttrRecords: "9", AttrAccepted: "7", AttrRejected: "2", AttrAttempts: "2", AttrMessages: "1",
-		AttrObjectBytes: "100", AttrDataBytes: "400", AttrRejectionsOmitted: "0",
-		marketdata.AttrExpiresAt: strconv.FormatInt(marketdata.ExpiresAt(now), 10),
-	} {
-		if got := getNum(item, name); strconv.FormatInt(got, 10) != want {
-			t.Errorf("%s = %d, want %s", name, got, want)
-		}
+	hash, rng := marketdata.ReportKey(obj.Bucket, obj.Key, obj.ETag)
+	if !reflect.DeepEqual(item[marketdata.AttrSymbol], &types.AttributeValueMemberS{Value: hash}) ||
+		!reflect.DeepEqual(item[marketdata.AttrTimestamp], &types.AttributeValueMemberN{Value: rng}) {
+		t.Errorf("key %v %v", item[marketdata.AttrSymbol], item[marketdata.AttrTimestamp])
 	}
-	if getStr(item, AttrStatus) != "COMPLETED" || getStr(item, AttrOrigin) != "s3://raw-bucket/in/2024 06 01.csv#"+obj.ETag {
-		t.Errorf("item %v", item)
+	var got marketdata.IngestionReport
+	if err := attributevalue.UnmarshalMap(item, &got); err != nil {
+		t.Fatal(err)
 	}
-	list := item[AttrRejections].(*types.AttributeValueMemberL).Value
-	if len(list) != 2 || getStr(list[0].(*types.AttributeValueMemberM).Value, "reason") != "invalid price -1" {
-		t.Errorf("rejections %v", list)
+	want := marketdata.IngestionReport{
+		Status: "COMPLETED", Owner: "req-1", Attempts: 2, Bucket: obj.Bucket, ObjectKey: obj.Key, ETag: obj.ETag,
+		Origin:    "s3://raw-bucket/in/2024 06 01.csv#" + obj.ETag,
+		StartedAt: now.Add(-time.Second).UTC().Format(time.RFC3339Nano), FinishedAt: now.UTC().Format(time.RFC3339Nano),
+		Format: "csv", Compressed: true, ObjectBytes: 100, DataBytes: 400, Records: 9, Accepted: 7, Rejected: 2,
+		Messages: 1, MessageBytes: 900, SQSCalls: 1,
+		Rejections:      []marketdata.Rejection{{Index: 3, Reason: "invalid price -1"}, {Index: 9, Reason: "invalid price 0"}},
+		RejectionCounts: map[string]int64{"invalid price": 2}, TimestampUnits: map[string]int64{}, ExpiresAt: marketdata.ExpiresAt(now),
 	}
-	if n := getNum(item[AttrRejectionCounts].(*types.AttributeValueMemberM).Value, "invalid price"); n != 2 {
-		t.Errorf("rejection counts %v", item[AttrRejectionCounts])
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("report\n got %+v\nwant %+v", got, want)
 	}
 	if cond := aws.ToString(db.puts[0].ConditionExpression); cond != "#st = :inprog AND #owner = :owner" {
 		t.Errorf("condition %q", cond)
@@ -286,32 +291,137 @@ func TestFinishUnitsAndIgnoredColumns(t *testing.T) {
 				t.Fatal(err)
 			}
 			item := db.puts[0].Item
-			if st, _ := item[AttrStatus].(*types.AttributeValueMemberS); st == nil || st.Value != string(tc.status) {
-				t.Fatalf("status %v, want %s", item[AttrStatus], tc.status)
+			var got marketdata.IngestionReport
+			if err := attributevalue.UnmarshalMap(item, &got); err != nil {
+				t.Fatal(err)
 			}
-			units, ok := item[AttrTimestampUnits].(*types.AttributeValueMemberM)
-			if !ok || len(units.Value) != len(tc.units) {
-				t.Fatalf("%s = %#v, want %v", AttrTimestampUnits, item[AttrTimestampUnits], tc.units)
+			if got.Status != string(tc.status) {
+				t.Fatalf("status %q, want %s", got.Status, tc.status)
+			}
+			// Always written, empty when nothing was read.
+			if _, ok := item["timestampUnits"].(*types.AttributeValueMemberM); !ok || len(got.TimestampUnits) != len(tc.units) {
+				t.Fatalf("timestampUnits = %#v, want %v", item["timestampUnits"], tc.units)
 			}
 			for u, n := range tc.units {
-				if v, _ := units.Value[u].(*types.AttributeValueMemberN); v == nil || v.Value != strconv.FormatInt(n, 10) {
-					t.Fatalf("%s[%s] = %v, want %d", AttrTimestampUnits, u, units.Value[u], n)
+				if got.TimestampUnits[u] != n {
+					t.Fatalf("timestampUnits[%s] = %d, want %d", u, got.TimestampUnits[u], n)
 				}
 			}
-			ign, ok := item[AttrIgnoredColumns].(*types.AttributeValueMemberL)
-			if len(tc.ignored) == 0 {
-				if ok {
-					t.Fatalf("%s written for none: %v", AttrIgnoredColumns, ign)
-				}
-				return
+			// Only written when a column was ignored.
+			if _, ok := item["ignoredColumns"]; ok != (len(tc.ignored) > 0) {
+				t.Fatalf("ignoredColumns = %v for %q", item["ignoredColumns"], tc.ignored)
 			}
-			if !ok || len(ign.Value) != len(tc.ignored) {
-				t.Fatalf("%s = %#v, want %q", AttrIgnoredColumns, item[AttrIgnoredColumns], tc.ignored)
+			if !slices.Equal(got.IgnoredColumns, tc.ignored) {
+				t.Fatalf("ignoredColumns = %q, want %q", got.IgnoredColumns, tc.ignored)
 			}
-			for i, n := range tc.ignored {
-				if v, _ := ign.Value[i].(*types.AttributeValueMemberS); v == nil || v.Value != n {
-					t.Fatalf("%s[%d] = %v, want %q", AttrIgnoredColumns, i, ign.Value[i], n)
+		})
+	}
+}
+
+// applyUpdate applies the SET and ADD clauses of an update expression (the
+// forms the store writes) to item, as DynamoDB would.
+func applyUpdate(t *testing.T, item map[string]types.AttributeValue, in *dynamodb.UpdateItemInput) {
+	t.Helper()
+	expr := aws.ToString(in.UpdateExpression)
+	set, add, _ := strings.Cut(expr, " ADD ")
+	if a, ok := strings.CutPrefix(expr, "ADD "); ok {
+		set, add = "", a
+	}
+	for clause := range strings.SplitSeq(strings.TrimPrefix(set, "SET "), ", ") {
+		if clause == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(clause, " = ")
+		if !ok {
+			t.Fatalf("SET clause %q", clause)
+		}
+		item[in.ExpressionAttributeNames[name]] = in.ExpressionAttributeValues[value]
+	}
+	for clause := range strings.SplitSeq(add, ", ") {
+		if clause == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(clause, " ")
+		attr := in.ExpressionAttributeNames[name]
+		var sum int64
+		if n, ok := item[attr].(*types.AttributeValueMemberN); ok {
+			sum, _ = strconv.ParseInt(n.Value, 10, 64)
+		}
+		d, err := strconv.ParseInt(in.ExpressionAttributeValues[value].(*types.AttributeValueMemberN).Value, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		item[attr] = num(sum + d)
+	}
+}
+
+// TestReportRoundTrip: the claim's and redelivery's update expressions and
+// the final PutItem write what readers decode with marketdata.IngestionReport.
+func TestReportRoundTrip(t *testing.T) {
+	now := time.UnixMilli(1_717_243_200_000)
+	lease := now.Add(15 * time.Minute)
+	versioned := Object{Bucket: "b", Key: "k.csv", VersionID: "v1"}
+	res := Result{Status: Failed, Format: "ndjson", Error: "gzip: invalid header", ErrorCategory: "corrupt"}
+	tests := []struct {
+		name string
+		o    Object
+		ops  func(s *Store) error
+		want marketdata.IngestionReport
+	}{
+		{"claim of a version", versioned, func(s *Store) error {
+			_, err := s.Claim(context.Background(), versioned, "req-1", now, lease)
+			return err
+		}, marketdata.IngestionReport{Status: marketdata.ReportInProgress, Owner: "req-1", LeaseUntil: lease.UnixMilli(), Attempts: 1,
+			Bucket: "b", ObjectKey: "k.csv", VersionID: "v1", Origin: "s3://b/k.csv#v1", StartedAt: now.UTC().Format(time.RFC3339Nano),
+			ExpiresAt: marketdata.ExpiresAt(now)}},
+		{"second claim of an ETag", obj, func(s *Store) error {
+			for _, owner := range []string{"req-1", "req-2"} {
+				if _, err := s.Claim(context.Background(), obj, owner, now, lease); err != nil {
+					return err
 				}
+			}
+			return nil
+		}, marketdata.IngestionReport{Status: marketdata.ReportInProgress, Owner: "req-2", LeaseUntil: lease.UnixMilli(), Attempts: 2,
+			Bucket: obj.Bucket, ObjectKey: obj.Key, ETag: obj.ETag, Origin: obj.Origin(), StartedAt: now.UTC().Format(time.RFC3339Nano),
+			ExpiresAt: marketdata.ExpiresAt(now)}},
+		{"failed report without a collector, then a redelivery", versioned, func(s *Store) error {
+			if _, err := s.Claim(context.Background(), versioned, "req-1", now, lease); err != nil {
+				return err
+			}
+			if err := s.Finish(context.Background(), versioned, "req-1", 1, now, now, res); err != nil {
+				return err
+			}
+			return s.NoteRedelivery(context.Background(), versioned)
+		}, marketdata.IngestionReport{Status: marketdata.ReportFailed, Owner: "req-1", Attempts: 1, Redeliveries: 1,
+			Bucket: "b", ObjectKey: "k.csv", VersionID: "v1", Origin: "s3://b/k.csv#v1", StartedAt: now.UTC().Format(time.RFC3339Nano),
+			FinishedAt: now.UTC().Format(time.RFC3339Nano), Format: "ndjson", Error: res.Error, ErrorCategory: res.ErrorCategory,
+			Rejections: []marketdata.Rejection{}, RejectionCounts: map[string]int64{}, TimestampUnits: map[string]int64{},
+			ExpiresAt: marketdata.ExpiresAt(now)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			item := map[string]types.AttributeValue{}
+			db := &recordingDB{}
+			db.update = func(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
+				applyUpdate(t, item, in)
+				return &dynamodb.UpdateItemOutput{Attributes: item}, nil
+			}
+			db.put = func(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
+				item = in.Item
+				return &dynamodb.PutItemOutput{}, nil
+			}
+			if err := tc.ops(&Store{DB: db, Table: "t"}); err != nil {
+				t.Fatal(err)
+			}
+			var got marketdata.IngestionReport
+			if err := attributevalue.UnmarshalMap(item, &got); err != nil {
+				t.Fatal(err)
+			}
+			if err := marketdata.CheckAttributes[marketdata.IngestionReport](item); got.Final() && err != nil {
+				t.Errorf("final report %v: %v", item, err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("report\n got %+v\nwant %+v", got, tc.want)
 			}
 		})
 	}

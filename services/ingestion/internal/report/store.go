@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -27,48 +29,29 @@ var _ DB = (*dynamodb.Client)(nil)
 // Status is the state of an object version's ingestion.
 type Status string
 
-// Statuses. IN_PROGRESS is written before the first message is sent;
-// COMPLETED when the object has been read to its end; REJECTED when it has
-// been read to its end but every record was refused (nothing was queued); or
-// FAILED at an error in its content. The final states are never left again.
+// Statuses (see marketdata.IngestionReport).
 const (
-	InProgress Status = "IN_PROGRESS"
-	Completed  Status = "COMPLETED"
-	Failed     Status = "FAILED"
-	Rejected   Status = "REJECTED"
+	InProgress Status = marketdata.ReportInProgress
+	Completed  Status = marketdata.ReportCompleted
+	Failed     Status = marketdata.ReportFailed
+	Rejected   Status = marketdata.ReportRejected
 )
 
-// Attribute names of a report item (besides the key and marketdata.AttrExpiresAt).
+// Attribute names the claim's and redelivery's expressions use: dynamodbav
+// tags of marketdata.IngestionReport (a test applies the expressions and
+// decodes the result with that type).
 const (
-	AttrStatus            = "status"
-	AttrOwner             = "owner"
-	AttrLeaseUntil        = "leaseUntil"
-	AttrAttempts          = "attempts"
-	AttrRedeliveries      = "redeliveries"
-	AttrBucket            = "bucket"
-	AttrKey               = "objectKey"
-	AttrVersionID         = "versionId"
-	AttrETag              = "eTag"
-	AttrOrigin            = "origin"
-	AttrStartedAt         = "startedAt"
-	AttrFinishedAt        = "finishedAt"
-	AttrFormat            = "format"
-	AttrCompressed        = "compressed"
-	AttrObjectBytes       = "objectBytes"
-	AttrDataBytes         = "dataBytes"
-	AttrRecords           = "records"
-	AttrAccepted          = "accepted"
-	AttrRejected          = "rejected"
-	AttrMessages          = "messages"
-	AttrMessageBytes      = "messageBytes"
-	AttrSQSCalls          = "sqsCalls"
-	AttrRejections        = "rejections"
-	AttrRejectionsOmitted = "rejectionsOmitted"
-	AttrRejectionCounts   = "rejectionCounts"
-	AttrError             = "error"
-	AttrErrorCategory     = "errorCategory"
-	AttrTimestampUnits    = "timestampUnits"
-	AttrIgnoredColumns    = "ignoredColumns"
+	attrStatus       = "status"
+	attrOwner        = "owner"
+	attrLeaseUntil   = "leaseUntil"
+	attrAttempts     = "attempts"
+	attrRedeliveries = "redeliveries"
+	attrBucket       = "bucket"
+	attrKey          = "objectKey"
+	attrVersionID    = "versionId"
+	attrETag         = "eTag"
+	attrOrigin       = "origin"
+	attrStartedAt    = "startedAt"
 )
 
 // Object identifies one S3 object version.
@@ -139,8 +122,8 @@ func (s *Store) key(o Object) map[string]types.AttributeValue {
 // timeout takes its own claim over at once.
 func (s *Store) Claim(ctx context.Context, o Object, owner string, now, leaseUntil time.Time) (Claim, error) {
 	names := map[string]string{
-		"#st": AttrStatus, "#owner": AttrOwner, "#lease": AttrLeaseUntil, "#att": AttrAttempts,
-		"#b": AttrBucket, "#k": AttrKey, "#o": AttrOrigin, "#start": AttrStartedAt, "#exp": marketdata.AttrExpiresAt,
+		"#st": attrStatus, "#owner": attrOwner, "#lease": attrLeaseUntil, "#att": attrAttempts,
+		"#b": attrBucket, "#k": attrKey, "#o": attrOrigin, "#start": attrStartedAt, "#exp": marketdata.AttrExpiresAt,
 	}
 	values := map[string]types.AttributeValue{
 		":inprog": &types.AttributeValueMemberS{Value: string(InProgress)},
@@ -156,12 +139,12 @@ func (s *Store) Claim(ctx context.Context, o Object, owner string, now, leaseUnt
 	}
 	set := "SET #st = :inprog, #owner = :owner, #lease = :lease, #b = :b, #k = :k, #o = :o, #start = :start, #exp = :exp"
 	if o.VersionID != "" {
-		names["#v"] = AttrVersionID
+		names["#v"] = attrVersionID
 		values[":v"] = &types.AttributeValueMemberS{Value: o.VersionID}
 		set += ", #v = :v"
 	}
 	if o.ETag != "" {
-		names["#e"] = AttrETag
+		names["#e"] = attrETag
 		values[":e"] = &types.AttributeValueMemberS{Value: o.ETag}
 		set += ", #e = :e"
 	}
@@ -176,7 +159,11 @@ func (s *Store) Claim(ctx context.Context, o Object, owner string, now, leaseUnt
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err == nil {
-		return Claim{Claimed: true, Attempts: getNum(out.Attributes, AttrAttempts)}, nil
+		var now marketdata.IngestionReport
+		if err := attributevalue.UnmarshalMap(out.Attributes, &now); err != nil {
+			return Claim{}, fmt.Errorf("read claimed ingestion report: %w", err)
+		}
+		return Claim{Claimed: true, Attempts: now.Attempts}, nil
 	}
 	var ccf *types.ConditionalCheckFailedException
 	if !errors.As(err, &ccf) {
@@ -190,12 +177,16 @@ func (s *Store) Claim(ctx context.Context, o Object, owner string, now, leaseUnt
 		}
 		item = got.Item
 	}
+	var old marketdata.IngestionReport
+	if err := attributevalue.UnmarshalMap(item, &old); err != nil {
+		return Claim{}, fmt.Errorf("read ingestion report: %w", err)
+	}
 	return Claim{
-		Attempts:   getNum(item, AttrAttempts),
-		Status:     Status(getStr(item, AttrStatus)),
-		Owner:      getStr(item, AttrOwner),
-		LeaseUntil: time.UnixMilli(getNum(item, AttrLeaseUntil)),
-		FinishedAt: getStr(item, AttrFinishedAt),
+		Attempts:   old.Attempts,
+		Status:     Status(old.Status),
+		Owner:      old.Owner,
+		LeaseUntil: time.UnixMilli(old.LeaseUntil),
+		FinishedAt: old.FinishedAt,
 	}, nil
 }
 
@@ -205,68 +196,16 @@ var ErrLostClaim = errors.New("the ingestion report is no longer owned by this i
 // Finish writes the final report, replacing the IN_PROGRESS item, provided
 // owner still holds it.
 func (s *Store) Finish(ctx context.Context, o Object, owner string, attempts int64, started, now time.Time, r Result) error {
-	item := s.key(o)
-	str := func(name, v string) {
-		if v != "" {
-			item[name] = &types.AttributeValueMemberS{Value: v}
-		}
+	item, err := attributevalue.MarshalMap(finalReport(o, owner, attempts, started, now, r))
+	if err != nil {
+		return fmt.Errorf("encode ingestion report: %w", err)
 	}
-	str(AttrStatus, string(r.Status))
-	str(AttrOwner, owner)
-	str(AttrBucket, o.Bucket)
-	str(AttrKey, o.Key)
-	str(AttrVersionID, o.VersionID)
-	str(AttrETag, o.ETag)
-	str(AttrOrigin, o.Origin())
-	str(AttrStartedAt, started.UTC().Format(time.RFC3339Nano))
-	str(AttrFinishedAt, now.UTC().Format(time.RFC3339Nano))
-	str(AttrFormat, r.Format)
-	str(AttrError, Clip(r.Error, 1024))
-	str(AttrErrorCategory, r.ErrorCategory)
-	item[AttrCompressed] = &types.AttributeValueMemberBOOL{Value: r.Compressed}
-	c := r.Collector
-	if c == nil {
-		c = NewCollector(0)
-	}
-	for name, v := range map[string]int64{
-		AttrAttempts: attempts, AttrObjectBytes: r.ObjectBytes, AttrDataBytes: r.DataBytes,
-		AttrRecords: c.Accepted + c.Rejected, AttrAccepted: c.Accepted, AttrRejected: c.Rejected,
-		AttrMessages: r.Messages, AttrMessageBytes: r.MessageBytes, AttrSQSCalls: r.SQSCalls,
-		AttrRejectionsOmitted: c.Omitted, marketdata.AttrExpiresAt: marketdata.ExpiresAt(now),
-	} {
-		item[name] = num(v)
-	}
-	list := make([]types.AttributeValue, len(c.Rejections))
-	for i, rj := range c.Rejections {
-		list[i] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-			"index":  num(rj.Index),
-			"reason": &types.AttributeValueMemberS{Value: rj.Reason},
-		}}
-	}
-	item[AttrRejections] = &types.AttributeValueMemberL{Value: list}
-	counts := make(map[string]types.AttributeValue, len(c.Reasons))
-	for k, v := range c.Reasons {
-		counts[k] = num(v)
-	}
-	item[AttrRejectionCounts] = &types.AttributeValueMemberM{Value: counts}
-	units := make(map[string]types.AttributeValue, len(c.Units))
-	for k, v := range c.Units {
-		units[k] = num(v)
-	}
-	item[AttrTimestampUnits] = &types.AttributeValueMemberM{Value: units}
-	if len(r.IgnoredColumns) > 0 {
-		cols := make([]types.AttributeValue, len(r.IgnoredColumns))
-		for i, n := range r.IgnoredColumns {
-			cols[i] = &types.AttributeValueMemberS{Value: n}
-		}
-		item[AttrIgnoredColumns] = &types.AttributeValueMemberL{Value: cols}
-	}
-
-	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+	maps.Copy(item, s.key(o))
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(s.Table),
 		Item:                      item,
 		ConditionExpression:       aws.String("#st = :inprog AND #owner = :owner"),
-		ExpressionAttributeNames:  map[string]string{"#st": AttrStatus, "#owner": AttrOwner},
+		ExpressionAttributeNames:  map[string]string{"#st": attrStatus, "#owner": attrOwner},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":inprog": &types.AttributeValueMemberS{Value: string(InProgress)}, ":owner": &types.AttributeValueMemberS{Value: owner}},
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -286,7 +225,7 @@ func (s *Store) NoteRedelivery(ctx context.Context, o Object) error {
 		Key:                       s.key(o),
 		UpdateExpression:          aws.String("ADD #r :one"),
 		ConditionExpression:       aws.String("attribute_exists(#st)"),
-		ExpressionAttributeNames:  map[string]string{"#r": AttrRedeliveries, "#st": AttrStatus},
+		ExpressionAttributeNames:  map[string]string{"#r": attrRedeliveries, "#st": attrStatus},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)},
 	})
 	if err != nil {
@@ -295,13 +234,40 @@ func (s *Store) NoteRedelivery(ctx context.Context, o Object) error {
 	return nil
 }
 
-// Read returns the report item of o (for tests and tools), or nil.
-func (s *Store) Read(ctx context.Context, o Object) (map[string]types.AttributeValue, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: s.key(o), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, err
+// finalReport is the report item of o's ingestion by owner, finished at now.
+func finalReport(o Object, owner string, attempts int64, started, now time.Time, r Result) marketdata.IngestionReport {
+	c := r.Collector
+	if c == nil {
+		c = NewCollector(0)
 	}
-	return out.Item, nil
+	units := c.Units
+	if units == nil {
+		units = map[string]int64{} // written as an empty map, not NULL
+	}
+	return marketdata.IngestionReport{
+		Status: string(r.Status), Owner: owner, Attempts: attempts,
+		Bucket: o.Bucket, ObjectKey: o.Key, VersionID: o.VersionID, ETag: o.ETag, Origin: o.Origin(),
+		StartedAt: started.UTC().Format(time.RFC3339Nano), FinishedAt: now.UTC().Format(time.RFC3339Nano),
+		Format: r.Format, Compressed: r.Compressed, ObjectBytes: r.ObjectBytes, DataBytes: r.DataBytes,
+		Records: c.Accepted + c.Rejected, Accepted: c.Accepted, Rejected: c.Rejected,
+		Messages: r.Messages, MessageBytes: r.MessageBytes, SQSCalls: r.SQSCalls,
+		Rejections: c.Rejections, RejectionsOmitted: c.Omitted, RejectionCounts: c.Reasons,
+		TimestampUnits: units, IgnoredColumns: r.IgnoredColumns,
+		Error: Clip(r.Error, 1024), ErrorCategory: r.ErrorCategory, ExpiresAt: marketdata.ExpiresAt(now),
+	}
+}
+
+// Read returns the report of o (for tests and tools); found is false when
+// there is none.
+func (s *Store) Read(ctx context.Context, o Object) (rep marketdata.IngestionReport, found bool, err error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: s.key(o), ConsistentRead: aws.Bool(true)})
+	if err != nil || len(out.Item) == 0 {
+		return rep, false, err
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &rep); err != nil {
+		return rep, true, fmt.Errorf("read ingestion report: %w", err)
+	}
+	return rep, true, nil
 }
 
 // SortedReasons lists the categories of c by count, largest first (for logs).
@@ -321,19 +287,4 @@ func SortedReasons(c *Collector) []string {
 
 func num(v int64) *types.AttributeValueMemberN {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
-}
-
-func getNum(item map[string]types.AttributeValue, name string) int64 {
-	if n, ok := item[name].(*types.AttributeValueMemberN); ok {
-		v, _ := strconv.ParseInt(n.Value, 10, 64)
-		return v
-	}
-	return 0
-}
-
-func getStr(item map[string]types.AttributeValue, name string) string {
-	if s, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return s.Value
-	}
-	return ""
 }
