@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/marketanalytics/pipeline/services/platform/backoff"
@@ -221,40 +222,50 @@ func checkStateAndIndex(t *testing.T, env *testEnv, msgs map[string]marketdata.M
 			t.Errorf("%d state and index items, want %d", n, len(states)+len(active))
 		}
 	}
+	// The items are decoded with the readers' types (shared/marketdata), so
+	// this fails if the update expressions and the readers drift apart.
 	for sym, s := range states {
 		it := env.db.item(marketdata.StateKey(sym), marketdata.StateSortKey)
-		got := map[string]string{}
-		for a, v := range it {
-			got[a] = sval(v)
+		var got marketdata.StateItem
+		if err := decodeItem(it, &got); err != nil {
+			t.Errorf("state of %s: %v", sym, err)
+			continue
 		}
-		want := map[string]string{
-			marketdata.AttrSymbol: marketdata.StateKey(sym), marketdata.AttrTimestamp: "0",
-			marketdata.AttrLastKey: s.last.Key, marketdata.AttrLastMillis: strconv.FormatInt(s.last.Timestamp, 10),
-			marketdata.AttrLastPrice:  strconv.FormatFloat(s.last.Price, 'f', -1, 64),
-			marketdata.AttrPointCount: strconv.Itoa(s.count),
-			marketdata.AttrUpdatedAt:  strconv.FormatInt(testNow.UnixMilli(), 10),
-			marketdata.AttrExpiresAt:  strconv.FormatInt(marketdata.ExpiresAt(testNow), 10),
+		want := marketdata.StateItem{
+			LastKey: s.last.Key, LastPrice: s.last.Price, LastMillis: s.last.Timestamp, Points: int64(s.count),
+			UpdatedAt: testNow.UnixMilli(), ExpiresAt: marketdata.ExpiresAt(testNow),
 		}
-		if !maps.Equal(got, want) {
-			t.Errorf("state of %s: %v\nwant %v", sym, got, want)
+		if got != want {
+			t.Errorf("state of %s: %+v\nwant %+v", sym, got, want)
 		}
 	}
 	for start, syms := range active {
 		it := env.db.item(marketdata.ActiveWindows, strconv.FormatInt(start, 10))
-		set, _ := it[marketdata.AttrActiveSymbols].(*dbtypes.AttributeValueMemberSS)
-		slices.Sort(syms)
-		switch {
-		case set == nil:
-			t.Errorf("no active symbols for window %d, want %v", start, syms)
-		case exact && !slices.Equal(set.Value, syms):
-			t.Errorf("active symbols of window %d: %v, want %v", start, set.Value, syms)
-		case !exact && slices.ContainsFunc(syms, func(s string) bool { return !slices.Contains(set.Value, s) }):
-			t.Errorf("active symbols of window %d: %v, want at least %v", start, set.Value, syms)
+		var got marketdata.ActiveWindowItem
+		if err := decodeItem(it, &got); err != nil {
+			t.Errorf("active window %d: %v", start, err)
+			continue
 		}
-		if sval(it[marketdata.AttrExpiresAt]) != strconv.FormatInt(marketdata.ExpiresAt(testNow), 10) {
-			t.Errorf("active window %d has no TTL", start)
+		slices.Sort(syms)
+		slices.Sort(got.Symbols)
+		switch {
+		case got.Start != start || got.ExpiresAt != marketdata.ExpiresAt(testNow):
+			t.Errorf("active window %d: %+v", start, got)
+		case exact && !slices.Equal(got.Symbols, syms):
+			t.Errorf("active symbols of window %d: %v, want %v", start, got.Symbols, syms)
+		case !exact && slices.ContainsFunc(syms, func(s string) bool { return !slices.Contains(got.Symbols, s) }):
+			t.Errorf("active symbols of window %d: %v, want at least %v", start, got.Symbols, syms)
 		}
 	}
+}
+
+// decodeItem decodes an item as the readers of the table do: with
+// attributevalue into its type, every required attribute present.
+func decodeItem[T any](item map[string]dbtypes.AttributeValue, v *T) error {
+	if err := marketdata.CheckAttributes[T](item); err != nil {
+		return err
+	}
+	return attributevalue.UnmarshalMap(item, v)
 }
 
 // logsOf returns the ERROR records of the logs by message id.

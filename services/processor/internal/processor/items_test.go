@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
 // TestAppendNumberMatchesStrconv checks the shortcut against strconv's
@@ -26,5 +29,39 @@ func TestAppendNumberMatchesStrconv(t *testing.T) {
 		if got := string(appendNumber([]byte("x"), v)); got != "x"+want {
 			t.Fatalf("appendNumber(%v) = %q, strconv says %q", v, got[1:], want)
 		}
+	}
+}
+
+// TestRawItemsDecode: the hand-built raw point items decode, with the
+// readers' type and attributevalue, to the point, its key and its origin.
+func TestRawItemsDecode(t *testing.T) {
+	ms := testNow.Add(-time.Minute).UnixMilli()
+	tests := []struct {
+		name   string
+		origin string
+		p      marketdata.Point
+	}{
+		{"every attribute", "s3://b/k.csv#v1", marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25, Volume: 100, Bid: 187.2, Ask: 187.3, Exchange: "XNAS"}},
+		{"no quote, exchange or origin", "", marketdata.Point{Symbol: "BTC-USD", Timestamp: ms, Price: 64000.125, Volume: 0}},
+		{"extreme numbers", "api:r", marketdata.Point{Symbol: "X", Timestamp: ms, Price: 1e-12, Volume: math.MaxInt64, Bid: 1e-12, Ask: 1e15}},
+		{"bid only", "api:r", marketdata.Point{Symbol: "BRK.B", Timestamp: ms, Price: 0.1 + 0.2, Volume: 1, Bid: 0.3}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := marketdata.Message{Origin: tc.origin, Points: []marketdata.QueuedPoint{
+				{Key: string(marketdata.AppendSortKey(nil, tc.p, tc.origin, 3)), Point: tc.p}}}
+			if err := checkMessage(m, testNow); err != nil {
+				t.Fatal(err)
+			}
+			items := newRawItemBuilder(testNow, new(itemArena)).appendItems(nil, m)
+			var got marketdata.RawPointItem
+			if err := decodeItem(items[0], &got); err != nil {
+				t.Fatal(err)
+			}
+			want := marketdata.RawPointItem{Key: m.Points[0].Key, Point: tc.p, Origin: tc.origin, ExpiresAt: marketdata.ExpiresAt(testNow)}
+			if got != want {
+				t.Errorf("decoded %+v\nwant    %+v", got, want)
+			}
+		})
 	}
 }
