@@ -138,19 +138,9 @@ func (r IngestionReport) Final() bool {
 	return r.Status == ReportCompleted || r.Status == ReportRejected || r.Status == ReportFailed
 }
 
-// RequiredAttributes returns the attribute names an item of type T always
-// has: the dynamodbav tag names of its fields (embedded structs included),
-// except those tagged "-" or omitempty. Readers check them, so an item
-// missing one is an error rather than a zero.
-func RequiredAttributes[T any]() []string {
-	return attributes(reflect.TypeFor[T](), false)
-}
-
-// Attributes returns every attribute name of type T (its dynamodbav tags).
-func Attributes[T any]() []string {
-	return attributes(reflect.TypeFor[T](), true)
-}
-
+// attributes returns the attribute names of item type t: the dynamodbav tag
+// names of its fields (embedded structs included), except those tagged "-",
+// and except the omitempty ones unless optional.
 func attributes(t reflect.Type, optional bool) []string {
 	var names []string
 	for f := range t.Fields() {
@@ -174,11 +164,13 @@ func attributes(t reflect.Type, optional bool) []string {
 	return names
 }
 
-// CheckAttributes reports an error naming the attributes of T item lacks
-// (V is the SDK's AttributeValue, which this module does not import).
+// CheckAttributes reports an error naming the attributes an item of type T
+// always has (not omitempty) that item lacks, so that a reader sees an error
+// rather than a zero. V is the SDK's AttributeValue, which this module does
+// not import.
 func CheckAttributes[T, V any](item map[string]V) error {
 	var missing []string
-	for _, name := range RequiredAttributes[T]() {
+	for _, name := range attributes(reflect.TypeFor[T](), false) {
 		if _, ok := item[name]; !ok {
 			missing = append(missing, name)
 		}

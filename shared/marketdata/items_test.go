@@ -2,6 +2,7 @@ package marketdata
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -15,12 +16,12 @@ func TestItemNamesMatchExpressions(t *testing.T) {
 		attrs []string
 		names []string // Attr* constants expressions use for this item
 	}{
-		{"raw point", Attributes[RawPointItem](), []string{AttrSymbol, AttrTimestamp, AttrPrice, AttrVolume, AttrBid, AttrAsk,
+		{"raw point", attributesOf[RawPointItem](true), []string{AttrSymbol, AttrTimestamp, AttrPrice, AttrVolume, AttrBid, AttrAsk,
 			AttrExchange, AttrMillis, AttrOrigin, AttrExpiresAt}},
-		{"aggregate", Attributes[AggregateItem](), []string{AttrSymbol, AttrTimestamp, AttrTrades, AttrVolume, AttrUpdatedAt}},
-		{"latest state", Attributes[StateItem](), []string{AttrLastKey, AttrLastPrice, AttrLastMillis, AttrPointCount, AttrUpdatedAt, AttrExpiresAt}},
-		{"active window", Attributes[ActiveWindowItem](), []string{AttrTimestamp, AttrActiveSymbols, AttrExpiresAt}},
-		{"ingestion report", Attributes[IngestionReport](), []string{AttrExpiresAt, AttrOrigin}},
+		{"aggregate", attributesOf[AggregateItem](true), []string{AttrSymbol, AttrTimestamp, AttrTrades, AttrVolume, AttrUpdatedAt}},
+		{"latest state", attributesOf[StateItem](true), []string{AttrLastKey, AttrLastPrice, AttrLastMillis, AttrPointCount, AttrUpdatedAt, AttrExpiresAt}},
+		{"active window", attributesOf[ActiveWindowItem](true), []string{AttrTimestamp, AttrActiveSymbols, AttrExpiresAt}},
+		{"ingestion report", attributesOf[IngestionReport](true), []string{AttrExpiresAt, AttrOrigin}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.item, func(t *testing.T) {
@@ -36,12 +37,14 @@ func TestItemNamesMatchExpressions(t *testing.T) {
 	}
 }
 
+func attributesOf[T any](optional bool) []string { return attributes(reflect.TypeFor[T](), optional) }
+
 func TestRequiredAttributes(t *testing.T) {
-	agg := RequiredAttributes[AggregateItem]()
+	agg := attributesOf[AggregateItem](false)
 	if !slices.Contains(agg, AttrSymbol) || !slices.Contains(agg, "vwap") || slices.Contains(agg, "Symbol") {
 		t.Errorf("aggregate: %v", agg)
 	}
-	if a := RequiredAttributes[ActiveWindowItem](); slices.Contains(a, AttrActiveSymbols) {
+	if a := attributesOf[ActiveWindowItem](false); slices.Contains(a, AttrActiveSymbols) {
 		t.Errorf("active window: %v: the symbol set is optional", a)
 	}
 	if err := CheckAttributes[ActiveWindowItem](map[string]int{AttrTimestamp: 1, AttrExpiresAt: 2}); err != nil {
