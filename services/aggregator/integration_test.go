@@ -85,7 +85,7 @@ func (c *pageCounter) Query(ctx context.Context, in *dynamodb.QueryInput, opts .
 }
 
 // putPoints stores points the way the processor does: BatchWriteItem through
-// dynamobatch, range key from marketdata.SortKey.
+// dynamobatch, range key from marketdata.AppendSortKey.
 func (e *env) putPoints(origin string, pts []marketdata.Point) []string {
 	keys := make([]string, len(pts))
 	items := make([]dynamobatch.Item, len(pts))

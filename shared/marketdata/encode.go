@@ -17,7 +17,7 @@ var ErrPointTooLarge = errors.New("point does not fit into an empty message")
 
 // MessageEncoder renders queue message bodies incrementally: points are
 // appended one by one to a single reused buffer, each with its range key
-// (SortKey of the point, the encoder's origin and the given ordinal), until
+// (AppendSortKey of the point, the encoder's origin and the given ordinal), until
 // the next one would make the body exceed the size limit. The body is the
 // JSON of a Message, which DecodeMessage reads; for ASCII strings it is byte
 // for byte what EncodeMessage produces. Strings are written as ASCII (every

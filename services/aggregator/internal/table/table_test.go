@@ -423,7 +423,7 @@ func TestSymbolKnown(t *testing.T) {
 }
 
 // TestDecodeMatchesSortKey checks the decoder against keys made by the
-// shared SortKey, as the processor writes them.
+// shared AppendSortKey, as the processor writes them.
 func TestDecodeMatchesSortKey(t *testing.T) {
 	p := marketdata.Point{Symbol: "AAPL", Timestamp: 1709649001000, Price: 187.25, Volume: 42}
 	key := string(marketdata.AppendSortKey(nil, p, "s3://bucket/key#v1", 7))

@@ -212,7 +212,7 @@ func TestIntegrationS3(t *testing.T) {
 			t.Fatalf("message of %d bytes", sizes[i])
 		}
 		for _, qp := range msg.Points {
-			// The key is SortKey of the point, its origin and its line.
+			// The key is AppendSortKey of the point, its origin and its line.
 			line := int64(2) // the CSV's only valid point
 			if msg.Origin == gzObj.Origin() {
 				line = (qp.Timestamp-gen.BaseMillis)/7 + 1 // gen's i-th point is on line i+1

@@ -78,7 +78,7 @@ func (h *Handler) S3Event(ctx context.Context, ev events.S3Event) error {
 // error return (S3, SQS or DynamoDB unavailable) leaves the report
 // IN_PROGRESS: Lambda's retry of this invocation has the same request id,
 // reclaims it and sends the object again from its start. Points sent twice
-// get the same range keys (SortKey of origin and position), so the
+// get the same range keys (AppendSortKey of origin and position), so the
 // processor's second write of each overwrites the first: re-sending is safe.
 func (h *Handler) IngestObject(ctx context.Context, o report.Object) (err error) {
 	log := h.log().With("bucket", o.Bucket, "key", o.Key, "version", o.VersionOrETag())

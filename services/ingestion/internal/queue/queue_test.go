@@ -82,7 +82,7 @@ func point(i int) marketdata.Point {
 func noSleep(context.Context, time.Duration) error { return nil }
 
 // checkDelivered decodes every accepted body and checks that exactly the
-// points 0..n-1 arrived, once each, with their SortKey.
+// points 0..n-1 arrived, once each, with their AppendSortKey key.
 func checkDelivered(t *testing.T, f *fakeSQS, origin string, n int, skip map[int]bool) {
 	t.Helper()
 	seen := make([]bool, n)
