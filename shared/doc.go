@@ -3,6 +3,8 @@
 // output keys, Lambda environment variables, limits, and the record, message,
 // table-key and event formats.
 //
-// Each fact lives here once. The module depends on the standard library only,
-// so both the Pulumi programs and the Lambda binaries can import it cheaply.
+// Each fact lives here once. The module depends on the standard library and
+// the AWS SDK's small core module only (aws/arn, which arns builds ARNs with;
+// the services already depend on it), so both the Pulumi programs and the
+// Lambda binaries can import it cheaply.
 package shared

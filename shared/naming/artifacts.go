@@ -3,6 +3,8 @@ package naming
 import (
 	"fmt"
 	"path/filepath"
+
+	"github.com/marketanalytics/pipeline/shared/arns"
 )
 
 // Services are the Lambda services, by directory name under services/ and
@@ -33,12 +35,12 @@ func (n Names) FunctionFor(service string) (string, error) {
 // The messaging stack needs it before the compute stack creates the rule: the
 // dead-letter queue's policy admits exactly the rules' ARNs.
 func (n Names) ScheduleRuleARN(account string) string {
-	return fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", Region, account, n.ScheduleRule())
+	return arns.Rule(Region, account, "", n.ScheduleRule())
 }
 
 // EventsRuleARN is the ARN of the rule on the custom bus in account.
 func (n Names) EventsRuleARN(account string) string {
-	return fmt.Sprintf("arn:aws:events:%s:%s:rule/%s/%s", Region, account, n.EventBus(), n.EventsRule())
+	return arns.Rule(Region, account, n.EventBus(), n.EventsRule())
 }
 
 // LocalBinary is where `mage build` writes a service's executable built for

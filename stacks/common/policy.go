@@ -2,6 +2,7 @@ package common
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -36,7 +37,10 @@ func (p Policy) JSON() (string, error) {
 }
 
 // PolicyJSON renders a policy whose statements need resolved outputs (ARNs):
-// build receives the resolved strings in the order given.
+// build receives the resolved strings in the order given. An input that
+// resolves to anything but a non-empty string fails the output, and so the
+// registration of the resource that takes the document: a policy naming ""
+// would grant on, or deny, the wrong resource.
 func PolicyJSON(build func(v []string) Policy, inputs ...pulumi.StringInput) pulumi.StringOutput {
 	args := make([]interface{}, len(inputs))
 	for i, in := range inputs {
@@ -45,7 +49,11 @@ func PolicyJSON(build func(v []string) Policy, inputs ...pulumi.StringInput) pul
 	return pulumi.All(args...).ApplyT(func(vs []interface{}) (string, error) {
 		ss := make([]string, len(vs))
 		for i, v := range vs {
-			ss[i], _ = v.(string)
+			s, ok := v.(string)
+			if !ok || s == "" {
+				return "", fmt.Errorf("policy document: input %d of %d resolved to %#v, want a non-empty string", i+1, len(vs), v)
+			}
+			ss[i] = s
 		}
 		return build(ss).JSON()
 	}).(pulumi.StringOutput)

@@ -14,8 +14,8 @@ import (
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 const (
@@ -58,10 +58,10 @@ func TestResourcesFormThePaths(t *testing.T) {
 	aggregates := stacktest.Get(t, res, typeResource, "aggregates")
 	symbol := stacktest.Get(t, res, typeResource, "aggregates-symbol")
 	tests := []struct {
-		r              mocks.Resource
+		r              synthrec.Resource
 		part, path     string
 		parentID       interface{}
-		parentResource *mocks.Resource
+		parentResource *synthrec.Resource
 	}{
 		{ingest, "ingest", "/ingest", api.Outputs["rootResourceId"], nil},
 		{aggregates, "aggregates", "/aggregates", api.Outputs["rootResourceId"], nil},
@@ -302,7 +302,7 @@ func TestAccessLogging(t *testing.T) {
 	}
 	stacktest.WantInput(t, stacktest.Get(t, res, typeMethodSettings, "all-methods"), "settings.loggingLevel", "ERROR")
 
-	if _, err := mocks.Run(Program, options(t, "dev", map[string]string{ConfigAccessLogging: "maybe"})); err == nil ||
+	if _, err := synthrec.Run(Program, options(t, "dev", map[string]string{ConfigAccessLogging: "maybe"})); err == nil ||
 		!strings.Contains(err.Error(), "config accessLogging") {
 		t.Errorf("error = %v, want a config accessLogging error", err)
 	}

@@ -3,13 +3,13 @@ package stacktest
 import (
 	"testing"
 
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // AssertNothingRetained asserts that every resource of res destroys with the
 // stack: no protect or retainOnDelete option, and no input that keeps it
 // (skipDestroy) or blocks its deletion (deletionProtectionEnabled).
-func AssertNothingRetained(t testing.TB, res *mocks.Result) {
+func AssertNothingRetained(t testing.TB, res *synthrec.Result) {
 	t.Helper()
 	for _, r := range res.Resources {
 		if r.Protect || r.RetainOnDelete {

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // Input returns a resource's input by dotted path ("tracingConfig.mode").
-func Input(r mocks.Resource, path string) (interface{}, bool) {
+func Input(r synthrec.Resource, path string) (interface{}, bool) {
 	var cur interface{} = r.Inputs
 	for _, k := range strings.Split(path, ".") {
 		m, ok := cur.(map[string]interface{})
@@ -40,7 +40,7 @@ func Normalize(t testing.TB, v interface{}) interface{} {
 
 // WantInput asserts the exact value of the input at path; want is any Go
 // value, compared as JSON data.
-func WantInput(t testing.TB, r mocks.Resource, path string, want interface{}) {
+func WantInput(t testing.TB, r synthrec.Resource, path string, want interface{}) {
 	t.Helper()
 	got, ok := Input(r, path)
 	if !ok {
@@ -53,7 +53,7 @@ func WantInput(t testing.TB, r mocks.Resource, path string, want interface{}) {
 }
 
 // WantNoInput asserts that the input at path is absent (or null).
-func WantNoInput(t testing.TB, r mocks.Resource, path string) {
+func WantNoInput(t testing.TB, r synthrec.Resource, path string) {
 	t.Helper()
 	if got, ok := Input(r, path); ok && got != nil {
 		t.Errorf("%s %s: input %s = %#v, want none", r.Type, r.Name, path, got)
@@ -76,13 +76,13 @@ func AssertJSON(t testing.TB, what string, got interface{}, want string) {
 }
 
 // AssertInputs compares all of a resource's inputs with want (JSON text).
-func AssertInputs(t testing.TB, r mocks.Resource, want string) {
+func AssertInputs(t testing.TB, r synthrec.Resource, want string) {
 	t.Helper()
 	AssertJSON(t, r.Type+" "+r.Name+" inputs", r.Inputs, want)
 }
 
 // JSONInput decodes a resource input that holds a JSON document.
-func JSONInput(t testing.TB, r mocks.Resource, key string) interface{} {
+func JSONInput(t testing.TB, r synthrec.Resource, key string) interface{} {
 	t.Helper()
 	s, ok := r.Inputs[key].(string)
 	if !ok {
@@ -96,7 +96,7 @@ func JSONInput(t testing.TB, r mocks.Resource, key string) interface{} {
 }
 
 // WantDependsOn asserts that a lists b among its dependencies.
-func WantDependsOn(t testing.TB, a, b mocks.Resource) {
+func WantDependsOn(t testing.TB, a, b synthrec.Resource) {
 	t.Helper()
 	if !a.DependsOn(b) {
 		t.Errorf("%s %s does not depend on %s %s (dependencies %v)", a.Type, a.Name, b.Type, b.Name, a.Dependencies)

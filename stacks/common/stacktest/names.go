@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // OddStack is a stack name, or environmentSuffix override, that the names
@@ -33,7 +33,7 @@ var LogGroupName = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]{1,512}$`)
 
 // AssertNamesMatch asserts that the input at path of every resource of typ
 // in res is a string that re matches; no resource of typ fails too.
-func AssertNamesMatch(t testing.TB, res *mocks.Result, typ, path string, re *regexp.Regexp) {
+func AssertNamesMatch(t testing.TB, res *synthrec.Result, typ, path string, re *regexp.Regexp) {
 	t.Helper()
 	rs := res.OfType(typ)
 	if len(rs) == 0 {

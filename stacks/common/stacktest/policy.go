@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/marketanalytics/pipeline/stacks/common"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // decodePolicy decodes one IAM policy document strictly: a field that
@@ -31,7 +31,7 @@ func decodePolicy(doc string) (common.Policy, error) {
 
 // PolicyInput decodes the policy document held by the input at path (such
 // as "policy" or "assumeRolePolicy") and asserts its version.
-func PolicyInput(t testing.TB, r mocks.Resource, path string) common.Policy {
+func PolicyInput(t testing.TB, r synthrec.Resource, path string) common.Policy {
 	t.Helper()
 	v, ok := Input(r, path)
 	if !ok {

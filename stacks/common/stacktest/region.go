@@ -10,11 +10,11 @@ import (
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/stacks/common"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // RegionMonitor is a mock monitor whose AWS provider targets Region, in
-// account mocks.Account. It answers every resource with its inputs.
+// account synthrec.Account. It answers every resource with its inputs.
 type RegionMonitor struct{ Region string }
 
 var _ pulumi.MockResourceMonitor = RegionMonitor{}
@@ -30,7 +30,7 @@ func (m RegionMonitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, err
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]interface{}{"name": m.Region, "id": m.Region}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]interface{}{"accountId": mocks.Account}), nil
+		return resource.NewPropertyMapFromMap(map[string]interface{}{"accountId": synthrec.Account}), nil
 	}
 	return nil, fmt.Errorf("unexpected invoke %s", args.Token)
 }

@@ -7,12 +7,12 @@ import (
 	"testing"
 
 	"github.com/marketanalytics/pipeline/stacks/common"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // AssertRegistered asserts that res holds exactly the resources want, each
 // written "<type>::<logical name>", in any order.
-func AssertRegistered(t testing.TB, res *mocks.Result, want ...string) {
+func AssertRegistered(t testing.TB, res *synthrec.Result, want ...string) {
 	t.Helper()
 	var got []string
 	for _, r := range res.Resources {
@@ -27,7 +27,7 @@ func AssertRegistered(t testing.TB, res *mocks.Result, want ...string) {
 }
 
 // AssertOutputs asserts that res's stack outputs are exactly want.
-func AssertOutputs(t testing.TB, res *mocks.Result, want map[string]interface{}) {
+func AssertOutputs(t testing.TB, res *synthrec.Result, want map[string]interface{}) {
 	t.Helper()
 	if !reflect.DeepEqual(res.Outputs, want) {
 		t.Errorf("outputs:\n got %v\nwant %v", res.Outputs, want)
@@ -39,7 +39,7 @@ func AssertOutputs(t testing.TB, res *mocks.Result, want map[string]interface{})
 // naming the config key.
 func AssertInvalidSuffixFails(t testing.TB, program common.Program, project, suffix string) {
 	t.Helper()
-	_, err := mocks.Run(program, Options(t, project, "dev", map[string]string{common.ConfigEnvironmentSuffix: suffix}))
+	_, err := synthrec.Run(program, Options(t, project, "dev", map[string]string{common.ConfigEnvironmentSuffix: suffix}))
 	if err == nil || !strings.Contains(err.Error(), common.ConfigEnvironmentSuffix) {
 		t.Errorf("err = %v, want an error naming %s", err, common.ConfigEnvironmentSuffix)
 	}

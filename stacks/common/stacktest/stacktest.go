@@ -15,7 +15,7 @@ import (
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // Resource types every layer may register that the helpers treat specially.
@@ -30,9 +30,9 @@ const (
 const Organization = "organization"
 
 // Run runs program under mocks and fails the test if the program fails.
-func Run(t testing.TB, program common.Program, opts mocks.Options) *mocks.Result {
+func Run(t testing.TB, program common.Program, opts synthrec.Options) *synthrec.Result {
 	t.Helper()
-	res, err := mocks.Run(program, opts)
+	res, err := synthrec.Run(program, opts)
 	if err != nil {
 		t.Fatalf("program failed: %v", err)
 	}
@@ -40,7 +40,7 @@ func Run(t testing.TB, program common.Program, opts mocks.Options) *mocks.Result
 }
 
 // Get returns the resource of a type with a logical name, or fails the test.
-func Get(t testing.TB, res *mocks.Result, typ, name string) mocks.Resource {
+func Get(t testing.TB, res *synthrec.Result, typ, name string) synthrec.Resource {
 	t.Helper()
 	r, err := res.Get(typ, name)
 	if err != nil {
@@ -49,20 +49,20 @@ func Get(t testing.TB, res *mocks.Result, typ, name string) mocks.Resource {
 	return r
 }
 
-// Options are the mocks.Options that run project's program as stack. cfg
+// Options are the synthrec.Options that run project's program as stack. cfg
 // holds the project's own config keys without namespace (environmentSuffix,
 // memorySize, ...); aws:region is naming.Region. The StackReference of each
 // lower layer (a project name), at its default name
 // organization/<lower>/<stack>, answers with that layer's outputs (see
 // LayerOutputs) for this stack's names: environmentSuffix if set, else the
 // stack name.
-func Options(t testing.TB, project, stack string, cfg map[string]string, lower ...string) mocks.Options {
+func Options(t testing.TB, project, stack string, cfg map[string]string, lower ...string) synthrec.Options {
 	t.Helper()
 	config := map[string]string{"aws:region": naming.Region}
 	for k, v := range cfg {
 		config[project+":"+k] = v
 	}
-	opts := mocks.Options{Project: project, Stack: stack, Config: config}
+	opts := synthrec.Options{Project: project, Stack: stack, Config: config}
 	if len(lower) == 0 {
 		return opts
 	}
@@ -82,12 +82,12 @@ func Options(t testing.TB, project, stack string, cfg map[string]string, lower .
 }
 
 // LayerOutputs are realistic stack outputs of the lower layer project
-// (storage, messaging or compute) for names n, in account mocks.Account and
+// (storage, messaging or compute) for names n, in account synthrec.Account and
 // naming.Region: what the layer's own program exports under mocks, as each
 // layer's TestOutputs asserts.
 func LayerOutputs(t testing.TB, project string, n naming.Names) map[string]interface{} {
 	t.Helper()
-	const acct, region = mocks.Account, naming.Region
+	const acct, region = synthrec.Account, naming.Region
 	fnArn := func(name string) string { return "arn:aws:lambda:" + region + ":" + acct + ":function:" + name }
 	invoke := func(name string) string {
 		return "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/" + fnArn(name) + "/invocations"
@@ -132,7 +132,7 @@ func LayerOutputs(t testing.TB, project string, n naming.Names) map[string]inter
 
 // StackReferences are the names of the stacks res references, sorted (the
 // mocks record resources in the order the SDK's goroutines register them).
-func StackReferences(res *mocks.Result) []string {
+func StackReferences(res *synthrec.Result) []string {
 	var out []string
 	for _, r := range res.OfType(TypeStackReference) {
 		s, _ := r.Inputs["name"].(string)

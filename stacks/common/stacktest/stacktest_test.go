@@ -16,8 +16,8 @@ import (
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 const (
@@ -46,7 +46,7 @@ func queueProgram(lower string) common.Program {
 }
 
 func TestRunAndGet(t *testing.T) {
-	var res *mocks.Result
+	var res *synthrec.Result
 	wantPass(t, func(t testing.TB) {
 		res = stacktest.Run(t, queueProgram(""), stacktest.Options(t, "p", "dev", nil))
 		stacktest.Get(t, res, typeQueue, "queue")
@@ -54,11 +54,11 @@ func TestRunAndGet(t *testing.T) {
 	wantFatal(t, func(t testing.TB) { stacktest.Get(t, res, typeQueue, "other") }, `no aws:sqs/queue:Queue named "other"`)
 	wantFatal(t, func(t testing.TB) { stacktest.Get(t, res, typePolicy, "queue") }, "no aws:sqs/queuePolicy:QueuePolicy")
 	failing := func(ctx *pulumi.Context) (common.Outputs, error) { return nil, errors.New("boom") }
-	wantFatal(t, func(t testing.TB) { stacktest.Run(t, failing, mocks.Options{Project: "p"}) }, "program failed: ", "boom")
+	wantFatal(t, func(t testing.TB) { stacktest.Run(t, failing, synthrec.Options{Project: "p"}) }, "program failed: ", "boom")
 }
 
 func TestOptions(t *testing.T) {
-	var opts mocks.Options
+	var opts synthrec.Options
 	wantPass(t, func(t testing.TB) {
 		opts = stacktest.Options(t, naming.ProjectCompute, "dev",
 			map[string]string{common.ConfigEnvironmentSuffix: "pr-1", "memorySize": "128"},
@@ -121,17 +121,17 @@ func TestLayerOutputs(t *testing.T) {
 }
 
 func TestStackReferencesAreSorted(t *testing.T) {
-	ref := func(name string) mocks.Resource {
-		return mocks.Resource{Type: stacktest.TypeStackReference, Name: name, Inputs: map[string]interface{}{"name": name}}
+	ref := func(name string) synthrec.Resource {
+		return synthrec.Resource{Type: stacktest.TypeStackReference, Name: name, Inputs: map[string]interface{}{"name": name}}
 	}
-	res := &mocks.Result{Resources: []mocks.Resource{ref("o/b/dev"), {Type: typeQueue, Name: "q"}, ref("o/a/dev")}}
+	res := &synthrec.Result{Resources: []synthrec.Resource{ref("o/b/dev"), {Type: typeQueue, Name: "q"}, ref("o/a/dev")}}
 	if got, want := stacktest.StackReferences(res), []string{"o/a/dev", "o/b/dev"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("StackReferences = %v, want %v", got, want)
 	}
 }
 
 // fn is a resource with nested, numeric, list and null inputs.
-var fn = mocks.Resource{Type: "aws:lambda/function:Function", Name: "f", Inputs: map[string]interface{}{
+var fn = synthrec.Resource{Type: "aws:lambda/function:Function", Name: "f", Inputs: map[string]interface{}{
 	"name":          "F-dev",
 	"memorySize":    float64(3072),
 	"architectures": []interface{}{"arm64"},
@@ -170,7 +170,7 @@ func TestInputAssertions(t *testing.T) {
 }
 
 func TestAssertJSONAndInputs(t *testing.T) {
-	r := mocks.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{
+	r := synthrec.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{
 		"name": "Q", "tags": map[string]interface{}{"A": "1"}, "delay": float64(0),
 	}}
 	wantPass(t, func(t testing.TB) {
@@ -193,7 +193,7 @@ func TestAssertJSONAndInputs(t *testing.T) {
 }
 
 func TestJSONInput(t *testing.T) {
-	r := mocks.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{
+	r := synthrec.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{
 		"doc": `{"a": [1]}`, "bad": `{"a":`, "num": float64(1),
 	}}
 	wantPass(t, func(t testing.TB) {
@@ -207,15 +207,15 @@ func TestJSONInput(t *testing.T) {
 }
 
 func TestWantDependsOn(t *testing.T) {
-	a := mocks.Resource{Type: typeQueue, Name: "a", URN: "urn:a", Dependencies: []string{"urn:b"}}
-	b := mocks.Resource{Type: typeQueue, Name: "b", URN: "urn:b"}
+	a := synthrec.Resource{Type: typeQueue, Name: "a", URN: "urn:a", Dependencies: []string{"urn:b"}}
+	b := synthrec.Resource{Type: typeQueue, Name: "b", URN: "urn:b"}
 	wantPass(t, func(t testing.TB) { stacktest.WantDependsOn(t, a, b) })
 	wantError(t, func(t testing.TB) { stacktest.WantDependsOn(t, b, a) }, "aws:sqs/queue:Queue b does not depend on aws:sqs/queue:Queue a")
 }
 
 func TestPolicyInput(t *testing.T) {
-	withPolicy := func(doc interface{}) mocks.Resource {
-		return mocks.Resource{Type: typePolicy, Name: "p", Inputs: map[string]interface{}{"policy": doc}}
+	withPolicy := func(doc interface{}) synthrec.Resource {
+		return synthrec.Resource{Type: typePolicy, Name: "p", Inputs: map[string]interface{}{"policy": doc}}
 	}
 	wantPass(t, func(t testing.TB) {
 		p := stacktest.PolicyInput(t, fn, "policy")
@@ -228,7 +228,7 @@ func TestPolicyInput(t *testing.T) {
 		stacktest.PolicyInput(t, withPolicy(`{"Version": "2008-10-17", "Statement": []}`), "policy")
 	}, `policy version "2008-10-17"`)
 	for name, tc := range map[string]struct {
-		r    mocks.Resource
+		r    synthrec.Resource
 		path string
 		msg  string
 	}{
@@ -286,17 +286,17 @@ func TestAssertPolicy(t *testing.T) {
 }
 
 // tagged returns a resource of typ with the given tags input (none if nil).
-func tagged(typ, name string, tags map[string]interface{}) mocks.Resource {
+func tagged(typ, name string, tags map[string]interface{}) synthrec.Resource {
 	in := map[string]interface{}{"name": name}
 	if tags != nil {
 		in["tags"] = tags
 	}
-	return mocks.Resource{Type: typ, Name: name, Inputs: in}
+	return synthrec.Resource{Type: typ, Name: name, Inputs: in}
 }
 
 // cloudControl returns a Cloud Control resource with the given desired state.
-func cloudControl(name, state string) mocks.Resource {
-	return mocks.Resource{Type: stacktest.TypeCloudControl, Name: name, Inputs: map[string]interface{}{
+func cloudControl(name, state string) synthrec.Resource {
+	return synthrec.Resource{Type: stacktest.TypeCloudControl, Name: name, Inputs: map[string]interface{}{
 		"typeName": "AWS::SQS::Queue", "desiredState": state,
 	}}
 }
@@ -304,7 +304,7 @@ func cloudControl(name, state string) mocks.Resource {
 func TestAssertTagged(t *testing.T) {
 	both := map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics"}
 	ccTags := `[{"Key": "Environment", "Value": "Production"}, {"Key": "Project", "Value": "MarketAnalytics"}]`
-	good := &mocks.Result{Resources: []mocks.Resource{
+	good := &synthrec.Result{Resources: []synthrec.Resource{
 		tagged(typeQueue, "q", both),
 		tagged(typePolicy, "p", nil),
 		cloudControl("cc", `{"QueueName": "Q", "Tags": `+ccTags+`}`),
@@ -316,7 +316,7 @@ func TestAssertTagged(t *testing.T) {
 		}
 	})
 	for name, tc := range map[string]struct {
-		r   mocks.Resource
+		r   synthrec.Resource
 		msg string
 	}{
 		"no tags":             {tagged(typeQueue, "q", nil), "aws:sqs/queue:Queue q tags = <nil>"},
@@ -324,7 +324,7 @@ func TestAssertTagged(t *testing.T) {
 		"extra tag":           {tagged(typeQueue, "q", map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics", "X": "y"}), "tags ="},
 		"wrong value":         {tagged(typeQueue, "q", map[string]interface{}{"Environment": "Dev", "Project": "MarketAnalytics"}), "Environment:Dev"},
 		"non-taggable tagged": {tagged(typePolicy, "p", both), "aws:sqs/queuePolicy:QueuePolicy p is listed as not taggable but has tags"},
-		"cloud control tags input": {func() mocks.Resource {
+		"cloud control tags input": {func() synthrec.Resource {
 			r := cloudControl("cc", `{"Tags": `+ccTags+`}`)
 			r.Inputs["tags"] = both
 			return r
@@ -337,12 +337,12 @@ func TestAssertTagged(t *testing.T) {
 		"cloud control not an object": {cloudControl("cc", `[]`), "desiredState is not a JSON object"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			res := &mocks.Result{Resources: append(append([]mocks.Resource{}, good.Resources...), tc.r)}
+			res := &synthrec.Result{Resources: append(append([]synthrec.Resource{}, good.Resources...), tc.r)}
 			wantError(t, func(t testing.TB) { stacktest.AssertTagged(t, res, typePolicy, stacktest.TypeStackReference) }, tc.msg)
 		})
 	}
 	wantFatal(t, func(t testing.TB) {
-		stacktest.AssertTagged(t, &mocks.Result{Resources: []mocks.Resource{cloudControl("cc", `{`)}})
+		stacktest.AssertTagged(t, &synthrec.Result{Resources: []synthrec.Resource{cloudControl("cc", `{`)}})
 	}, "input desiredState is not JSON")
 }
 
@@ -355,7 +355,7 @@ func TestAssertClassified(t *testing.T) {
 		"aws:s3/bucketV2:BucketV2":   s3.BucketV2Args{},
 		"aws:s3/bucketPolicy:Policy": s3.BucketPolicyArgs{},
 	}
-	res := &mocks.Result{Resources: []mocks.Resource{tagged(typeQueue, "q", nil), tagged(typePolicy, "p", nil)}}
+	res := &synthrec.Result{Resources: []synthrec.Resource{tagged(typeQueue, "q", nil), tagged(typePolicy, "p", nil)}}
 	non := []string{typePolicy, "aws:s3/bucketPolicy:Policy", stacktest.TypeStackReference}
 	wantPass(t, func(t testing.TB) { stacktest.AssertClassified(t, res, types, non...) })
 	wantError(t, func(t testing.TB) { stacktest.AssertClassified(t, res, types, typeQueue, typePolicy) },
@@ -364,7 +364,7 @@ func TestAssertClassified(t *testing.T) {
 		"aws:sqs/queuePolicy:QueuePolicy: the SDK says taggable=false but the test's list says non-taggable=false")
 	wantError(t, func(t testing.TB) { stacktest.AssertClassified(t, res, types, append(non, "aws:sns/topic:Topic")...) },
 		"aws:sns/topic:Topic is listed as not taggable but is not one of the layer's types")
-	unknown := &mocks.Result{Resources: append(res.Resources, tagged("aws:sns/topic:Topic", "t", nil))}
+	unknown := &synthrec.Result{Resources: append(res.Resources, tagged("aws:sns/topic:Topic", "t", nil))}
 	wantError(t, func(t testing.TB) { stacktest.AssertClassified(t, unknown, types, non...) },
 		"resource aws:sns/topic:Topic t has a type this test does not classify")
 }
@@ -376,21 +376,21 @@ func TestTagsAreTheSharedTags(t *testing.T) {
 }
 
 func TestAssertNothingRetained(t *testing.T) {
-	clean := mocks.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"skipDestroy": false, "deletionProtectionEnabled": false}}
+	clean := synthrec.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"skipDestroy": false, "deletionProtectionEnabled": false}}
 	wantPass(t, func(t testing.TB) {
-		stacktest.AssertNothingRetained(t, &mocks.Result{Resources: []mocks.Resource{clean, {Type: typeQueue, Name: "r"}}})
+		stacktest.AssertNothingRetained(t, &synthrec.Result{Resources: []synthrec.Resource{clean, {Type: typeQueue, Name: "r"}}})
 	})
 	for name, tc := range map[string]struct {
-		r   mocks.Resource
+		r   synthrec.Resource
 		msg string
 	}{
-		"protect":             {mocks.Resource{Type: typeQueue, Name: "q", Protect: true}, "q: protect=true retainOnDelete=false"},
-		"retainOnDelete":      {mocks.Resource{Type: typeQueue, Name: "q", RetainOnDelete: true}, "q: protect=false retainOnDelete=true"},
-		"skipDestroy":         {mocks.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"skipDestroy": true}}, "q sets skipDestroy"},
-		"deletion protection": {mocks.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"deletionProtectionEnabled": true}}, "q sets deletionProtectionEnabled"},
+		"protect":             {synthrec.Resource{Type: typeQueue, Name: "q", Protect: true}, "q: protect=true retainOnDelete=false"},
+		"retainOnDelete":      {synthrec.Resource{Type: typeQueue, Name: "q", RetainOnDelete: true}, "q: protect=false retainOnDelete=true"},
+		"skipDestroy":         {synthrec.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"skipDestroy": true}}, "q sets skipDestroy"},
+		"deletion protection": {synthrec.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"deletionProtectionEnabled": true}}, "q sets deletionProtectionEnabled"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			res := &mocks.Result{Resources: []mocks.Resource{clean, tc.r}}
+			res := &synthrec.Result{Resources: []synthrec.Resource{clean, tc.r}}
 			wantError(t, func(t testing.TB) { stacktest.AssertNothingRetained(t, res) }, tc.msg)
 		})
 	}
@@ -506,7 +506,7 @@ func TestAssertRegionGuard(t *testing.T) {
 }
 
 func TestAssertNamesMatch(t *testing.T) {
-	res := &mocks.Result{Resources: []mocks.Resource{
+	res := &synthrec.Result{Resources: []synthrec.Resource{
 		tagged(typeQueue, "a", nil), tagged(typeQueue, "b/c", nil), tagged(typePolicy, "p", nil),
 	}}
 	wantPass(t, func(t testing.TB) {
@@ -555,7 +555,7 @@ func TestOddStacks(t *testing.T) {
 }
 
 func TestAssertRegistered(t *testing.T) {
-	res := &mocks.Result{Resources: []mocks.Resource{tagged(typeQueue, "q", nil), tagged(typePolicy, "p", nil)}}
+	res := &synthrec.Result{Resources: []synthrec.Resource{tagged(typeQueue, "q", nil), tagged(typePolicy, "p", nil)}}
 	wantPass(t, func(t testing.TB) {
 		stacktest.AssertRegistered(t, res, typePolicy+"::p", typeQueue+"::q")
 		stacktest.AssertRegistered(t, res, typeQueue+"::q", typePolicy+"::p")
@@ -574,7 +574,7 @@ func TestAssertRegistered(t *testing.T) {
 }
 
 func TestAssertOutputs(t *testing.T) {
-	res := &mocks.Result{Outputs: map[string]interface{}{"a": "1", "b": "2"}}
+	res := &synthrec.Result{Outputs: map[string]interface{}{"a": "1", "b": "2"}}
 	wantPass(t, func(t testing.TB) { stacktest.AssertOutputs(t, res, map[string]interface{}{"b": "2", "a": "1"}) })
 	for name, want := range map[string]map[string]interface{}{
 		"missing":     {"a": "1"},

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // Tags are the two tags every taggable resource must carry, written out here
@@ -19,7 +19,7 @@ var Tags = map[string]string{"Environment": "Production", "Project": "MarketAnal
 // cannot speak for (a Cloud Control resource, tagged in its desired state;
 // Pulumi's StackReference). A resource of a type outside types fails, so a
 // new type makes the test's author decide whether AWS tags it.
-func AssertClassified(t testing.TB, res *mocks.Result, types map[string]interface{}, nonTaggable ...string) {
+func AssertClassified(t testing.TB, res *synthrec.Result, types map[string]interface{}, nonTaggable ...string) {
 	t.Helper()
 	non := set(nonTaggable)
 	for _, typ := range nonTaggable {
@@ -48,7 +48,7 @@ func AssertClassified(t testing.TB, res *mocks.Result, types map[string]interfac
 // Cloud Control resource takes no tags input: its tags are the Tags
 // ([{Key, Value}]) of its desired state. It returns how many resources carry
 // the tags, for the caller to check against the layer's count.
-func AssertTagged(t testing.TB, res *mocks.Result, nonTaggable ...string) int {
+func AssertTagged(t testing.TB, res *synthrec.Result, nonTaggable ...string) int {
 	t.Helper()
 	non := set(nonTaggable)
 	want := map[string]interface{}{}
@@ -79,7 +79,7 @@ func AssertTagged(t testing.TB, res *mocks.Result, nonTaggable ...string) int {
 
 // cloudControlTags reads the Tags ([{Key, Value}]) of a Cloud Control
 // resource's desired state as a map; a duplicate or malformed tag fails.
-func cloudControlTags(t testing.TB, r mocks.Resource) (interface{}, bool) {
+func cloudControlTags(t testing.TB, r synthrec.Resource) (interface{}, bool) {
 	t.Helper()
 	state, ok := JSONInput(t, r, "desiredState").(map[string]interface{})
 	if !ok {

@@ -10,8 +10,8 @@ import (
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 const (
@@ -128,7 +128,7 @@ func TestMemorySizeConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.value, func(t *testing.T) {
-			res, err := mocks.Run(Program, options(t, "dev", map[string]string{ConfigMemorySize: tc.value}))
+			res, err := synthrec.Run(Program, options(t, "dev", map[string]string{ConfigMemorySize: tc.value}))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
@@ -173,7 +173,7 @@ func TestMissingFunctionPackageIsAClearError(t *testing.T) {
 			if err := os.Remove(zip); err != nil {
 				t.Fatal(err)
 			}
-			res, err := mocks.Run(Program, opts)
+			res, err := synthrec.Run(Program, opts)
 			if err == nil {
 				t.Fatalf("program succeeded with %d resources, want an error", len(res.Resources))
 			}

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // fakeBuild writes a deployment zip (holding a "bootstrap") for every service
@@ -46,7 +46,7 @@ func fakeBuild(t *testing.T) string {
 // options runs the compute program for stack with a fake build, the lower
 // layers at their default stack names and the given extra config (keys
 // without namespace; a buildDir there replaces the fake build).
-func options(t *testing.T, stack string, cfg map[string]string) mocks.Options {
+func options(t *testing.T, stack string, cfg map[string]string) synthrec.Options {
 	t.Helper()
 	config := map[string]string{ConfigBuildDir: fakeBuild(t)}
 	for k, v := range cfg {
@@ -56,7 +56,7 @@ func options(t *testing.T, stack string, cfg map[string]string) mocks.Options {
 }
 
 // runDev runs the program for stack "dev" with default config.
-func runDev(t *testing.T) *mocks.Result {
+func runDev(t *testing.T) *synthrec.Result {
 	t.Helper()
 	return stacktest.Run(t, Program, options(t, "dev", nil))
 }

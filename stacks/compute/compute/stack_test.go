@@ -13,8 +13,8 @@ import (
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/stacks/common"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // resourceArgs maps every type this layer registers to its provider args, so
@@ -92,7 +92,7 @@ func TestStackReferences(t *testing.T) {
 	t.Run("missing lower-layer output", func(t *testing.T) {
 		opts := options(t, "dev", nil)
 		delete(opts.StackOutputs["organization/market-data-messaging/dev"], "queueArn")
-		_, err := mocks.Run(Program, opts)
+		_, err := synthrec.Run(Program, opts)
 		if err == nil || !strings.Contains(err.Error(), `has no output "queueArn"`) {
 			t.Errorf("error = %v, want one naming the missing output", err)
 		}

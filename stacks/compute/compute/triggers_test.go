@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 func TestObjectCreatedTriggersIngestion(t *testing.T) {
@@ -84,17 +84,17 @@ func TestRulesTriggerAggregator(t *testing.T) {
 	}
 
 	// The messaging stack admits exactly these ARNs to the DLQ.
-	if got, want := schedule.Outputs["arn"], dev.ScheduleRuleARN(mocks.Account); got != want {
+	if got, want := schedule.Outputs["arn"], dev.ScheduleRuleARN(synthrec.Account); got != want {
 		t.Errorf("schedule rule ARN = %v, want %v (naming.ScheduleRuleARN)", got, want)
 	}
-	if got, want := windows.Outputs["arn"], dev.EventsRuleARN(mocks.Account); got != want {
+	if got, want := windows.Outputs["arn"], dev.EventsRuleARN(synthrec.Account); got != want {
 		t.Errorf("windows rule ARN = %v, want %v (naming.EventsRuleARN)", got, want)
 	}
 
 	tests := []struct {
 		key, ruleName, bus, statementID string
 		retries, maxAge                 int
-		rule                            mocks.Resource
+		rule                            synthrec.Resource
 	}{
 		{"aggregator-schedule", "AggregatorSchedule-dev", "", "AllowScheduleRule", 3, 240, schedule},
 		{"aggregator-windows", "AggregatorOnWindows-dev", "MarketDataEvents-dev", "AllowWindowsRule", 24, 3600, windows},

@@ -49,6 +49,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/marketanalytics/pipeline/shared/arns"
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
@@ -130,7 +131,7 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 
 // QueueARN is the ARN of the queue named name in account, in naming.Region.
 func QueueARN(account, name string) string {
-	return fmt.Sprintf("arn:aws:sqs:%s:%s:%s", naming.Region, account, name)
+	return arns.Queue(naming.Region, account, name)
 }
 
 func seconds(d time.Duration) int { return int(d / time.Second) }

@@ -16,8 +16,8 @@ import (
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // Resource types of the layer. The queues are Cloud Control resources.
@@ -50,7 +50,7 @@ const (
 )
 
 // run runs the program for stack; cfg holds config keys without namespace.
-func run(t *testing.T, stack string, cfg map[string]string) *mocks.Result {
+func run(t *testing.T, stack string, cfg map[string]string) *synthrec.Result {
 	t.Helper()
 	return stacktest.Run(t, Program, stacktest.Options(t, naming.ProjectMessaging, stack, cfg))
 }
@@ -58,7 +58,7 @@ func run(t *testing.T, stack string, cfg map[string]string) *mocks.Result {
 // queueState returns the desired state of a queue (a Cloud Control
 // AWS::SQS::Queue) as JSON data, after checking that the resource has exactly
 // the inputs typeName and desiredState: no role, schema or type version.
-func queueState(t *testing.T, res *mocks.Result, name string) map[string]interface{} {
+func queueState(t *testing.T, res *synthrec.Result, name string) map[string]interface{} {
 	t.Helper()
 	r := stacktest.Get(t, res, typeCloudControl, name)
 	if got := r.Inputs["typeName"]; got != QueueType || QueueType != "AWS::SQS::Queue" {
@@ -76,7 +76,7 @@ func queueState(t *testing.T, res *mocks.Result, name string) map[string]interfa
 
 // reportedProperties returns the properties Cloud Control reported for a
 // queue (its outputs in the mocks): the desired state, QueueUrl and Arn.
-func reportedProperties(t *testing.T, res *mocks.Result, name string) QueueProperties {
+func reportedProperties(t *testing.T, res *synthrec.Result, name string) QueueProperties {
 	t.Helper()
 	r := stacktest.Get(t, res, typeCloudControl, name)
 	doc, _ := r.Outputs["properties"].(string)
@@ -167,7 +167,7 @@ func TestDeadLetterQueueAcceptsRedriveFromTheProcessingQueueOnly(t *testing.T) {
 	if reported != queueArn {
 		t.Errorf("processing queue reported ARN %s, want %s", reported, queueArn)
 	}
-	if got := QueueARN(mocks.Account, "ProcessingQueue-dev"); got != queueArn {
+	if got := QueueARN(synthrec.Account, "ProcessingQueue-dev"); got != queueArn {
 		t.Errorf("QueueARN = %s, want %s", got, queueArn)
 	}
 }
@@ -268,8 +268,8 @@ func TestDeadLetterQueuePolicy(t *testing.T) {
 	}})
 	// The rule ARNs are the ones the compute layer's rules will have.
 	n := naming.MustNew("dev")
-	if n.ScheduleRuleARN(mocks.Account) != scheduleR || n.EventsRuleARN(mocks.Account) != eventsR {
-		t.Errorf("rule ARNs drifted from shared/naming: %s, %s", n.ScheduleRuleARN(mocks.Account), n.EventsRuleARN(mocks.Account))
+	if n.ScheduleRuleARN(synthrec.Account) != scheduleR || n.EventsRuleARN(synthrec.Account) != eventsR {
+		t.Errorf("rule ARNs drifted from shared/naming: %s, %s", n.ScheduleRuleARN(synthrec.Account), n.EventsRuleARN(synthrec.Account))
 	}
 	if dlq := stacktest.Get(t, res, typeCloudControl, "dead-letter-queue"); !r.DependsOn(dlq) {
 		t.Errorf("DLQ policy does not depend on the DLQ: %v", r.Dependencies)
@@ -399,7 +399,7 @@ func (m reportingMonitor) NewResource(args pulumi.MockResourceArgs) (string, res
 		return "", nil, err
 	}
 	name, _ := state["QueueName"].(string)
-	state["QueueUrl"] = "https://sqs.us-east-1.amazonaws.com/" + mocks.Account + "/" + name
+	state["QueueUrl"] = "https://sqs.us-east-1.amazonaws.com/" + synthrec.Account + "/" + name
 	state["Arn"] = m.arn(name)
 	props, _ := json.Marshal(state)
 	outs := args.Inputs.Copy()
@@ -418,7 +418,7 @@ func TestProcessingQueueArnMismatchFails(t *testing.T) {
 		arn     func(string) string
 		wantErr bool
 	}{
-		"matching ARN":  {func(q string) string { return QueueARN(mocks.Account, q) }, false},
+		"matching ARN":  {func(q string) string { return QueueARN(synthrec.Account, q) }, false},
 		"other account": {func(q string) string { return QueueARN("999999999999", q) }, true},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // Resource types of the layer.
@@ -45,7 +45,7 @@ var resourceArgs = map[string]interface{}{
 var nonTaggable = []string{typeOwnership, typeVersioning, typeEncryption, typePublic, typePolicy, typeLifecycle}
 
 // run runs the program for stack; cfg holds config keys without namespace.
-func run(t *testing.T, stack string, cfg map[string]string) *mocks.Result {
+func run(t *testing.T, stack string, cfg map[string]string) *synthrec.Result {
 	t.Helper()
 	return stacktest.Run(t, Program, stacktest.Options(t, naming.ProjectStorage, stack, cfg))
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/stacks/api/api"
 	"github.com/marketanalytics/pipeline/stacks/common"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 	"github.com/marketanalytics/pipeline/stacks/compute/compute"
 	"github.com/marketanalytics/pipeline/stacks/messaging/messaging"
 	"github.com/marketanalytics/pipeline/stacks/storage/storage"
@@ -54,9 +54,9 @@ type Options struct {
 }
 
 // Run synthesizes every layer in deploy order.
-func Run(opts Options) ([]*mocks.Result, error) {
+func Run(opts Options) ([]*synthrec.Result, error) {
 	outputs := map[string]map[string]interface{}{}
-	var results []*mocks.Result
+	var results []*synthrec.Result
 	for _, l := range Layers {
 		cfg := map[string]string{"aws:region": naming.Region}
 		if opts.BuildDir != "" {
@@ -65,7 +65,7 @@ func Run(opts Options) ([]*mocks.Result, error) {
 		for k, v := range opts.Config {
 			cfg[k] = v
 		}
-		res, err := mocks.Run(l.Program, mocks.Options{
+		res, err := synthrec.Run(l.Program, synthrec.Options{
 			Organization: Organization, Project: l.Project, Stack: opts.Stack,
 			Config: cfg, StackOutputs: outputs,
 		})
@@ -86,7 +86,7 @@ func Run(opts Options) ([]*mocks.Result, error) {
 }
 
 // Write writes each result as <dir>/<layer>.json (indented, keys sorted).
-func Write(dir string, results []*mocks.Result) ([]string, error) {
+func Write(dir string, results []*synthrec.Result) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func Write(dir string, results []*mocks.Result) ([]string, error) {
 }
 
 // Summarize prints, per layer, the resource count by type and the outputs.
-func Summarize(w io.Writer, results []*mocks.Result) error {
+func Summarize(w io.Writer, results []*synthrec.Result) error {
 	for i, res := range results {
 		fmt.Fprintf(w, "\n== %s (%s, stack %s): %d resources\n", Layers[i].Name, res.Project, res.Stack, len(res.Resources))
 		counts := map[string]int{}

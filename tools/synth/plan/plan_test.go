@@ -9,7 +9,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // fakeBuild makes the function packages the compute layer checks for.
@@ -28,7 +28,7 @@ func fakeBuild(t *testing.T) string {
 	return dir
 }
 
-func synth(t *testing.T, opts Options) ([]*mocks.Result, map[string][]byte) {
+func synth(t *testing.T, opts Options) ([]*synthrec.Result, map[string][]byte) {
 	t.Helper()
 	results, err := Run(opts)
 	if err != nil {

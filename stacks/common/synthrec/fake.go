@@ -1,4 +1,4 @@
-package mocks
+package synthrec
 
 import (
 	"crypto/sha256"
@@ -6,9 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/marketanalytics/pipeline/shared/arns"
+	"github.com/marketanalytics/pipeline/shared/naming"
 )
 
-const region = "us-east-1"
+// region is where the fake resources live: the one region the stacks deploy to.
+const region = naming.Region
 
 // shortID is a deterministic id in the style of API Gateway ids (10 lower-case
 // alphanumerics), derived from the resource URN.
@@ -50,7 +54,7 @@ func (m *monitor) fake(typ, name, urn string, in map[string]interface{}) (string
 		ref := str(in, "name")
 		outputs, ok := m.opts.StackOutputs[ref]
 		if !ok {
-			return "", nil, fmt.Errorf("mocks: no outputs given for stack reference %q", ref)
+			return "", nil, fmt.Errorf("synthrec: no outputs given for stack reference %q", ref)
 		}
 		out["outputs"] = outputs
 		out["secretOutputNames"] = []interface{}{}
@@ -58,34 +62,34 @@ func (m *monitor) fake(typ, name, urn string, in map[string]interface{}) (string
 	case "aws:s3/bucketV2:BucketV2":
 		b := str(in, "bucket")
 		id = b
-		out["arn"] = "arn:aws:s3:::" + b
+		out["arn"] = arns.Bucket(b)
 		out["bucketDomainName"] = b + ".s3.amazonaws.com"
 		out["bucketRegionalDomainName"] = b + ".s3." + region + ".amazonaws.com"
 		out["region"] = region
 		out["hostedZoneId"] = "Z3AQBSTGFYJSTF"
 	case "aws:dynamodb/table:Table":
 		id = str(in, "name")
-		out["arn"] = fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, acct, id)
+		out["arn"] = arns.Table(region, acct, id)
 	case "aws:sqs/queue:Queue":
 		q := str(in, "name")
 		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, acct, q)
 		out["url"] = id
-		out["arn"] = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, acct, q)
+		out["arn"] = arns.Queue(region, acct, q)
 	case "aws:cloudcontrol/resource:Resource":
 		// Cloud Control answers with the desired state plus the type's
 		// read-only properties; the identifier is the primary identifier.
 		var props map[string]interface{}
 		if err := json.Unmarshal([]byte(str(in, "desiredState")), &props); err != nil {
-			return "", nil, fmt.Errorf("mocks: %s desiredState: %w", name, err)
+			return "", nil, fmt.Errorf("synthrec: %s desiredState: %w", name, err)
 		}
 		switch str(in, "typeName") {
 		case "AWS::SQS::Queue":
 			q, _ := props["QueueName"].(string)
 			id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, acct, q)
 			props["QueueUrl"] = id
-			props["Arn"] = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, acct, q)
+			props["Arn"] = arns.Queue(region, acct, q)
 		default:
-			return "", nil, fmt.Errorf("mocks: no fake for Cloud Control type %s", str(in, "typeName"))
+			return "", nil, fmt.Errorf("synthrec: no fake for Cloud Control type %s", str(in, "typeName"))
 		}
 		b, err := json.Marshal(props)
 		if err != nil {
@@ -94,42 +98,42 @@ func (m *monitor) fake(typ, name, urn string, in map[string]interface{}) (string
 		out["properties"] = string(b)
 	case "aws:cloudwatch/eventBus:EventBus":
 		id = str(in, "name")
-		out["arn"] = fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", region, acct, id)
+		out["arn"] = arns.EventBus(region, acct, id)
 	case "aws:cloudwatch/eventRule:EventRule":
 		r := str(in, "name")
-		id, out["arn"] = r, fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", region, acct, r)
-		if bus := str(in, "eventBusName"); bus != "" && bus != "default" {
+		bus := str(in, "eventBusName")
+		id, out["arn"] = r, arns.Rule(region, acct, bus, r)
+		if bus != "" && bus != "default" {
 			id = bus + "/" + r
-			out["arn"] = fmt.Sprintf("arn:aws:events:%s:%s:rule/%s/%s", region, acct, bus, r)
 		}
 	case "aws:iam/role:Role":
 		id = str(in, "name")
-		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:role/%s", acct, id)
+		out["arn"] = arns.Role(acct, id)
 		out["uniqueId"] = "AROA" + strings.ToUpper(shortID(urn, 17))
 	case "aws:iam/rolePolicy:RolePolicy":
 		id = str(in, "role") + ":" + str(in, "name")
 	case "aws:cloudwatch/logGroup:LogGroup":
 		id = str(in, "name")
-		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, acct, id)
+		out["arn"] = arns.LogGroup(region, acct, id)
 	case "aws:lambda/function:Function":
 		id = str(in, "name")
-		arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, acct, id)
+		arn := arns.Function(region, acct, id)
 		out["arn"] = arn
 		out["qualifiedArn"] = arn + ":$LATEST"
 		out["version"] = "$LATEST"
-		out["invokeArn"] = fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", region, arn)
-		out["qualifiedInvokeArn"] = fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s:$LATEST/invocations", region, arn)
+		out["invokeArn"] = arns.FunctionInvoke(region, arn)
+		out["qualifiedInvokeArn"] = arns.FunctionInvoke(region, arn+":$LATEST")
 	case "aws:lambda/eventSourceMapping:EventSourceMapping":
 		id = uuid(urn)
 		out["uuid"] = id
-		out["arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:event-source-mapping:%s", region, acct, id)
+		out["arn"] = arns.EventSourceMapping(region, acct, id)
 		out["functionArn"] = str(in, "functionName")
 	case "aws:apigateway/restApi:RestApi":
 		id = shortID(urn, 10)
 		out["rootResourceId"] = shortID(urn+"/", 10)
 		m.apiPaths[out["rootResourceId"].(string)] = "/"
-		out["arn"] = fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s", region, id)
-		out["executionArn"] = fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", region, acct, id)
+		out["arn"] = arns.RestAPI(region, id)
+		out["executionArn"] = arns.Execute(region, acct, id, "")
 	case "aws:apigateway/resource:Resource":
 		id = shortID(urn, 6)
 		parentPath := m.apiPaths[str(in, "parentId")]
@@ -143,8 +147,8 @@ func (m *monitor) fake(typ, name, urn string, in map[string]interface{}) (string
 		api, stage := str(in, "restApi"), str(in, "stageName")
 		id = "ags-" + api + "-" + stage
 		out["invokeUrl"] = fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, region, stage)
-		out["executionArn"] = fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s", region, acct, api, stage)
-		out["arn"] = fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s/stages/%s", region, api, stage)
+		out["executionArn"] = arns.Execute(region, acct, api, "/"+stage)
+		out["arn"] = arns.Stage(region, api, stage)
 	case "aws:apigateway/requestValidator:RequestValidator", "aws:apigateway/model:Model",
 		"aws:apigateway/method:Method", "aws:apigateway/integration:Integration",
 		"aws:apigateway/methodSettings:MethodSettings", "aws:apigateway/methodResponse:MethodResponse",

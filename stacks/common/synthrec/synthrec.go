@@ -1,12 +1,15 @@
-// Package mocks runs a layer's Pulumi program offline under Pulumi's own mock
-// resource monitor, records every resource it registers (type, name, parent,
-// dependencies, inputs, outputs) and resolves the program's stack outputs.
+// Package synthrec is the synth recorder: it runs a layer's Pulumi program
+// offline under Pulumi's own mock resource monitor, records every resource it
+// registers (type, name, parent, dependencies, inputs, outputs) and resolves
+// the program's stack outputs.
 //
-// The unit tests of each layer assert on the recording; the offline synth
-// writes it as build/synth/<layer>.json. The mock answers each resource with
-// deterministic, realistic ids and ARNs (account 123456789012, us-east-1), and
-// each StackReference with the outputs given for that stack name.
-package mocks
+// The offline synth (tools/synth) writes the recording as
+// build/synth/<layer>.json, which the local pipeline in tools/ provisions
+// from; the unit tests of each layer assert on the same recording. The mock
+// answers each resource with deterministic, realistic ids and ARNs (account
+// 123456789012, us-east-1), and each StackReference with the outputs given for
+// that stack name.
+package synthrec
 
 import (
 	"fmt"
@@ -18,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/marketanalytics/pipeline/shared/arns"
 	"github.com/marketanalytics/pipeline/stacks/common"
 )
 
@@ -122,7 +126,7 @@ func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]interface{}{
 			"accountId": Account,
-			"arn":       "arn:aws:iam::" + Account + ":user/synth",
+			"arn":       arns.User(Account, "synth"),
 			"userId":    "AIDASYNTHUSER",
 			"id":        Account,
 		}), nil
@@ -131,7 +135,7 @@ func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]interface{}{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
 	}
-	return nil, fmt.Errorf("mocks: no answer for invoke %s", args.Token)
+	return nil, fmt.Errorf("synthrec: no answer for invoke %s", args.Token)
 }
 
 // NewResource records the resource and answers with fake outputs.
