@@ -83,3 +83,17 @@ func Stage(region, apiID, stage string) string {
 func Execute(region, account, apiID, path string) string {
 	return build("execute-api", region, account, apiID+path)
 }
+
+// Topic is the ARN of an SNS topic.
+func Topic(region, account, name string) string { return build("sns", region, account, name) }
+
+// Alarm is the ARN of a CloudWatch alarm.
+func Alarm(region, account, name string) string {
+	return build("cloudwatch", region, account, "alarm:"+name)
+}
+
+// Dashboard is the ARN of a CloudWatch dashboard (dashboards are global: no
+// region).
+func Dashboard(account, name string) string {
+	return build("cloudwatch", "", account, "dashboard/"+name)
+}

@@ -48,6 +48,10 @@ func TestBuiltARNsParseBack(t *testing.T) {
 			"arn:aws:apigateway:us-east-1::/restapis/abc/stages/prod"},
 		{"execute-api", Execute(region, account, "abc", "/prod/POST/ingest"), "execute-api", region, account, "abc/prod/POST/ingest",
 			"arn:aws:execute-api:us-east-1:123456789012:abc/prod/POST/ingest"},
+		{"topic", Topic(region, account, "MarketDataAlarms-dev"), "sns", region, account, "MarketDataAlarms-dev",
+			"arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev"},
+		{"alarm", Alarm(region, account, "A"), "cloudwatch", region, account, "alarm:A", "arn:aws:cloudwatch:us-east-1:123456789012:alarm:A"},
+		{"dashboard", Dashboard(account, "D"), "cloudwatch", "", account, "dashboard/D", "arn:aws:cloudwatch::123456789012:dashboard/D"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,11 +5,17 @@ go 1.26.6
 replace (
 	github.com/marketanalytics/pipeline/shared => ../../shared
 	github.com/marketanalytics/pipeline/stacks/common => ../common
+	github.com/marketanalytics/pipeline/stacks/compute => ../compute
+	github.com/marketanalytics/pipeline/stacks/messaging => ../messaging
+	github.com/marketanalytics/pipeline/stacks/storage => ../storage
 )
 
 require (
 	github.com/marketanalytics/pipeline/shared v0.0.0
 	github.com/marketanalytics/pipeline/stacks/common v0.0.0
+	github.com/marketanalytics/pipeline/stacks/compute v0.0.0
+	github.com/marketanalytics/pipeline/stacks/messaging v0.0.0
+	github.com/marketanalytics/pipeline/stacks/storage v0.0.0
 	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.4
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
 	github.com/santhosh-tekuri/jsonschema/v5 v5.0.0

@@ -7,12 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
-
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
@@ -308,68 +303,6 @@ func TestAccessLogging(t *testing.T) {
 	}
 }
 
-func TestOutputs(t *testing.T) {
-	res := runDev(t)
-	api := stacktest.Get(t, res, typeRestAPI, "api")
-	id := api.ID
-	if !regexp.MustCompile(`^[a-z0-9]{10}$`).MatchString(id) {
-		t.Fatalf("api id %q is not realistic", id)
-	}
-	want := map[string]interface{}{
-		outputs.IngestURL:     "https://" + id + ".execute-api.us-east-1.amazonaws.com/prod/ingest",
-		outputs.AggregatesURL: "https://" + id + ".execute-api.us-east-1.amazonaws.com/prod/aggregates",
-		outputs.APIID:         id,
-		outputs.StageName:     "prod",
-		outputs.BucketName:    "market-data-dev",
-		outputs.TableArn:      "arn:aws:dynamodb:us-east-1:123456789012:table/MarketDataState-dev",
-	}
-	stacktest.AssertOutputs(t, res, want)
-}
-
-// resourceArgs maps every type this layer registers to its provider args, so
-// the test can check from the SDK itself whether the type takes tags.
-var resourceArgs = map[string]interface{}{
-	typeRestAPI:        apigateway.RestApiArgs{},
-	typeResource:       apigateway.ResourceArgs{},
-	typeMethod:         apigateway.MethodArgs{},
-	typeIntegration:    apigateway.IntegrationArgs{},
-	typeValidator:      apigateway.RequestValidatorArgs{},
-	typeModel:          apigateway.ModelArgs{},
-	typeDeployment:     apigateway.DeploymentArgs{},
-	typeStage:          apigateway.StageArgs{},
-	typeMethodSettings: apigateway.MethodSettingsArgs{},
-	typePermission:     lambda.PermissionArgs{},
-	typeLogGroup:       cloudwatch.LogGroupArgs{},
-	typeStackRef:       nil,
-}
-
-var nonTaggable = []string{
-	typeResource, typeMethod, typeIntegration, typeValidator, typeModel,
-	typeDeployment, typeMethodSettings, typePermission, typeStackRef,
-}
-
-func TestEveryTaggableResourceIsTagged(t *testing.T) {
-	res := stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigAccessLogging: "true"}))
-	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
-	if tagged := stacktest.AssertTagged(t, res, nonTaggable...); tagged != 5 { // REST API, stage, access log group, 2 alarms
-		t.Errorf("%d tagged resources, want 5", tagged)
-	}
-}
-
-// Nothing is retained or protected: the stack destroys cleanly.
-func TestNothingRetained(t *testing.T) {
-	stacktest.AssertNothingRetained(t, stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigAccessLogging: "true"})))
-}
-
-// The API must sit next to the layers below, in naming.Region.
-func TestOtherRegionFails(t *testing.T) {
-	stacktest.AssertRegionGuard(t, Program, naming.ProjectAPI)
-}
-
-func TestInvalidEnvironmentSuffixFails(t *testing.T) {
-	stacktest.AssertInvalidSuffixFails(t, Program, naming.ProjectAPI, "--//--")
-}
-
 func TestStackReferences(t *testing.T) {
 	res := stacktest.Run(t, Program, options(t, "staging", nil))
 	want := []string{"organization/market-data-compute/staging", "organization/market-data-storage/staging"}
@@ -381,9 +314,10 @@ func TestStackReferences(t *testing.T) {
 		common.ConfigStorageStack: "data-team/market-data-storage/prod",
 		common.ConfigComputeStack: "platform/market-data-compute/blue",
 	})
+	outs := stacktest.LowerOutputs(t, "dev", "", lower(t)...)
 	opts.StackOutputs = map[string]map[string]interface{}{
-		"data-team/market-data-storage/prod": stacktest.LayerOutputs(t, naming.ProjectStorage, dev),
-		"platform/market-data-compute/blue":  stacktest.LayerOutputs(t, naming.ProjectCompute, dev),
+		"data-team/market-data-storage/prod": outs[naming.ProjectStorage],
+		"platform/market-data-compute/blue":  outs[naming.ProjectCompute],
 	}
 	res = stacktest.Run(t, Program, opts)
 	want = []string{"data-team/market-data-storage/prod", "platform/market-data-compute/blue"}

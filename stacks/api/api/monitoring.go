@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/marketanalytics/pipeline/shared/arns"
 	"github.com/marketanalytics/pipeline/shared/metrics"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
@@ -127,7 +128,7 @@ func line(m common.Metric, label string) MetricLine {
 
 // AlarmARN is the ARN of the alarm named name in account.
 func AlarmARN(account, name string) string {
-	return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", naming.Region, account, name)
+	return arns.Alarm(naming.Region, account, name)
 }
 
 // DashboardBody is the dashboard of the pipeline for names n in account:

@@ -11,8 +11,8 @@ import (
 
 	"github.com/marketanalytics/pipeline/shared/metrics"
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 const (
@@ -66,7 +66,7 @@ func TestAPIAlarms(t *testing.T) {
 
 func TestAlarmConfigErrors(t *testing.T) {
 	for _, cfg := range []map[string]string{{ConfigAPI5XXAlarmPercent: "0"}, {ConfigAPILatencyAlarmMs: "fast"}} {
-		_, err := mocks.Run(Program, options(t, "dev", cfg))
+		_, err := synthrec.Run(Program, options(t, "dev", cfg))
 		if err == nil {
 			t.Errorf("config %v: program succeeded, want an error", cfg)
 			continue
@@ -80,7 +80,7 @@ func TestAlarmConfigErrors(t *testing.T) {
 }
 
 // dashboard reads the registered dashboard's body back into the typed form.
-func dashboard(t *testing.T, res *mocks.Result) Dashboard {
+func dashboard(t *testing.T, res *synthrec.Result) Dashboard {
 	t.Helper()
 	r := stacktest.Get(t, res, typeDashboard, "dashboard")
 	stacktest.WantInput(t, r, "dashboardName", "MarketData-dev")

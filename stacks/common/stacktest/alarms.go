@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // TypeMetricAlarm is the CloudWatch metric alarm type.
@@ -37,8 +37,8 @@ type AlarmWant struct {
 }
 
 // Alarms are the alarms res registered, by alarm name.
-func Alarms(res *mocks.Result) map[string]mocks.Resource {
-	out := map[string]mocks.Resource{}
+func Alarms(res *synthrec.Result) map[string]synthrec.Resource {
+	out := map[string]synthrec.Resource{}
 	for _, r := range res.OfType(TypeMetricAlarm) {
 		name, _ := r.Inputs["name"].(string)
 		out[name] = r
@@ -50,7 +50,7 @@ func Alarms(res *mocks.Result) map[string]mocks.Resource {
 // the pipeline's conventions: named n.Alarm(id), both tags, the topic as its
 // ALARM and OK actions (and nothing on INSUFFICIENT_DATA), missing data not
 // breaching, and a description linking the alarm's runbook paragraph.
-func AssertAlarm(t testing.TB, res *mocks.Result, n naming.Names, w AlarmWant) {
+func AssertAlarm(t testing.TB, res *synthrec.Result, n naming.Names, w AlarmWant) {
 	t.Helper()
 	name := n.Alarm(w.ID)
 	r, ok := Alarms(res)[name]

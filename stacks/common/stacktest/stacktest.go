@@ -1,6 +1,7 @@
 // Package stacktest holds the assertions the unit tests of the four Pulumi
-// programs share: running a program under mocks with realistic lower-layer
-// outputs, exact inputs by dotted path, policy documents, tags on every
+// programs share: the conformance checks every layer passes (Conformance),
+// running a program under the recorder with the outputs its lower layers'
+// programs export, exact inputs by dotted path, policy documents, tags on every
 // taggable resource, nothing protected or retained, the Pulumi.yaml, the
 // region guard and names for odd stack names.
 //
@@ -13,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
@@ -49,14 +49,23 @@ func Get(t testing.TB, res *synthrec.Result, typ, name string) synthrec.Resource
 	return r
 }
 
+// Layer is a layer's program as the tests run it.
+type Layer struct {
+	Project string
+	Program common.Program
+	// Config is config every run of the layer needs, keys without
+	// namespace (compute's buildDir).
+	Config map[string]string
+}
+
 // Options are the synthrec.Options that run project's program as stack. cfg
 // holds the project's own config keys without namespace (environmentSuffix,
-// memorySize, ...); aws:region is naming.Region. The StackReference of each
-// lower layer (a project name), at its default name
-// organization/<lower>/<stack>, answers with that layer's outputs (see
-// LayerOutputs) for this stack's names: environmentSuffix if set, else the
-// stack name.
-func Options(t testing.TB, project, stack string, cfg map[string]string, lower ...string) synthrec.Options {
+// memorySize, ...); aws:region is naming.Region. The lower layers, given in
+// deploy order, run first under the recorder, as the synth runs them, each
+// answered by those before it and with cfg's environmentSuffix; the
+// StackReference of each, at its default name organization/<project>/<stack>,
+// answers with what its program exported.
+func Options(t testing.TB, project, stack string, cfg map[string]string, lower ...Layer) synthrec.Options {
 	t.Helper()
 	config := map[string]string{"aws:region": naming.Region}
 	for k, v := range cfg {
@@ -66,68 +75,39 @@ func Options(t testing.TB, project, stack string, cfg map[string]string, lower .
 	if len(lower) == 0 {
 		return opts
 	}
-	raw := stack
-	if s, ok := cfg[common.ConfigEnvironmentSuffix]; ok {
-		raw = s
-	}
-	n, err := naming.New(raw)
-	if err != nil {
-		t.Fatalf("names of the lower layers: %v", err)
-	}
 	opts.StackOutputs = map[string]map[string]interface{}{}
-	for _, l := range lower {
-		opts.StackOutputs[Organization+"/"+l+"/"+stack] = LayerOutputs(t, l, n)
+	for p, outs := range LowerOutputs(t, stack, cfg[common.ConfigEnvironmentSuffix], lower...) {
+		opts.StackOutputs[Organization+"/"+p+"/"+stack] = outs
 	}
 	return opts
 }
 
-// LayerOutputs are realistic stack outputs of the lower layer project
-// (storage, messaging or compute) for names n, in account synthrec.Account and
-// naming.Region: what the layer's own program exports under mocks, as each
-// layer's TestOutputs asserts.
-func LayerOutputs(t testing.TB, project string, n naming.Names) map[string]interface{} {
+// LowerOutputs runs layers in deploy order as stack (with environmentSuffix
+// suffix unless empty), each layer's StackReferences answered by the layers
+// before it, and returns each layer's stack outputs by project. A layer that
+// fails fails the test.
+func LowerOutputs(t testing.TB, stack, suffix string, layers ...Layer) map[string]map[string]interface{} {
 	t.Helper()
-	const acct, region = synthrec.Account, naming.Region
-	fnArn := func(name string) string { return "arn:aws:lambda:" + region + ":" + acct + ":function:" + name }
-	invoke := func(name string) string {
-		return "arn:aws:apigateway:" + region + ":lambda:path/2015-03-31/functions/" + fnArn(name) + "/invocations"
+	refs := map[string]map[string]interface{}{}
+	byProject := map[string]map[string]interface{}{}
+	for _, l := range layers {
+		cfg := map[string]string{}
+		for k, v := range l.Config {
+			cfg[k] = v
+		}
+		if suffix != "" {
+			cfg[common.ConfigEnvironmentSuffix] = suffix
+		}
+		opts := Options(t, l.Project, stack, cfg)
+		opts.StackOutputs = refs
+		res, err := synthrec.Run(l.Program, opts)
+		if err != nil {
+			t.Fatalf("lower layer %s: %v", l.Project, err)
+		}
+		refs[Organization+"/"+l.Project+"/"+stack] = res.Outputs
+		byProject[l.Project] = res.Outputs
 	}
-	alarmTopic := "arn:aws:sns:" + region + ":" + acct + ":" + n.AlarmTopic()
-	switch project {
-	case naming.ProjectStorage:
-		return map[string]interface{}{
-			outputs.BucketName: n.Bucket(),
-			outputs.BucketArn:  "arn:aws:s3:::" + n.Bucket(),
-			outputs.TableName:  n.Table(),
-			outputs.TableArn:   "arn:aws:dynamodb:" + region + ":" + acct + ":table/" + n.Table(),
-		}
-	case naming.ProjectMessaging:
-		return map[string]interface{}{
-			outputs.QueueURL:     "https://sqs." + region + ".amazonaws.com/" + acct + "/" + n.ProcessingQueue(),
-			outputs.QueueArn:     "arn:aws:sqs:" + region + ":" + acct + ":" + n.ProcessingQueue(),
-			outputs.DLQURL:       "https://sqs." + region + ".amazonaws.com/" + acct + "/" + n.DeadLetterQueue(),
-			outputs.DLQArn:       "arn:aws:sqs:" + region + ":" + acct + ":" + n.DeadLetterQueue(),
-			outputs.EventBusName: n.EventBus(),
-			outputs.EventBusArn:  "arn:aws:events:" + region + ":" + acct + ":event-bus/" + n.EventBus(),
-
-			outputs.AlarmTopicArn: alarmTopic,
-		}
-	case naming.ProjectCompute:
-		return map[string]interface{}{
-			outputs.IngestionFunctionName:  n.Ingestion(),
-			outputs.IngestionFunctionArn:   fnArn(n.Ingestion()),
-			outputs.IngestionInvokeArn:     invoke(n.Ingestion()),
-			outputs.ProcessorFunctionName:  n.Processor(),
-			outputs.ProcessorFunctionArn:   fnArn(n.Processor()),
-			outputs.AggregatorFunctionName: n.Aggregator(),
-			outputs.AggregatorFunctionArn:  fnArn(n.Aggregator()),
-			outputs.AggregatorInvokeArn:    invoke(n.Aggregator()),
-
-			outputs.AlarmTopicArn: alarmTopic,
-		}
-	}
-	t.Fatalf("no outputs known for lower layer %q", project)
-	return nil
+	return byProject
 }
 
 // StackReferences are the names of the stacks res references, sorted (the

@@ -57,12 +57,27 @@ func TestRunAndGet(t *testing.T) {
 	wantFatal(t, func(t testing.TB) { stacktest.Run(t, failing, synthrec.Options{Project: "p"}) }, "program failed: ", "boom")
 }
 
+// bucketProgram stands for the storage layer: it exports its bucket name.
+func bucketProgram(ctx *pulumi.Context) (common.Outputs, error) {
+	n, err := common.Names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return common.Outputs{outputs.BucketName: pulumi.String(n.Bucket())}, nil
+}
+
+var (
+	storageLayer = stacktest.Layer{Project: naming.ProjectStorage, Program: bucketProgram}
+	// queueLayer reads storageLayer's output.
+	queueLayer = stacktest.Layer{Project: "market-data-queue", Program: queueProgram(naming.ProjectStorage)}
+)
+
 func TestOptions(t *testing.T) {
 	var opts synthrec.Options
 	wantPass(t, func(t testing.TB) {
 		opts = stacktest.Options(t, naming.ProjectCompute, "dev",
 			map[string]string{common.ConfigEnvironmentSuffix: "pr-1", "memorySize": "128"},
-			naming.ProjectStorage, naming.ProjectMessaging)
+			storageLayer, queueLayer)
 	})
 	wantConfig := map[string]string{
 		"aws:region":                            naming.Region,
@@ -72,11 +87,14 @@ func TestOptions(t *testing.T) {
 	if opts.Project != naming.ProjectCompute || opts.Stack != "dev" || !reflect.DeepEqual(opts.Config, wantConfig) {
 		t.Errorf("options %+v, want project %s, stack dev, config %v", opts, naming.ProjectCompute, wantConfig)
 	}
-	// The lower layers answer at their default names with the override's names.
-	if len(opts.StackOutputs) != 2 ||
-		opts.StackOutputs["organization/market-data-storage/dev"][outputs.BucketName] != "market-data-pr-1" ||
-		opts.StackOutputs["organization/market-data-messaging/dev"][outputs.QueueArn] != "arn:aws:sqs:us-east-1:123456789012:ProcessingQueue-pr-1" {
-		t.Errorf("stack outputs %v", opts.StackOutputs)
+	// The lower layers answer at their default names with what their programs
+	// export for the override's names, each answered by the one before.
+	want := map[string]map[string]interface{}{
+		"organization/market-data-storage/dev": {outputs.BucketName: "market-data-pr-1"},
+		"organization/market-data-queue/dev":   {"url": "https://sqs.us-east-1.amazonaws.com/123456789012/market-data-pr-1"},
+	}
+	if !reflect.DeepEqual(opts.StackOutputs, want) {
+		t.Errorf("stack outputs %v, want %v", opts.StackOutputs, want)
 	}
 	wantPass(t, func(t testing.TB) {
 		if o := stacktest.Options(t, "p", "dev", nil); o.StackOutputs != nil {
@@ -86,37 +104,30 @@ func TestOptions(t *testing.T) {
 	// A program reading a lower layer runs with them.
 	wantPass(t, func(t testing.TB) {
 		res := stacktest.Run(t, queueProgram(naming.ProjectStorage),
-			stacktest.Options(t, "p", "Prod", nil, naming.ProjectStorage))
+			stacktest.Options(t, "p", "Prod", nil, storageLayer))
 		stacktest.WantInput(t, stacktest.Get(t, res, typeQueue, "queue"), "name", "market-data-prod")
 		if got, want := stacktest.StackReferences(res), []string{"organization/market-data-storage/Prod"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("stack references %v, want %v", got, want)
 		}
 	})
-	wantFatal(t, func(t testing.TB) { stacktest.Options(t, "p", "dev", nil, "market-data-unknown") },
-		`no outputs known for lower layer "market-data-unknown"`)
+	// A lower layer out of deploy order has nothing to read; one that fails
+	// fails the test.
+	wantFatal(t, func(t testing.TB) { stacktest.Options(t, "p", "dev", nil, queueLayer, storageLayer) },
+		"lower layer market-data-queue: ", "no outputs given for stack reference")
 	wantFatal(t, func(t testing.TB) {
-		stacktest.Options(t, "p", "dev", map[string]string{common.ConfigEnvironmentSuffix: "--"}, naming.ProjectStorage)
-	}, "names of the lower layers")
+		stacktest.Options(t, "p", "dev", map[string]string{common.ConfigEnvironmentSuffix: "--"}, storageLayer)
+	}, "lower layer market-data-storage: ", common.ConfigEnvironmentSuffix)
 }
 
-func TestLayerOutputs(t *testing.T) {
-	dev := naming.MustNew("dev")
-	tests := []struct {
-		project, key, want string
-		n                  int
-	}{
-		{naming.ProjectStorage, outputs.TableArn, "arn:aws:dynamodb:us-east-1:123456789012:table/MarketDataState-dev", 4},
-		{naming.ProjectMessaging, outputs.EventBusArn, "arn:aws:events:us-east-1:123456789012:event-bus/MarketDataEvents-dev", 7},
-		{naming.ProjectMessaging, outputs.AlarmTopicArn, "arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev", 7},
-		{naming.ProjectCompute, outputs.IngestionInvokeArn, "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:DataIngestion-dev/invocations", 9},
-		{naming.ProjectCompute, outputs.AlarmTopicArn, "arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev", 9},
+func TestLowerOutputs(t *testing.T) {
+	var got map[string]map[string]interface{}
+	wantPass(t, func(t testing.TB) { got = stacktest.LowerOutputs(t, "staging", "", storageLayer, queueLayer) })
+	want := map[string]map[string]interface{}{
+		naming.ProjectStorage: {outputs.BucketName: "market-data-staging"},
+		"market-data-queue":   {"url": "https://sqs.us-east-1.amazonaws.com/123456789012/market-data-staging"},
 	}
-	for _, tc := range tests {
-		var got map[string]interface{}
-		wantPass(t, func(t testing.TB) { got = stacktest.LayerOutputs(t, tc.project, dev) })
-		if len(got) != tc.n || got[tc.key] != tc.want {
-			t.Errorf("%s outputs %v, want %d with %s = %s", tc.project, got, tc.n, tc.key, tc.want)
-		}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("lower outputs %v, want %v", got, want)
 	}
 }
 
@@ -598,4 +609,91 @@ func TestAssertInvalidSuffixFails(t *testing.T) {
 		"err = <nil>, want an error naming environmentSuffix")
 	other := func(ctx *pulumi.Context) (common.Outputs, error) { return nil, errors.New("no bucket") }
 	wantError(t, func(t testing.TB) { stacktest.AssertInvalidSuffixFails(t, other, "p", "--//--") }, "no bucket")
+}
+
+// conforming is a layer that passes every conformance check.
+func conforming(t *testing.T) stacktest.Conformance {
+	return stacktest.Conformance{
+		Layer:       stacktest.Layer{Project: "market-data-test", Program: namedQueue},
+		ProjectFile: writeProject(t),
+		ConfigKeys:  projectKeys,
+		Types:       map[string]interface{}{typeQueue: sqs.QueueArgs{}},
+		Tagged:      1,
+		Outputs: func(testing.TB, *synthrec.Result) map[string]interface{} {
+			return map[string]interface{}{"url": "https://sqs.us-east-1.amazonaws.com/123456789012/Q-dev"}
+		},
+		InvalidSuffix: "--//--",
+	}
+}
+
+// namedQueue registers a tagged queue named after the stack's names, in
+// naming.Region only.
+func namedQueue(ctx *pulumi.Context) (common.Outputs, error) {
+	if err := common.RequireRegion(ctx); err != nil {
+		return nil, err
+	}
+	n, err := common.Names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q, err := sqs.NewQueue(ctx, "queue", &sqs.QueueArgs{Name: pulumi.String("Q-" + n.Suffix()), Tags: common.Tags()})
+	if err != nil {
+		return nil, err
+	}
+	return common.Outputs{"url": q.Url}, nil
+}
+
+// Each conformance check passes on a conforming layer and fails on a layer
+// that breaks what it checks.
+func TestConformanceChecks(t *testing.T) {
+	checks := func(c stacktest.Conformance) map[string]func(testing.TB) {
+		out := map[string]func(testing.TB){}
+		wantPass(t, func(tb testing.TB) {
+			for _, check := range stacktest.Checks(tb, c) {
+				out[check.Name] = check.Run
+			}
+		})
+		return out
+	}
+	good := checks(conforming(t))
+	if len(good) != 6 {
+		t.Fatalf("%d checks, want 6", len(good))
+	}
+	for name, run := range good {
+		t.Run("conforming/"+name, func(t *testing.T) { wantPass(t, run) })
+	}
+	breaks := map[string]struct {
+		edit func(c *stacktest.Conformance)
+		msg  string
+	}{
+		"Pulumi.yaml": {func(c *stacktest.Conformance) {
+			c.ConfigKeys = map[string]stacktest.ConfigKey{"memorySize": {Type: "integer", Default: "1"}}
+		}, "config memorySize default 3072, want \"1\""},
+		"every taggable resource has both tags": {func(c *stacktest.Conformance) { c.Tagged = 2 }, "1 tagged resources, want 2"},
+		"outputs": {func(c *stacktest.Conformance) {
+			c.Outputs = func(testing.TB, *synthrec.Result) map[string]interface{} { return nil }
+		}, "outputs:"},
+		"invalid environmentSuffix fails": {func(c *stacktest.Conformance) { c.InvalidSuffix = "valid" }, "want an error naming environmentSuffix"},
+		"other region fails": {func(c *stacktest.Conformance) {
+			c.Layer.Program = func(ctx *pulumi.Context) (common.Outputs, error) { return common.Outputs{}, nil }
+		}, "want an error naming"},
+	}
+	for name, tt := range breaks {
+		t.Run("broken/"+name, func(t *testing.T) {
+			c := conforming(t)
+			tt.edit(&c)
+			run, ok := checks(c)[name]
+			if !ok {
+				t.Fatalf("no check %q", name)
+			}
+			wantError(t, run, tt.msg)
+		})
+	}
+	// A retained resource is caught.
+	retained := conforming(t)
+	retained.Layer.Program = func(ctx *pulumi.Context) (common.Outputs, error) {
+		_, err := sqs.NewQueue(ctx, "queue", &sqs.QueueArgs{Tags: common.Tags()}, pulumi.RetainOnDelete(true))
+		return common.Outputs{}, err
+	}
+	wantError(t, checks(retained)["nothing protected or retained"], "retainOnDelete=true")
 }

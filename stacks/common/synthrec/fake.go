@@ -160,17 +160,17 @@ func (m *monitor) fake(typ, name, urn string, in map[string]interface{}) (string
 			id = name
 		}
 	case "aws:sns/topic:Topic":
-		id = fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, acct, str(in, "name"))
+		id = arns.Topic(region, acct, str(in, "name"))
 		out["arn"] = id
 	case "aws:sns/topicSubscription:TopicSubscription":
 		id = str(in, "topic") + ":" + uuid(urn)
 		out["arn"] = id
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
 		id = str(in, "name")
-		out["arn"] = fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", region, acct, id)
+		out["arn"] = arns.Alarm(region, acct, id)
 	case "aws:cloudwatch/dashboard:Dashboard":
 		id = str(in, "dashboardName")
-		out["dashboardArn"] = fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", acct, id)
+		out["dashboardArn"] = arns.Dashboard(acct, id)
 	case "aws:cloudwatch/eventTarget:EventTarget":
 		id = str(in, "rule") + "-" + str(in, "targetId")
 	default:

@@ -7,8 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 const (
@@ -107,7 +107,7 @@ func TestAlarmConfigErrors(t *testing.T) {
 		{ConfigAggregationLagAlarmMinutes: "0"},
 		{ConfigNoPointsAlarmMinutes: "-5"},
 	} {
-		_, err := mocks.Run(Program, options(t, "dev", cfg))
+		_, err := synthrec.Run(Program, options(t, "dev", cfg))
 		if err == nil {
 			t.Errorf("config %v: program succeeded, want an error", cfg)
 			continue

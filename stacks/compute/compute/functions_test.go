@@ -9,7 +9,6 @@ import (
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
@@ -32,7 +31,7 @@ const (
 var dev = naming.MustNew("dev")
 
 func TestFunctions(t *testing.T) {
-	build := fakeBuild(t)
+	build := stacktest.FakeBuild(t)
 	opts := options(t, "dev", map[string]string{ConfigBuildDir: build})
 	res := stacktest.Run(t, Program, opts)
 	dlq := "arn:aws:sqs:us-east-1:123456789012:ProcessingDLQ-dev"
@@ -188,7 +187,7 @@ func TestMissingFunctionPackageIsAClearError(t *testing.T) {
 // A relative buildDir is resolved against the program's directory; under
 // mocks (no Pulumi root directory) that is the working directory.
 func TestRelativeBuildDir(t *testing.T) {
-	build := fakeBuild(t)
+	build := stacktest.FakeBuild(t)
 	t.Chdir(build)
 	res := stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigBuildDir: "."}))
 	stacktest.WantInput(t, stacktest.Get(t, res, typeFunction, "processor"), "code", map[string]string{"archive": naming.ArtifactZip(build, "processor")})
@@ -238,27 +237,4 @@ func TestAsyncInvokeConfigs(t *testing.T) {
 	if got := len(res.OfType(typeInvokeConfig)); got != 2 {
 		t.Errorf("%d event invoke configs, want 2 (the processor is invoked synchronously)", got)
 	}
-}
-
-func TestOutputs(t *testing.T) {
-	res := runDev(t)
-	fnArn := func(name string) string { return "arn:aws:lambda:us-east-1:123456789012:function:" + name }
-	invoke := func(name string) string {
-		return "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + fnArn(name) + "/invocations"
-	}
-	want := map[string]interface{}{
-		outputs.IngestionFunctionName:  "DataIngestion-dev",
-		outputs.IngestionFunctionArn:   fnArn("DataIngestion-dev"),
-		outputs.IngestionInvokeArn:     invoke("DataIngestion-dev"),
-		outputs.ProcessorFunctionName:  "DataProcessor-dev",
-		outputs.ProcessorFunctionArn:   fnArn("DataProcessor-dev"),
-		outputs.AggregatorFunctionName: "DataAggregator-dev",
-		outputs.AggregatorFunctionArn:  fnArn("DataAggregator-dev"),
-		outputs.AggregatorInvokeArn:    invoke("DataAggregator-dev"),
-
-		outputs.AlarmTopicArn: alarmTopicArn, // re-exported from messaging
-	}
-	stacktest.AssertOutputs(t, res, want)
-	// The api layer's tests answer its StackReference with these.
-	stacktest.AssertOutputs(t, res, stacktest.LayerOutputs(t, naming.ProjectCompute, dev))
 }

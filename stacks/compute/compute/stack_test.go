@@ -1,8 +1,10 @@
 package compute
 
 import (
+	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
@@ -40,28 +43,50 @@ var nonTaggable = []string{
 	typeRolePolicy, typeMetricFilter, typeInvokeConfig, typePermission, typeNotification, typeTarget, typeStackRef,
 }
 
-func TestEveryTaggableResourceIsTagged(t *testing.T) {
-	res := runDev(t)
-	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
-	// 3 × (role, log group, function) + event source mapping + 2 rules.
-	// + 11 alarms (3 per function, the processor's duration, aggregation lag).
-	if tagged := stacktest.AssertTagged(t, res, nonTaggable...); tagged != 23 {
-		t.Errorf("%d tagged resources, want 23", tagged)
+// TestConformance runs the checks every layer passes.
+func TestConformance(t *testing.T) {
+	fnArn := func(name string) string { return "arn:aws:lambda:us-east-1:123456789012:function:" + name }
+	invoke := func(name string) string {
+		return "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + fnArn(name) + "/invocations"
 	}
-}
+	stacktest.AssertConformance(t, stacktest.Conformance{
+		Layer:       layer(t),
+		Lower:       lower,
+		ProjectFile: filepath.Join("..", "Pulumi.yaml"),
+		ConfigKeys: map[string]stacktest.ConfigKey{
+			common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
+			common.ConfigStorageStack:      {Type: "string", Default: ""},
+			common.ConfigMessagingStack:    {Type: "string", Default: ""},
+			ConfigMemorySize:               {Type: "integer", Default: strconv.Itoa(DefaultMemorySize)},
+			ConfigBuildDir:                 {Type: "string", Default: DefaultBuildDir},
 
-// Nothing is retained or protected: the stack destroys cleanly.
-func TestNothingRetained(t *testing.T) {
-	stacktest.AssertNothingRetained(t, runDev(t))
-}
+			ConfigFunctionErrorsAlarmCount:      {Type: "integer", Default: strconv.Itoa(DefaultFunctionErrorsAlarmCount)},
+			ConfigThrottlesAlarmCount:           {Type: "integer", Default: strconv.Itoa(DefaultThrottlesAlarmCount)},
+			ConfigProcessorDurationAlarmPercent: {Type: "integer", Default: strconv.Itoa(DefaultProcessorDurationAlarmPercent)},
+			ConfigAggregationLagAlarmMinutes:    {Type: "integer", Default: strconv.Itoa(DefaultAggregationLagAlarmMinutes)},
+			ConfigNoPointsAlarmMinutes:          {Type: "integer", Default: strconv.Itoa(DefaultNoPointsAlarmMinutes)},
+		},
+		Types:       resourceArgs,
+		NonTaggable: nonTaggable,
+		// 3 × (role, log group, function) + event source mapping + 2 rules
+		// + 11 alarms (3 per function, the processor's duration, aggregation lag).
+		Tagged: 23,
+		Outputs: func(testing.TB, *synthrec.Result) map[string]interface{} {
+			return map[string]interface{}{
+				outputs.IngestionFunctionName:  "DataIngestion-dev",
+				outputs.IngestionFunctionArn:   fnArn("DataIngestion-dev"),
+				outputs.IngestionInvokeArn:     invoke("DataIngestion-dev"),
+				outputs.ProcessorFunctionName:  "DataProcessor-dev",
+				outputs.ProcessorFunctionArn:   fnArn("DataProcessor-dev"),
+				outputs.AggregatorFunctionName: "DataAggregator-dev",
+				outputs.AggregatorFunctionArn:  fnArn("DataAggregator-dev"),
+				outputs.AggregatorInvokeArn:    invoke("DataAggregator-dev"),
 
-// The rules' ARNs are computed for naming.Region: another region fails.
-func TestOtherRegionFails(t *testing.T) {
-	stacktest.AssertRegionGuard(t, Program, naming.ProjectCompute)
-}
-
-func TestInvalidEnvironmentSuffixFails(t *testing.T) {
-	stacktest.AssertInvalidSuffixFails(t, Program, naming.ProjectCompute, "--//--")
+				outputs.AlarmTopicArn: alarmTopicArn, // re-exported from messaging
+			}
+		},
+		InvalidSuffix: "--//--",
+	})
 }
 
 func TestStackReferences(t *testing.T) {
@@ -78,9 +103,10 @@ func TestStackReferences(t *testing.T) {
 			common.ConfigStorageStack:   "data-team/market-data-storage/prod",
 			common.ConfigMessagingStack: "platform/market-data-messaging/shared",
 		})
+		outs := stacktest.LowerOutputs(t, "dev", "", lower...)
 		opts.StackOutputs = map[string]map[string]interface{}{
-			"data-team/market-data-storage/prod":    stacktest.LayerOutputs(t, naming.ProjectStorage, dev),
-			"platform/market-data-messaging/shared": stacktest.LayerOutputs(t, naming.ProjectMessaging, dev),
+			"data-team/market-data-storage/prod":    outs[naming.ProjectStorage],
+			"platform/market-data-messaging/shared": outs[naming.ProjectMessaging],
 		}
 		res := stacktest.Run(t, Program, opts)
 		refs := stacktest.StackReferences(res)

@@ -10,8 +10,8 @@ import (
 	"github.com/marketanalytics/pipeline/shared/metrics"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 const (
@@ -55,7 +55,7 @@ func TestAlarmConfigErrors(t *testing.T) {
 		{ConfigQueueAgeAlarmMinutes: "0"},
 		{ConfigDLQAlarmMessages: "many"},
 	} {
-		_, err := mocks.Run(Program, stacktest.Options(t, naming.ProjectMessaging, "dev", cfg))
+		_, err := synthrec.Run(Program, stacktest.Options(t, naming.ProjectMessaging, "dev", cfg))
 		if err == nil {
 			t.Errorf("config %v: program succeeded, want an error", cfg)
 			continue

@@ -285,33 +285,35 @@ func TestEventBus(t *testing.T) {
 	}`)
 }
 
-func TestEveryTaggableResourceHasBothTags(t *testing.T) {
-	res := run(t, "dev", nil)
-	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
-	if n := stacktest.AssertTagged(t, res, nonTaggable...); n != 6 {
-		t.Errorf("%d tagged resources, want 6 (the two queues, the event bus, the alarm topic, two alarms)", n)
-	}
-}
+// TestConformance runs the checks every layer passes.
+func TestConformance(t *testing.T) {
+	stacktest.AssertConformance(t, stacktest.Conformance{
+		Layer:       stacktest.Layer{Project: naming.ProjectMessaging, Program: Program},
+		ProjectFile: filepath.Join("..", "Pulumi.yaml"),
+		// The empty default of environmentSuffix means "use the stack name".
+		ConfigKeys: map[string]stacktest.ConfigKey{
+			common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
+			ConfigAlarmEmail:               {Type: "string", Default: ""},
+			ConfigDLQAlarmMessages:         {Type: "integer", Default: strconv.Itoa(DefaultDLQAlarmMessages)},
+			ConfigQueueAgeAlarmMinutes:     {Type: "integer", Default: strconv.Itoa(DefaultQueueAgeAlarmMinutes)},
+		},
+		Types:       resourceArgs,
+		NonTaggable: nonTaggable,
+		Tagged:      6, // the two queues, the event bus, the alarm topic, two alarms
+		Outputs: func(testing.TB, *synthrec.Result) map[string]interface{} {
+			return map[string]interface{}{
+				outputs.QueueURL:     queueURL,
+				outputs.QueueArn:     queueArn,
+				outputs.DLQURL:       dlqURL,
+				outputs.DLQArn:       dlqArn,
+				outputs.EventBusName: "MarketDataEvents-dev",
+				outputs.EventBusArn:  "arn:aws:events:us-east-1:123456789012:event-bus/MarketDataEvents-dev",
 
-func TestNothingIsProtectedOrRetained(t *testing.T) {
-	stacktest.AssertNothingRetained(t, run(t, "dev", nil))
-}
-
-func TestOutputs(t *testing.T) {
-	res := run(t, "dev", nil)
-	want := map[string]interface{}{
-		outputs.QueueURL:     queueURL,
-		outputs.QueueArn:     queueArn,
-		outputs.DLQURL:       dlqURL,
-		outputs.DLQArn:       dlqArn,
-		outputs.EventBusName: "MarketDataEvents-dev",
-		outputs.EventBusArn:  "arn:aws:events:us-east-1:123456789012:event-bus/MarketDataEvents-dev",
-
-		outputs.AlarmTopicArn: topicArn,
-	}
-	stacktest.AssertOutputs(t, res, want)
-	// The upper layers' tests answer their StackReference with these.
-	stacktest.AssertOutputs(t, res, stacktest.LayerOutputs(t, naming.ProjectMessaging, naming.MustNew("dev")))
+				outputs.AlarmTopicArn: topicArn,
+			}
+		},
+		InvalidSuffix: "__",
+	})
 }
 
 func TestEnvironmentSuffix(t *testing.T) {
@@ -362,28 +364,6 @@ func TestEnvironmentSuffix(t *testing.T) {
 	if len(longSfx) > naming.MaxSuffixLen {
 		t.Errorf("long suffix %q was not shortened", longSfx)
 	}
-}
-
-func TestInvalidEnvironmentSuffixFails(t *testing.T) {
-	stacktest.AssertInvalidSuffixFails(t, Program, naming.ProjectMessaging, "__")
-}
-
-// TestProjectFile checks Pulumi.yaml against Pulumi's own project schema and
-// validation, and that it declares the config the program reads: the empty
-// default of environmentSuffix means "use the stack name".
-func TestProjectFile(t *testing.T) {
-	stacktest.AssertProjectFile(t, filepath.Join("..", "Pulumi.yaml"), naming.ProjectMessaging, map[string]stacktest.ConfigKey{
-		common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
-
-		ConfigAlarmEmail:           {Type: "string", Default: ""},
-		ConfigDLQAlarmMessages:     {Type: "integer", Default: strconv.Itoa(DefaultDLQAlarmMessages)},
-		ConfigQueueAgeAlarmMinutes: {Type: "integer", Default: strconv.Itoa(DefaultQueueAgeAlarmMinutes)},
-	})
-}
-
-// The ARNs the layer computes are built for naming.Region: another region fails.
-func TestOtherRegionFails(t *testing.T) {
-	stacktest.AssertRegionGuard(t, Program, naming.ProjectMessaging)
 }
 
 // reportingMonitor answers every Cloud Control queue with QueueUrl and an

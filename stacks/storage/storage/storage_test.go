@@ -175,29 +175,26 @@ func TestTable(t *testing.T) {
 	}`)
 }
 
-func TestEveryTaggableResourceHasBothTags(t *testing.T) {
-	res := run(t, "dev", nil)
-	stacktest.AssertClassified(t, res, resourceArgs, nonTaggable...)
-	if n := stacktest.AssertTagged(t, res, nonTaggable...); n != 2 {
-		t.Errorf("%d tagged resources, want 2 (the bucket and the table)", n)
-	}
-}
-
-func TestNothingIsProtectedOrRetained(t *testing.T) {
-	stacktest.AssertNothingRetained(t, run(t, "dev", nil))
-}
-
-func TestOutputs(t *testing.T) {
-	res := run(t, "dev", nil)
-	want := map[string]interface{}{
-		outputs.BucketName: "market-data-dev",
-		outputs.BucketArn:  "arn:aws:s3:::market-data-dev",
-		outputs.TableName:  "MarketDataState-dev",
-		outputs.TableArn:   "arn:aws:dynamodb:us-east-1:123456789012:table/MarketDataState-dev",
-	}
-	stacktest.AssertOutputs(t, res, want)
-	// The upper layers' tests answer their StackReference with these.
-	stacktest.AssertOutputs(t, res, stacktest.LayerOutputs(t, naming.ProjectStorage, naming.MustNew("dev")))
+// TestConformance runs the checks every layer passes.
+func TestConformance(t *testing.T) {
+	stacktest.AssertConformance(t, stacktest.Conformance{
+		Layer:       stacktest.Layer{Project: naming.ProjectStorage, Program: Program},
+		ProjectFile: filepath.Join("..", "Pulumi.yaml"),
+		// The empty default of environmentSuffix means "use the stack name".
+		ConfigKeys:  map[string]stacktest.ConfigKey{common.ConfigEnvironmentSuffix: {Type: "string", Default: ""}},
+		Types:       resourceArgs,
+		NonTaggable: nonTaggable,
+		Tagged:      2, // the bucket and the table
+		Outputs: func(testing.TB, *synthrec.Result) map[string]interface{} {
+			return map[string]interface{}{
+				outputs.BucketName: "market-data-dev",
+				outputs.BucketArn:  "arn:aws:s3:::market-data-dev",
+				outputs.TableName:  "MarketDataState-dev",
+				outputs.TableArn:   "arn:aws:dynamodb:us-east-1:123456789012:table/MarketDataState-dev",
+			}
+		},
+		InvalidSuffix: "--//--",
+	})
 }
 
 func TestEnvironmentSuffix(t *testing.T) {
@@ -237,21 +234,4 @@ func TestEnvironmentSuffix(t *testing.T) {
 	if len(naming.MustNew(long).Suffix()) > naming.MaxSuffixLen {
 		t.Errorf("long suffix was not shortened")
 	}
-}
-
-func TestInvalidEnvironmentSuffixFails(t *testing.T) {
-	stacktest.AssertInvalidSuffixFails(t, Program, naming.ProjectStorage, "--//--")
-}
-
-// TestProjectFile checks Pulumi.yaml against Pulumi's own project schema and
-// validation, and that it declares the config the program reads: the empty
-// default of environmentSuffix means "use the stack name".
-func TestProjectFile(t *testing.T) {
-	stacktest.AssertProjectFile(t, filepath.Join("..", "Pulumi.yaml"), naming.ProjectStorage, map[string]stacktest.ConfigKey{
-		common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
-	})
-}
-
-func TestOtherRegionFails(t *testing.T) {
-	stacktest.AssertRegionGuard(t, Program, naming.ProjectStorage)
 }

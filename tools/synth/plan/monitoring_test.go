@@ -12,7 +12,7 @@ import (
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/api/api"
-	"github.com/marketanalytics/pipeline/stacks/common/mocks"
+	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
 // watched is what the synthesized stacks create that a metric can be about.
@@ -24,13 +24,13 @@ type watched struct {
 	// and the aggregator's own.
 	pipeline        string
 	pipelineMetrics map[string]bool
-	alarms          map[string]mocks.Resource // by ARN
+	alarms          map[string]synthrec.Resource // by ARN
 	topic           string
 }
 
-func inspect(t *testing.T, results []*mocks.Result) watched {
+func inspect(t *testing.T, results []*synthrec.Result) watched {
 	t.Helper()
-	w := watched{queues: map[string]bool{}, functions: map[string]bool{}, pipelineMetrics: map[string]bool{}, alarms: map[string]mocks.Resource{}}
+	w := watched{queues: map[string]bool{}, functions: map[string]bool{}, pipelineMetrics: map[string]bool{}, alarms: map[string]synthrec.Resource{}}
 	for _, res := range results {
 		for _, r := range res.Resources {
 			in := r.Inputs
