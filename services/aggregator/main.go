@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/handler"
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/table"
 	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
+	"github.com/marketanalytics/pipeline/services/platform/envconfig"
 	"github.com/marketanalytics/pipeline/services/platform/logging"
 	"github.com/marketanalytics/pipeline/services/platform/tracing"
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
@@ -55,22 +55,18 @@ func run(log *slog.Logger) error {
 // newHandler builds the clients, once, and the handler over them, from the
 // environment read by getenv.
 func newHandler(ctx context.Context, log *slog.Logger, getenv func(string) string) (*handler.Handler, error) {
-	env := map[string]string{}
-	for _, name := range []string{lambdaenv.TableName, lambdaenv.MetricNamespace} {
-		v := getenv(name)
-		if v == "" {
-			return nil, fmt.Errorf("environment variable %s is not set", name)
-		}
-		env[name] = v
+	env, err := envconfig.Load(lambdaenv.Aggregator, getenv)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return &handler.Handler{
-		Store:     &table.Table{DB: dynamodb.NewFromConfig(cfg), Name: env[lambdaenv.TableName]},
+		Store:     &table.Table{DB: dynamodb.NewFromConfig(cfg), Name: env.Get(lambdaenv.TableName)},
 		Metrics:   newCloudWatch(cfg),
-		Namespace: env[lambdaenv.MetricNamespace],
+		Namespace: env.Get(lambdaenv.MetricNamespace),
 		Log:       log,
 	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -19,15 +20,21 @@ import (
 
 func TestNewHandlerEnvironment(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	full := map[string]string{lambdaenv.TableName: "MarketDataState-dev", lambdaenv.MetricNamespace: "MarketAnalytics/Pipeline-dev"}
-	tests := []struct {
+	full := map[string]string{}
+	for _, name := range lambdaenv.Aggregator {
+		full[name] = "value-of-" + name
+	}
+	type test struct {
 		name    string
 		env     map[string]string
 		wantErr string
-	}{
-		{"complete", full, ""},
-		{"no table", map[string]string{lambdaenv.MetricNamespace: "ns"}, lambdaenv.TableName},
-		{"no namespace", map[string]string{lambdaenv.TableName: "t"}, lambdaenv.MetricNamespace},
+	}
+	tests := []test{{"complete", full, ""}}
+	// Each variable of the service's list is required.
+	for _, name := range lambdaenv.Aggregator {
+		env := maps.Clone(full)
+		delete(env, name)
+		tests = append(tests, test{"without " + name, env, name})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

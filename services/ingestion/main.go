@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,10 +17,10 @@ import (
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/queue"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
 	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
+	"github.com/marketanalytics/pipeline/services/platform/envconfig"
 	"github.com/marketanalytics/pipeline/services/platform/logging"
 	"github.com/marketanalytics/pipeline/services/platform/tracing"
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
-	"github.com/marketanalytics/pipeline/shared/naming"
 )
 
 func main() {
@@ -27,36 +28,34 @@ func main() {
 	if err := tracing.Init(); err != nil {
 		log.Warn("tracing disabled", "error", err.Error())
 	}
-	env := map[string]string{}
-	for _, name := range []string{lambdaenv.TableName, lambdaenv.QueueURL} {
-		if env[name] = os.Getenv(name); env[name] == "" {
-			log.Error("missing environment variable", "name", name)
-			os.Exit(1)
-		}
-	}
-	cfg, err := awsconfig.Load(context.Background())
+	h, err := newHandler(context.Background(), log, os.Getenv)
 	if err != nil {
-		log.Error("cannot load the AWS configuration", "error", err.Error())
+		log.Error("cold start failed", "error", err.Error())
 		os.Exit(1)
 	}
-	// A custom endpoint (a local emulator) serves buckets by path, not by
-	// virtual host.
-	custom := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
-	// The metric namespace derives from the suffix the stack sets, as the
-	// aggregator's METRIC_NAMESPACE does (one place: naming).
-	var namespace string
-	if names, err := naming.New(os.Getenv(lambdaenv.EnvironmentSuffix)); err == nil {
-		namespace = names.MetricNamespace()
-	} else {
-		log.Warn("no metrics: cannot derive the metric namespace", "name", lambdaenv.EnvironmentSuffix, "error", err.Error())
+	lambda.Start(h.Invoke)
+}
+
+// newHandler builds the clients, once, and the handler over them, from the
+// environment read by getenv.
+func newHandler(ctx context.Context, log *slog.Logger, getenv func(string) string) (*handler.Handler, error) {
+	env, err := envconfig.Load(lambdaenv.Ingestion, getenv)
+	if err != nil {
+		return nil, err
 	}
-	h := &handler.Handler{
+	cfg, err := awsconfig.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A custom endpoint (a local emulator) serves buckets by path, not by
+	// virtual host. These are the SDK's own variables, not the stack's.
+	custom := getenv("AWS_ENDPOINT_URL_S3") != "" || getenv("AWS_ENDPOINT_URL") != ""
+	return &handler.Handler{
 		S3:        s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = custom }),
-		Publisher: &queue.Publisher{Client: sqs.NewFromConfig(cfg), QueueURL: env[lambdaenv.QueueURL]},
-		Reports:   &report.Store{DB: dynamodb.NewFromConfig(cfg), Table: env[lambdaenv.TableName]},
+		Publisher: &queue.Publisher{Client: sqs.NewFromConfig(cfg), QueueURL: env.Get(lambdaenv.QueueURL)},
+		Reports:   &report.Store{DB: dynamodb.NewFromConfig(cfg), Table: env.Get(lambdaenv.TableName)},
 		Log:       log,
 
-		MetricNamespace: namespace,
-	}
-	lambda.Start(h.Invoke)
+		MetricNamespace: env.Get(lambdaenv.MetricNamespace),
+	}, nil
 }

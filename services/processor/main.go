@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
+	"github.com/marketanalytics/pipeline/services/platform/envconfig"
 	"github.com/marketanalytics/pipeline/services/platform/logging"
 	"github.com/marketanalytics/pipeline/services/platform/tracing"
 	"github.com/marketanalytics/pipeline/services/processor/internal/processor"
@@ -30,7 +30,7 @@ func main() {
 	if err := tracing.Init(); err != nil {
 		log.Warn("tracing disabled", "error", err.Error())
 	}
-	h, err := newHandler(context.Background(), log)
+	h, err := newHandler(context.Background(), log, os.Getenv)
 	if err != nil {
 		log.Error("cold start failed", "error", err.Error())
 		os.Exit(1)
@@ -38,18 +38,20 @@ func main() {
 	lambda.Start(h.Handle)
 }
 
-func newHandler(ctx context.Context, log *slog.Logger) (*processor.Handler, error) {
-	table, bus := os.Getenv(lambdaenv.TableName), os.Getenv(lambdaenv.EventBusName)
-	if table == "" || bus == "" {
-		return nil, fmt.Errorf("environment variables %s and %s must be set", lambdaenv.TableName, lambdaenv.EventBusName)
+// newHandler builds the clients, once, and the handler over them, from the
+// environment read by getenv.
+func newHandler(ctx context.Context, log *slog.Logger, getenv func(string) string) (*processor.Handler, error) {
+	env, err := envconfig.Load(lambdaenv.Processor, getenv)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := awsconfig.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return processor.New(dynamodb.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), processor.Config{
-		Table:    table,
-		EventBus: bus,
+		Table:    env.Get(lambdaenv.TableName),
+		EventBus: env.Get(lambdaenv.EventBusName),
 		Logger:   log,
 	})
 }

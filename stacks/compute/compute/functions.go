@@ -34,8 +34,8 @@ type functionSpec struct {
 	description string
 	// timeout of one invocation.
 	timeout time.Duration
-	// env lists the lambdaenv variables the service reads; environment()
-	// supplies their values.
+	// env is the service's shared/lambdaenv list: the variables it reads,
+	// whose values environment() supplies.
 	env []string
 	// grants are the service's own permissions; every function also gets
 	// commonGrants.
@@ -79,7 +79,7 @@ var functionSpecs = []functionSpec{
 		service:     "ingestion",
 		description: "Parses market data files (S3) and POST /ingest bodies, validates points and queues them",
 		timeout:     300 * time.Second,
-		env:         []string{lambdaenv.TableName, lambdaenv.QueueURL, lambdaenv.EnvironmentSuffix},
+		env:         lambdaenv.Ingestion,
 		grants: []grant{
 			{sid: "ReadRawObjects", actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, on: []ref{bucketObjects}},
 			{sid: "QueuePoints", actions: []string{"sqs:SendMessage"}, on: []ref{processingQueue}},
@@ -95,7 +95,7 @@ var functionSpecs = []functionSpec{
 		service:     "processor",
 		description: "Stores queued points, updates per-symbol state and announces changed windows",
 		timeout:     45 * time.Second,
-		env:         []string{lambdaenv.TableName, lambdaenv.EventBusName, lambdaenv.EnvironmentSuffix},
+		env:         lambdaenv.Processor,
 		grants: []grant{
 			{sid: "ConsumeProcessingQueue", actions: []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}, on: []ref{processingQueue}},
 			{sid: "WritePointsAndState", actions: []string{"dynamodb:BatchWriteItem", "dynamodb:UpdateItem"}, on: []ref{table}},
@@ -108,7 +108,7 @@ var functionSpecs = []functionSpec{
 		service:     "aggregator",
 		description: "Aggregates 5-minute OHLCV/VWAP windows and serves GET /aggregates/{symbol}",
 		timeout:     120 * time.Second,
-		env:         []string{lambdaenv.TableName, lambdaenv.MetricNamespace, lambdaenv.EnvironmentSuffix},
+		env:         lambdaenv.Aggregator,
 		grants: []grant{
 			{sid: "ReadPointsWriteAggregates", actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"}, on: []ref{table}},
 			{sid: "PublishPipelineMetrics", actions: []string{"cloudwatch:PutMetricData"}, on: []ref{anyResource}, ownNamespaceOnly: true},
@@ -201,24 +201,22 @@ func newFunction(ctx *pulumi.Context, n naming.Names, s settings, up lowerLayers
 	return &function{spec: spec, name: name, fn: fn}, nil
 }
 
-// environment returns the values of the variables a service reads.
-func environment(keys []string, n naming.Names, up lowerLayers) (pulumi.StringMap, error) {
-	env := pulumi.StringMap{}
-	for _, k := range keys {
-		switch k {
-		case lambdaenv.TableName:
-			env[k] = up.tableName
-		case lambdaenv.QueueURL:
-			env[k] = up.queueURL
-		case lambdaenv.EventBusName:
-			env[k] = up.eventBusName
-		case lambdaenv.MetricNamespace:
-			env[k] = pulumi.String(n.MetricNamespace())
-		case lambdaenv.EnvironmentSuffix:
-			env[k] = pulumi.String(n.Suffix())
-		default:
-			return nil, fmt.Errorf("no value for environment variable %s", k)
+// environment returns the variables of a service's lambdaenv list with their
+// values: exactly the list, so the function gets what the service reads.
+func environment(names []string, n naming.Names, up lowerLayers) (pulumi.StringMap, error) {
+	values := pulumi.StringMap{
+		lambdaenv.TableName:       up.tableName,
+		lambdaenv.QueueURL:        up.queueURL,
+		lambdaenv.EventBusName:    up.eventBusName,
+		lambdaenv.MetricNamespace: pulumi.String(n.MetricNamespace()),
+	}
+	env := make(pulumi.StringMap, len(names))
+	for _, name := range names {
+		v, ok := values[name]
+		if !ok {
+			return nil, fmt.Errorf("no value for environment variable %s", name)
 		}
+		env[name] = v
 	}
 	return env, nil
 }

@@ -2,7 +2,9 @@ package compute
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,19 +44,17 @@ func TestFunctions(t *testing.T) {
 		dlq           bool
 	}{
 		{"ingestion", "DataIngestion-dev", 300, map[string]string{
-			"TABLE_NAME":         "MarketDataState-dev",
-			"QUEUE_URL":          "https://sqs.us-east-1.amazonaws.com/123456789012/ProcessingQueue-dev",
-			"ENVIRONMENT_SUFFIX": "dev",
+			"TABLE_NAME":       "MarketDataState-dev",
+			"QUEUE_URL":        "https://sqs.us-east-1.amazonaws.com/123456789012/ProcessingQueue-dev",
+			"METRIC_NAMESPACE": "MarketAnalytics/Pipeline-dev",
 		}, true},
 		{"processor", "DataProcessor-dev", 45, map[string]string{
-			"TABLE_NAME":         "MarketDataState-dev",
-			"EVENT_BUS_NAME":     "MarketDataEvents-dev",
-			"ENVIRONMENT_SUFFIX": "dev",
+			"TABLE_NAME":     "MarketDataState-dev",
+			"EVENT_BUS_NAME": "MarketDataEvents-dev",
 		}, false},
 		{"aggregator", "DataAggregator-dev", 120, map[string]string{
-			"TABLE_NAME":         "MarketDataState-dev",
-			"METRIC_NAMESPACE":   "MarketAnalytics/Pipeline-dev",
-			"ENVIRONMENT_SUFFIX": "dev",
+			"TABLE_NAME":       "MarketDataState-dev",
+			"METRIC_NAMESPACE": "MarketAnalytics/Pipeline-dev",
 		}, true},
 	}
 	if len(tests) != len(naming.Services) {
@@ -94,18 +94,30 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
-// The environment variables are the shared contract's names, nothing else.
-func TestEnvironmentUsesSharedNames(t *testing.T) {
-	known := map[string]bool{lambdaenv.TableName: true, lambdaenv.QueueURL: true, lambdaenv.EventBusName: true,
-		lambdaenv.MetricNamespace: true, lambdaenv.EnvironmentSuffix: true}
+// Each function gets exactly its service's lambdaenv list, the variables the
+// service loads (services/platform/envconfig): a variable added to either
+// side only fails here.
+func TestEnvironmentIsTheServiceList(t *testing.T) {
+	lists := map[string][]string{
+		"ingestion":  lambdaenv.Ingestion,
+		"processor":  lambdaenv.Processor,
+		"aggregator": lambdaenv.Aggregator,
+	}
+	if len(lists) != len(naming.Services) {
+		t.Fatalf("test covers %d services, naming.Services has %d", len(lists), len(naming.Services))
+	}
 	res := runDev(t)
-	for _, fn := range res.OfType(typeFunction) {
+	for _, svc := range naming.Services {
+		fn := stacktest.Get(t, res, typeFunction, svc)
 		vars, _ := stacktest.Input(fn, "environment.variables")
-		for k := range vars.(map[string]interface{}) {
-			if !known[k] {
-				t.Errorf("function %s sets %s, which shared/lambdaenv does not name", fn.Name, k)
-			}
+		got := slices.Sorted(maps.Keys(vars.(map[string]interface{})))
+		if want := slices.Sorted(slices.Values(lists[svc])); !slices.Equal(got, want) {
+			t.Errorf("function %s sets %v, want its lambdaenv list %v", svc, got, want)
 		}
+	}
+	// Every variable has a value; a name without one is an error.
+	if _, err := environment(lambdaenv.Names, dev, lowerLayers{}); err != nil {
+		t.Errorf("environment(lambdaenv.Names): %v", err)
 	}
 	if _, err := environment([]string{"UNKNOWN"}, dev, lowerLayers{}); err == nil {
 		t.Error("environment accepted a variable it has no value for")
