@@ -5,11 +5,13 @@ go 1.26.6
 replace github.com/marketanalytics/pipeline/shared => ../../shared
 
 require (
+	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
 	github.com/aws/aws-xray-sdk-go v1.8.5
 	github.com/marketanalytics/pipeline/shared v0.0.0
+	golang.org/x/sync v0.24.0
 )
 
 require (

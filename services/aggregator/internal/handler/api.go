@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/marketanalytics/pipeline/services/platform/apiresp"
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
@@ -27,6 +27,8 @@ const (
 	DefaultQueryRange = 24 * time.Hour
 	// maxMillis is 9999-12-31T23:59:59.999Z.
 	maxMillis = 253402300799999
+	// maxEcho bounds the bytes of input an error message quotes.
+	maxEcho = 40
 )
 
 // serveAPI answers GET /aggregates/{symbol}?from=&to= with the stored
@@ -41,7 +43,7 @@ func (h *Handler) serveAPI(ctx context.Context, log *slog.Logger, req events.API
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("panic serving API request", "panic", fmt.Sprint(r), "path", req.Path)
-			resp = errorResponse(http.StatusInternalServerError, "internal error", reqID)
+			resp = apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 		}
 	}()
 	symbol, ok := req.PathParameters[marketdata.APISymbolParam]
@@ -49,43 +51,43 @@ func (h *Handler) serveAPI(ctx context.Context, log *slog.Logger, req events.API
 	// parameter is what matters.
 	route := marketdata.RouteAggregates
 	if req.Resource != route.Path && req.Resource != "" || !ok {
-		return errorResponse(http.StatusNotFound, "no such resource", reqID)
+		return apiresp.Error(http.StatusNotFound, "no such resource", reqID)
 	}
 	if req.HTTPMethod != route.Method {
-		r := errorResponse(http.StatusMethodNotAllowed, "method "+req.HTTPMethod+" not allowed; use "+route.Method, reqID)
+		r := apiresp.Error(http.StatusMethodNotAllowed, "method "+req.HTTPMethod+" not allowed; use "+route.Method, reqID)
 		r.Headers["Allow"] = route.Method
 		return r
 	}
 	if !marketdata.ValidSymbol(symbol) {
-		return errorResponse(http.StatusBadRequest, fmt.Sprintf("invalid symbol %q: want 1-%d upper-case letters, digits, '.' or '-', like AAPL, BRK.B or BTC-USD", clip(symbol), limits.MaxSymbolLen), reqID)
+		return apiresp.Error(http.StatusBadRequest, fmt.Sprintf("invalid symbol %q: want 1-%d upper-case letters, digits, '.' or '-', like AAPL, BRK.B or BTC-USD", apiresp.Clip(symbol, maxEcho), limits.MaxSymbolLen), reqID)
 	}
 	from, to, msg := h.queryRange(req)
 	if msg != "" {
-		return errorResponse(http.StatusBadRequest, msg, reqID)
+		return apiresp.Error(http.StatusBadRequest, msg, reqID)
 	}
 
 	// Windows overlapping [from, to) start in [WindowStart(from), to-1].
 	aggs, err := h.Store.Aggregates(ctx, symbol, marketdata.WindowStart(from), to-1)
 	if err != nil {
 		log.Error("reading aggregates", "symbol", symbol, "error", err)
-		return errorResponse(http.StatusInternalServerError, "internal error", reqID)
+		return apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 	}
 	if len(aggs) == 0 {
 		known, err := h.Store.SymbolKnown(ctx, symbol)
 		if err != nil {
 			log.Error("looking up symbol", "symbol", symbol, "error", err)
-			return errorResponse(http.StatusInternalServerError, "internal error", reqID)
+			return apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 		}
 		if !known {
-			return errorResponse(http.StatusNotFound, fmt.Sprintf("unknown symbol %q", symbol), reqID)
+			return apiresp.Error(http.StatusNotFound, fmt.Sprintf("unknown symbol %q", symbol), reqID)
 		}
 	}
-	body, err := json.Marshal(aggs)
+	answer, err := apiresp.Encode(http.StatusOK, aggs)
 	if err != nil {
 		log.Error("encoding aggregates", "symbol", symbol, "error", err)
-		return errorResponse(http.StatusInternalServerError, "internal error", reqID)
+		return apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 	}
-	return events.APIGatewayProxyResponse{StatusCode: http.StatusOK, Headers: jsonHeaders(), Body: string(body)}
+	return answer
 }
 
 // queryRange reads from and to; msg says what is wrong with them.
@@ -130,7 +132,7 @@ func parseInstant(s string) (int64, error) {
 	if strings.Trim(s, "0123456789") == "" {
 		ms, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || ms > maxMillis {
-			return 0, fmt.Errorf("%q is out of range", clip(s))
+			return 0, fmt.Errorf("%q is out of range", apiresp.Clip(s, maxEcho))
 		}
 		return ms, nil
 	}
@@ -141,29 +143,11 @@ func parseInstant(s string) (int64, error) {
 		t, err = time.Parse(time.RFC3339, strings.ReplaceAll(s, " ", "+"))
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%q is neither epoch milliseconds nor an RFC 3339 time", clip(s))
+		return 0, fmt.Errorf("%q is neither epoch milliseconds nor an RFC 3339 time", apiresp.Clip(s, maxEcho))
 	}
 	ms := t.UnixMilli()
 	if ms < 0 || ms > maxMillis {
-		return 0, fmt.Errorf("%q is out of range (1970 to 9999)", clip(s))
+		return 0, fmt.Errorf("%q is out of range (1970 to 9999)", apiresp.Clip(s, maxEcho))
 	}
 	return ms, nil
-}
-
-func jsonHeaders() map[string]string {
-	return map[string]string{"Content-Type": "application/json"}
-}
-
-func errorResponse(status int, msg, reqID string) events.APIGatewayProxyResponse {
-	body, _ := json.Marshal(marketdata.ErrorResponse{Message: msg, RequestID: reqID})
-	return events.APIGatewayProxyResponse{StatusCode: status, Headers: jsonHeaders(), Body: string(body)}
-}
-
-// clip keeps echoed input short.
-func clip(s string) string {
-	const n = 40
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

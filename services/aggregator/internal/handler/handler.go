@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/ohlcv"
+	"github.com/marketanalytics/pipeline/services/platform/apiresp"
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
@@ -138,7 +140,7 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 			// The probe decoded, so this is a field of the wrong type;
 			// answer it rather than fail the invocation (a 502).
 			log.Warn("malformed API Gateway event", "error", err)
-			return errorResponse(400, "malformed request", ""), nil
+			return apiresp.Error(http.StatusBadRequest, "malformed request", ""), nil
 		}
 		return h.serveAPI(ctx, log, req), nil
 	case p.Source == scheduledSource && p.DetailType == scheduledDetailType:

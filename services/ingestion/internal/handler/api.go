@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/parse"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
+	"github.com/marketanalytics/pipeline/services/platform/apiresp"
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
@@ -47,33 +47,33 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 	defer func() {
 		if v := recover(); v != nil {
 			_ = h.recovered(v)
-			resp = errorResponse(http.StatusInternalServerError, "internal error", reqID)
+			resp = apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 		}
 	}()
 
 	if route := marketdata.RouteIngest; req.HTTPMethod != route.Method {
-		r := errorResponse(http.StatusMethodNotAllowed, "method "+req.HTTPMethod+" not allowed; use "+route.Method, reqID)
+		r := apiresp.Error(http.StatusMethodNotAllowed, "method "+req.HTTPMethod+" not allowed; use "+route.Method, reqID)
 		r.Headers["Allow"] = route.Method
 		return r
 	}
-	if msg := checkContentType(header(req, "Content-Type")); msg != "" {
+	if msg := checkContentType(apiresp.Header(req, "Content-Type")); msg != "" {
 		log.Info("request refused", "status", http.StatusBadRequest, "reason", msg)
-		return errorResponse(http.StatusBadRequest, msg, reqID)
+		return apiresp.Error(http.StatusBadRequest, msg, reqID)
 	}
 	body := []byte(req.Body)
 	if req.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(req.Body)
 		if err != nil {
-			return errorResponse(http.StatusBadRequest, "body is marked base64-encoded but is not valid base64", reqID)
+			return apiresp.Error(http.StatusBadRequest, "body is marked base64-encoded but is not valid base64", reqID)
 		}
 		body = b
 	}
 	if len(body) > limits.APIMaxBodyBytes {
-		return errorResponse(http.StatusRequestEntityTooLarge,
+		return apiresp.Error(http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("body of %d bytes exceeds the limit of %d bytes", len(body), limits.APIMaxBodyBytes), reqID)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return errorResponse(http.StatusBadRequest, `empty body; want {"points": [...]} or a JSON array of points`, reqID)
+		return apiresp.Error(http.StatusBadRequest, `empty body; want {"points": [...]} or a JSON array of points`, reqID)
 	}
 
 	coll := report.NewCollector(budget(h.ResponseBudget, DefaultResponseBudget))
@@ -94,14 +94,14 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 	var oerr *parse.ObjectError
 	if errors.As(err, &oerr) {
 		log.Info("request refused", "status", http.StatusBadRequest, "reason", oerr.Reason)
-		return errorResponse(http.StatusBadRequest, oerr.Reason, reqID)
+		return apiresp.Error(http.StatusBadRequest, oerr.Reason, reqID)
 	}
 	if err != nil {
 		log.Error("cannot read the request body", "error", err.Error())
-		return errorResponse(http.StatusInternalServerError, "internal error", reqID)
+		return apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 	}
 	if len(points) == 0 && coll.Rejected == 0 {
-		return errorResponse(http.StatusBadRequest, "the body holds no points", reqID)
+		return apiresp.Error(http.StatusBadRequest, "the body holds no points", reqID)
 	}
 
 	origin := APIOrigin(body)
@@ -109,7 +109,7 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 		stream, err := h.Publisher.Open(ctx, origin)
 		if err != nil {
 			log.Error("cannot open the queue stream", "error", err.Error())
-			return errorResponse(http.StatusInternalServerError, "internal error", reqID)
+			return apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 		}
 		for _, ip := range points {
 			if err = stream.Add(ip.p, ip.index); err != nil {
@@ -127,7 +127,7 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 		}
 		if serr != nil {
 			log.Error("points could not be queued", "error", serr.Error(), "points", len(points), "sent", stats.Points)
-			r := errorResponse(http.StatusServiceUnavailable,
+			r := apiresp.Error(http.StatusServiceUnavailable,
 				"the points could not be queued right now; retry the same request (retries are idempotent)", reqID)
 			r.Headers["Retry-After"] = retryAfterSeconds
 			return r
@@ -136,12 +136,12 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 			f := stats.Failures[0]
 			log.Error("the queue refused messages", "messages", len(stats.Failures), "points", stats.FailedPoints,
 				"code", f.Code, "message", f.Message)
-			return errorResponse(http.StatusInternalServerError, "internal error: the points could not be queued", reqID)
+			return apiresp.Error(http.StatusInternalServerError, "internal error: the points could not be queued", reqID)
 		}
 		log.Info("points accepted", "origin", origin, naming.LogFieldAccepted, coll.Accepted, "rejected", coll.Rejected,
 			"messages", stats.Messages, "sqsCalls", stats.Calls)
 	}
-	return jsonResponse(http.StatusAccepted, marketdata.IngestResponse{
+	return apiresp.JSON(http.StatusAccepted, marketdata.IngestResponse{
 		Accepted:      int(coll.Accepted),
 		Rejected:      coll.Rejections,
 		RejectedCount: int(coll.Rejected),
@@ -157,41 +157,10 @@ func checkContentType(ct string) string {
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
-		return fmt.Sprintf("unsupported Content-Type %q; want application/json", report.Clip(ct, 100))
+		return fmt.Sprintf("unsupported Content-Type %q; want application/json", apiresp.Clip(ct, 100))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return fmt.Sprintf("unsupported charset %q; want utf-8", report.Clip(cs, 40))
+		return fmt.Sprintf("unsupported charset %q; want utf-8", apiresp.Clip(cs, 40))
 	}
 	return ""
-}
-
-// header looks a request header up by name, case-insensitively.
-func header(req events.APIGatewayProxyRequest, name string) string {
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	for k, v := range req.MultiValueHeaders {
-		if strings.EqualFold(k, name) && len(v) > 0 {
-			return v[0]
-		}
-	}
-	return ""
-}
-
-func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"message":"internal error"}`)
-	}
-	return events.APIGatewayProxyResponse{
-		StatusCode: status,
-		Headers:    map[string]string{"Content-Type": "application/json"},
-		Body:       string(b),
-	}
-}
-
-func errorResponse(status int, msg, reqID string) events.APIGatewayProxyResponse {
-	return jsonResponse(status, marketdata.ErrorResponse{Message: msg, RequestID: reqID})
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/queue"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
+	"github.com/marketanalytics/pipeline/services/platform/apiresp"
 )
 
 // ObjectGetter is the part of the S3 client the handler uses.
@@ -116,7 +118,7 @@ func (h *Handler) Invoke(ctx context.Context, event json.RawMessage) (result any
 		var req events.APIGatewayProxyRequest
 		if err := json.Unmarshal(event, &req); err != nil {
 			h.log().Error("malformed API Gateway event", "error", err.Error())
-			return errorResponse(500, "internal error", ""), nil
+			return apiresp.Error(http.StatusInternalServerError, "internal error", ""), nil
 		}
 		return h.API(ctx, req), nil
 	case isS3(p):

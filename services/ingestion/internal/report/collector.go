@@ -4,8 +4,7 @@
 package report
 
 import (
-	"unicode/utf8"
-
+	"github.com/marketanalytics/pipeline/services/platform/apiresp"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -64,7 +63,7 @@ func (c *Collector) Reject(index int64, category, reason string) {
 		return
 	}
 	c.used += cost
-	c.Rejections = append(c.Rejections, marketdata.Rejection{Index: index, Reason: Clip(reason, MaxReasonBytes)})
+	c.Rejections = append(c.Rejections, marketdata.Rejection{Index: index, Reason: apiresp.Clip(reason, MaxReasonBytes)})
 }
 
 // RejectRange counts n rejected records of one category that share a
@@ -77,17 +76,4 @@ func (c *Collector) RejectRange(first int64, n int64, category, reason string) {
 	c.Reject(first, category, reason)
 	c.Rejected += n - 1
 	c.Reasons[category] += n - 1
-}
-
-// Clip shortens s to at most n bytes on a rune boundary, marking the cut.
-func Clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const mark = "..."
-	i := n - len(mark)
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + mark
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sort"
 	"strconv"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/marketanalytics/pipeline/services/platform/apiresp"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -253,7 +253,7 @@ func finalReport(o Object, owner string, attempts int64, started, now time.Time,
 		Messages: r.Messages, MessageBytes: r.MessageBytes, SQSCalls: r.SQSCalls,
 		Rejections: c.Rejections, RejectionsOmitted: c.Omitted, RejectionCounts: c.Reasons,
 		TimestampUnits: units, IgnoredColumns: r.IgnoredColumns,
-		Error: Clip(r.Error, 1024), ErrorCategory: r.ErrorCategory, ExpiresAt: marketdata.ExpiresAt(now),
+		Error: apiresp.Clip(r.Error, 1024), ErrorCategory: r.ErrorCategory, ExpiresAt: marketdata.ExpiresAt(now),
 	}
 }
 
@@ -268,21 +268,6 @@ func (s *Store) Read(ctx context.Context, o Object) (rep marketdata.IngestionRep
 		return rep, true, fmt.Errorf("read ingestion report: %w", err)
 	}
 	return rep, true, nil
-}
-
-// SortedReasons lists the categories of c by count, largest first (for logs).
-func SortedReasons(c *Collector) []string {
-	keys := make([]string, 0, len(c.Reasons))
-	for k := range c.Reasons {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if c.Reasons[keys[i]] != c.Reasons[keys[j]] {
-			return c.Reasons[keys[i]] > c.Reasons[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	return keys
 }
 
 func num(v int64) *types.AttributeValueMemberN {
