@@ -18,6 +18,7 @@ require (
 	github.com/go-json-experiment/json v1.27.2
 	github.com/marketanalytics/pipeline/services/platform v0.0.0
 	github.com/marketanalytics/pipeline/shared v0.0.0
+	golang.org/x/sync v0.24.0
 )
 
 require (

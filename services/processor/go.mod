@@ -16,6 +16,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0
 	github.com/marketanalytics/pipeline/services/platform v0.0.0
 	github.com/marketanalytics/pipeline/shared v0.0.0
+	golang.org/x/sync v0.24.0
 )
 
 require (

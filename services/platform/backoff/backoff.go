@@ -1,8 +1,10 @@
-// Package backoff paces the retries the services make themselves (DynamoDB
-// UnprocessedItems, failed PutEvents entries): capped exponential backoff with
-// full jitter, a bounded number of attempts, and never a sleep past the
-// context's deadline, so that a Lambda handler gives up in time to report
-// what failed instead of being killed mid-flight.
+// Package backoff is the one policy for the retries the services make
+// themselves (DynamoDB UnprocessedItems, failed PutEvents entries, failed
+// SendMessageBatch entries): capped exponential backoff with full jitter, a
+// bounded number of attempts, and never a sleep past the context's deadline,
+// so that a Lambda handler gives up in time to report what failed instead of
+// being killed mid-flight. Its defaults (below) are the only ones: users take
+// them with a zero Policy and set fields only in tests.
 //
 // Errors of whole API calls are the SDK's standard retryer's business; this
 // package is for partial successes the SDK hands back as data.
@@ -16,7 +18,10 @@ import (
 	"time"
 )
 
-// Defaults of a zero Policy.
+// Defaults of a zero Policy. The waits before retries 1..7 are capped at 50,
+// 100, 200, 400, 800, 1600 and 3200 ms: at most 6.35 s in all (half that on
+// average), well inside the processor's 45 s and API Gateway's 29 s, and a
+// deadline that comes first ends the retries early (ErrDeadline).
 const (
 	DefaultBase     = 50 * time.Millisecond
 	DefaultMax      = 5 * time.Second

@@ -15,11 +15,11 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/shared/limits"
@@ -42,34 +42,11 @@ type Publisher struct {
 	// Concurrency is the number of SendMessageBatch calls in flight (default 4).
 	Concurrency int
 	// Retry paces the resends of entries SQS keeps failing with a retryable
-	// error and bounds the sends of one entry (Attempts). Zero Base, Max and
-	// Attempts take the defaults below; a wait that would end after the
-	// context's deadline is not taken (the send fails with
-	// backoff.ErrDeadline). Tests replace its Sleep.
+	// error and bounds the sends of one entry (Attempts); its zero fields
+	// take the services' one set of defaults (platform/backoff). A wait that
+	// would end after the context's deadline is not taken (the send fails
+	// with backoff.ErrDeadline). Tests replace its Sleep.
 	Retry backoff.Policy
-}
-
-// Defaults of Publisher.Retry: a random wait in [0, min(2 s, 50 ms × 2^(n-1)))
-// before resend n, six sends of an entry at most.
-const (
-	DefaultRetryBase     = 50 * time.Millisecond
-	DefaultRetryMax      = 2 * time.Second
-	DefaultRetryAttempts = 6
-)
-
-// retryPolicy returns p.Retry with its zero bounds set to the defaults.
-func (p *Publisher) retryPolicy() backoff.Policy {
-	r := p.Retry
-	if r.Base <= 0 {
-		r.Base = DefaultRetryBase
-	}
-	if r.Max <= 0 {
-		r.Max = DefaultRetryMax
-	}
-	if r.Attempts <= 0 {
-		r.Attempts = DefaultRetryAttempts
-	}
-	return r
 }
 
 // Failure is a message SQS refused for good (a sender fault): its points
@@ -97,25 +74,24 @@ type Stats struct {
 }
 
 // ErrRetriesExhausted wraps the error of entries that still failed with a
-// retryable error after MaxAttempts sends.
+// retryable error after Retry's attempts.
 var ErrRetriesExhausted = errors.New("SQS kept failing entries with a retryable error")
 
 // Stream packs and sends the points of one origin. Add is called from one
-// goroutine; sends run in the background.
+// goroutine; sends run in the background, Concurrency at a time (an errgroup
+// whose context the first failed send cancels, with that failure as cause).
 type Stream struct {
 	pub         *Publisher
-	ctx         context.Context
-	cancel      context.CancelCauseFunc
+	parent      context.Context // the caller's
+	ctx         context.Context // the sends'; ends with the first failure
+	sends       *errgroup.Group
 	enc         *marketdata.MessageEncoder
 	first, last int64
 	batch       []message
 	batchBytes  int
-	sem         chan struct{}
-	wg          sync.WaitGroup
 
 	mu    sync.Mutex
 	stats Stats
-	err   error
 }
 
 type message struct {
@@ -138,8 +114,9 @@ func (p *Publisher) Open(ctx context.Context, origin string) (*Stream, error) {
 	if conc <= 0 {
 		conc = 4
 	}
-	s := &Stream{pub: p, enc: enc, sem: make(chan struct{}, conc)}
-	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	s := &Stream{pub: p, parent: ctx, enc: enc}
+	s.sends, s.ctx = errgroup.WithContext(ctx)
+	s.sends.SetLimit(conc)
 	return s, nil
 }
 
@@ -171,16 +148,10 @@ func (s *Stream) Add(pt marketdata.Point, index int64) error {
 	return nil
 }
 
+// failed returns why the stream stopped: the first failed send, or the end of
+// the caller's context.
 func (s *Stream) failed() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
-	}
-	if err := context.Cause(s.ctx); err != nil {
-		return err
-	}
-	return nil
+	return context.Cause(s.ctx)
 }
 
 // flushMessage moves the current message into the batch, sending the batch
@@ -198,38 +169,28 @@ func (s *Stream) flushMessage() {
 	s.batchBytes += len(m.body)
 }
 
-// flushBatch sends the batch in the background, waiting for a free slot.
+// flushBatch sends the batch in the background, waiting for a free slot
+// (sends in flight end soon once the stream failed: their context is done).
 func (s *Stream) flushBatch() {
 	if len(s.batch) == 0 {
 		return
 	}
 	batch := s.batch
 	s.batch, s.batchBytes = nil, 0
-	select {
-	case s.sem <- struct{}{}:
-	case <-s.ctx.Done():
-		return // the stream failed; Close reports why
+	if s.failed() != nil {
+		return // Close reports why
 	}
-	s.wg.Add(1)
-	go func() {
-		defer func() { <-s.sem; s.wg.Done() }()
-		err := func() (err error) {
-			defer func() {
-				if v := recover(); v != nil {
-					err = fmt.Errorf("SendMessageBatch panicked: %v", v)
-				}
-			}()
-			return s.send(batch)
-		}()
-		if err != nil {
-			s.mu.Lock()
-			if s.err == nil {
-				s.err = err
-			}
-			s.mu.Unlock()
-			s.cancel(err)
+	s.sends.Go(func() (err error) {
+		if err := s.failed(); err != nil {
+			return err // the stream failed while this batch waited for a slot
 		}
-	}()
+		defer func() {
+			if v := recover(); v != nil {
+				err = fmt.Errorf("SendMessageBatch panicked: %v", v)
+			}
+		}()
+		return s.send(batch)
+	})
 }
 
 // Close sends what is left, waits for every send and returns the counts. The
@@ -241,21 +202,18 @@ func (s *Stream) Close() (Stats, error) {
 		s.flushMessage()
 		s.flushBatch()
 	}
-	s.wg.Wait()
+	err := s.sends.Wait()
+	if err == nil {
+		err = context.Cause(s.parent) // the caller's context ended
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := s.err
-	if err == nil {
-		err = context.Cause(s.ctx) // the caller's context ended
-	}
-	s.cancel(nil)
 	return s.stats, err
 }
 
 // send sends one batch, retrying retryable entry failures.
 func (s *Stream) send(batch []message) error {
 	p := s.pub
-	policy := p.retryPolicy()
 	pending := make([]int, len(batch))
 	for i := range pending {
 		pending[i] = i
@@ -313,13 +271,13 @@ func (s *Stream) send(batch []message) error {
 		if len(retry) == 0 {
 			return nil
 		}
-		if attempt >= policy.Attempts {
-			return fmt.Errorf("%w: %d entries after %d attempts, last %s: %s", ErrRetriesExhausted, len(retry), attempt, lastCode, lastMsg)
-		}
-		s.count(func(st *Stats) { st.Retried += int64(len(retry)) })
-		if err := policy.Wait(s.ctx, attempt); err != nil {
+		if err := p.Retry.Wait(s.ctx, attempt); err != nil {
+			if errors.Is(err, backoff.ErrExhausted) {
+				return fmt.Errorf("%w: %d entries after %d attempts, last %s: %s", ErrRetriesExhausted, len(retry), attempt, lastCode, lastMsg)
+			}
 			return err
 		}
+		s.count(func(st *Stats) { st.Retried += int64(len(retry)) })
 		pending = retry
 	}
 }

@@ -395,33 +395,33 @@ func TestRetryNotPastDeadline(t *testing.T) {
 	}
 }
 
+// A publisher whose Retry sets nothing but Sleep follows the services' one
+// default policy (platform/backoff): an entry SQS keeps failing is sent
+// backoff.DefaultAttempts times, with waits within the policy's caps.
 func TestDefaultRetry(t *testing.T) {
-	p := (&Publisher{}).retryPolicy()
-	if p.Attempts != 6 {
-		t.Fatalf("%d sends of an entry at most, want 6", p.Attempts)
+	f := &fakeSQS{respond: func(_ int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
+		return failEntries(in, map[string]bool{"0": true}, false, "ServiceUnavailable"), nil
+	}}
+	var waits []time.Duration
+	p := &Publisher{Client: f, QueueURL: "q", Retry: backoff.Policy{
+		Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}}
+	s, err := p.Open(context.Background(), "o")
+	if err != nil {
+		t.Fatal(err)
 	}
-	var d time.Duration
-	draw := p
-	draw.Attempts = 1 << 10
-	draw.Sleep = func(_ context.Context, w time.Duration) error { d = w; return nil }
-	for a := 1; a < 40; a++ {
-		ceil := min(50*time.Millisecond<<min(a-1, 10), 2*time.Second)
-		if c := p.Cap(a); c != ceil {
-			t.Fatalf("attempt %d: waits up to %v, want %v", a, c, ceil)
-		}
-		for range 50 {
-			if err := draw.Wait(context.Background(), a); err != nil {
-				t.Fatal(err)
-			}
-			if d < 0 || d > ceil {
-				t.Fatalf("attempt %d: %v outside [0, %v]", a, d, ceil)
-			}
-		}
+	if err := s.Add(point(0), 0); err != nil {
+		t.Fatal(err)
 	}
-	// Bounds that are set are kept.
-	set := backoff.Policy{Base: time.Second, Max: time.Minute, Attempts: 2}
-	if got := (&Publisher{Retry: set}).retryPolicy(); got.Base != set.Base || got.Max != set.Max || got.Attempts != set.Attempts {
-		t.Fatalf("policy %+v, want %+v", got, set)
+	if _, err := s.Close(); !errors.Is(err, ErrRetriesExhausted) {
+		t.Fatalf("error %v, want ErrRetriesExhausted", err)
+	}
+	if len(f.calls) != backoff.DefaultAttempts || len(waits) != backoff.DefaultAttempts-1 {
+		t.Fatalf("%d sends and %d waits, want %d and %d", len(f.calls), len(waits), backoff.DefaultAttempts, backoff.DefaultAttempts-1)
+	}
+	for i, d := range waits {
+		if c := (backoff.Policy{}).Cap(i + 1); d < 0 || d >= c {
+			t.Errorf("wait %d: %v outside [0, %v)", i+1, d, c)
+		}
 	}
 }
 

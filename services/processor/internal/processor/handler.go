@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/services/platform/dynamobatch"
@@ -59,7 +60,8 @@ type Config struct {
 	// UpdateConcurrency bounds the UpdateItem requests in flight.
 	UpdateConcurrency int
 	// Backoff paces the resending of unprocessed items and failed event
-	// entries.
+	// entries; its zero fields take the services' one set of defaults
+	// (platform/backoff).
 	Backoff backoff.Policy
 	// DeadlineReserve is kept free at the end of the invocation: retries stop
 	// that long before the Lambda deadline, so there is time to answer.
@@ -78,7 +80,6 @@ const (
 	DefaultUpdateConcurrency  = 8
 	DefaultDeadlineReserve    = 2 * time.Second
 	DefaultMinWindowsPerEvent = 50
-	defaultRetryAttempts      = 6
 )
 
 // Handler processes SQS batches. Build it once per container with New.
@@ -108,9 +109,6 @@ func New(db DynamoDB, ev EventPublisher, cfg Config) (*Handler, error) {
 	}
 	if cfg.MinWindowsPerEvent <= 0 {
 		cfg.MinWindowsPerEvent = DefaultMinWindowsPerEvent
-	}
-	if cfg.Backoff.Attempts <= 0 {
-		cfg.Backoff.Attempts = defaultRetryAttempts
 	}
 	h := &Handler{cfg: cfg, db: db, events: ev, log: cfg.Logger, now: cfg.Now}
 	if h.log == nil {
@@ -269,16 +267,13 @@ func (h *Handler) workContext(ctx context.Context) (context.Context, context.Can
 	return context.WithDeadline(ctx, deadline.Add(-reserve))
 }
 
-// forEach runs fn(0..n-1) with at most limit calls at a time.
+// forEach runs fn(0..n-1) with at most limit calls at a time. fn records its
+// own failures (per message), so one failure stops nothing else.
 func forEach(n, limit int, fn func(i int)) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, limit)
+	var g errgroup.Group
+	g.SetLimit(limit)
 	for i := range n {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			fn(i)
-		})
+		g.Go(func() error { fn(i); return nil })
 	}
-	wg.Wait()
+	_ = g.Wait() // every call returns nil
 }
