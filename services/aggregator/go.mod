@@ -16,6 +16,7 @@ require (
 	github.com/aws/smithy-go v1.28.9
 	github.com/marketanalytics/pipeline/services/platform v0.0.0-00010101000000-000000000000
 	github.com/marketanalytics/pipeline/shared v0.0.0
+	golang.org/x/sync v0.24.0
 )
 
 require (

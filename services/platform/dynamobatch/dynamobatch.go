@@ -25,6 +25,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/shared/limits"
@@ -143,23 +144,24 @@ func (w *Writer) Put(ctx context.Context, items []Item) Result {
 
 	slotErr := make([]error, len(slots))
 	var (
-		mu  sync.Mutex
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, w.concurrency)
+		mu sync.Mutex
+		g  errgroup.Group
 	)
+	g.SetLimit(w.concurrency)
 	for lo := 0; lo < len(slots); lo += limits.DynamoBatchWriteItems {
 		hi := min(lo+limits.DynamoBatchWriteItems, len(slots))
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
+		g.Go(func() error {
 			requests, resent := w.writeChunk(ctx, slots, lo, hi, slotErr)
 			mu.Lock()
 			res.Requests += requests
 			res.Resent += resent
 			mu.Unlock()
+			return nil
 		})
 	}
-	wg.Wait()
+	// A chunk's failure is its slots' (slotErr), never the group's: one
+	// failed request must not stop the others, so every Go returns nil.
+	_ = g.Wait()
 
 	for i, s := range slotOf {
 		if s >= 0 && slotErr[s] != nil {

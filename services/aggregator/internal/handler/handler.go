@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/ohlcv"
 	"github.com/marketanalytics/pipeline/services/platform/apiresp"
@@ -245,48 +246,39 @@ func (h *Handler) recompute(ctx context.Context, log *slog.Logger, refs []market
 	refs = slices.Compact(refs)
 
 	var (
-		mu       sync.Mutex
-		res      = Result{Windows: len(refs)}
-		firstErr error
+		mu  sync.Mutex
+		res = Result{Windows: len(refs)}
+		g   errgroup.Group // no shared context: a failed window stops no other
 	)
-	work := make(chan marketdata.WindowRef)
-	var wg sync.WaitGroup
 	workers := h.Concurrency
 	if workers <= 0 {
 		workers = DefaultConcurrency
 	}
-	for range min(workers, len(refs)) {
-		wg.Go(func() {
-			for ref := range work {
-				o, err := h.window(ctx, ref)
-				mu.Lock()
-				if err != nil {
-					res.Failed++
-					if firstErr == nil {
-						firstErr = err
-					}
-					log.Error("window failed", "symbol", ref.Symbol, "start", ref.Start, "error", err)
-				}
-				res.Points += o.points
-				res.NewestMillis = max(res.NewestMillis, o.newest)
-				switch o.outcome {
-				case written:
-					res.Written++
-				case empty:
-					res.Empty++
-				case stale:
-					res.Stale++
-					log.Info("stored aggregate counts more points; kept", "symbol", ref.Symbol, "start", ref.Start, "points", o.points)
-				}
-				mu.Unlock()
+	g.SetLimit(workers)
+	for _, ref := range refs {
+		g.Go(func() error {
+			o, err := h.window(ctx, ref)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.Failed++
+				log.Error("window failed", "symbol", ref.Symbol, "start", ref.Start, "error", err)
 			}
+			res.Points += o.points
+			res.NewestMillis = max(res.NewestMillis, o.newest)
+			switch o.outcome {
+			case written:
+				res.Written++
+			case empty:
+				res.Empty++
+			case stale:
+				res.Stale++
+				log.Info("stored aggregate counts more points; kept", "symbol", ref.Symbol, "start", ref.Start, "points", o.points)
+			}
+			return err
 		})
 	}
-	for _, ref := range refs {
-		work <- ref
-	}
-	close(work)
-	wg.Wait()
+	firstErr := g.Wait()
 	if res.Failed > 0 {
 		return res, fmt.Errorf("%d of %d windows failed, first: %w", res.Failed, res.Windows, firstErr)
 	}
