@@ -1,6 +1,7 @@
 // Package tracing is the only place that knows the tracing backend (AWS X-Ray
-// today). Services call Instrument on their AWS configuration and Handler on
-// their Lambda handler; a move to OpenTelemetry changes this package alone.
+// today). Services call Init at cold start, and awsconfig.Load calls
+// Instrument on their AWS configuration; a move to OpenTelemetry changes this
+// package alone.
 //
 // Tracing must never break a function: without an X-Ray daemon (locally, or
 // under the Runtime Interface Emulator) segments are dropped with a log line
@@ -8,7 +9,6 @@
 package tracing
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -51,10 +51,4 @@ func (w *warnOnce) ContextMissing(v interface{}) {
 // Instrument adds a subsegment per AWS SDK call to cfg's clients.
 func Instrument(cfg *aws.Config) {
 	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
-}
-
-// Subsegment runs fn inside a named subsegment of the current trace. Without
-// a trace in ctx it just runs fn.
-func Subsegment(ctx context.Context, name string, fn func(context.Context) error) error {
-	return xray.Capture(ctx, name, fn)
 }
