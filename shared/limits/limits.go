@@ -4,9 +4,15 @@ package limits
 import "time"
 
 const (
-	// QueueMaxMessageBytes is the processing queue's maximum message size
-	// (1 MiB); ingestion packs points into messages up to this size.
-	QueueMaxMessageBytes = 1 << 20
+	// QueueMaxMessageBytes is the queues' maximum message size (256 KiB);
+	// ingestion packs points into messages up to this size. It is the
+	// largest size pulumi-aws v6's typed sqs.Queue accepts (1024-262144).
+	// SQS takes 1 MiB since August 2025, but larger messages would buy
+	// nothing: SQS bills per 64 KiB chunk whatever the message size, a
+	// SendMessageBatch call carries SQSBatchMaxBytes whatever the message
+	// size, and Lambda's SQS trigger delivers at most LambdaPayloadBytes per
+	// invocation.
+	QueueMaxMessageBytes = 256 << 10
 	// QueueVisibilityTimeout is the processing queue's visibility timeout.
 	QueueVisibilityTimeout = 300 * time.Second
 	// QueueRetention is the processing queue's message retention (4 days).
@@ -20,9 +26,18 @@ const (
 	SQSBatchEntries = 10
 	// SQSBatchMaxBytes is the most bytes one SendMessageBatch call may carry:
 	// the sum of its entries' bodies (and attributes), 1 MiB since SQS raised
-	// the message size limit in August 2025. With full 1 MiB messages a call
-	// therefore carries one of them; smaller ones share a call.
+	// the message size limit in August 2025. A call therefore carries four
+	// full QueueMaxMessageBytes messages.
 	SQSBatchMaxBytes = 1 << 20
+	// SQSBillingChunkBytes is the unit SQS bills a request by: every 64 KiB
+	// of payload is one request.
+	SQSBillingChunkBytes = 64 << 10
+
+	// LambdaPayloadBytes is Lambda's limit on a synchronous invocation's
+	// payload (the 6 MB of its quotas; Lambda's RequestEntityTooLarge
+	// message names 6291456 bytes). An SQS event source mapping's batch, as
+	// the encoded event, must stay below it.
+	LambdaPayloadBytes = 6 << 20
 
 	// DataRetention is how long raw files, raw points and state live.
 	DataRetention = 30 * 24 * time.Hour

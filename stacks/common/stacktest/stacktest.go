@@ -20,8 +20,6 @@ import (
 
 // Resource types every layer may register that the helpers treat specially.
 const (
-	// TypeCloudControl resources take their tags in the desired state.
-	TypeCloudControl = "aws:cloudcontrol/resource:Resource"
 	// TypeStackReference is Pulumi's own; AWS does not see it.
 	TypeStackReference = "pulumi:pulumi:StackReference"
 )

@@ -305,20 +305,12 @@ func tagged(typ, name string, tags map[string]interface{}) synthrec.Resource {
 	return synthrec.Resource{Type: typ, Name: name, Inputs: in}
 }
 
-// cloudControl returns a Cloud Control resource with the given desired state.
-func cloudControl(name, state string) synthrec.Resource {
-	return synthrec.Resource{Type: stacktest.TypeCloudControl, Name: name, Inputs: map[string]interface{}{
-		"typeName": "AWS::SQS::Queue", "desiredState": state,
-	}}
-}
-
 func TestAssertTagged(t *testing.T) {
 	both := map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics"}
-	ccTags := `[{"Key": "Environment", "Value": "Production"}, {"Key": "Project", "Value": "MarketAnalytics"}]`
 	good := &synthrec.Result{Resources: []synthrec.Resource{
 		tagged(typeQueue, "q", both),
 		tagged(typePolicy, "p", nil),
-		cloudControl("cc", `{"QueueName": "Q", "Tags": `+ccTags+`}`),
+		tagged("aws:cloudwatch/eventBus:EventBus", "b", both),
 		{Type: stacktest.TypeStackReference, Name: "ref", Inputs: map[string]interface{}{"name": "o/p/s"}},
 	}}
 	wantPass(t, func(t testing.TB) {
@@ -335,33 +327,18 @@ func TestAssertTagged(t *testing.T) {
 		"extra tag":           {tagged(typeQueue, "q", map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics", "X": "y"}), "tags ="},
 		"wrong value":         {tagged(typeQueue, "q", map[string]interface{}{"Environment": "Dev", "Project": "MarketAnalytics"}), "Environment:Dev"},
 		"non-taggable tagged": {tagged(typePolicy, "p", both), "aws:sqs/queuePolicy:QueuePolicy p is listed as not taggable but has tags"},
-		"cloud control tags input": {func() synthrec.Resource {
-			r := cloudControl("cc", `{"Tags": `+ccTags+`}`)
-			r.Inputs["tags"] = both
-			return r
-		}(), "Cloud Control takes tags in desiredState"},
-		"cloud control without tags":  {cloudControl("cc", `{"QueueName": "Q"}`), "cc tags = <nil>"},
-		"cloud control tags a map":    {cloudControl("cc", `{"Tags": {"Environment": "Production"}}`), "Tags is map[string]interface {}, want a list"},
-		"cloud control malformed tag": {cloudControl("cc", `{"Tags": [{"Key": "Environment", "Value": "Production"}, {"Key": "Project"}]}`), "is not {Key, Value}"},
-		"cloud control extra field":   {cloudControl("cc", `{"Tags": [{"Key": "Environment", "Value": "Production"}, {"Key": "Project", "Value": "MarketAnalytics", "X": 1}]}`), "is not {Key, Value}"},
-		"cloud control duplicate":     {cloudControl("cc", `{"Tags": [{"Key": "Environment", "Value": "Production"}, {"Key": "Project", "Value": "MarketAnalytics"}, {"Key": "Project", "Value": "MarketAnalytics"}]}`), "tag Project appears twice"},
-		"cloud control not an object": {cloudControl("cc", `[]`), "desiredState is not a JSON object"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := &synthrec.Result{Resources: append(append([]synthrec.Resource{}, good.Resources...), tc.r)}
 			wantError(t, func(t testing.TB) { stacktest.AssertTagged(t, res, typePolicy, stacktest.TypeStackReference) }, tc.msg)
 		})
 	}
-	wantFatal(t, func(t testing.TB) {
-		stacktest.AssertTagged(t, &synthrec.Result{Resources: []synthrec.Resource{cloudControl("cc", `{`)}})
-	}, "input desiredState is not JSON")
 }
 
 func TestAssertClassified(t *testing.T) {
 	types := map[string]interface{}{
 		typeQueue:                    sqs.QueueArgs{},
 		typePolicy:                   sqs.QueuePolicyArgs{},
-		stacktest.TypeCloudControl:   nil,
 		stacktest.TypeStackReference: nil,
 		"aws:s3/bucketV2:BucketV2":   s3.BucketV2Args{},
 		"aws:s3/bucketPolicy:Policy": s3.BucketPolicyArgs{},

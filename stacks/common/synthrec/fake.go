@@ -3,7 +3,6 @@ package synthrec
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -75,27 +74,6 @@ func (m *monitor) fake(typ, name, urn string, in map[string]interface{}) (string
 		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, acct, q)
 		out["url"] = id
 		out["arn"] = arns.Queue(region, acct, q)
-	case "aws:cloudcontrol/resource:Resource":
-		// Cloud Control answers with the desired state plus the type's
-		// read-only properties; the identifier is the primary identifier.
-		var props map[string]interface{}
-		if err := json.Unmarshal([]byte(str(in, "desiredState")), &props); err != nil {
-			return "", nil, fmt.Errorf("synthrec: %s desiredState: %w", name, err)
-		}
-		switch str(in, "typeName") {
-		case "AWS::SQS::Queue":
-			q, _ := props["QueueName"].(string)
-			id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, acct, q)
-			props["QueueUrl"] = id
-			props["Arn"] = arns.Queue(region, acct, q)
-		default:
-			return "", nil, fmt.Errorf("synthrec: no fake for Cloud Control type %s", str(in, "typeName"))
-		}
-		b, err := json.Marshal(props)
-		if err != nil {
-			return "", nil, err
-		}
-		out["properties"] = string(b)
 	case "aws:cloudwatch/eventBus:EventBus":
 		id = str(in, "name")
 		out["arn"] = arns.EventBus(region, acct, id)

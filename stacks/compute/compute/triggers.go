@@ -47,11 +47,15 @@ func objectCreatedTrigger(ctx *pulumi.Context, up lowerLayers, account string, i
 }
 
 // Processing queue → processor. Chosen for cost: batches of up to 10
-// messages (each message already packs many points, up to 1 MiB; Lambda caps
-// a batch at 6 MB), gathered for up to 5 s so a trickle of messages is handled
-// in few invocations while adding at most 5 s of latency. The concurrency cap
-// bounds the DynamoDB write rate and the functions' share of the account's
-// concurrency; ReportBatchItemFailures retries only the failed messages.
+// messages, gathered for up to 5 s so a trickle of messages is handled in few
+// invocations while adding at most 5 s of latency. A full batch fits Lambda's
+// invocation payload (limits.LambdaPayloadBytes) even in the worst case: ten
+// messages of limits.QueueMaxMessageBytes whose bodies double when
+// JSON-escaped, plus each record's attributes, come to about 5.3 MB of 6 MB
+// (TestFullQueueBatchFitsTheInvocationPayload). The window only decides how
+// long a batch gathers, not its size. The concurrency cap bounds the DynamoDB
+// write rate and the functions' share of the account's concurrency;
+// ReportBatchItemFailures retries only the failed messages.
 const (
 	queueBatchSize      = 10
 	queueBatchingWindow = 5 * time.Second

@@ -1,11 +1,19 @@
 package compute
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
+	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
@@ -133,4 +141,66 @@ func TestRulesTriggerAggregator(t *testing.T) {
 	if got := len(res.OfType(typePermission)); got != 3 {
 		t.Errorf("%d lambda permissions, want 3 (S3 and one per rule; the API's live in the api layer)", got)
 	}
+}
+
+// The worst full batch the event source mapping can deliver, encoded as
+// Lambda encodes it, must fit the invocation payload: batchSize messages of
+// the queue's maximum size whose bodies are all '"' (each byte escapes to
+// two, the most any character SQS accepts in a body grows: other control
+// characters are refused by SQS, and Lambda does not HTML-escape), each with
+// the most metadata a record carries.
+func TestFullQueueBatchFitsTheInvocationPayload(t *testing.T) {
+	res := runDev(t)
+	batch, ok := stacktest.Input(stacktest.Get(t, res, typeMapping, "processor-queue"), "batchSize")
+	if !ok {
+		t.Fatal("the mapping has no batchSize")
+	}
+	encode := func(v interface{}) []byte {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	}
+	// '"' grows the most of the characters SQS admits.
+	for _, c := range []string{`"`, `\`, "\t", "\n", "\r", "<", "&", "é", "\u2028", "\U0001F600", "a"} {
+		if got := len(encode(strings.Repeat(c, 100))) - 2; got > 2*len(strings.Repeat(c, 100)) {
+			t.Errorf("%q grows %d-fold when escaped, more than '\"'", c, got/len(strings.Repeat(c, 100)))
+		}
+	}
+	record := events.SQSMessage{
+		MessageId:              "8f1d2a34-5b6c-4d7e-8f90-a1b2c3d4e5f6",
+		ReceiptHandle:          strings.Repeat("A", 1024),
+		Body:                   strings.Repeat(`"`, limits.QueueMaxMessageBytes),
+		Md5OfBody:              strings.Repeat("f", 32),
+		Md5OfMessageAttributes: strings.Repeat("f", 32),
+		Attributes: map[string]string{
+			"ApproximateReceiveCount":          strconv.Itoa(limits.MaxReceiveCount),
+			"SentTimestamp":                    "1780000000000",
+			"SenderId":                         strings.Repeat("A", 128),
+			"ApproximateFirstReceiveTimestamp": "1780000000000",
+			"AWSTraceHeader":                   "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=" + strings.Repeat("a", 64),
+		},
+		MessageAttributes: map[string]events.SQSMessageAttribute{},
+		EventSourceARN:    "arn:aws:sqs:us-east-1:123456789012:" + strings.Repeat("Q", 80),
+		EventSource:       "aws:sqs",
+		AWSRegion:         naming.Region,
+	}
+	// Up to 10 message attributes; their bytes count toward the message size
+	// too, so adding them on top of a full body over-counts, which is safe.
+	for i := range 10 {
+		v := strings.Repeat("v", 8)
+		record.MessageAttributes[fmt.Sprintf("attribute-%d", i)] = events.SQSMessageAttribute{StringValue: &v, DataType: "String"}
+	}
+	ev := events.SQSEvent{}
+	for range int(batch.(float64)) {
+		ev.Records = append(ev.Records, record)
+	}
+	size := len(encode(ev))
+	if size >= limits.LambdaPayloadBytes {
+		t.Errorf("a full batch of %v worst-case messages encodes to %d bytes, over Lambda's %d", batch, size, limits.LambdaPayloadBytes)
+	}
+	t.Logf("worst full batch: %v messages, %d bytes of %d", batch, size, limits.LambdaPayloadBytes)
 }

@@ -6,45 +6,17 @@
 // It references no other stack. Its outputs (queue and bus names, URLs and
 // ARNs) are read by the compute layer.
 //
-// # Why the queues are Cloud Control resources
-//
-// Both queues take 1 MiB messages (limits.QueueMaxMessageBytes), which SQS
-// allows since August 2025. pulumi-aws v6 (the repo pins v6.83.4) bridges
-// terraform-provider-aws v5, whose aws_sqs_queue still validates
-// max_message_size to 1024-262144 bytes: a typed sqs.Queue with 1048576 fails
-// `pulumi preview` with "expected max_message_size to be in the range (1024 -
-// 262144)" (pulumi/pulumi-aws#6321). terraform-provider-aws raised the limit
-// in v6.8.0, which only pulumi-aws v7 releases bridge. So the queues are
-// created through AWS Cloud Control (cloudcontrol.Resource, in the same
-// pulumi-aws plugin) as AWS::SQS::Queue, whose registry schema types
-// MaximumMessageSize as a plain integer and leaves the range to SQS. The
-// desired state uses the CloudFormation property names; Cloud Control reports
-// the queue's QueueUrl (its identifier) and Arn in the resource's properties.
-//
-// Deploying them needs, besides the sqs actions Cloud Control performs with
-// the deployer's credentials, cloudcontrol:CreateResource, GetResource,
-// UpdateResource, DeleteResource and GetResourceRequestStatus, and
-// cloudformation:DescribeType (the provider reads the type's schema to
-// validate the desired state at preview).
-//
-// Move back to the typed sqs.Queue (maxMessageSize, redrivePolicy, and a
-// typed sqs.RedriveAllowPolicy on the DLQ) when the stacks move to
-// pulumi-aws v7. Do not let Pulumi replace the queues for the type change:
-// it would create the new queue under the existing name before deleting the
-// old one, which SQS refuses or answers with the existing queue, which the
-// delete then removes. Migrate with `pulumi state delete` of the Cloud
-// Control resources and `pulumi import aws:sqs/queue:Queue <name> <URL>`.
+// Both queues are typed sqs.Queue resources. Their messages carry at most
+// limits.QueueMaxMessageBytes (256 KiB), the range pulumi-aws v6 validates;
+// larger messages would buy nothing (see shared/limits).
 package messaging
 
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudcontrol"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -59,9 +31,6 @@ import (
 // ReceiveWaitSeconds enables long polling (the most SQS allows). Lambda's
 // event source mapping long-polls anyway; this also serves any other reader.
 const ReceiveWaitSeconds = 20
-
-// QueueType is the CloudFormation resource type the queues are created as.
-const QueueType = "AWS::SQS::Queue"
 
 // Program creates the messaging layer.
 func Program(ctx *pulumi.Context) (common.Outputs, error) {
@@ -84,29 +53,23 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	// its name, so the DLQ is created first with that ARN, and the
 	// processing queue then with the DLQ's actual ARN.
 	queueArn := QueueARN(account, names.ProcessingQueue())
-	dlqState, err := jsonString(DeadLetterQueueState(names, queueArn))
+	dlq, err := newDeadLetterQueue(ctx, names, queueArn)
 	if err != nil {
 		return nil, err
 	}
-	dlq, err := newQueue(ctx, "dead-letter-queue", pulumi.String(dlqState))
-	if err != nil {
-		return nil, err
-	}
-	queue, err := newQueue(ctx, "processing-queue", dlq.Arn.ApplyT(func(dlqArn string) (string, error) {
-		return jsonString(ProcessingQueueState(names, dlqArn))
-	}).(pulumi.StringOutput))
+	queue, err := newProcessingQueue(ctx, names, dlq)
 	if err != nil {
 		return nil, err
 	}
 	// Fail the deployment rather than leave a DLQ that refuses the
 	// processing queue's redrives.
-	queue.Arn = queue.Arn.ApplyT(func(arn string) (string, error) {
+	queueArnChecked := queue.Arn.ApplyT(func(arn string) (string, error) {
 		if arn != queueArn {
 			return "", fmt.Errorf("processing queue ARN %s differs from %s, the ARN the dead-letter queue's redrive allow policy admits", arn, queueArn)
 		}
 		return arn, nil
 	}).(pulumi.StringOutput)
-	if err := newQueuePolicies(ctx, names, account, queue, dlq); err != nil {
+	if err := newQueuePolicies(ctx, names, account, queue.Url, queueArnChecked, dlq); err != nil {
 		return nil, err
 	}
 	bus, err := newEventBus(ctx, names)
@@ -118,9 +81,9 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 		return nil, err
 	}
 	return common.Outputs{
-		outputs.QueueURL:     queue.URL,
-		outputs.QueueArn:     queue.Arn,
-		outputs.DLQURL:       dlq.URL,
+		outputs.QueueURL:     queue.Url,
+		outputs.QueueArn:     queueArnChecked,
+		outputs.DLQURL:       dlq.Url,
 		outputs.DLQArn:       dlq.Arn,
 		outputs.EventBusName: bus.Name,
 		outputs.EventBusArn:  bus.Arn,
@@ -134,23 +97,7 @@ func QueueARN(account, name string) string {
 	return arns.Queue(naming.Region, account, name)
 }
 
-func seconds(d time.Duration) int { return int(d / time.Second) }
-
-// QueueState is the desired state of an AWS::SQS::Queue, with the property
-// names and types of the CloudFormation resource type (RedrivePolicy and
-// RedriveAllowPolicy are JSON objects there). Zero numbers and nil policies
-// are left out, so that SQS applies its default.
-type QueueState struct {
-	QueueName                     string              `json:"QueueName"`
-	MaximumMessageSize            int                 `json:"MaximumMessageSize,omitempty"`
-	MessageRetentionPeriod        int                 `json:"MessageRetentionPeriod,omitempty"`
-	VisibilityTimeout             int                 `json:"VisibilityTimeout,omitempty"`
-	ReceiveMessageWaitTimeSeconds int                 `json:"ReceiveMessageWaitTimeSeconds,omitempty"`
-	SqsManagedSseEnabled          bool                `json:"SqsManagedSseEnabled"`
-	RedrivePolicy                 *RedrivePolicy      `json:"RedrivePolicy,omitempty"`
-	RedriveAllowPolicy            *RedriveAllowPolicy `json:"RedriveAllowPolicy,omitempty"`
-	Tags                          []Tag               `json:"Tags"`
-}
+func seconds(d time.Duration) pulumi.Int { return pulumi.Int(int(d / time.Second)) }
 
 // RedrivePolicy is the processing queue's redrive policy document.
 type RedrivePolicy struct {
@@ -164,133 +111,64 @@ type RedriveAllowPolicy struct {
 	SourceQueueArns   []string `json:"sourceQueueArns,omitempty"`
 }
 
-// Tag is a CloudFormation resource tag.
-type Tag struct {
-	Key   string `json:"Key"`
-	Value string `json:"Value"`
-}
-
-// CloudFormationTags are naming.Tags() as CloudFormation tags, sorted by key
-// so that the desired state, and hence the diff, is stable.
-func CloudFormationTags() []Tag {
-	m := naming.Tags()
-	tags := make([]Tag, 0, len(m))
-	for k, v := range m {
-		tags = append(tags, Tag{Key: k, Value: v})
-	}
-	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
-	return tags
-}
-
-// DeadLetterQueueState is the DLQ: it keeps messages for the longest time SQS
-// allows, takes messages as large as the processing queue's so that every
-// redriven message fits, and accepts redrives from the processing queue
-// (processingQueueArn) only.
-func DeadLetterQueueState(names naming.Names, processingQueueArn string) QueueState {
-	return QueueState{
-		QueueName:              names.DeadLetterQueue(),
-		MaximumMessageSize:     limits.QueueMaxMessageBytes,
-		MessageRetentionPeriod: seconds(limits.DLQRetention),
-		SqsManagedSseEnabled:   true,
-		RedriveAllowPolicy:     &RedriveAllowPolicy{RedrivePermission: "byQueue", SourceQueueArns: []string{processingQueueArn}},
-		Tags:                   CloudFormationTags(),
-	}
-}
-
-// ProcessingQueueState is the queue between ingestion and processor, with its
-// redrive to the DLQ (dlqArn) set at creation, so it never exists without one.
-func ProcessingQueueState(names naming.Names, dlqArn string) QueueState {
-	return QueueState{
-		QueueName: names.ProcessingQueue(),
-		// Ingestion packs points into messages up to this size.
-		MaximumMessageSize:            limits.QueueMaxMessageBytes,
-		MessageRetentionPeriod:        seconds(limits.QueueRetention),
-		VisibilityTimeout:             seconds(limits.QueueVisibilityTimeout),
-		ReceiveMessageWaitTimeSeconds: ReceiveWaitSeconds,
-		SqsManagedSseEnabled:          true,
-		RedrivePolicy:                 &RedrivePolicy{DeadLetterTargetArn: dlqArn, MaxReceiveCount: limits.MaxReceiveCount},
-		Tags:                          CloudFormationTags(),
-	}
-}
-
 func jsonString(v interface{}) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
 }
 
-// Queue is an SQS queue created through Cloud Control, with the URL and ARN
-// read back from the resource's properties.
-type Queue struct {
-	Resource *cloudcontrol.Resource
-	URL      pulumi.StringOutput
-	Arn      pulumi.StringOutput
-}
-
-// newQueue creates an AWS::SQS::Queue with the desired state (a QueueState
-// as JSON).
-func newQueue(ctx *pulumi.Context, name string, desiredState pulumi.StringInput) (*Queue, error) {
-	r, err := cloudcontrol.NewResource(ctx, name, &cloudcontrol.ResourceArgs{
-		TypeName:     pulumi.String(QueueType),
-		DesiredState: desiredState,
-	})
+// newDeadLetterQueue creates the DLQ: it keeps messages for the longest time
+// SQS allows, takes messages as large as the processing queue's so that every
+// redriven message fits, and accepts redrives from the processing queue
+// (processingQueueArn) only. The redrive allow policy is the queue's own
+// input rather than a separate sqs.RedriveAllowPolicy: the processing queue's
+// redrive policy already makes that queue depend on the DLQ, and one resource
+// writing the DLQ's attributes cannot race a second one.
+func newDeadLetterQueue(ctx *pulumi.Context, names naming.Names, processingQueueArn string) (*sqs.Queue, error) {
+	allow, err := jsonString(RedriveAllowPolicy{RedrivePermission: "byQueue", SourceQueueArns: []string{processingQueueArn}})
 	if err != nil {
 		return nil, err
 	}
-	attr := func(get func(QueueProperties) string) pulumi.StringOutput {
-		return r.Properties.ApplyT(func(doc string) (string, error) {
-			p, err := ParseQueueProperties(doc)
-			if err != nil {
-				return "", fmt.Errorf("queue %s: %w", name, err)
-			}
-			return get(p), nil
-		}).(pulumi.StringOutput)
-	}
-	return &Queue{
-		Resource: r,
-		URL:      attr(func(p QueueProperties) string { return p.QueueURL }),
-		Arn:      attr(func(p QueueProperties) string { return p.Arn }),
-	}, nil
+	return sqs.NewQueue(ctx, "dead-letter-queue", &sqs.QueueArgs{
+		Name:                    pulumi.String(names.DeadLetterQueue()),
+		MessageRetentionSeconds: seconds(limits.DLQRetention),
+		MaxMessageSize:          pulumi.Int(limits.QueueMaxMessageBytes),
+		SqsManagedSseEnabled:    pulumi.Bool(true),
+		RedriveAllowPolicy:      pulumi.String(allow),
+		Tags:                    common.Tags(),
+	})
 }
 
-// QueueProperties are the read-only properties of an AWS::SQS::Queue.
-type QueueProperties struct {
-	QueueURL string `json:"QueueUrl"`
-	Arn      string `json:"Arn"`
-}
-
-// ParseQueueProperties reads QueueUrl and Arn from the properties document
-// (JSON) Cloud Control reports for an AWS::SQS::Queue.
-func ParseQueueProperties(doc string) (QueueProperties, error) {
-	var p QueueProperties
-	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		return QueueProperties{}, fmt.Errorf("reading the %s properties reported by Cloud Control: %w", QueueType, err)
-	}
-	var missing []string
-	if p.QueueURL == "" {
-		missing = append(missing, "QueueUrl")
-	}
-	if p.Arn == "" {
-		missing = append(missing, "Arn")
-	}
-	if len(missing) > 0 {
-		return QueueProperties{}, fmt.Errorf("the %s properties reported by Cloud Control lack %s: %s",
-			QueueType, strings.Join(missing, " and "), doc)
-	}
-	return p, nil
+// newProcessingQueue creates the queue between ingestion and processor, with
+// its redrive to the DLQ set at creation, so it never exists without one.
+func newProcessingQueue(ctx *pulumi.Context, names naming.Names, dlq *sqs.Queue) (*sqs.Queue, error) {
+	return sqs.NewQueue(ctx, "processing-queue", &sqs.QueueArgs{
+		Name:                     pulumi.String(names.ProcessingQueue()),
+		VisibilityTimeoutSeconds: seconds(limits.QueueVisibilityTimeout),
+		MessageRetentionSeconds:  seconds(limits.QueueRetention),
+		// Ingestion packs points into messages up to this size.
+		MaxMessageSize:         pulumi.Int(limits.QueueMaxMessageBytes),
+		ReceiveWaitTimeSeconds: pulumi.Int(ReceiveWaitSeconds),
+		SqsManagedSseEnabled:   pulumi.Bool(true),
+		RedrivePolicy: dlq.Arn.ApplyT(func(arn string) (string, error) {
+			return jsonString(RedrivePolicy{DeadLetterTargetArn: arn, MaxReceiveCount: limits.MaxReceiveCount})
+		}).(pulumi.StringOutput),
+		Tags: common.Tags(),
+	})
 }
 
 // newQueuePolicies attaches the queues' resource policies.
-func newQueuePolicies(ctx *pulumi.Context, names naming.Names, account string, queue, dlq *Queue) error {
+func newQueuePolicies(ctx *pulumi.Context, names naming.Names, account string,
+	queueURL, queueArn pulumi.StringOutput, dlq *sqs.Queue) error {
 	if _, err := sqs.NewQueuePolicy(ctx, "processing-queue-policy", &sqs.QueuePolicyArgs{
-		QueueUrl: queue.URL,
+		QueueUrl: queueURL,
 		Policy: common.PolicyJSON(func(v []string) common.Policy {
 			return ProcessingQueuePolicy(v[0])
-		}, queue.Arn),
+		}, queueArn),
 	}); err != nil {
 		return err
 	}
 	_, err := sqs.NewQueuePolicy(ctx, "dead-letter-queue-policy", &sqs.QueuePolicyArgs{
-		QueueUrl: dlq.URL,
+		QueueUrl: dlq.Url,
 		Policy: common.PolicyJSON(func(v []string) common.Policy {
 			return DeadLetterQueuePolicy(v[0], []string{names.ScheduleRuleARN(account), names.EventsRuleARN(account)})
 		}, dlq.Arn),

@@ -20,21 +20,20 @@ import (
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
-// Resource types of the layer. The queues are Cloud Control resources.
+// Resource types of the layer.
 const (
-	typeCloudControl = stacktest.TypeCloudControl
-	typeQueuePolicy  = "aws:sqs/queuePolicy:QueuePolicy"
-	typeEventBus     = "aws:cloudwatch/eventBus:EventBus"
+	typeQueue       = "aws:sqs/queue:Queue"
+	typeQueuePolicy = "aws:sqs/queuePolicy:QueuePolicy"
+	typeEventBus    = "aws:cloudwatch/eventBus:EventBus"
 )
 
 // resourceArgs maps every resource type of the layer to its provider args,
-// so that the SDK itself says whether AWS tags the type. Cloud Control
-// resources carry their tags inside the desired state, which the SDK cannot
-// tell; queue policies are an attribute of a queue.
+// so that the SDK itself says whether AWS tags the type; queue policies are
+// an attribute of a queue.
 var resourceArgs = map[string]interface{}{
-	typeCloudControl: nil,
-	typeEventBus:     cloudwatch.EventBusArgs{},
-	typeQueuePolicy:  sqs.QueuePolicyArgs{},
+	typeQueue:       sqs.QueueArgs{},
+	typeEventBus:    cloudwatch.EventBusArgs{},
+	typeQueuePolicy: sqs.QueuePolicyArgs{},
 }
 
 var nonTaggable = []string{typeQueuePolicy}
@@ -55,43 +54,11 @@ func run(t *testing.T, stack string, cfg map[string]string) *synthrec.Result {
 	return stacktest.Run(t, Program, stacktest.Options(t, naming.ProjectMessaging, stack, cfg))
 }
 
-// queueState returns the desired state of a queue (a Cloud Control
-// AWS::SQS::Queue) as JSON data, after checking that the resource has exactly
-// the inputs typeName and desiredState: no role, schema or type version.
-func queueState(t *testing.T, res *synthrec.Result, name string) map[string]interface{} {
-	t.Helper()
-	r := stacktest.Get(t, res, typeCloudControl, name)
-	if got := r.Inputs["typeName"]; got != QueueType || QueueType != "AWS::SQS::Queue" {
-		t.Errorf("%s typeName = %v, want AWS::SQS::Queue", name, got)
-	}
-	if len(r.Inputs) != 2 {
-		t.Errorf("%s inputs %v, want typeName and desiredState only", name, r.Inputs)
-	}
-	state, ok := stacktest.JSONInput(t, r, "desiredState").(map[string]interface{})
-	if !ok {
-		t.Fatalf("%s desiredState is not a JSON object: %v", name, r.Inputs["desiredState"])
-	}
-	return state
-}
-
-// reportedProperties returns the properties Cloud Control reported for a
-// queue (its outputs in the mocks): the desired state, QueueUrl and Arn.
-func reportedProperties(t *testing.T, res *synthrec.Result, name string) QueueProperties {
-	t.Helper()
-	r := stacktest.Get(t, res, typeCloudControl, name)
-	doc, _ := r.Outputs["properties"].(string)
-	p, err := ParseQueueProperties(doc)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return p
-}
-
 func TestResourcesRegistered(t *testing.T) {
 	stacktest.AssertRegistered(t, run(t, "dev", nil),
 		typeEventBus+"::event-bus",
-		typeCloudControl+"::dead-letter-queue",
-		typeCloudControl+"::processing-queue",
+		typeQueue+"::dead-letter-queue",
+		typeQueue+"::processing-queue",
 		typeQueuePolicy+"::dead-letter-queue-policy",
 		typeQueuePolicy+"::processing-queue-policy",
 		typeTopic+"::alarm-topic",
@@ -100,58 +67,79 @@ func TestResourcesRegistered(t *testing.T) {
 	)
 }
 
-// tagsJSON is naming.Tags() as CloudFormation tags, sorted by key.
-const tagsJSON = `[{"Key": "Environment", "Value": "Production"}, {"Key": "Project", "Value": "MarketAnalytics"}]`
+// tagsJSON is naming.Tags().
+const tagsJSON = `{"Environment": "Production", "Project": "MarketAnalytics"}`
+
+// queueInputs returns a queue's inputs with its JSON policy documents
+// decoded, so that they compare as documents rather than as strings.
+func queueInputs(t *testing.T, res *synthrec.Result, name string) map[string]interface{} {
+	t.Helper()
+	r := stacktest.Get(t, res, typeQueue, name)
+	in := map[string]interface{}{}
+	for k, v := range r.Inputs {
+		in[k] = v
+	}
+	for _, k := range []string{"redrivePolicy", "redriveAllowPolicy"} {
+		if _, ok := in[k]; ok {
+			in[k] = stacktest.JSONInput(t, r, k)
+		}
+	}
+	return in
+}
 
 func TestProcessingQueue(t *testing.T) {
 	res := run(t, "dev", nil)
-	state := queueState(t, res, "processing-queue")
+	in := queueInputs(t, res, "processing-queue")
 	// 4-day retention, 300 s visibility (the processor's timeout x 6 must fit
-	// in it), 1 MiB messages, long polling, SQS-managed SSE, a redrive to the
-	// DLQ after 3 receives, and both tags, in CloudFormation's property names.
-	stacktest.AssertJSON(t, "processing queue desired state", state, `{
-		"QueueName": "ProcessingQueue-dev",
-		"MessageRetentionPeriod": 345600,
-		"VisibilityTimeout": 300,
-		"MaximumMessageSize": 1048576,
-		"ReceiveMessageWaitTimeSeconds": 20,
-		"SqsManagedSseEnabled": true,
-		"RedrivePolicy": {"deadLetterTargetArn": "`+dlqArn+`", "maxReceiveCount": 3},
-		"Tags": `+tagsJSON+`
+	// in it), 256 KiB messages, long polling, SQS-managed SSE, a redrive to
+	// the DLQ after 3 receives, and both tags.
+	stacktest.AssertJSON(t, "processing queue inputs", in, `{
+		"name": "ProcessingQueue-dev",
+		"messageRetentionSeconds": 345600,
+		"visibilityTimeoutSeconds": 300,
+		"maxMessageSize": 262144,
+		"receiveWaitTimeSeconds": 20,
+		"sqsManagedSseEnabled": true,
+		"redrivePolicy": {"deadLetterTargetArn": "`+dlqArn+`", "maxReceiveCount": 3},
+		"tags": `+tagsJSON+`
 	}`)
 	// Ingestion packs messages up to the shared limit; the queue must take them.
-	if got := state["MaximumMessageSize"]; got != float64(limits.QueueMaxMessageBytes) {
-		t.Errorf("MaximumMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
+	if got := in["maxMessageSize"]; got != float64(limits.QueueMaxMessageBytes) {
+		t.Errorf("maxMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
 	}
-	// The redrive names the DLQ's ARN as Cloud Control reported it.
-	if got := reportedProperties(t, res, "dead-letter-queue").Arn; got != dlqArn {
-		t.Errorf("DLQ reported ARN = %s, want %s", got, dlqArn)
-	}
-	q, dlq := stacktest.Get(t, res, typeCloudControl, "processing-queue"), stacktest.Get(t, res, typeCloudControl, "dead-letter-queue")
+	q, dlq := stacktest.Get(t, res, typeQueue, "processing-queue"), stacktest.Get(t, res, typeQueue, "dead-letter-queue")
 	if !q.DependsOn(dlq) {
 		t.Errorf("processing queue does not depend on the DLQ: %v", q.Dependencies)
 	}
 }
 
+// pulumi-aws v6 validates maxMessageSize to 1024-262144 bytes: a larger
+// shared limit would fail `pulumi preview`.
+func TestMessageSizeWithinTheProvidersRange(t *testing.T) {
+	if limits.QueueMaxMessageBytes < 1024 || limits.QueueMaxMessageBytes > 262144 {
+		t.Errorf("limits.QueueMaxMessageBytes = %d, outside pulumi-aws v6's 1024-262144", limits.QueueMaxMessageBytes)
+	}
+}
+
 func TestDeadLetterQueue(t *testing.T) {
 	res := run(t, "dev", nil)
-	state := queueState(t, res, "dead-letter-queue")
+	in := queueInputs(t, res, "dead-letter-queue")
 	// 14-day retention, SSE, room for any message the processing queue
 	// redrives to it, redrives accepted from the processing queue only, and
 	// both tags.
-	stacktest.AssertJSON(t, "DLQ desired state", state, `{
-		"QueueName": "ProcessingDLQ-dev",
-		"MessageRetentionPeriod": 1209600,
-		"MaximumMessageSize": 1048576,
-		"SqsManagedSseEnabled": true,
-		"RedriveAllowPolicy": {"redrivePermission": "byQueue", "sourceQueueArns": ["`+queueArn+`"]},
-		"Tags": `+tagsJSON+`
+	stacktest.AssertJSON(t, "DLQ inputs", in, `{
+		"name": "ProcessingDLQ-dev",
+		"messageRetentionSeconds": 1209600,
+		"maxMessageSize": 262144,
+		"sqsManagedSseEnabled": true,
+		"redriveAllowPolicy": {"redrivePermission": "byQueue", "sourceQueueArns": ["`+queueArn+`"]},
+		"tags": `+tagsJSON+`
 	}`)
-	if got := state["MaximumMessageSize"]; got != float64(limits.QueueMaxMessageBytes) {
-		t.Errorf("MaximumMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
+	if got := in["maxMessageSize"]; got != float64(limits.QueueMaxMessageBytes) {
+		t.Errorf("maxMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
 	}
 	// The DLQ is created first and depends on no other resource of the layer.
-	if dlq := stacktest.Get(t, res, typeCloudControl, "dead-letter-queue"); len(dlq.Dependencies) != 0 {
+	if dlq := stacktest.Get(t, res, typeQueue, "dead-letter-queue"); len(dlq.Dependencies) != 0 {
 		t.Errorf("DLQ depends on %v, want nothing", dlq.Dependencies)
 	}
 }
@@ -161,64 +149,14 @@ func TestDeadLetterQueue(t *testing.T) {
 // processing queue then gets.
 func TestDeadLetterQueueAcceptsRedriveFromTheProcessingQueueOnly(t *testing.T) {
 	res := run(t, "dev", nil)
-	allow, _ := queueState(t, res, "dead-letter-queue")["RedriveAllowPolicy"].(map[string]interface{})
-	reported := reportedProperties(t, res, "processing-queue").Arn
+	allow := queueInputs(t, res, "dead-letter-queue")["redriveAllowPolicy"]
+	reported, _ := stacktest.Get(t, res, typeQueue, "processing-queue").Outputs["arn"].(string)
 	stacktest.AssertJSON(t, "redrive allow policy", allow, `{"redrivePermission": "byQueue", "sourceQueueArns": ["`+reported+`"]}`)
 	if reported != queueArn {
-		t.Errorf("processing queue reported ARN %s, want %s", reported, queueArn)
+		t.Errorf("processing queue ARN %s, want %s", reported, queueArn)
 	}
 	if got := QueueARN(synthrec.Account, "ProcessingQueue-dev"); got != queueArn {
 		t.Errorf("QueueARN = %s, want %s", got, queueArn)
-	}
-}
-
-func TestQueueURLsAndARNsComeFromTheReportedProperties(t *testing.T) {
-	res := run(t, "dev", nil)
-	for name, want := range map[string]QueueProperties{
-		"processing-queue":  {QueueURL: queueURL, Arn: queueArn},
-		"dead-letter-queue": {QueueURL: dlqURL, Arn: dlqArn},
-	} {
-		if got := reportedProperties(t, res, name); got != want {
-			t.Errorf("%s reported %+v, want %+v", name, got, want)
-		}
-		// Cloud Control's identifier of an AWS::SQS::Queue is its URL.
-		if got := stacktest.Get(t, res, typeCloudControl, name).ID; got != want.QueueURL {
-			t.Errorf("%s id = %s, want %s", name, got, want.QueueURL)
-		}
-	}
-}
-
-func TestParseQueueProperties(t *testing.T) {
-	tests := []struct {
-		name, doc string
-		want      QueueProperties
-		errHas    []string
-	}{
-		{"url and arn", `{"QueueName":"q","QueueUrl":"https://sqs/q","Arn":"arn:aws:sqs:us-east-1:1:q","Tags":[]}`,
-			QueueProperties{QueueURL: "https://sqs/q", Arn: "arn:aws:sqs:us-east-1:1:q"}, nil},
-		{"no url", `{"Arn":"arn:aws:sqs:us-east-1:1:q"}`, QueueProperties{}, []string{"lack QueueUrl:", QueueType}},
-		{"no arn", `{"QueueUrl":"https://sqs/q"}`, QueueProperties{}, []string{"lack Arn:"}},
-		{"neither", `{}`, QueueProperties{}, []string{"lack QueueUrl and Arn"}},
-		{"empty url", `{"QueueUrl":"","Arn":"arn"}`, QueueProperties{}, []string{"lack QueueUrl"}},
-		{"not JSON", `QueueUrl=x`, QueueProperties{}, []string{"reading the " + QueueType + " properties"}},
-		{"url not a string", `{"QueueUrl":1,"Arn":"arn"}`, QueueProperties{}, []string{"QueueUrl"}},
-		{"empty document", ``, QueueProperties{}, []string{"reading the"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseQueueProperties(tt.doc)
-			if got != tt.want {
-				t.Errorf("got %+v, want %+v", got, tt.want)
-			}
-			if (err != nil) != (len(tt.errHas) > 0) {
-				t.Fatalf("err = %v, want an error: %v", err, len(tt.errHas) > 0)
-			}
-			for _, s := range tt.errHas {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("err = %v, want it to contain %q", err, s)
-				}
-			}
-		})
 	}
 }
 
@@ -241,7 +179,7 @@ func TestProcessingQueuePolicy(t *testing.T) {
 	}
 	doc, _ := r.Inputs["policy"].(string)
 	stacktest.AssertPolicy(t, "processing queue policy", doc, common.Policy{Statement: []common.Statement{denyInsecure(queueArn)}})
-	if q := stacktest.Get(t, res, typeCloudControl, "processing-queue"); !r.DependsOn(q) {
+	if q := stacktest.Get(t, res, typeQueue, "processing-queue"); !r.DependsOn(q) {
 		t.Errorf("processing queue policy does not depend on the queue: %v", r.Dependencies)
 	}
 }
@@ -271,7 +209,7 @@ func TestDeadLetterQueuePolicy(t *testing.T) {
 	if n.ScheduleRuleARN(synthrec.Account) != scheduleR || n.EventsRuleARN(synthrec.Account) != eventsR {
 		t.Errorf("rule ARNs drifted from shared/naming: %s, %s", n.ScheduleRuleARN(synthrec.Account), n.EventsRuleARN(synthrec.Account))
 	}
-	if dlq := stacktest.Get(t, res, typeCloudControl, "dead-letter-queue"); !r.DependsOn(dlq) {
+	if dlq := stacktest.Get(t, res, typeQueue, "dead-letter-queue"); !r.DependsOn(dlq) {
 		t.Errorf("DLQ policy does not depend on the DLQ: %v", r.Dependencies)
 	}
 }
@@ -340,7 +278,7 @@ func TestEnvironmentSuffix(t *testing.T) {
 				"processing-queue":  "ProcessingQueue-" + tt.sfx,
 				"dead-letter-queue": "ProcessingDLQ-" + tt.sfx,
 			} {
-				if got := queueState(t, res, logical)["QueueName"]; got != want {
+				if got := queueInputs(t, res, logical)["name"]; got != want {
 					t.Errorf("%s name = %v, want %v", logical, got, want)
 				}
 			}
@@ -348,7 +286,7 @@ func TestEnvironmentSuffix(t *testing.T) {
 				t.Errorf("event bus name = %v, want %v", got, want)
 			}
 			// The DLQ admits redrives from the queue of the same suffix.
-			allow, _ := json.Marshal(queueState(t, res, "dead-letter-queue")["RedriveAllowPolicy"])
+			allow, _ := json.Marshal(queueInputs(t, res, "dead-letter-queue")["redriveAllowPolicy"])
 			if want := `"arn:aws:sqs:us-east-1:123456789012:ProcessingQueue-` + tt.sfx + `"`; !strings.Contains(string(allow), want) {
 				t.Errorf("DLQ redrive allow policy %s lacks %s", allow, want)
 			}
@@ -366,25 +304,20 @@ func TestEnvironmentSuffix(t *testing.T) {
 	}
 }
 
-// reportingMonitor answers every Cloud Control queue with QueueUrl and an
-// Arn made by arn, and every other resource with its inputs.
+// reportingMonitor answers every queue with a URL and an ARN made by arn,
+// and every other resource with its inputs.
 type reportingMonitor struct{ arn func(queueName string) string }
 
 func (m reportingMonitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	if args.TypeToken != typeCloudControl {
-		return args.Name + "-id", args.Inputs, nil
-	}
-	var state map[string]interface{}
-	if err := json.Unmarshal([]byte(args.Inputs["desiredState"].StringValue()), &state); err != nil {
-		return "", nil, err
-	}
-	name, _ := state["QueueName"].(string)
-	state["QueueUrl"] = "https://sqs.us-east-1.amazonaws.com/" + synthrec.Account + "/" + name
-	state["Arn"] = m.arn(name)
-	props, _ := json.Marshal(state)
 	outs := args.Inputs.Copy()
-	outs["properties"] = resource.NewStringProperty(string(props))
-	return state["QueueUrl"].(string), outs, nil
+	if args.TypeToken != typeQueue {
+		return args.Name + "-id", outs, nil
+	}
+	name := args.Inputs["name"].StringValue()
+	url := "https://sqs.us-east-1.amazonaws.com/" + synthrec.Account + "/" + name
+	outs["url"] = resource.NewStringProperty(url)
+	outs["arn"] = resource.NewStringProperty(m.arn(name))
+	return url, outs, nil
 }
 
 func (reportingMonitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {

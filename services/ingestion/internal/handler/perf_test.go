@@ -93,6 +93,14 @@ func TestRequestCountsPerMillion(t *testing.T) {
 	if float64(msgs) > 1.05*minMsgs {
 		t.Fatalf("%d messages for %d payload bytes; the bound is %.0f", msgs, payload, 1.05*minMsgs)
 	}
+	// Full messages share a SendMessageBatch call as many as fit in one.
+	perCall := min(limits.SQSBatchEntries, limits.SQSBatchMaxBytes/limits.QueueMaxMessageBytes)
+	if bound := 1.05 * math.Ceil(float64(msgs)/float64(perCall)); float64(calls) > bound {
+		t.Fatalf("%d SendMessageBatch calls for %d messages; the bound is %.0f", calls, msgs, bound)
+	}
+	// SQS bills a call per started 64 KiB: the payload's chunks plus at most
+	// one partial chunk per call.
+	billed := (payload+limits.SQSBillingChunkBytes-1)/limits.SQSBillingChunkBytes + calls
 	total := int64(len(e.s3.gets)) + calls + int64(reports.calls)
 	if total > points/1000 {
 		t.Fatalf("%d AWS requests for %d points", total, points)
@@ -100,8 +108,8 @@ func TestRequestCountsPerMillion(t *testing.T) {
 	if len(e.s3.gets) != 1 || reports.calls != 2 {
 		t.Fatalf("GetObject %d, report calls %d; want 1 and 2", len(e.s3.gets), reports.calls)
 	}
-	t.Logf("per 1,000,000 points: GetObject %d, SendMessageBatch %d, SQS messages %d (minimum %.0f, payload %d bytes, %.0f bytes/message), report writes %d; %v",
-		len(e.s3.gets), calls, msgs, minMsgs, payload, float64(payload)/float64(msgs), reports.calls, elapsed.Round(time.Millisecond))
+	t.Logf("per 1,000,000 points: GetObject %d, SendMessageBatch %d (billed as at most %d 64 KiB requests), SQS messages %d (minimum %.0f, payload %d bytes, %.0f bytes/message), report writes %d; %v",
+		len(e.s3.gets), calls, billed, msgs, minMsgs, payload, float64(payload)/float64(msgs), reports.calls, elapsed.Round(time.Millisecond))
 }
 
 // peakHeap runs f while sampling the heap, and returns the largest heap

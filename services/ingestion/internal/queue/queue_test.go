@@ -118,7 +118,7 @@ func TestPacking(t *testing.T) {
 		maxBytes int
 		points   int
 	}{
-		{"full 1 MiB messages", 0, 40_000},
+		{"full messages", 0, 40_000},
 		{"small messages share calls", 4 << 10, 3_000},
 		{"one point", 0, 1},
 	} {
@@ -143,7 +143,7 @@ func TestPacking(t *testing.T) {
 			if limit == 0 {
 				limit = limits.QueueMaxMessageBytes
 			}
-			var total int64
+			var total, chunks int64
 			for _, c := range f.calls {
 				if len(c.Entries) == 0 || len(c.Entries) > limits.SQSBatchEntries {
 					t.Fatalf("call with %d entries", len(c.Entries))
@@ -160,6 +160,8 @@ func TestPacking(t *testing.T) {
 					t.Fatalf("call carries %d bytes, over the %d batch limit", batch, limits.SQSBatchMaxBytes)
 				}
 				total += int64(batch)
+				// SQS bills a call per started 64 KiB of its payload.
+				chunks += int64((batch + limits.SQSBillingChunkBytes - 1) / limits.SQSBillingChunkBytes)
 			}
 			if st.Bytes != total || st.Points != int64(tc.points) || st.Messages != int64(len(f.bodies)) || st.Calls != int64(len(f.calls)) {
 				t.Fatalf("stats %+v; sent %d bytes in %d messages and %d calls", st, total, len(f.bodies), len(f.calls))
@@ -167,6 +169,17 @@ func TestPacking(t *testing.T) {
 			// Packing efficiency: messages within 5% of the minimum.
 			if bound := 1.05 * math.Ceil(float64(total)/float64(limit)); float64(st.Messages) > bound {
 				t.Fatalf("%d messages for %d bytes, more than %.0f", st.Messages, total, bound)
+			}
+			// Calls within 5% of the fewest: full messages share a call as
+			// many as SQSBatchMaxBytes takes.
+			perCall := min(limits.SQSBatchEntries, limits.SQSBatchMaxBytes/limit)
+			if bound := 1.05 * math.Ceil(float64(st.Messages)/float64(perCall)); float64(len(f.calls)) > bound {
+				t.Fatalf("%d calls for %d messages of up to %d bytes, more than %.0f", len(f.calls), st.Messages, limit, bound)
+			}
+			// Billed requests: at most one partial chunk per call beyond the
+			// payload's own chunks.
+			if bound := (total+limits.SQSBillingChunkBytes-1)/limits.SQSBillingChunkBytes + int64(len(f.calls)); chunks > bound {
+				t.Fatalf("%d billed 64 KiB chunks for %d bytes in %d calls, more than %d", chunks, total, len(f.calls), bound)
 			}
 			if tc.maxBytes > 0 && len(f.calls) >= int(st.Messages) {
 				t.Fatalf("small messages were not batched: %d calls for %d messages", len(f.calls), st.Messages)
@@ -440,7 +453,7 @@ func (c *countingSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBat
 }
 
 // BenchmarkPack measures packing (keys, encoding, batching) of points into
-// 1 MiB messages with a counting fake queue.
+// full messages with a counting fake queue.
 func BenchmarkPack(b *testing.B) {
 	c := &countingSQS{}
 	p := &Publisher{Client: c, QueueURL: "q"}

@@ -1,4 +1,4 @@
-package plan
+package synthwrite
 
 import (
 	"encoding/json"
