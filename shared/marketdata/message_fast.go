@@ -17,7 +17,7 @@ import (
 // what json.Unmarshal would have produced, which the differential and fuzz
 // tests check.
 //
-// It exists for speed: the processor decodes 1 MiB bodies, and encoding/json's
+// It exists for speed: the processor decodes bodies of up to limits.QueueMaxMessageBytes, and encoding/json's
 // reflection costs about 2 µs per point. Every string field is a substring of
 // the body, so a point costs no allocation besides its share of the Points
 // slice.

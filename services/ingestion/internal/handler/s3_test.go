@@ -230,7 +230,7 @@ func TestS3RetryAfterQueueFailure(t *testing.T) {
 }
 
 func TestS3EntryFailures(t *testing.T) {
-	// 30,000 lines make several 1 MiB messages, so one can fail alone.
+	// 30,000 lines make several full messages, so one can fail alone.
 	data := gen.Bytes(gen.CSV, 30_000)
 	for _, tc := range []struct {
 		name         string

@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkDecodeAndMarshal measures what the processor spends CPU on per
-// point: decoding a full (~1 MiB) queue message, re-validating its points
+// point: decoding a full (limits.QueueMaxMessageBytes) queue message, re-validating its points
 // and building their DynamoDB items. Target: >= 1,000,000 points/s on one
 // core (run with -cpu 1).
 //

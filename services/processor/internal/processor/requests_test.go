@@ -45,7 +45,7 @@ func (c *countingAWS) PutEvents(_ context.Context, in *eventbridge.PutEventsInpu
 }
 
 // TestRequestCountsPerMillionPoints pushes a million points, packed into
-// ~1 MiB messages by the shared encoder and delivered in SQS batches of 10,
+// full messages (limits.QueueMaxMessageBytes) by the shared encoder and delivered in SQS batches of 10,
 // through the handler, and counts the AWS requests it makes.
 func TestRequestCountsPerMillionPoints(t *testing.T) {
 	const points, symbols, batchSize = 1_000_000, 100, 10
