@@ -22,7 +22,7 @@ import (
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/tools/internal/localclient"
 	"github.com/marketanalytics/pipeline/tools/internal/pipeline"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // Bad rows mixed into the uploaded objects; each must be reported, not stored.
@@ -507,7 +507,7 @@ func editedSynth(t *testing.T, synthDir string, drop map[string][]string) string
 // resourceNames returns the logical names of the resources of a type.
 func resourceNames(t *testing.T, synthDir, typ string) []string {
 	t.Helper()
-	pl, err := plan.Load(synthDir)
+	pl, err := synthread.Load(synthDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,7 +525,7 @@ func TestScheduleTickAggregatesWindowWithoutCustomEvent(t *testing.T) {
 	synthDir, buildDir := requireBuild(t)
 	// The stack without the custom events' target: only the schedule
 	// can aggregate now.
-	pl, err := plan.Load(synthDir)
+	pl, err := synthread.Load(synthDir)
 	if err != nil {
 		t.Fatal(err)
 	}

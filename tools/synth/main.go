@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/marketanalytics/pipeline/tools/synth/plan"
+	"github.com/marketanalytics/pipeline/tools/synth/synthwrite"
 )
 
 func main() {
@@ -32,7 +32,7 @@ func run(stack, buildDir, out, suffix string) error {
 	}
 	cfg := map[string]string{}
 	if suffix != "" {
-		for _, l := range plan.Layers {
+		for _, l := range synthwrite.Layers {
 			cfg[l.Project+":environmentSuffix"] = suffix
 		}
 	}
@@ -40,15 +40,15 @@ func run(stack, buildDir, out, suffix string) error {
 	if err != nil {
 		return err
 	}
-	results, err := plan.Run(plan.Options{Stack: stack, BuildDir: abs, Config: cfg, Root: root})
+	results, err := synthwrite.Run(synthwrite.Options{Stack: stack, BuildDir: abs, Config: cfg, Root: root})
 	if err != nil {
 		return err
 	}
-	files, err := plan.Write(out, results)
+	files, err := synthwrite.Write(out, results)
 	if err != nil {
 		return err
 	}
-	if err := plan.Summarize(os.Stdout, results); err != nil {
+	if err := synthwrite.Summarize(os.Stdout, results); err != nil {
 		return err
 	}
 	fmt.Println()

@@ -30,7 +30,7 @@ import (
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/tools/internal/arnmatch"
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // Invoker runs one synchronous invocation of a function.
@@ -86,7 +86,7 @@ type API struct {
 // Load reads the REST APIs of p and binds their integrations to fns (by
 // function ARN). Authorization types other than NONE and AWS_IAM, and
 // integrations other than AWS_PROXY to a local function, are refused.
-func Load(p *plan.Plan, fns map[string]*Function) ([]*API, error) {
+func Load(p *synthread.Plan, fns map[string]*Function) ([]*API, error) {
 	var apis []*API
 	for _, ra := range p.OfType("aws:apigateway/restApi:RestApi") {
 		api := &API{ID: ra.ID, Name: ra.Str("name"), log: func(string, ...any) {}}
@@ -184,7 +184,7 @@ func invokedFunction(uri string) (string, error) {
 	return fn, nil
 }
 
-func bindIntegration(p *plan.Plan, apiID string, rt *Route, fns map[string]*Function) error {
+func bindIntegration(p *synthread.Plan, apiID string, rt *Route, fns map[string]*Function) error {
 	for _, in := range p.OfType("aws:apigateway/integration:Integration") {
 		if in.Str("restApi") != apiID || in.Str("resourceId") != rt.ResourceID || in.Str("httpMethod") != rt.Method {
 			continue
@@ -206,12 +206,12 @@ func bindIntegration(p *plan.Plan, apiID string, rt *Route, fns map[string]*Func
 	return errors.New("no integration: API Gateway would refuse to deploy the method")
 }
 
-func bindValidator(p *plan.Plan, apiID string, m *plan.Resource, rt *Route) error {
+func bindValidator(p *synthread.Plan, apiID string, m *synthread.Resource, rt *Route) error {
 	vid := m.Str("requestValidatorId")
 	if vid == "" {
 		return nil
 	}
-	var v *plan.Resource
+	var v *synthread.Resource
 	for _, r := range p.OfType("aws:apigateway/requestValidator:RequestValidator") {
 		if r.ID == vid && r.Str("restApi") == apiID {
 			v = r
@@ -228,7 +228,7 @@ func bindValidator(p *plan.Plan, apiID string, m *plan.Resource, rt *Route) erro
 		if !ok {
 			return fmt.Errorf("request model of %s is %v, not a model name", ct, x)
 		}
-		model, ok := func() (*plan.Resource, bool) {
+		model, ok := func() (*synthread.Resource, bool) {
 			for _, r := range p.OfType("aws:apigateway/model:Model") {
 				if r.Str("restApi") == apiID && r.Str("name") == name {
 					return r, true
@@ -258,7 +258,7 @@ func bindValidator(p *plan.Plan, apiID string, m *plan.Resource, rt *Route) erro
 
 // bindPermissions compiles the source ARNs of the lambda Permissions that
 // let API Gateway invoke the route's function.
-func bindPermissions(p *plan.Plan, rt *Route) error {
+func bindPermissions(p *synthread.Plan, rt *Route) error {
 	for _, perm := range p.OfType("aws:lambda/permission:Permission") {
 		f := perm.Str("function")
 		if f != rt.Function.Name && f != rt.Function.ARN || perm.Str("principal") != "apigateway.amazonaws.com" {

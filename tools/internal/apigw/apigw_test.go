@@ -19,7 +19,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // fakeFn records the proxy events it gets and answers with resp or err.
@@ -40,7 +40,7 @@ func (f *fakeFn) Invoke(_ context.Context, payload []byte) ([]byte, error) {
 
 func loadAPI(t *testing.T, ing, agg *fakeFn) *API {
 	t.Helper()
-	p, err := plan.Load("../../testdata/synth")
+	p, err := synthread.Load("../../testdata/synth")
 	if err != nil {
 		t.Fatal(err)
 	}

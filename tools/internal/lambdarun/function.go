@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // Function is one function as the compute stack declares it.
@@ -47,7 +47,7 @@ var (
 )
 
 // Functions reads every aws:lambda/function:Function of p.
-func Functions(p *plan.Plan) ([]Function, error) {
+func Functions(p *synthread.Plan) ([]Function, error) {
 	var out []Function
 	for _, r := range p.OfType("aws:lambda/function:Function") {
 		f := Function{
@@ -61,7 +61,7 @@ func Functions(p *plan.Plan) ([]Function, error) {
 		if f.Name == "" || f.ARN == "" {
 			return nil, fmt.Errorf("%s has no name or arn", r)
 		}
-		archive := plan.Str(r.Map("code"), "archive")
+		archive := synthread.Str(r.Map("code"), "archive")
 		if archive == "" {
 			return nil, fmt.Errorf("%s has no code archive", r)
 		}
@@ -69,7 +69,7 @@ func Functions(p *plan.Plan) ([]Function, error) {
 		if _, err := (naming.Names{}).FunctionFor(f.Service); err != nil {
 			return nil, fmt.Errorf("%s: code archive %s is not a service's package: %w", r, archive, err)
 		}
-		for k, v := range plan.Obj(r.Map("environment"), "variables") {
+		for k, v := range synthread.Obj(r.Map("environment"), "variables") {
 			s, ok := v.(string)
 			if !ok {
 				return nil, fmt.Errorf("%s: environment variable %s is not a string", r, k)
@@ -77,9 +77,9 @@ func Functions(p *plan.Plan) ([]Function, error) {
 			f.Env[k] = s
 		}
 		if lc := r.Map("loggingConfig"); lc != nil {
-			f.LogFormat, f.LogGroup = plan.Str(lc, "logFormat"), plan.Str(lc, "logGroup")
+			f.LogFormat, f.LogGroup = synthread.Str(lc, "logFormat"), synthread.Str(lc, "logGroup")
 		}
-		f.DeadLetterARN = plan.Str(r.Map("deadLetterConfig"), "targetArn")
+		f.DeadLetterARN = synthread.Str(r.Map("deadLetterConfig"), "targetArn")
 		for _, c := range p.OfType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig") {
 			if fn := c.Str("functionName"); fn == f.Name || fn == f.ARN {
 				f.Async = AsyncConfig{

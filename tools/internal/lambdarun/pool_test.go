@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // build compiles the emulator (pinned in go.mod) and the test function.
@@ -97,7 +97,7 @@ type writerFunc func([]byte)
 func (w writerFunc) Write(b []byte) (int, error) { w(b); return len(b), nil }
 
 func TestFunctionsFromTheSynth(t *testing.T) {
-	p, err := plan.Load("../../testdata/synth")
+	p, err := synthread.Load("../../testdata/synth")
 	if err != nil {
 		t.Fatal(err)
 	}

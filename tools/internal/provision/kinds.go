@@ -16,7 +16,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // Kind says what the local pipeline does with a resource type.
@@ -52,14 +52,11 @@ var Classes = map[string]Class{
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       {Provisioned, ""},
 	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     {Provisioned, ""},
 	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     {Provisioned, ""},
-	"aws:dynamodb/table:Table":                      {Provisioned, ""},
-	"aws:cloudcontrol/resource:Resource":            {Provisioned, ""},
-	"aws:sqs/queue:Queue":                           {Provisioned, ""},
-	"aws:sqs/queuePolicy:QueuePolicy":               {Provisioned, ""},
-	"aws:sqs/redrivePolicy:RedrivePolicy":           {Provisioned, ""},
-	"aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": {Provisioned, ""},
-	"aws:cloudwatch/eventBus:EventBus":              {Provisioned, ""},
-	"aws:cloudwatch/eventRule:EventRule":            {Provisioned, ""},
+	"aws:dynamodb/table:Table":           {Provisioned, ""},
+	"aws:sqs/queue:Queue":                {Provisioned, ""},
+	"aws:sqs/queuePolicy:QueuePolicy":    {Provisioned, ""},
+	"aws:cloudwatch/eventBus:EventBus":   {Provisioned, ""},
+	"aws:cloudwatch/eventRule:EventRule": {Provisioned, ""},
 
 	"aws:lambda/function:Function":                                   {Local, "runs the function's local bootstrap under the Runtime Interface Emulator"},
 	"aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": {Local, "retries and dead-letters asynchronous invocations"},
@@ -97,7 +94,7 @@ var Classes = map[string]Class{
 
 // Classify returns the class of a resource, or an error for a type nobody
 // classified.
-func Classify(r *plan.Resource) (Class, error) {
+func Classify(r *synthread.Resource) (Class, error) {
 	if strings.HasPrefix(r.Type, "pulumi:providers:") {
 		return Class{Skipped, "Pulumi provider"}, nil
 	}
@@ -111,7 +108,7 @@ func Classify(r *plan.Resource) (Class, error) {
 
 // Check classifies every resource of p and returns the skipped types with
 // their reasons (for the summary), or the first unclassified resource.
-func Check(p *plan.Plan) (skipped []string, err error) {
+func Check(p *synthread.Plan) (skipped []string, err error) {
 	seen := map[string]bool{}
 	var errs []string
 	for _, r := range p.Resources() {

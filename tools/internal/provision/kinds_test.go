@@ -4,11 +4,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/shared/synthfile"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 func TestEveryTypeOfTheSynthIsClassified(t *testing.T) {
-	p, err := plan.Load("../../testdata/synth")
+	p, err := synthread.Load("../../testdata/synth")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,8 +26,8 @@ func TestEveryTypeOfTheSynthIsClassified(t *testing.T) {
 }
 
 func TestUnknownTypeFailsLoudly(t *testing.T) {
-	p := &plan.Plan{Stacks: []*plan.Stack{{Layer: "storage", Resources: []*plan.Resource{
-		{URN: "urn:x", Type: "aws:kinesis/stream:Stream", Name: "s", Layer: "storage"},
+	p := &synthread.Plan{Stacks: []*synthread.Stack{{Layer: "storage", Resources: []*synthread.Resource{
+		{Resource: synthfile.Resource{URN: "urn:x", Type: "aws:kinesis/stream:Stream", Name: "s"}, Layer: "storage"},
 	}}}}
 	_, err := Check(p)
 	if err == nil || !strings.Contains(err.Error(), "aws:kinesis/stream:Stream") || !strings.Contains(err.Error(), "kinds.go") {
@@ -35,7 +36,8 @@ func TestUnknownTypeFailsLoudly(t *testing.T) {
 }
 
 func TestUnknownPropertyFailsLoudly(t *testing.T) {
-	r := &plan.Resource{Type: "aws:sqs/queue:Queue", Name: "q", Inputs: map[string]any{"name": "q", "tags": map[string]any{}, "fifoThroughputLimit": "perQueue"}}
+	r := &synthread.Resource{Resource: synthfile.Resource{Type: "aws:sqs/queue:Queue", Name: "q",
+		Inputs: map[string]any{"name": "q", "tags": map[string]any{}, "fifoThroughputLimit": "perQueue"}}}
 	err := known(r, "name")
 	if err == nil || !strings.Contains(err.Error(), "fifoThroughputLimit") {
 		t.Fatalf("error %v, want one naming the property", err)

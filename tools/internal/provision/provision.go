@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // Result lists what was provisioned, for the summary.
@@ -32,7 +32,7 @@ type Result struct {
 // Apply provisions every Provisioned resource of p through c. Queues are
 // created before any redrive policy refers to them, and buckets before their
 // configuration; otherwise the synth's order is kept.
-func Apply(ctx context.Context, c *awsx.Clients, p *plan.Plan) (*Result, error) {
+func Apply(ctx context.Context, c *awsx.Clients, p *synthread.Plan) (*Result, error) {
 	skipped, err := Check(p)
 	if err != nil {
 		return nil, err
@@ -40,14 +40,13 @@ func Apply(ctx context.Context, c *awsx.Clients, p *plan.Plan) (*Result, error) 
 	res := &Result{Skipped: skipped, QueueURLs: map[string]string{}}
 	// Phase order: containers first, then what configures them.
 	phases := [][]string{
-		{"aws:s3/bucketV2:BucketV2", "aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:cloudcontrol/resource:Resource", "aws:cloudwatch/eventBus:EventBus"},
+		{"aws:s3/bucketV2:BucketV2", "aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:cloudwatch/eventBus:EventBus"},
 		{"aws:s3/bucketVersioningV2:BucketVersioningV2",
 			"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
 			"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
 			"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
 			"aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-			"aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redrivePolicy:RedrivePolicy",
-			"aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", "aws:cloudwatch/eventRule:EventRule"},
+			"aws:sqs/queuePolicy:QueuePolicy", "aws:cloudwatch/eventRule:EventRule"},
 	}
 	pr := &provisioner{c: c, res: res}
 	done := map[string]bool{}
@@ -69,15 +68,14 @@ func Apply(ctx context.Context, c *awsx.Clients, p *plan.Plan) (*Result, error) 
 					return nil, fmt.Errorf("provision %s: %w", r, err)
 				}
 			}
-			for _, r := range pr.ccRedrive {
-				if err := pr.setQueueAttr(ctx, "/"+r.queue, "RedrivePolicy", r.policy); err != nil {
-					return nil, fmt.Errorf("provision %s: %w", r.res, err)
-				}
-			}
 		}
 	}
 	for _, r := range p.Resources() {
-		if c, _ := Classify(r); c.Kind == Provisioned && !done[r.URN] {
+		c, err := Classify(r)
+		if err != nil {
+			return nil, err
+		}
+		if c.Kind == Provisioned && !done[r.URN] {
 			return nil, fmt.Errorf("provision %s: classified as provisioned but no phase handles it", r)
 		}
 	}
@@ -96,19 +94,11 @@ func contains(l []string, s string) bool {
 type provisioner struct {
 	c   *awsx.Clients
 	res *Result
-	// ccRedrive are Cloud Control queues' redrive policies, applied once
-	// every queue exists.
-	ccRedrive []ccRedrive
-}
-
-type ccRedrive struct {
-	res           *plan.Resource
-	queue, policy string
 }
 
 // known fails on an input property the local pipeline neither applies nor
 // ignores on purpose, so a new setting in a stack is not silently dropped.
-func known(r *plan.Resource, props ...string) error {
+func known(r *synthread.Resource, props ...string) error {
 	var unknown []string
 	for k := range r.Inputs {
 		if k == "tags" || k == "tagsAll" || k == "region" {
@@ -126,9 +116,37 @@ func known(r *plan.Resource, props ...string) error {
 	return nil
 }
 
-func tags(r *plan.Resource) map[string]string {
+// objects returns the list property key of r, every element an object; an
+// element of another kind is an error rather than an empty setting.
+func objects(r *synthread.Resource, key string) ([]map[string]any, error) {
+	var out []map[string]any
+	for i, x := range r.List(key) {
+		m, ok := x.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s[%d] is %T, want an object", key, i, x)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// flag returns the boolean m["enabled"] (false when absent); path names it
+// in the error when it is not a boolean.
+func flag(m map[string]any, path string) (bool, error) {
+	v, ok := m["enabled"]
+	if !ok || v == nil {
+		return false, nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("%s is %v, want a boolean", path, v)
+	}
+	return b, nil
+}
+
+func tags(r *synthread.Resource) map[string]string {
 	out := map[string]string{}
-	for k, v := range plan.Obj(r.Inputs, "tags") {
+	for k, v := range synthread.Obj(r.Inputs, "tags") {
 		if s, ok := v.(string); ok {
 			out[k] = s
 		}
@@ -136,7 +154,7 @@ func tags(r *plan.Resource) map[string]string {
 	return out
 }
 
-func (p *provisioner) apply(ctx context.Context, r *plan.Resource) error {
+func (p *provisioner) apply(ctx context.Context, r *synthread.Resource) error {
 	switch r.Type {
 	case "aws:s3/bucketV2:BucketV2":
 		return p.bucket(ctx, r)
@@ -165,7 +183,7 @@ func (p *provisioner) apply(ctx context.Context, r *plan.Resource) error {
 		_, err := p.c.S3.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{
 			Bucket: aws.String(r.Str("bucket")),
 			OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{
-				ObjectOwnership: s3types.ObjectOwnership(plan.Str(r.Map("rule"), "objectOwnership")),
+				ObjectOwnership: s3types.ObjectOwnership(synthread.Str(r.Map("rule"), "objectOwnership")),
 			}}},
 		})
 		return err
@@ -173,23 +191,11 @@ func (p *provisioner) apply(ctx context.Context, r *plan.Resource) error {
 		return p.table(ctx, r)
 	case "aws:sqs/queue:Queue":
 		return p.queue(ctx, r)
-	case "aws:cloudcontrol/resource:Resource":
-		return p.cloudControl(ctx, r)
 	case "aws:sqs/queuePolicy:QueuePolicy":
 		if err := known(r, "queueUrl", "policy"); err != nil {
 			return err
 		}
 		return p.setQueueAttr(ctx, r.Str("queueUrl"), "Policy", r.Str("policy"))
-	case "aws:sqs/redrivePolicy:RedrivePolicy":
-		if err := known(r, "queueUrl", "redrivePolicy"); err != nil {
-			return err
-		}
-		return p.setQueueAttr(ctx, r.Str("queueUrl"), "RedrivePolicy", r.Str("redrivePolicy"))
-	case "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy":
-		if err := known(r, "queueUrl", "redriveAllowPolicy"); err != nil {
-			return err
-		}
-		return p.setQueueAttr(ctx, r.Str("queueUrl"), "RedriveAllowPolicy", r.Str("redriveAllowPolicy"))
 	case "aws:cloudwatch/eventBus:EventBus":
 		if err := known(r, "name", "description"); err != nil {
 			return err
@@ -232,7 +238,7 @@ func (p *provisioner) apply(ctx context.Context, r *plan.Resource) error {
 	return fmt.Errorf("no provisioner for %s", r.Type)
 }
 
-func (p *provisioner) bucket(ctx context.Context, r *plan.Resource) error {
+func (p *provisioner) bucket(ctx context.Context, r *synthread.Resource) error {
 	// forceDestroy only matters to `pulumi destroy`.
 	if err := known(r, "bucket", "forceDestroy"); err != nil {
 		return err
@@ -252,11 +258,11 @@ func (p *provisioner) bucket(ctx context.Context, r *plan.Resource) error {
 	return nil
 }
 
-func (p *provisioner) versioning(ctx context.Context, r *plan.Resource) error {
+func (p *provisioner) versioning(ctx context.Context, r *synthread.Resource) error {
 	if err := known(r, "bucket", "versioningConfiguration"); err != nil {
 		return err
 	}
-	status := plan.Str(r.Map("versioningConfiguration"), "status")
+	status := synthread.Str(r.Map("versioningConfiguration"), "status")
 	if status == "" {
 		return fmt.Errorf("no versioningConfiguration.status")
 	}
@@ -267,18 +273,21 @@ func (p *provisioner) versioning(ctx context.Context, r *plan.Resource) error {
 	return err
 }
 
-func (p *provisioner) encryption(ctx context.Context, r *plan.Resource) error {
+func (p *provisioner) encryption(ctx context.Context, r *synthread.Resource) error {
 	if err := known(r, "bucket", "rules"); err != nil {
 		return err
 	}
+	list, err := objects(r, "rules")
+	if err != nil {
+		return err
+	}
 	var rules []s3types.ServerSideEncryptionRule
-	for _, x := range r.List("rules") {
-		m, _ := x.(map[string]any)
-		def := plan.Obj(m, "applyServerSideEncryptionByDefault")
+	for _, m := range list {
+		def := synthread.Obj(m, "applyServerSideEncryptionByDefault")
 		rule := s3types.ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{
-			SSEAlgorithm: s3types.ServerSideEncryption(plan.Str(def, "sseAlgorithm")),
+			SSEAlgorithm: s3types.ServerSideEncryption(synthread.Str(def, "sseAlgorithm")),
 		}}
-		if k := plan.Str(def, "kmsMasterKeyId"); k != "" {
+		if k := synthread.Str(def, "kmsMasterKeyId"); k != "" {
 			rule.ApplyServerSideEncryptionByDefault.KMSMasterKeyID = aws.String(k)
 		}
 		if b, ok := m["bucketKeyEnabled"].(bool); ok {
@@ -286,80 +295,71 @@ func (p *provisioner) encryption(ctx context.Context, r *plan.Resource) error {
 		}
 		rules = append(rules, rule)
 	}
-	_, err := p.c.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
+	_, err = p.c.S3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{
 		Bucket:                            aws.String(r.Str("bucket")),
 		ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: rules},
 	})
 	return err
 }
 
-func (p *provisioner) lifecycle(ctx context.Context, r *plan.Resource) error {
+func (p *provisioner) lifecycle(ctx context.Context, r *synthread.Resource) error {
 	if err := known(r, "bucket", "rules"); err != nil {
 		return err
 	}
+	list, err := objects(r, "rules")
+	if err != nil {
+		return err
+	}
 	var rules []s3types.LifecycleRule
-	for _, x := range r.List("rules") {
-		m, _ := x.(map[string]any)
-		rule := s3types.LifecycleRule{ID: aws.String(plan.Str(m, "id")), Status: s3types.ExpirationStatus(plan.Str(m, "status"))}
-		if f := plan.Obj(m, "filter"); f != nil {
-			rule.Filter = &s3types.LifecycleRuleFilter{Prefix: aws.String(plan.Str(f, "prefix"))}
+	for _, m := range list {
+		rule := s3types.LifecycleRule{ID: aws.String(synthread.Str(m, "id")), Status: s3types.ExpirationStatus(synthread.Str(m, "status"))}
+		if f := synthread.Obj(m, "filter"); f != nil {
+			rule.Filter = &s3types.LifecycleRuleFilter{Prefix: aws.String(synthread.Str(f, "prefix"))}
 		}
-		if e := plan.Obj(m, "expiration"); e != nil {
+		if e := synthread.Obj(m, "expiration"); e != nil {
 			rule.Expiration = &s3types.LifecycleExpiration{}
-			if d := plan.Int(e, "days", 0); d > 0 {
+			if d := synthread.Int(e, "days", 0); d > 0 {
 				rule.Expiration.Days = aws.Int32(int32(d))
 			}
 			if b, ok := e["expiredObjectDeleteMarker"].(bool); ok {
 				rule.Expiration.ExpiredObjectDeleteMarker = aws.Bool(b)
 			}
 		}
-		if n := plan.Obj(m, "noncurrentVersionExpiration"); n != nil {
-			rule.NoncurrentVersionExpiration = &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(int32(plan.Int(n, "noncurrentDays", 0)))}
+		if n := synthread.Obj(m, "noncurrentVersionExpiration"); n != nil {
+			rule.NoncurrentVersionExpiration = &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(int32(synthread.Int(n, "noncurrentDays", 0)))}
 		}
-		if a := plan.Obj(m, "abortIncompleteMultipartUpload"); a != nil {
-			rule.AbortIncompleteMultipartUpload = &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(int32(plan.Int(a, "daysAfterInitiation", 0)))}
+		if a := synthread.Obj(m, "abortIncompleteMultipartUpload"); a != nil {
+			rule.AbortIncompleteMultipartUpload = &s3types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(int32(synthread.Int(a, "daysAfterInitiation", 0)))}
 		}
 		rules = append(rules, rule)
 	}
-	_, err := p.c.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
+	_, err = p.c.S3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
 		Bucket:                 aws.String(r.Str("bucket")),
 		LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: rules},
 	})
 	return err
 }
 
-func (p *provisioner) table(ctx context.Context, r *plan.Resource) error {
+func (p *provisioner) table(ctx context.Context, r *synthread.Resource) error {
 	// deletionProtectionEnabled only matters to deletion.
 	if err := known(r, "name", "hashKey", "rangeKey", "attributes", "billingMode", "pointInTimeRecovery", "ttl",
-		"deletionProtectionEnabled", "globalSecondaryIndexes", "streamEnabled", "streamViewType", "serverSideEncryption"); err != nil {
+		"deletionProtectionEnabled"); err != nil {
 		return err
 	}
 	name := r.Str("name")
 	in := &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: ddbtypes.BillingMode(r.Str("billingMode"))}
-	for _, x := range r.List("attributes") {
-		m, _ := x.(map[string]any)
+	attrs, err := objects(r, "attributes")
+	if err != nil {
+		return err
+	}
+	for _, m := range attrs {
 		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
-			AttributeName: aws.String(plan.Str(m, "name")), AttributeType: ddbtypes.ScalarAttributeType(plan.Str(m, "type")),
+			AttributeName: aws.String(synthread.Str(m, "name")), AttributeType: ddbtypes.ScalarAttributeType(synthread.Str(m, "type")),
 		})
 	}
 	in.KeySchema = []ddbtypes.KeySchemaElement{{AttributeName: aws.String(r.Str("hashKey")), KeyType: ddbtypes.KeyTypeHash}}
 	if rk := r.Str("rangeKey"); rk != "" {
 		in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(rk), KeyType: ddbtypes.KeyTypeRange})
-	}
-	for _, x := range r.List("globalSecondaryIndexes") {
-		m, _ := x.(map[string]any)
-		gsi := ddbtypes.GlobalSecondaryIndex{
-			IndexName:  aws.String(plan.Str(m, "name")),
-			KeySchema:  []ddbtypes.KeySchemaElement{{AttributeName: aws.String(plan.Str(m, "hashKey")), KeyType: ddbtypes.KeyTypeHash}},
-			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(plan.Str(m, "projectionType"))},
-		}
-		if rk := plan.Str(m, "rangeKey"); rk != "" {
-			gsi.KeySchema = append(gsi.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(rk), KeyType: ddbtypes.KeyTypeRange})
-		}
-		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, gsi)
-	}
-	if r.Bool("streamEnabled") {
-		in.StreamSpecification = &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewType(r.Str("streamViewType"))}
 	}
 	for k, v := range tags(r) {
 		in.Tags = append(in.Tags, ddbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
@@ -368,7 +368,10 @@ func (p *provisioner) table(ctx context.Context, r *plan.Resource) error {
 		return err
 	}
 	if pitr := r.Map("pointInTimeRecovery"); pitr != nil {
-		enabled, _ := pitr["enabled"].(bool)
+		enabled, err := flag(pitr, "pointInTimeRecovery.enabled")
+		if err != nil {
+			return err
+		}
 		if _, err := p.c.DynamoDB.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
 			TableName:                        aws.String(name),
 			PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(enabled)},
@@ -377,8 +380,11 @@ func (p *provisioner) table(ctx context.Context, r *plan.Resource) error {
 		}
 	}
 	if ttl := r.Map("ttl"); ttl != nil {
-		enabled, _ := ttl["enabled"].(bool)
-		if attr := plan.Str(ttl, "attributeName"); attr != "" {
+		enabled, err := flag(ttl, "ttl.enabled")
+		if err != nil {
+			return err
+		}
+		if attr := synthread.Str(ttl, "attributeName"); attr != "" {
 			if _, err := p.c.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 				TableName:               aws.String(name),
 				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(attr), Enabled: aws.Bool(enabled)},
@@ -406,7 +412,7 @@ var queueAttributes = map[string]string{
 	"redriveAllowPolicy":           "RedriveAllowPolicy",
 }
 
-func (p *provisioner) queue(ctx context.Context, r *plan.Resource) error {
+func (p *provisioner) queue(ctx context.Context, r *synthread.Resource) error {
 	props := []string{"name", "redrivePolicy"}
 	for k := range queueAttributes {
 		props = append(props, k)
@@ -442,7 +448,7 @@ func (p *provisioner) queue(ctx context.Context, r *plan.Resource) error {
 }
 
 // queueRedrive applies a queue's inline redrive policy once every queue exists.
-func (p *provisioner) queueRedrive(ctx context.Context, r *plan.Resource) error {
+func (p *provisioner) queueRedrive(ctx context.Context, r *synthread.Resource) error {
 	rp := r.Str("redrivePolicy")
 	if rp == "" {
 		return nil
@@ -481,103 +487,3 @@ func (p *provisioner) localURL(ctx context.Context, synthURL string) (string, er
 	}
 	return aws.ToString(out.QueueUrl), nil
 }
-
-// cfnQueueAttributes maps AWS::SQS::Queue properties (Cloud Control's
-// desired state) to SQS attributes.
-var cfnQueueAttributes = map[string]string{
-	"VisibilityTimeout":             "VisibilityTimeout",
-	"MessageRetentionPeriod":        "MessageRetentionPeriod",
-	"MaximumMessageSize":            "MaximumMessageSize",
-	"DelaySeconds":                  "DelaySeconds",
-	"ReceiveMessageWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
-	"SqsManagedSseEnabled":          "SqsManagedSseEnabled",
-	"KmsMasterKeyId":                "KmsMasterKeyId",
-	"KmsDataKeyReusePeriodSeconds":  "KmsDataKeyReusePeriodSeconds",
-	"FifoQueue":                     "FifoQueue",
-	"ContentBasedDeduplication":     "ContentBasedDeduplication",
-	"RedriveAllowPolicy":            "RedriveAllowPolicy",
-}
-
-// cloudControl provisions a Cloud Control resource from its desired state
-// (CloudFormation property names). Only the types the stacks use are known.
-func (p *provisioner) cloudControl(ctx context.Context, r *plan.Resource) error {
-	if err := known(r, "typeName", "desiredState", "roleArn"); err != nil {
-		return err
-	}
-	var state map[string]any
-	if err := json.Unmarshal([]byte(r.Str("desiredState")), &state); err != nil {
-		return fmt.Errorf("desiredState: %w", err)
-	}
-	switch tn := r.Str("typeName"); tn {
-	case "AWS::SQS::Queue":
-		return p.cfnQueue(ctx, r, state)
-	default:
-		return fmt.Errorf("Cloud Control type %s is not provisioned locally; add it to tools/internal/provision", tn)
-	}
-}
-
-func (p *provisioner) cfnQueue(ctx context.Context, r *plan.Resource, state map[string]any) error {
-	name, _ := state["QueueName"].(string)
-	if name == "" {
-		return fmt.Errorf("AWS::SQS::Queue without QueueName")
-	}
-	attrs := map[string]string{}
-	tags := map[string]string{}
-	var redrive string
-	for k, v := range state {
-		switch k {
-		case "QueueName":
-			continue
-		case "Tags":
-			for _, x := range anyList(v) {
-				m, _ := x.(map[string]any)
-				tags[plan.Str(m, "Key")] = plan.Str(m, "Value")
-			}
-			continue
-		case "RedrivePolicy":
-			b, err := json.Marshal(v)
-			if err != nil {
-				return err
-			}
-			redrive = string(b)
-			continue
-		}
-		attr, ok := cfnQueueAttributes[k]
-		if !ok {
-			return fmt.Errorf("AWS::SQS::Queue property %s is not applied locally; handle it in tools/internal/provision", k)
-		}
-		switch x := v.(type) {
-		case string:
-			attrs[attr] = x
-		case bool:
-			attrs[attr] = strconv.FormatBool(x)
-		case float64:
-			attrs[attr] = strconv.FormatInt(int64(x), 10)
-		case map[string]any:
-			b, err := json.Marshal(x)
-			if err != nil {
-				return err
-			}
-			attrs[attr] = string(b)
-		default:
-			return fmt.Errorf("AWS::SQS::Queue property %s has unexpected value %v", k, v)
-		}
-	}
-	out, err := p.c.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs, Tags: tags})
-	if err != nil {
-		return err
-	}
-	var props map[string]any
-	json.Unmarshal([]byte(r.Str("properties")), &props)
-	arn := plan.Str(props, "Arn")
-	if arn == "" {
-		arn = fmt.Sprintf("arn:aws:sqs:%s:%s:%s", p.c.Config.Region, awsx.Account, name)
-	}
-	p.res.QueueURLs[arn] = aws.ToString(out.QueueUrl)
-	if redrive != "" {
-		p.ccRedrive = append(p.ccRedrive, ccRedrive{res: r, queue: name, policy: redrive})
-	}
-	return nil
-}
-
-func anyList(v any) []any { l, _ := v.([]any); return l }

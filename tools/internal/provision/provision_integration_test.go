@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,13 +20,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // uniquePlan loads the fixture synth with the "dev" suffix replaced by a
 // unique one, so the test can share a moto server with other tests.
-func uniquePlan(t *testing.T) (*plan.Plan, string) {
+func uniquePlan(t *testing.T) (*synthread.Plan, string) {
 	t.Helper()
 	sfx := fmt.Sprintf("it%d", time.Now().UnixNano()%1e9)
 	dir := t.TempDir()
@@ -38,7 +40,7 @@ func uniquePlan(t *testing.T) (*plan.Plan, string) {
 			t.Fatal(err)
 		}
 	}
-	p, err := plan.Load(dir)
+	p, err := synthread.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,15 +135,26 @@ func TestApplyProvisionsWhatTheSynthDeclares(t *testing.T) {
 		DeadLetterTargetArn string
 		MaxReceiveCount     json.Number
 	}
-	json.Unmarshal([]byte(a["RedrivePolicy"]), &rp)
-	if a["VisibilityTimeout"] != "300" || a["MaximumMessageSize"] != "1048576" || a["MessageRetentionPeriod"] != "345600" ||
+	if err := json.Unmarshal([]byte(a["RedrivePolicy"]), &rp); err != nil {
+		t.Errorf("processing queue redrive policy %q: %v", a["RedrivePolicy"], err)
+	}
+	if a["VisibilityTimeout"] != "300" || a["MaximumMessageSize"] != strconv.Itoa(limits.QueueMaxMessageBytes) || a["MessageRetentionPeriod"] != "345600" ||
 		rp.DeadLetterTargetArn != dlqArn || rp.MaxReceiveCount.String() != "3" {
 		t.Errorf("processing queue attributes %v", a)
 	}
 	d, err := c.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(res.QueueURLs[dlqArn]),
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
-	if err != nil || d.Attributes["MessageRetentionPeriod"] != "1209600" {
+	if err != nil || d.Attributes["MessageRetentionPeriod"] != "1209600" || d.Attributes["MaximumMessageSize"] != strconv.Itoa(limits.QueueMaxMessageBytes) {
 		t.Errorf("DLQ attributes %v %v", d.Attributes, err)
+	}
+	// The DLQ admits redrives from the processing queue only.
+	var allow struct {
+		RedrivePermission string   `json:"redrivePermission"`
+		SourceQueueArns   []string `json:"sourceQueueArns"`
+	}
+	if err := json.Unmarshal([]byte(d.Attributes["RedriveAllowPolicy"]), &allow); err != nil ||
+		allow.RedrivePermission != "byQueue" || len(allow.SourceQueueArns) != 1 || allow.SourceQueueArns[0] != qarn {
+		t.Errorf("DLQ redrive allow policy %q (%v), want byQueue from %s", d.Attributes["RedriveAllowPolicy"], err, qarn)
 	}
 
 	bus, _ := p.Output("messaging", "eventBusName")

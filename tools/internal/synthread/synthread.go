@@ -1,49 +1,34 @@
-// Package plan reads the offline synth (build/synth/<layer>.json, written by
-// `go run mage.go synth`) into a queryable model of everything the four stacks
-// would create. The local pipeline provisions and wires itself from it, so a
-// change in a stack changes the local pipeline too.
-//
-// The format is the stacks' mock recording: per layer {project, stack,
-// resources: [{urn, type, name, parent, dependencies, inputs, outputs, id}],
-// outputs}, with Pulumi schema property names. This package depends on
-// neither Pulumi nor the AWS SDK.
-package plan
+// Package synthread reads the offline synth (build/synth/<layer>.json in the
+// format of shared/synthfile, written by `go run mage.go synth`) into a
+// queryable model of everything the four stacks would create. The local
+// pipeline provisions and wires itself from it, so a change in a stack
+// changes the local pipeline too. This package depends on neither Pulumi nor
+// the AWS SDK.
+package synthread
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/shared/synthfile"
 )
 
 // Stack is one layer's recording.
 type Stack struct {
-	Project   string         `json:"project"`
-	Stack     string         `json:"stack"`
-	Resources []*Resource    `json:"resources"`
-	Outputs   map[string]any `json:"outputs"`
 	// Layer is the layer name (storage, messaging, compute, api), from the file name.
-	Layer string `json:"-"`
+	Layer string
+	// Resources are the layer's resources, in registration order.
+	Resources []*Resource
+	// Outputs are the layer's stack outputs.
+	Outputs map[string]any
 }
 
-// Resource is one recorded resource.
+// Resource is one recorded resource, with the layer that created it.
 type Resource struct {
-	URN          string         `json:"urn"`
-	Type         string         `json:"type"`
-	Name         string         `json:"name"`
-	Parent       string         `json:"parent,omitempty"`
-	Dependencies []string       `json:"dependencies"`
-	Inputs       map[string]any `json:"inputs"`
-	Outputs      map[string]any `json:"outputs"`
-	ID           string         `json:"id"`
-	// Layer is the layer that created the resource.
-	Layer string `json:"-"`
+	synthfile.Resource
+	Layer string
 }
 
 // Plan is the four layers in deploy order.
@@ -57,45 +42,17 @@ type Plan struct {
 func Load(dir string) (*Plan, error) {
 	p := &Plan{Dir: dir}
 	for _, layer := range naming.Layers {
-		path := filepath.Join(dir, layer+".json")
-		b, err := os.ReadFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("synth output %s is missing: run `go run mage.go synth` first", path)
-		}
+		f, err := synthfile.Read(dir, layer)
 		if err != nil {
 			return nil, err
 		}
-		s, err := Parse(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		s.Layer = layer
-		for _, r := range s.Resources {
-			r.Layer = layer
+		s := &Stack{Layer: layer, Outputs: f.Outputs}
+		for _, r := range f.Resources {
+			s.Resources = append(s.Resources, &Resource{Resource: r, Layer: layer})
 		}
 		p.Stacks = append(p.Stacks, s)
 	}
 	return p, nil
-}
-
-// Parse decodes one layer's recording.
-func Parse(b []byte) (*Stack, error) {
-	var s Stack
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("decode synth: %w", err)
-	}
-	for i, r := range s.Resources {
-		if r == nil || r.Type == "" || r.URN == "" {
-			return nil, fmt.Errorf("decode synth: resource %d has no type or urn", i)
-		}
-		if r.Inputs == nil {
-			r.Inputs = map[string]any{}
-		}
-		if r.Outputs == nil {
-			r.Outputs = map[string]any{}
-		}
-	}
-	return &s, nil
 }
 
 // Resources returns every resource of every layer, in registration order.
@@ -134,16 +91,6 @@ func (p *Plan) ByURN(urn string) (*Resource, bool) {
 func (p *Plan) ByARN(arn string) (*Resource, bool) {
 	for _, r := range p.Resources() {
 		if _, isInput := r.Inputs["arn"]; !isInput && r.Str("arn") == arn {
-			return r, true
-		}
-	}
-	return nil, false
-}
-
-// Find returns the first resource of type typ whose property key equals value.
-func (p *Plan) Find(typ, key, value string) (*Resource, bool) {
-	for _, r := range p.OfType(typ) {
-		if r.Str(key) == value {
 			return r, true
 		}
 	}

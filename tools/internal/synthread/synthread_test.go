@@ -1,8 +1,10 @@
-package plan
+package synthread
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/marketanalytics/pipeline/shared/synthfile"
 )
 
 const fixture = "../../testdata/synth"
@@ -48,20 +50,11 @@ func TestLoadMissingLayerSaysHowToMakeIt(t *testing.T) {
 	}
 }
 
-func TestParseRejectsResourcesWithoutType(t *testing.T) {
-	if _, err := Parse([]byte(`{"resources":[{"urn":"u"}]}`)); err == nil {
-		t.Fatal("a resource without a type was accepted")
-	}
-	if _, err := Parse([]byte(`{`)); err == nil {
-		t.Fatal("malformed JSON was accepted")
-	}
-}
-
 func TestGetPrefersOutputsAndConverts(t *testing.T) {
-	r := &Resource{
+	r := &Resource{Resource: synthfile.Resource{
 		Inputs:  map[string]any{"name": "in", "timeout": 30.0, "only": "input"},
 		Outputs: map[string]any{"name": "out", "arn": "arn:x", "flag": true, "half": 1.5, "n": "7"},
-	}
+	}}
 	tests := []struct {
 		got, want any
 	}{

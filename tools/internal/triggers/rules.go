@@ -16,12 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // schedule is a schedule rule's timer and its targets.
 type schedule struct {
-	rule    *plan.Resource
+	rule    *synthread.Resource
 	period  time.Duration
 	targets []*Function
 	deliver []func([]byte, func(error))
@@ -57,7 +57,7 @@ func (g *Glue) wireRules(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		dlq := plan.Str(t.Map("deadLetterConfig"), "arn")
+		dlq := synthread.Str(t.Map("deadLetterConfig"), "arn")
 		if !allowed {
 			g.NotWired = append(g.NotWired, fmt.Sprintf("rule %s → %s: no lambda Permission for events.amazonaws.com from %s; events go to %s",
 				ruleName, fn.Name, rule.Str("arn"), orNone(dlq)))
@@ -94,7 +94,7 @@ func (g *Glue) wireRules(ctx context.Context) error {
 }
 
 // rule finds the rule a target names (by name and bus).
-func (g *Glue) rule(name, bus string) (*plan.Resource, error) {
+func (g *Glue) rule(name, bus string) (*synthread.Resource, error) {
 	for _, r := range g.plan.OfType("aws:cloudwatch/eventRule:EventRule") {
 		rb := r.Str("eventBusName")
 		if r.Str("name") == name && (rb == bus || (rb == "" || rb == "default") && (bus == "" || bus == "default")) {
@@ -104,7 +104,7 @@ func (g *Glue) rule(name, bus string) (*plan.Resource, error) {
 	return nil, fmt.Errorf("no rule %q on bus %q in the synth", name, bus)
 }
 
-func (g *Glue) wirePatternTarget(ctx context.Context, rule, t *plan.Resource, fn *Function, deliver func([]byte, func(error))) error {
+func (g *Glue) wirePatternTarget(ctx context.Context, rule, t *synthread.Resource, fn *Function, deliver func([]byte, func(error))) error {
 	ruleName, bus := rule.Str("name"), rule.Str("eventBusName")
 	url, arn, err := g.internalQueue(ctx, "rule-"+ruleName+"-"+t.Str("targetId"))
 	if err != nil {
@@ -161,7 +161,7 @@ func ParseRate(expr string) (time.Duration, error) {
 	return time.Duration(n) * unit, nil
 }
 
-func (g *Glue) wireSchedule(rule *plan.Resource, fn *Function, deliver func([]byte, func(error))) error {
+func (g *Glue) wireSchedule(rule *synthread.Resource, fn *Function, deliver func([]byte, func(error))) error {
 	period, err := ParseRate(rule.Str("scheduleExpression"))
 	if err != nil {
 		return err

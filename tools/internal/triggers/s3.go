@@ -11,7 +11,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // wireBucketNotifications wires each bucket notification's Lambda
@@ -39,7 +39,7 @@ func (g *Glue) wireBucketNotifications(ctx context.Context) error {
 		var drains []drain
 		for i, x := range r.List("lambdaFunctions") {
 			m, _ := x.(map[string]any)
-			fn, err := g.function(plan.Str(m, "lambdaFunctionArn"))
+			fn, err := g.function(synthread.Str(m, "lambdaFunctionArn"))
 			if err != nil {
 				return fmt.Errorf("%s: %w", r, err)
 			}
@@ -51,7 +51,7 @@ func (g *Glue) wireBucketNotifications(ctx context.Context) error {
 				return fmt.Errorf("%s: S3 would refuse this notification: no lambda Permission lets s3.amazonaws.com invoke %s for %s",
 					r, fn.Name, bucketArn)
 			}
-			id := plan.Str(m, "id")
+			id := synthread.Str(m, "id")
 			if id == "" {
 				id = fmt.Sprintf("lambda-%d", i)
 			}
@@ -60,14 +60,14 @@ func (g *Glue) wireBucketNotifications(ctx context.Context) error {
 				return err
 			}
 			qc := s3types.QueueConfiguration{Id: aws.String(id), QueueArn: aws.String(arn)}
-			for _, e := range plan.Strings(anyList(m["events"])) {
+			for _, e := range synthread.Strings(anyList(m["events"])) {
 				qc.Events = append(qc.Events, s3types.Event(e))
 			}
 			var rules []s3types.FilterRule
-			if p := plan.Str(m, "filterPrefix"); p != "" {
+			if p := synthread.Str(m, "filterPrefix"); p != "" {
 				rules = append(rules, s3types.FilterRule{Name: s3types.FilterRuleNamePrefix, Value: aws.String(p)})
 			}
-			if s := plan.Str(m, "filterSuffix"); s != "" {
+			if s := synthread.Str(m, "filterSuffix"); s != "" {
 				rules = append(rules, s3types.FilterRule{Name: s3types.FilterRuleNameSuffix, Value: aws.String(s)})
 			}
 			if len(rules) > 0 {

@@ -14,12 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/shared/limits"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
-
-// maxSyncPayload is Lambda's limit on a synchronous invocation's payload; the
-// event source mapping never builds a batch larger than this.
-const maxSyncPayload = 6 << 20
 
 // esm is one SQS event source mapping.
 type esm struct {
@@ -64,7 +61,7 @@ func (g *Glue) wireEventSourceMappings(ctx context.Context) error {
 		for _, t := range r.Strings("functionResponseTypes") {
 			e.reportFail = e.reportFail || t == "ReportBatchItemFailures"
 		}
-		if mc := plan.Int(r.Map("scalingConfig"), "maximumConcurrency", 0); mc > 0 && mc < e.workers {
+		if mc := synthread.Int(r.Map("scalingConfig"), "maximumConcurrency", 0); mc > 0 && mc < e.workers {
 			e.workers = mc
 		}
 		if e.workers < 1 {
@@ -113,7 +110,7 @@ func (e *esm) gather(carry []pending) (batch, rest []pending) {
 	add := func(ps []pending) {
 		for i, p := range ps {
 			n := len(p.rec) + 1 // the comma
-			if len(batch) >= e.batchSize || (len(batch) > 0 && size+n > maxSyncPayload) {
+			if len(batch) >= e.batchSize || (len(batch) > 0 && size+n > limits.LambdaPayloadBytes) {
 				rest = append(rest, ps[i:]...)
 				return
 			}

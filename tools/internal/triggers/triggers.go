@@ -27,7 +27,7 @@ import (
 	"github.com/marketanalytics/pipeline/tools/internal/arnmatch"
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
 	"github.com/marketanalytics/pipeline/tools/internal/lambdarun"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // Invoker runs one synchronous invocation of a function (a lambdarun.Pool).
@@ -62,7 +62,7 @@ type Options struct {
 
 // Glue is the running set of triggers.
 type Glue struct {
-	plan  *plan.Plan
+	plan  *synthread.Plan
 	aws   *awsx.Clients
 	fns   map[string]*Function // by ARN
 	opts  Options
@@ -90,7 +90,7 @@ type Stats struct {
 
 // Wire reads every trigger from p and starts delivering. fns are the local
 // functions by ARN. Stop ends the deliveries.
-func Wire(ctx context.Context, p *plan.Plan, c *awsx.Clients, fns map[string]*Function, opts Options) (*Glue, error) {
+func Wire(ctx context.Context, p *synthread.Plan, c *awsx.Clients, fns map[string]*Function, opts Options) (*Glue, error) {
 	g := &Glue{plan: p, aws: c, fns: fns, opts: opts, log: opts.Log, schedules: map[string]*schedule{}}
 	if g.log == nil {
 		g.log = io.Discard

@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/marketanalytics/pipeline/shared/limits"
 )
 
 func TestParseRate(t *testing.T) {
@@ -82,10 +84,10 @@ func TestBatchStaysUnderLambdasPayloadLimit(t *testing.T) {
 	for _, p := range batch {
 		size += len(p.rec) + 1
 	}
-	if size > maxSyncPayload || len(batch)+len(rest) != 8 || len(batch) < 3 {
-		t.Fatalf("batch of %d (%d bytes), %d left, want the most that fit in %d bytes", len(batch), size, len(rest), maxSyncPayload)
+	if size > limits.LambdaPayloadBytes || len(batch)+len(rest) != 8 || len(batch) < 3 {
+		t.Fatalf("batch of %d (%d bytes), %d left, want the most that fit in %d bytes", len(batch), size, len(rest), limits.LambdaPayloadBytes)
 	}
-	if size+len(rest[0].rec)+1 <= maxSyncPayload {
+	if size+len(rest[0].rec)+1 <= limits.LambdaPayloadBytes {
 		t.Fatalf("the next message would have fit: %d + %d", size, len(rest[0].rec))
 	}
 	// Batch size still applies to small messages.

@@ -1,20 +1,20 @@
-// Package plan runs the four layers' Pulumi programs offline, in deploy
+// Package synthwrite runs the four layers' Pulumi programs offline, in deploy
 // order, under the recording mocks: each layer's StackReferences are answered
 // with the outputs the layer below produced. The result is the reviewable
-// "plan" of the whole pipeline, written as build/synth/<layer>.json.
-package plan
+// "plan" of the whole pipeline, written as build/synth/<layer>.json in the
+// format of shared/synthfile.
+package synthwrite
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/shared/synthfile"
 	"github.com/marketanalytics/pipeline/stacks/api/api"
 	"github.com/marketanalytics/pipeline/stacks/common"
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
@@ -87,22 +87,27 @@ func Run(opts Options) ([]*synthrec.Result, error) {
 
 // Write writes each result as <dir>/<layer>.json (indented, keys sorted).
 func Write(dir string, results []*synthrec.Result) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	var files []string
 	for i, res := range results {
-		b, err := json.MarshalIndent(res, "", "  ")
+		f, err := synthfile.Write(dir, Layers[i].Name, File(res))
 		if err != nil {
-			return nil, err
-		}
-		f := filepath.Join(dir, Layers[i].Name+".json")
-		if err := os.WriteFile(f, append(b, '\n'), 0o644); err != nil {
 			return nil, err
 		}
 		files = append(files, f)
 	}
 	return files, nil
+}
+
+// File is the recording of one layer in the synth file's format.
+func File(res *synthrec.Result) synthfile.Stack {
+	s := synthfile.Stack{Project: res.Project, Stack: res.Stack, Outputs: res.Outputs}
+	for _, r := range res.Resources {
+		s.Resources = append(s.Resources, synthfile.Resource{
+			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Dependencies: r.Dependencies,
+			Inputs: r.Inputs, Outputs: r.Outputs, ID: r.ID, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete,
+		})
+	}
+	return s
 }
 
 // Summarize prints, per layer, the resource count by type and the outputs.

@@ -1,14 +1,16 @@
-package plan
+package synthwrite
 
 import (
 	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
+	"github.com/marketanalytics/pipeline/shared/synthfile"
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
@@ -149,5 +151,32 @@ func TestSynthWithoutBuildFails(t *testing.T) {
 	}
 	if !bytes.Contains([]byte(err.Error()), []byte("mage.go build")) {
 		t.Errorf("error %q does not tell how to build", err)
+	}
+}
+
+// The file carries every field the recorder records, under the same JSON
+// name: a field added to the recording must not be dropped from the synth.
+func TestFileKeepsEveryRecordedField(t *testing.T) {
+	for _, pair := range [][2]reflect.Type{
+		{reflect.TypeOf(synthrec.Resource{}), reflect.TypeOf(synthfile.Resource{})},
+		{reflect.TypeOf(synthrec.Result{}), reflect.TypeOf(synthfile.Stack{})},
+	} {
+		rec, file := pair[0], pair[1]
+		for i := range rec.NumField() {
+			f := rec.Field(i)
+			g, ok := file.FieldByName(f.Name)
+			if !ok || g.Tag.Get("json") != f.Tag.Get("json") {
+				t.Errorf("%s.%s (json %q) is not in %s with the same JSON name", rec, f.Name, f.Tag.Get("json"), file)
+			}
+		}
+	}
+	res := &synthrec.Result{Project: "p", Stack: "s", Outputs: map[string]interface{}{"o": "v"}, Resources: []synthrec.Resource{{
+		URN: "u", Type: "t", Name: "n", Parent: "pa", Dependencies: []string{"d"}, Inputs: map[string]interface{}{"i": 1.0},
+		Outputs: map[string]interface{}{"x": "y"}, ID: "id", Protect: true, RetainOnDelete: true,
+	}}}
+	want, _ := json.Marshal(res)
+	got, _ := json.Marshal(File(res))
+	if !bytes.Equal(got, want) {
+		t.Errorf("File encodes as\n%s\nthe recording as\n%s", got, want)
 	}
 }
