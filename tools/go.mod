@@ -42,6 +42,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/marketanalytics/pipeline/shared v0.0.0
 	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
+	golang.org/x/sync v0.24.0
 )
 
 replace github.com/marketanalytics/pipeline/shared => ../shared

@@ -30,6 +30,7 @@ import (
 	"github.com/marketanalytics/pipeline/tools/internal/localclient"
 	"github.com/marketanalytics/pipeline/tools/internal/pipeline"
 	"github.com/marketanalytics/pipeline/tools/internal/triggers"
+	"github.com/marketanalytics/pipeline/tools/motoserver"
 )
 
 // repoRoot is the repository root (two levels above this file).
@@ -62,14 +63,29 @@ func requireBuild(t *testing.T) (synthDir, buildDir string) {
 // queue's 300 s, and 1 s between asynchronous retries.
 var testTriggers = triggers.Options{ScheduleEvery: -1, RetryVisibility: time.Second, AsyncRetryDelay: time.Second}
 
+// isolatedMoto is the moto of the tests that need a pipeline of their own:
+// started once, and emptied by each such pipeline as it starts (moto's own
+// reset), rather than a new server per test. TestMain stops it.
+var (
+	isolatedOnce sync.Once
+	isolatedMoto *motoserver.Server
+	isolatedErr  error
+)
+
 func startPipeline(t *testing.T, synthDir, buildDir string) *pipeline.Pipeline {
 	t.Helper()
+	isolatedOnce.Do(func() {
+		isolatedMoto, isolatedErr = motoserver.Start(motoserver.Options{RepoDir: repoRoot(), Fresh: true})
+	})
+	if isolatedErr != nil {
+		t.Fatalf("start moto: %v", isolatedErr)
+	}
 	logDir := filepath.Join(buildDir, "e2e-logs", strings.ReplaceAll(t.Name(), "/", "_"))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	p, err := pipeline.Start(ctx, pipeline.Config{
 		SynthDir: synthDir, BuildDir: buildDir, RepoDir: repoRoot(), Instances: 2,
-		Triggers: testTriggers, FreshMoto: true, LogDir: logDir,
+		Triggers: testTriggers, MotoEndpoint: isolatedMoto.Endpoint(), LogDir: logDir,
 	})
 	if err != nil {
 		t.Fatalf("start the local pipeline: %v", err)
@@ -120,6 +136,7 @@ func TestMain(m *testing.M) {
 	if sharedP != nil {
 		sharedP.Stop()
 	}
+	isolatedMoto.Stop()
 	os.Exit(code)
 }
 

@@ -1,6 +1,7 @@
 package motoserver
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -8,6 +9,10 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 func repoDir() string {
@@ -73,6 +78,46 @@ func TestBorrowAndFresh(t *testing.T) {
 	defer fresh.Stop()
 	if fresh.Borrowed() || fresh.Endpoint() == own.Endpoint() {
 		t.Fatalf("Fresh gave %s (borrowed %v), want a new server", fresh.Endpoint(), fresh.Borrowed())
+	}
+}
+
+// TestReset: Reset empties the account of a borrowed server, through moto's
+// own reset endpoint.
+func TestReset(t *testing.T) {
+	t.Setenv(EndpointEnv, "")
+	own, err := Start(Options{RepoDir: repoDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Stop()
+	borrowed, err := Start(Options{Endpoint: own.Endpoint()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !borrowed.Borrowed() {
+		t.Fatal("Options.Endpoint was not borrowed")
+	}
+	ctx := context.Background()
+	client := sqs.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
+		func(o *sqs.Options) { o.BaseEndpoint = aws.String(own.Endpoint()) })
+	queues := func() []string {
+		out, err := client.ListQueues(ctx, &sqs.ListQueuesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.QueueUrls
+	}
+	if _, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("reset-me")}); err != nil {
+		t.Fatal(err)
+	}
+	if len(queues()) == 0 {
+		t.Fatal("the queue was not created")
+	}
+	if err := borrowed.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if q := queues(); len(q) != 0 {
+		t.Fatalf("queues %v survived Reset", q)
 	}
 }
 

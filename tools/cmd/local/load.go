@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/outputs"
@@ -150,92 +151,76 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 		close(probesDone)
 	}
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	objs := make(chan object)
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ob := range objs {
-				if _, err := p.AWS.S3.PutObject(ctx, &s3.PutObjectInput{
+	// Uploads and POSTs run side by side, each with bounded concurrency
+	// (2 uploads, 4 POSTs); the first error cancels the rest.
+	if len(apiRows) > 0 && apiErr != nil {
+		close(loadDone)
+		return nil, apiErr
+	}
+	send, sendCtx := errgroup.WithContext(ctx)
+	send.Go(func() error {
+		var g errgroup.Group
+		g.SetLimit(2)
+		for _, ob := range res.objects {
+			if sendCtx.Err() != nil {
+				break
+			}
+			g.Go(func() error {
+				if _, err := p.AWS.S3.PutObject(sendCtx, &s3.PutObjectInput{
 					Bucket: aws.String(p.Bucket()), Key: aws.String(ob.key), Body: bytes.NewReader(ob.body),
 				}); err != nil {
-					errs <- fmt.Errorf("upload %s: %w", ob.key, err)
-					return
+					return fmt.Errorf("upload %s: %w", ob.key, err)
 				}
 				uploaded.Add(1)
-			}
-		}()
-	}
-	go func() {
-		defer close(objs)
-		for _, ob := range res.objects {
-			select {
-			case objs <- ob:
-			case <-ctx.Done():
-				return
-			}
+				return nil
+			})
 		}
-	}()
+		return g.Wait()
+	})
 	var mu sync.Mutex
-	if len(apiRows) > 0 {
-		if apiErr != nil {
-			return nil, apiErr
-		}
-		batches := make(chan []tradegen.Row)
-		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for b := range batches {
-					parts := make([]string, len(b))
-					for i, r := range b {
-						parts[i] = r.JSON()
-					}
-					body := []byte(`{"points":[` + strings.Join(parts, ",") + `]}`)
-					resp, err := localclient.PostIngest(ctx, stageURL, body)
-					if err != nil {
-						errs <- err
-						return
-					}
-					if resp.Status != http.StatusAccepted {
-						errs <- fmt.Errorf("POST /ingest answered %d: %s", resp.Status, resp.Body)
-						return
-					}
-					var ir marketdata.IngestResponse
-					if err := json.Unmarshal(resp.Body, &ir); err != nil {
-						errs <- fmt.Errorf("POST /ingest: %w", err)
-						return
-					}
-					mu.Lock()
-					res.apiAccepted += int64(ir.Accepted)
-					for _, r := range ir.Rejected {
-						res.rejections[reasonClass(r.Reason)]++
-						if len(res.rejectionSamples) < 8 {
-							res.rejectionSamples = append(res.rejectionSamples, fmt.Sprintf("POST /ingest #%d: %s", r.Index, r.Reason))
-						}
-					}
-					mu.Unlock()
-					posted.Add(1)
+	send.Go(func() error {
+		var g errgroup.Group
+		g.SetLimit(4)
+		for i := 0; i < len(apiRows) && sendCtx.Err() == nil; i += apiBatch {
+			b := apiRows[i:min(len(apiRows), i+apiBatch)]
+			res.apiRequests++
+			g.Go(func() error {
+				parts := make([]string, len(b))
+				for i, r := range b {
+					parts[i] = r.JSON()
 				}
-			}()
-		}
-		go func() {
-			defer close(batches)
-			for i := 0; i < len(apiRows); i += apiBatch {
-				select {
-				case batches <- apiRows[i:min(len(apiRows), i+apiBatch)]:
-					res.apiRequests++
-				case <-ctx.Done():
-					return
+				body := []byte(`{"points":[` + strings.Join(parts, ",") + `]}`)
+				resp, err := localclient.PostIngest(sendCtx, stageURL, body)
+				if err != nil {
+					return err
 				}
-			}
-		}()
+				if resp.Status != http.StatusAccepted {
+					return fmt.Errorf("POST /ingest answered %d: %s", resp.Status, resp.Body)
+				}
+				var ir marketdata.IngestResponse
+				if err := json.Unmarshal(resp.Body, &ir); err != nil {
+					return fmt.Errorf("POST /ingest: %w", err)
+				}
+				mu.Lock()
+				res.apiAccepted += int64(ir.Accepted)
+				for _, r := range ir.Rejected {
+					res.rejections[reasonClass(r.Reason)]++
+					if len(res.rejectionSamples) < 8 {
+						res.rejectionSamples = append(res.rejectionSamples, fmt.Sprintf("POST /ingest #%d: %s", r.Index, r.Reason))
+					}
+				}
+				mu.Unlock()
+				posted.Add(1)
+				return nil
+			})
+		}
+		return g.Wait()
+	})
+	if err := send.Wait(); err != nil {
+		close(loadDone)
+		return nil, err
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	if err := ctx.Err(); err != nil {
 		close(loadDone)
 		return nil, err
 	}
@@ -432,7 +417,6 @@ func runProbes(ctx context.Context, stageURL string, table localclient.Table, op
 	var wg sync.WaitGroup
 	i := 0
 	probe := func(k int, loaded bool) {
-		defer wg.Done()
 		if k >= windows {
 			return
 		}
@@ -449,8 +433,8 @@ func runProbes(ctx context.Context, stageURL string, table localclient.Table, op
 	t := time.NewTicker(probeEvery)
 loop:
 	for {
-		wg.Add(1)
-		go probe(i, true)
+		k := i
+		wg.Go(func() { probe(k, true) })
 		i++
 		select {
 		case <-done:
@@ -463,7 +447,6 @@ loop:
 	t.Stop()
 	wg.Wait()
 	for n := 0; n < 5 && ctx.Err() == nil; n++ {
-		wg.Add(1)
 		probe(i, false)
 		i++
 	}

@@ -41,13 +41,16 @@ func New(upstream string) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{upstream: u, counts: map[Key]int64{}}
-	p.rp = httputil.NewSingleHostReverseProxy(u)
-	p.rp.Transport = &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
-	// A caller that gives up (a stopping poller) is not an error worth a line.
-	p.rp.ErrorLog = log.New(io.Discard, "", 0)
-	// Keep the client's Host header: SigV4 signatures cover it.
-	director := p.rp.Director
-	p.rp.Director = func(r *http.Request) { host := r.Host; director(r); r.Host = host }
+	p.rp = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(u)
+			// Keep the client's Host header: SigV4 signatures cover it.
+			r.Out.Host = r.In.Host
+		},
+		Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true},
+		// A caller that gives up (a stopping poller) is not an error worth a line.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
 	return p, nil
 }
 

@@ -23,8 +23,8 @@ import (
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
 	"github.com/marketanalytics/pipeline/tools/internal/countproxy"
 	"github.com/marketanalytics/pipeline/tools/internal/lambdarun"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
 	"github.com/marketanalytics/pipeline/tools/internal/provision"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 	"github.com/marketanalytics/pipeline/tools/internal/triggers"
 	"github.com/marketanalytics/pipeline/tools/motoserver"
 )
@@ -46,6 +46,10 @@ type Config struct {
 	Triggers triggers.Options
 	// FreshMoto starts a private moto even when MOTO_ENDPOINT is set.
 	FreshMoto bool
+	// MotoEndpoint, when set, is a moto the pipeline borrows and empties
+	// first (moto's own reset), for tests that each want an empty
+	// account without starting a server each.
+	MotoEndpoint string
 	// FastQuery loads motoserver's DynamoDB Query shim into a private moto
 	// (same answers, cost independent of the table's size).
 	FastQuery bool
@@ -57,7 +61,7 @@ type Config struct {
 
 // Pipeline is a running local pipeline.
 type Pipeline struct {
-	Plan  *plan.Plan
+	Plan  *synthread.Plan
 	Moto  *motoserver.Server
 	Proxy *countproxy.Proxy
 	// AWS are clients for the caller "client" (loaders, tests).
@@ -94,7 +98,7 @@ func Start(ctx context.Context, cfg Config) (p *Pipeline, err error) {
 	if cfg.LogDir == "" {
 		cfg.LogDir = filepath.Join(cfg.BuildDir, "local", "logs")
 	}
-	pl, err := plan.Load(cfg.SynthDir)
+	pl, err := synthread.Load(cfg.SynthDir)
 	if err != nil {
 		return nil, err
 	}
@@ -133,9 +137,15 @@ func Start(ctx context.Context, cfg Config) (p *Pipeline, err error) {
 		return p, err
 	}
 	step("starting moto (%s)", motoserver.Requirement)
-	p.Moto, err = motoserver.Start(motoserver.Options{RepoDir: cfg.RepoDir, Log: motoLog, Fresh: cfg.FreshMoto, FastQuery: cfg.FastQuery})
+	p.Moto, err = motoserver.Start(motoserver.Options{RepoDir: cfg.RepoDir, Log: motoLog, Fresh: cfg.FreshMoto,
+		Endpoint: cfg.MotoEndpoint, FastQuery: cfg.FastQuery})
 	if err != nil {
 		return p, err
+	}
+	if cfg.MotoEndpoint != "" {
+		if err := p.Moto.Reset(); err != nil {
+			return p, err
+		}
 	}
 	p.closers = append(p.closers, p.Moto.Stop)
 	p.Proxy, err = countproxy.New(p.Moto.Endpoint())
