@@ -128,6 +128,7 @@ var deadLetterGrant = grant{sid: "DeadLetterFailedInvocations", actions: []strin
 // function is a deployed function.
 type function struct {
 	spec functionSpec
+	name string
 	fn   *lambda.Function
 }
 
@@ -197,7 +198,7 @@ func newFunction(ctx *pulumi.Context, n naming.Names, s settings, up lowerLayers
 			return nil, err
 		}
 	}
-	return &function{spec: spec, fn: fn}, nil
+	return &function{spec: spec, name: name, fn: fn}, nil
 }
 
 // environment returns the variables of a service's lambdaenv list with their
