@@ -8,6 +8,8 @@ require (
 	github.com/marketanalytics/pipeline/tools v0.0.0
 )
 
+require github.com/aws/aws-sdk-go-v2 v1.48.0 // indirect
+
 replace (
 	github.com/marketanalytics/pipeline/shared => ./shared
 	github.com/marketanalytics/pipeline/tools => ./tools
