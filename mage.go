@@ -1,8 +1,9 @@
 //go:build ignore
 
 // mage.go runs the magefile without installing mage: `go run mage.go <target>`.
-// Arguments after the `local` target are handed to the local pipeline
-// (e.g. `go run mage.go local --points 1000000`) through MAGE_LOCAL_ARGS (a JSON array).
+// Arguments after the `local` or `smoke` target are handed to it (e.g.
+// `go run mage.go local --points 1000000`, `go run mage.go smoke --local`)
+// through MAGE_LOCAL_ARGS or MAGE_SMOKE_ARGS (a JSON array).
 package main
 
 import (
@@ -13,10 +14,11 @@ import (
 )
 
 func main() {
+	argsEnv := map[string]string{"local": "MAGE_LOCAL_ARGS", "smoke": "MAGE_SMOKE_ARGS"}
 	for i, a := range os.Args[1:] {
-		if a == "local" && i+2 < len(os.Args) {
+		if env, ok := argsEnv[a]; ok && i+2 < len(os.Args) {
 			b, _ := json.Marshal(os.Args[i+2:])
-			os.Setenv("MAGE_LOCAL_ARGS", string(b))
+			os.Setenv(env, string(b))
 			os.Args = os.Args[:i+2]
 			break
 		}

@@ -246,6 +246,7 @@ func Deploy() error {
 			return err
 		}
 	}
+	fmt.Printf("deployed stack %s; prove it end to end with: STACK=%s go run mage.go smoke\n", stack(), stack())
 	return nil
 }
 
@@ -260,6 +261,42 @@ func Destroy() error {
 		}
 	}
 	return nil
+}
+
+// Smoke proves a pipeline end to end: known trades through S3 and a signed POST /ingest, aggregates compared exactly, the ingestion report, the DLQ, cleanup. Against the deployed STACK (default dev) with your AWS credentials, or with `go run mage.go smoke --local` against a local pipeline started for the run (with the mage binary: SMOKE_ARGS=--local mage smoke).
+func Smoke() error {
+	args, err := targetArgs("MAGE_SMOKE_ARGS", "SMOKE_ARGS")
+	if err != nil {
+		return err
+	}
+	local := false
+	for _, a := range args {
+		local = local || a == "--local" || a == "-local"
+	}
+	if local {
+		mg.Deps(Synth)
+		args = append([]string{"--synth-dir", synthDir, "--build-dir", buildDir}, args...)
+	} else {
+		if err := requireDeployTools(); err != nil {
+			return err
+		}
+		args = append([]string{"--stack", stack()}, args...)
+	}
+	return sh.RunV("go", append([]string{"run", "./tools/cmd/smoke"}, args...)...)
+}
+
+// targetArgs returns the arguments that followed a target on the command
+// line (mage.go hands them over as a JSON array in jsonEnv), else the
+// space-separated fieldsEnv.
+func targetArgs(jsonEnv, fieldsEnv string) ([]string, error) {
+	if raw := os.Getenv(jsonEnv); raw != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(raw), &args); err != nil {
+			return nil, fmt.Errorf("%s: %w", jsonEnv, err)
+		}
+		return args, nil
+	}
+	return strings.Fields(os.Getenv(fieldsEnv)), nil
 }
 
 // Clean removes build/ (binaries, packages, synth output); the moto venv in .venv stays.

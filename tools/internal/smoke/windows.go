@@ -1,0 +1,129 @@
+package smoke
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// ExpectedWindows computes each 5-minute window's OHLCV, VWAP and trade count
+// from pts, independently of the aggregator (a plain sort and sums, none of
+// its code), keyed by window start. Open and close are the earliest and
+// latest trade by timestamp; callers give the first and last millisecond of
+// a window one trade each (the aggregator breaks ties in a millisecond by a
+// hash no caller can predict).
+func ExpectedWindows(pts []marketdata.Point) map[int64]marketdata.Aggregate {
+	byWin := map[int64][]marketdata.Point{}
+	for _, p := range pts {
+		w := marketdata.WindowStart(p.Timestamp)
+		byWin[w] = append(byWin[w], p)
+	}
+	out := make(map[int64]marketdata.Aggregate, len(byWin))
+	for w, ps := range byWin {
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Timestamp < ps[j].Timestamp })
+		first, last := ps[0], ps[len(ps)-1]
+		a := marketdata.Aggregate{Symbol: first.Symbol, WindowStart: w, WindowEnd: marketdata.WindowEnd(w),
+			Open: first.Price, Close: last.Price, High: first.Price, Low: first.Price,
+			FirstTs: first.Timestamp, LastTs: last.Timestamp, Trades: int64(len(ps))}
+		var pv float64
+		for _, p := range ps {
+			a.High, a.Low = math.Max(a.High, p.Price), math.Min(a.Low, p.Price)
+			a.Volume += p.Volume
+			pv += p.Price * float64(p.Volume)
+		}
+		if a.Volume > 0 {
+			a.VWAP = pv / float64(a.Volume)
+		}
+		out[w] = a
+	}
+	return out
+}
+
+// CompareWindows checks the windows got (as GET /aggregates or the table
+// serve them) against want, window by window and field by field: the window
+// bounds, the first and last trade's timestamps, open, high, low, close,
+// volume, VWAP and trades. Prices and VWAP must agree within relTol relative
+// to the expected value; 0 asks for equality (the smoke test's trades are
+// chosen so that every sum is exact in float64, whatever the order). The
+// error names each window and field that differs, with what was expected and
+// what was seen, and every window missing or not expected.
+func CompareWindows(got []marketdata.Aggregate, want map[int64]marketdata.Aggregate, relTol float64) error {
+	var diffs []string
+	seen := map[int64]bool{}
+	for _, g := range got {
+		w, ok := want[g.WindowStart]
+		if !ok {
+			diffs = append(diffs, fmt.Sprintf("window %s: not expected, saw %s", windowName(g.WindowStart), describe(g)))
+			continue
+		}
+		if seen[g.WindowStart] {
+			diffs = append(diffs, fmt.Sprintf("window %s: served twice", windowName(g.WindowStart)))
+			continue
+		}
+		seen[g.WindowStart] = true
+		var fields []string
+		ints := []struct {
+			name      string
+			want, got int64
+		}{
+			{"windowEnd", w.WindowEnd, g.WindowEnd}, {"firstTimestamp", w.FirstTs, g.FirstTs},
+			{"lastTimestamp", w.LastTs, g.LastTs}, {"volume", w.Volume, g.Volume}, {"trades", w.Trades, g.Trades},
+		}
+		for _, f := range ints {
+			if f.want != f.got {
+				fields = append(fields, fmt.Sprintf("%s: expected %d, saw %d", f.name, f.want, f.got))
+			}
+		}
+		floats := []struct {
+			name      string
+			want, got float64
+		}{
+			{"open", w.Open, g.Open}, {"high", w.High, g.High}, {"low", w.Low, g.Low},
+			{"close", w.Close, g.Close}, {"vwap", w.VWAP, g.VWAP},
+		}
+		for _, f := range floats {
+			if !within(f.got, f.want, relTol) {
+				fields = append(fields, fmt.Sprintf("%s: expected %v, saw %v", f.name, f.want, f.got))
+			}
+		}
+		if len(fields) > 0 {
+			diffs = append(diffs, fmt.Sprintf("window %s: %s", windowName(g.WindowStart), strings.Join(fields, "; ")))
+		}
+	}
+	starts := make([]int64, 0, len(want))
+	for s := range want {
+		starts = append(starts, s)
+	}
+	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
+	for _, s := range starts {
+		if !seen[s] {
+			diffs = append(diffs, fmt.Sprintf("window %s: expected %s, not served", windowName(s), describe(want[s])))
+		}
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d expected windows served, %d differences:\n  %s",
+		len(seen), len(want), len(diffs), strings.Join(diffs, "\n  "))
+}
+
+func within(got, want, relTol float64) bool {
+	if relTol == 0 {
+		return got == want
+	}
+	return math.Abs(got-want) <= relTol*math.Max(1, math.Abs(want))
+}
+
+// windowName shows a window start as epoch ms and UTC time.
+func windowName(start int64) string {
+	return fmt.Sprintf("%d (%s)", start, time.UnixMilli(start).UTC().Format(time.RFC3339))
+}
+
+func describe(a marketdata.Aggregate) string {
+	return fmt.Sprintf("open %v high %v low %v close %v volume %d vwap %v trades %d",
+		a.Open, a.High, a.Low, a.Close, a.Volume, a.VWAP, a.Trades)
+}
