@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +28,7 @@ import (
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/tools/internal/localclient"
 	"github.com/marketanalytics/pipeline/tools/internal/pipeline"
+	"github.com/marketanalytics/pipeline/tools/internal/smoke"
 	"github.com/marketanalytics/pipeline/tools/internal/triggers"
 	"github.com/marketanalytics/pipeline/tools/motoserver"
 )
@@ -197,50 +197,19 @@ func dayPoints(symbol string, start time.Time, n int) []marketdata.Point {
 }
 
 // expectedAggregates computes OHLCV/VWAP per window independently of the
-// services.
+// services: the smoke test's computation, shared.
 func expectedAggregates(pts []marketdata.Point) map[int64]marketdata.Aggregate {
-	byWin := map[int64][]marketdata.Point{}
-	for _, p := range pts {
-		w := marketdata.WindowStart(p.Timestamp)
-		byWin[w] = append(byWin[w], p)
-	}
-	out := map[int64]marketdata.Aggregate{}
-	for w, ps := range byWin {
-		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Timestamp < ps[j].Timestamp })
-		a := marketdata.Aggregate{Symbol: ps[0].Symbol, WindowStart: w, WindowEnd: marketdata.WindowEnd(w),
-			Open: ps[0].Price, Close: ps[len(ps)-1].Price, High: ps[0].Price, Low: ps[0].Price,
-			FirstTs: ps[0].Timestamp, LastTs: ps[len(ps)-1].Timestamp, Trades: int64(len(ps))}
-		var pv float64
-		for _, p := range ps {
-			a.High, a.Low = math.Max(a.High, p.Price), math.Min(a.Low, p.Price)
-			a.Volume += p.Volume
-			pv += p.Price * float64(p.Volume)
-		}
-		a.VWAP = pv / float64(a.Volume)
-		out[w] = a
-	}
-	return out
+	return smoke.ExpectedWindows(pts)
 }
 
-func close9(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+// aggregateTolerance is how far prices and VWAP may differ relatively:
+// dayPoints' cents are not exact in float64, so the VWAP's sums depend on
+// their order (the smoke test's own trades are exact and compared with 0).
+const aggregateTolerance = 1e-9
 
 // checkAggregates compares the stored aggregates of a symbol with want.
 func checkAggregates(got []marketdata.Aggregate, want map[int64]marketdata.Aggregate) error {
-	if len(got) != len(want) {
-		return fmt.Errorf("%d aggregate windows stored, want %d", len(got), len(want))
-	}
-	for _, g := range got {
-		w, ok := want[g.WindowStart]
-		if !ok {
-			return fmt.Errorf("unexpected window %d", g.WindowStart)
-		}
-		if g.Trades != w.Trades || g.Volume != w.Volume || g.FirstTs != w.FirstTs || g.LastTs != w.LastTs ||
-			g.WindowEnd != w.WindowEnd || !close9(g.Open, w.Open) || !close9(g.High, w.High) ||
-			!close9(g.Low, w.Low) || !close9(g.Close, w.Close) || !close9(g.VWAP, w.VWAP) {
-			return fmt.Errorf("window %d: got %+v\nwant %+v", g.WindowStart, g, w)
-		}
-	}
-	return nil
+	return smoke.CompareWindows(got, want, aggregateTolerance)
 }
 
 func csvObject(pts []marketdata.Point, bad ...string) []byte {
