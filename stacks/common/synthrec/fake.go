@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/marketanalytics/pipeline/shared/arns"
 	"github.com/marketanalytics/pipeline/shared/naming"
@@ -36,9 +37,45 @@ func str(m map[string]interface{}, k string) string {
 	return s
 }
 
-// fake returns the id and outputs AWS would report for a new resource: its
-// inputs plus the computed attributes the programs read. Called with m.mu held.
-func (m *monitor) fake(typ, name, urn string, in map[string]interface{}) (string, map[string]interface{}, error) {
+// Fakes is the one implementation of what AWS would answer, shared by the
+// mock monitor (Run) and the stand-in AWS provider the real Pulumi engine
+// talks to in `check:engine` (tools/fakeaws), so a program sees the same ids,
+// ARNs and computed outputs under both. It is deterministic: ids derive from
+// inputs and URNs only. Its one piece of state is the API Gateway resource
+// paths, learnt from the RestApi and Resource creations it answered.
+type Fakes struct {
+	mu       sync.Mutex
+	apiPaths map[string]string // API Gateway resource id → path
+}
+
+// NewFakes returns a Fakes with no API Gateway resources known.
+func NewFakes() *Fakes { return &Fakes{apiPaths: map[string]string{}} }
+
+// Invoke answers the provider functions (invokes) the programs call, as AWS
+// would for account Account in region.
+func Invoke(token, region string) (map[string]interface{}, error) {
+	switch token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return map[string]interface{}{
+			"accountId": Account,
+			"arn":       arns.User(Account, "synth"),
+			"userId":    "AIDASYNTHUSER",
+			"id":        Account,
+		}, nil
+	case "aws:index/getRegion:getRegion":
+		return map[string]interface{}{"name": region, "id": region, "region": region}, nil
+	case "aws:index/getPartition:getPartition":
+		return map[string]interface{}{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, nil
+	}
+	return nil, fmt.Errorf("fakes: no answer for invoke %s", token)
+}
+
+// Resource returns the id and outputs AWS would report for a new resource of
+// type typ, logical name name and URN urn: its inputs plus the computed
+// attributes the programs read.
+func (m *Fakes) Resource(typ, name, urn string, in map[string]interface{}) (string, map[string]interface{}, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	out := map[string]interface{}{}
 	for k, v := range in {
 		out[k] = v
@@ -49,15 +86,6 @@ func (m *monitor) fake(typ, name, urn string, in map[string]interface{}) (string
 	acct := Account
 	id := name
 	switch typ {
-	case "pulumi:pulumi:StackReference":
-		ref := str(in, "name")
-		outputs, ok := m.opts.StackOutputs[ref]
-		if !ok {
-			return "", nil, fmt.Errorf("synthrec: no outputs given for stack reference %q", ref)
-		}
-		out["outputs"] = outputs
-		out["secretOutputNames"] = []interface{}{}
-		id = ref
 	case "aws:s3/bucketV2:BucketV2":
 		b := str(in, "bucket")
 		id = b

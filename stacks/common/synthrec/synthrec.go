@@ -21,7 +21,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/marketanalytics/pipeline/shared/arns"
 	"github.com/marketanalytics/pipeline/stacks/common"
 )
 
@@ -74,7 +73,7 @@ func Run(program common.Program, opts Options) (*Result, error) {
 	if opts.Stack == "" {
 		opts.Stack = "dev"
 	}
-	m := &monitor{opts: opts, byURN: map[string]*Resource{}, apiPaths: map[string]string{}}
+	m := &monitor{opts: opts, byURN: map[string]*Resource{}, fakes: NewFakes()}
 	res := &Result{Project: opts.Project, Stack: opts.Stack, Outputs: map[string]interface{}{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -111,31 +110,22 @@ func Run(program common.Program, opts Options) (*Result, error) {
 }
 
 type monitor struct {
-	opts     Options
-	mu       sync.Mutex
-	order    []*Resource
-	byURN    map[string]*Resource
-	apiPaths map[string]string // API Gateway resource id → path
+	opts  Options
+	mu    sync.Mutex
+	order []*Resource
+	byURN map[string]*Resource
+	fakes *Fakes
 }
 
 var _ pulumi.MockResourceMonitor = (*monitor)(nil)
 
 // Call answers the provider functions (invokes) the programs use.
 func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	switch args.Token {
-	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]interface{}{
-			"accountId": Account,
-			"arn":       arns.User(Account, "synth"),
-			"userId":    "AIDASYNTHUSER",
-			"id":        Account,
-		}), nil
-	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]interface{}{"name": region, "id": region, "region": region}), nil
-	case "aws:index/getPartition:getPartition":
-		return resource.NewPropertyMapFromMap(map[string]interface{}{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}), nil
+	out, err := Invoke(args.Token, region)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("synthrec: no answer for invoke %s", args.Token)
+	return resource.NewPropertyMapFromMap(out), nil
 }
 
 // NewResource records the resource and answers with fake outputs.
@@ -154,19 +144,39 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		deps = []string{}
 	}
 	urn := m.urn(parent, args.TypeToken, args.Name)
-	inputs := toJSON(resource.NewObjectProperty(args.Inputs)).(map[string]interface{})
+	inputs := PlainJSON(args.Inputs)
 
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	id, outputs, err := m.fake(args.TypeToken, args.Name, urn, inputs)
+	id, outputs, err := m.answer(args.TypeToken, args.Name, urn, inputs)
 	if err != nil {
 		return "", nil, err
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	r := &Resource{URN: urn, Type: args.TypeToken, Name: args.Name, Parent: parent, Dependencies: deps,
 		Inputs: inputs, Outputs: outputs, ID: id, Protect: protect, RetainOnDelete: retain}
 	m.order = append(m.order, r)
 	m.byURN[urn] = r
 	return id, resource.NewPropertyMapFromMap(outputs), nil
+}
+
+// answer is the fake's answer to a registration; StackReferences, which the
+// engine (not AWS) answers, get the outputs given in Options.StackOutputs.
+func (m *monitor) answer(typ, name, urn string, in map[string]interface{}) (string, map[string]interface{}, error) {
+	if typ != "pulumi:pulumi:StackReference" {
+		return m.fakes.Resource(typ, name, urn, in)
+	}
+	ref := str(in, "name")
+	outputs, ok := m.opts.StackOutputs[ref]
+	if !ok {
+		return "", nil, fmt.Errorf("synthrec: no outputs given for stack reference %q", ref)
+	}
+	out := map[string]interface{}{}
+	for k, v := range in {
+		out[k] = v
+	}
+	out["outputs"] = outputs
+	out["secretOutputNames"] = []interface{}{}
+	return ref, out, nil
 }
 
 // urn mirrors the mock monitor's URN scheme so the recording's URNs, parents
@@ -178,6 +188,11 @@ func (m *monitor) urn(parent, typ, name string) string {
 	}
 	return string(resource.NewURN(tokens.QName(m.opts.Stack), tokens.PackageName(m.opts.Project), parentType,
 		tokens.Type(typ), name))
+}
+
+// PlainJSON is toJSON of a property map: the plain data Fakes.Resource reads.
+func PlainJSON(m resource.PropertyMap) map[string]interface{} {
+	return toJSON(resource.NewObjectProperty(m)).(map[string]interface{})
 }
 
 // toJSON turns a property value into plain JSON data: secrets are unwrapped
