@@ -11,9 +11,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -24,7 +26,10 @@ import (
 	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
 
+	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/shared/outputs"
+	"github.com/marketanalytics/pipeline/tools/enginecheck"
 	"github.com/marketanalytics/pipeline/tools/motoserver"
 )
 
@@ -89,7 +94,7 @@ func Lint() error {
 
 // Test runs everything CI runs: lint, build, synth, then every module's unit and moto integration tests, the fuzz targets for a bounded time, and the end-to-end tests of the local pipeline.
 func Test() {
-	mg.SerialDeps(Lint, Build, Synth, Check.Modules, Check.Fuzz, Check.Pipeline)
+	mg.SerialDeps(Lint, Build, Synth, Check.Modules, Check.Fuzz, Check.Pipeline, Check.Engine)
 }
 
 // Check groups the parts of `test` so each can be run alone.
@@ -131,6 +136,433 @@ func (Check) Pipeline() error {
 	mg.Deps(Synth)
 	return runIn("tools", map[string]string{"GOWORK": "off"}, "go", "test", "-count=1", "-tags", "e2e",
 		"-timeout", "30m", "./...")
+}
+
+// engineDir holds what check:engine builds and writes: the pinned CLI, the
+// language host and the stand-in provider (bin), the file backend (state),
+// the stack config files (config) and PULUMI_HOME (home).
+const engineDir = "build/engine"
+
+// Engine runs deploy, a per-layer `pulumi up` and destroy through the real Pulumi engine (the CLI and Go language host pinned in tools/pulumicli and tools/pulumilang, built into build/engine/bin) with a local file backend and a stand-in AWS provider (tools/fakeaws): outputs, idempotence, a one-setting update, two broken layers that must fail, and a complete destroy.
+func (Check) Engine() error {
+	mg.Deps(Synth)
+	start := time.Now()
+	bin, err := engineTools()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("check:engine: tools ready in %s\n", time.Since(start).Round(time.Second))
+	d, stop, err := engineDeployment(bin)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	c := &engineCheck{d: d, start: time.Now()}
+	for _, s := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"1 deploy (storage → messaging → compute → api)", c.deploy},
+		{"2 stack outputs", c.outputs},
+		{"3 second deploy changes nothing", c.redeploy},
+		{"4 compute: memorySize 3008, pulumi up there alone", c.memorySize},
+		{"5 a StackReference to a wrong output name fails", c.brokenStackReference},
+		{"6 a mistyped config default fails", c.mistypedDefault},
+		{"7 destroy (api → compute → messaging → storage)", c.destroy},
+	} {
+		t := time.Now()
+		fmt.Printf("\n=== check:engine step %s\n", s.name)
+		if err := s.fn(); err != nil {
+			return fmt.Errorf("check:engine step %s: %w", s.name, err)
+		}
+		c.report = append(c.report, fmt.Sprintf("step %s: ok in %s", s.name, time.Since(t).Round(time.Second)))
+	}
+	fmt.Printf("\n=== check:engine passed in %s (tools %s)\n", time.Since(start).Round(time.Second), c.start.Sub(start).Round(time.Second))
+	for _, line := range c.report {
+		fmt.Println(line)
+	}
+	return nil
+}
+
+// engineTools builds, or reuses when built from the same pinned version, the
+// Pulumi CLI and Go language host, and builds the stand-in provider; it
+// returns the directory holding the three.
+func engineTools() (string, error) {
+	bin := absPath(filepath.Join(engineDir, "bin"))
+	pinned := []struct{ dir, module, pkg, exe string }{
+		{"tools/pulumicli", "github.com/pulumi/pulumi/pkg/v3", "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi", "pulumi"},
+		{"tools/pulumilang", "github.com/pulumi/pulumi/sdk/v3", "github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go", "pulumi-language-go"},
+	}
+	off := map[string]string{"GOWORK": "off"}
+	// The CLI is the engine release of the SDK the stacks are built with.
+	sdk, err := sh.OutputWith(off, "go", "list", "-C", "stacks/common", "-m", "-f", "{{.Version}}", "github.com/pulumi/pulumi/sdk/v3")
+	if err != nil {
+		return "", err
+	}
+	for i, p := range pinned {
+		out, err := sh.OutputWith(off, "go", "list", "-C", p.dir, "-m", "-f", "{{.Version}}", p.module)
+		if err != nil {
+			return "", err
+		}
+		if i == 0 && out != sdk {
+			return "", fmt.Errorf("%s pins %s %s, but the stacks use sdk/v3 %s: pin the same version", p.dir, p.module, out, sdk)
+		}
+		exe, stamp := filepath.Join(bin, p.exe), filepath.Join(bin, p.exe+".version")
+		if v, err := os.ReadFile(stamp); err == nil && string(v) == out {
+			if _, err := os.Stat(exe); err == nil {
+				fmt.Printf("check:engine: reusing %s %s\n", p.exe, out)
+				continue
+			}
+		}
+		t := time.Now()
+		if err := runIn(p.dir, off, "go", "build", "-o", exe, p.pkg); err != nil {
+			return "", err
+		}
+		fmt.Printf("check:engine: built %s %s in %s\n", p.exe, out, time.Since(t).Round(time.Second))
+		if err := os.WriteFile(stamp, []byte(out), 0o644); err != nil {
+			return "", err
+		}
+	}
+	if err := runIn("tools/fakeaws", off, "go", "build", "-o", filepath.Join(bin, "fakeaws"), "./cmd/fakeaws"); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
+// engineDeployment starts the stand-in provider and returns the deployment
+// check:engine runs: the CLI in bin, a fresh file backend, the provider
+// attached for package aws, fake AWS credentials. stop ends the provider.
+func engineDeployment(bin string) (deployment, func(), error) {
+	dirs := map[string]string{}
+	for _, d := range []string{"state", "config", "home"} { // fresh for every run
+		dirs[d] = absPath(filepath.Join(engineDir, d))
+		if err := os.RemoveAll(dirs[d]); err != nil {
+			return deployment{}, nil, err
+		}
+		if err := os.MkdirAll(dirs[d], 0o755); err != nil {
+			return deployment{}, nil, err
+		}
+	}
+	prov := exec.Command(filepath.Join(bin, "fakeaws"))
+	prov.Stderr = os.Stderr
+	stdin, err := prov.StdinPipe()
+	if err != nil {
+		return deployment{}, nil, err
+	}
+	stdout, err := prov.StdoutPipe()
+	if err != nil {
+		return deployment{}, nil, err
+	}
+	if err := prov.Start(); err != nil {
+		return deployment{}, nil, err
+	}
+	// The provider serves until its stdin closes.
+	stop := func() {
+		stdin.Close()
+		if err := prov.Wait(); err != nil {
+			fmt.Fprintln(os.Stderr, "check:engine: fakeaws:", err)
+		}
+	}
+	var port int
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if _, serr := fmt.Sscanf(line, "PORT %d", &port); err != nil || serr != nil {
+		stop()
+		return deployment{}, nil, fmt.Errorf("fakeaws did not report its port (%q): %v %v", line, err, serr)
+	}
+	return deployment{
+		stack:     stack(),
+		cli:       filepath.Join(bin, "pulumi"),
+		configDir: dirs["config"],
+		env: map[string]string{
+			// The CLI finds the language host on PATH.
+			"PATH":                     bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+			"PULUMI_BACKEND_URL":       "file://" + filepath.ToSlash(dirs["state"]),
+			"PULUMI_HOME":              dirs["home"],
+			"PULUMI_CONFIG_PASSPHRASE": "check-engine",
+			// The engine treats an attached provider as installed: no
+			// plugin download is attempted (nor possible here).
+			"PULUMI_DEBUG_PROVIDERS":                      fmt.Sprintf("aws:%d", port),
+			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+			"PULUMI_SKIP_UPDATE_CHECK":                    "true",
+			"AWS_ACCESS_KEY_ID":                           "AKIAENGINECHECKFAKE0",
+			"AWS_SECRET_ACCESS_KEY":                       "engine-check-fake-secret",
+		},
+	}, stop, nil
+}
+
+// engineCheck is check:engine's run: the deployment and what each step saw.
+type engineCheck struct {
+	d      deployment
+	start  time.Time
+	report []string
+	// deployed is each layer's state after the first deploy.
+	deployed map[string]enginecheck.State
+}
+
+func (c *engineCheck) state(dir string) (enginecheck.State, error) {
+	out, err := c.d.output(dir, "stack", "export")
+	if err != nil {
+		return enginecheck.State{}, err
+	}
+	return enginecheck.ParseExport(out)
+}
+
+func (c *engineCheck) lastUpdate(dir string) (enginecheck.Update, error) {
+	out, err := c.d.output(dir, "stack", "history", "--json")
+	if err != nil {
+		return enginecheck.Update{}, err
+	}
+	return enginecheck.LastUpdate(out)
+}
+
+// each runs fn for every layer in deploy order with its state and last update.
+func (c *engineCheck) each(fn func(layer string, st enginecheck.State, u enginecheck.Update) error) error {
+	for _, layer := range naming.Layers {
+		st, err := c.state(layerDir(layer))
+		if err != nil {
+			return err
+		}
+		u, err := c.lastUpdate(layerDir(layer))
+		if err != nil {
+			return err
+		}
+		if err := fn(layer, st, u); err != nil {
+			return fmt.Errorf("%s: %w", layer, err)
+		}
+	}
+	return nil
+}
+
+func (c *engineCheck) note(format string, args ...interface{}) {
+	line := fmt.Sprintf(format, args...)
+	fmt.Println(line)
+	c.report = append(c.report, "  "+line)
+}
+
+// deploy runs the magefile's deploy; every layer must have created all its
+// resources, with the ids the synth (same program, same fake) recorded.
+func (c *engineCheck) deploy() error {
+	if err := c.d.deploy(); err != nil {
+		return err
+	}
+	c.deployed = map[string]enginecheck.State{}
+	return c.each(func(layer string, st enginecheck.State, u enginecheck.Update) error {
+		if err := u.OnlyOps("create"); err != nil {
+			return err
+		}
+		ids, err := enginecheck.SynthIDs(synthDir, layer)
+		if err != nil {
+			return err
+		}
+		if diffs := enginecheck.CompareIDs(ids, st); len(diffs) > 0 {
+			return fmt.Errorf("state differs from the synth:\n  %s", strings.Join(diffs, "\n  "))
+		}
+		c.deployed[layer] = st
+		c.note("%s: %d resources (%s): %s", layer, len(st.Managed()), u, strings.Join(st.CountByType(), ", "))
+		return nil
+	})
+}
+
+// outputs reads each layer's `pulumi stack output --json`: the outputs the
+// synth recorded, and the API URLs in the shape the README gives.
+func (c *engineCheck) outputs() error {
+	var api map[string]interface{}
+	for _, layer := range naming.Layers {
+		raw, err := c.d.output(layerDir(layer), "stack", "output", "--json", "--show-secrets")
+		if err != nil {
+			return err
+		}
+		var got map[string]interface{}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			return fmt.Errorf("%s: stack output: %w", layer, err)
+		}
+		want, err := enginecheck.SynthOutputs(synthDir, layer)
+		if err != nil {
+			return err
+		}
+		if diffs := enginecheck.DiffOutputs(want, got); len(diffs) > 0 {
+			return fmt.Errorf("%s outputs differ from the synth's:\n  %s", layer, strings.Join(diffs, "\n  "))
+		}
+		keys := make([]string, 0, len(got))
+		for k := range got {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		c.note("%s: %d outputs: %s", layer, len(got), strings.Join(keys, ", "))
+		api = got
+	}
+	wantURL := fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s%s", api[outputs.APIID], naming.Region,
+		api[outputs.StageName], marketdata.APIIngestResource)
+	if api[outputs.IngestURL] != wantURL {
+		return fmt.Errorf("api %s = %v, want %s", outputs.IngestURL, api[outputs.IngestURL], wantURL)
+	}
+	c.note("api: %s = %s", outputs.IngestURL, wantURL)
+	return nil
+}
+
+// redeploy runs the magefile's deploy again: every layer must report every
+// resource the same, and its state must not have moved.
+func (c *engineCheck) redeploy() error {
+	if err := c.d.deploy(); err != nil {
+		return err
+	}
+	return c.each(func(layer string, st enginecheck.State, u enginecheck.Update) error {
+		if err := u.OnlyOps("same"); err != nil {
+			return err
+		}
+		if added, removed, changed := enginecheck.Changed(c.deployed[layer], st); len(added)+len(removed)+len(changed) > 0 {
+			return fmt.Errorf("state moved: added %v, removed %v, changed %v", added, removed, changed)
+		}
+		c.note("%s: %s", layer, u)
+		return nil
+	})
+}
+
+// lambdaFunction is the type of the functions, the only resources a memory
+// change may touch.
+const lambdaFunction = "aws:lambda/function:Function"
+
+// memorySize sets memorySize 3008 in compute and runs `pulumi up` there
+// alone, as the team owning compute would: exactly the functions change,
+// in place, in that one input.
+func (c *engineCheck) memorySize() error {
+	const memory = 3008
+	dir := layerDir("compute")
+	if err := c.d.run(dir, "config", "set", "memorySize", strconv.Itoa(memory)); err != nil {
+		return err
+	}
+	if err := c.d.run(dir, "up", "--yes"); err != nil {
+		return err
+	}
+	st, err := c.state(dir)
+	if err != nil {
+		return err
+	}
+	u, err := c.lastUpdate(dir)
+	if err != nil {
+		return err
+	}
+	if err := u.OnlyOps("same", "update"); err != nil {
+		return err
+	}
+	added, removed, changed := enginecheck.Changed(c.deployed["compute"], st)
+	if len(added)+len(removed) > 0 || len(changed) != len(naming.Services) || u.ResourceChanges["update"] != len(naming.Services) {
+		return fmt.Errorf("want the %d functions updated, got added %v, removed %v, changed %v (%s)", len(naming.Services), added, removed, changed, u)
+	}
+	for _, ch := range changed {
+		r, _ := st.Get(ch.URN)
+		if r.Type != lambdaFunction || strings.Join(ch.Keys, ",") != "memorySize" || r.Inputs["memorySize"] != float64(memory) {
+			return fmt.Errorf("unexpected change of %s: %v (memorySize %v)", ch.URN, ch.Keys, r.Inputs["memorySize"])
+		}
+		c.note("compute: updated %s: %v", ch.URN, ch.Keys)
+	}
+	c.note("compute: %s", u)
+	return nil
+}
+
+// brokenCopy copies a layer's project to a temporary directory under
+// another project name (its stacks then live beside the real ones in the
+// backend), with its go.mod replacements made absolute so it builds there.
+func brokenCopy(layer string) (string, string, error) {
+	tmp, err := os.MkdirTemp("", "check-engine-"+layer+"-")
+	if err != nil {
+		return "", "", err
+	}
+	src := layerDir(layer)
+	if err := os.CopyFS(tmp, os.DirFS(src)); err != nil {
+		return tmp, "", err
+	}
+	out, err := sh.OutputWith(map[string]string{"GOWORK": "off"}, "go", "mod", "edit", "-json", filepath.Join(src, "go.mod"))
+	if err != nil {
+		return tmp, "", err
+	}
+	var mod struct {
+		Replace []struct{ Old, New struct{ Path string } }
+	}
+	if err := json.Unmarshal([]byte(out), &mod); err != nil {
+		return tmp, "", err
+	}
+	for _, r := range mod.Replace {
+		if !strings.HasPrefix(r.New.Path, ".") {
+			continue
+		}
+		if err := sh.RunWith(map[string]string{"GOWORK": "off"}, "go", "mod", "edit", "-replace",
+			r.Old.Path+"="+absPath(filepath.Join(src, r.New.Path)), filepath.Join(tmp, "go.mod")); err != nil {
+			return tmp, "", err
+		}
+	}
+	project, err := enginecheck.RenameProject(filepath.Join(tmp, "Pulumi.yaml"), "-broken")
+	return tmp, project, err
+}
+
+// mustFail runs `pulumi up` in a broken copy the way deploy does; it must
+// fail with a message matching want. The copy's stack is then removed, so
+// the backend holds only the real stacks.
+func (c *engineCheck) mustFail(dir, project string, want *regexp.Regexp) error {
+	var buf bytes.Buffer
+	d := c.d
+	d.stdout = &buf
+	err := d.pulumi(dir, "up", "--yes")
+	if err == nil {
+		return fmt.Errorf("pulumi up of %s succeeded", project)
+	}
+	msg := want.FindString(buf.String())
+	if msg == "" {
+		return fmt.Errorf("pulumi up of %s failed (%v) without a message matching %s", project, err, want)
+	}
+	c.note("%s: pulumi up failed as it must: %s", project, msg)
+	// --force drops whatever the failed update created: the stand-in
+	// provider holds nothing, so the backend's record is all there is.
+	return c.d.exec(dir, "stack", "rm", "--yes", "--force", "--stack", c.d.stack)
+}
+
+// brokenStackReference: a copy of api reading a compute output no layer
+// exports must fail, naming the stack and the output.
+func (c *engineCheck) brokenStackReference() error {
+	dir, project, err := brokenCopy("api")
+	defer os.RemoveAll(dir)
+	if err != nil {
+		return err
+	}
+	key, err := enginecheck.BreakStackReference(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("check:engine: %s reads outputs.%s + \"Typo\"\n", project, key)
+	return c.mustFail(dir, project, regexp.MustCompile(`stack \S+ has no output "\w+Typo"`))
+}
+
+// mistypedDefault: a copy of compute whose integer config default is a
+// string must be refused by the engine before the program runs.
+func (c *engineCheck) mistypedDefault() error {
+	dir, project, err := brokenCopy("compute")
+	defer os.RemoveAll(dir)
+	if err != nil {
+		return err
+	}
+	key, err := enginecheck.MistypeConfigDefault(filepath.Join(dir, "Pulumi.yaml"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("check:engine: %s declares a string default for integer %s\n", project, key)
+	return c.mustFail(dir, project, regexp.MustCompile(`default value specified for configuration key '\S*`+key+`' is not of the expected type '\w+'`))
+}
+
+// destroy runs the magefile's destroy: every stack must end empty.
+func (c *engineCheck) destroy() error {
+	if err := c.d.destroy(); err != nil {
+		return err
+	}
+	return c.each(func(layer string, st enginecheck.State, u enginecheck.Update) error {
+		if err := u.OnlyOps("delete"); err != nil {
+			return err
+		}
+		if n := len(st.Resources); n != 0 {
+			return fmt.Errorf("%d resources left after destroy", n)
+		}
+		c.note("%s: %s; state empty", layer, u)
+		return nil
+	})
 }
 
 // benchTargets are the throughput goals (points/s on one core) of the
@@ -227,8 +659,9 @@ func Preview() error {
 	if err := requireDeployTools(); err != nil {
 		return err
 	}
+	d := userDeployment()
 	for _, layer := range naming.Layers {
-		if err := pulumi(layer, "preview", "--diff"); err != nil {
+		if err := d.pulumi(layerDir(layer), "preview", "--diff"); err != nil {
 			return err
 		}
 	}
@@ -241,10 +674,8 @@ func Deploy() error {
 	if err := requireDeployTools(); err != nil {
 		return err
 	}
-	for _, layer := range naming.Layers {
-		if err := pulumi(layer, "up", "--yes"); err != nil {
-			return err
-		}
+	if err := userDeployment().deploy(); err != nil {
+		return err
 	}
 	fmt.Printf("deployed stack %s; prove it end to end with: STACK=%s go run mage.go smoke\n", stack(), stack())
 	return nil
@@ -255,12 +686,7 @@ func Destroy() error {
 	if err := requireDeployTools(); err != nil {
 		return err
 	}
-	for i := len(naming.Layers) - 1; i >= 0; i-- {
-		if err := pulumi(naming.Layers[i], "destroy", "--yes"); err != nil {
-			return err
-		}
-	}
-	return nil
+	return userDeployment().destroy()
 }
 
 // Smoke proves a pipeline end to end: known trades through S3 and a signed POST /ingest, aggregates compared exactly, the ingestion report, the DLQ, cleanup. Against the deployed STACK (default dev) with your AWS credentials, or with `go run mage.go smoke --local` against a local pipeline started for the run (with the mage binary: SMOKE_ARGS=--local mage smoke).
@@ -304,18 +730,118 @@ func Clean() error {
 	return os.RemoveAll(buildDir)
 }
 
-// pulumi runs a pulumi command in a layer's directory, creating the stack on
-// first use and pinning its region.
-func pulumi(layer string, args ...string) error {
-	dir := filepath.Join("stacks", layer)
-	s := stack()
-	if err := runIn(dir, nil, "pulumi", "stack", "select", "--create", s); err != nil {
+// deployment is where and how the pulumi commands of deploy and destroy
+// run: the user's CLI, backend and stack config for `deploy`, a pinned CLI,
+// a local backend and a stand-in provider for `check:engine`, which runs
+// these same functions.
+type deployment struct {
+	stack string
+	// cli is the pulumi executable ("pulumi": the one on PATH).
+	cli string
+	// stdout, when set, also receives the commands' output.
+	stdout io.Writer
+	// env is added to the environment of every pulumi command.
+	env map[string]string
+	// configDir, when set, holds the stack config files
+	// (<configDir>/<project dir>/Pulumi.<stack>.yaml, passed as
+	// --config-file) instead of the projects' folders, so a check never
+	// writes over a developer's Pulumi.<stack>.yaml.
+	configDir string
+}
+
+// userDeployment is the user's own: the pulumi on PATH, the backend they
+// logged in to, the stack config in each project's folder.
+func userDeployment() deployment { return deployment{stack: stack(), cli: "pulumi"} }
+
+func layerDir(layer string) string { return filepath.Join("stacks", layer) }
+
+// deploy runs `pulumi up` for each layer in deploy order.
+func (d deployment) deploy() error {
+	for _, layer := range naming.Layers {
+		if err := d.pulumi(layerDir(layer), "up", "--yes"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// destroy runs `pulumi destroy` for each layer in reverse deploy order.
+func (d deployment) destroy() error {
+	for i := len(naming.Layers) - 1; i >= 0; i-- {
+		if err := d.pulumi(layerDir(naming.Layers[i]), "destroy", "--yes"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pulumi runs a pulumi command in a project's directory, creating the stack
+// on first use and pinning its region.
+func (d deployment) pulumi(dir string, args ...string) error {
+	if d.configDir != "" {
+		if err := os.MkdirAll(filepath.Dir(d.configFile(dir)), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := d.exec(dir, "stack", "select", "--create", d.stack); err != nil {
 		return err
 	}
-	if err := runIn(dir, nil, "pulumi", "config", "set", "aws:region", naming.Region, "--stack", s); err != nil {
+	if err := d.run(dir, "config", "set", "aws:region", naming.Region); err != nil {
 		return err
 	}
-	return runIn(dir, nil, "pulumi", append(args, "--stack", s)...)
+	return d.run(dir, args...)
+}
+
+// run runs one pulumi command for the deployment's stack in dir.
+func (d deployment) run(dir string, args ...string) error {
+	return d.exec(dir, append(args, d.flags(dir)...)...)
+}
+
+// exec runs the CLI with args in dir, its output to stdout and d.stdout.
+func (d deployment) exec(dir string, args ...string) error {
+	fmt.Printf("[%s] pulumi %s\n", dir, strings.Join(args, " "))
+	c := d.command(dir, args...)
+	c.Stdout, c.Stderr, c.Stdin = os.Stdout, os.Stderr, os.Stdin
+	if d.stdout != nil {
+		c.Stdout, c.Stderr = io.MultiWriter(os.Stdout, d.stdout), io.MultiWriter(os.Stderr, d.stdout)
+	}
+	return c.Run()
+}
+
+func (d deployment) command(dir string, args ...string) *exec.Cmd {
+	c := exec.Command(d.cli, args...)
+	c.Dir = dir
+	c.Env = os.Environ()
+	for k, v := range d.env {
+		c.Env = append(c.Env, k+"="+v)
+	}
+	return c
+}
+
+// output runs one pulumi command for the deployment's stack in dir and
+// returns its standard output.
+func (d deployment) output(dir string, args ...string) ([]byte, error) {
+	c := d.command(dir, append(args, d.flags(dir)...)...)
+	c.Stderr = os.Stderr
+	out, err := c.Output()
+	if err != nil {
+		return nil, fmt.Errorf("[%s] pulumi %s: %w", dir, strings.Join(args, " "), err)
+	}
+	return out, nil
+}
+
+// flags name the stack, and the config file when the deployment has its own.
+func (d deployment) flags(dir string) []string {
+	f := []string{"--stack", d.stack}
+	if d.configDir != "" {
+		f = append(f, "--config-file", d.configFile(dir))
+	}
+	return f
+}
+
+// configFile is the stack config file of the project in dir under configDir.
+func (d deployment) configFile(dir string) string {
+	return filepath.Join(d.configDir, filepath.Base(dir), "Pulumi."+d.stack+".yaml")
 }
 
 // requireDeployTools fails clearly when the Pulumi CLI or AWS credentials are missing.
