@@ -512,8 +512,11 @@ func (c *engineCheck) mustFail(dir, project string, want *regexp.Regexp) error {
 	}
 	c.note("%s: pulumi up failed as it must: %s", project, msg)
 	// --force drops whatever the failed update created: the stand-in
-	// provider holds nothing, so the backend's record is all there is.
-	return c.d.exec(dir, "stack", "rm", "--yes", "--force", "--stack", c.d.stack)
+	// provider holds nothing, so the backend's record is all there is. It
+	// runs outside the copy, whose Pulumi.yaml may not load, naming the
+	// stack in full ("organization" is the file backend's organization).
+	return c.d.exec(filepath.Dir(dir), "stack", "rm", "--yes", "--force", "--stack",
+		"organization/"+project+"/"+c.d.stack)
 }
 
 // brokenStackReference: a copy of api reading a compute output no layer
