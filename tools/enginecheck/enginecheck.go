@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/marketanalytics/pipeline/shared/synthfile"
 )
 
 // Resource is one resource of a stack's state.
@@ -193,17 +195,11 @@ func (u Update) String() string {
 // layer (build/synth/<layer>.json), which the engine's must equal: both come
 // from the same program and the same fake.
 func SynthOutputs(synthDir, layer string) (map[string]interface{}, error) {
-	data, err := os.ReadFile(filepath.Join(synthDir, layer+".json"))
+	st, err := synthfile.Read(synthDir, layer)
 	if err != nil {
 		return nil, err
 	}
-	var doc struct {
-		Outputs map[string]interface{} `json:"outputs"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", layer, err)
-	}
-	return doc.Outputs, nil
+	return st.Outputs, nil
 }
 
 // DiffOutputs lists the keys on which two output maps differ, with both values.
@@ -306,18 +302,12 @@ func (s State) Get(urn string) (Resource, bool) {
 // SynthIDs reads the resources the offline synth recorded for a layer
 // (build/synth/<layer>.json): URN → fake id.
 func SynthIDs(synthDir, layer string) (map[string]string, error) {
-	data, err := os.ReadFile(filepath.Join(synthDir, layer+".json"))
+	st, err := synthfile.Read(synthDir, layer)
 	if err != nil {
 		return nil, err
 	}
-	var doc struct {
-		Resources []Resource `json:"resources"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", layer, err)
-	}
 	ids := map[string]string{}
-	for _, r := range doc.Resources {
+	for _, r := range st.Resources {
 		ids[r.URN] = r.ID
 	}
 	return ids, nil

@@ -174,9 +174,9 @@ func TestMistypeConfigDefaultAndRename(t *testing.T) {
 func TestSynthIDsAndCompareIDs(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "compute.json"), `{"resources": [
-		{"urn": "urn:pulumi:dev::p::aws:lambda/function:Function::a", "id": "A"},
-		{"urn": "urn:pulumi:dev::p::aws:lambda/function:Function::b", "id": "B"},
-		{"urn": "urn:pulumi:dev::p::aws:iam/role:Role::r", "id": "R"}]}`)
+		{"urn": "urn:pulumi:dev::p::aws:lambda/function:Function::a", "type": "aws:lambda/function:Function", "id": "A"},
+		{"urn": "urn:pulumi:dev::p::aws:lambda/function:Function::b", "type": "aws:lambda/function:Function", "id": "B"},
+		{"urn": "urn:pulumi:dev::p::aws:iam/role:Role::r", "type": "aws:iam/role:Role", "id": "R"}]}`)
 	ids, err := SynthIDs(dir, "compute")
 	if err != nil {
 		t.Fatal(err)
