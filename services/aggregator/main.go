@@ -5,11 +5,6 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
@@ -18,10 +13,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/handler"
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/table"
-	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
-	"github.com/marketanalytics/pipeline/services/platform/envconfig"
-	"github.com/marketanalytics/pipeline/services/platform/logging"
-	"github.com/marketanalytics/pipeline/services/platform/tracing"
+	"github.com/marketanalytics/pipeline/services/platform/lambdamain"
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
 )
 
@@ -32,42 +24,24 @@ var (
 	_ handler.Store   = (*table.Table)(nil)
 )
 
-func main() {
-	log := logging.Init("aggregator")
-	if err := run(log); err != nil {
-		log.Error("aggregator cold start failed", "error", err)
-		os.Exit(1)
-	}
+// function is the whole command: main runs it, the tests build it.
+var function = lambdamain.Function[*handler.Handler]{
+	Name:  "aggregator",
+	Env:   lambdaenv.Aggregator,
+	Build: newHandler,
+	Entry: func(h *handler.Handler) any { return h.Invoke },
 }
 
-func run(log *slog.Logger) error {
-	if err := tracing.Init(); err != nil {
-		log.Warn("tracing disabled", "error", err)
-	}
-	h, err := newHandler(context.Background(), log, os.Getenv)
-	if err != nil {
-		return err
-	}
-	lambda.Start(h.Invoke)
-	return nil
-}
+func main() { function.Main() }
 
-// newHandler builds the clients, once, and the handler over them, from the
-// environment read by getenv.
-func newHandler(ctx context.Context, log *slog.Logger, getenv func(string) string) (*handler.Handler, error) {
-	env, err := envconfig.Load(lambdaenv.Aggregator, getenv)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
+// newHandler builds the clients, once, and the handler over them.
+func newHandler(s lambdamain.Setup) (*handler.Handler, error) {
+	cfg, env := s.AWS, s.Env
 	return &handler.Handler{
 		Store:     &table.Table{DB: dynamodb.NewFromConfig(cfg), Name: env.Get(lambdaenv.TableName)},
 		Metrics:   newCloudWatch(cfg),
 		Namespace: env.Get(lambdaenv.MetricNamespace),
-		Log:       log,
+		Log:       s.Log,
 	}, nil
 }
 

@@ -39,7 +39,7 @@ func TestNewHandlerEnvironment(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("AWS_REGION", "us-east-1")
-			h, err := newHandler(context.Background(), log, func(k string) string { return tt.env[k] })
+			h, err := function.New(context.Background(), log, func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
@@ -69,7 +69,7 @@ func TestNewHandlerEnvironment(t *testing.T) {
 // serialises as API Gateway expects, and an unknown event is an error.
 func TestLambdaHandlerShape(t *testing.T) {
 	h := &handler.Handler{Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
-	lh := lambda.NewHandler(h.Invoke)
+	lh := lambda.NewHandler(function.Entry(h))
 
 	ev, err := os.ReadFile("testdata/api_get_bad_symbol.json")
 	if err != nil {

@@ -4,11 +4,6 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -16,45 +11,31 @@ import (
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/handler"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/queue"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
-	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
-	"github.com/marketanalytics/pipeline/services/platform/envconfig"
-	"github.com/marketanalytics/pipeline/services/platform/logging"
-	"github.com/marketanalytics/pipeline/services/platform/tracing"
+	"github.com/marketanalytics/pipeline/services/platform/lambdamain"
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
 )
 
-func main() {
-	log := logging.Init("ingestion")
-	if err := tracing.Init(); err != nil {
-		log.Warn("tracing disabled", "error", err.Error())
-	}
-	h, err := newHandler(context.Background(), log, os.Getenv)
-	if err != nil {
-		log.Error("cold start failed", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h.Invoke)
+// function is the whole command: main runs it, the tests build it.
+var function = lambdamain.Function[*handler.Handler]{
+	Name:  "ingestion",
+	Env:   lambdaenv.Ingestion,
+	Build: newHandler,
+	Entry: func(h *handler.Handler) any { return h.Invoke },
 }
 
-// newHandler builds the clients, once, and the handler over them, from the
-// environment read by getenv.
-func newHandler(ctx context.Context, log *slog.Logger, getenv func(string) string) (*handler.Handler, error) {
-	env, err := envconfig.Load(lambdaenv.Ingestion, getenv)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
+func main() { function.Main() }
+
+// newHandler builds the clients, once, and the handler over them.
+func newHandler(s lambdamain.Setup) (*handler.Handler, error) {
+	cfg, env := s.AWS, s.Env
 	// A custom endpoint (a local emulator) serves buckets by path, not by
 	// virtual host. These are the SDK's own variables, not the stack's.
-	custom := getenv("AWS_ENDPOINT_URL_S3") != "" || getenv("AWS_ENDPOINT_URL") != ""
+	custom := s.Getenv("AWS_ENDPOINT_URL_S3") != "" || s.Getenv("AWS_ENDPOINT_URL") != ""
 	return &handler.Handler{
 		S3:        s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = custom }),
 		Publisher: &queue.Publisher{Client: sqs.NewFromConfig(cfg), QueueURL: env.Get(lambdaenv.QueueURL)},
 		Reports:   &report.Store{DB: dynamodb.NewFromConfig(cfg), Table: env.Get(lambdaenv.TableName)},
-		Log:       log,
+		Log:       s.Log,
 
 		MetricNamespace: env.Get(lambdaenv.MetricNamespace),
 	}, nil

@@ -27,7 +27,7 @@ func TestNewHandlerEnvironment(t *testing.T) {
 		t.Run("without "+name, func(t *testing.T) {
 			env := maps.Clone(full)
 			delete(env, name)
-			if _, err := newHandler(context.Background(), log, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), name) {
+			if _, err := function.New(context.Background(), log, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), name) {
 				t.Fatalf("err = %v, want one naming %s", err, name)
 			}
 		})
@@ -45,7 +45,7 @@ func TestNewHandlerEnvironment(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := maps.Clone(full)
 			maps.Copy(env, tc.endpoint)
-			h, err := newHandler(context.Background(), log, func(k string) string { return env[k] })
+			h, err := function.New(context.Background(), log, func(k string) string { return env[k] })
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,18 +4,10 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
-	"github.com/marketanalytics/pipeline/services/platform/awsconfig"
-	"github.com/marketanalytics/pipeline/services/platform/envconfig"
-	"github.com/marketanalytics/pipeline/services/platform/logging"
-	"github.com/marketanalytics/pipeline/services/platform/tracing"
+	"github.com/marketanalytics/pipeline/services/platform/lambdamain"
 	"github.com/marketanalytics/pipeline/services/processor/internal/processor"
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
 )
@@ -25,33 +17,22 @@ var (
 	_ processor.EventPublisher = (*eventbridge.Client)(nil)
 )
 
-func main() {
-	log := logging.Init("processor")
-	if err := tracing.Init(); err != nil {
-		log.Warn("tracing disabled", "error", err.Error())
-	}
-	h, err := newHandler(context.Background(), log, os.Getenv)
-	if err != nil {
-		log.Error("cold start failed", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
+// function is the whole command: main runs it, the tests build it.
+var function = lambdamain.Function[*processor.Handler]{
+	Name:  "processor",
+	Env:   lambdaenv.Processor,
+	Build: newHandler,
+	Entry: func(h *processor.Handler) any { return h.Handle },
 }
 
-// newHandler builds the clients, once, and the handler over them, from the
-// environment read by getenv.
-func newHandler(ctx context.Context, log *slog.Logger, getenv func(string) string) (*processor.Handler, error) {
-	env, err := envconfig.Load(lambdaenv.Processor, getenv)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := awsconfig.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
+func main() { function.Main() }
+
+// newHandler builds the clients, once, and the handler over them.
+func newHandler(s lambdamain.Setup) (*processor.Handler, error) {
+	cfg, env := s.AWS, s.Env
 	return processor.New(dynamodb.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), processor.Config{
 		Table:    env.Get(lambdaenv.TableName),
 		EventBus: env.Get(lambdaenv.EventBusName),
-		Logger:   log,
+		Logger:   s.Log,
 	})
 }

@@ -36,7 +36,7 @@ func TestNewHandlerNeedsItsEnvironment(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := newHandler(context.Background(), slog.Default(), func(k string) string { return tc.env[k] })
+			h, err := function.New(context.Background(), slog.Default(), func(k string) string { return tc.env[k] })
 			if len(tc.wantErr) == 0 {
 				if err != nil || h == nil {
 					t.Fatalf("newHandler: %v", err)
