@@ -990,3 +990,42 @@ func sizeOf(p string) string {
 	}
 	return fmt.Sprintf("%.1f MiB", float64(st.Size())/(1<<20))
 }
+
+// ---- Operations (issue 11): the dead-letter queue, replay and status. ----
+// Each runs tools/cmd/ops against STACK (default dev; the layers' Pulumi
+// outputs and AWS credentials) or, with --endpoint and --lambda-endpoint,
+// against the local pipeline (`go run mage.go local --serve` prints both).
+// Flags follow the target: `go run mage.go dlq:redrive --origin queue --dry-run`
+// (with the mage binary: OPS_ARGS="--origin queue --dry-run" mage dlq:redrive).
+
+// Dlq triages and redrives the dead-letter queue.
+type Dlq mg.Namespace
+
+// List shows the DLQ's messages grouped by origin, with count, oldest age and the errors AWS attached.
+func (Dlq) List() error { return runOps("dlq", "list") }
+
+// Show prints every DLQ message in full.
+func (Dlq) Show() error { return runOps("dlq", "show") }
+
+// Redrive sends each DLQ message back where it came from ([--origin O] [--dry-run]); unknown origins stay.
+func (Dlq) Redrive() error { return runOps("dlq", "redrive") }
+
+// Replay re-ingests the S3 objects under --prefix P (one ObjectCreated event per version), skipping completed ones unless --force.
+func Replay() error { return runOps("replay") }
+
+// Status prints queue depths, the DLQ by origin, alarm states, the latest ingestion reports and the last window per symbol.
+func Status() error { return runOps("status") }
+
+func runOps(cmd ...string) error {
+	args := append([]string{"run", "./cmd/ops"}, cmd...)
+	if raw := os.Getenv("MAGE_OPS_ARGS"); raw != "" {
+		var extra []string
+		if err := json.Unmarshal([]byte(raw), &extra); err != nil {
+			return err
+		}
+		args = append(args, extra...)
+	} else if raw := os.Getenv("OPS_ARGS"); raw != "" {
+		args = append(args, strings.Fields(raw)...)
+	}
+	return runIn("tools", map[string]string{"STACK": stack()}, "go", args...)
+}

@@ -187,5 +187,9 @@ The local credentials are testing / testing (region us-east-1).
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
     aws s3 cp trades.csv s3://%s/incoming/trades.csv --endpoint-url %s
 
-`, now, stage, stage, p.Bucket(), p.Endpoint)
+  # the operator's view and the dead-letter queue (also dlq:show, dlq:redrive, replay)
+  go run mage.go status --endpoint %s --lambda-endpoint %s
+  go run mage.go dlq:list --endpoint %s --lambda-endpoint %s
+
+`, now, stage, stage, p.Bucket(), p.Endpoint, p.Endpoint, p.LambdaEndpoint, p.Endpoint, p.LambdaEndpoint)
 }

@@ -74,6 +74,10 @@ type Pipeline struct {
 	Provisioned *provision.Result
 	LogDir      string
 
+	// LambdaEndpoint serves Lambda's Invoke API for the local functions
+	// (the ops tools' asynchronous invocations).
+	LambdaEndpoint string
+
 	stopOnce sync.Once
 	closers  []func()
 	logFiles []*os.File
@@ -208,6 +212,9 @@ func Start(ctx context.Context, cfg Config) (p *Pipeline, err error) {
 		return p, err
 	}
 	p.closers = append(p.closers, p.Glue.Stop)
+	if p.LambdaEndpoint, err = p.serveInvokeAPI(); err != nil {
+		return p, err
+	}
 
 	if p.APIs, err = apigw.Load(pl, apiFns); err != nil {
 		return p, err

@@ -3,12 +3,12 @@ package triggers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/google/uuid"
 
 	"github.com/marketanalytics/pipeline/tools/internal/lambdarun"
 )
@@ -36,9 +36,12 @@ func (g *Glue) invokeAsync(fn *Function, payload []byte, source string, done fun
 
 func (g *Glue) invokeWithRetries(fn *Function, payload []byte, source string) error {
 	start := time.Now()
+	// Every retry of the event carries the same request ID, as on Lambda.
+	requestID := uuid.NewString()
+	ctx := lambdarun.WithRequestID(g.ctx, requestID)
 	var err error
 	for attempt := 0; ; attempt++ {
-		_, err = fn.Invoker.Invoke(g.ctx, payload)
+		_, err = g.invoker(fn).Invoke(ctx, payload)
 		if err == nil {
 			return nil
 		}
@@ -66,12 +69,21 @@ func (g *Glue) invokeWithRetries(fn *Function, payload []byte, source string) er
 		g.logf("%s → %s: dropped after retries (no dead-letter target)", source, fn.Name)
 		return err
 	}
-	if dlqErr := g.deadLetter(g.ctx, fn.DeadLetterARN, payload, err); dlqErr != nil {
+	if dlqErr := g.deadLetter(ctx, fn.DeadLetterARN, payload, err); dlqErr != nil {
 		g.logf("%s → %s: dead-letter to %s failed: %v", source, fn.Name, fn.DeadLetterARN, dlqErr)
 		return errors.Join(err, dlqErr)
 	}
 	g.logf("%s → %s: sent to the dead-letter queue %s", source, fn.Name, fn.DeadLetterARN)
 	return err
+}
+
+// requestID is the invocation's request ID (lambdarun.WithRequestID), or a
+// new one.
+func requestID(ctx context.Context) string {
+	if id := lambdarun.RequestID(ctx); id != "" {
+		return id
+	}
+	return uuid.NewString()
 }
 
 // deadLetter sends an undeliverable event to a dead-letter queue with the
@@ -93,7 +105,7 @@ func (g *Glue) deadLetter(ctx context.Context, queueArn string, payload []byte, 
 		QueueUrl:    aws.String(url),
 		MessageBody: aws.String(string(payload)),
 		MessageAttributes: map[string]sqstypes.MessageAttributeValue{
-			"RequestID":    {DataType: aws.String("String"), StringValue: aws.String(fmt.Sprintf("local-%d", time.Now().UnixNano()))},
+			"RequestID":    {DataType: aws.String("String"), StringValue: aws.String(requestID(ctx))},
 			"ErrorCode":    {DataType: aws.String("Number"), StringValue: aws.String(code)},
 			"ErrorMessage": {DataType: aws.String("String"), StringValue: aws.String(msg)},
 		},

@@ -66,7 +66,7 @@ func (g *Glue) wireRules(ctx context.Context) error {
 			if !allowed {
 				err := fmt.Errorf("EventBridge is not permitted to invoke %s", fn.Name)
 				if dlq != "" {
-					if dErr := g.deadLetter(g.ctx, dlq, payload, err); dErr != nil {
+					if dErr := g.deadLetterEvent(g.ctx, dlq, payload, "NO_PERMISSIONS", err, rule.Str("arn"), fn.ARN); dErr != nil {
 						g.logf("rule %s: dead-letter: %v", ruleName, dErr)
 					}
 				}

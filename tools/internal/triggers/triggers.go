@@ -79,6 +79,7 @@ type Glue struct {
 	// NotWired describes triggers declared but not delivered, and why.
 	NotWired  []string
 	schedules map[string]*schedule // by rule name
+	broken    sync.Map             // function ARN → error (Break)
 	stats     Stats
 }
 

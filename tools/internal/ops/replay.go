@@ -1,0 +1,156 @@
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/tools/internal/localclient"
+)
+
+// ObjectCreatedEvent is the S3 notification S3 sends for one new object
+// version (one record, ObjectCreated:Put, the key URL-encoded as S3 does).
+func ObjectCreatedEvent(region, bucket, key, versionID, etag string, size int64) ([]byte, error) {
+	rec := events.S3EventRecord{
+		EventVersion: "2.1",
+		EventSource:  "aws:s3",
+		AWSRegion:    region,
+		EventName:    "ObjectCreated:Put",
+		S3: events.S3Entity{
+			SchemaVersion: "1.0",
+			Bucket:        events.S3Bucket{Name: bucket, Arn: "arn:aws:s3:::" + bucket},
+			Object: events.S3Object{
+				Key: strings.ReplaceAll(url.QueryEscape(key), "%2F", "/"), Size: size,
+				ETag: strings.Trim(etag, `"`), VersionID: versionID,
+			},
+		},
+	}
+	return json.Marshal(events.S3Event{Records: []events.S3EventRecord{rec}})
+}
+
+// Replay re-ingests every object version under prefix: one ObjectCreated
+// event per version, as an asynchronous invocation of the ingestion
+// function. Versions whose ingestion report says completed are skipped
+// unless force.
+func (t *Target) Replay(ctx context.Context, w io.Writer, prefix string, force bool) (sent, skipped int, err error) {
+	table := localclient.Table{DB: t.DynamoDB, Name: t.Table}
+	p := s3.NewListObjectVersionsPaginator(t.S3, &s3.ListObjectVersionsInput{Bucket: aws.String(t.Bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return sent, skipped, fmt.Errorf("listing s3://%s/%s: %w", t.Bucket, prefix, err)
+		}
+		for _, v := range page.Versions {
+			key, version := aws.ToString(v.Key), aws.ToString(v.VersionId)
+			if version == "null" {
+				version = "" // an unversioned object: ingestion reads it by ETag
+			}
+			if !force {
+				done, err := completed(ctx, table, t.Bucket, key, version, aws.ToString(v.ETag))
+				if err != nil {
+					return sent, skipped, err
+				}
+				if done {
+					fmt.Fprintf(w, "skipped s3://%s/%s (version %s): its report says completed\n", t.Bucket, key, version)
+					skipped++
+					continue
+				}
+			}
+			ev, err := ObjectCreatedEvent(naming.Region, t.Bucket, key, version, aws.ToString(v.ETag), aws.ToInt64(v.Size))
+			if err != nil {
+				return sent, skipped, err
+			}
+			if err := t.invokeAsync(ctx, t.IngestionFunction, ev); err != nil {
+				return sent, skipped, fmt.Errorf("replaying s3://%s/%s: %w", t.Bucket, key, err)
+			}
+			fmt.Fprintf(w, "replayed s3://%s/%s (version %s)\n", t.Bucket, key, version)
+			sent++
+		}
+	}
+	return sent, skipped, nil
+}
+
+// completed says whether the report of the object version says completed.
+func completed(ctx context.Context, table localclient.Table, bucket, key, version, etag string) (bool, error) {
+	reps, err := table.Reports(ctx, bucket, key)
+	if err != nil {
+		return false, fmt.Errorf("reading the report of s3://%s/%s: %w", bucket, key, err)
+	}
+	id := version
+	if id == "" {
+		id = strings.Trim(etag, `"`)
+	}
+	_, rng := marketdata.ReportKey(bucket, key, id)
+	want, err := strconv.ParseFloat(rng, 64) // < 2^53: exact
+	if err != nil {
+		return false, err
+	}
+	for _, r := range reps {
+		if r[marketdata.AttrTimestamp] == want && r[marketdata.AttrReportStatus] == marketdata.ReportCompleted {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// report returns the report item of an object version, or nil.
+func report(ctx context.Context, table localclient.Table, bucket, key, versionOrETag string) (map[string]any, error) {
+	reps, err := table.Reports(ctx, bucket, key)
+	if err != nil {
+		return nil, fmt.Errorf("reading the report of s3://%s/%s: %w", bucket, key, err)
+	}
+	_, rng := marketdata.ReportKey(bucket, key, versionOrETag)
+	want, err := strconv.ParseFloat(rng, 64) // < 2^53: exact
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range reps {
+		if r[marketdata.AttrTimestamp] == want {
+			return r, nil
+		}
+	}
+	return nil, nil
+}
+
+// claimHeld says whether the object version of the S3 event in body has an
+// ingestion report claimed (IN_PROGRESS) with a lease that has not expired:
+// the invocation that failed holds it until then, and an ingestion of the
+// same version skips it as "being ingested by another invocation".
+func (t *Target) claimHeld(ctx context.Context, body string) (time.Time, bool, error) {
+	var ev events.S3Event
+	if err := json.Unmarshal([]byte(body), &ev); err != nil {
+		return time.Time{}, false, err
+	}
+	table := localclient.Table{DB: t.DynamoDB, Name: t.Table}
+	for _, rec := range ev.Records {
+		key, err := url.QueryUnescape(rec.S3.Object.Key)
+		if err != nil {
+			return time.Time{}, false, fmt.Errorf("object key %q: %w", rec.S3.Object.Key, err)
+		}
+		id := rec.S3.Object.VersionID
+		if id == "" {
+			id = strings.Trim(rec.S3.Object.ETag, `"`)
+		}
+		r, err := report(ctx, table, rec.S3.Bucket.Name, key, id)
+		if err != nil || r == nil {
+			return time.Time{}, false, err
+		}
+		lease, _ := r[marketdata.AttrReportLeaseUntil].(float64)
+		until := time.UnixMilli(int64(lease))
+		if r[marketdata.AttrReportStatus] == marketdata.ReportInProgress && until.After(t.now()) {
+			return until, true, nil
+		}
+	}
+	return time.Time{}, false, nil
+}
