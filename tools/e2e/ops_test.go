@@ -336,8 +336,13 @@ func TestReplay(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := table(p).Points(ctx, "E2EREPLAY", 0, time.Now().UnixMilli())
-	if err != nil || samePoints(got, pts) != nil {
-		t.Errorf("points after the replays: %v, %v", samePoints(got, pts), err)
+	if err := eventually(ctx, time.Minute, func() error {
+		got, err := table(p).Points(ctx, "E2EREPLAY", 0, time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		return samePoints(got, pts)
+	}); err != nil {
+		t.Errorf("points after the replays: %v", err)
 	}
 }

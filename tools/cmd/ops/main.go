@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -82,7 +83,7 @@ func run() error {
 		if o != "" {
 			gs = filter(gs, o)
 		}
-		ops.PrintList(out, gs, t.Now())
+		ops.PrintList(out, gs, time.Now())
 		return err
 	case "[dlq show]":
 		return t.Show(ctx, out)

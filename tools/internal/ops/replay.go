@@ -82,22 +82,19 @@ func (t *Target) Replay(ctx context.Context, w io.Writer, prefix string, force b
 }
 
 // completed says whether the report of the object version says completed.
+// The report is keyed by the version ID the S3 event named, or by the ETag
+// when the event had none (moto's notifications carry no version ID): both
+// identify the version's content.
 func completed(ctx context.Context, table localclient.Table, bucket, key, version, etag string) (bool, error) {
-	reps, err := table.Reports(ctx, bucket, key)
-	if err != nil {
-		return false, fmt.Errorf("reading the report of s3://%s/%s: %w", bucket, key, err)
-	}
-	id := version
-	if id == "" {
-		id = strings.Trim(etag, `"`)
-	}
-	_, rng := marketdata.ReportKey(bucket, key, id)
-	want, err := strconv.ParseFloat(rng, 64) // < 2^53: exact
-	if err != nil {
-		return false, err
-	}
-	for _, r := range reps {
-		if r[marketdata.AttrTimestamp] == want && r[marketdata.AttrReportStatus] == marketdata.ReportCompleted {
+	for _, id := range []string{version, strings.Trim(etag, `"`)} {
+		if id == "" {
+			continue
+		}
+		r, err := report(ctx, table, bucket, key, id)
+		if err != nil {
+			return false, err
+		}
+		if r != nil && r[marketdata.AttrReportStatus] == marketdata.ReportCompleted {
 			return true, nil
 		}
 	}
