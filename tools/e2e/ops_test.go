@@ -212,8 +212,9 @@ func TestDLQTriageAndRedrive(t *testing.T) {
 			t.Fatal(err)
 		}
 		msgs, _ := waitGroup(ctx, t, tg, ops.OriginIngestion, 1)
+		// moto answers the denied read 403 Forbidden (AWS: 403 AccessDenied).
 		if m := msgs[0]; m.Attributes[ops.AttrRequestID] == "" || m.Attributes[ops.AttrErrorCode] == "" ||
-			!strings.Contains(m.Attributes[ops.AttrErrorMessage], "AccessDenied") {
+			!strings.Contains(m.Attributes[ops.AttrErrorMessage], "GetObject") || !strings.Contains(m.Attributes[ops.AttrErrorMessage], "403") {
 			t.Errorf("the ingestion failure lacks Lambda's attributes: %v", m.Attributes)
 		}
 		if _, err := p.AWS.S3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(bucket)}); err != nil {

@@ -56,16 +56,25 @@ func (t *Target) Replay(ctx context.Context, w io.Writer, prefix string, force b
 			if version == "null" {
 				version = "" // an unversioned object: ingestion reads it by ETag
 			}
-			if !force {
-				done, err := completed(ctx, table, t.Bucket, key, version, aws.ToString(v.ETag))
-				if err != nil {
-					return sent, skipped, err
+			etag := strings.Trim(aws.ToString(v.ETag), `"`)
+			// The event names the version as the first ingestion saw it:
+			// by version ID (S3's notifications on a versioned bucket), or
+			// by ETag when its report is keyed so (moto's notifications
+			// carry no version ID). Another identity would be another
+			// origin, whose points get other range keys.
+			rep, err := report(ctx, table, t.Bucket, key, version)
+			if err == nil && rep == nil && version != "" {
+				if rep, err = report(ctx, table, t.Bucket, key, etag); rep != nil {
+					version = ""
 				}
-				if done {
-					fmt.Fprintf(w, "skipped s3://%s/%s (version %s): its report says completed\n", t.Bucket, key, version)
-					skipped++
-					continue
-				}
+			}
+			if err != nil {
+				return sent, skipped, err
+			}
+			if !force && rep != nil && rep[marketdata.AttrReportStatus] == marketdata.ReportCompleted {
+				fmt.Fprintf(w, "skipped s3://%s/%s (%s): its report says completed\n", t.Bucket, key, aws.ToString(v.VersionId))
+				skipped++
+				continue
 			}
 			ev, err := ObjectCreatedEvent(naming.Region, t.Bucket, key, version, aws.ToString(v.ETag), aws.ToInt64(v.Size))
 			if err != nil {
@@ -79,26 +88,6 @@ func (t *Target) Replay(ctx context.Context, w io.Writer, prefix string, force b
 		}
 	}
 	return sent, skipped, nil
-}
-
-// completed says whether the report of the object version says completed.
-// The report is keyed by the version ID the S3 event named, or by the ETag
-// when the event had none (moto's notifications carry no version ID): both
-// identify the version's content.
-func completed(ctx context.Context, table localclient.Table, bucket, key, version, etag string) (bool, error) {
-	for _, id := range []string{version, strings.Trim(etag, `"`)} {
-		if id == "" {
-			continue
-		}
-		r, err := report(ctx, table, bucket, key, id)
-		if err != nil {
-			return false, err
-		}
-		if r != nil && r[marketdata.AttrReportStatus] == marketdata.ReportCompleted {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // report returns the report item of an object version, or nil.
