@@ -164,7 +164,7 @@ func TestDLQTriageAndRedrive(t *testing.T) {
 		}
 		m := marketdata.Message{Origin: "e2e-dlq-queue"}
 		for i, pt := range pts {
-			m.Points = append(m.Points, marketdata.QueuedPoint{Key: marketdata.SortKey(pt, m.Origin, int64(i)), Point: pt})
+			m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, pt, m.Origin, int64(i))), Point: pt})
 		}
 		body, err := marketdata.EncodeMessage(m)
 		if err != nil {
@@ -225,7 +225,7 @@ func TestDLQTriageAndRedrive(t *testing.T) {
 		if err := waitAggregated(ctx, p, "E2EDLQI", expectedAggregates(pts), 3*time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if rep, err := waitReport(ctx, p, key, time.Minute); err != nil || rep["status"] != marketdata.ReportCompleted {
+		if rep, err := waitReport(ctx, p, key, time.Minute); err != nil || rep.Status != marketdata.ReportCompleted {
 			t.Errorf("report after the redrive: %v, %v", rep, err)
 		}
 		assertNoDLQ(ctx, t, tg, ops.OriginIngestion)
@@ -240,7 +240,7 @@ func TestDLQTriageAndRedrive(t *testing.T) {
 		pts := dayPoints("E2EDLQA", time.Now().Add(-2*time.Hour), 12)
 		m := marketdata.Message{Origin: "e2e-dlq-aggregator"}
 		for i, pt := range pts {
-			m.Points = append(m.Points, marketdata.QueuedPoint{Key: marketdata.SortKey(pt, m.Origin, int64(i)), Point: pt})
+			m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, pt, m.Origin, int64(i))), Point: pt})
 		}
 		body, err := marketdata.EncodeMessage(m)
 		if err != nil {
@@ -330,7 +330,7 @@ func TestReplay(t *testing.T) {
 	// nothing queued, nothing stored twice.
 	if err := eventually(ctx, time.Minute, func() error {
 		reps, err := table(p).Reports(ctx, p.Bucket(), "e2e-replay/a.csv")
-		if err != nil || len(reps) != 1 || reps[0]["redeliveries"] == nil {
+		if err != nil || len(reps) != 1 || reps[0].Redeliveries == 0 {
 			return fmt.Errorf("report after the forced replay: %v, %v", reps, err)
 		}
 		return nil

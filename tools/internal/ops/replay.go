@@ -6,17 +6,18 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
-	"github.com/marketanalytics/pipeline/tools/internal/localclient"
 )
 
 // ObjectCreatedEvent is the S3 notification S3 sends for one new object
@@ -44,7 +45,6 @@ func ObjectCreatedEvent(region, bucket, key, versionID, etag string, size int64)
 // function. Versions whose ingestion report says completed are skipped
 // unless force.
 func (t *Target) Replay(ctx context.Context, w io.Writer, prefix string, force bool) (sent, skipped int, err error) {
-	table := localclient.Table{DB: t.DynamoDB, Name: t.Table}
 	p := s3.NewListObjectVersionsPaginator(t.S3, &s3.ListObjectVersionsInput{Bucket: aws.String(t.Bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -62,16 +62,16 @@ func (t *Target) Replay(ctx context.Context, w io.Writer, prefix string, force b
 			// by ETag when its report is keyed so (moto's notifications
 			// carry no version ID). Another identity would be another
 			// origin, whose points get other range keys.
-			rep, err := report(ctx, table, t.Bucket, key, version)
+			rep, err := report(ctx, t.DynamoDB, t.Table, t.Bucket, key, version)
 			if err == nil && rep == nil && version != "" {
-				if rep, err = report(ctx, table, t.Bucket, key, etag); rep != nil {
+				if rep, err = report(ctx, t.DynamoDB, t.Table, t.Bucket, key, etag); rep != nil {
 					version = ""
 				}
 			}
 			if err != nil {
 				return sent, skipped, err
 			}
-			if !force && rep != nil && rep[marketdata.AttrReportStatus] == marketdata.ReportCompleted {
+			if !force && rep != nil && rep.Status == marketdata.ReportCompleted {
 				fmt.Fprintf(w, "skipped s3://%s/%s (%s): its report says completed\n", t.Bucket, key, aws.ToString(v.VersionId))
 				skipped++
 				continue
@@ -90,23 +90,29 @@ func (t *Target) Replay(ctx context.Context, w io.Writer, prefix string, force b
 	return sent, skipped, nil
 }
 
-// report returns the report item of an object version, or nil.
-func report(ctx context.Context, table localclient.Table, bucket, key, versionOrETag string) (map[string]any, error) {
-	reps, err := table.Reports(ctx, bucket, key)
+// report returns the report item of an object version (key
+// marketdata.ReportKey), or nil.
+func report(ctx context.Context, db *dynamodb.Client, tableName, bucket, key, versionOrETag string) (*marketdata.IngestionReport, error) {
+	hash, rng := marketdata.ReportKey(bucket, key, versionOrETag)
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(tableName),
+		Key: map[string]types.AttributeValue{
+			marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: hash},
+			marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: rng},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the report of s3://%s/%s: %w", bucket, key, err)
 	}
-	_, rng := marketdata.ReportKey(bucket, key, versionOrETag)
-	want, err := strconv.ParseFloat(rng, 64) // < 2^53: exact
-	if err != nil {
-		return nil, err
+	if len(out.Item) == 0 {
+		return nil, nil
 	}
-	for _, r := range reps {
-		if r[marketdata.AttrTimestamp] == want {
-			return r, nil
-		}
+	var r marketdata.IngestionReport
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+		return nil, fmt.Errorf("the report of s3://%s/%s: %w", bucket, key, err)
 	}
-	return nil, nil
+	return &r, nil
 }
 
 // claimHeld says whether the object version of the S3 event in body has an
@@ -118,7 +124,6 @@ func (t *Target) claimHeld(ctx context.Context, body string) (time.Time, bool, e
 	if err := json.Unmarshal([]byte(body), &ev); err != nil {
 		return time.Time{}, false, err
 	}
-	table := localclient.Table{DB: t.DynamoDB, Name: t.Table}
 	for _, rec := range ev.Records {
 		key, err := url.QueryUnescape(rec.S3.Object.Key)
 		if err != nil {
@@ -128,13 +133,12 @@ func (t *Target) claimHeld(ctx context.Context, body string) (time.Time, bool, e
 		if id == "" {
 			id = strings.Trim(rec.S3.Object.ETag, `"`)
 		}
-		r, err := report(ctx, table, rec.S3.Bucket.Name, key, id)
+		r, err := report(ctx, t.DynamoDB, t.Table, rec.S3.Bucket.Name, key, id)
 		if err != nil || r == nil {
 			return time.Time{}, false, err
 		}
-		lease, _ := r[marketdata.AttrReportLeaseUntil].(float64)
-		until := time.UnixMilli(int64(lease))
-		if r[marketdata.AttrReportStatus] == marketdata.ReportInProgress && until.After(t.now()) {
+		until := time.UnixMilli(r.LeaseUntil)
+		if r.Status == marketdata.ReportInProgress && until.After(t.now()) {
 			return until, true, nil
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -152,10 +151,10 @@ func (t *Target) printReports(ctx context.Context, w io.Writer) error {
 			continue
 		}
 		for _, r := range reps {
-			st := fmt.Sprint(r[marketdata.AttrReportStatus])
-			line := fmt.Sprintf("  %-10s s3://%s/%s accepted %v rejected %v", st, t.Bucket, v.key, num(r["accepted"]), num(r["rejected"]))
-			if e, ok := r["error"].(string); ok && e != "" {
-				line += " — " + e
+			st := r.Status
+			line := fmt.Sprintf("  %-11s s3://%s/%s accepted %d rejected %d", st, t.Bucket, v.key, r.Accepted, r.Rejected)
+			if r.Error != "" {
+				line += " — " + r.Error
 			}
 			rows = append(rows, row{st != marketdata.ReportCompleted, line})
 		}
@@ -168,16 +167,6 @@ func (t *Target) printReports(ctx context.Context, w io.Writer) error {
 		fmt.Fprintln(w, r.line)
 	}
 	return nil
-}
-
-func num(v any) string {
-	if f, ok := v.(float64); ok {
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	if v == nil {
-		return "-"
-	}
-	return fmt.Sprint(v)
 }
 
 func (t *Target) printWindows(ctx context.Context, w io.Writer, now time.Time) error {
