@@ -33,7 +33,7 @@ import (
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
 	"github.com/marketanalytics/pipeline/tools/internal/ops"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 	"github.com/marketanalytics/pipeline/tools/motoserver"
 )
 
@@ -136,7 +136,7 @@ func target(ctx context.Context, stack, endpoint, lambdaEndpoint string) (*ops.T
 			return nil, errors.New("--endpoint needs --lambda-endpoint (both printed by `go run mage.go local --serve`)")
 		}
 		c := awsx.New(endpoint)
-		pl, err := plan.Load(filepath.Join(root, "build", "synth"))
+		pl, err := synthread.Load(filepath.Join(root, "build", "synth"))
 		if err != nil {
 			return nil, err
 		}

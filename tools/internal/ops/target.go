@@ -18,7 +18,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
-	"github.com/marketanalytics/pipeline/tools/internal/plan"
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // Target is the pipeline the tools work on: its clients and the resources
@@ -86,7 +86,7 @@ func PulumiOutputs(ctx context.Context, repo, stack string) (Outputs, error) {
 
 // SynthOutputs are the outputs of the synthesized stacks (build/synth), which
 // the local pipeline is provisioned from.
-func SynthOutputs(p *plan.Plan) Outputs {
+func SynthOutputs(p *synthread.Plan) Outputs {
 	outs := Outputs{}
 	for _, layer := range naming.Layers {
 		outs[layer] = map[string]string{}
