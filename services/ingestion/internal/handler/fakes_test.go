@@ -45,6 +45,9 @@ type fakeObject struct {
 type fakeS3 struct {
 	mu      sync.Mutex
 	objects map[string]*fakeObject
+	// older holds noncurrent versions by key and version id, as a versioned
+	// bucket keeps them after an overwrite or a delete marker.
+	older   map[string]map[string]*fakeObject
 	gets    []*s3.GetObjectInput
 	err     error // returned by every GetObject when set
 }
@@ -61,11 +64,13 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 		return nil, f.err
 	}
 	o, ok := f.objects[aws.ToString(in.Key)]
+	if in.VersionId != nil && (!ok || aws.ToString(in.VersionId) != o.versionID) {
+		if o, ok = f.older[aws.ToString(in.Key)][aws.ToString(in.VersionId)]; !ok {
+			return nil, apiErr("NoSuchVersion")
+		}
+	}
 	if !ok {
 		return nil, apiErr("NoSuchKey")
-	}
-	if in.VersionId != nil && aws.ToString(in.VersionId) != o.versionID {
-		return nil, apiErr("NoSuchVersion")
 	}
 	if in.IfMatch != nil && aws.ToString(in.IfMatch) != `"`+o.eTag+`"` {
 		return nil, apiErr("PreconditionFailed")
@@ -193,6 +198,7 @@ type fakeReports struct {
 }
 
 type fakeReport struct {
+	versionID    string
 	status       report.Status
 	owner        string
 	lease        time.Time
@@ -204,8 +210,12 @@ type fakeReport struct {
 func (f *fakeReports) get(o report.Object) *fakeReport {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.items[o.Origin()]
+	return f.items[reportID(o)]
 }
+
+// reportID is the fake's item key: one report per key and content, as
+// report.Store keys them.
+func reportID(o report.Object) string { return o.Origin() + "#" + o.ContentID() }
 
 func (f *fakeReports) Claim(_ context.Context, o report.Object, owner string, now, lease time.Time) (report.Claim, error) {
 	f.mu.Lock()
@@ -217,15 +227,16 @@ func (f *fakeReports) Claim(_ context.Context, o report.Object, owner string, no
 	if f.items == nil {
 		f.items = map[string]*fakeReport{}
 	}
-	it := f.items[o.Origin()]
-	if it != nil && (it.status != report.InProgress || it.owner != owner && !it.lease.Before(now)) {
-		return report.Claim{Status: it.status, Owner: it.owner, LeaseUntil: it.lease, Attempts: it.attempts}, nil
+	it := f.items[reportID(o)]
+	reupload := it != nil && it.status == report.Failed && o.VersionID != "" && it.versionID != o.VersionID
+	if it != nil && !reupload && (it.status != report.InProgress || it.owner != owner && !it.lease.Before(now)) {
+		return report.Claim{Status: it.status, Owner: it.owner, LeaseUntil: it.lease, Attempts: it.attempts, VersionID: it.versionID}, nil
 	}
 	if it == nil {
 		it = &fakeReport{}
-		f.items[o.Origin()] = it
+		f.items[reportID(o)] = it
 	}
-	it.status, it.owner, it.lease = report.InProgress, owner, lease
+	it.status, it.owner, it.lease, it.versionID = report.InProgress, owner, lease, o.VersionID
 	it.attempts++
 	return report.Claim{Claimed: true, Attempts: it.attempts}, nil
 }
@@ -237,7 +248,7 @@ func (f *fakeReports) Finish(_ context.Context, o report.Object, owner string, a
 	if f.finishErr != nil {
 		return f.finishErr
 	}
-	it := f.items[o.Origin()]
+	it := f.items[reportID(o)]
 	if it == nil || it.status != report.InProgress || it.owner != owner {
 		return report.ErrLostClaim
 	}
@@ -248,7 +259,7 @@ func (f *fakeReports) Finish(_ context.Context, o report.Object, owner string, a
 func (f *fakeReports) NoteRedelivery(_ context.Context, o report.Object) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.items[o.Origin()].redeliveries++
+	f.items[reportID(o)].redeliveries++
 	return nil
 }
 

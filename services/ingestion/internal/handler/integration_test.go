@@ -338,10 +338,72 @@ func TestIntegrationClaims(t *testing.T) {
 	if c, err = s.Claim(ctx, o, "B", later.Add(time.Hour), later.Add(2*time.Hour)); err != nil || c.Claimed || c.Status != report.Completed || c.FinishedAt == "" {
 		t.Fatalf("claim of a completed report %+v %v", c, err)
 	}
-	// A second version of the same object has its own report.
-	o2 := o
-	o2.VersionID = "v2"
-	if c, err = s.Claim(ctx, o2, "C", now, lease); err != nil || !c.Claimed {
-		t.Fatalf("claim of another version %+v %v", c, err)
+	// A second version with the same content (an identical re-upload)
+	// finds the completed report and the version that was read.
+	same := o
+	same.VersionID = "v2"
+	if c, err = s.Claim(ctx, same, "C", now, lease); err != nil || c.Claimed || c.Status != report.Completed || c.VersionID != "v1" {
+		t.Fatalf("claim of an identical re-upload %+v %v", c, err)
+	}
+	// A second version with other content has its own report.
+	other := report.Object{Bucket: "b", Key: "k.csv", VersionID: "v3", ETag: "e3"}
+	if c, err = s.Claim(ctx, other, "C", now, lease); err != nil || !c.Claimed {
+		t.Fatalf("claim of another content %+v %v", c, err)
+	}
+	// A FAILED report is claimed again by an identical re-upload (another
+	// version), never by a re-delivery of the failed version.
+	failed := report.Result{Status: report.Failed, ErrorCategory: ObjectGone, Collector: report.NewCollector(1 << 10)}
+	if err := s.Finish(ctx, other, "C", 1, now, now, failed); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = s.Claim(ctx, other, "D", now, lease); err != nil || c.Claimed || c.Status != report.Failed {
+		t.Fatalf("re-delivery of a failed version %+v %v", c, err)
+	}
+	retry := other
+	retry.VersionID = "v4"
+	if c, err = s.Claim(ctx, retry, "E", now, lease); err != nil || !c.Claimed || c.Attempts != 2 {
+		t.Fatalf("identical re-upload of a failed version %+v %v", c, err)
+	}
+}
+
+// TestIntegrationReupload uploads the same bytes twice, then changed bytes,
+// under one key of a versioned moto bucket, which answers each PutObject
+// with its own version id, as S3 does: the identical upload queues nothing,
+// the changed one only its new record, and each is read by its version.
+func TestIntegrationReupload(t *testing.T) {
+	m := newMoto(t)
+	bucket := m.bucket(t, true)
+	var logs bytes.Buffer
+	h := m.handler(&logs)
+	const key = "daily/ticks.csv"
+	keys := map[string]int{}
+	for i, step := range []struct {
+		data    string
+		wantNew int
+	}{
+		{fileA, 3}, {fileA, 0}, {fileA2, 1},
+	} {
+		ev := m.put(t, bucket, key, []byte(step.data), "")
+		if ev.Records[0].S3.Object.VersionID == "" {
+			t.Fatal("versioned bucket returned no version id")
+		}
+		if err := m.invoke(t, h, ev, "req-"+randomSuffix()); err != nil {
+			t.Fatalf("upload %d: %v\n%s", i, err, logs.String())
+		}
+		msgs, _ := m.drain(t)
+		added := 0
+		for _, msg := range msgs {
+			for _, qp := range msg.Points {
+				if keys[qp.Key]++; keys[qp.Key] == 1 {
+					added++
+				}
+			}
+		}
+		if added != step.wantNew {
+			t.Fatalf("upload %d added %d new range keys; want %d\n%s", i, added, step.wantNew, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "identical content re-uploaded") {
+		t.Fatalf("identical re-upload not logged:\n%s", logs.String())
 	}
 }

@@ -59,7 +59,7 @@ func (h *Handler) S3Event(ctx context.Context, ev events.S3Event) error {
 			continue
 		}
 		o := report.Object{Bucket: rec.S3.Bucket.Name, Key: key, VersionID: rec.S3.Object.VersionID, ETag: strings.Trim(rec.S3.Object.ETag, `"`)}
-		if o.Bucket == "" || o.Key == "" || o.VersionOrETag() == "" {
+		if o.Bucket == "" || o.Key == "" || o.ContentID() == "" {
 			h.log().Error("event record ignored: no bucket, key, or version/ETag", "record", i, "bucket", o.Bucket, "key", o.Key)
 			continue
 		}
@@ -70,8 +70,8 @@ func (h *Handler) S3Event(ctx context.Context, ev events.S3Event) error {
 	return errors.Join(errs...)
 }
 
-// IngestObject ingests one object version once: it claims the version's
-// report item, streams the object through the parser into the queue, and
+// IngestObject ingests one object content once: it claims the report item
+// of its key and content (report.Object.ContentID), streams the object through the parser into the queue, and
 // writes the final report.
 //
 // A re-delivered event for a COMPLETED, REJECTED or FAILED version is a no-op. An
@@ -81,7 +81,7 @@ func (h *Handler) S3Event(ctx context.Context, ev events.S3Event) error {
 // get the same range keys (AppendSortKey of origin and position), so the
 // processor's second write of each overwrites the first: re-sending is safe.
 func (h *Handler) IngestObject(ctx context.Context, o report.Object) (err error) {
-	log := h.log().With("bucket", o.Bucket, "key", o.Key, "version", o.VersionOrETag())
+	log := h.log().With("bucket", o.Bucket, "key", o.Key, "version", o.VersionID, "eTag", o.ETag)
 	defer func() {
 		if v := recover(); v != nil {
 			err = h.recovered(v)
@@ -104,8 +104,13 @@ func (h *Handler) IngestObject(ctx context.Context, o report.Object) (err error)
 				"owner", claim.Owner, "leaseUntil", claim.LeaseUntil.UTC().Format(time.RFC3339))
 			return nil
 		}
-		log.Info("duplicate delivery of an ingested object version; nothing queued",
-			"status", string(claim.Status), "finishedAt", claim.FinishedAt)
+		if claim.VersionID != "" && o.VersionID != "" && claim.VersionID != o.VersionID {
+			log.Info("identical content re-uploaded under the same key: already ingested from an earlier version; nothing queued",
+				"ingestedVersion", claim.VersionID, "status", string(claim.Status), "finishedAt", claim.FinishedAt)
+		} else {
+			log.Info("duplicate delivery of an ingested object version; nothing queued",
+				"status", string(claim.Status), "finishedAt", claim.FinishedAt)
+		}
 		if err := h.Reports.NoteRedelivery(ctx, o); err != nil {
 			log.Warn("cannot count the redelivery", "error", err.Error())
 		}

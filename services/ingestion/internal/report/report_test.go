@@ -190,7 +190,7 @@ func TestFinish(t *testing.T) {
 	}
 	want := marketdata.IngestionReport{
 		Status: "COMPLETED", Owner: "req-1", Attempts: 2, Bucket: obj.Bucket, ObjectKey: obj.Key, ETag: obj.ETag,
-		Origin:    "s3://raw-bucket/in/2024 06 01.csv#" + obj.ETag,
+		Origin:    "s3://raw-bucket/in/2024 06 01.csv",
 		StartedAt: now.Add(-time.Second).UTC().Format(time.RFC3339Nano), FinishedAt: now.UTC().Format(time.RFC3339Nano),
 		Format: "csv", Compressed: true, ObjectBytes: 100, DataBytes: 400, Records: 9, Accepted: 7, Rejected: 2,
 		Messages: 1, MessageBytes: 900, SQSCalls: 1,
@@ -372,7 +372,7 @@ func TestReportRoundTrip(t *testing.T) {
 			_, err := s.Claim(context.Background(), versioned, "req-1", now, lease)
 			return err
 		}, marketdata.IngestionReport{Status: marketdata.ReportInProgress, Owner: "req-1", LeaseUntil: lease.UnixMilli(), Attempts: 1,
-			Bucket: "b", ObjectKey: "k.csv", VersionID: "v1", Origin: "s3://b/k.csv#v1", StartedAt: now.UTC().Format(time.RFC3339Nano),
+			Bucket: "b", ObjectKey: "k.csv", VersionID: "v1", Origin: "s3://b/k.csv", StartedAt: now.UTC().Format(time.RFC3339Nano),
 			ExpiresAt: marketdata.ExpiresAt(now)}},
 		{"second claim of an ETag", obj, func(s *Store) error {
 			for _, owner := range []string{"req-1", "req-2"} {
@@ -393,7 +393,7 @@ func TestReportRoundTrip(t *testing.T) {
 			}
 			return s.NoteRedelivery(context.Background(), versioned)
 		}, marketdata.IngestionReport{Status: marketdata.ReportFailed, Owner: "req-1", Attempts: 1, Redeliveries: 1,
-			Bucket: "b", ObjectKey: "k.csv", VersionID: "v1", Origin: "s3://b/k.csv#v1", StartedAt: now.UTC().Format(time.RFC3339Nano),
+			Bucket: "b", ObjectKey: "k.csv", VersionID: "v1", Origin: "s3://b/k.csv", StartedAt: now.UTC().Format(time.RFC3339Nano),
 			FinishedAt: now.UTC().Format(time.RFC3339Nano), Format: "ndjson", Error: res.Error, ErrorCategory: res.ErrorCategory,
 			Rejections: []marketdata.Rejection{}, RejectionCounts: map[string]int64{}, TimestampUnits: map[string]int64{},
 			ExpiresAt: marketdata.ExpiresAt(now)}},

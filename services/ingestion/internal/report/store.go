@@ -59,17 +59,30 @@ type Object struct {
 	Bucket, Key, VersionID, ETag string
 }
 
-// VersionOrETag is what tells versions apart: the version id, or the ETag
-// in an unversioned bucket.
-func (o Object) VersionOrETag() string {
-	if o.VersionID != "" {
-		return o.VersionID
+// ContentID is what tells one report of a key from another: the ETag, which
+// for a single-part upload to this SSE-S3 bucket is the content's MD5, so
+// an identical re-upload (which on a versioned bucket gets a new version id)
+// finds the first upload's report and is not read again. The version id
+// stands in only for an event without an ETag. The ETag of a multipart
+// upload depends on its part sizes, so the same bytes uploaded in other
+// parts are read again: harmless, since the points' range keys do not
+// depend on the version or the ETag (see Origin).
+func (o Object) ContentID() string {
+	if o.ETag != "" {
+		return o.ETag
 	}
-	return o.ETag
+	return o.VersionID
 }
 
-// Origin names the object version in queue messages and raw point items.
-func (o Object) Origin() string { return "s3://" + o.Bucket + "/" + o.Key + "#" + o.VersionOrETag() }
+// Origin names the object in queue messages and raw point items, and is
+// what each point's range key hashes with the point's content and position
+// (marketdata.AppendSortKey). It is the bucket and key without the version:
+// a point is the same point in every version that has the same record at
+// the same position, so re-uploading a file never stores it twice, and a
+// changed file adds only the records it does not share with the earlier
+// versions (the data contract in README.md). The exact version is what the
+// object is read by (VersionID), never part of a point's identity.
+func (o Object) Origin() string { return "s3://" + o.Bucket + "/" + o.Key }
 
 // Result is the outcome of ingesting an object version.
 type Result struct {
@@ -105,21 +118,27 @@ type Claim struct {
 	Owner      string
 	LeaseUntil time.Time
 	FinishedAt string
+	// VersionID is the version the existing report read: another one than
+	// the event's means an identical re-upload, not a re-delivered event.
+	VersionID string
 }
 
 func (s *Store) key(o Object) map[string]types.AttributeValue {
-	h, r := marketdata.ReportKey(o.Bucket, o.Key, o.VersionOrETag())
+	h, r := marketdata.ReportKey(o.Bucket, o.Key, o.ContentID())
 	return map[string]types.AttributeValue{
 		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: h},
 		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: r},
 	}
 }
 
-// Claim marks the object version IN_PROGRESS for owner (the Lambda request
-// id) until leaseUntil, unless it is already COMPLETED or FAILED, or IN_PROGRESS
-// under another owner whose lease has not expired. Lambda retries an
-// invocation under the same request id, so a retry after a crash or a
-// timeout takes its own claim over at once.
+// Claim marks the object's content IN_PROGRESS for owner (the Lambda
+// request id) until leaseUntil, unless it is already COMPLETED, REJECTED or
+// FAILED, or IN_PROGRESS under another owner whose lease has not expired.
+// Lambda retries an invocation under the same request id, so a retry after a
+// crash or a timeout takes its own claim over at once. A FAILED report is
+// claimed again by another version of the same content: re-uploading is how
+// a user retries a file whose version vanished or that the queue refused,
+// while a re-delivered event of the failed version stays a no-op.
 func (s *Store) Claim(ctx context.Context, o Object, owner string, now, leaseUntil time.Time) (Claim, error) {
 	names := map[string]string{
 		"#st": attrStatus, "#owner": attrOwner, "#lease": attrLeaseUntil, "#att": attrAttempts,
@@ -138,10 +157,13 @@ func (s *Store) Claim(ctx context.Context, o Object, owner string, now, leaseUnt
 		":exp":    num(marketdata.ExpiresAt(now)),
 	}
 	set := "SET #st = :inprog, #owner = :owner, #lease = :lease, #b = :b, #k = :k, #o = :o, #start = :start, #exp = :exp"
+	cond := "attribute_not_exists(#st) OR (#st = :inprog AND (#owner = :owner OR #lease < :now))"
 	if o.VersionID != "" {
 		names["#v"] = attrVersionID
 		values[":v"] = &types.AttributeValueMemberS{Value: o.VersionID}
+		values[":failed"] = &types.AttributeValueMemberS{Value: string(Failed)}
 		set += ", #v = :v"
+		cond += " OR (#st = :failed AND #v <> :v)"
 	}
 	if o.ETag != "" {
 		names["#e"] = attrETag
@@ -152,7 +174,7 @@ func (s *Store) Claim(ctx context.Context, o Object, owner string, now, leaseUnt
 		TableName:                           aws.String(s.Table),
 		Key:                                 s.key(o),
 		UpdateExpression:                    aws.String(set + " ADD #att :one"),
-		ConditionExpression:                 aws.String("attribute_not_exists(#st) OR (#st = :inprog AND (#owner = :owner OR #lease < :now))"),
+		ConditionExpression:                 aws.String(cond),
 		ExpressionAttributeNames:            names,
 		ExpressionAttributeValues:           values,
 		ReturnValues:                        types.ReturnValueAllNew,
@@ -187,6 +209,7 @@ func (s *Store) Claim(ctx context.Context, o Object, owner string, now, leaseUnt
 		Owner:      old.Owner,
 		LeaseUntil: time.UnixMilli(old.LeaseUntil),
 		FinishedAt: old.FinishedAt,
+		VersionID:  old.VersionID,
 	}, nil
 }
 
