@@ -47,9 +47,9 @@ type fakeS3 struct {
 	objects map[string]*fakeObject
 	// older holds noncurrent versions by key and version id, as a versioned
 	// bucket keeps them after an overwrite or a delete marker.
-	older   map[string]map[string]*fakeObject
-	gets    []*s3.GetObjectInput
-	err     error // returned by every GetObject when set
+	older map[string]map[string]*fakeObject
+	gets  []*s3.GetObjectInput
+	err   error // returned by every GetObject when set
 }
 
 func apiErr(code string) error {
