@@ -75,7 +75,8 @@ var (
 func startPipeline(t *testing.T, synthDir, buildDir string) *pipeline.Pipeline {
 	t.Helper()
 	isolatedOnce.Do(func() {
-		isolatedMoto, isolatedErr = motoserver.Start(motoserver.Options{RepoDir: repoRoot(), Fresh: true})
+		// S3Events: the events the pipeline would get from its own moto.
+		isolatedMoto, isolatedErr = motoserver.Start(motoserver.Options{RepoDir: repoRoot(), Fresh: true, S3Events: true})
 	})
 	if isolatedErr != nil {
 		t.Fatalf("start moto: %v", isolatedErr)

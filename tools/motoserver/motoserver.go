@@ -7,7 +7,7 @@ package motoserver
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,10 +55,16 @@ type Options struct {
 	// answers (see the file). Only for a private server (Fresh or no
 	// MOTO_ENDPOINT); the local pipeline's large runs need it.
 	FastQuery bool
+	// S3Events loads s3events.py, a shim that makes moto's S3 event
+	// notifications carry versionId and sequencer as AWS's do (see the
+	// file). Only for a private server; the local pipeline sets it.
+	S3Events bool
 }
 
-//go:embed fastquery.py
-var fastQueryPy []byte
+// shims are the Python modules loaded into moto before it serves, by name.
+//
+//go:embed fastquery.py s3events.py
+var shims embed.FS
 
 // Server is a running (or borrowed) moto server.
 type Server struct {
@@ -108,12 +115,25 @@ func Start(opts Options) (*Server, error) {
 			return nil, err
 		}
 		args := []string{bin}
+		var load []string
 		if opts.FastQuery {
-			script, err := writeShim(filepath.Dir(filepath.Dir(bin)))
-			if err != nil {
-				return nil, err
+			load = append(load, "fastquery")
+		}
+		if opts.S3Events {
+			load = append(load, "s3events")
+		}
+		if len(load) > 0 {
+			dir := filepath.Dir(filepath.Dir(bin))
+			for _, name := range load {
+				if err := writeShim(dir, name+".py"); err != nil {
+					return nil, err
+				}
 			}
-			args = []string{filepath.Join(filepath.Dir(bin), "python"), script}
+			// The shims patch moto's modules on import; moto_server's own
+			// entry point then runs with the process's arguments.
+			script := fmt.Sprintf("import sys; sys.path.insert(0, %s); import %s; from moto.server import main; sys.exit(main(sys.argv[1:]))",
+				strconv.Quote(dir), strings.Join(load, ", "))
+			args = []string{filepath.Join(filepath.Dir(bin), "python"), "-c", script}
 		}
 		s, err := launch(args, port, opts.Log, timeout)
 		if err == nil {
@@ -329,21 +349,24 @@ func (t *tailBuffer) String() string {
 	return string(bytes.TrimSpace(t.buf))
 }
 
-// writeShim writes fastquery.py into the venv (atomically: parallel starts
-// may race) and returns its path.
-func writeShim(venv string) (string, error) {
-	script := filepath.Join(venv, "fastquery.py")
-	tmp, err := os.CreateTemp(venv, ".fastquery-*.py")
+// writeShim writes the embedded shim name into the venv (atomically:
+// parallel starts may race).
+func writeShim(venv, name string) error {
+	data, err := shims.ReadFile(name)
 	if err != nil {
-		return "", err
+		return err
 	}
-	if _, err := tmp.Write(fastQueryPy); err != nil {
+	tmp, err := os.CreateTemp(venv, ".shim-*.py")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return "", err
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return "", err
+		return err
 	}
-	return script, os.Rename(tmp.Name(), script)
+	return os.Rename(tmp.Name(), filepath.Join(venv, name))
 }

@@ -141,8 +141,12 @@ func Start(ctx context.Context, cfg Config) (p *Pipeline, err error) {
 		return p, err
 	}
 	step("starting moto (%s)", motoserver.Requirement)
+	// S3Events always: without it moto's S3 events carry no versionId, and
+	// an object overwritten or deleted before it is read would fail locally
+	// where it succeeds on AWS. A moto the caller lends (MotoEndpoint) is
+	// started with it by the caller (the e2e tests do).
 	p.Moto, err = motoserver.Start(motoserver.Options{RepoDir: cfg.RepoDir, Log: motoLog, Fresh: cfg.FreshMoto,
-		Endpoint: cfg.MotoEndpoint, FastQuery: cfg.FastQuery})
+		Endpoint: cfg.MotoEndpoint, FastQuery: cfg.FastQuery, S3Events: true})
 	if err != nil {
 		return p, err
 	}
@@ -150,6 +154,8 @@ func Start(ctx context.Context, cfg Config) (p *Pipeline, err error) {
 		if err := p.Moto.Reset(); err != nil {
 			return p, err
 		}
+	} else if p.Moto.Borrowed() {
+		step("warning: moto at %s (%s) may run without motoserver's s3events shim: then its S3 events carry no versionId, and an object overwritten or deleted before it is read fails here (not on AWS)", p.Moto.Endpoint(), motoserver.EndpointEnv)
 	}
 	p.closers = append(p.closers, p.Moto.Stop)
 	p.Proxy, err = countproxy.New(p.Moto.Endpoint())

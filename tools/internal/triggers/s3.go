@@ -20,7 +20,8 @@ import (
 // Lambda destination becomes a queue destination (same events, same
 // filters) on an internal queue, which the glue drains into the function as
 // an asynchronous invocation with the S3 event as its payload — exactly the
-// event document Lambda would receive.
+// event document Lambda would receive, versionId and sequencer included when
+// moto runs motoserver's s3events shim (the pipeline's private moto does).
 //
 // As in AWS, a destination without a lambda Permission for s3.amazonaws.com
 // and this bucket is refused (S3 validates it when the notification is put).
