@@ -2,6 +2,13 @@
 // one reads through a StackReference.
 package outputs
 
+// EnvironmentSuffix is the suffix of every resource name of a layer. The
+// storage, messaging and compute layers export it; each upper layer compares
+// its own with those of the layers it references and fails on a mismatch
+// (common.Layer.RequireSuffix), so no layer wires itself to resources of
+// another environment.
+const EnvironmentSuffix = "environmentSuffix"
+
 // storage layer
 const (
 	BucketName = "bucketName"

@@ -5,6 +5,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/shared/outputs"
 )
 
 // Config keys naming the StackReferences of the upper layers, and the layer
@@ -50,4 +53,27 @@ func (l *Layer) String(key string) pulumi.StringOutput {
 		}
 		return s, nil
 	}).(pulumi.StringOutput)
+}
+
+// RequireSuffix fails unless the referenced stack was deployed with the same
+// environment suffix as this one (its output outputs.EnvironmentSuffix). The
+// names of this layer's resources are plain strings computed from its own
+// suffix (they must be known before anything deploys), so instead of taking
+// the suffix from below, the layer checks it here, before registering any
+// resource: a team that set another suffix in one layer gets both values, not
+// a half-wired pipeline.
+func (l *Layer) RequireSuffix(n naming.Names) error {
+	d, err := l.ref.GetOutputDetails(outputs.EnvironmentSuffix)
+	if err != nil {
+		return fmt.Errorf("stack %s: reading output %q: %w", l.name, outputs.EnvironmentSuffix, err)
+	}
+	theirs, _ := d.Value.(string)
+	if theirs == "" {
+		return fmt.Errorf("stack %s has no output %q: deploy (or update) that layer first (or set the stack reference config)", l.name, outputs.EnvironmentSuffix)
+	}
+	if theirs != n.Suffix() {
+		return fmt.Errorf("%s %q of this stack differs from %q of stack %s: set the same %s in every layer (or reference that environment's stacks)",
+			ConfigEnvironmentSuffix, n.Suffix(), theirs, l.name, ConfigEnvironmentSuffix)
+	}
+	return nil
 }

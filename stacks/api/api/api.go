@@ -60,6 +60,11 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, l := range []*common.Layer{storage, compute} {
+		if err := l.RequireSuffix(n); err != nil {
+			return nil, err
+		}
+	}
 	functions := map[string]functionRef{
 		"ingestion":  {compute.String(outputs.IngestionFunctionName), compute.String(outputs.IngestionInvokeArn)},
 		"aggregator": {compute.String(outputs.AggregatorFunctionName), compute.String(outputs.AggregatorInvokeArn)},

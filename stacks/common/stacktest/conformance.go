@@ -70,6 +70,11 @@ func Checks(t testing.TB, c Conformance) []Check {
 			AssertInvalidSuffixFails(t, c.Layer.Program, c.Layer.Project, c.InvalidSuffix)
 		}},
 		{"other region fails", func(t testing.TB) { AssertRegionGuard(t, c.Layer.Program, c.Layer.Project) }},
+		{"suffix other than the lower layers' fails", func(t testing.TB) {
+			if len(c.Lower) > 0 {
+				AssertSuffixMismatchFails(t, c.Layer, c.Lower...)
+			}
+		}},
 	}
 }
 

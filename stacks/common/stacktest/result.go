@@ -44,3 +44,31 @@ func AssertInvalidSuffixFails(t testing.TB, program common.Program, project, suf
 		t.Errorf("err = %v, want an error naming %s", err, common.ConfigEnvironmentSuffix)
 	}
 }
+
+// Suffixes AssertSuffixMismatchFails deploys the lower layers and the layer
+// with.
+const (
+	LowerSuffix = "team-a"
+	UpperSuffix = "team-b"
+)
+
+// AssertSuffixMismatchFails runs the lower layers with environmentSuffix
+// LowerSuffix and layer with UpperSuffix, and asserts that the layer fails
+// naming both suffixes.
+func AssertSuffixMismatchFails(t testing.TB, layer Layer, lower ...Layer) {
+	t.Helper()
+	cfg := map[string]string{}
+	for k, v := range layer.Config {
+		cfg[k] = v
+	}
+	opts := Options(t, layer.Project, "dev", cfg)
+	opts.StackOutputs = map[string]map[string]interface{}{}
+	for p, outs := range LowerOutputs(t, "dev", LowerSuffix, lower...) {
+		opts.StackOutputs[Organization+"/"+p+"/dev"] = outs
+	}
+	opts.Config[layer.Project+":"+common.ConfigEnvironmentSuffix] = UpperSuffix
+	_, err := synthrec.Run(layer.Program, opts)
+	if err == nil || !strings.Contains(err.Error(), `"`+LowerSuffix+`"`) || !strings.Contains(err.Error(), `"`+UpperSuffix+`"`) {
+		t.Errorf("err = %v, want an error naming both suffixes %q and %q", err, LowerSuffix, UpperSuffix)
+	}
+}

@@ -633,8 +633,8 @@ func TestConformanceChecks(t *testing.T) {
 		return out
 	}
 	good := checks(conforming(t))
-	if len(good) != 6 {
-		t.Fatalf("%d checks, want 6", len(good))
+	if len(good) != 7 {
+		t.Fatalf("%d checks, want 7", len(good))
 	}
 	for name, run := range good {
 		t.Run("conforming/"+name, func(t *testing.T) { wantPass(t, run) })
@@ -673,4 +673,50 @@ func TestConformanceChecks(t *testing.T) {
 		return common.Outputs{}, err
 	}
 	wantError(t, checks(retained)["nothing protected or retained"], "retainOnDelete=true")
+}
+
+// suffixedProgram stands for the storage layer exporting its suffix.
+func suffixedProgram(ctx *pulumi.Context) (common.Outputs, error) {
+	n, err := common.Names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return common.Outputs{outputs.EnvironmentSuffix: pulumi.String(n.Suffix())}, nil
+}
+
+// upperProgram references the storage layer and, when check is set, requires
+// its suffix.
+func upperProgram(check bool) common.Program {
+	return func(ctx *pulumi.Context) (common.Outputs, error) {
+		n, err := common.Names(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l, err := common.ReferenceLayer(ctx, common.ConfigStorageStack, naming.ProjectStorage)
+		if err != nil {
+			return nil, err
+		}
+		if check {
+			if err := l.RequireSuffix(n); err != nil {
+				return nil, err
+			}
+		}
+		return common.Outputs{}, nil
+	}
+}
+
+func TestAssertSuffixMismatchFails(t *testing.T) {
+	lower := stacktest.Layer{Project: naming.ProjectStorage, Program: suffixedProgram}
+	checked := stacktest.Layer{Project: "upper", Program: upperProgram(true)}
+	unchecked := stacktest.Layer{Project: "upper", Program: upperProgram(false)}
+	wantPass(t, func(t testing.TB) { stacktest.AssertSuffixMismatchFails(t, checked, lower) })
+	wantError(t, func(t testing.TB) { stacktest.AssertSuffixMismatchFails(t, unchecked, lower) }, "want an error naming both suffixes")
+	// The same suffix passes; a lower layer without the output fails.
+	wantPass(t, func(t testing.TB) {
+		stacktest.Run(t, checked.Program, stacktest.Options(t, "upper", "dev", nil, lower))
+	})
+	_, err := synthrec.Run(checked.Program, stacktest.Options(t, "upper", "dev", nil, storageLayer))
+	if err == nil || !strings.Contains(err.Error(), `no output "environmentSuffix"`) {
+		t.Errorf("err = %v, want an error naming the missing output", err)
+	}
 }

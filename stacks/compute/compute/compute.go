@@ -71,7 +71,7 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	up, err := referenceLowerLayers(ctx)
+	up, err := referenceLowerLayers(ctx, n)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	}
 
 	fns := map[string]*function{}
-	outs := common.Outputs{}
+	outs := common.Outputs{outputs.EnvironmentSuffix: pulumi.String(n.Suffix())}
 	for _, spec := range functionSpecs {
 		fn, err := newFunction(ctx, n, s, up, account, spec)
 		if err != nil {
@@ -146,8 +146,9 @@ func readSettings(ctx *pulumi.Context) (settings, error) {
 	return s, nil
 }
 
-// referenceLowerLayers reads the storage and messaging stacks' outputs.
-func referenceLowerLayers(ctx *pulumi.Context) (lowerLayers, error) {
+// referenceLowerLayers reads the storage and messaging stacks' outputs, once
+// both were deployed with this stack's environment suffix.
+func referenceLowerLayers(ctx *pulumi.Context, n naming.Names) (lowerLayers, error) {
 	storage, err := common.ReferenceLayer(ctx, common.ConfigStorageStack, naming.ProjectStorage)
 	if err != nil {
 		return lowerLayers{}, err
@@ -155,6 +156,11 @@ func referenceLowerLayers(ctx *pulumi.Context) (lowerLayers, error) {
 	messaging, err := common.ReferenceLayer(ctx, common.ConfigMessagingStack, naming.ProjectMessaging)
 	if err != nil {
 		return lowerLayers{}, err
+	}
+	for _, l := range []*common.Layer{storage, messaging} {
+		if err := l.RequireSuffix(n); err != nil {
+			return lowerLayers{}, err
+		}
 	}
 	return lowerLayers{
 		bucketName:   storage.String(outputs.BucketName),

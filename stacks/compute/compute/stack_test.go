@@ -83,6 +83,8 @@ func TestConformance(t *testing.T) {
 				outputs.AggregatorInvokeArn:    invoke("DataAggregator-dev"),
 
 				outputs.AlarmTopicArn: alarmTopicArn, // re-exported from messaging
+
+				outputs.EnvironmentSuffix: "dev",
 			}
 		},
 		InvalidSuffix: "--//--",

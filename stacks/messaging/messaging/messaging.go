@@ -89,6 +89,8 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 		outputs.EventBusArn:  bus.Arn,
 
 		outputs.AlarmTopicArn: alarmTopic,
+
+		outputs.EnvironmentSuffix: pulumi.String(names.Suffix()),
 	}, nil
 }
 

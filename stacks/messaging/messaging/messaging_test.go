@@ -248,6 +248,8 @@ func TestConformance(t *testing.T) {
 				outputs.EventBusArn:  "arn:aws:events:us-east-1:123456789012:event-bus/MarketDataEvents-dev",
 
 				outputs.AlarmTopicArn: topicArn,
+
+				outputs.EnvironmentSuffix: "dev",
 			}
 		},
 		InvalidSuffix: "__",

@@ -50,6 +50,8 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 		outputs.BucketArn:  bucket.Arn,
 		outputs.TableName:  table.Name,
 		outputs.TableArn:   table.Arn,
+
+		outputs.EnvironmentSuffix: pulumi.String(names.Suffix()),
 	}, nil
 }
 

@@ -191,6 +191,8 @@ func TestConformance(t *testing.T) {
 				outputs.BucketArn:  "arn:aws:s3:::market-data-dev",
 				outputs.TableName:  "MarketDataState-dev",
 				outputs.TableArn:   "arn:aws:dynamodb:us-east-1:123456789012:table/MarketDataState-dev",
+
+				outputs.EnvironmentSuffix: "dev",
 			}
 		},
 		InvalidSuffix: "--//--",
