@@ -64,11 +64,24 @@ func StateKey(symbol string) string { return StatePrefix + symbol }
 // AggregateKey is the hash key of a symbol's 5-minute aggregates.
 func AggregateKey(symbol string) string { return AggregatePrefix + symbol }
 
-// ReportKey returns the key of the ingestion report of one S3 object version.
-// The hash key groups all versions of an object; the range key tells them apart.
-func ReportKey(bucket, key, versionOrETag string) (hash, rng string) {
+// ReportContent is what tells one ingestion report of an object key from
+// another: the ETag, which for a single-part upload to the SSE-S3 bucket is
+// the content's MD5, so an identical re-upload (a new version id on the
+// versioned bucket) finds the first upload's report; the version id only
+// for an event without an ETag. See README, "Re-uploading a file".
+func ReportContent(eTag, versionID string) string {
+	if eTag != "" {
+		return eTag
+	}
+	return versionID
+}
+
+// ReportKey returns the key of the ingestion report of one content
+// (ReportContent) of an S3 object. The hash key groups all of the object's
+// reports; the range key tells them apart.
+func ReportKey(bucket, key, content string) (hash, rng string) {
 	h := fnv.New64a()
-	h.Write([]byte(versionOrETag))
+	h.Write([]byte(content))
 	return ReportPrefix + "s3://" + bucket + "/" + key, strconv.FormatUint(h.Sum64()>>11, 10)
 }
 

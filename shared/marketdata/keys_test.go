@@ -30,3 +30,15 @@ func TestKeyPatternsCannotCollideWithSymbols(t *testing.T) {
 		}
 	}
 }
+
+// A report is the content's: the ETag when the event has one, whatever the
+// version; the version id only without an ETag.
+func TestReportContent(t *testing.T) {
+	for _, c := range []struct{ eTag, version, want string }{
+		{"e1", "v1", "e1"}, {"e1", "v2", "e1"}, {"e1", "", "e1"}, {"", "v1", "v1"},
+	} {
+		if got := ReportContent(c.eTag, c.version); got != c.want {
+			t.Errorf("ReportContent(%q, %q) = %q, want %q", c.eTag, c.version, got, c.want)
+		}
+	}
+}

@@ -57,17 +57,10 @@ func (t *Target) Replay(ctx context.Context, w io.Writer, prefix string, force b
 				version = "" // an unversioned object: ingestion reads it by ETag
 			}
 			etag := strings.Trim(aws.ToString(v.ETag), `"`)
-			// The event names the version as the first ingestion saw it:
-			// by version ID (S3's notifications on a versioned bucket), or
-			// by ETag when its report is keyed so (moto's notifications
-			// carry no version ID). Another identity would be another
-			// origin, whose points get other range keys.
-			rep, err := report(ctx, t.DynamoDB, t.Table, t.Bucket, key, version)
-			if err == nil && rep == nil && version != "" {
-				if rep, err = report(ctx, t.DynamoDB, t.Table, t.Bucket, key, etag); rep != nil {
-					version = ""
-				}
-			}
+			// The report is the content's (ReportContent); the event names
+			// the exact version, as S3's do, so even a noncurrent version
+			// is read. The points' range keys do not depend on the version.
+			rep, err := report(ctx, t.DynamoDB, t.Table, t.Bucket, key, marketdata.ReportContent(etag, version))
 			if err != nil {
 				return sent, skipped, err
 			}
@@ -90,10 +83,10 @@ func (t *Target) Replay(ctx context.Context, w io.Writer, prefix string, force b
 	return sent, skipped, nil
 }
 
-// report returns the report item of an object version (key
+// report returns the report item of an object content (key
 // marketdata.ReportKey), or nil.
-func report(ctx context.Context, db *dynamodb.Client, tableName, bucket, key, versionOrETag string) (*marketdata.IngestionReport, error) {
-	hash, rng := marketdata.ReportKey(bucket, key, versionOrETag)
+func report(ctx context.Context, db *dynamodb.Client, tableName, bucket, key, content string) (*marketdata.IngestionReport, error) {
+	hash, rng := marketdata.ReportKey(bucket, key, content)
 	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(tableName),
 		Key: map[string]types.AttributeValue{
@@ -129,11 +122,8 @@ func (t *Target) claimHeld(ctx context.Context, body string) (time.Time, bool, e
 		if err != nil {
 			return time.Time{}, false, fmt.Errorf("object key %q: %w", rec.S3.Object.Key, err)
 		}
-		id := rec.S3.Object.VersionID
-		if id == "" {
-			id = strings.Trim(rec.S3.Object.ETag, `"`)
-		}
-		r, err := report(ctx, t.DynamoDB, t.Table, rec.S3.Bucket.Name, key, id)
+		r, err := report(ctx, t.DynamoDB, t.Table, rec.S3.Bucket.Name, key,
+			marketdata.ReportContent(strings.Trim(rec.S3.Object.ETag, `"`), rec.S3.Object.VersionID))
 		if err != nil || r == nil {
 			return time.Time{}, false, err
 		}

@@ -67,12 +67,7 @@ type Object struct {
 // upload depends on its part sizes, so the same bytes uploaded in other
 // parts are read again: harmless, since the points' range keys do not
 // depend on the version or the ETag (see Origin).
-func (o Object) ContentID() string {
-	if o.ETag != "" {
-		return o.ETag
-	}
-	return o.VersionID
-}
+func (o Object) ContentID() string { return marketdata.ReportContent(o.ETag, o.VersionID) }
 
 // Origin names the object in queue messages and raw point items, and is
 // what each point's range key hashes with the point's content and position
