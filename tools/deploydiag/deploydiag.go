@@ -175,3 +175,32 @@ func Gate(layers []string, deployed func(layer string) (bool, error)) (ok []stri
 	}
 	return ok, "", "", nil
 }
+
+// ParseConfig reads the JSON of `pulumi config --json` into "<namespace>:<key>"
+// → value. Secrets (shown without their value) are left out: no check
+// needs one.
+func ParseConfig(data []byte) (map[string]string, error) {
+	var raw map[string]struct {
+		Value  *string `json:"value"`
+		Secret bool    `json:"secret"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("pulumi config: %w", err)
+	}
+	cfg := map[string]string{}
+	for k, v := range raw {
+		if !v.Secret && v.Value != nil {
+			cfg[k] = *v.Value
+		}
+	}
+	return cfg, nil
+}
+
+// Config reads a layer's stack config (the values set, not the defaults).
+func (c CLI) Config(ctx context.Context, layer, stack string) (map[string]string, error) {
+	out, err := c.output(ctx, c.LayerDir(layer), "config", "--json", "--stack", stack)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(out)
+}

@@ -112,3 +112,21 @@ func TestGate(t *testing.T) {
 		t.Errorf("Gate error = %v", err)
 	}
 }
+
+func TestParseConfig(t *testing.T) {
+	const out = `{
+  "aws:region": {"value": "us-east-1", "secret": false},
+  "market-data-compute:memorySize": {"value": "3008", "secret": false, "objectValue": 3008},
+  "market-data-compute:token": {"secret": true}
+}`
+	got, err := ParseConfig([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["aws:region"] != "us-east-1" || got["market-data-compute:memorySize"] != "3008" {
+		t.Errorf("ParseConfig = %v", got)
+	}
+	if _, err := ParseConfig([]byte("error: no stack named 'dev' found")); err == nil {
+		t.Error("non-JSON output: no error")
+	}
+}

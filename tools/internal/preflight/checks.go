@@ -165,7 +165,7 @@ func (c Checker) concurrency(ctx context.Context) []Result {
 	}
 	out, err := c.AWS.Lambda.GetAccountSettings(ctx, &lambda.GetAccountSettingsInput{})
 	if err != nil || out.AccountLimit == nil {
-		return []Result{fail(CheckConcurrency, "grant lambda:GetAccountSettings to the deploying identity", "GetAccountSettings: %v", err)}
+		return []Result{fail(CheckConcurrency, callFix(err, "lambda:GetAccountSettings"), "GetAccountSettings: %v", err)}
 	}
 	total := int(out.AccountLimit.ConcurrentExecutions)
 	unreserved := int(deref(out.AccountLimit.UnreservedConcurrentExecutions))
@@ -181,7 +181,7 @@ func (c Checker) concurrency(ctx context.Context) []Result {
 		}
 		cur, err := c.AWS.Lambda.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: &f.Name})
 		if err != nil && !isNotFound(err) {
-			return []Result{fail(CheckReserved, "grant lambda:GetFunctionConcurrency to the deploying identity", "GetFunctionConcurrency %s: %v", f.Name, err)}
+			return []Result{fail(CheckReserved, callFix(err, "lambda:GetFunctionConcurrency"), "GetFunctionConcurrency %s: %v", f.Name, err)}
 		}
 		if err == nil && cur.ReservedConcurrentExecutions != nil {
 			held += int(*cur.ReservedConcurrentExecutions)
@@ -260,7 +260,7 @@ func (c Checker) apiGatewayRole(ctx context.Context) Result {
 	}
 	out, err := c.AWS.APIGW.GetAccount(ctx, &apigateway.GetAccountInput{})
 	if err != nil {
-		return fail(CheckAPIGWRole, "grant apigateway:GET on arn:aws:apigateway:us-east-1::/account to the deploying identity", "GetAccount: %v", err)
+		return fail(CheckAPIGWRole, callFix(err, "apigateway:GET on arn:aws:apigateway:us-east-1::/account"), "GetAccount: %v", err)
 	}
 	switch role := deref(out.CloudwatchRoleArn); {
 	case role != "":
@@ -275,6 +275,15 @@ func (c Checker) apiGatewayRole(ctx context.Context) Result {
 			"set a role trusted by apigateway.amazonaws.com with AmazonAPIGatewayPushToCloudWatchLogs in API Gateway's settings (us-east-1), or `pulumi config set accessLogging false` in stacks/api",
 			"access logging is on and the account has no API Gateway CloudWatch role: the stage would fail to deploy")
 	}
+}
+
+// callFix is the fix for a failed read: the right when AWS denied it, else
+// the credentials and the network.
+func callFix(err error, right string) string {
+	if httpStatus(err) == http.StatusForbidden {
+		return "grant " + right + " to the deploying identity"
+	}
+	return "check the AWS credentials and the network, then run preflight again"
 }
 
 // httpStatus is the HTTP status of a failed AWS call, 0 when there is none.
