@@ -8,6 +8,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +31,7 @@ import (
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
+	"github.com/marketanalytics/pipeline/tools/deploydiag"
 	"github.com/marketanalytics/pipeline/tools/enginecheck"
 	"github.com/marketanalytics/pipeline/tools/motoserver"
 )
@@ -78,7 +81,7 @@ func Synth() error {
 	return sh.RunV("go", "run", "./tools/synth", "-stack", stack(), "-build-dir", buildDir, "-out", synthDir)
 }
 
-// Lint checks formatting (gofmt) and runs go vet in every module.
+// Lint checks formatting (gofmt), lints the CI workflows (actionlint) and runs go vet in every module.
 func Lint() error {
 	out, err := sh.Output("gofmt", "-l", ".")
 	if err != nil {
@@ -87,9 +90,38 @@ func Lint() error {
 	if out != "" {
 		return fmt.Errorf("gofmt needed on:\n%s", out)
 	}
+	if err := lintWorkflows(workflowDir); err != nil {
+		return err
+	}
 	return eachModule(func(dir string) error {
 		return runIn(dir, map[string]string{"GOWORK": "off"}, "go", "vet", "-tags", allTags, "./...")
 	})
+}
+
+// actionlint lints the GitHub Actions workflows, pinned (go run of a
+// versioned package ignores this module, so it adds nothing to go.mod).
+const actionlint = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+
+// workflowDir holds the CI workflows.
+const workflowDir = ".github/workflows"
+
+// lintWorkflows runs actionlint on every workflow in dir.
+func lintWorkflows(dir string) error {
+	var files []string
+	for _, pat := range []string{"*.yml", "*.yaml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return err
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no workflow in %s", dir)
+	}
+	if err := sh.RunV("go", append([]string{"run", actionlint}, files...)...); err != nil {
+		return fmt.Errorf("actionlint: %w", err)
+	}
+	return nil
 }
 
 // Test runs everything CI runs: lint, build, synth, then every module's unit and moto integration tests, the fuzz targets for a bounded time, and the end-to-end tests of the local pipeline.
@@ -656,14 +688,31 @@ func Local() error {
 	return sh.RunV("go", args...)
 }
 
-// Preview shows what `pulumi preview` would change in each layer for STACK (default dev), in deploy order.
+// Preview shows what `pulumi preview` would change in each layer for STACK (default dev), in deploy order; a layer is previewed only once the layers below it are deployed (its stack references read their outputs), and the first that is not says so and stops there. LAYER previews one layer.
 func Preview() error {
 	mg.Deps(Build)
 	if err := requireDeployTools(); err != nil {
 		return err
 	}
 	d := userDeployment()
-	for _, layer := range naming.Layers {
+	cli := deploydiag.CLI{Exe: "pulumi", LayerDir: layerDir}
+	deployed := func(l string) (bool, error) {
+		info, err := cli.Stack(context.Background(), l, stack())
+		return info.Deployed(), err
+	}
+	layers, blocked, reason, err := deploydiag.Gate(naming.Layers, deployed)
+	if err != nil {
+		return err
+	}
+	selected, err := selectedLayers()
+	if err != nil {
+		return err
+	}
+	for _, layer := range selected {
+		if !slices.Contains(layers, layer) {
+			fmt.Printf("\npreview stops at %s: %s\n", blocked, reason)
+			return nil
+		}
 		if err := d.pulumi(layerDir(layer), "preview", "--diff"); err != nil {
 			return err
 		}
@@ -671,17 +720,73 @@ func Preview() error {
 	return nil
 }
 
-// Deploy builds the services and runs `pulumi up` for storage, messaging, compute and api, in that order, for STACK (default dev).
+// Preflight runs the read-only checks of a deployment of STACK (default dev) with your AWS credentials and Pulumi CLI, and prints PASS / WARN / FAIL with the fix for each: account and region, the bucket name, Lambda concurrency and memory, API Gateway's CloudWatch role, the Pulumi login and the layers below LAYER (when set). Deploy runs it first.
+func Preflight() error {
+	mg.Deps(Build)
+	return sh.RunV("go", "run", "./tools/cmd/preflight", "-stack", stack(), "-layer", os.Getenv("LAYER"), "-build-dir", buildDir)
+}
+
+// Deploy builds the services, runs preflight and then `pulumi up` for storage, messaging, compute and api, in that order, for STACK (default dev); LAYER deploys one layer. A failed `pulumi up` whose cause is known (SQS's 60 s before a deleted queue's name is free, the 3008 MB memory cap of new accounts) is explained, and the SQS one waited out and retried once.
 func Deploy() error {
 	mg.Deps(Build)
 	if err := requireDeployTools(); err != nil {
 		return err
 	}
-	if err := userDeployment().deploy(); err != nil {
+	if err := Preflight(); err != nil {
+		return fmt.Errorf("preflight failed, nothing deployed: %w", err)
+	}
+	layers, err := selectedLayers()
+	if err != nil {
 		return err
+	}
+	d := userDeployment()
+	for _, layer := range layers {
+		if err := d.up(layer); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("deployed stack %s; prove it end to end with: STACK=%s go run mage.go smoke\n", stack(), stack())
 	return nil
+}
+
+// up runs `pulumi up` for a layer; on failure, deploydiag explains the
+// output, and a failure that passes with time (SQS's name reuse) is
+// retried once after waiting.
+func (d deployment) up(layer string) error {
+	for attempt := 1; ; attempt++ {
+		var out bytes.Buffer
+		tee := d
+		tee.stdout = &out
+		if d.stdout != nil {
+			tee.stdout = io.MultiWriter(d.stdout, &out)
+		}
+		err := tee.pulumi(layerDir(layer), "up", "--yes")
+		if err == nil {
+			return nil
+		}
+		diag := deploydiag.Diagnose(out.String())
+		if diag == nil {
+			return fmt.Errorf("pulumi up in stacks/%s: %w", layer, err)
+		}
+		fmt.Printf("\n%s: %s\n", layer, diag.Advice)
+		if !diag.Retry || attempt > 1 {
+			return fmt.Errorf("pulumi up in stacks/%s failed (%s): %s", layer, diag.Kind, diag.Advice)
+		}
+		fmt.Printf("waiting %s, then running pulumi up in stacks/%s once more\n", diag.Wait, layer)
+		time.Sleep(diag.Wait)
+	}
+}
+
+// selectedLayers is LAYER alone when set, else every layer in deploy order.
+func selectedLayers() ([]string, error) {
+	l := os.Getenv("LAYER")
+	if l == "" {
+		return naming.Layers, nil
+	}
+	if !slices.Contains(naming.Layers, l) {
+		return nil, fmt.Errorf("LAYER=%s: want one of %s", l, strings.Join(naming.Layers, ", "))
+	}
+	return []string{l}, nil
 }
 
 // Destroy runs `pulumi destroy` for api, compute, messaging and storage, in that order, for STACK (default dev).
@@ -761,7 +866,7 @@ func layerDir(layer string) string { return filepath.Join("stacks", layer) }
 // deploy runs `pulumi up` for each layer in deploy order.
 func (d deployment) deploy() error {
 	for _, layer := range naming.Layers {
-		if err := d.pulumi(layerDir(layer), "up", "--yes"); err != nil {
+		if err := d.up(layer); err != nil {
 			return err
 		}
 	}
