@@ -1,14 +1,13 @@
 package preflight
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
 
 // Plan is what the stacks would deploy, as far as the checks care, read
@@ -48,50 +47,30 @@ const (
 	typeAPIAccount = "aws:apigateway/account:Account"
 )
 
-type synthFile struct {
-	Resources []struct {
-		Type   string         `json:"type"`
-		Name   string         `json:"name"`
-		Inputs map[string]any `json:"inputs"`
-	} `json:"resources"`
-}
-
-// LoadPlan reads the plan from <dir>/storage.json, compute.json and api.json
-// as `tools/synth` writes them.
+// LoadPlan reads the plan from the synth in dir (tools/internal/synthread).
 func LoadPlan(dir string) (Plan, error) {
-	var p Plan
-	for _, layer := range []string{"storage", "compute", "api"} {
-		b, err := os.ReadFile(filepath.Join(dir, layer+".json"))
-		if err != nil {
-			return Plan{}, fmt.Errorf("read the synth: %w", err)
-		}
-		var f synthFile
-		if err := json.Unmarshal(b, &f); err != nil {
-			return Plan{}, fmt.Errorf("read the synth %s: %w", layer, err)
-		}
-		for _, r := range f.Resources {
-			in := r.Inputs
-			switch r.Type {
-			case typeBucket:
-				p.Bucket = str(in["bucket"])
-			case typeFunction:
-				p.Functions = append(p.Functions, Function{
-					Name: str(in["name"]), MemoryMB: num(in["memorySize"]), Reserved: max(num(in["reservedConcurrentExecutions"]), 0),
-				})
-			case typeESM:
-				if sc, ok := in["scalingConfig"].(map[string]any); ok {
-					p.QueueMaxConcurrency = num(sc["maximumConcurrency"])
-				}
-				p.QueueFunction = functionName(str(in["functionName"]))
-			case typeStage:
-				if s, ok := in["accessLogSettings"].(map[string]any); ok && len(s) > 0 {
-					p.AccessLogging = true
-				}
-			case typeAPIAccount:
-				p.SetsAPIGatewayRole = true
-			}
-		}
+	sp, err := synthread.Load(dir)
+	if err != nil {
+		return Plan{}, fmt.Errorf("read the synth: %w", err)
 	}
+	var p Plan
+	for _, r := range sp.OfType(typeBucket) {
+		p.Bucket = r.Str("bucket")
+	}
+	for _, r := range sp.OfType(typeFunction) {
+		p.Functions = append(p.Functions, Function{
+			// AWS's -1 (and absence) mean no reservation.
+			Name: r.Str("name"), MemoryMB: r.Int("memorySize", 0), Reserved: max(r.Int("reservedConcurrentExecutions", 0), 0),
+		})
+	}
+	for _, r := range sp.OfType(typeESM) {
+		p.QueueMaxConcurrency = synthread.Int(r.Map("scalingConfig"), "maximumConcurrency", 0)
+		p.QueueFunction = functionName(r.Str("functionName"))
+	}
+	for _, r := range sp.OfType(typeStage) {
+		p.AccessLogging = p.AccessLogging || len(r.Map("accessLogSettings")) > 0
+	}
+	p.SetsAPIGatewayRole = len(sp.OfType(typeAPIAccount)) > 0
 	if p.Bucket == "" || len(p.Functions) == 0 {
 		return Plan{}, fmt.Errorf("the synth in %s has no bucket or no functions", dir)
 	}
@@ -106,15 +85,4 @@ func functionName(v string) string {
 		return strings.TrimPrefix(a.Resource, "function:")
 	}
 	return v
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-// num reads a JSON number as an int (0 when absent or not a number).
-func num(v any) int {
-	f, _ := v.(float64)
-	return int(f)
 }

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,9 +40,12 @@ func TestLoadPlanReadsEachInput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	n := 0
 	res := func(typ string, inputs map[string]any) map[string]any {
-		return map[string]any{"type": typ, "inputs": inputs}
+		n++
+		return map[string]any{"type": typ, "urn": fmt.Sprintf("urn:pulumi:dev::p::%s::r%d", typ, n), "inputs": inputs}
 	}
+	write("messaging")
 	write("storage", res(typeBucket, map[string]any{"bucket": "market-data-x"}))
 	write("compute",
 		res(typeFunction, map[string]any{"name": "DataProcessor-x", "memorySize": 3008, "reservedConcurrentExecutions": 20}),
