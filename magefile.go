@@ -184,6 +184,15 @@ func (Check) Engine() error {
 		return err
 	}
 	fmt.Printf("check:engine: tools ready in %s\n", time.Since(start).Round(time.Second))
+	// `pulumi stack select --create` writes the passphrase salt into
+	// stacks/<layer>/Pulumi.<stack>.yaml whatever --config-file says; a
+	// developer's real file must never be overwritten, and the check's own
+	// are removed when it ends.
+	created, err := claimStackFiles(stack())
+	if err != nil {
+		return err
+	}
+	defer removeFiles(created)
 	d, stop, err := engineDeployment(bin)
 	if err != nil {
 		return err
@@ -214,6 +223,31 @@ func (Check) Engine() error {
 		fmt.Println(line)
 	}
 	return nil
+}
+
+// claimStackFiles fails when a layer already has a Pulumi.<stack>.yaml (a
+// developer's stack that the check would write over) and returns the paths
+// the check will create.
+func claimStackFiles(stack string) ([]string, error) {
+	var paths []string
+	for _, layer := range naming.Layers {
+		p := filepath.Join(layerDir(layer), "Pulumi."+stack+".yaml")
+		if _, err := os.Stat(p); err == nil {
+			return nil, fmt.Errorf("check:engine would write over %s: run it with another STACK (e.g. STACK=enginecheck) or move the file", p)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+func removeFiles(paths []string) {
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(os.Stderr, "check:engine:", err)
+		}
+	}
 }
 
 // engineTools builds, or reuses when built from the same pinned version, the
