@@ -92,9 +92,6 @@ func (a *Accumulator) Add(t Tick) {
 	a.sumPrice += t.Price
 }
 
-// Len returns the number of ticks added.
-func (a *Accumulator) Len() int64 { return a.n }
-
 // Summary returns the aggregate, and false when no tick was added.
 func (a *Accumulator) Summary() (Summary, bool) {
 	if a.n == 0 {

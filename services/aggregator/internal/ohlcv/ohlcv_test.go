@@ -128,8 +128,8 @@ func assertSummary(t *testing.T, got, want Summary) {
 
 func TestAccumulatorEmpty(t *testing.T) {
 	var a Accumulator
-	if s, ok := a.Summary(); ok || a.Len() != 0 {
-		t.Fatalf("empty Accumulator: %+v, %v, %d ticks", s, ok, a.Len())
+	if s, ok := a.Summary(); ok || a.n != 0 {
+		t.Fatalf("empty Accumulator: %+v, %v, %d ticks", s, ok, a.n)
 	}
 	if _, ok := summarize(nil); ok {
 		t.Fatal("zero Accumulator is not empty")

@@ -225,10 +225,8 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 	return dst
 }
 
-// pow10 are the scales appendNumber tries, up to maxDecimals.
+// pow10 are the scales appendNumber tries.
 var pow10 = [...]float64{1, 10, 100, 1000, 10000, 100000, 1000000}
-
-const maxDecimals = len(pow10) - 1
 
 // appendNumber writes v in DynamoDB's canonical number form: plain decimal,
 // no exponent, no trailing zeros, the shortest text that reads back as v
