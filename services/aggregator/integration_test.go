@@ -59,7 +59,7 @@ func setup(t *testing.T) *env {
 
 	// The real wiring of main, with a small page size to force pagination.
 	var err error
-	e.h, err = newHandler(e.ctx, slog.New(slog.NewJSONHandler(io.Discard, nil)), os.Getenv)
+	e.h, err = function.New(e.ctx, slog.New(slog.NewJSONHandler(io.Discard, nil)), os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
