@@ -3,6 +3,9 @@ package common
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -36,25 +39,40 @@ func (p Policy) JSON() (string, error) {
 	return string(b), err
 }
 
-// PolicyJSON renders a policy whose statements need resolved outputs (ARNs):
-// build receives the resolved strings in the order given. An input that
-// resolves to anything but a non-empty string fails the output, and so the
-// registration of the resource that takes the document: a policy naming ""
-// would grant on, or deny, the wrong resource.
-func PolicyJSON(build func(v []string) Policy, inputs ...pulumi.StringInput) pulumi.StringOutput {
-	args := make([]interface{}, len(inputs))
-	for i, in := range inputs {
-		args[i] = in
+// PolicyInputs are the resolved inputs of a policy document, by name.
+type PolicyInputs struct {
+	vals    map[string]string
+	unknown []string
+}
+
+// Get returns the resolved input called name. A name the document was not
+// given is recorded, and fails the document (never a silent "").
+func (in *PolicyInputs) Get(name string) string {
+	v, ok := in.vals[name]
+	if !ok {
+		in.unknown = append(in.unknown, name)
 	}
-	return pulumi.All(args...).ApplyT(func(vs []interface{}) (string, error) {
-		ss := make([]string, len(vs))
-		for i, v := range vs {
-			s, ok := v.(string)
-			if !ok || s == "" {
-				return "", fmt.Errorf("policy document: input %d of %d resolved to %#v, want a non-empty string", i+1, len(vs), v)
+	return v
+}
+
+// PolicyJSON renders a policy whose statements need resolved outputs (ARNs):
+// build reads each of inputs by its name. Names, not positions, so adding an
+// input cannot shift the others. An input that resolves to "", or a name
+// build reads but inputs lacks, fails the output, and so the registration of
+// the resource that takes the document: a policy naming "" would grant on,
+// or deny, the wrong resource.
+func PolicyJSON(build func(in *PolicyInputs) Policy, inputs pulumi.StringMap) pulumi.StringOutput {
+	return inputs.ToStringMapOutput().ApplyT(func(vals map[string]string) (string, error) {
+		for _, name := range slices.Sorted(maps.Keys(vals)) {
+			if vals[name] == "" {
+				return "", fmt.Errorf("policy document: input %q resolved to \"\", want a non-empty string", name)
 			}
-			ss[i] = s
 		}
-		return build(ss).JSON()
+		in := &PolicyInputs{vals: vals}
+		p := build(in)
+		if len(in.unknown) > 0 {
+			return "", fmt.Errorf("policy document: no input named %s", strings.Join(in.unknown, ", "))
+		}
+		return p.JSON()
 	}).(pulumi.StringOutput)
 }

@@ -238,11 +238,15 @@ func newRole(ctx *pulumi.Context, service, name, account string) (*iam.Role, err
 
 // newRolePolicy attaches the function's least-privilege inline policy.
 func newRolePolicy(ctx *pulumi.Context, spec functionSpec, role *iam.Role, logs *cloudwatch.LogGroup, up lowerLayers, n naming.Names) (*iam.RolePolicy, error) {
-	doc := common.PolicyJSON(func(v []string) common.Policy {
+	doc := common.PolicyJSON(func(in *common.PolicyInputs) common.Policy {
 		return executionPolicy(spec, arns{
-			bucket: v[0], table: v[1], queue: v[2], dlq: v[3], bus: v[4], logGroup: v[5],
+			bucket: in.Get("bucket"), table: in.Get("table"), queue: in.Get("queue"),
+			dlq: in.Get("dlq"), bus: in.Get("bus"), logGroup: in.Get("logGroup"),
 		}, n)
-	}, up.bucketArn, up.tableArn, up.queueArn, up.dlqArn, up.eventBus, logs.Arn)
+	}, pulumi.StringMap{
+		"bucket": up.bucketArn, "table": up.tableArn, "queue": up.queueArn,
+		"dlq": up.dlqArn, "bus": up.eventBus, "logGroup": logs.Arn,
+	})
 	return iam.NewRolePolicy(ctx, spec.service+"-policy", &iam.RolePolicyArgs{
 		Name:   pulumi.String("least-privilege"),
 		Role:   role.Name,

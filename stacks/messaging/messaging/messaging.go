@@ -163,17 +163,17 @@ func newQueuePolicies(ctx *pulumi.Context, names naming.Names, account string,
 	queueURL, queueArn pulumi.StringOutput, dlq *sqs.Queue) error {
 	if _, err := sqs.NewQueuePolicy(ctx, "processing-queue-policy", &sqs.QueuePolicyArgs{
 		QueueUrl: queueURL,
-		Policy: common.PolicyJSON(func(v []string) common.Policy {
-			return ProcessingQueuePolicy(v[0])
-		}, queueArn),
+		Policy: common.PolicyJSON(func(in *common.PolicyInputs) common.Policy {
+			return ProcessingQueuePolicy(in.Get("queue"))
+		}, pulumi.StringMap{"queue": queueArn}),
 	}); err != nil {
 		return err
 	}
 	_, err := sqs.NewQueuePolicy(ctx, "dead-letter-queue-policy", &sqs.QueuePolicyArgs{
 		QueueUrl: dlq.Url,
-		Policy: common.PolicyJSON(func(v []string) common.Policy {
-			return DeadLetterQueuePolicy(v[0], []string{names.ScheduleRuleARN(account), names.EventsRuleARN(account)})
-		}, dlq.Arn),
+		Policy: common.PolicyJSON(func(in *common.PolicyInputs) common.Policy {
+			return DeadLetterQueuePolicy(in.Get("dlq"), []string{names.ScheduleRuleARN(account), names.EventsRuleARN(account)})
+		}, pulumi.StringMap{"dlq": dlq.Arn}),
 	})
 	return err
 }

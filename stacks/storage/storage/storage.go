@@ -117,9 +117,9 @@ func secureBucket(ctx *pulumi.Context, bucket *s3.BucketV2) error {
 	}
 	_, err = s3.NewBucketPolicy(ctx, "bucket-policy", &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
-		Policy: common.PolicyJSON(func(v []string) common.Policy {
-			return BucketPolicy(v[0])
-		}, bucket.Arn),
+		Policy: common.PolicyJSON(func(in *common.PolicyInputs) common.Policy {
+			return BucketPolicy(in.Get("bucket"))
+		}, pulumi.StringMap{"bucket": bucket.Arn}),
 	}, pulumi.DependsOn([]pulumi.Resource{publicAccess}))
 	return err
 }
