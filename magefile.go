@@ -783,6 +783,9 @@ func Deploy() error {
 	return nil
 }
 
+// sleep waits out a retryable failure (a test shortens it).
+var sleep = time.Sleep
+
 // up runs `pulumi up` for a layer; on failure, deploydiag explains the
 // output, and a failure that passes with time (SQS's name reuse) is
 // retried once after waiting.
@@ -807,7 +810,7 @@ func (d deployment) up(layer string) error {
 			return fmt.Errorf("pulumi up in stacks/%s failed (%s): %s", layer, diag.Kind, diag.Advice)
 		}
 		fmt.Printf("waiting %s, then running pulumi up in stacks/%s once more\n", diag.Wait, layer)
-		time.Sleep(diag.Wait)
+		sleep(diag.Wait)
 	}
 }
 

@@ -5,7 +5,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // The repository's workflows pass actionlint, and a broken one fails it: an
@@ -34,5 +37,79 @@ jobs:
 	}
 	if err := lintWorkflows(t.TempDir()); err == nil {
 		t.Fatal("no workflow: no error")
+	}
+}
+
+// fakePulumi writes a pulumi executable that logs each `up` and fails the
+// first `failures` of them with failOutput.
+func fakePulumi(t *testing.T, failures int, failOutput string) (cli, log string) {
+	t.Helper()
+	dir := t.TempDir()
+	log = filepath.Join(dir, "ups")
+	script := `#!/bin/sh
+[ "$1" = up ] || exit 0
+echo up >> "` + log + `"
+n=$(wc -l < "` + log + `")
+if [ "$n" -le ` + strconv.Itoa(failures) + ` ]; then
+  cat <<'OUT'
+` + failOutput + `
+OUT
+  exit 255
+fi
+echo "Resources: 8 created"
+`
+	cli = filepath.Join(dir, "pulumi")
+	if err := os.WriteFile(cli, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return cli, log
+}
+
+// up waits out SQS's name reuse once and retries; the memory cap is
+// explained, not retried; an unknown failure is returned as is.
+func TestUpDiagnosesPulumiFailures(t *testing.T) {
+	const (
+		queueDeleted = `error: creating SQS Queue (ProcessingQueue-dev): operation error SQS: CreateQueue, https response error StatusCode: 400, QueueDeletedRecently: You must wait 60 seconds after deleting a queue before you can create another with the same name.`
+		memoryCap    = `error: creating Lambda Function (DataIngestion-dev): operation error Lambda: CreateFunction, https response error StatusCode: 400, InvalidParameterValueException: 'MemorySize' value failed to satisfy constraint: Member must have value less than or equal to 3008`
+		other        = `error: something else broke`
+	)
+	var slept []time.Duration
+	sleep = func(d time.Duration) { slept = append(slept, d) }
+	defer func() { sleep = time.Sleep }()
+	for _, tc := range []struct {
+		name      string
+		failures  int
+		output    string
+		wantUps   int
+		wantSleep int
+		wantErr   string // "" = success
+	}{
+		{"queue name reused: one wait, then success", 1, queueDeleted, 2, 1, ""},
+		{"queue name still taken: one retry only", 2, queueDeleted, 2, 1, "QueueDeletedRecently"},
+		{"memory cap: advice, no retry", 1, memoryCap, 1, 0, "pulumi config set memorySize 3008"},
+		{"unknown failure: no retry", 1, other, 1, 0, "exit status 255"},
+		{"success", 0, "", 1, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			slept = nil
+			cli, log := fakePulumi(t, tc.failures, tc.output)
+			d := deployment{stack: "dev", cli: cli}
+			err := d.up("storage")
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("up = %v, want error containing %q", err, tc.wantErr)
+			}
+			b, rerr := os.ReadFile(log)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			if ups := strings.Count(string(b), "up"); ups != tc.wantUps || len(slept) != tc.wantSleep {
+				t.Errorf("%d ups, %d waits; want %d, %d", ups, len(slept), tc.wantUps, tc.wantSleep)
+			}
+			for _, w := range slept {
+				if w < 60*time.Second {
+					t.Errorf("waited %s, less than SQS's 60 s", w)
+				}
+			}
+		})
 	}
 }
