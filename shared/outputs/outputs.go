@@ -41,6 +41,8 @@ const (
 
 // api layer; it also re-exports BucketName and TableArn, the spec's outputs.
 const (
+	// APIURL is the stage's invoke URL, the spec's "API Gateway URL".
+	APIURL        = "apiUrl"
 	IngestURL     = "ingestUrl"
 	AggregatesURL = "aggregatesUrl"
 	APIID         = "apiId"

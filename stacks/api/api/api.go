@@ -102,6 +102,7 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	}
 
 	return common.Outputs{
+		outputs.APIURL:        stage.InvokeUrl,
 		outputs.IngestURL:     routeURL(stage, marketdata.RouteIngest.Prefix()),
 		outputs.AggregatesURL: routeURL(stage, marketdata.RouteAggregates.Prefix()),
 		outputs.APIID:         rest.ID().ToStringOutput(),

@@ -65,6 +65,7 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("api id %q is not realistic", id)
 			}
 			return map[string]interface{}{
+				outputs.APIURL:        "https://" + id + ".execute-api.us-east-1.amazonaws.com/prod",
 				outputs.IngestURL:     "https://" + id + ".execute-api.us-east-1.amazonaws.com/prod/ingest",
 				outputs.AggregatesURL: "https://" + id + ".execute-api.us-east-1.amazonaws.com/prod/aggregates",
 				outputs.APIID:         id,

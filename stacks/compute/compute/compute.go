@@ -34,6 +34,14 @@ const (
 	// directory (where Pulumi.yaml is).
 	ConfigBuildDir = "buildDir"
 
+	// ReservedConcurrencySuffix makes a service's reserved-concurrency key
+	// (ingestionReservedConcurrency, ...). The default NoReservedConcurrency
+	// (-1, the provider's own "unreserved") sets nothing: the function draws
+	// on the account's unreserved pool. 0 would stop the function, so the
+	// program refuses it.
+	ReservedConcurrencySuffix = "ReservedConcurrency"
+	NoReservedConcurrency     = -1
+
 	DefaultMemorySize = 3072
 	DefaultBuildDir   = "../../build"
 
@@ -45,6 +53,8 @@ const (
 // settings is this layer's resolved config.
 type settings struct {
 	memorySize int
+	// reserved maps a service to its reserved concurrency; absent = none.
+	reserved map[string]int
 	// packages maps a service to the absolute path of its deployment zip.
 	packages map[string]string
 }
@@ -134,7 +144,24 @@ func readSettings(ctx *pulumi.Context) (settings, error) {
 		return settings{}, fmt.Errorf("config %s: %w", ConfigBuildDir, err)
 	}
 
-	s := settings{memorySize: mem, packages: map[string]string{}}
+	s := settings{memorySize: mem, packages: map[string]string{}, reserved: map[string]int{}}
+	for _, service := range naming.Services {
+		key := ReservedConcurrencyKey(service)
+		v, err := cfg.TryInt(key)
+		switch {
+		case errors.Is(err, config.ErrMissingVar), err == nil && v == NoReservedConcurrency:
+			continue
+		case err != nil:
+			return settings{}, fmt.Errorf("config %s: %w", key, err)
+		case v < 1:
+			return settings{}, fmt.Errorf("config %s: %d: want at least 1 (0 stops the function), or %d for none", key, v, NoReservedConcurrency)
+		case service == "processor" && v < queueMaxConcurrency:
+			// Lambda throttles the event source mapping's pollers when the
+			// function's reserved concurrency is below their maximum.
+			return settings{}, fmt.Errorf("config %s: %d is below the SQS trigger's maximum concurrency %d", key, v, queueMaxConcurrency)
+		}
+		s.reserved[service] = v
+	}
 	for _, service := range naming.Services {
 		zip := naming.ArtifactZip(buildDir, service)
 		if _, err := os.Stat(zip); err != nil {
@@ -185,3 +212,6 @@ func accountID(ctx *pulumi.Context) (string, error) {
 	}
 	return id.AccountId, nil
 }
+
+// ReservedConcurrencyKey is the config key of a service's reserved concurrency.
+func ReservedConcurrencyKey(service string) string { return service + ReservedConcurrencySuffix }

@@ -186,6 +186,9 @@ func newFunction(ctx *pulumi.Context, n naming.Names, s settings, up lowerLayers
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{LogFormat: pulumi.String(logFormat), LogGroup: logs.Name},
 		Tags:          common.Tags(),
 	}
+	if r, ok := s.reserved[spec.service]; ok {
+		args.ReservedConcurrentExecutions = pulumi.Int(r)
+	}
 	if spec.async != nil {
 		args.DeadLetterConfig = &lambda.FunctionDeadLetterConfigArgs{TargetArn: up.dlqArn}
 	}

@@ -250,3 +250,46 @@ func TestAsyncInvokeConfigs(t *testing.T) {
 		t.Errorf("%d event invoke configs, want 2 (the processor is invoked synchronously)", got)
 	}
 }
+
+// Reserved concurrency is set only for the functions configured with one;
+// values that would stop a function or throttle the SQS trigger are refused.
+func TestReservedConcurrency(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     map[string]string
+		want    map[string]int // service → reserved; absent = no input
+		wantErr string
+	}{
+		{"unset", nil, nil, ""},
+		{"explicitly none", map[string]string{"processorReservedConcurrency": "-1"}, nil, ""},
+		{"one function", map[string]string{"ingestionReservedConcurrency": "5"}, map[string]int{"ingestion": 5}, ""},
+		{"all three", map[string]string{
+			"ingestionReservedConcurrency": "5", "processorReservedConcurrency": "10", "aggregatorReservedConcurrency": "2",
+		}, map[string]int{"ingestion": 5, "processor": 10, "aggregator": 2}, ""},
+		{"zero stops the function", map[string]string{"aggregatorReservedConcurrency": "0"}, nil, "0 stops the function"},
+		{"below the trigger's concurrency", map[string]string{"processorReservedConcurrency": "9"}, nil, "below the SQS trigger's maximum concurrency 10"},
+		{"not a number", map[string]string{"ingestionReservedConcurrency": "many"}, nil, "config ingestionReservedConcurrency"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := synthrec.Run(Program, options(t, "dev", tc.cfg))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, svc := range naming.Services {
+				fn := stacktest.Get(t, res, typeFunction, svc)
+				if r, ok := tc.want[svc]; ok {
+					stacktest.WantInput(t, fn, "reservedConcurrentExecutions", r)
+				} else {
+					stacktest.WantNoInput(t, fn, "reservedConcurrentExecutions")
+				}
+			}
+		})
+	}
+}

@@ -60,6 +60,10 @@ func TestConformance(t *testing.T) {
 			ConfigMemorySize:               {Type: "integer", Default: strconv.Itoa(DefaultMemorySize)},
 			ConfigBuildDir:                 {Type: "string", Default: DefaultBuildDir},
 
+			ReservedConcurrencyKey("ingestion"):  {Type: "integer", Default: strconv.Itoa(NoReservedConcurrency)},
+			ReservedConcurrencyKey("processor"):  {Type: "integer", Default: strconv.Itoa(NoReservedConcurrency)},
+			ReservedConcurrencyKey("aggregator"): {Type: "integer", Default: strconv.Itoa(NoReservedConcurrency)},
+
 			ConfigFunctionErrorsAlarmCount:      {Type: "integer", Default: strconv.Itoa(DefaultFunctionErrorsAlarmCount)},
 			ConfigThrottlesAlarmCount:           {Type: "integer", Default: strconv.Itoa(DefaultThrottlesAlarmCount)},
 			ConfigProcessorDurationAlarmPercent: {Type: "integer", Default: strconv.Itoa(DefaultProcessorDurationAlarmPercent)},
