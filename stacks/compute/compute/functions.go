@@ -82,6 +82,11 @@ var functionSpecs = []functionSpec{
 		env:         lambdaenv.Ingestion,
 		grants: []grant{
 			{sid: "ReadRawObjects", actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, on: []ref{bucketObjects}},
+			// Without s3:ListBucket S3 answers a GET of a deleted object or
+			// version with 403 AccessDenied, which ingestion must retry (it
+			// is also what a broken policy looks like); with it, NoSuchKey /
+			// NoSuchVersion, which ingestion reports FAILED at once.
+			{sid: "ListRawBucket", actions: []string{"s3:ListBucket"}, on: []ref{bucket}},
 			{sid: "QueuePoints", actions: []string{"sqs:SendMessage"}, on: []ref{processingQueue}},
 			{sid: "WriteIngestionReports", actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"}, on: []ref{table}},
 			deadLetterGrant,

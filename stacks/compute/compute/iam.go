@@ -13,6 +13,7 @@ type ref func(arns) []string
 
 var (
 	bucketObjects   ref = func(a arns) []string { return []string{a.bucket + "/*"} }
+	bucket          ref = func(a arns) []string { return []string{a.bucket} }
 	table           ref = func(a arns) []string { return []string{a.table} }
 	processingQueue ref = func(a arns) []string { return []string{a.queue} }
 	deadLetterQueue ref = func(a arns) []string { return []string{a.dlq} }

@@ -73,6 +73,7 @@ func TestExecutionPolicies(t *testing.T) {
 	}{
 		{"ingestion", "DataIngestion-dev", []common.Statement{
 			allow("ReadRawObjects", []string{"s3:GetObject", "s3:GetObjectVersion"}, bucketArn+"/*"),
+			allow("ListRawBucket", []string{"s3:ListBucket"}, bucketArn),
 			allow("QueuePoints", []string{"sqs:SendMessage"}, queueArn),
 			allow("WriteIngestionReports", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"}, tableArn),
 			allow("DeadLetterFailedInvocations", []string{"sqs:SendMessage"}, dlqArn),
