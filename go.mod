@@ -14,3 +14,5 @@ replace (
 	github.com/marketanalytics/pipeline/shared => ./shared
 	github.com/marketanalytics/pipeline/tools => ./tools
 )
+
+replace github.com/marketanalytics/pipeline/services/platform => ./services/platform

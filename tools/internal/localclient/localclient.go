@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
@@ -118,15 +119,6 @@ func (t Table) queryItems(ctx context.Context, in *dynamodb.QueryInput, each fun
 	return nil
 }
 
-// decodeItem decodes item into v (an item type of shared/marketdata),
-// requiring every attribute T always has.
-func decodeItem[T any](item map[string]types.AttributeValue, v *T) error {
-	if err := marketdata.CheckAttributes[T](item); err != nil {
-		return err
-	}
-	return attributevalue.UnmarshalMap(item, v)
-}
-
 // pointsInput queries the raw points of symbol with from <= timestamp < to.
 func pointsInput(symbol string, from, to int64) *dynamodb.QueryInput {
 	lo, hi := marketdata.MillisRange(from, to)
@@ -169,7 +161,7 @@ func (t Table) Points(ctx context.Context, symbol string, from, to int64) ([]mar
 	var pts []marketdata.Point
 	err := t.queryItems(ctx, pointsInput(symbol, from, to), func(it map[string]types.AttributeValue) error {
 		var p marketdata.RawPointItem
-		if err := decodeItem(it, &p); err != nil {
+		if err := ddbitem.Decode(it, &p); err != nil {
 			return fmt.Errorf("raw point of %s: %w", symbol, err)
 		}
 		pts = append(pts, p.Point)
@@ -183,7 +175,7 @@ func (t Table) Aggregates(ctx context.Context, symbol string) ([]marketdata.Aggr
 	var aggs []marketdata.Aggregate
 	err := t.queryItems(ctx, partition(marketdata.AggregateKey(symbol)), func(it map[string]types.AttributeValue) error {
 		var item marketdata.AggregateItem
-		if err := decodeItem(it, &item); err != nil {
+		if err := ddbitem.Decode(it, &item); err != nil {
 			return fmt.Errorf("aggregate item of %s: %w", symbol, err)
 		}
 		a, err := item.Value()
@@ -235,7 +227,7 @@ func (t Table) ActiveSymbols(ctx context.Context) ([]string, error) {
 	seen := map[string]bool{}
 	err := t.queryItems(ctx, partition(marketdata.ActiveWindows), func(it map[string]types.AttributeValue) error {
 		var w marketdata.ActiveWindowItem
-		if err := decodeItem(it, &w); err != nil {
+		if err := ddbitem.Decode(it, &w); err != nil {
 			return fmt.Errorf("%s item: %w", marketdata.ActiveWindows, err)
 		}
 		for _, s := range w.Symbols {
@@ -265,7 +257,7 @@ func (t Table) StateCount(ctx context.Context, symbol string) (int64, error) {
 		return 0, err
 	}
 	var st marketdata.StateItem
-	if err := decodeItem(out.Item, &st); err != nil {
+	if err := ddbitem.Decode(out.Item, &st); err != nil {
 		return 0, fmt.Errorf("latest state of %s: %w", symbol, err)
 	}
 	return st.Points, nil

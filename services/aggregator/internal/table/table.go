@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/ohlcv"
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -180,19 +181,10 @@ func AggregateItem(a marketdata.Aggregate) (map[string]types.AttributeValue, err
 // attribute is an error, not a zero.
 func ParseAggregateItem(item map[string]types.AttributeValue) (marketdata.Aggregate, error) {
 	var it marketdata.AggregateItem
-	if err := decodeItem(item, &it); err != nil {
+	if err := ddbitem.Decode(item, &it); err != nil {
 		return marketdata.Aggregate{}, fmt.Errorf("aggregate item: %w", err)
 	}
 	return it.Value()
-}
-
-// decodeItem decodes item into v (one of the item types of
-// shared/marketdata), requiring every attribute T always has.
-func decodeItem[T any](item map[string]types.AttributeValue, v *T) error {
-	if err := marketdata.CheckAttributes[T](item); err != nil {
-		return err
-	}
-	return attributevalue.UnmarshalMap(item, v)
 }
 
 // ActiveWindows returns the (symbol, window) pairs the processor recorded in

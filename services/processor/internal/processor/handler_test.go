@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/marketanalytics/pipeline/services/platform/backoff"
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -227,7 +227,7 @@ func checkStateAndIndex(t *testing.T, env *testEnv, msgs map[string]marketdata.M
 	for sym, s := range states {
 		it := env.db.item(marketdata.StateKey(sym), marketdata.StateSortKey)
 		var got marketdata.StateItem
-		if err := decodeItem(it, &got); err != nil {
+		if err := ddbitem.Decode(it, &got); err != nil {
 			t.Errorf("state of %s: %v", sym, err)
 			continue
 		}
@@ -242,7 +242,7 @@ func checkStateAndIndex(t *testing.T, env *testEnv, msgs map[string]marketdata.M
 	for start, syms := range active {
 		it := env.db.item(marketdata.ActiveWindows, strconv.FormatInt(start, 10))
 		var got marketdata.ActiveWindowItem
-		if err := decodeItem(it, &got); err != nil {
+		if err := ddbitem.Decode(it, &got); err != nil {
 			t.Errorf("active window %d: %v", start, err)
 			continue
 		}
@@ -257,15 +257,6 @@ func checkStateAndIndex(t *testing.T, env *testEnv, msgs map[string]marketdata.M
 			t.Errorf("active symbols of window %d: %v, want at least %v", start, got.Symbols, syms)
 		}
 	}
-}
-
-// decodeItem decodes an item as the readers of the table do: with
-// attributevalue into its type, every required attribute present.
-func decodeItem[T any](item map[string]dbtypes.AttributeValue, v *T) error {
-	if err := marketdata.CheckAttributes[T](item); err != nil {
-		return err
-	}
-	return attributevalue.UnmarshalMap(item, v)
 }
 
 // logsOf returns the ERROR records of the logs by message id.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -55,7 +56,7 @@ func TestRawItemsDecode(t *testing.T) {
 			}
 			items := newRawItemBuilder(testNow, new(itemArena)).appendItems(nil, m)
 			var got marketdata.RawPointItem
-			if err := decodeItem(items[0], &got); err != nil {
+			if err := ddbitem.Decode(items[0], &got); err != nil {
 				t.Fatal(err)
 			}
 			want := marketdata.RawPointItem{Key: m.Points[0].Key, Point: tc.p, Origin: tc.origin, ExpiresAt: marketdata.ExpiresAt(testNow)}
