@@ -60,6 +60,20 @@ const (
 	// MaxSymbolLen is the longest symbol accepted.
 	MaxSymbolLen = 16
 
-	// APIMaxBodyBytes is API Gateway's payload limit for POST /ingest.
-	APIMaxBodyBytes = 10 << 20
+	// APIProxyEnvelopeBytes bounds the API Gateway proxy event around a
+	// POST /ingest body: headers and multiValueHeaders (API Gateway caps a
+	// request's headers at 10 KiB, and the event carries them twice),
+	// requestContext with the caller's identity, and the event's own keys.
+	// The ingestion handler's tests measure a realistic SigV4-signed event
+	// and fail if it outgrows this.
+	APIProxyEnvelopeBytes = 32 << 10
+	// APIMaxBodyBytes is the largest POST /ingest body accepted: the largest
+	// that still reaches the function. API Gateway itself takes 10 MB, but
+	// Lambda refuses a synchronous invocation whose event exceeds
+	// LambdaPayloadBytes, and the event carries the body as a JSON string,
+	// where a valid JSON body at worst doubles (every '"' and '\' of its
+	// strings, and its \t \n \r whitespace, gain a backslash; raw control
+	// characters are not valid JSON). Hence (6 MiB − envelope) / 2 =
+	// 3,129,344 bytes; the handler answers 413 above it.
+	APIMaxBodyBytes = (LambdaPayloadBytes - APIProxyEnvelopeBytes) / 2
 )

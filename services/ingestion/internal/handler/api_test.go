@@ -277,3 +277,57 @@ func TestAPIBase64SameOrigin(t *testing.T) {
 		t.Fatalf("%d points under %d keys", len(all), len(keys))
 	}
 }
+
+// The largest body accepted still reaches the function: its proxy event, as
+// API Gateway sends it for a SigV4-signed request with headers at API
+// Gateway's 10 KiB cap (carried twice, in headers and multiValueHeaders),
+// with the body's worst-case escaping for valid JSON (every byte a '"' or '\'
+// inside a string, which the event's JSON encoding doubles), fits Lambda's
+// synchronous payload limit; one byte more is answered 413.
+func TestBodyLimitFitsLambdaPayload(t *testing.T) {
+	sigv4 := func(r *events.APIGatewayProxyRequest) {
+		add := func(name, value string) {
+			r.Headers[name] = value
+			r.MultiValueHeaders[name] = []string{value}
+		}
+		add("Authorization", "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEEXAMPLE12/20240601/us-east-1/execute-api/aws4_request, "+
+			"SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature="+strings.Repeat("f", 64))
+		add("X-Amz-Date", "20240601T120000Z")
+		add("X-Amz-Content-Sha256", strings.Repeat("e", 64))
+		add("X-Amz-Security-Token", strings.Repeat("T", 1500))
+		add("CloudFront-Viewer-Country", "US")
+		add("Via", "1.1 0123456789abcdef0123456789abcdef.cloudfront.net (CloudFront)")
+		add("X-Amz-Cf-Id", strings.Repeat("c", 56))
+		used := 0
+		for k, v := range r.Headers {
+			used += len(k) + len(v)
+		}
+		add("X-Padding", strings.Repeat("p", 10<<10-used-len("X-Padding"))) // API Gateway's header cap
+		r.RequestContext.Identity.AccessKey = "ASIAEXAMPLEEXAMPLE12"
+		r.RequestContext.Identity.Caller = "AROAEXAMPLEEXAMPLE123:session-name-of-the-caller"
+		r.RequestContext.Identity.User = r.RequestContext.Identity.Caller
+		r.RequestContext.Identity.UserArn = "arn:aws:sts::123456789012:assumed-role/market-data-ingest-client/session-name-of-the-caller"
+		r.RequestContext.Identity.AccountID = "123456789012"
+	}
+	worstBody := func(n int) string { // ["\"\"…"] of n bytes, valid JSON
+		inner := strings.Repeat(`\"`, (n-4)/2)
+		return `["` + inner + strings.Repeat(" ", n-4-len(inner)) + `"]`
+	}
+	envelope := len(apiEvent(t, "api-post.json", func(r *events.APIGatewayProxyRequest) { sigv4(r); r.Body = "" }))
+	if envelope > limits.APIProxyEnvelopeBytes {
+		t.Errorf("proxy event without body is %d bytes, more than limits.APIProxyEnvelopeBytes %d", envelope, limits.APIProxyEnvelopeBytes)
+	}
+	atLimit := apiEvent(t, "api-post.json", func(r *events.APIGatewayProxyRequest) { sigv4(r); r.Body = worstBody(limits.APIMaxBodyBytes) })
+	if len(atLimit) > limits.LambdaPayloadBytes {
+		t.Errorf("event with a %d-byte body is %d bytes, over Lambda's %d", limits.APIMaxBodyBytes, len(atLimit), limits.LambdaPayloadBytes)
+	}
+	t.Logf("envelope %d bytes; event at the limit %d of %d bytes", envelope, len(atLimit), limits.LambdaPayloadBytes)
+	if resp := invokeAPI(t, newEnv(), atLimit); resp.StatusCode == 413 {
+		t.Errorf("a body at the limit was answered 413: %s", resp.Body)
+	}
+	over := apiEvent(t, "api-post.json", func(r *events.APIGatewayProxyRequest) { sigv4(r); r.Body = worstBody(limits.APIMaxBodyBytes + 1) })
+	resp := invokeAPI(t, newEnv(), over)
+	if resp.StatusCode != 413 || !strings.Contains(resp.Body, "exceeds the limit of 3129344 bytes") {
+		t.Errorf("a body over the limit: %d %s, want 413 naming the limit", resp.StatusCode, resp.Body)
+	}
+}
