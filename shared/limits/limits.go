@@ -55,6 +55,10 @@ const (
 
 	// AggregationWindow is the width of an aggregate window.
 	AggregationWindow = 5 * time.Minute
+	// ScheduleFinalisedWindows is how many closed windows each schedule tick
+	// finalises: the one that closed last before the tick and the one before
+	// it, so a late or missed tick loses nothing (marketdata.ScheduledWindows).
+	ScheduleFinalisedWindows = 2
 	// MaxFutureSkew is how far in the future a point's timestamp may be.
 	MaxFutureSkew = 24 * time.Hour
 	// MaxSymbolLen is the longest symbol accepted.

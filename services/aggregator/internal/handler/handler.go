@@ -201,13 +201,14 @@ func checkRef(w marketdata.WindowRef, maxStart int64) error {
 	return nil
 }
 
-// finalise handles a schedule tick: the window that closed last before the
-// tick, and the one before it (so a late or missed tick loses nothing), for
-// every symbol listed in those windows' ACTIVE5M items.
+// finalise handles a schedule tick: the windows marketdata.ScheduledWindows
+// names (the window that closed last before the tick, and the one before it,
+// so a late or missed tick loses nothing), for every symbol listed in those
+// windows' ACTIVE5M items. The processor lists a window only while a tick can
+// still read it (marketdata.IndexHorizon); older windows reach the aggregator
+// through the custom events alone.
 func (h *Handler) finalise(ctx context.Context, log *slog.Logger, tick time.Time) (Result, error) {
-	w := limits.AggregationWindow.Milliseconds()
-	current := marketdata.WindowStart(tick.UnixMilli())
-	from, to := current-2*w, current-w
+	from, to := marketdata.ScheduledWindows(tick)
 	refs, err := h.Store.ActiveWindows(ctx, from, to)
 	if err != nil {
 		log.Error("reading active windows", "from", from, "to", to, "error", err)

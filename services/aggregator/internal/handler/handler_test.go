@@ -93,6 +93,18 @@ func fixture(t *testing.T, name string) json.RawMessage {
 	return b
 }
 
+// tick returns the time of the scheduled event in fixture name.
+func tick(t *testing.T, name string) time.Time {
+	t.Helper()
+	var ev struct {
+		Time time.Time `json:"time"`
+	}
+	if err := json.Unmarshal(fixture(t, name), &ev); err != nil || ev.Time.IsZero() {
+		t.Fatalf("%s: no scheduled time: %v", name, err)
+	}
+	return ev.Time
+}
+
 // assertAggs compares the stored aggregates with want (VWAP within 1e-9).
 func assertAggs(t *testing.T, s *fakeStore, want ...marketdata.Aggregate) {
 	t.Helper()
@@ -336,6 +348,11 @@ func TestSchedule(t *testing.T) {
 			}
 			if want := [][2]int64{{w1425, w1430}}; !slices.Equal(s.activeCalls, want) {
 				t.Errorf("ActiveWindows calls %v, want %v", s.activeCalls, want)
+			}
+			// The range is the shared one, which the processor's index
+			// horizon is tested against (marketdata.IndexHorizon).
+			if first, last := marketdata.ScheduledWindows(tick(t, "scheduled_event.json")); !slices.Equal(s.activeCalls, [][2]int64{{first, last}}) {
+				t.Errorf("ActiveWindows calls %v, want marketdata.ScheduledWindows %d..%d", s.activeCalls, first, last)
 			}
 			assertAggs(t, s, tt.wantAggs...)
 			if mv := metricValues(t, m); !mapsEqual(mv, tt.wantMetrics) {
