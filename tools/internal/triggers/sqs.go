@@ -174,6 +174,9 @@ func (e *esm) process(pb []pending) {
 	for i, p := range pb {
 		batch[i], recs[i] = p.msg, p.rec
 		ids[aws.ToString(p.msg.MessageId)] = true
+		if redelivered(p.msg) {
+			g.stats.SQSRedelivered.Add(1)
+		}
 	}
 	// The events.SQSEvent document, from the records already encoded.
 	payload := append(append([]byte(`{"Records":[`), bytes.Join(recs, []byte(","))...), "]}"...)
@@ -243,6 +246,13 @@ func (e *esm) process(pb []pending) {
 			retry = retry[n:]
 		}
 	}
+}
+
+// redelivered reports whether m was received before (its
+// ApproximateReceiveCount, which the pollers ask for, is above 1).
+func redelivered(m sqstypes.Message) bool {
+	n, err := strconv.Atoi(m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
+	return err == nil && n > 1
 }
 
 // toEvent renders a received message as Lambda's SQS event record.

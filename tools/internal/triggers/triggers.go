@@ -87,6 +87,9 @@ type Glue struct {
 type Stats struct {
 	S3Events, SQSBatches, SQSMessages, SQSFailedMessages, RuleEvents, ScheduleTicks atomic.Int64
 	AsyncFailures, DeadLettered                                                     atomic.Int64
+	// SQSRedelivered counts messages delivered with an ApproximateReceiveCount
+	// above 1: received before and not deleted (failed or timed out).
+	SQSRedelivered atomic.Int64
 }
 
 // Wire reads every trigger from p and starts delivering. fns are the local

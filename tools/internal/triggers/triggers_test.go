@@ -100,3 +100,18 @@ func TestBatchStaysUnderLambdasPayloadLimit(t *testing.T) {
 		t.Fatalf("batch %d rest %d, want 10 and 5", len(batch), len(rest))
 	}
 }
+
+func TestRedelivered(t *testing.T) {
+	for _, tt := range []struct {
+		count string
+		want  bool
+	}{{"1", false}, {"2", true}, {"4", true}, {"", false}} {
+		m := sqstypes.Message{Attributes: map[string]string{}}
+		if tt.count != "" {
+			m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)] = tt.count
+		}
+		if got := redelivered(m); got != tt.want {
+			t.Errorf("ApproximateReceiveCount %q: redelivered %v, want %v", tt.count, got, tt.want)
+		}
+	}
+}
