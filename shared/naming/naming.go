@@ -180,6 +180,7 @@ const (
 	// LogFieldAccepted is ingestion's count of valid points queued.
 	LogFieldAccepted = "accepted"
 	// LogFieldStored is the processor's count of the points of a batch's
-	// valid messages (a message retried after a failed write counts again).
+	// messages that succeeded (a message reported failed counts on the
+	// delivery that succeeds).
 	LogFieldStored = "points"
 )

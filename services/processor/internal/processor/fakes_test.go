@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -48,6 +49,9 @@ type fakeDynamo struct {
 	unprocessed func(k tableKey, sent int) bool
 	batchErr    func(keys []tableKey) error
 	updateErr   func(k tableKey) error
+	// delay makes every BatchWriteItem take that long (a slow or throttled
+	// table), or fail with the context's error if it ends first.
+	delay time.Duration
 
 	mu           sync.Mutex
 	items        map[tableKey]map[string]dbtypes.AttributeValue
@@ -86,6 +90,13 @@ func (f *fakeDynamo) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWrite
 	}
 	if len(reqs) == 0 || len(reqs) > limits.DynamoBatchWriteItems {
 		return nil, fmt.Errorf("ValidationException: %d requests", len(reqs))
+	}
+	if f.delay > 0 {
+		select {
+		case <-time.After(f.delay):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	var keys []tableKey
 	for _, r := range reqs {

@@ -29,6 +29,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/services/platform/dynamobatch"
+	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
 )
@@ -66,6 +67,10 @@ type Config struct {
 	// DeadlineReserve is kept free at the end of the invocation: retries stop
 	// that long before the Lambda deadline, so there is time to answer.
 	DeadlineReserve time.Duration
+	// FinishReserve is kept, before that, for the state, index and event
+	// updates of the messages whose points are stored: no message's points
+	// start to be written later than that (see store).
+	FinishReserve time.Duration
 	// MinWindowsPerEvent is the fewest windows an event carries before the
 	// next entry of the same PutEvents call is started (see pack).
 	MinWindowsPerEvent int
@@ -79,6 +84,7 @@ const (
 	DefaultWriteConcurrency   = 8
 	DefaultUpdateConcurrency  = 8
 	DefaultDeadlineReserve    = 2 * time.Second
+	DefaultFinishReserve      = 5 * time.Second
 	DefaultMinWindowsPerEvent = 50
 )
 
@@ -106,6 +112,9 @@ func New(db DynamoDB, ev EventPublisher, cfg Config) (*Handler, error) {
 	}
 	if cfg.DeadlineReserve <= 0 {
 		cfg.DeadlineReserve = DefaultDeadlineReserve
+	}
+	if cfg.FinishReserve <= 0 {
+		cfg.FinishReserve = DefaultFinishReserve
 	}
 	if cfg.MinWindowsPerEvent <= 0 {
 		cfg.MinWindowsPerEvent = DefaultMinWindowsPerEvent
@@ -155,13 +164,18 @@ func (b *batch) ok(i int) bool {
 // Stats describe one invocation (logged, and used by tests).
 type Stats struct {
 	Messages, Failed int
-	Points           int
+	Points           int // in the messages that decoded and passed the checks
+	Stored           int // in the messages that succeeded
 	WriteRequests    int
 	Resent           int
 	Duplicates       int
 	UpdateRequests   int
-	Windows          int
+	Windows          int // (symbol, window) pairs announced in events
+	IndexedWindows   int // window starts added to the active-window index
 	PutEventsCalls   int
+	// NotStarted counts the messages failed because too little time was
+	// left to store them (see store).
+	NotStarted int
 }
 
 // Handle processes one SQS batch. It never returns an error: every problem
@@ -176,11 +190,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, Stats) {
 	ctx, cancel := h.workContext(ctx)
 	defer cancel()
+	finishBy := h.finishBy(ctx)
 	now := h.now()
 	b := &batch{msgs: make([]message, len(ev.Records))}
 	st := Stats{Messages: len(ev.Records)}
 
-	// 1. Decode and check each message; build the raw point items.
+	// 1. Decode and check each message; build the raw point items, message
+	// after message, so that spans[i] are message i's items.
 	arena := h.arenas.Get().(*itemArena)
 	defer func() {
 		arena.reset() // the items are not used after Put
@@ -189,8 +205,10 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 	builder := newRawItemBuilder(now, arena)
 	var items []dynamobatch.Item
 	var owner []int // message index of each item
+	spans := make([]span, len(ev.Records))
 	for i, r := range ev.Records {
 		b.msgs[i].id, b.msgs[i].receives = r.MessageId, r.Attributes["ApproximateReceiveCount"]
+		spans[i] = span{len(items), len(items)}
 		m, err := marketdata.DecodeMessageString(r.Body)
 		if err == nil {
 			err = checkMessage(m, now)
@@ -200,38 +218,21 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 			continue
 		}
 		b.msgs[i].points = m.Points
-		before := len(items)
 		items = builder.appendItems(items, m)
-		for range len(items) - before {
+		for range len(items) - spans[i].lo {
 			owner = append(owner, i)
 		}
+		spans[i].hi = len(items)
 		st.Points += len(m.Points)
 	}
 
-	// 2. Store the points.
-	res := h.writer.Put(ctx, items)
-	st.WriteRequests, st.Resent, st.Duplicates = res.Requests, res.Resent, res.Duplicates
-	type loss struct {
-		n   int
-		err error // the first
-	}
-	notStored := make(map[int]*loss)
-	for _, f := range res.Failures {
-		l := notStored[owner[f.Index]]
-		if l == nil {
-			l = &loss{err: f.Err}
-			notStored[owner[f.Index]] = l
-		}
-		l.n++
-	}
-	for i, l := range notStored {
-		b.fail(i, fmt.Errorf("%d of %d points not stored: %w", l.n, len(b.msgs[i].points), l.err))
-	}
+	// 2. Store the points, within the invocation's time budget.
+	h.store(ctx, finishBy, b, items, owner, spans, &st)
 
 	// 3. Latest state per symbol and the active-symbols index per window,
 	// from the messages whose points are all stored.
 	ch := collectChanges(b)
-	st.UpdateRequests = h.updateState(ctx, b, ch, now)
+	st.UpdateRequests, st.IndexedWindows = h.updateState(ctx, b, ch, now)
 
 	// 4. Tell the aggregator which windows changed, for the messages that
 	// are still fine.
@@ -243,15 +244,17 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 	var resp events.SQSEventResponse
 	for _, m := range b.msgs {
 		if m.err == nil {
+			st.Stored += len(m.points)
 			continue
 		}
 		st.Failed++
 		h.log.Error("message failed", "messageId", m.id, "receiveCount", m.receives, "reason", m.err.Error())
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.id})
 	}
-	h.log.Info("batch processed", "messages", st.Messages, "failed", st.Failed, naming.LogFieldStored, st.Points,
-		"writeRequests", st.WriteRequests, "resent", st.Resent, "duplicates", st.Duplicates,
-		"updateRequests", st.UpdateRequests, "windows", st.Windows, "putEventsCalls", st.PutEventsCalls)
+	h.log.Info("batch processed", "messages", st.Messages, "failed", st.Failed, "notStarted", st.NotStarted,
+		"decoded", st.Points, naming.LogFieldStored, st.Stored, "writeRequests", st.WriteRequests, "resent", st.Resent, "duplicates", st.Duplicates,
+		"updateRequests", st.UpdateRequests, "windows", st.Windows, "indexedWindows", st.IndexedWindows,
+		"putEventsCalls", st.PutEventsCalls)
 	return resp, st
 }
 
@@ -265,6 +268,96 @@ func (h *Handler) workContext(ctx context.Context) (context.Context, context.Can
 	}
 	reserve := min(h.cfg.DeadlineReserve, time.Until(deadline)/10)
 	return context.WithDeadline(ctx, deadline.Add(-reserve))
+}
+
+// finishBy returns when the last group of messages must be stored (see
+// store): FinishReserve (at most a fifth of the time left) before the end of
+// ctx, the work context. The zero time means no limit.
+func (h *Handler) finishBy(ctx context.Context) time.Time {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}
+	}
+	return deadline.Add(-min(h.cfg.FinishReserve, time.Until(deadline)/5))
+}
+
+// span is the items of one message: items[lo:hi].
+type span struct{ lo, hi int }
+
+// errNoTime fails the messages store does not start.
+var errNoTime = errors.New("not started: too little time left before the invocation's deadline")
+
+// store writes the items, a group of whole messages at a time, in message
+// order. A group starts only if, at the pace of the groups before it, it is
+// written by finishBy; once one does not fit, it and every later message
+// fail with errNoTime, untouched, and SQS redelivers them. So a batch too big
+// for one invocation (a backfill, a slow table) ends with its first messages
+// stored, indexed and announced, and only the others reported, instead of
+// timing out and failing every message of the batch. The first group always
+// starts (the writer itself stops at ctx's deadline).
+//
+// A group holds whole messages and at least WriteConcurrency requests' worth
+// of items, so several small messages share one writer call and its requests
+// in flight. Copies of a point in two groups (a message queued twice) are
+// simply written twice: the puts are idempotent.
+func (h *Handler) store(ctx context.Context, finishBy time.Time, b *batch, items []dynamobatch.Item, owner []int, spans []span, st *Stats) {
+	minGroup := h.cfg.WriteConcurrency * limits.DynamoBatchWriteItems
+	var (
+		written  int           // items of the groups done
+		spent    time.Duration // their time
+		lastPace time.Duration // per item, of the last group
+	)
+	for first := 0; first < len(spans); {
+		last := first // the group is messages first..last
+		for last+1 < len(spans) && spans[last].hi-spans[first].lo < minGroup {
+			last++
+		}
+		lo, hi := spans[first].lo, spans[last].hi
+		if hi == lo { // only failed messages
+			first = last + 1
+			continue
+		}
+		if written > 0 && !finishBy.IsZero() {
+			pace := max(spent/time.Duration(written), lastPace)
+			if need, left := pace*time.Duration(hi-lo), time.Until(finishBy); need > left {
+				for i := first; i < len(spans); i++ {
+					if b.ok(i) {
+						b.fail(i, fmt.Errorf("%w (%s left, storing its %d points would take ~%s at this batch's pace; %d of %d points stored)",
+							errNoTime, left.Round(time.Millisecond), spans[i].hi-spans[i].lo, (pace*time.Duration(spans[i].hi-spans[i].lo)).Round(time.Millisecond), written, len(items)))
+						st.NotStarted++
+					}
+				}
+				return
+			}
+		}
+		began := time.Now()
+		res := h.writer.Put(ctx, items[lo:hi])
+		took := time.Since(began)
+		written += hi - lo
+		spent += took
+		lastPace = took / time.Duration(hi-lo)
+		st.WriteRequests += res.Requests
+		st.Resent += res.Resent
+		st.Duplicates += res.Duplicates
+		type loss struct {
+			n   int
+			err error // the first
+		}
+		notStored := make(map[int]*loss)
+		for _, f := range res.Failures {
+			i := owner[lo+f.Index]
+			l := notStored[i]
+			if l == nil {
+				l = &loss{err: f.Err}
+				notStored[i] = l
+			}
+			l.n++
+		}
+		for i, l := range notStored {
+			b.fail(i, fmt.Errorf("%d of %d points not stored: %w", l.n, len(b.msgs[i].points), l.err))
+		}
+		first = last + 1
+	}
 }
 
 // forEach runs fn(0..n-1) with at most limit calls at a time. fn records its

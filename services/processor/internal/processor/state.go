@@ -148,10 +148,14 @@ func (ch *changes) windowRefs(b *batch) []windowChange {
 }
 
 // updateState makes one conditional update of the latest state per symbol
-// and one update of the active-symbols index per window, never one per
-// point. A failed update fails the messages that contributed to it. It
-// returns the number of UpdateItem requests.
-func (h *Handler) updateState(ctx context.Context, b *batch, ch *changes, now time.Time) int {
+// and one update of the active-symbols index per window start from
+// marketdata.IndexHorizon(now) on, never one per point: only the schedule
+// reads the index, and it reads no older window, so a backfill spanning
+// thousands of windows costs no more updates than a live batch (its windows
+// reach the aggregator through the events, which name every window). A
+// failed update fails the messages that contributed to it. It returns the
+// number of UpdateItem requests and of window starts indexed.
+func (h *Handler) updateState(ctx context.Context, b *batch, ch *changes, now time.Time) (requests, indexed int) {
 	type task struct {
 		what string
 		msgs []int
@@ -170,7 +174,11 @@ func (h *Handler) updateState(ctx context.Context, b *batch, ch *changes, now ti
 
 	active := map[int64]*windowChange{} // per window start: symbols (as refs) and messages
 	symbols := map[int64][]string{}
+	horizon := marketdata.IndexHorizon(now)
 	for _, w := range ch.windows {
+		if w.ref.Start < horizon {
+			continue
+		}
 		a := active[w.ref.Start]
 		if a == nil {
 			a = &windowChange{}
@@ -190,17 +198,17 @@ func (h *Handler) updateState(ctx context.Context, b *batch, ch *changes, now ti
 		}})
 	}
 
-	var requests atomic.Int64
+	var n atomic.Int64
 	forEach(len(tasks), h.cfg.UpdateConcurrency, func(i int) {
-		n, err := tasks[i].run()
-		requests.Add(int64(n))
+		r, err := tasks[i].run()
+		n.Add(int64(r))
 		if err != nil {
 			for _, m := range tasks[i].msgs {
 				b.fail(m, fmt.Errorf("update %s: %w", tasks[i].what, err))
 			}
 		}
 	})
-	return int(requests.Load())
+	return int(n.Load()), len(active)
 }
 
 // State update expressions. The first moves "last" forward only: it applies
