@@ -264,6 +264,8 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 		return nil, err
 	}
 	lastTrades, lastChange := int64(-1), time.Now()
+	var syms []string
+	listed := false
 	for {
 		depth, err := p.QueueDepth(ctx, qurl, true)
 		if err != nil {
@@ -275,10 +277,14 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 		}
 		var trades int64
 		if !res.storedAt.IsZero() {
-			syms, err := table.ActiveSymbols(ctx)
-			if err != nil {
-				close(loadDone)
-				return nil, err
+			// Every point is stored, so every symbol has its state item:
+			// list them once (a Scan).
+			if !listed {
+				if syms, err = table.Symbols(ctx); err != nil {
+					close(loadDone)
+					return nil, err
+				}
+				listed = true
 			}
 			for _, s := range syms {
 				if s == probeSymbol {

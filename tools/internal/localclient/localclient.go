@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -222,7 +223,8 @@ func (t Table) HasAggregate(ctx context.Context, symbol string, start int64) (bo
 }
 
 // ActiveSymbols returns the symbols the processor listed in the ACTIVE5M
-// index (the pipeline's own way to find symbols without a Scan).
+// index: those with points in the windows the schedule still reads
+// (marketdata.IndexHorizon).
 func (t Table) ActiveSymbols(ctx context.Context) ([]string, error) {
 	seen := map[string]bool{}
 	err := t.queryItems(ctx, partition(marketdata.ActiveWindows), func(it map[string]types.AttributeValue) error {
@@ -239,6 +241,40 @@ func (t Table) ActiveSymbols(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	return slices.Sorted(maps.Keys(seen)), nil
+}
+
+// Symbols returns every symbol the processor keeps a latest state for, with
+// a Scan of the table's state items: the pipeline itself never scans, but a
+// tool asking for all symbols has no other way, since the active-window
+// index lists only the windows the schedule still reads (a backfill or an
+// earlier day is not in it). It reads the whole table: call it once.
+func (t Table) Symbols(ctx context.Context) ([]string, error) {
+	pages := dynamodb.NewScanPaginator(t.DB, &dynamodb.ScanInput{
+		TableName:                 aws.String(t.Name),
+		ConsistentRead:            aws.Bool(true),
+		ProjectionExpression:      aws.String("#s"),
+		FilterExpression:          aws.String("begins_with(#s, :p)"),
+		ExpressionAttributeNames:  map[string]string{"#s": marketdata.AttrSymbol},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: marketdata.StatePrefix}},
+	})
+	var syms []string
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range out.Items {
+			var k struct {
+				Symbol string `dynamodbav:"symbol"`
+			}
+			if err := attributevalue.UnmarshalMap(it, &k); err != nil {
+				return nil, fmt.Errorf("state item: %w", err)
+			}
+			syms = append(syms, strings.TrimPrefix(k.Symbol, marketdata.StatePrefix))
+		}
+	}
+	slices.Sort(syms)
+	return syms, nil
 }
 
 // StateCount returns the number of points the processor has written for
