@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -60,6 +62,7 @@ type loadResult struct {
 	stored                        map[string]int64 // symbol → raw points (counted when ≤ exactPointsLimit)
 	aggTrades                     map[string]int64 // symbol → Σ trades of its aggregates
 	windows                       map[string][]marketdata.Aggregate
+	symbols                       []string // of the generated rows; nil for a file
 	probes                        []probe
 	// incomplete: the run stopped with messages in the DLQ and aggregates
 	// short of the accepted points.
@@ -84,6 +87,13 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 	} else {
 		rows := tradegen.Day(o.seed, open, o.points, max(1, o.points/6))
 		res.generated = len(rows)
+		set := map[string]bool{}
+		for _, r := range rows {
+			if !r.Bad {
+				set[r.Point.Symbol] = true
+			}
+		}
+		res.symbols = slices.Sorted(maps.Keys(set))
 		// The API carries the live tail of the day (the last apiShare of
 		// it, in time order, as a feed would post it); files carry the rest.
 		cut := len(rows) - int(o.apiShare*float64(len(rows)))
@@ -264,8 +274,10 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 		return nil, err
 	}
 	lastTrades, lastChange := int64(-1), time.Now()
-	var syms []string
-	listed := false
+	// The generated symbols are known; a file's are listed from the state
+	// items once everything is stored (a Scan, slow on a large table).
+	syms := res.symbols
+	listed := syms != nil
 	for {
 		depth, err := p.QueueDepth(ctx, qurl, true)
 		if err != nil {
