@@ -39,6 +39,16 @@ type Resource struct {
 	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
 }
 
+// DependsOn reports whether a lists b among its dependencies.
+func (a Resource) DependsOn(b Resource) bool {
+	for _, d := range a.Dependencies {
+		if d == b.URN {
+			return true
+		}
+	}
+	return false
+}
+
 // Path is the file of a layer under dir.
 func Path(dir, layer string) string { return filepath.Join(dir, layer+".json") }
 

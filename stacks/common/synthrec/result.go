@@ -32,13 +32,3 @@ func (r *Result) ByURN(urn string) (Resource, bool) {
 	}
 	return Resource{}, false
 }
-
-// DependsOn reports whether a lists b among its dependencies.
-func (a Resource) DependsOn(b Resource) bool {
-	for _, d := range a.Dependencies {
-		if d == b.URN {
-			return true
-		}
-	}
-	return false
-}

@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/marketanalytics/pipeline/shared/synthfile"
 	"github.com/marketanalytics/pipeline/stacks/common"
 )
 
@@ -39,22 +40,11 @@ type Options struct {
 	StackOutputs map[string]map[string]interface{}
 }
 
-// Resource is one registered resource.
-type Resource struct {
-	URN          string                 `json:"urn"`
-	Type         string                 `json:"type"`
-	Name         string                 `json:"name"`
-	Parent       string                 `json:"parent,omitempty"`
-	Dependencies []string               `json:"dependencies"`
-	Inputs       map[string]interface{} `json:"inputs"`
-	Outputs      map[string]interface{} `json:"outputs"`
-	ID           string                 `json:"id"`
-	// Protect and RetainOnDelete record the resource options of those names,
-	// which the pipeline never sets (every layer must destroy completely);
-	// the layer tests assert that they are false on every resource.
-	Protect        bool `json:"protect,omitempty"`
-	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
-}
+// Resource is one registered resource: the synth file's own type, so what
+// the recorder records and what the synth file holds are one schema.
+// Protect and RetainOnDelete are never set by the pipeline (every layer must
+// destroy completely); the layer tests assert that they are false.
+type Resource = synthfile.Resource
 
 // Result is the recording of one program run.
 type Result struct {

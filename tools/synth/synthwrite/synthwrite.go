@@ -100,14 +100,8 @@ func Write(dir string, results []*synthrec.Result) ([]string, error) {
 
 // File is the recording of one layer in the synth file's format.
 func File(res *synthrec.Result) synthfile.Stack {
-	s := synthfile.Stack{Project: res.Project, Stack: res.Stack, Outputs: res.Outputs}
-	for _, r := range res.Resources {
-		s.Resources = append(s.Resources, synthfile.Resource{
-			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Dependencies: r.Dependencies,
-			Inputs: r.Inputs, Outputs: r.Outputs, ID: r.ID, Protect: r.Protect, RetainOnDelete: r.RetainOnDelete,
-		})
-	}
-	return s
+	// synthrec.Resource is synthfile.Resource: the resources need no copy.
+	return synthfile.Stack{Project: res.Project, Stack: res.Stack, Resources: res.Resources, Outputs: res.Outputs}
 }
 
 // Summarize prints, per layer, the resource count by type and the outputs.
