@@ -939,7 +939,7 @@ func (d deployment) pulumi(dir string, args ...string) error {
 
 // run runs one pulumi command for the deployment's stack in dir.
 func (d deployment) run(dir string, args ...string) error {
-	return d.exec(dir, append(args, d.flags(dir)...)...)
+	return d.exec(dir, append(args, d.flags(dir, args[0])...)...)
 }
 
 // exec runs the CLI with args in dir, its output to stdout and d.stdout.
@@ -966,7 +966,7 @@ func (d deployment) command(dir string, args ...string) *exec.Cmd {
 // output runs one pulumi command for the deployment's stack in dir and
 // returns its standard output.
 func (d deployment) output(dir string, args ...string) ([]byte, error) {
-	c := d.command(dir, append(args, d.flags(dir)...)...)
+	c := d.command(dir, append(args, d.flags(dir, args[0])...)...)
 	c.Stderr = os.Stderr
 	out, err := c.Output()
 	if err != nil {
@@ -975,10 +975,15 @@ func (d deployment) output(dir string, args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// flags name the stack, and the config file when the deployment has its own.
-func (d deployment) flags(dir string) []string {
+// configFileCommands are the pulumi commands that take --config-file (the
+// `stack` subcommands do not, and fail on it).
+var configFileCommands = map[string]bool{"config": true, "up": true, "preview": true, "destroy": true, "refresh": true, "import": true}
+
+// flags name the stack, and the config file when the deployment has its own
+// and the command takes one.
+func (d deployment) flags(dir, command string) []string {
 	f := []string{"--stack", d.stack}
-	if d.configDir != "" {
+	if d.configDir != "" && configFileCommands[command] {
 		f = append(f, "--config-file", d.configFile(dir))
 	}
 	return f
