@@ -581,8 +581,14 @@ func (c *engineCheck) mustFail(dir, project string, want *regexp.Regexp) error {
 	// provider holds nothing, so the backend's record is all there is. It
 	// runs outside the copy, whose Pulumi.yaml may not load, naming the
 	// stack in full ("organization" is the file backend's organization).
-	return c.d.exec(filepath.Dir(dir), "stack", "rm", "--yes", "--force", "--stack",
-		"organization/"+project+"/"+c.d.stack)
+	// A copy whose Pulumi.yaml does not load never got a stack: nothing to
+	// remove then.
+	out, err := c.d.command(filepath.Dir(dir), "stack", "rm", "--yes", "--force", "--stack",
+		"organization/"+project+"/"+c.d.stack).CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "no stack named") {
+		return fmt.Errorf("pulumi stack rm of %s: %w\n%s", project, err, out)
+	}
+	return nil
 }
 
 // brokenStackReference: a copy of api reading a compute output no layer
