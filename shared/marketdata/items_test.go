@@ -21,6 +21,7 @@ func TestItemNamesMatchExpressions(t *testing.T) {
 		{"aggregate", attributesOf[AggregateItem](true), []string{AttrSymbol, AttrTimestamp, AttrTrades, AttrVolume, AttrUpdatedAt}},
 		{"latest state", attributesOf[StateItem](true), []string{AttrLastKey, AttrLastPrice, AttrLastMillis, AttrPointCount, AttrUpdatedAt, AttrExpiresAt}},
 		{"active window", attributesOf[ActiveWindowItem](true), []string{AttrTimestamp, AttrActiveSymbols, AttrExpiresAt}},
+		{"symbols index", attributesOf[SymbolIndexItem](true), []string{AttrIndexedSymbol, AttrExpiresAt}},
 		{"ingestion report", attributesOf[IngestionReport](true), []string{AttrExpiresAt, AttrOrigin}},
 	}
 	for _, tc := range tests {

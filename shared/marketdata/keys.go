@@ -50,6 +50,7 @@ const (
 //	latest state    symbol=STATE#<SYM>              timestamp=0
 //	aggregate       symbol=AGG5M#<SYM>              timestamp=<window start ms>
 //	active symbols  symbol=ACTIVE#5M                timestamp=<window start ms>  (string set "symbols")
+//	symbols index   symbol=INDEX#SYMBOLS            timestamp=SymbolIndexKey(<SYM>)  (see symbolindex.go)
 //	ingest report   symbol=REPORT#s3://<bucket>/<key> timestamp=<hash of version id or ETag>
 const (
 	StatePrefix     = "STATE#"

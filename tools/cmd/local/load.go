@@ -289,8 +289,8 @@ func load(ctx context.Context, p *pipeline.Pipeline, o options) (*loadResult, er
 		}
 		var trades int64
 		if !res.storedAt.IsZero() {
-			// Every point is stored, so every symbol has its state item:
-			// list them once (a Scan).
+			// Every point is stored, so every symbol is in the symbols
+			// index: list them once.
 			if !listed {
 				if syms, err = table.Symbols(ctx); err != nil {
 					close(loadDone)

@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -243,38 +242,20 @@ func (t Table) ActiveSymbols(ctx context.Context) ([]string, error) {
 	return slices.Sorted(maps.Keys(seen)), nil
 }
 
-// Symbols returns every symbol the processor keeps a latest state for, with
-// a Scan of the table's state items: the pipeline itself never scans, but a
-// tool asking for all symbols has no other way, since the active-window
-// index lists only the windows the schedule still reads (a backfill or an
-// earlier day is not in it). It reads the whole table: call it once.
+// Symbols returns every symbol the processor has stored points for, from
+// the symbols index (marketdata.SymbolsIndex): one partition, in symbol
+// order, no Scan.
 func (t Table) Symbols(ctx context.Context) ([]string, error) {
-	pages := dynamodb.NewScanPaginator(t.DB, &dynamodb.ScanInput{
-		TableName:                 aws.String(t.Name),
-		ConsistentRead:            aws.Bool(true),
-		ProjectionExpression:      aws.String("#s"),
-		FilterExpression:          aws.String("begins_with(#s, :p)"),
-		ExpressionAttributeNames:  map[string]string{"#s": marketdata.AttrSymbol},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: marketdata.StatePrefix}},
-	})
 	var syms []string
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
+	err := t.queryItems(ctx, partition(marketdata.SymbolsIndex), func(it map[string]types.AttributeValue) error {
+		var s marketdata.SymbolIndexItem
+		if err := ddbitem.Decode(it, &s); err != nil {
+			return fmt.Errorf("%s item: %w", marketdata.SymbolsIndex, err)
 		}
-		for _, it := range out.Items {
-			var k struct {
-				Symbol string `dynamodbav:"symbol"`
-			}
-			if err := attributevalue.UnmarshalMap(it, &k); err != nil {
-				return nil, fmt.Errorf("state item: %w", err)
-			}
-			syms = append(syms, strings.TrimPrefix(k.Symbol, marketdata.StatePrefix))
-		}
-	}
-	slices.Sort(syms)
-	return syms, nil
+		syms = append(syms, s.Symbol)
+		return nil
+	})
+	return syms, err
 }
 
 // StateCount returns the number of points the processor has written for

@@ -171,7 +171,7 @@ func (t *Target) printReports(ctx context.Context, w io.Writer) error {
 
 func (t *Target) printWindows(ctx context.Context, w io.Writer, now time.Time) error {
 	table := localclient.Table{DB: t.DynamoDB, Name: t.Table}
-	syms, err := table.ActiveSymbols(ctx)
+	syms, err := table.Symbols(ctx)
 	if err != nil {
 		return err
 	}

@@ -214,8 +214,8 @@ func TestIndexHorizon(t *testing.T) {
 	if !slices.Equal(indexed, wantIndexed) || st.IndexedWindows != len(wantIndexed) {
 		t.Errorf("indexed window starts %v (stats %d), want %v", indexed, st.IndexedWindows, wantIndexed)
 	}
-	if want := 3 + len(wantIndexed); st.UpdateRequests != want || env.db.updateCalls != want {
-		t.Errorf("%d UpdateItem requests, want %d: one per symbol and one per indexed window", st.UpdateRequests, want)
+	if want := 3 + 3 + len(wantIndexed); st.UpdateRequests != want || env.db.updateCalls != want {
+		t.Errorf("%d UpdateItem requests, want %d: per symbol its state and its (first) symbols-index item, and one per indexed window", st.UpdateRequests, want)
 	}
 	checkStored(t, env, msgs, true)
 	checkStateAndIndex(t, env, msgs, true)

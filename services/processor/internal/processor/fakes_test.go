@@ -223,7 +223,22 @@ func (f *fakeDynamo) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInpu
 		return nil, errors.New("ValidationException: unused expression attribute names or values")
 	}
 	f.items[k] = copyItem(next)
-	return &dynamodb.UpdateItemOutput{}, nil
+	out := &dynamodb.UpdateItemOutput{}
+	switch in.ReturnValues {
+	case "", dbtypes.ReturnValueNone:
+	case dbtypes.ReturnValueUpdatedOld:
+		// The old values of the attributes the update names; none for a
+		// new item.
+		out.Attributes = map[string]dbtypes.AttributeValue{}
+		for _, attr := range in.ExpressionAttributeNames {
+			if v, ok := item[attr]; ok {
+				out.Attributes[attr] = v
+			}
+		}
+	default:
+		return nil, fmt.Errorf("fake: unsupported ReturnValues %q", in.ReturnValues)
+	}
+	return out, nil
 }
 
 func num(v dbtypes.AttributeValue) *big.Rat {

@@ -218,12 +218,25 @@ func checkStateAndIndex(t *testing.T, env *testEnv, msgs map[string]marketdata.M
 	if exact {
 		n := 0
 		for k := range env.db.items {
-			if k.hash == marketdata.ActiveWindows || strings.HasPrefix(k.hash, marketdata.StatePrefix) {
+			if k.hash == marketdata.ActiveWindows || k.hash == marketdata.SymbolsIndex || strings.HasPrefix(k.hash, marketdata.StatePrefix) {
 				n++
 			}
 		}
-		if n != len(states)+len(active) {
-			t.Errorf("%d state and index items, want %d", n, len(states)+len(active))
+		if want := 2*len(states) + len(active); n != want {
+			t.Errorf("%d state and index items, want %d", n, want)
+		}
+	}
+	// Every symbol with a state is in the symbols index.
+	for sym := range states {
+		rng, err := marketdata.SymbolIndexKey(sym)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got marketdata.SymbolIndexItem
+		if err := ddbitem.Decode(env.db.item(marketdata.SymbolsIndex, rng), &got); err != nil {
+			t.Errorf("symbols index item of %s: %v", sym, err)
+		} else if want := (marketdata.SymbolIndexItem{Symbol: sym, ExpiresAt: marketdata.ExpiresAt(testNow.Add(24 * time.Hour))}); got != want {
+			t.Errorf("symbols index item of %s: %+v, want %+v", sym, got, want)
 		}
 	}
 	// The items are decoded with the readers' types (shared/marketdata), so

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
@@ -19,9 +22,12 @@ import (
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
-// countingAWS answers every call with success and counts them.
+// countingAWS answers every call with success and counts them. An update
+// of an item it has updated before answers UPDATED_OLD with an updatedAt of
+// testNow, as a table would within the day.
 type countingAWS struct {
 	batchWrites, items, updates, putEvents, entries atomic.Int64
+	updated                                         sync.Map // hash key of every item updated
 }
 
 func (c *countingAWS) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
@@ -34,9 +40,14 @@ func (c *countingAWS) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteI
 	return &dynamodb.BatchWriteItemOutput{}, nil
 }
 
-func (c *countingAWS) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+func (c *countingAWS) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	c.updates.Add(1)
-	return &dynamodb.UpdateItemOutput{}, nil
+	hash := in.Key[marketdata.AttrSymbol].(*dbtypes.AttributeValueMemberS).Value
+	if _, seen := c.updated.LoadOrStore(hash, true); !seen || in.ReturnValues != dbtypes.ReturnValueUpdatedOld {
+		return &dynamodb.UpdateItemOutput{}, nil
+	}
+	upd := &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(testNow.UnixMilli(), 10)}
+	return &dynamodb.UpdateItemOutput{Attributes: map[string]dbtypes.AttributeValue{marketdata.AttrUpdatedAt: upd}}, nil
 }
 
 func (c *countingAWS) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
@@ -58,6 +69,7 @@ func TestRequestCountsPerMillionPoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	batches, maxUpdatesPerBatch := 0, int64(0)
+	seen := map[string]bool{}
 	for lo := 0; lo < len(bodies); lo += batchSize {
 		ev := sqsEvent(fmt.Sprintf("b%03d", batches), bodies[lo:min(lo+batchSize, len(bodies))]...)
 		before := aws.updates.Load()
@@ -66,14 +78,19 @@ func TestRequestCountsPerMillionPoints(t *testing.T) {
 			t.Fatalf("batch %d: failures %v", batches, resp.BatchItemFailures)
 		}
 		// One state update per symbol and one index update per window
-		// start the schedule still reads, whatever the number of points.
-		starts := map[int64]bool{}
+		// start the schedule still reads, whatever the number of points,
+		// plus one symbols-index write per symbol first seen (today).
+		starts, fresh := map[int64]bool{}, 0
 		for _, w := range expectedWindows(decoded(t, ev)) {
 			if w.Start >= marketdata.IndexHorizon(testNow) {
 				starts[w.Start] = true
 			}
+			if !seen[w.Symbol] {
+				seen[w.Symbol] = true
+				fresh++
+			}
 		}
-		if n := aws.updates.Load() - before; n > int64(symbols+len(starts)) {
+		if n := aws.updates.Load() - before; n > int64(symbols+len(starts)+fresh) {
 			t.Errorf("batch %d: %d UpdateItem requests for %d points, %d windows", batches, n, st.Points, st.Windows)
 		} else {
 			maxUpdatesPerBatch = max(maxUpdatesPerBatch, n)

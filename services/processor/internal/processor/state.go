@@ -168,7 +168,7 @@ func (h *Handler) updateState(ctx context.Context, b *batch, ch *changes, now ti
 	for _, sym := range slices.Sorted(maps.Keys(ch.symbols)) {
 		s := ch.symbols[sym]
 		tasks = append(tasks, task{"latest state of " + sym, s.msgs, func() (int, error) {
-			return h.updateSymbol(ctx, sym, s, updatedAt, expiresAt)
+			return h.updateSymbol(ctx, sym, s, now, updatedAt, expiresAt)
 		}})
 	}
 
@@ -222,17 +222,66 @@ const (
 	stateCount   = "SET #upd = :upd, #exp = :exp ADD #n :n"
 )
 
-func (h *Handler) updateSymbol(ctx context.Context, sym string, s *symbolChange, updatedAt, expiresAt types.AttributeValue) (int, error) {
+// updateSymbol advances sym's latest state (one or two UpdateItem requests)
+// and, when the state did not exist or was last updated on an earlier UTC
+// day (its old updatedAt, returned by the update), writes sym's item of the
+// symbols index: about one index write per symbol per day.
+func (h *Handler) updateSymbol(ctx context.Context, sym string, s *symbolChange, now time.Time, updatedAt, expiresAt types.AttributeValue) (int, error) {
+	n, old, err := h.advanceState(ctx, sym, s, updatedAt, expiresAt)
+	if err != nil || !indexDue(old, now) {
+		return n, err
+	}
+	return n + 1, h.indexSymbol(ctx, sym, now)
+}
+
+// indexDue reports whether a state whose previous update was at old (epoch
+// ms; 0 for a new state) needs its symbol's index item written at now.
+func indexDue(old int64, now time.Time) bool {
+	const day = 24 * time.Hour
+	return old <= 0 || time.UnixMilli(old).UTC().Truncate(day) != now.UTC().Truncate(day)
+}
+
+// indexSymbol writes sym's item of the symbols index. Its TTL is a day
+// beyond the state's at now: the item is rewritten at most daily while the
+// state's TTL moves on every batch, so it outlives the state it lists.
+func (h *Handler) indexSymbol(ctx context.Context, sym string, now time.Time) error {
+	rng, err := marketdata.SymbolIndexKey(sym)
+	if err != nil {
+		return err
+	}
+	_, err = h.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(h.cfg.Table),
+		Key: map[string]types.AttributeValue{
+			marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.SymbolsIndex},
+			marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: rng},
+		},
+		UpdateExpression:         aws.String(indexSet),
+		ExpressionAttributeNames: map[string]string{"#name": marketdata.AttrIndexedSymbol, "#exp": marketdata.AttrExpiresAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":name": &types.AttributeValueMemberS{Value: sym},
+			":exp":  &types.AttributeValueMemberN{Value: strconv.FormatInt(marketdata.ExpiresAt(now.Add(24*time.Hour)), 10)},
+		},
+	})
+	return err
+}
+
+// indexSet writes a symbols-index item (idempotent).
+const indexSet = "SET #name = :name, #exp = :exp"
+
+// advanceState makes the state updates of updateSymbol; old is the state's
+// previous updatedAt (0 when it did not exist).
+func (h *Handler) advanceState(ctx context.Context, sym string, s *symbolChange, updatedAt, expiresAt types.AttributeValue) (requests int, old int64, err error) {
 	key := map[string]types.AttributeValue{
 		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey(sym)},
 		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: marketdata.StateSortKey},
 	}
 	count := &types.AttributeValueMemberN{Value: strconv.FormatInt(s.count, 10)}
-	_, err := h.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := h.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(h.cfg.Table),
 		Key:                 key,
 		UpdateExpression:    aws.String(stateAdvance),
 		ConditionExpression: aws.String(stateIfNewer),
+		ReturnValues:        types.ReturnValueUpdatedOld,
 		ExpressionAttributeNames: map[string]string{
 			"#price": marketdata.AttrLastPrice, "#ms": marketdata.AttrLastMillis, "#key": marketdata.AttrLastKey,
 			"#upd": marketdata.AttrUpdatedAt, "#exp": marketdata.AttrExpiresAt, "#n": marketdata.AttrPointCount,
@@ -246,18 +295,37 @@ func (h *Handler) updateSymbol(ctx context.Context, sym string, s *symbolChange,
 	})
 	var stale *types.ConditionalCheckFailedException
 	if !errors.As(err, &stale) {
-		return 1, err
+		return 1, updatedBefore(out), err
 	}
-	_, err = h.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err = h.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        aws.String(h.cfg.Table),
 		Key:              key,
 		UpdateExpression: aws.String(stateCount),
+		ReturnValues:     types.ReturnValueUpdatedOld,
 		ExpressionAttributeNames: map[string]string{
 			"#upd": marketdata.AttrUpdatedAt, "#exp": marketdata.AttrExpiresAt, "#n": marketdata.AttrPointCount,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":upd": updatedAt, ":exp": expiresAt, ":n": count},
 	})
-	return 2, err
+	return 2, updatedBefore(out), err
+}
+
+// updatedBefore returns the updatedAt (epoch ms) an UPDATED_OLD answer
+// holds, 0 when there is none (the item was new) or it is unreadable (the
+// index is then written again, which is harmless).
+func updatedBefore(out *dynamodb.UpdateItemOutput) int64 {
+	if out == nil {
+		return 0
+	}
+	v, ok := out.Attributes[marketdata.AttrUpdatedAt].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0
+	}
+	ms, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return ms
 }
 
 // activeAdd adds symbols to a window's entry of the active-symbols index,

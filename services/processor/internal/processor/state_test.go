@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
@@ -90,5 +92,46 @@ func TestLatestStateNeverMovesBackwards(t *testing.T) {
 				t.Errorf("%d UpdateItem requests for the state, want %d", n, tc.wantUpdates)
 			}
 		})
+	}
+}
+
+// TestSymbolsIndexWrites: a symbol's index item is written when its state is
+// created, not again that day however many batches follow, and once more on
+// the next UTC day (which moves its TTL on).
+func TestSymbolsIndexWrites(t *testing.T) {
+	ev := pointsEvent(t, 3, 4, 5)
+	syms := map[string]bool{}
+	for _, m := range decoded(t, ev) {
+		for _, p := range m.Points {
+			syms[p.Symbol] = true
+		}
+	}
+	now := testNow
+	env := newEnv(t, func(c *Config) { c.Now = func() time.Time { return now } })
+	tests := []struct {
+		name string
+		at   time.Time
+		want int
+	}{
+		{"first batch: every symbol is new", testNow, len(syms)},
+		{"an hour later", testNow.Add(time.Hour), 0},
+		{"just before midnight", testNow.Truncate(24 * time.Hour).Add(24*time.Hour - time.Millisecond), 0},
+		{"the next UTC day", testNow.Truncate(24 * time.Hour).Add(24 * time.Hour), len(syms)},
+	}
+	for _, tc := range tests {
+		now = tc.at
+		before := len(env.db.updateInputs)
+		if resp, _ := env.h.Process(context.Background(), ev); len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s: failures %v", tc.name, resp.BatchItemFailures)
+		}
+		got := 0
+		for _, in := range env.db.updateInputs[before:] {
+			if in.Key[marketdata.AttrSymbol].(*dbtypes.AttributeValueMemberS).Value == marketdata.SymbolsIndex {
+				got++
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s: %d symbols-index writes, want %d", tc.name, got, tc.want)
+		}
 	}
 }
