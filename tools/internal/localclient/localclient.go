@@ -188,6 +188,24 @@ func (t Table) Aggregates(ctx context.Context, symbol string) ([]marketdata.Aggr
 	return aggs, err
 }
 
+// LastAggregate returns symbol's latest stored window (one Query of one
+// item, newest first), or ok false when it has none.
+func (t Table) LastAggregate(ctx context.Context, symbol string) (a marketdata.Aggregate, ok bool, err error) {
+	in := partition(marketdata.AggregateKey(symbol))
+	in.TableName, in.ConsistentRead = aws.String(t.Name), aws.Bool(true)
+	in.ScanIndexForward, in.Limit = aws.Bool(false), aws.Int32(1)
+	out, err := t.DB.Query(ctx, in)
+	if err != nil || len(out.Items) == 0 {
+		return a, false, err
+	}
+	var item marketdata.AggregateItem
+	if err := ddbitem.Decode(out.Items[0], &item); err != nil {
+		return a, false, fmt.Errorf("aggregate item of %s: %w", symbol, err)
+	}
+	a, err = item.Value()
+	return a, err == nil, err
+}
+
 // Reports returns the ingestion reports of an object (all its versions).
 func (t Table) Reports(ctx context.Context, bucket, key string) ([]marketdata.IngestionReport, error) {
 	hash, _ := marketdata.ReportKey(bucket, key, "") // the hash key does not depend on the version

@@ -169,6 +169,11 @@ func (t *Target) printReports(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
+// statusSymbols bounds the symbols status shows a window for (one Query
+// each): enough for a glance, and a busy table's thousands stay behind
+// GET /symbols.
+const statusSymbols = 40
+
 func (t *Target) printWindows(ctx context.Context, w io.Writer, now time.Time) error {
 	table := localclient.Table{DB: t.DynamoDB, Name: t.Table}
 	syms, err := table.Symbols(ctx)
@@ -178,16 +183,19 @@ func (t *Target) printWindows(ctx context.Context, w io.Writer, now time.Time) e
 	if len(syms) == 0 {
 		fmt.Fprintln(w, "  none")
 	}
-	for _, s := range syms {
-		aggs, err := table.Aggregates(ctx, s)
+	for i, s := range syms {
+		if i == statusSymbols {
+			fmt.Fprintf(w, "  … and %d more symbols\n", len(syms)-i)
+			break
+		}
+		a, ok, err := table.LastAggregate(ctx, s)
 		if err != nil {
 			return err
 		}
-		if len(aggs) == 0 {
+		if !ok {
 			fmt.Fprintf(w, "  %-10s no window aggregated yet\n", s)
 			continue
 		}
-		a := aggs[len(aggs)-1]
 		start := time.UnixMilli(a.WindowStart).UTC()
 		fmt.Fprintf(w, "  %-10s %s (%s ago) close %v volume %v trades %v\n", s, start.Format(time.RFC3339),
 			now.Sub(start).Truncate(time.Second), a.Close, a.Volume, a.Trades)
