@@ -3,6 +3,7 @@ package processor
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"time"
 
@@ -105,28 +106,55 @@ type itemArena struct {
 	ends    []int32                         // where each number's text ends in buf
 }
 
-const numChunk = 1 << 14
+// numChunk is the least number of numeric members a chunk holds.
+const numChunk = 1 << 12
+
+// attrs is the number of attributes of an item of shape sh: symbol,
+// timestamp, ms, price, volume and expiresAt, plus one per optional one.
+func attrs(sh shape) int { return 6 + bits.OnesCount8(uint8(sh)) }
 
 // item returns a map holding exactly the keys of shape sh (with stale
 // values), or an empty one.
+//
+// A new map is sized to its shape, not to maxAttrs: a map of at most 8
+// entries is one group of slots (one allocation, no table), while a hint
+// of 9 or more builds a table of 16 slots in four allocations, which is
+// most of what a container's first batch spends per point.
 func (a *itemArena) item(sh shape) dynamobatch.Item {
 	if a.used[sh] == len(a.maps[sh]) {
-		a.maps[sh] = append(a.maps[sh], make(dynamobatch.Item, maxAttrs))
+		a.maps[sh] = append(a.maps[sh], make(dynamobatch.Item, attrs(sh)))
 	}
 	m := a.maps[sh][a.used[sh]]
 	a.used[sh]++
 	return m
 }
 
-func (a *itemArena) num(s string) *types.AttributeValueMemberN {
-	if a.chunk == len(a.nums) {
-		a.nums = append(a.nums, make([]types.AttributeValueMemberN, numChunk))
+// reserve makes sure the current chunk has n members left, moving to the
+// next chunk (allocated with room for at least n) if not, so that num never
+// checks for room.
+//
+// A chunk of at least n rather than a fixed size: a container's first
+// message allocates (and the runtime zeroes) only what it uses.
+func (a *itemArena) reserve(n int) {
+	if a.chunk < len(a.nums) && len(a.nums[a.chunk])-a.numUsed >= n {
+		return
 	}
-	v := &a.nums[a.chunk][a.numUsed]
-	v.Value = s
-	if a.numUsed++; a.numUsed == numChunk {
+	if a.chunk < len(a.nums) && a.numUsed > 0 {
 		a.chunk, a.numUsed = a.chunk+1, 0
 	}
+	for a.chunk < len(a.nums) && len(a.nums[a.chunk]) < n {
+		a.chunk++ // too small for this message: kept for later ones
+	}
+	if a.chunk == len(a.nums) {
+		a.nums = append(a.nums, make([]types.AttributeValueMemberN, max(n, numChunk)))
+	}
+}
+
+// num takes one member from the current chunk; reserve made room for it.
+func (a *itemArena) num(s string) *types.AttributeValueMemberN {
+	v := &a.nums[a.chunk][a.numUsed]
+	v.Value = s
+	a.numUsed++
 	return v
 }
 
@@ -140,6 +168,11 @@ func (a *itemArena) reset() {
 // bid, ask.
 const formatted = 5
 
+// textPerPoint is room for the formatted numbers of a typical point
+// (13-digit milliseconds, prices of a few digits, a volume); more only
+// regrows the buffer.
+const textPerPoint = 40
+
 // appendItems appends one item per point of m to dst. The points must have
 // passed checkMessage.
 func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message) []dynamobatch.Item {
@@ -149,6 +182,14 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 	}
 	a := b.arena
 	// The text of every formatted number, in one buffer, then one string.
+	// Both are sized for the message up front: a new arena's would
+	// otherwise be regrown (and copied) a dozen times.
+	if cap(a.ends) < n*formatted {
+		a.ends = make([]int32, 0, n*formatted)
+	}
+	if want := n * textPerPoint; cap(a.buf) < want {
+		a.buf = make([]byte, 0, want)
+	}
 	buf, ends := a.buf[:0], a.ends[:0]
 	for _, p := range m.Points {
 		buf = strconv.AppendInt(buf, p.Timestamp, 10) // checkMessage: the key's milliseconds
@@ -168,6 +209,7 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 	}
 	text := string(buf)
 	a.buf, a.ends = buf, ends
+	a.reserve(n * (formatted + 1)) // the formatted numbers and the range key
 
 	var origin types.AttributeValue
 	var base shape

@@ -3,11 +3,15 @@ package processor
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
+	"github.com/marketanalytics/pipeline/services/platform/dynamobatch"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -65,4 +69,73 @@ func TestRawItemsDecode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestArenaReuse: one arena used for message after message (several at a
+// time, then reset, as a batch does), of sizes below, at and far above a
+// chunk and of every shape, builds items equal to a fresh arena's, each
+// with exactly its shape's attributes, and none sharing a numeric member.
+func TestArenaReuse(t *testing.T) {
+	g := newTickGen(9, 7, testNow.Add(-time.Hour))
+	reused := new(itemArena)
+	for round, sizes := range [][]int{{1, numChunk / 6, 3}, {numChunk, 2}, {5, 5 * numChunk, numChunk/6 + 1}, {2, 1}} {
+		var all []dynamobatch.Item
+		for i, n := range sizes {
+			m := marketdata.Message{Origin: "s3://b/k.csv"}
+			if i%2 == 1 {
+				m.Origin = "" // the other shapes
+			}
+			for j := range n {
+				p := g.next()
+				if j%3 == 0 {
+					p.Exchange = ""
+				}
+				m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, p, m.Origin, int64(j))), Point: p})
+			}
+			got := newRawItemBuilder(testNow, reused).appendItems(nil, m)
+			want := newRawItemBuilder(testNow, new(itemArena)).appendItems(nil, m)
+			if len(got) != n || len(want) != n {
+				t.Fatalf("round %d message %d: %d and %d items for %d points", round, i, len(got), len(want), n)
+			}
+			for j := range got {
+				if !reflect.DeepEqual(got[j], want[j]) {
+					t.Fatalf("round %d message %d item %d: reused arena built %v, fresh %v", round, i, j, got[j], want[j])
+				}
+				if sh := itemShape(m.Points[j].Point, m.Origin); len(got[j]) != attrs(sh) {
+					t.Fatalf("round %d message %d item %d: %d attributes, its shape has %d", round, i, j, len(got[j]), attrs(sh))
+				}
+			}
+			all = append(all, got...)
+		}
+		seen := map[*types.AttributeValueMemberN]bool{}
+		for _, it := range all {
+			for _, k := range []string{marketdata.AttrTimestamp, marketdata.AttrMillis, marketdata.AttrPrice, marketdata.AttrVolume, marketdata.AttrBid, marketdata.AttrAsk} {
+				if v, ok := it[k].(*types.AttributeValueMemberN); ok {
+					if seen[v] {
+						t.Fatalf("round %d: two attributes share the member %p (%s)", round, v, v.Value)
+					}
+					seen[v] = true
+				}
+			}
+		}
+		reused.reset()
+	}
+}
+
+// itemShape is the shape of a point's item, from the point itself.
+func itemShape(p marketdata.Point, origin string) shape {
+	var sh shape
+	if p.Bid != 0 {
+		sh |= hasBid
+	}
+	if p.Ask != 0 {
+		sh |= hasAsk
+	}
+	if p.Exchange != "" {
+		sh |= hasExchange
+	}
+	if origin != "" {
+		sh |= hasOrigin
+	}
+	return sh
 }
