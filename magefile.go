@@ -866,6 +866,25 @@ func Smoke() error {
 	return sh.RunV("go", append([]string{"run", "./tools/cmd/smoke"}, args...)...)
 }
 
+// Chart writes build/charts/SYMBOL.html, an HTML page (inline SVG, nothing external) of the symbol's candlesticks and volume read through the signed API: `go run mage.go chart AAPL [--interval 1h] [--from T] [--to T] [--out F]` against the deployed STACK (default dev), or with `--endpoint URL` against a local pipeline's API (`mage local --serve` prints it); with the mage binary: CHART_ARGS="AAPL --interval 1h" mage chart.
+func Chart() error {
+	args, err := targetArgs("MAGE_CHART_ARGS", "CHART_ARGS")
+	if err != nil {
+		return err
+	}
+	endpoint := false
+	for _, a := range args {
+		endpoint = endpoint || strings.HasPrefix(strings.TrimLeft(a, "-"), "endpoint")
+	}
+	if !endpoint {
+		if err := requireDeployTools(); err != nil {
+			return err
+		}
+		args = append([]string{"--stack", stack()}, args...)
+	}
+	return sh.RunV("go", append([]string{"run", "./tools/cmd/chart"}, args...)...)
+}
+
 // targetArgs returns the arguments that followed a target on the command
 // line (mage.go hands them over as a JSON array in jsonEnv), else the
 // space-separated fieldsEnv.

@@ -248,6 +248,12 @@ func (r *run) upload(ctx context.Context) (string, error) {
 
 // send sends a request signed with the caller's credentials for execute-api.
 func (r *run) send(ctx context.Context, method, u string, body []byte) (int, []byte, error) {
+	return Send(ctx, r.c, r.o.Now(), method, u, body)
+}
+
+// Send sends a request to the API signed (SigV4, service execute-api) with
+// c's credentials at time now, and returns the status and the whole answer.
+func Send(ctx context.Context, c Clients, now time.Time, method, u string, body []byte) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
@@ -255,15 +261,15 @@ func (r *run) send(ctx context.Context, method, u string, body []byte) (int, []b
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	creds, err := r.c.Credentials.Retrieve(ctx)
+	creds, err := c.Credentials.Retrieve(ctx)
 	if err != nil {
 		return 0, nil, fmt.Errorf("credentials to sign %s %s: %w", method, u, err)
 	}
 	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", r.c.Region, r.o.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", c.Region, now); err != nil {
 		return 0, nil, fmt.Errorf("sign %s %s: %w", method, u, err)
 	}
-	resp, err := r.c.HTTP.Do(req)
+	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s %s: %w", method, u, err)
 	}
