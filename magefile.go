@@ -654,8 +654,14 @@ var benchTargets = map[string]float64{
 	"BenchmarkAggregate":             10_000_000,
 }
 
-// Bench runs the services' benchmarks on one core and prints their figures as a table, with the throughput goal and whether it was met.
+// benchFile is where Bench writes every benchmark's figures, by
+// "<service> <benchmark>" (tools/internal/cost reads them as such: the
+// CPU time per point of each function).
+var benchFile = filepath.Join(buildDir, "bench.json")
+
+// Bench runs the services' benchmarks on one core and prints their figures as a table, with the throughput goal and whether it was met; it also writes them to build/bench.json for `cost`.
 func Bench() error {
+	all := map[string]map[string]float64{}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "service\tbenchmark\tpoints/s\tgoal\tmet\tother figures")
 	for _, svc := range naming.Services {
@@ -673,6 +679,7 @@ func Bench() error {
 			if !ok {
 				continue
 			}
+			all[svc+" "+name] = metrics
 			rate, goal, met, other := metrics["points/s"], "", "", []string{}
 			if g, ok := benchTargets[name]; ok {
 				goal, met = fmt.Sprintf("%.0f", g), "no"
@@ -689,7 +696,28 @@ func Bench() error {
 			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\n", svc, name, rate, goal, met, strings.Join(other, ", "))
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(benchFile, append(b, '\n'), 0o644)
+}
+
+// Cost prints dollars per million points and per month, per AWS service, from the last `local` run's measured requests (build/local/requests.json), the last `bench` (build/bench.json), the functions' memory in the synth and us-east-1 list prices, with the floor (one DynamoDB write unit per point) and the ratio to it: `go run mage.go cost [--points-per-day N] [--symbols S]` (with the mage binary: COST_ARGS="--symbols 500" mage cost).
+func Cost() error {
+	args, err := targetArgs("MAGE_COST_ARGS", "COST_ARGS")
+	if err != nil {
+		return err
+	}
+	// The requests file's place is tools/internal/cost's (RequestsFile, under build/).
+	args = append([]string{"run", "./tools/cmd/cost", "--bench", benchFile, "--synth-dir", synthDir}, args...)
+	return sh.RunV("go", args...)
 }
 
 // benchLine parses a `go test -bench` result line into the benchmark name

@@ -95,6 +95,9 @@ func run(ctx context.Context, o options) error {
 	if err := writeCharts(ctx, p, o, res); err != nil {
 		return err
 	}
+	if err := saveMeasured(p, o, res); err != nil {
+		return err
+	}
 	if res.incomplete {
 		return fmt.Errorf("incomplete: messages reached the DLQ and the aggregates miss points (see %s)", p.LogDir)
 	}

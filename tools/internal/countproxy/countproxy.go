@@ -31,6 +31,7 @@ type Proxy struct {
 
 	mu      sync.Mutex
 	counts  map[Key]int64
+	units   map[Key]float64 // billed units, see Units
 	servers []*http.Server
 }
 
@@ -40,7 +41,7 @@ func New(upstream string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{upstream: u, counts: map[Key]int64{}}
+	p := &Proxy{upstream: u, counts: map[Key]int64{}, units: map[Key]float64{}}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(u)
@@ -63,10 +64,19 @@ func (p *Proxy) Listen(caller string) (string, error) {
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		svc, op := Classify(r)
+		k := Key{caller, svc, op}
 		p.mu.Lock()
-		p.counts[Key{caller, svc, op}]++
+		p.counts[k]++
 		p.mu.Unlock()
-		p.rp.ServeHTTP(w, r)
+		if !needsBodies(svc, op) {
+			p.rp.ServeHTTP(w, r)
+			p.addUnits(k, 1)
+			return
+		}
+		req := readBody(r)
+		cw := &countingWriter{ResponseWriter: w}
+		p.rp.ServeHTTP(cw, r)
+		p.addUnits(k, units(svc, op, req, cw.n))
 	})}
 	p.mu.Lock()
 	p.servers = append(p.servers, srv)
@@ -100,6 +110,13 @@ func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.counts = map[Key]int64{}
+	p.units = map[Key]float64{}
+}
+
+func (p *Proxy) addUnits(k Key, n float64) {
+	p.mu.Lock()
+	p.units[k] += n
+	p.mu.Unlock()
 }
 
 var credentialScope = regexp.MustCompile(`Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request`)
