@@ -20,12 +20,14 @@ import (
 	"github.com/marketanalytics/pipeline/shared/limits"
 )
 
-// Prices are us-east-1 list prices (no free tier, first pricing tier),
-// from the AWS pricing pages: aws.amazon.com/dynamodb/pricing/on-demand/,
-// /lambda/pricing/ (arm64), /sqs/pricing/ (standard queue),
+// Prices are us-east-1 list prices (first pricing tier, no free tier), as
+// of AsOf, from the AWS pricing pages: aws.amazon.com/dynamodb/pricing/on-demand/
+// (after the November 2024 on-demand price cut), /lambda/pricing/ (arm64,
+// the functions' architecture), /sqs/pricing/ (standard queue),
 // /eventbridge/pricing/ (custom events), /s3/pricing/ (S3 Standard),
-// /cloudwatch/pricing/ (metrics API), /api-gateway/pricing/ (REST API).
-// Re-check them there before relying on the figures.
+// /cloudwatch/pricing/ (metrics API requests), /api-gateway/pricing/
+// (REST API). Re-check them there before relying on the figures; this is
+// the only copy.
 var Prices = struct {
 	AsOf string
 	// USD per unit.
@@ -37,7 +39,7 @@ var Prices = struct {
 	CloudWatchAPI                float64 // per PutMetricData request
 	APIGatewayRequest            float64 // per REST API request
 }{
-	AsOf:          "2025-06-01",
+	AsOf:          "2025-07-01",
 	DynamoDBWrite: 0.625e-6, DynamoDBRead: 0.125e-6,
 	LambdaGBSecond: 0.0000133334, LambdaInvoke: 0.20e-6,
 	SQSRequest:       0.40e-6,
