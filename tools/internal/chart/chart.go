@@ -148,11 +148,13 @@ func Render(w io.Writer, title string, windows []marketdata.Aggregate) error {
 `, Width, Height, Width, Height)
 	fmt.Fprintf(&b, `<text x="%d" y="24" font-size="16">%s</text>
 `, left, esc(fmt.Sprintf("%s — %d windows, %s to %s UTC", title, len(ws), stamp(t0), stamp(t1))))
-	// Price grid: five levels from the lowest low to the highest high.
+	// Price grid: five levels from the lowest low to the highest high,
+	// labelled to one digit finer than their spacing.
+	decimals := min(12, max(0, int(math.Ceil(-math.Log10((hi-lo)/4)))+1))
 	for i := range 5 {
 		p := lo + (hi-lo)*float64(i)/4
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%s" y2="%s" stroke="#ddd"/><text x="%d" y="%s" text-anchor="end">%s</text>
-`, left, Width-right, f(y(p)), f(y(p)), left-6, f(y(p)+4), esc(strconv.FormatFloat(p, 'f', -1, 64)))
+`, left, Width-right, f(y(p)), f(y(p)), left-6, f(y(p)+4), strconv.FormatFloat(p, 'f', decimals, 64))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>
 `, left-6, VolumeTop+10, esc(strconv.FormatInt(vmax, 10)))

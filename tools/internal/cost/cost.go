@@ -249,17 +249,21 @@ func classify(service, op string) (name, unit string, price float64) {
 			return "DynamoDB reads", "RRU", Prices.DynamoDBRead
 		}
 	case "sqs":
-		return "SQS", "requests", Prices.SQSRequest
+		switch op { // the data plane; queue management is provisioning
+		case "SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch",
+			"ChangeMessageVisibility", "ChangeMessageVisibilityBatch":
+			return "SQS", "requests", Prices.SQSRequest
+		}
 	case "events":
 		if op == "PutEvents" {
 			return "EventBridge", "events", Prices.EventBridgeEvent
 		}
 	case "s3":
-		switch {
-		case op == "GetObject" || op == "HeadObject":
+		switch op { // object requests (countproxy.Classify's names); bucket setup is provisioning, deletes are free
+		case "GetObject", "HeadObject":
 			return "S3 GET", "requests", Prices.S3Get
-		case op == "DeleteObject" || op == "DeleteObjects":
-		default:
+		case "PutObject", "CopyObject", "UploadPart", "CreateMultipartUpload", "CompleteMultipartUpload",
+			"ListObjects", "ListObjectVersions":
 			return "S3 PUT/LIST", "requests", Prices.S3Put
 		}
 	case "monitoring":

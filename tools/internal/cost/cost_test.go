@@ -173,3 +173,23 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("requests file %s is not under local/", path)
 	}
 }
+
+// TestProvisioningIsNotPerPoint: the local run's one-off setup calls
+// (tables, queues, buses, bucket settings) get no line.
+func TestProvisioningIsNotPerPoint(t *testing.T) {
+	m := Measured{Points: 100, Windows: 1, Requests: []Request{
+		{Caller: "glue", Service: "dynamodb", Operation: "CreateTable", Requests: 1, Units: 1},
+		{Caller: "glue", Service: "sqs", Operation: "CreateQueue", Requests: 1, Units: 1},
+		{Caller: "glue", Service: "sqs", Operation: "SetQueueAttributes", Requests: 1, Units: 1},
+		{Caller: "glue", Service: "events", Operation: "PutRule", Requests: 1, Units: 1},
+		{Caller: "glue", Service: "s3", Operation: "PUT bucket", Requests: 1, Units: 1},
+		{Caller: "glue", Service: "s3", Operation: "DeleteObject", Requests: 1, Units: 1},
+	}}
+	md, err := Build(m, nil, nil, Workload{PointsPerDay: 1, Symbols: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Lines) != 0 {
+		t.Errorf("lines for provisioning calls: %+v", md.Lines)
+	}
+}
