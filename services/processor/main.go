@@ -4,6 +4,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
@@ -25,7 +27,10 @@ var function = lambdamain.Function[*processor.Handler]{
 	Entry: func(h *processor.Handler) any { return h.Handle },
 }
 
-func main() { function.Main() }
+func main() {
+	processor.TuneGC(os.Getenv(processor.LambdaMemoryEnv))
+	function.Main()
+}
 
 // newHandler builds the clients, once, and the handler over them.
 func newHandler(s lambdamain.Setup) (*processor.Handler, error) {

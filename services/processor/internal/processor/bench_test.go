@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"runtime/debug"
 	"syscall"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ import (
 // batch to the next; "cold" builds every item map anew, as the first batch
 // of a container does. Besides points/s (wall clock), points/cpu-s divides
 // by the process's CPU time (GC included), which stays meaningful on a
-// machine busy with other work.
+// machine busy with other work. Both run with the processor's GOGC
+// (GCPercent), as its containers do.
 func BenchmarkDecodeAndMarshal(b *testing.B) {
 	g := newTickGen(1, 50, testNow.Add(-time.Hour))
 	body := encodeBodies(b, g, 20000, "s3://market-data-dev/uploads/2026/03/02/ticks.csv#3Lg8xVd2ZQ")[0]
@@ -27,6 +29,9 @@ func BenchmarkDecodeAndMarshal(b *testing.B) {
 		b.Fatal(err)
 	}
 	points := len(m.Points)
+	// The GC as the processor's main sets it (TuneGC, without a memory
+	// limit: the heap here stays small).
+	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
 	for _, bc := range []struct {
 		name string
 		warm bool
