@@ -12,6 +12,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
@@ -33,8 +34,24 @@ type options struct {
 }
 
 func main() {
+	o, err := parseArgs(os.Args[1:], os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chart:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "chart:", err)
+		os.Exit(1)
+	}
+}
+
+// parseArgs reads one symbol and the flags, before or after it.
+func parseArgs(args []string, usage io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("chart", flag.ExitOnError)
+	fs := flag.NewFlagSet("chart", flag.ContinueOnError)
+	fs.SetOutput(usage)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: chart SYMBOL [flags] (flags before or after the symbol)")
 		fs.PrintDefaults()
@@ -46,12 +63,10 @@ func main() {
 	fs.StringVar(&o.stack, "stack", envOr("STACK", "dev"), "the deployed stack to read (default $STACK, else dev)")
 	fs.StringVar(&o.stacksDir, "stacks-dir", "stacks", "directory of the Pulumi projects, for --stack")
 	fs.StringVar(&o.api, "endpoint", "", "a local pipeline's API stage URL (e.g. http://127.0.0.1:PORT/prod) instead of the deployed stack")
-	// The symbol may come before or after the flags.
-	args := os.Args[1:]
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			os.Exit(2)
+			return options{}, err
 		}
 		if fs.NArg() == 0 {
 			break
@@ -59,24 +74,17 @@ func main() {
 		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
 	if len(pos) != 1 {
-		fmt.Fprintf(os.Stderr, "chart: want one symbol, got %q\n", pos)
 		fs.Usage()
-		os.Exit(2)
+		return options{}, fmt.Errorf("want one symbol, got %q", pos)
 	}
 	o.q.Symbol = pos[0]
 	if !marketdata.ValidSymbol(o.q.Symbol) { // also keeps the default --out inside build/charts
-		fmt.Fprintf(os.Stderr, "chart: %q is not a symbol (A-Z 0-9 . -, as the pipeline stores them)\n", o.q.Symbol)
-		os.Exit(2)
+		return options{}, fmt.Errorf("%q is not a symbol (A-Z 0-9 . -, as the pipeline stores them)", o.q.Symbol)
 	}
 	if o.out == "" {
 		o.out = filepath.Join("build", "charts", o.q.Symbol+".html")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o); err != nil {
-		fmt.Fprintln(os.Stderr, "chart:", err)
-		os.Exit(1)
-	}
+	return o, nil
 }
 
 func run(ctx context.Context, o options) error {
