@@ -69,19 +69,18 @@ func run(w cost.Workload, requestsFile, benchFile, synthDir string) error {
 	return md.Print(os.Stdout)
 }
 
-// memory reads each function's configured memory (MB) from the synth.
+// functionOutputs are the compute layer's outputs naming each service's
+// function.
+var functionOutputs = map[string]string{
+	"ingestion": outputs.IngestionFunctionName, "processor": outputs.ProcessorFunctionName, "aggregator": outputs.AggregatorFunctionName,
+}
+
+// memory reads each function's configured memory (MB) from the synth: the
+// memorySize of the function the compute layer's outputs name.
 func memory(synthDir string) (map[string]int, error) {
 	plan, err := synthread.Load(synthDir)
 	if err != nil {
 		return nil, fmt.Errorf("%w (run `go run mage.go synth`)", err)
-	}
-	sfx, ok := plan.Output("storage", outputs.EnvironmentSuffix)
-	if !ok {
-		return nil, fmt.Errorf("the synth in %s has no storage output %s", synthDir, outputs.EnvironmentSuffix)
-	}
-	names, err := naming.New(sfx)
-	if err != nil {
-		return nil, err
 	}
 	byName := map[string]int{}
 	for _, r := range plan.OfType("aws:lambda/function:Function") {
@@ -89,9 +88,13 @@ func memory(synthDir string) (map[string]int, error) {
 	}
 	mem := map[string]int{}
 	for _, svc := range naming.Services {
-		fn, err := names.FunctionFor(svc)
-		if err != nil {
-			return nil, err
+		key, ok := functionOutputs[svc]
+		if !ok {
+			return nil, fmt.Errorf("no compute output names the %s function", svc)
+		}
+		fn, ok := plan.Output("compute", key)
+		if !ok {
+			return nil, fmt.Errorf("the synth in %s has no compute output %s", synthDir, key)
 		}
 		if mem[svc] = byName[fn]; mem[svc] <= 0 {
 			return nil, fmt.Errorf("the synth in %s has no memorySize for function %s", synthDir, fn)
