@@ -75,8 +75,10 @@ func (p *Proxy) Listen(caller string) (string, error) {
 		}
 		req := readBody(r)
 		cw := &countingWriter{ResponseWriter: w}
+		// Deferred: the proxy panics (http.ErrAbortHandler) when the
+		// caller hangs up mid-answer, and the request was still made.
+		defer func() { p.addUnits(k, units(svc, op, req, cw.n)) }()
 		p.rp.ServeHTTP(cw, r)
-		p.addUnits(k, units(svc, op, req, cw.n))
 	})}
 	p.mu.Lock()
 	p.servers = append(p.servers, srv)

@@ -17,7 +17,8 @@ const (
 	readUnitBytes = 4 << 10
 )
 
-// Units returns the billed units of the requests, by counter: DynamoDB write
+// Units returns the billed units of the requests relayed so far (a
+// request's are added once its whole answer is relayed), by counter: DynamoDB write
 // request units (items written) and read request units (from the bytes
 // answered, which slightly overstate the items' size), SQS 64 KiB request
 // chunks, EventBridge events, and one per request for everything else.
