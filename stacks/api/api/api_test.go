@@ -205,8 +205,7 @@ func TestDefinitionHashFollowsTheDefinition(t *testing.T) {
 		t.Helper()
 		rs := make([]route, len(routes))
 		copy(rs, routes)
-		u := append([]string{}, uris...)
-		rs, u = mutate(rs)
+		rs, u := mutate(rs)
 		if u == nil {
 			u = uris
 		}
