@@ -18,6 +18,39 @@ const (
 	ConfigComputeStack   = "computeStack"
 )
 
+// stackConfigKeys maps each lower layer's project to the config key that
+// names its stack in the layers above.
+var stackConfigKeys = map[string]string{
+	naming.ProjectStorage:   ConfigStorageStack,
+	naming.ProjectMessaging: ConfigMessagingStack,
+	naming.ProjectCompute:   ConfigComputeStack,
+}
+
+// ReferenceLowerLayers references the stack of each project, in order, by
+// the project's config key (see ReferenceLayer), and requires that each was
+// deployed with n's suffix (see RequireSuffix): the preamble of every layer
+// above storage.
+func ReferenceLowerLayers(ctx *pulumi.Context, n naming.Names, projects ...string) ([]*Layer, error) {
+	layers := make([]*Layer, len(projects))
+	for i, project := range projects {
+		key, ok := stackConfigKeys[project]
+		if !ok {
+			return nil, fmt.Errorf("project %q is not a lower layer", project)
+		}
+		l, err := ReferenceLayer(ctx, key, project)
+		if err != nil {
+			return nil, err
+		}
+		layers[i] = l
+	}
+	for _, l := range layers {
+		if err := l.RequireSuffix(n); err != nil {
+			return nil, err
+		}
+	}
+	return layers, nil
+}
+
 // Layer is a StackReference to a lower layer's stack.
 type Layer struct {
 	name string

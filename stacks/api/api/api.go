@@ -40,31 +40,20 @@ type functionRef struct {
 
 // Program is the API layer's Pulumi program.
 func Program(ctx *pulumi.Context) (common.Outputs, error) {
-	n, err := common.Names(ctx)
-	if err != nil {
-		return nil, err
-	}
 	// The layers below are built for naming.Region; the API must sit next to them.
-	if err := common.RequireRegion(ctx); err != nil {
+	n, err := common.NamesInRegion(ctx)
+	if err != nil {
 		return nil, err
 	}
 	accessLogging, err := readAccessLogging(ctx)
 	if err != nil {
 		return nil, err
 	}
-	storage, err := common.ReferenceLayer(ctx, common.ConfigStorageStack, naming.ProjectStorage)
+	layers, err := common.ReferenceLowerLayers(ctx, n, naming.ProjectStorage, naming.ProjectCompute)
 	if err != nil {
 		return nil, err
 	}
-	compute, err := common.ReferenceLayer(ctx, common.ConfigComputeStack, naming.ProjectCompute)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range []*common.Layer{storage, compute} {
-		if err := l.RequireSuffix(n); err != nil {
-			return nil, err
-		}
-	}
+	storage, compute := layers[0], layers[1]
 	functions := map[string]functionRef{
 		"ingestion":  {compute.String(outputs.IngestionFunctionName), compute.String(outputs.IngestionInvokeArn)},
 		"aggregator": {compute.String(outputs.AggregatorFunctionName), compute.String(outputs.AggregatorInvokeArn)},

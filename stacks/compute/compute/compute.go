@@ -68,13 +68,10 @@ type lowerLayers struct {
 
 // Program is the compute layer's Pulumi program.
 func Program(ctx *pulumi.Context) (common.Outputs, error) {
-	n, err := common.Names(ctx)
-	if err != nil {
-		return nil, err
-	}
 	// The rules' ARNs must be those the messaging layer admits to the DLQ,
 	// which it computes for naming.Region.
-	if err := common.RequireRegion(ctx); err != nil {
+	n, err := common.NamesInRegion(ctx)
+	if err != nil {
 		return nil, err
 	}
 	s, err := readSettings(ctx)
@@ -176,19 +173,11 @@ func readSettings(ctx *pulumi.Context) (settings, error) {
 // referenceLowerLayers reads the storage and messaging stacks' outputs, once
 // both were deployed with this stack's environment suffix.
 func referenceLowerLayers(ctx *pulumi.Context, n naming.Names) (lowerLayers, error) {
-	storage, err := common.ReferenceLayer(ctx, common.ConfigStorageStack, naming.ProjectStorage)
+	layers, err := common.ReferenceLowerLayers(ctx, n, naming.ProjectStorage, naming.ProjectMessaging)
 	if err != nil {
 		return lowerLayers{}, err
 	}
-	messaging, err := common.ReferenceLayer(ctx, common.ConfigMessagingStack, naming.ProjectMessaging)
-	if err != nil {
-		return lowerLayers{}, err
-	}
-	for _, l := range []*common.Layer{storage, messaging} {
-		if err := l.RequireSuffix(n); err != nil {
-			return lowerLayers{}, err
-		}
-	}
+	storage, messaging := layers[0], layers[1]
 	return lowerLayers{
 		bucketName:   storage.String(outputs.BucketName),
 		bucketArn:    storage.String(outputs.BucketArn),

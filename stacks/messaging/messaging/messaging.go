@@ -34,13 +34,10 @@ const ReceiveWaitSeconds = 20
 
 // Program creates the messaging layer.
 func Program(ctx *pulumi.Context) (common.Outputs, error) {
-	names, err := common.Names(ctx)
-	if err != nil {
-		return nil, err
-	}
 	// The ARNs this layer computes (the processing queue's, the aggregator
 	// rules') are built for naming.Region.
-	if err := common.RequireRegion(ctx); err != nil {
+	names, err := common.NamesInRegion(ctx)
+	if err != nil {
 		return nil, err
 	}
 	id, err := aws.GetCallerIdentity(ctx, nil)

@@ -30,10 +30,7 @@ const (
 
 // Program creates the storage layer.
 func Program(ctx *pulumi.Context) (common.Outputs, error) {
-	if err := common.RequireRegion(ctx); err != nil {
-		return nil, err
-	}
-	names, err := common.Names(ctx)
+	names, err := common.NamesInRegion(ctx)
 	if err != nil {
 		return nil, err
 	}
