@@ -15,10 +15,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
+	"github.com/marketanalytics/pipeline/tools/internal/cli"
 	"github.com/marketanalytics/pipeline/tools/internal/pipeline"
 	"github.com/marketanalytics/pipeline/tools/internal/triggers"
 )
@@ -45,8 +44,7 @@ func main() {
 	flag.IntVar(&o.points, "points", 20000, "points of the generated trading day")
 	flag.BoolVar(&o.serve, "serve", false, "keep the pipeline running after the load, for manual use (Ctrl-C stops it)")
 	flag.DurationVar(&o.scheduleEvery, "schedule-every", 0, "fire the schedule rules this often instead of their rate (e.g. 30s); 0 keeps rate(5 minutes)")
-	flag.StringVar(&o.synthDir, "synth-dir", "build/synth", "directory of the synth output (go run mage.go synth)")
-	flag.StringVar(&o.buildDir, "build-dir", "build", "build directory (local/<service>/bootstrap from go run mage.go build)")
+	pipeline.DirFlags(flag.CommandLine, &o.synthDir, &o.buildDir)
 	flag.Float64Var(&o.apiShare, "api-share", 0.1, "share of the generated points sent through POST /ingest (the rest goes through S3)")
 	flag.IntVar(&o.instances, "instances", 1, "emulators per function (the local concurrency of each function); moto is one Python process, and more than one processor at a time overloads it on large loads (the processor then hits its timeout)")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up waiting for the aggregates after this long")
@@ -54,17 +52,7 @@ func main() {
 	flag.BoolVar(&o.fastQuery, "moto-fast-query", true, "load motoserver's DynamoDB Query shim into moto (same answers; a Query no longer reads the whole table)")
 	flag.DurationVar(&o.retryAfter, "retry-after", 0, "make messages of a failed SQS batch visible again after this long instead of the queue's visibility timeout; 0 keeps AWS's timing")
 	flag.BoolVar(&o.verbose, "v", false, "print the glue's log (deliveries, failures) to stderr")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "local: unexpected arguments %v\n", flag.Args())
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o); err != nil {
-		fmt.Fprintln(os.Stderr, "local:", err)
-		os.Exit(1)
-	}
+	cli.Main("local", func(ctx context.Context) error { return run(ctx, o) })
 }
 
 func run(ctx context.Context, o options) error {

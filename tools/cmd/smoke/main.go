@@ -12,10 +12,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
+	"github.com/marketanalytics/pipeline/tools/internal/cli"
 	"github.com/marketanalytics/pipeline/tools/internal/pipeline"
 	"github.com/marketanalytics/pipeline/tools/internal/smoke"
 )
@@ -32,21 +31,10 @@ func main() {
 	flag.StringVar(&o.stack, "stack", envOr("STACK", "dev"), "the deployed stack to test (default $STACK, else dev)")
 	flag.StringVar(&o.stacksDir, "stacks-dir", "stacks", "directory of the four Pulumi projects (their outputs are read with `pulumi stack output --json`)")
 	flag.BoolVar(&o.local, "local", false, "start the local pipeline from --synth-dir and --build-dir and test it instead of AWS")
-	flag.StringVar(&o.synthDir, "synth-dir", "build/synth", "synth output, for --local (go run mage.go synth)")
-	flag.StringVar(&o.buildDir, "build-dir", "build", "build directory, for --local (go run mage.go build)")
+	pipeline.DirFlags(flag.CommandLine, &o.synthDir, &o.buildDir) // for --local
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "how long each waiting step (aggregates, report) may take")
 	flag.DurationVar(&o.pollEvery, "poll", 2*time.Second, "pause between polls")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "smoke: unexpected arguments %v\n", flag.Args())
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o); err != nil {
-		fmt.Fprintln(os.Stderr, "smoke:", err)
-		os.Exit(1)
-	}
+	cli.Main("smoke", func(ctx context.Context) error { return run(ctx, o) })
 }
 
 func run(ctx context.Context, o options) error {
