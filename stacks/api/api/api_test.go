@@ -327,21 +327,16 @@ func TestStackReferences(t *testing.T) {
 
 func TestNamesAreValidForOddStacks(t *testing.T) {
 	stageName := regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-	for _, tc := range stacktest.OddStacks {
-		t.Run(tc.Name, func(t *testing.T) {
-			cfg := map[string]string{ConfigAccessLogging: "true"}
-			if tc.Suffix != "" {
-				cfg[common.ConfigEnvironmentSuffix] = tc.Suffix
-			}
-			res := stacktest.Run(t, Program, options(t, tc.Stack, cfg))
-			api := stacktest.Get(t, res, typeRestAPI, "api")
-			stacktest.WantInput(t, api, "name", "MarketDataAPI-"+tc.Want)
-			name, _ := stacktest.Input(api, "name")
-			if s, _ := name.(string); len(s) > 1024 || s == "" {
-				t.Errorf("api name %q invalid", s)
-			}
-			stacktest.AssertNamesMatch(t, res, typeStage, "stageName", stageName)
-			stacktest.AssertNamesMatch(t, res, typeLogGroup, "name", stacktest.LogGroupName)
-		})
-	}
+	logging := fixture(t)
+	logging.Layer.Config = map[string]string{ConfigAccessLogging: "true"}
+	logging.EachOddStack(t, func(t *testing.T, res *synthrec.Result, sfx string) {
+		api := stacktest.Get(t, res, typeRestAPI, "api")
+		stacktest.WantInput(t, api, "name", "MarketDataAPI-"+sfx)
+		name, _ := stacktest.Input(api, "name")
+		if s, _ := name.(string); len(s) > 1024 || s == "" {
+			t.Errorf("api name %q invalid", s)
+		}
+		stacktest.AssertNamesMatch(t, res, typeStage, "stageName", stageName)
+		stacktest.AssertNamesMatch(t, res, typeLogGroup, "name", stacktest.LogGroupName)
+	})
 }

@@ -11,11 +11,16 @@ import (
 	"github.com/marketanalytics/pipeline/stacks/storage/storage"
 )
 
+// fixture is the api layer over the lower layers.
+func fixture(t *testing.T) stacktest.Fixture {
+	return stacktest.Fixture{Layer: stacktest.Layer{Project: naming.ProjectAPI, Program: Program}, Lower: lower(t)}
+}
+
 // options runs the api program for stack with the lower layers at their
 // default stack names and the given extra config (keys without namespace).
 func options(t *testing.T, stack string, cfg map[string]string) synthrec.Options {
 	t.Helper()
-	return stacktest.Options(t, naming.ProjectAPI, stack, cfg, lower(t)...)
+	return fixture(t).Options(t, stack, cfg)
 }
 
 // lower are the layers below the api, in deploy order; compute (with a fake
@@ -32,7 +37,7 @@ func lower(t *testing.T) []stacktest.Layer {
 // runDev runs the program for stack "dev" with default config.
 func runDev(t *testing.T) *synthrec.Result {
 	t.Helper()
-	return stacktest.Run(t, Program, options(t, "dev", nil))
+	return fixture(t).RunDev(t)
 }
 
 var dev = naming.MustNew("dev")

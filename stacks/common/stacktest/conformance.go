@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/stacks/common"
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
@@ -22,13 +23,17 @@ type Conformance struct {
 	// Config is the config of the inspected run of stack "dev" (keys without
 	// namespace): the one that registers every optional resource.
 	Config map[string]string
-	// ProjectFile is the layer's Pulumi.yaml; ConfigKeys what it declares
-	// (see AssertProjectFile).
+	// ProjectFile is the layer's Pulumi.yaml, by default ../Pulumi.yaml (the
+	// layer's tests run in stacks/<layer>/<layer>); ConfigKeys what it
+	// declares (see AssertProjectFile) besides environmentSuffix, which every
+	// layer declares as a string whose empty default means "use the stack
+	// name".
 	ProjectFile string
 	ConfigKeys  map[string]ConfigKey
 	// Types maps every resource type to its provider's Args, NonTaggable
 	// lists the types without tags (see AssertClassified), and Tagged is how
-	// many resources carry the tags.
+	// many resources carry the tags. Without Types, the package's Types and
+	// NonTaggable() classify the layer.
 	Types       map[string]interface{}
 	NonTaggable []string
 	Tagged      int
@@ -48,14 +53,18 @@ type Check struct {
 // Checks are the conformance checks of c, the inspected run made once.
 func Checks(t testing.TB, c Conformance) []Check {
 	t.Helper()
-	cfg := map[string]string{}
-	for k, v := range c.Layer.Config {
-		cfg[k] = v
+	res := Fixture{Layer: c.Layer, Lower: c.Lower}.Run(t, "dev", c.Config)
+	if c.ProjectFile == "" {
+		c.ProjectFile = filepath.Join("..", "Pulumi.yaml")
 	}
-	for k, v := range c.Config {
-		cfg[k] = v
+	keys := map[string]ConfigKey{common.ConfigEnvironmentSuffix: {Type: "string", Default: ""}}
+	for k, v := range c.ConfigKeys {
+		keys[k] = v
 	}
-	res := Run(t, c.Layer.Program, Options(t, c.Layer.Project, "dev", cfg, c.Lower...))
+	c.ConfigKeys = keys
+	if c.Types == nil {
+		c.Types, c.NonTaggable = Types, NonTaggable()
+	}
 	return []Check{
 		{"Pulumi.yaml", func(t testing.TB) { AssertProjectFile(t, c.ProjectFile, c.Layer.Project, c.ConfigKeys) }},
 		{"every taggable resource has both tags", func(t testing.TB) {

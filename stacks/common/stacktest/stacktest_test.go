@@ -20,11 +20,6 @@ import (
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
-const (
-	typeQueue  = "aws:sqs/queue:Queue"
-	typePolicy = "aws:sqs/queuePolicy:QueuePolicy"
-)
-
 // queueProgram registers one tagged queue; with a lower layer it names the
 // queue after that layer's bucket output.
 func queueProgram(lower string) common.Program {
@@ -49,10 +44,10 @@ func TestRunAndGet(t *testing.T) {
 	var res *synthrec.Result
 	wantPass(t, func(t testing.TB) {
 		res = stacktest.Run(t, queueProgram(""), stacktest.Options(t, "p", "dev", nil))
-		stacktest.Get(t, res, typeQueue, "queue")
+		stacktest.Get(t, res, stacktest.TypeQueue, "queue")
 	})
-	wantFatal(t, func(t testing.TB) { stacktest.Get(t, res, typeQueue, "other") }, `no aws:sqs/queue:Queue named "other"`)
-	wantFatal(t, func(t testing.TB) { stacktest.Get(t, res, typePolicy, "queue") }, "no aws:sqs/queuePolicy:QueuePolicy")
+	wantFatal(t, func(t testing.TB) { stacktest.Get(t, res, stacktest.TypeQueue, "other") }, `no aws:sqs/queue:Queue named "other"`)
+	wantFatal(t, func(t testing.TB) { stacktest.Get(t, res, stacktest.TypeQueuePolicy, "queue") }, "no aws:sqs/queuePolicy:QueuePolicy")
 	failing := func(ctx *pulumi.Context) (common.Outputs, error) { return nil, errors.New("boom") }
 	wantFatal(t, func(t testing.TB) { stacktest.Run(t, failing, synthrec.Options{Project: "p"}) }, "program failed: ", "boom")
 }
@@ -105,7 +100,7 @@ func TestOptions(t *testing.T) {
 	wantPass(t, func(t testing.TB) {
 		res := stacktest.Run(t, queueProgram(naming.ProjectStorage),
 			stacktest.Options(t, "p", "Prod", nil, storageLayer))
-		stacktest.WantInput(t, stacktest.Get(t, res, typeQueue, "queue"), "name", "market-data-prod")
+		stacktest.WantInput(t, stacktest.Get(t, res, stacktest.TypeQueue, "queue"), "name", "market-data-prod")
 		if got, want := stacktest.StackReferences(res), []string{"organization/market-data-storage/Prod"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("stack references %v, want %v", got, want)
 		}
@@ -135,7 +130,7 @@ func TestStackReferencesAreSorted(t *testing.T) {
 	ref := func(name string) synthrec.Resource {
 		return synthrec.Resource{Type: stacktest.TypeStackReference, Name: name, Inputs: map[string]interface{}{"name": name}}
 	}
-	res := &synthrec.Result{Resources: []synthrec.Resource{ref("o/b/dev"), {Type: typeQueue, Name: "q"}, ref("o/a/dev")}}
+	res := &synthrec.Result{Resources: []synthrec.Resource{ref("o/b/dev"), {Type: stacktest.TypeQueue, Name: "q"}, ref("o/a/dev")}}
 	if got, want := stacktest.StackReferences(res), []string{"o/a/dev", "o/b/dev"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("StackReferences = %v, want %v", got, want)
 	}
@@ -181,7 +176,7 @@ func TestInputAssertions(t *testing.T) {
 }
 
 func TestAssertJSONAndInputs(t *testing.T) {
-	r := synthrec.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{
+	r := synthrec.Resource{Type: stacktest.TypeQueue, Name: "q", Inputs: map[string]interface{}{
 		"name": "Q", "tags": map[string]interface{}{"A": "1"}, "delay": float64(0),
 	}}
 	wantPass(t, func(t testing.TB) {
@@ -204,7 +199,7 @@ func TestAssertJSONAndInputs(t *testing.T) {
 }
 
 func TestJSONInput(t *testing.T) {
-	r := synthrec.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{
+	r := synthrec.Resource{Type: stacktest.TypeQueue, Name: "q", Inputs: map[string]interface{}{
 		"doc": `{"a": [1]}`, "bad": `{"a":`, "num": float64(1),
 	}}
 	wantPass(t, func(t testing.TB) {
@@ -218,15 +213,15 @@ func TestJSONInput(t *testing.T) {
 }
 
 func TestWantDependsOn(t *testing.T) {
-	a := synthrec.Resource{Type: typeQueue, Name: "a", URN: "urn:a", Dependencies: []string{"urn:b"}}
-	b := synthrec.Resource{Type: typeQueue, Name: "b", URN: "urn:b"}
+	a := synthrec.Resource{Type: stacktest.TypeQueue, Name: "a", URN: "urn:a", Dependencies: []string{"urn:b"}}
+	b := synthrec.Resource{Type: stacktest.TypeQueue, Name: "b", URN: "urn:b"}
 	wantPass(t, func(t testing.TB) { stacktest.WantDependsOn(t, a, b) })
 	wantError(t, func(t testing.TB) { stacktest.WantDependsOn(t, b, a) }, "aws:sqs/queue:Queue b does not depend on aws:sqs/queue:Queue a")
 }
 
 func TestPolicyInput(t *testing.T) {
 	withPolicy := func(doc interface{}) synthrec.Resource {
-		return synthrec.Resource{Type: typePolicy, Name: "p", Inputs: map[string]interface{}{"policy": doc}}
+		return synthrec.Resource{Type: stacktest.TypeQueuePolicy, Name: "p", Inputs: map[string]interface{}{"policy": doc}}
 	}
 	wantPass(t, func(t testing.TB) {
 		p := stacktest.PolicyInput(t, fn, "policy")
@@ -308,13 +303,13 @@ func tagged(typ, name string, tags map[string]interface{}) synthrec.Resource {
 func TestAssertTagged(t *testing.T) {
 	both := map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics"}
 	good := &synthrec.Result{Resources: []synthrec.Resource{
-		tagged(typeQueue, "q", both),
-		tagged(typePolicy, "p", nil),
+		tagged(stacktest.TypeQueue, "q", both),
+		tagged(stacktest.TypeQueuePolicy, "p", nil),
 		tagged("aws:cloudwatch/eventBus:EventBus", "b", both),
 		{Type: stacktest.TypeStackReference, Name: "ref", Inputs: map[string]interface{}{"name": "o/p/s"}},
 	}}
 	wantPass(t, func(t testing.TB) {
-		if n := stacktest.AssertTagged(t, good, typePolicy, stacktest.TypeStackReference); n != 2 {
+		if n := stacktest.AssertTagged(t, good, stacktest.TypeQueuePolicy, stacktest.TypeStackReference); n != 2 {
 			t.Errorf("AssertTagged counted %d tagged resources, want 2", n)
 		}
 	})
@@ -322,31 +317,35 @@ func TestAssertTagged(t *testing.T) {
 		r   synthrec.Resource
 		msg string
 	}{
-		"no tags":             {tagged(typeQueue, "q", nil), "aws:sqs/queue:Queue q tags = <nil>"},
-		"one tag":             {tagged(typeQueue, "q", map[string]interface{}{"Project": "MarketAnalytics"}), "tags = map[Project:MarketAnalytics]"},
-		"extra tag":           {tagged(typeQueue, "q", map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics", "X": "y"}), "tags ="},
-		"wrong value":         {tagged(typeQueue, "q", map[string]interface{}{"Environment": "Dev", "Project": "MarketAnalytics"}), "Environment:Dev"},
-		"non-taggable tagged": {tagged(typePolicy, "p", both), "aws:sqs/queuePolicy:QueuePolicy p is listed as not taggable but has tags"},
+		"no tags":             {tagged(stacktest.TypeQueue, "q", nil), "aws:sqs/queue:Queue q tags = <nil>"},
+		"one tag":             {tagged(stacktest.TypeQueue, "q", map[string]interface{}{"Project": "MarketAnalytics"}), "tags = map[Project:MarketAnalytics]"},
+		"extra tag":           {tagged(stacktest.TypeQueue, "q", map[string]interface{}{"Environment": "Production", "Project": "MarketAnalytics", "X": "y"}), "tags ="},
+		"wrong value":         {tagged(stacktest.TypeQueue, "q", map[string]interface{}{"Environment": "Dev", "Project": "MarketAnalytics"}), "Environment:Dev"},
+		"non-taggable tagged": {tagged(stacktest.TypeQueuePolicy, "p", both), "aws:sqs/queuePolicy:QueuePolicy p is listed as not taggable but has tags"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := &synthrec.Result{Resources: append(append([]synthrec.Resource{}, good.Resources...), tc.r)}
-			wantError(t, func(t testing.TB) { stacktest.AssertTagged(t, res, typePolicy, stacktest.TypeStackReference) }, tc.msg)
+			wantError(t, func(t testing.TB) {
+				stacktest.AssertTagged(t, res, stacktest.TypeQueuePolicy, stacktest.TypeStackReference)
+			}, tc.msg)
 		})
 	}
 }
 
 func TestAssertClassified(t *testing.T) {
 	types := map[string]interface{}{
-		typeQueue:                    sqs.QueueArgs{},
-		typePolicy:                   sqs.QueuePolicyArgs{},
+		stacktest.TypeQueue:          sqs.QueueArgs{},
+		stacktest.TypeQueuePolicy:    sqs.QueuePolicyArgs{},
 		stacktest.TypeStackReference: nil,
 		"aws:s3/bucketV2:BucketV2":   s3.BucketV2Args{},
 		"aws:s3/bucketPolicy:Policy": s3.BucketPolicyArgs{},
 	}
-	res := &synthrec.Result{Resources: []synthrec.Resource{tagged(typeQueue, "q", nil), tagged(typePolicy, "p", nil)}}
-	non := []string{typePolicy, "aws:s3/bucketPolicy:Policy", stacktest.TypeStackReference}
+	res := &synthrec.Result{Resources: []synthrec.Resource{tagged(stacktest.TypeQueue, "q", nil), tagged(stacktest.TypeQueuePolicy, "p", nil)}}
+	non := []string{stacktest.TypeQueuePolicy, "aws:s3/bucketPolicy:Policy", stacktest.TypeStackReference}
 	wantPass(t, func(t testing.TB) { stacktest.AssertClassified(t, res, types, non...) })
-	wantError(t, func(t testing.TB) { stacktest.AssertClassified(t, res, types, typeQueue, typePolicy) },
+	wantError(t, func(t testing.TB) {
+		stacktest.AssertClassified(t, res, types, stacktest.TypeQueue, stacktest.TypeQueuePolicy)
+	},
 		"aws:sqs/queue:Queue: the SDK says taggable=true but the test's list says non-taggable=true")
 	wantError(t, func(t testing.TB) { stacktest.AssertClassified(t, res, types, stacktest.TypeStackReference) },
 		"aws:sqs/queuePolicy:QueuePolicy: the SDK says taggable=false but the test's list says non-taggable=false")
@@ -364,18 +363,18 @@ func TestTagsAreTheSharedTags(t *testing.T) {
 }
 
 func TestAssertNothingRetained(t *testing.T) {
-	clean := synthrec.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"skipDestroy": false, "deletionProtectionEnabled": false}}
+	clean := synthrec.Resource{Type: stacktest.TypeQueue, Name: "q", Inputs: map[string]interface{}{"skipDestroy": false, "deletionProtectionEnabled": false}}
 	wantPass(t, func(t testing.TB) {
-		stacktest.AssertNothingRetained(t, &synthrec.Result{Resources: []synthrec.Resource{clean, {Type: typeQueue, Name: "r"}}})
+		stacktest.AssertNothingRetained(t, &synthrec.Result{Resources: []synthrec.Resource{clean, {Type: stacktest.TypeQueue, Name: "r"}}})
 	})
 	for name, tc := range map[string]struct {
 		r   synthrec.Resource
 		msg string
 	}{
-		"protect":             {synthrec.Resource{Type: typeQueue, Name: "q", Protect: true}, "q: protect=true retainOnDelete=false"},
-		"retainOnDelete":      {synthrec.Resource{Type: typeQueue, Name: "q", RetainOnDelete: true}, "q: protect=false retainOnDelete=true"},
-		"skipDestroy":         {synthrec.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"skipDestroy": true}}, "q sets skipDestroy"},
-		"deletion protection": {synthrec.Resource{Type: typeQueue, Name: "q", Inputs: map[string]interface{}{"deletionProtectionEnabled": true}}, "q sets deletionProtectionEnabled"},
+		"protect":             {synthrec.Resource{Type: stacktest.TypeQueue, Name: "q", Protect: true}, "q: protect=true retainOnDelete=false"},
+		"retainOnDelete":      {synthrec.Resource{Type: stacktest.TypeQueue, Name: "q", RetainOnDelete: true}, "q: protect=false retainOnDelete=true"},
+		"skipDestroy":         {synthrec.Resource{Type: stacktest.TypeQueue, Name: "q", Inputs: map[string]interface{}{"skipDestroy": true}}, "q sets skipDestroy"},
+		"deletion protection": {synthrec.Resource{Type: stacktest.TypeQueue, Name: "q", Inputs: map[string]interface{}{"deletionProtectionEnabled": true}}, "q sets deletionProtectionEnabled"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := &synthrec.Result{Resources: []synthrec.Resource{clean, tc.r}}
@@ -495,17 +494,19 @@ func TestAssertRegionGuard(t *testing.T) {
 
 func TestAssertNamesMatch(t *testing.T) {
 	res := &synthrec.Result{Resources: []synthrec.Resource{
-		tagged(typeQueue, "a", nil), tagged(typeQueue, "b/c", nil), tagged(typePolicy, "p", nil),
+		tagged(stacktest.TypeQueue, "a", nil), tagged(stacktest.TypeQueue, "b/c", nil), tagged(stacktest.TypeQueuePolicy, "p", nil),
 	}}
 	wantPass(t, func(t testing.TB) {
-		stacktest.AssertNamesMatch(t, res, typeQueue, "name", stacktest.LogGroupName)
-		stacktest.AssertNamesMatch(t, res, typePolicy, "name", regexp.MustCompile(`^p$`))
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeQueue, "name", stacktest.LogGroupName)
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeQueuePolicy, "name", regexp.MustCompile(`^p$`))
 	})
 	wantError(t, func(t testing.TB) {
-		stacktest.AssertNamesMatch(t, res, typeQueue, "name", regexp.MustCompile(`^[a-z]+$`))
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeQueue, "name", regexp.MustCompile(`^[a-z]+$`))
 	},
 		`aws:sqs/queue:Queue b/c: name "b/c" is not a valid AWS name`)
-	wantError(t, func(t testing.TB) { stacktest.AssertNamesMatch(t, res, typeQueue, "missing", regexp.MustCompile(`.`)) },
+	wantError(t, func(t testing.TB) {
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeQueue, "missing", regexp.MustCompile(`.`))
+	},
 		`a: missing "" is not a valid AWS name`)
 	wantError(t, func(t testing.TB) {
 		stacktest.AssertNamesMatch(t, res, "aws:sns/topic:Topic", "name", regexp.MustCompile(`.`))
@@ -543,17 +544,17 @@ func TestOddStacks(t *testing.T) {
 }
 
 func TestAssertRegistered(t *testing.T) {
-	res := &synthrec.Result{Resources: []synthrec.Resource{tagged(typeQueue, "q", nil), tagged(typePolicy, "p", nil)}}
+	res := &synthrec.Result{Resources: []synthrec.Resource{tagged(stacktest.TypeQueue, "q", nil), tagged(stacktest.TypeQueuePolicy, "p", nil)}}
 	wantPass(t, func(t testing.TB) {
-		stacktest.AssertRegistered(t, res, typePolicy+"::p", typeQueue+"::q")
-		stacktest.AssertRegistered(t, res, typeQueue+"::q", typePolicy+"::p")
+		stacktest.AssertRegistered(t, res, stacktest.TypeQueuePolicy+"::p", stacktest.TypeQueue+"::q")
+		stacktest.AssertRegistered(t, res, stacktest.TypeQueue+"::q", stacktest.TypeQueuePolicy+"::p")
 	})
 	for name, want := range map[string][]string{
-		"missing":    {typeQueue + "::q"},
-		"extra":      {typeQueue + "::q", typePolicy + "::p", typeQueue + "::r"},
-		"other name": {typeQueue + "::q", typePolicy + "::policy"},
-		"other type": {typeQueue + "::q", typeQueue + "::p"},
-		"twice":      {typeQueue + "::q", typeQueue + "::q", typePolicy + "::p"},
+		"missing":    {stacktest.TypeQueue + "::q"},
+		"extra":      {stacktest.TypeQueue + "::q", stacktest.TypeQueuePolicy + "::p", stacktest.TypeQueue + "::r"},
+		"other name": {stacktest.TypeQueue + "::q", stacktest.TypeQueuePolicy + "::policy"},
+		"other type": {stacktest.TypeQueue + "::q", stacktest.TypeQueue + "::p"},
+		"twice":      {stacktest.TypeQueue + "::q", stacktest.TypeQueue + "::q", stacktest.TypeQueuePolicy + "::p"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			wantError(t, func(t testing.TB) { stacktest.AssertRegistered(t, res, want...) }, "resources:")
@@ -594,7 +595,7 @@ func conforming(t *testing.T) stacktest.Conformance {
 		Layer:       stacktest.Layer{Project: "market-data-test", Program: namedQueue},
 		ProjectFile: writeProject(t),
 		ConfigKeys:  projectKeys,
-		Types:       map[string]interface{}{typeQueue: sqs.QueueArgs{}},
+		Types:       map[string]interface{}{stacktest.TypeQueue: sqs.QueueArgs{}},
 		Tagged:      1,
 		Outputs: func(testing.TB, *synthrec.Result) map[string]interface{} {
 			return map[string]interface{}{"url": "https://sqs.us-east-1.amazonaws.com/123456789012/Q-dev"}

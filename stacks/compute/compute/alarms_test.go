@@ -1,23 +1,14 @@
 package compute
 
 import (
-	"strings"
 	"testing"
-
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
-	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
-const (
-	typeAlarm = stacktest.TypeMetricAlarm
-	// alarmTopicArn is the messaging layer's output the alarms notify.
-	alarmTopicArn = "arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev"
-)
-
-func init() { resourceArgs[typeAlarm] = cloudwatch.MetricAlarmArgs{} }
+// alarmTopicArn is the messaging layer's output the alarms notify.
+const alarmTopicArn = "arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev"
 
 // wantFunctionAlarms are the compute layer's alarms for the thresholds given.
 func wantFunctionAlarms(errors, throttles, durationMs, lagMs float64) []stacktest.AlarmWant {
@@ -71,11 +62,11 @@ func TestFunctionAlarms(t *testing.T) {
 		}, wantFunctionAlarms(3, 10, 22500, 1800000)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			res := stacktest.Run(t, Program, options(t, "dev", tt.cfg))
+			res := fixture(t).Run(t, "dev", tt.cfg)
 			for _, w := range tt.wants {
 				stacktest.AssertAlarm(t, res, dev, w)
 			}
-			if got := len(res.OfType(typeAlarm)); got != len(tt.wants) {
+			if got := len(res.OfType(stacktest.TypeMetricAlarm)); got != len(tt.wants) {
 				t.Errorf("%d alarms, want %d", got, len(tt.wants))
 			}
 		})
@@ -83,10 +74,10 @@ func TestFunctionAlarms(t *testing.T) {
 }
 
 func TestNoPointsAlarmIsOptional(t *testing.T) {
-	if _, ok := stacktest.Alarms(runDev(t))[dev.Alarm(naming.AlarmNoPointsAggregated)]; ok {
+	if _, ok := stacktest.Alarms(fixture(t).RunDev(t))[dev.Alarm(naming.AlarmNoPointsAggregated)]; ok {
 		t.Error("the no-points alarm exists by default; markets close, it must be opt-in")
 	}
-	res := stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigNoPointsAlarmMinutes: "12"}))
+	res := fixture(t).Run(t, "dev", map[string]string{ConfigNoPointsAlarmMinutes: "12"})
 	// 12 minutes round up to three 5-minute periods, all of which must be empty.
 	stacktest.AssertAlarm(t, res, dev, stacktest.AlarmWant{
 		ID:                naming.AlarmNoPointsAggregated,
@@ -100,41 +91,30 @@ func TestNoPointsAlarmIsOptional(t *testing.T) {
 }
 
 func TestAlarmConfigErrors(t *testing.T) {
-	for _, cfg := range []map[string]string{
-		{ConfigFunctionErrorsAlarmCount: "0"},
-		{ConfigThrottlesAlarmCount: "x"},
-		{ConfigProcessorDurationAlarmPercent: "101"},
-		{ConfigAggregationLagAlarmMinutes: "0"},
-		{ConfigNoPointsAlarmMinutes: "-5"},
-	} {
-		_, err := synthrec.Run(Program, options(t, "dev", cfg))
-		if err == nil {
-			t.Errorf("config %v: program succeeded, want an error", cfg)
-			continue
-		}
-		for k := range cfg {
-			if !strings.Contains(err.Error(), k) {
-				t.Errorf("config %v: error %q does not name the key", cfg, err)
-			}
-		}
-	}
+	fixture(t).AssertConfigRefused(t,
+		map[string]string{ConfigFunctionErrorsAlarmCount: "0"},
+		map[string]string{ConfigThrottlesAlarmCount: "x"},
+		map[string]string{ConfigProcessorDurationAlarmPercent: "101"},
+		map[string]string{ConfigAggregationLagAlarmMinutes: "0"},
+		map[string]string{ConfigNoPointsAlarmMinutes: "-5"},
+	)
 }
 
 // The point metric filters sum the services' log fields into the pipeline's
 // namespace, after the function (and so its log group) exists.
 func TestPointMetricFilters(t *testing.T) {
-	res := runDev(t)
+	res := fixture(t).RunDev(t)
 	for _, tc := range []struct{ service, function, metric, field string }{
 		{"ingestion", "DataIngestion-dev", "PointsIngested", naming.LogFieldAccepted},
 		{"processor", "DataProcessor-dev", "PointsStored", naming.LogFieldStored},
 	} {
-		mf := stacktest.Get(t, res, typeMetricFilter, tc.service+"-"+tc.metric)
+		mf := stacktest.Get(t, res, stacktest.TypeMetricFilter, tc.service+"-"+tc.metric)
 		stacktest.WantInput(t, mf, "name", tc.function+"-"+tc.metric)
 		stacktest.WantInput(t, mf, "logGroupName", "/aws/lambda/"+tc.function)
 		stacktest.WantInput(t, mf, "pattern", "{ $."+tc.field+" >= 0 }")
 		stacktest.WantInput(t, mf, "metricTransformation", map[string]string{
 			"name": tc.metric, "namespace": "MarketAnalytics/Pipeline-dev", "value": "$." + tc.field, "unit": "Count",
 		})
-		stacktest.WantDependsOn(t, mf, stacktest.Get(t, res, typeFunction, tc.service))
+		stacktest.WantDependsOn(t, mf, stacktest.Get(t, res, stacktest.TypeFunction, tc.service))
 	}
 }

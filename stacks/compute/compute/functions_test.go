@@ -15,26 +15,11 @@ import (
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
-const (
-	typeFunction     = "aws:lambda/function:Function"
-	typeRole         = "aws:iam/role:Role"
-	typeRolePolicy   = "aws:iam/rolePolicy:RolePolicy"
-	typeLogGroup     = "aws:cloudwatch/logGroup:LogGroup"
-	typeMetricFilter = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-	typeInvokeConfig = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
-	typePermission   = "aws:lambda/permission:Permission"
-	typeNotification = "aws:s3/bucketNotification:BucketNotification"
-	typeMapping      = "aws:lambda/eventSourceMapping:EventSourceMapping"
-	typeRule         = "aws:cloudwatch/eventRule:EventRule"
-	typeTarget       = "aws:cloudwatch/eventTarget:EventTarget"
-	typeStackRef     = "pulumi:pulumi:StackReference"
-)
-
 var dev = naming.MustNew("dev")
 
 func TestFunctions(t *testing.T) {
 	build := stacktest.FakeBuild(t)
-	opts := options(t, "dev", map[string]string{ConfigBuildDir: build})
+	opts := fixture(t).Options(t, "dev", map[string]string{ConfigBuildDir: build})
 	res := stacktest.Run(t, Program, opts)
 	dlq := "arn:aws:sqs:us-east-1:123456789012:ProcessingDLQ-dev"
 	tests := []struct {
@@ -62,7 +47,7 @@ func TestFunctions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.service, func(t *testing.T) {
-			fn := stacktest.Get(t, res, typeFunction, tc.service)
+			fn := stacktest.Get(t, res, stacktest.TypeFunction, tc.service)
 			stacktest.WantInput(t, fn, "name", tc.name)
 			stacktest.WantInput(t, fn, "role", "arn:aws:iam::123456789012:role/"+tc.name+"-role")
 			stacktest.WantInput(t, fn, "runtime", "provided.al2023")
@@ -88,8 +73,8 @@ func TestFunctions(t *testing.T) {
 			}
 
 			// Created after its log group and its policy.
-			stacktest.WantDependsOn(t, fn, stacktest.Get(t, res, typeLogGroup, tc.service+"-logs"))
-			stacktest.WantDependsOn(t, fn, stacktest.Get(t, res, typeRolePolicy, tc.service+"-policy"))
+			stacktest.WantDependsOn(t, fn, stacktest.Get(t, res, stacktest.TypeLogGroup, tc.service+"-logs"))
+			stacktest.WantDependsOn(t, fn, stacktest.Get(t, res, stacktest.TypeRolePolicy, tc.service+"-policy"))
 		})
 	}
 }
@@ -106,9 +91,9 @@ func TestEnvironmentIsTheServiceList(t *testing.T) {
 	if len(lists) != len(naming.Services) {
 		t.Fatalf("test covers %d services, naming.Services has %d", len(lists), len(naming.Services))
 	}
-	res := runDev(t)
+	res := fixture(t).RunDev(t)
 	for _, svc := range naming.Services {
-		fn := stacktest.Get(t, res, typeFunction, svc)
+		fn := stacktest.Get(t, res, stacktest.TypeFunction, svc)
 		vars, _ := stacktest.Input(fn, "environment.variables")
 		got := slices.Sorted(maps.Keys(vars.(map[string]interface{})))
 		if want := slices.Sorted(slices.Values(lists[svc])); !slices.Equal(got, want) {
@@ -139,18 +124,12 @@ func TestMemorySizeConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.value, func(t *testing.T) {
-			res, err := synthrec.Run(Program, options(t, "dev", map[string]string{ConfigMemorySize: tc.value}))
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
-				}
+			res := fixture(t).RunExpect(t, map[string]string{ConfigMemorySize: tc.value}, tc.wantErr)
+			if res == nil {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
 			for _, svc := range naming.Services {
-				stacktest.WantInput(t, stacktest.Get(t, res, typeFunction, svc), "memorySize", tc.want)
+				stacktest.WantInput(t, stacktest.Get(t, res, stacktest.TypeFunction, svc), "memorySize", tc.want)
 			}
 		})
 	}
@@ -160,9 +139,9 @@ func TestMemorySizeConfig(t *testing.T) {
 // window) must fit in the queue's visibility timeout, or messages of a slow
 // batch become visible again and are processed twice.
 func TestProcessorTimeoutRespectsQueueVisibility(t *testing.T) {
-	res := runDev(t)
-	fn := stacktest.Get(t, res, typeFunction, "processor")
-	esm := stacktest.Get(t, res, typeMapping, "processor-queue")
+	res := fixture(t).RunDev(t)
+	fn := stacktest.Get(t, res, stacktest.TypeFunction, "processor")
+	esm := stacktest.Get(t, res, stacktest.TypeMapping, "processor-queue")
 	timeout, _ := stacktest.Input(fn, "timeout")
 	window, _ := stacktest.Input(esm, "maximumBatchingWindowInSeconds")
 	visibility := limits.QueueVisibilityTimeout.Seconds()
@@ -178,7 +157,7 @@ func TestProcessorTimeoutRespectsQueueVisibility(t *testing.T) {
 func TestMissingFunctionPackageIsAClearError(t *testing.T) {
 	for _, missing := range naming.Services {
 		t.Run(missing, func(t *testing.T) {
-			opts := options(t, "dev", nil)
+			opts := fixture(t).Options(t, "dev", nil)
 			build := opts.Config[naming.ProjectCompute+":"+ConfigBuildDir]
 			zip := naming.ArtifactZip(build, missing)
 			if err := os.Remove(zip); err != nil {
@@ -201,21 +180,21 @@ func TestMissingFunctionPackageIsAClearError(t *testing.T) {
 func TestRelativeBuildDir(t *testing.T) {
 	build := stacktest.FakeBuild(t)
 	t.Chdir(build)
-	res := stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigBuildDir: "."}))
-	stacktest.WantInput(t, stacktest.Get(t, res, typeFunction, "processor"), "code", map[string]string{"archive": naming.ArtifactZip(build, "processor")})
+	res := fixture(t).Run(t, "dev", map[string]string{ConfigBuildDir: "."})
+	stacktest.WantInput(t, stacktest.Get(t, res, stacktest.TypeFunction, "processor"), "code", map[string]string{"archive": naming.ArtifactZip(build, "processor")})
 }
 
 func TestLogGroupsAndErrorMetrics(t *testing.T) {
-	res := runDev(t)
+	res := fixture(t).RunDev(t)
 	for _, svc := range naming.Services {
 		name, _ := dev.FunctionFor(svc)
-		lg := stacktest.Get(t, res, typeLogGroup, svc+"-logs")
+		lg := stacktest.Get(t, res, stacktest.TypeLogGroup, svc+"-logs")
 		stacktest.WantInput(t, lg, "name", "/aws/lambda/"+name)
 		stacktest.WantInput(t, lg, "retentionInDays", 7)
 		stacktest.WantInput(t, lg, "retentionInDays", limits.LogRetentionDays)
 		stacktest.WantNoInput(t, lg, "skipDestroy")
 
-		mf := stacktest.Get(t, res, typeMetricFilter, svc+"-errors")
+		mf := stacktest.Get(t, res, stacktest.TypeMetricFilter, svc+"-errors")
 		stacktest.WantInput(t, mf, "name", name+"-Errors")
 		stacktest.WantInput(t, mf, "logGroupName", "/aws/lambda/"+name)
 		stacktest.WantInput(t, mf, "pattern", "?ERROR ?Exception")
@@ -231,7 +210,7 @@ func TestLogGroupsAndErrorMetrics(t *testing.T) {
 }
 
 func TestAsyncInvokeConfigs(t *testing.T) {
-	res := runDev(t)
+	res := fixture(t).RunDev(t)
 	tests := []struct {
 		service, function string
 		retries, maxAge   int
@@ -240,13 +219,13 @@ func TestAsyncInvokeConfigs(t *testing.T) {
 		{"aggregator", "DataAggregator-dev", 2, 3600},
 	}
 	for _, tc := range tests {
-		c := stacktest.Get(t, res, typeInvokeConfig, tc.service+"-async")
+		c := stacktest.Get(t, res, stacktest.TypeInvokeConfig, tc.service+"-async")
 		stacktest.WantInput(t, c, "functionName", tc.function)
 		stacktest.WantInput(t, c, "maximumRetryAttempts", tc.retries)
 		stacktest.WantInput(t, c, "maximumEventAgeInSeconds", tc.maxAge)
 		stacktest.WantNoInput(t, c, "destinationConfig") // the function's DLQ takes failures; a destination would duplicate them
 	}
-	if got := len(res.OfType(typeInvokeConfig)); got != 2 {
+	if got := len(res.OfType(stacktest.TypeInvokeConfig)); got != 2 {
 		t.Errorf("%d event invoke configs, want 2 (the processor is invoked synchronously)", got)
 	}
 }
@@ -272,18 +251,12 @@ func TestReservedConcurrency(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := synthrec.Run(Program, options(t, "dev", tc.cfg))
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
-				}
+			res := fixture(t).RunExpect(t, tc.cfg, tc.wantErr)
+			if res == nil {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
 			for _, svc := range naming.Services {
-				fn := stacktest.Get(t, res, typeFunction, svc)
+				fn := stacktest.Get(t, res, stacktest.TypeFunction, svc)
 				if r, ok := tc.want[svc]; ok {
 					stacktest.WantInput(t, fn, "reservedConcurrentExecutions", r)
 				} else {

@@ -28,10 +28,10 @@ func allow(sid string, actions []string, resources ...string) common.Statement {
 }
 
 func TestRoles(t *testing.T) {
-	res := runDev(t)
+	res := fixture(t).RunDev(t)
 	for _, svc := range naming.Services {
 		name, _ := dev.FunctionFor(svc)
-		role := stacktest.Get(t, res, typeRole, svc+"-role")
+		role := stacktest.Get(t, res, stacktest.TypeRole, svc+"-role")
 		stacktest.WantInput(t, role, "name", name+"-role")
 		for _, absent := range []string{"managedPolicyArns", "inlinePolicies", "permissionsBoundary"} {
 			stacktest.WantNoInput(t, role, absent)
@@ -48,11 +48,11 @@ func TestRoles(t *testing.T) {
 			t.Errorf("role %s trust = %+v, want %+v", name, trust.Statement, want)
 		}
 
-		pol := stacktest.Get(t, res, typeRolePolicy, svc+"-policy")
+		pol := stacktest.Get(t, res, stacktest.TypeRolePolicy, svc+"-policy")
 		stacktest.WantInput(t, pol, "role", name+"-role")
 		stacktest.WantInput(t, pol, "name", "least-privilege")
 	}
-	if got := len(res.OfType(typeRolePolicy)); got != 3 {
+	if got := len(res.OfType(stacktest.TypeRolePolicy)); got != 3 {
 		t.Errorf("%d role policies, want 3 (one inline policy per role)", got)
 	}
 	for _, typ := range []string{"aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policy:Policy"} {
@@ -64,7 +64,7 @@ func TestRoles(t *testing.T) {
 
 // Every statement of every execution policy, exactly.
 func TestExecutionPolicies(t *testing.T) {
-	res := runDev(t)
+	res := fixture(t).RunDev(t)
 	logs := func(fn string) []string { return []string{logGroupArn(fn), logGroupArn(fn) + ":*"} }
 	xray := allow("WriteTraces", []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, "*")
 	tests := []struct {
@@ -102,7 +102,7 @@ func TestExecutionPolicies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.service, func(t *testing.T) {
-			p := stacktest.PolicyInput(t, stacktest.Get(t, res, typeRolePolicy, tc.service+"-policy"), "policy")
+			p := stacktest.PolicyInput(t, stacktest.Get(t, res, stacktest.TypeRolePolicy, tc.service+"-policy"), "policy")
 			if len(p.Statement) != len(tc.allows)+2 {
 				t.Fatalf("%d statements, want %d allows and 2 denies: %+v", len(p.Statement), len(tc.allows), p.Statement)
 			}

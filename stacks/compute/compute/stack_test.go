@@ -1,17 +1,11 @@
 package compute
 
 import (
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
@@ -20,29 +14,6 @@ import (
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
-// resourceArgs maps every type this layer registers to its provider args, so
-// the test can check from the SDK itself whether the type takes tags. The
-// StackReference is Pulumi's, not AWS's.
-var resourceArgs = map[string]interface{}{
-	typeFunction:     lambda.FunctionArgs{},
-	typeRole:         iam.RoleArgs{},
-	typeRolePolicy:   iam.RolePolicyArgs{},
-	typeLogGroup:     cloudwatch.LogGroupArgs{},
-	typeMetricFilter: cloudwatch.LogMetricFilterArgs{},
-	typeInvokeConfig: lambda.FunctionEventInvokeConfigArgs{},
-	typePermission:   lambda.PermissionArgs{},
-	typeNotification: s3.BucketNotificationArgs{},
-	typeMapping:      lambda.EventSourceMappingArgs{},
-	typeRule:         cloudwatch.EventRuleArgs{},
-	typeTarget:       cloudwatch.EventTargetArgs{},
-	typeStackRef:     nil,
-}
-
-// Types without tags in AWS, and the StackReference.
-var nonTaggable = []string{
-	typeRolePolicy, typeMetricFilter, typeInvokeConfig, typePermission, typeNotification, typeTarget, typeStackRef,
-}
-
 // TestConformance runs the checks every layer passes.
 func TestConformance(t *testing.T) {
 	fnArn := func(name string) string { return "arn:aws:lambda:us-east-1:123456789012:function:" + name }
@@ -50,15 +21,13 @@ func TestConformance(t *testing.T) {
 		return "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/" + fnArn(name) + "/invocations"
 	}
 	stacktest.AssertConformance(t, stacktest.Conformance{
-		Layer:       layer(t),
-		Lower:       lower,
-		ProjectFile: filepath.Join("..", "Pulumi.yaml"),
+		Layer: fixture(t).Layer,
+		Lower: lower,
 		ConfigKeys: map[string]stacktest.ConfigKey{
-			common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
-			common.ConfigStorageStack:      {Type: "string", Default: ""},
-			common.ConfigMessagingStack:    {Type: "string", Default: ""},
-			ConfigMemorySize:               {Type: "integer", Default: strconv.Itoa(DefaultMemorySize)},
-			ConfigBuildDir:                 {Type: "string", Default: DefaultBuildDir},
+			common.ConfigStorageStack:   {Type: "string", Default: ""},
+			common.ConfigMessagingStack: {Type: "string", Default: ""},
+			ConfigMemorySize:            {Type: "integer", Default: strconv.Itoa(DefaultMemorySize)},
+			ConfigBuildDir:              {Type: "string", Default: DefaultBuildDir},
 
 			ReservedConcurrencyKey("ingestion"):  {Type: "integer", Default: strconv.Itoa(NoReservedConcurrency)},
 			ReservedConcurrencyKey("processor"):  {Type: "integer", Default: strconv.Itoa(NoReservedConcurrency)},
@@ -70,8 +39,6 @@ func TestConformance(t *testing.T) {
 			ConfigAggregationLagAlarmMinutes:    {Type: "integer", Default: strconv.Itoa(DefaultAggregationLagAlarmMinutes)},
 			ConfigNoPointsAlarmMinutes:          {Type: "integer", Default: strconv.Itoa(DefaultNoPointsAlarmMinutes)},
 		},
-		Types:       resourceArgs,
-		NonTaggable: nonTaggable,
 		// 3 × (role, log group, function) + event source mapping + 2 rules
 		// + 11 alarms (3 per function, the processor's duration, aggregation lag).
 		Tagged: 23,
@@ -97,7 +64,7 @@ func TestConformance(t *testing.T) {
 
 func TestStackReferences(t *testing.T) {
 	t.Run("default names", func(t *testing.T) {
-		res := stacktest.Run(t, Program, options(t, "staging", nil))
+		res := fixture(t).Run(t, "staging", nil)
 		refs := stacktest.StackReferences(res)
 		want := []string{"organization/market-data-messaging/staging", "organization/market-data-storage/staging"}
 		if !reflect.DeepEqual(refs, want) {
@@ -105,7 +72,7 @@ func TestStackReferences(t *testing.T) {
 		}
 	})
 	t.Run("config override", func(t *testing.T) {
-		opts := options(t, "dev", map[string]string{
+		opts := fixture(t).Options(t, "dev", map[string]string{
 			common.ConfigStorageStack:   "data-team/market-data-storage/prod",
 			common.ConfigMessagingStack: "platform/market-data-messaging/shared",
 		})
@@ -122,7 +89,7 @@ func TestStackReferences(t *testing.T) {
 		}
 	})
 	t.Run("missing lower-layer output", func(t *testing.T) {
-		opts := options(t, "dev", nil)
+		opts := fixture(t).Options(t, "dev", nil)
 		delete(opts.StackOutputs["organization/market-data-messaging/dev"], "queueArn")
 		_, err := synthrec.Run(Program, opts)
 		if err == nil || !strings.Contains(err.Error(), `has no output "queueArn"`) {
@@ -139,20 +106,13 @@ func TestNamesAreValidForOddStacks(t *testing.T) {
 		ruleName   = regexp.MustCompile(`^[.\-_A-Za-z0-9]{1,64}$`)
 		metric     = regexp.MustCompile(`^[^:]{1,255}$`)
 	)
-	for _, tc := range stacktest.OddStacks {
-		t.Run(tc.Name, func(t *testing.T) {
-			cfg := map[string]string{}
-			if tc.Suffix != "" {
-				cfg[common.ConfigEnvironmentSuffix] = tc.Suffix
-			}
-			res := stacktest.Run(t, Program, options(t, tc.Stack, cfg))
-			stacktest.WantInput(t, stacktest.Get(t, res, typeFunction, "ingestion"), "name", "DataIngestion-"+tc.Want)
-			stacktest.AssertNamesMatch(t, res, typeFunction, "name", lambdaName)
-			stacktest.AssertNamesMatch(t, res, typeRole, "name", roleName)
-			stacktest.AssertNamesMatch(t, res, typeRule, "name", ruleName)
-			stacktest.AssertNamesMatch(t, res, typeLogGroup, "name", stacktest.LogGroupName)
-			stacktest.AssertNamesMatch(t, res, typeMetricFilter, "metricTransformation.name", metric)
-			stacktest.AssertNamesMatch(t, res, typeMetricFilter, "name", metric)
-		})
-	}
+	fixture(t).EachOddStack(t, func(t *testing.T, res *synthrec.Result, sfx string) {
+		stacktest.WantInput(t, stacktest.Get(t, res, stacktest.TypeFunction, "ingestion"), "name", "DataIngestion-"+sfx)
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeFunction, "name", lambdaName)
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeRole, "name", roleName)
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeRule, "name", ruleName)
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeLogGroup, "name", stacktest.LogGroupName)
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeMetricFilter, "metricTransformation.name", metric)
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeMetricFilter, "name", metric)
+	})
 }

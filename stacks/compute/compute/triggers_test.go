@@ -19,8 +19,8 @@ import (
 )
 
 func TestObjectCreatedTriggersIngestion(t *testing.T) {
-	res := runDev(t)
-	perm := stacktest.Get(t, res, typePermission, "ingestion-allow-s3")
+	res := fixture(t).RunDev(t)
+	perm := stacktest.Get(t, res, stacktest.TypePermission, "ingestion-allow-s3")
 	stacktest.WantInput(t, perm, "statementId", "AllowRawDataBucket")
 	stacktest.WantInput(t, perm, "action", "lambda:InvokeFunction")
 	stacktest.WantInput(t, perm, "function", "DataIngestion-dev")
@@ -28,7 +28,7 @@ func TestObjectCreatedTriggersIngestion(t *testing.T) {
 	stacktest.WantInput(t, perm, "sourceArn", bucketArn)
 	stacktest.WantInput(t, perm, "sourceAccount", "123456789012")
 
-	n := stacktest.Get(t, res, typeNotification, "raw-data-notification")
+	n := stacktest.Get(t, res, stacktest.TypeBucketNotify, "raw-data-notification")
 	stacktest.WantInput(t, n, "bucket", "market-data-dev")
 	stacktest.WantInput(t, n, "lambdaFunctions", []map[string]interface{}{{
 		"id":                "ingest-raw-data",
@@ -42,8 +42,8 @@ func TestObjectCreatedTriggersIngestion(t *testing.T) {
 }
 
 func TestQueueTriggersProcessor(t *testing.T) {
-	res := runDev(t)
-	esm := stacktest.Get(t, res, typeMapping, "processor-queue")
+	res := fixture(t).RunDev(t)
+	esm := stacktest.Get(t, res, stacktest.TypeMapping, "processor-queue")
 	stacktest.WantInput(t, esm, "eventSourceArn", queueArn)
 	stacktest.WantInput(t, esm, "functionName", "arn:aws:lambda:us-east-1:123456789012:function:DataProcessor-dev")
 	stacktest.WantInput(t, esm, "enabled", true)
@@ -56,24 +56,24 @@ func TestQueueTriggersProcessor(t *testing.T) {
 	for _, absent := range []string{"maximumRetryAttempts", "maximumRecordAgeInSeconds", "bisectBatchOnFunctionError", "destinationConfig", "filterCriteria"} {
 		stacktest.WantNoInput(t, esm, absent)
 	}
-	stacktest.WantDependsOn(t, esm, stacktest.Get(t, res, typeFunction, "processor"))
-	if got := len(res.OfType(typeMapping)); got != 1 {
+	stacktest.WantDependsOn(t, esm, stacktest.Get(t, res, stacktest.TypeFunction, "processor"))
+	if got := len(res.OfType(stacktest.TypeMapping)); got != 1 {
 		t.Errorf("%d event source mappings, want 1", got)
 	}
 }
 
 func TestRulesTriggerAggregator(t *testing.T) {
-	res := runDev(t)
+	res := fixture(t).RunDev(t)
 	aggregatorArn := "arn:aws:lambda:us-east-1:123456789012:function:DataAggregator-dev"
 
-	schedule := stacktest.Get(t, res, typeRule, "aggregator-schedule")
+	schedule := stacktest.Get(t, res, stacktest.TypeRule, "aggregator-schedule")
 	stacktest.WantInput(t, schedule, "name", "AggregatorSchedule-dev")
 	stacktest.WantInput(t, schedule, "scheduleExpression", "rate(5 minutes)")
 	stacktest.WantInput(t, schedule, "state", "ENABLED")
 	stacktest.WantNoInput(t, schedule, "eventBusName") // the default bus
 	stacktest.WantNoInput(t, schedule, "eventPattern")
 
-	windows := stacktest.Get(t, res, typeRule, "aggregator-windows")
+	windows := stacktest.Get(t, res, stacktest.TypeRule, "aggregator-windows")
 	stacktest.WantInput(t, windows, "name", "AggregatorOnWindows-dev")
 	stacktest.WantInput(t, windows, "eventBusName", "MarketDataEvents-dev")
 	stacktest.WantInput(t, windows, "state", "ENABLED")
@@ -109,14 +109,14 @@ func TestRulesTriggerAggregator(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.key, func(t *testing.T) {
-			perm := stacktest.Get(t, res, typePermission, tc.key+"-permission")
+			perm := stacktest.Get(t, res, stacktest.TypePermission, tc.key+"-permission")
 			stacktest.WantInput(t, perm, "statementId", tc.statementID)
 			stacktest.WantInput(t, perm, "action", "lambda:InvokeFunction")
 			stacktest.WantInput(t, perm, "function", "DataAggregator-dev")
 			stacktest.WantInput(t, perm, "principal", "events.amazonaws.com")
 			stacktest.WantInput(t, perm, "sourceArn", tc.rule.Outputs["arn"])
 
-			target := stacktest.Get(t, res, typeTarget, tc.key+"-target")
+			target := stacktest.Get(t, res, stacktest.TypeTarget, tc.key+"-target")
 			stacktest.WantInput(t, target, "rule", tc.ruleName)
 			stacktest.WantInput(t, target, "targetId", "aggregator")
 			stacktest.WantInput(t, target, "arn", aggregatorArn)
@@ -132,13 +132,13 @@ func TestRulesTriggerAggregator(t *testing.T) {
 			stacktest.WantDependsOn(t, target, perm)
 		})
 	}
-	if got := len(res.OfType(typeRule)); got != 2 {
+	if got := len(res.OfType(stacktest.TypeRule)); got != 2 {
 		t.Errorf("%d rules, want 2", got)
 	}
-	if got := len(res.OfType(typeTarget)); got != 2 {
+	if got := len(res.OfType(stacktest.TypeTarget)); got != 2 {
 		t.Errorf("%d targets, want 2", got)
 	}
-	if got := len(res.OfType(typePermission)); got != 3 {
+	if got := len(res.OfType(stacktest.TypePermission)); got != 3 {
 		t.Errorf("%d lambda permissions, want 3 (S3 and one per rule; the API's live in the api layer)", got)
 	}
 }
@@ -150,8 +150,8 @@ func TestRulesTriggerAggregator(t *testing.T) {
 // characters are refused by SQS, and Lambda does not HTML-escape), each with
 // the most metadata a record carries.
 func TestFullQueueBatchFitsTheInvocationPayload(t *testing.T) {
-	res := runDev(t)
-	batch, ok := stacktest.Input(stacktest.Get(t, res, typeMapping, "processor-queue"), "batchSize")
+	res := fixture(t).RunDev(t)
+	batch, ok := stacktest.Input(stacktest.Get(t, res, stacktest.TypeMapping, "processor-queue"), "batchSize")
 	if !ok {
 		t.Fatal("the mapping has no batchSize")
 	}

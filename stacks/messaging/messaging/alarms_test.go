@@ -1,71 +1,43 @@
 package messaging
 
 import (
-	"strings"
 	"testing"
-
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 
 	"github.com/marketanalytics/pipeline/shared/metrics"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
-	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
-const (
-	typeTopic        = "aws:sns/topic:Topic"
-	typeSubscription = "aws:sns/topicSubscription:TopicSubscription"
-	typeAlarm        = stacktest.TypeMetricAlarm
-	topicArn         = "arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev"
-)
-
-// The monitoring types join the layer's classification for the tag tests.
-func init() {
-	resourceArgs[typeTopic] = sns.TopicArgs{}
-	resourceArgs[typeSubscription] = sns.TopicSubscriptionArgs{}
-	resourceArgs[typeAlarm] = cloudwatch.MetricAlarmArgs{}
-	nonTaggable = append(nonTaggable, typeSubscription)
-}
+// topicArn is the alarm topic's ARN in the "dev" stack.
+const topicArn = "arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev"
 
 func TestAlarmTopic(t *testing.T) {
-	res := run(t, "dev", nil)
-	topic := stacktest.Get(t, res, typeTopic, "alarm-topic")
+	res := fixture.RunDev(t)
+	topic := stacktest.Get(t, res, stacktest.TypeTopic, "alarm-topic")
 	if got := topic.Inputs["name"]; got != "MarketDataAlarms-dev" {
 		t.Errorf("topic name = %v, want MarketDataAlarms-dev", got)
 	}
 	if got := res.Outputs[outputs.AlarmTopicArn]; got != topicArn || got != topic.Outputs["arn"] {
 		t.Errorf("output %s = %v, want the topic's ARN %s", outputs.AlarmTopicArn, got, topicArn)
 	}
-	if subs := res.OfType(typeSubscription); len(subs) != 0 {
+	if subs := res.OfType(stacktest.TypeSubscription); len(subs) != 0 {
 		t.Errorf("subscriptions without %s: %v", ConfigAlarmEmail, subs)
 	}
 }
 
 func TestAlarmEmailSubscribes(t *testing.T) {
-	res := run(t, "dev", map[string]string{ConfigAlarmEmail: "oncall@example.com"})
-	sub := stacktest.Get(t, res, typeSubscription, "alarm-email")
+	res := fixture.Run(t, "dev", map[string]string{ConfigAlarmEmail: "oncall@example.com"})
+	sub := stacktest.Get(t, res, stacktest.TypeSubscription, "alarm-email")
 	stacktest.AssertJSON(t, "subscription", sub.Inputs, `{"topic": "`+topicArn+`", "protocol": "email", "endpoint": "oncall@example.com"}`)
 }
 
 func TestAlarmConfigErrors(t *testing.T) {
-	for _, cfg := range []map[string]string{
-		{ConfigAlarmEmail: "not-an-address"},
-		{ConfigQueueAgeAlarmMinutes: "0"},
-		{ConfigDLQAlarmMessages: "many"},
-	} {
-		_, err := synthrec.Run(Program, stacktest.Options(t, naming.ProjectMessaging, "dev", cfg))
-		if err == nil {
-			t.Errorf("config %v: program succeeded, want an error", cfg)
-			continue
-		}
-		for k := range cfg {
-			if !strings.Contains(err.Error(), k) {
-				t.Errorf("config %v: error %q does not name the key", cfg, err)
-			}
-		}
-	}
+	fixture.AssertConfigRefused(t,
+		map[string]string{ConfigAlarmEmail: "not-an-address"},
+		map[string]string{ConfigQueueAgeAlarmMinutes: "0"},
+		map[string]string{ConfigDLQAlarmMessages: "many"},
+	)
 }
 
 func TestQueueAlarms(t *testing.T) {
@@ -79,8 +51,8 @@ func TestQueueAlarms(t *testing.T) {
 		{"configured", map[string]string{ConfigDLQAlarmMessages: "5", ConfigQueueAgeAlarmMinutes: "30"}, 5, 1800},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			res := run(t, "dev", tt.cfg)
-			if got := len(res.OfType(typeAlarm)); got != 2 {
+			res := fixture.Run(t, "dev", tt.cfg)
+			if got := len(res.OfType(stacktest.TypeMetricAlarm)); got != 2 {
 				t.Errorf("%d alarms, want 2", got)
 			}
 			stacktest.AssertAlarm(t, res, n, stacktest.AlarmWant{

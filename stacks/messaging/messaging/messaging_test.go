@@ -2,13 +2,10 @@ package messaging
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -20,24 +17,6 @@ import (
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
-// Resource types of the layer.
-const (
-	typeQueue       = "aws:sqs/queue:Queue"
-	typeQueuePolicy = "aws:sqs/queuePolicy:QueuePolicy"
-	typeEventBus    = "aws:cloudwatch/eventBus:EventBus"
-)
-
-// resourceArgs maps every resource type of the layer to its provider args,
-// so that the SDK itself says whether AWS tags the type; queue policies are
-// an attribute of a queue.
-var resourceArgs = map[string]interface{}{
-	typeQueue:       sqs.QueueArgs{},
-	typeEventBus:    cloudwatch.EventBusArgs{},
-	typeQueuePolicy: sqs.QueuePolicyArgs{},
-}
-
-var nonTaggable = []string{typeQueuePolicy}
-
 // Values of the "dev" stack (account 123456789012 and us-east-1 come from the mocks).
 const (
 	queueArn  = "arn:aws:sqs:us-east-1:123456789012:ProcessingQueue-dev"
@@ -48,22 +27,19 @@ const (
 	eventsR   = "arn:aws:events:us-east-1:123456789012:rule/MarketDataEvents-dev/AggregatorOnWindows-dev"
 )
 
-// run runs the program for stack; cfg holds config keys without namespace.
-func run(t *testing.T, stack string, cfg map[string]string) *synthrec.Result {
-	t.Helper()
-	return stacktest.Run(t, Program, stacktest.Options(t, naming.ProjectMessaging, stack, cfg))
-}
+// fixture is the messaging layer, which references no other.
+var fixture = stacktest.Fixture{Layer: stacktest.Layer{Project: naming.ProjectMessaging, Program: Program}}
 
 func TestResourcesRegistered(t *testing.T) {
-	stacktest.AssertRegistered(t, run(t, "dev", nil),
-		typeEventBus+"::event-bus",
-		typeQueue+"::dead-letter-queue",
-		typeQueue+"::processing-queue",
-		typeQueuePolicy+"::dead-letter-queue-policy",
-		typeQueuePolicy+"::processing-queue-policy",
-		typeTopic+"::alarm-topic",
-		typeAlarm+"::alarm-"+strings.ToLower(naming.AlarmDLQVisible),
-		typeAlarm+"::alarm-"+strings.ToLower(naming.AlarmQueueAge),
+	stacktest.AssertRegistered(t, fixture.RunDev(t),
+		stacktest.TypeEventBus+"::event-bus",
+		stacktest.TypeQueue+"::dead-letter-queue",
+		stacktest.TypeQueue+"::processing-queue",
+		stacktest.TypeQueuePolicy+"::dead-letter-queue-policy",
+		stacktest.TypeQueuePolicy+"::processing-queue-policy",
+		stacktest.TypeTopic+"::alarm-topic",
+		stacktest.TypeMetricAlarm+"::alarm-"+strings.ToLower(naming.AlarmDLQVisible),
+		stacktest.TypeMetricAlarm+"::alarm-"+strings.ToLower(naming.AlarmQueueAge),
 	)
 }
 
@@ -74,7 +50,7 @@ const tagsJSON = `{"Environment": "Production", "Project": "MarketAnalytics"}`
 // decoded, so that they compare as documents rather than as strings.
 func queueInputs(t *testing.T, res *synthrec.Result, name string) map[string]interface{} {
 	t.Helper()
-	r := stacktest.Get(t, res, typeQueue, name)
+	r := stacktest.Get(t, res, stacktest.TypeQueue, name)
 	in := map[string]interface{}{}
 	for k, v := range r.Inputs {
 		in[k] = v
@@ -88,7 +64,7 @@ func queueInputs(t *testing.T, res *synthrec.Result, name string) map[string]int
 }
 
 func TestProcessingQueue(t *testing.T) {
-	res := run(t, "dev", nil)
+	res := fixture.RunDev(t)
 	in := queueInputs(t, res, "processing-queue")
 	// 4-day retention, 300 s visibility (the processor's timeout x 6 must fit
 	// in it), 256 KiB messages, long polling, SQS-managed SSE, a redrive to
@@ -107,7 +83,7 @@ func TestProcessingQueue(t *testing.T) {
 	if got := in["maxMessageSize"]; got != float64(limits.QueueMaxMessageBytes) {
 		t.Errorf("maxMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
 	}
-	q, dlq := stacktest.Get(t, res, typeQueue, "processing-queue"), stacktest.Get(t, res, typeQueue, "dead-letter-queue")
+	q, dlq := stacktest.Get(t, res, stacktest.TypeQueue, "processing-queue"), stacktest.Get(t, res, stacktest.TypeQueue, "dead-letter-queue")
 	if !q.DependsOn(dlq) {
 		t.Errorf("processing queue does not depend on the DLQ: %v", q.Dependencies)
 	}
@@ -122,7 +98,7 @@ func TestMessageSizeWithinTheProvidersRange(t *testing.T) {
 }
 
 func TestDeadLetterQueue(t *testing.T) {
-	res := run(t, "dev", nil)
+	res := fixture.RunDev(t)
 	in := queueInputs(t, res, "dead-letter-queue")
 	// 14-day retention, SSE, room for any message the processing queue
 	// redrives to it, redrives accepted from the processing queue only, and
@@ -139,7 +115,7 @@ func TestDeadLetterQueue(t *testing.T) {
 		t.Errorf("maxMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
 	}
 	// The DLQ is created first and depends on no other resource of the layer.
-	if dlq := stacktest.Get(t, res, typeQueue, "dead-letter-queue"); len(dlq.Dependencies) != 0 {
+	if dlq := stacktest.Get(t, res, stacktest.TypeQueue, "dead-letter-queue"); len(dlq.Dependencies) != 0 {
 		t.Errorf("DLQ depends on %v, want nothing", dlq.Dependencies)
 	}
 }
@@ -148,9 +124,9 @@ func TestDeadLetterQueue(t *testing.T) {
 // exists, with an ARN computed from the queue's name: it must be the ARN the
 // processing queue then gets.
 func TestDeadLetterQueueAcceptsRedriveFromTheProcessingQueueOnly(t *testing.T) {
-	res := run(t, "dev", nil)
+	res := fixture.RunDev(t)
 	allow := queueInputs(t, res, "dead-letter-queue")["redriveAllowPolicy"]
-	reported, _ := stacktest.Get(t, res, typeQueue, "processing-queue").Outputs["arn"].(string)
+	reported, _ := stacktest.Get(t, res, stacktest.TypeQueue, "processing-queue").Outputs["arn"].(string)
 	stacktest.AssertJSON(t, "redrive allow policy", allow, `{"redrivePermission": "byQueue", "sourceQueueArns": ["`+reported+`"]}`)
 	if reported != queueArn {
 		t.Errorf("processing queue ARN %s, want %s", reported, queueArn)
@@ -172,21 +148,21 @@ func denyInsecure(arn string) common.Statement {
 }
 
 func TestProcessingQueuePolicy(t *testing.T) {
-	res := run(t, "dev", nil)
-	r := stacktest.Get(t, res, typeQueuePolicy, "processing-queue-policy")
+	res := fixture.RunDev(t)
+	r := stacktest.Get(t, res, stacktest.TypeQueuePolicy, "processing-queue-policy")
 	if got := r.Inputs["queueUrl"]; got != queueURL {
 		t.Errorf("queueUrl = %v, want %s", got, queueURL)
 	}
 	doc, _ := r.Inputs["policy"].(string)
 	stacktest.AssertPolicy(t, "processing queue policy", doc, common.Policy{Statement: []common.Statement{denyInsecure(queueArn)}})
-	if q := stacktest.Get(t, res, typeQueue, "processing-queue"); !r.DependsOn(q) {
+	if q := stacktest.Get(t, res, stacktest.TypeQueue, "processing-queue"); !r.DependsOn(q) {
 		t.Errorf("processing queue policy does not depend on the queue: %v", r.Dependencies)
 	}
 }
 
 func TestDeadLetterQueuePolicy(t *testing.T) {
-	res := run(t, "dev", nil)
-	r := stacktest.Get(t, res, typeQueuePolicy, "dead-letter-queue-policy")
+	res := fixture.RunDev(t)
+	r := stacktest.Get(t, res, stacktest.TypeQueuePolicy, "dead-letter-queue-policy")
 	if got := r.Inputs["queueUrl"]; got != dlqURL {
 		t.Errorf("queueUrl = %v, want %s", got, dlqURL)
 	}
@@ -209,14 +185,14 @@ func TestDeadLetterQueuePolicy(t *testing.T) {
 	if n.ScheduleRuleARN(synthrec.Account) != scheduleR || n.EventsRuleARN(synthrec.Account) != eventsR {
 		t.Errorf("rule ARNs drifted from shared/naming: %s, %s", n.ScheduleRuleARN(synthrec.Account), n.EventsRuleARN(synthrec.Account))
 	}
-	if dlq := stacktest.Get(t, res, typeQueue, "dead-letter-queue"); !r.DependsOn(dlq) {
+	if dlq := stacktest.Get(t, res, stacktest.TypeQueue, "dead-letter-queue"); !r.DependsOn(dlq) {
 		t.Errorf("DLQ policy does not depend on the DLQ: %v", r.Dependencies)
 	}
 }
 
 func TestEventBus(t *testing.T) {
-	res := run(t, "dev", nil)
-	stacktest.AssertJSON(t, "event bus inputs", stacktest.Get(t, res, typeEventBus, "event-bus").Inputs, `{
+	res := fixture.RunDev(t)
+	stacktest.AssertJSON(t, "event bus inputs", stacktest.Get(t, res, stacktest.TypeEventBus, "event-bus").Inputs, `{
 		"name": "MarketDataEvents-dev",
 		"description": "Market-data pipeline: events of the processor about changed aggregation windows",
 		"tags": {"Environment": "Production", "Project": "MarketAnalytics"}
@@ -226,18 +202,13 @@ func TestEventBus(t *testing.T) {
 // TestConformance runs the checks every layer passes.
 func TestConformance(t *testing.T) {
 	stacktest.AssertConformance(t, stacktest.Conformance{
-		Layer:       stacktest.Layer{Project: naming.ProjectMessaging, Program: Program},
-		ProjectFile: filepath.Join("..", "Pulumi.yaml"),
-		// The empty default of environmentSuffix means "use the stack name".
+		Layer: fixture.Layer,
 		ConfigKeys: map[string]stacktest.ConfigKey{
-			common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
-			ConfigAlarmEmail:               {Type: "string", Default: ""},
-			ConfigDLQAlarmMessages:         {Type: "integer", Default: strconv.Itoa(DefaultDLQAlarmMessages)},
-			ConfigQueueAgeAlarmMinutes:     {Type: "integer", Default: strconv.Itoa(DefaultQueueAgeAlarmMinutes)},
+			ConfigAlarmEmail:           {Type: "string", Default: ""},
+			ConfigDLQAlarmMessages:     {Type: "integer", Default: strconv.Itoa(DefaultDLQAlarmMessages)},
+			ConfigQueueAgeAlarmMinutes: {Type: "integer", Default: strconv.Itoa(DefaultQueueAgeAlarmMinutes)},
 		},
-		Types:       resourceArgs,
-		NonTaggable: nonTaggable,
-		Tagged:      6, // the two queues, the event bus, the alarm topic, two alarms
+		Tagged: 6, // the two queues, the event bus, the alarm topic, two alarms
 		Outputs: func(testing.TB, *synthrec.Result) map[string]interface{} {
 			return map[string]interface{}{
 				outputs.QueueURL:     queueURL,
@@ -256,54 +227,34 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// Every name the layer derives, and every ARN its policies name, follow the
+// stack name or its environmentSuffix override.
 func TestEnvironmentSuffix(t *testing.T) {
-	long := "Feature-Branch-With-A-Really-Long-Name-2026"
-	longSfx := naming.MustNew(long).Suffix()
-	tests := []struct {
-		name, stack, override string
-		sfx                   string
-	}{
-		{"the stack name by default", "dev", "", "dev"},
-		{"environmentSuffix overrides the stack name", "dev", "pr-42", "pr-42"},
-		{"upper case is kept", "Prod", "", "Prod"},
-		{"symbols become dashes", "team_a.staging", "", "team-a-staging"},
-		{"long names are shortened with a hash", long, "", longSfx},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var cfg map[string]string
-			if tt.override != "" {
-				cfg = map[string]string{common.ConfigEnvironmentSuffix: tt.override}
+	fixture.EachOddStack(t, func(t *testing.T, res *synthrec.Result, sfx string) {
+		for logical, want := range map[string]string{
+			"processing-queue":  "ProcessingQueue-" + sfx,
+			"dead-letter-queue": "ProcessingDLQ-" + sfx,
+		} {
+			if got := queueInputs(t, res, logical)["name"]; got != want {
+				t.Errorf("%s name = %v, want %v", logical, got, want)
 			}
-			res := run(t, tt.stack, cfg)
-			for logical, want := range map[string]string{
-				"processing-queue":  "ProcessingQueue-" + tt.sfx,
-				"dead-letter-queue": "ProcessingDLQ-" + tt.sfx,
-			} {
-				if got := queueInputs(t, res, logical)["name"]; got != want {
-					t.Errorf("%s name = %v, want %v", logical, got, want)
-				}
+		}
+		if got, want := stacktest.Get(t, res, stacktest.TypeEventBus, "event-bus").Inputs["name"], "MarketDataEvents-"+sfx; got != want {
+			t.Errorf("event bus name = %v, want %v", got, want)
+		}
+		// The DLQ admits redrives from the queue of the same suffix.
+		allow, _ := json.Marshal(queueInputs(t, res, "dead-letter-queue")["redriveAllowPolicy"])
+		if want := `"arn:aws:sqs:us-east-1:123456789012:ProcessingQueue-` + sfx + `"`; !strings.Contains(string(allow), want) {
+			t.Errorf("DLQ redrive allow policy %s lacks %s", allow, want)
+		}
+		// The DLQ policy names the rules of the same suffix.
+		doc, _ := stacktest.Get(t, res, stacktest.TypeQueuePolicy, "dead-letter-queue-policy").Inputs["policy"].(string)
+		for _, rule := range []string{"rule/AggregatorSchedule-" + sfx + `"`, "rule/MarketDataEvents-" + sfx + "/AggregatorOnWindows-" + sfx + `"`} {
+			if !strings.Contains(doc, rule) {
+				t.Errorf("DLQ policy lacks %s:\n%s", rule, doc)
 			}
-			if got, want := stacktest.Get(t, res, typeEventBus, "event-bus").Inputs["name"], "MarketDataEvents-"+tt.sfx; got != want {
-				t.Errorf("event bus name = %v, want %v", got, want)
-			}
-			// The DLQ admits redrives from the queue of the same suffix.
-			allow, _ := json.Marshal(queueInputs(t, res, "dead-letter-queue")["redriveAllowPolicy"])
-			if want := `"arn:aws:sqs:us-east-1:123456789012:ProcessingQueue-` + tt.sfx + `"`; !strings.Contains(string(allow), want) {
-				t.Errorf("DLQ redrive allow policy %s lacks %s", allow, want)
-			}
-			// The DLQ policy names the rules of the same suffix.
-			doc, _ := stacktest.Get(t, res, typeQueuePolicy, "dead-letter-queue-policy").Inputs["policy"].(string)
-			for _, rule := range []string{"rule/AggregatorSchedule-" + tt.sfx + `"`, "rule/MarketDataEvents-" + tt.sfx + "/AggregatorOnWindows-" + tt.sfx + `"`} {
-				if !strings.Contains(doc, rule) {
-					t.Errorf("DLQ policy lacks %s:\n%s", rule, doc)
-				}
-			}
-		})
-	}
-	if len(longSfx) > naming.MaxSuffixLen {
-		t.Errorf("long suffix %q was not shortened", longSfx)
-	}
+		}
+	})
 }
 
 // reportingMonitor answers every queue with a URL and an ARN made by arn,
@@ -312,7 +263,7 @@ type reportingMonitor struct{ arn func(queueName string) string }
 
 func (m reportingMonitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	outs := args.Inputs.Copy()
-	if args.TypeToken != typeQueue {
+	if args.TypeToken != stacktest.TypeQueue {
 		return args.Name + "-id", outs, nil
 	}
 	name := args.Inputs["name"].StringValue()
