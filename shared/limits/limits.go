@@ -80,4 +80,20 @@ const (
 	// characters are not valid JSON). Hence (6 MiB − envelope) / 2 =
 	// 3,129,344 bytes; the handler answers 413 above it.
 	APIMaxBodyBytes = (LambdaPayloadBytes - APIProxyEnvelopeBytes) / 2
+
+	// QueryMaxSymbols is the most symbols one POST /query names.
+	QueryMaxSymbols = 100
+	// QueryMaxAggregates is the most aggregates one POST /query answer
+	// carries; a larger answer is paged (its "next" token). An aggregate's
+	// JSON takes at most QueryAggregateMaxBytes (the aggregator's tests
+	// measure the largest one, and its escaping in the Lambda response), so
+	// an answer stays well inside LambdaPayloadBytes.
+	QueryMaxAggregates = 5000
+	// QueryAggregateMaxBytes bounds one aggregate's JSON in an answer,
+	// escaped as a string of the Lambda proxy response.
+	QueryAggregateMaxBytes = 640
+	// DynamoBatchGetItems is the most keys one BatchGetItem call takes; it
+	// is also GET /symbols's largest page (one BatchGetItem of the
+	// symbols' latest states per page).
+	DynamoBatchGetItems = 100
 )

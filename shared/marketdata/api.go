@@ -21,6 +21,21 @@ const (
 	// epoch milliseconds or RFC 3339.
 	APIQueryFrom = "from"
 	APIQueryTo   = "to"
+	// APIQueryInterval is GET /aggregates' width parameter: a name of
+	// Intervals.
+	APIQueryInterval = "interval"
+	// APIQueryResource is POST's route to the aggregates of many symbols
+	// (body QueryRequest).
+	APIQueryResource = "/query"
+	// APISymbolsResource lists the symbols seen (SymbolsResponse), paged by
+	// APIQueryNext and APIQueryLimit.
+	APISymbolsResource = "/symbols"
+	// APILatestResource is a symbol's latest point (Latest).
+	APILatestResource = APISymbolsResource + "/{" + APISymbolParam + "}/latest"
+	// APIQueryNext and APIQueryLimit page GET /symbols: the previous
+	// answer's Next, and the most symbols to answer.
+	APIQueryNext  = "next"
+	APIQueryLimit = "limit"
 )
 
 // Route is one method of the REST API.
@@ -48,14 +63,20 @@ type Route struct {
 var (
 	RouteIngest     = Route{Method: "POST", Path: APIIngestResource, Service: "ingestion", IAM: true, Body: true}
 	RouteAggregates = Route{Method: "GET", Path: APIAggregatesResource, Service: "aggregator", IAM: true,
-		Query: []string{APIQueryFrom, APIQueryTo}}
+		Query: []string{APIQueryFrom, APIQueryTo, APIQueryInterval}}
+	RouteQuery   = Route{Method: "POST", Path: APIQueryResource, Service: "aggregator", IAM: true}
+	RouteSymbols = Route{Method: "GET", Path: APISymbolsResource, Service: "aggregator", IAM: true,
+		Query: []string{APIQueryNext, APIQueryLimit}}
+	RouteLatest = Route{Method: "GET", Path: APILatestResource, Service: "aggregator", IAM: true}
 )
 
 // Routes is the API: the api stack builds its resources, methods,
 // integrations and permissions from it, the local API emulator's routes are
 // tested against it, and each route's function checks requests against its
 // entry. Adding a route is a line here and its handler.
-var Routes = []Route{RouteIngest, RouteAggregates}
+// The aggregator serves every read route: it already holds the table's read
+// grants and the aggregates' code.
+var Routes = []Route{RouteIngest, RouteAggregates, RouteQuery, RouteSymbols, RouteLatest}
 
 // Canonical is a copy of routes in the order of their String, each query
 // list sorted: two declarations of the same API (the table and what a

@@ -1,0 +1,165 @@
+package marketdata
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/marketanalytics/pipeline/shared/limits"
+)
+
+// Interval is a width the API serves aggregates at. Only 5-minute windows
+// are stored; a larger interval is merged on read from the windows it
+// covers (RollUp), so no interval costs a write.
+type Interval struct {
+	// Name is how the API names it, e.g. "1h".
+	Name  string
+	Width time.Duration
+}
+
+// Intervals are the widths the API serves, narrowest first. Each is a
+// multiple of limits.AggregationWindow and divides a day, so its buckets,
+// counted from the Unix epoch, start on UTC boundaries (Unix time has no
+// leap seconds: every UTC day is 86,400,000 ms).
+var Intervals = []Interval{
+	{"5m", limits.AggregationWindow},
+	{"15m", 15 * time.Minute},
+	{"1h", time.Hour},
+	{"1d", 24 * time.Hour},
+}
+
+// DefaultInterval is served when a request names none: the stored windows.
+var DefaultInterval = Intervals[0]
+
+// IntervalNames lists the names of Intervals, e.g. for an error message.
+func IntervalNames() []string {
+	names := make([]string, len(Intervals))
+	for i, iv := range Intervals {
+		names[i] = iv.Name
+	}
+	return names
+}
+
+// ErrInterval means an interval name is not one of Intervals.
+var ErrInterval = fmt.Errorf("unknown interval; want one of %s", strings.Join(IntervalNames(), ", "))
+
+// ParseInterval returns the interval named s.
+func ParseInterval(s string) (Interval, error) {
+	for _, iv := range Intervals {
+		if iv.Name == s {
+			return iv, nil
+		}
+	}
+	return Interval{}, fmt.Errorf("%q: %w", clip(s), ErrInterval)
+}
+
+// Start returns the start (epoch ms) of the bucket of this interval holding ms.
+func (iv Interval) Start(ms int64) int64 {
+	w := iv.Width.Milliseconds()
+	return ms - ms%w
+}
+
+// End returns the exclusive end (epoch ms) of the bucket starting at start.
+func (iv Interval) End(start int64) int64 { return start + iv.Width.Milliseconds() }
+
+// Rollup merges aggregates of windows into the aggregate of their union.
+// Merging is associative and commutative (up to the rounding of the float
+// sums): open is the first point's, close the last point's (by their
+// timestamps), high and low the extremes, volume and trades the sums, and
+// VWAP Σ price·volume / Σ volume, where each window contributes its
+// VWAP × volume (its own Σ price·volume); when no window has volume, the
+// mean price, each window weighing by its trades, as ohlcv defines a
+// zero-volume window's VWAP. The zero value is empty.
+type Rollup struct {
+	agg     Aggregate
+	pv      float64 // Σ price·volume of the windows with volume
+	volumeF float64 // Σ volume as a float (never saturates)
+	prices  float64 // Σ price over every point: VWAP × trades of zero-volume windows
+}
+
+// Add merges one window's aggregate in.
+func (r *Rollup) Add(a Aggregate) {
+	one := Rollup{agg: a, volumeF: float64(a.Volume)}
+	if a.Volume > 0 {
+		one.pv = a.VWAP * float64(a.Volume)
+	} else {
+		one.prices = a.VWAP * float64(a.Trades)
+	}
+	r.Merge(one)
+}
+
+// Merge merges o into r: the one merge function of aggregates.
+func (r *Rollup) Merge(o Rollup) {
+	if o.agg.Trades == 0 {
+		return
+	}
+	if r.agg.Trades == 0 {
+		*r = o
+		return
+	}
+	a, b := &r.agg, o.agg
+	if b.FirstTs < a.FirstTs {
+		a.FirstTs, a.Open = b.FirstTs, b.Open
+	}
+	if b.LastTs > a.LastTs {
+		a.LastTs, a.Close = b.LastTs, b.Close
+	}
+	a.High = max(a.High, b.High)
+	a.Low = min(a.Low, b.Low)
+	if b.Volume > math.MaxInt64-a.Volume {
+		a.Volume = math.MaxInt64
+	} else {
+		a.Volume += b.Volume
+	}
+	a.Trades += b.Trades
+	a.UpdatedAt = max(a.UpdatedAt, b.UpdatedAt)
+	r.pv += o.pv
+	r.volumeF += o.volumeF
+	r.prices += o.prices
+}
+
+// Aggregate returns the merged aggregate as the window [start, end), and
+// false when nothing was merged.
+func (r *Rollup) Aggregate(start, end int64) (Aggregate, bool) {
+	if r.agg.Trades == 0 {
+		return Aggregate{}, false
+	}
+	a := r.agg
+	a.WindowStart, a.WindowEnd = start, end
+	if r.volumeF > 0 {
+		a.VWAP = r.pv / r.volumeF
+	} else {
+		a.VWAP = r.prices / float64(a.Trades)
+	}
+	return a, true
+}
+
+// RollUp merges windows (one symbol's aggregates in window order, as the
+// table returns them) into the buckets of iv they fall in, in order. At the
+// stored width it returns windows unchanged.
+func RollUp(windows []Aggregate, iv Interval) []Aggregate {
+	if iv.Width == limits.AggregationWindow {
+		return windows
+	}
+	out := []Aggregate{}
+	var (
+		r     Rollup
+		start int64
+	)
+	flush := func() {
+		if a, ok := r.Aggregate(start, iv.End(start)); ok {
+			out = append(out, a)
+		}
+		r = Rollup{}
+	}
+	for _, w := range windows {
+		if s := iv.Start(w.WindowStart); s != start {
+			flush()
+			start = s
+		}
+		r.Add(w)
+	}
+	flush()
+	return out
+}

@@ -1,0 +1,201 @@
+package marketdata
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/marketanalytics/pipeline/shared/limits"
+)
+
+func TestIntervalsAlignOnUTCBoundaries(t *testing.T) {
+	day := 24 * time.Hour
+	for _, iv := range Intervals {
+		if iv.Width%limits.AggregationWindow != 0 || day%iv.Width != 0 {
+			t.Errorf("%s (%s) is not a multiple of the stored window that divides a day", iv.Name, iv.Width)
+		}
+		// A bucket starts at the UTC boundary of its width.
+		at := time.Date(2024, 3, 1, 14, 37, 12, 0, time.UTC)
+		start := time.UnixMilli(iv.Start(at.UnixMilli())).UTC()
+		if want := at.Truncate(iv.Width); !start.Equal(want) {
+			t.Errorf("%s: bucket of %s starts at %s, want %s", iv.Name, at, start, want)
+		}
+		if got := iv.End(start.UnixMilli()) - start.UnixMilli(); got != iv.Width.Milliseconds() {
+			t.Errorf("%s: bucket is %d ms wide", iv.Name, got)
+		}
+		if got, err := ParseInterval(iv.Name); err != nil || got != iv {
+			t.Errorf("ParseInterval(%q) = %v, %v", iv.Name, got, err)
+		}
+	}
+	if DefaultInterval.Width != limits.AggregationWindow {
+		t.Errorf("default interval %s is not the stored window", DefaultInterval.Name)
+	}
+	for _, bad := range []string{"", "5M", "2h", "1w", "300000"} {
+		if _, err := ParseInterval(bad); !errors.Is(err, ErrInterval) {
+			t.Errorf("ParseInterval(%q) = %v, want ErrInterval", bad, err)
+		}
+	}
+}
+
+// tick is a point as the test computes aggregates from: its own
+// computation, independent of Rollup.
+type tick struct {
+	ms     int64
+	price  float64
+	volume int64
+}
+
+// direct computes the aggregate of ticks (sorted by time) as [start, end).
+func direct(ticks []tick, start, end int64) Aggregate {
+	a := Aggregate{WindowStart: start, WindowEnd: end, Open: ticks[0].price, Close: ticks[len(ticks)-1].price,
+		High: ticks[0].price, Low: ticks[0].price, FirstTs: ticks[0].ms, LastTs: ticks[len(ticks)-1].ms}
+	var pv, vol, sum float64
+	for _, tk := range ticks {
+		a.High, a.Low = max(a.High, tk.price), min(a.Low, tk.price)
+		a.Volume += tk.volume
+		a.Trades++
+		pv += tk.price * float64(tk.volume)
+		vol += float64(tk.volume)
+		sum += tk.price
+	}
+	if vol > 0 {
+		a.VWAP = pv / vol
+	} else {
+		a.VWAP = sum / float64(a.Trades)
+	}
+	return a
+}
+
+// bucketed groups sorted ticks by the buckets of iv and computes each directly.
+func bucketed(ticks []tick, iv Interval) []Aggregate {
+	var out []Aggregate
+	for i := 0; i < len(ticks); {
+		s := iv.Start(ticks[i].ms)
+		j := i
+		for j < len(ticks) && iv.Start(ticks[j].ms) == s {
+			j++
+		}
+		out = append(out, direct(ticks[i:j], s, iv.End(s)))
+		i = j
+	}
+	return out
+}
+
+func close12(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(math.Abs(a), math.Abs(b)) }
+
+func sameAggregate(t *testing.T, what string, got, want Aggregate) {
+	t.Helper()
+	g, w := got, want
+	g.VWAP, w.VWAP = 0, 0
+	if g != w || !close12(got.VWAP, want.VWAP) {
+		t.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
+	}
+}
+
+// randomTicks are points over about three days, some windows empty, some
+// without volume, prices on a random walk; timestamps distinct.
+func randomTicks(rng *rand.Rand) []tick {
+	base := time.Date(2024, 3, 1, 22, 0, 0, 0, time.UTC).UnixMilli() + rng.Int64N(86_400_000)
+	var ticks []tick
+	price := 100 + rng.Float64()*50
+	ms := base
+	quoteOnly := false
+	for range 200 + rng.IntN(2000) {
+		ms += 1 + rng.Int64N(5*60_000)
+		if rng.IntN(50) == 0 {
+			ms += rng.Int64N(6 * 3_600_000) // a gap: empty windows and hours
+		}
+		if rng.IntN(20) == 0 {
+			quoteOnly = !quoteOnly
+		}
+		price = math.Max(0.01, price*(1+(rng.Float64()-0.5)/50))
+		var v int64
+		if !quoteOnly {
+			v = rng.Int64N(10_000)
+		}
+		ticks = append(ticks, tick{ms, price, v})
+	}
+	return ticks
+}
+
+// TestRollUpEqualsDirectComputation: merging the stored 5-minute windows
+// into an interval gives the aggregate computed from the interval's points.
+func TestRollUpEqualsDirectComputation(t *testing.T) {
+	for seed := range uint64(50) {
+		rng := rand.New(rand.NewPCG(seed, 12))
+		ticks := randomTicks(rng)
+		windows := bucketed(ticks, DefaultInterval)
+		for _, iv := range Intervals {
+			got := RollUp(windows, iv)
+			want := bucketed(ticks, iv)
+			if len(got) != len(want) {
+				t.Fatalf("seed %d %s: %d buckets, want %d", seed, iv.Name, len(got), len(want))
+			}
+			for i := range want {
+				sameAggregate(t, iv.Name, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestRollupMergeIsAssociative: any grouping and order of the windows
+// merges into the same aggregate.
+func TestRollupMergeIsAssociative(t *testing.T) {
+	for seed := range uint64(50) {
+		rng := rand.New(rand.NewPCG(seed, 34))
+		windows := bucketed(randomTicks(rng), DefaultInterval)
+		var whole Rollup
+		for _, w := range windows {
+			whole.Add(w)
+		}
+		want, _ := whole.Aggregate(0, 1)
+
+		// Shuffle, cut into random groups, merge each, merge the groups.
+		shuffled := slices.Clone(windows)
+		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		var groups []Rollup
+		for i := 0; i < len(shuffled); {
+			j := min(len(shuffled), i+1+rng.IntN(10))
+			var g Rollup
+			for _, w := range shuffled[i:j] {
+				g.Add(w)
+			}
+			groups = append(groups, g)
+			i = j
+		}
+		var merged Rollup
+		merged.Merge(Rollup{}) // merging nothing changes nothing
+		for _, g := range slices.Backward(groups) {
+			merged.Merge(g)
+		}
+		got, ok := merged.Aggregate(0, 1)
+		if !ok {
+			t.Fatal("merged nothing")
+		}
+		sameAggregate(t, "regrouped", got, want)
+	}
+}
+
+func TestRollUpEdges(t *testing.T) {
+	if got := RollUp(nil, Intervals[len(Intervals)-1]); got == nil || len(got) != 0 {
+		t.Errorf("RollUp(nil) = %#v, want an empty list", got)
+	}
+	w := []Aggregate{{WindowStart: 0, WindowEnd: 300_000, Open: 1, High: 1, Low: 1, Close: 1, VWAP: 1, Trades: 1}}
+	if got := RollUp(w, DefaultInterval); !slices.Equal(got, w) {
+		t.Errorf("5m RollUp changed the windows: %+v", got)
+	}
+	// Saturated volumes stay saturated.
+	big := Aggregate{WindowStart: 0, Open: 1, High: 1, Low: 1, Close: 1, VWAP: 1, Trades: 1, Volume: math.MaxInt64 - 1}
+	big2 := big
+	big2.WindowStart, big2.FirstTs, big2.LastTs = 300_000, 300_000, 300_000
+	if got := RollUp([]Aggregate{big, big2}, Intervals[1]); got[0].Volume != math.MaxInt64 {
+		t.Errorf("volume %d, want saturated", got[0].Volume)
+	}
+	var empty Rollup
+	if _, ok := empty.Aggregate(0, 1); ok {
+		t.Error("an empty rollup has an aggregate")
+	}
+}
