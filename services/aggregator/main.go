@@ -22,6 +22,7 @@ var (
 	_ table.DynamoDB  = (*dynamodb.Client)(nil)
 	_ handler.Metrics = (*cloudwatch.Client)(nil)
 	_ handler.Store   = (*table.Table)(nil)
+	_ handler.Catalog = (*table.Table)(nil)
 )
 
 // function is the whole command: main runs it, the tests build it.
@@ -37,8 +38,10 @@ func main() { function.Main() }
 // newHandler builds the clients, once, and the handler over them.
 func newHandler(s lambdamain.Setup) (*handler.Handler, error) {
 	cfg, env := s.AWS, s.Env
+	tb := &table.Table{DB: dynamodb.NewFromConfig(cfg), Name: env.Get(lambdaenv.TableName)}
 	return &handler.Handler{
-		Store:     &table.Table{DB: dynamodb.NewFromConfig(cfg), Name: env.Get(lambdaenv.TableName)},
+		Store:     tb,
+		Catalog:   tb,
 		Metrics:   newCloudWatch(cfg),
 		Namespace: env.Get(lambdaenv.MetricNamespace),
 		Log:       s.Log,

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,7 +17,7 @@ import (
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
-// API of GET /aggregates/{symbol}?from=&to=.
+// Ranges of GET /aggregates/{symbol}?from=&to= and POST /query.
 const (
 	// MaxQueryRange is the widest from-to range one request may ask for:
 	// 7 days is 2016 windows, a response of about 500 KB, well inside
@@ -31,13 +32,12 @@ const (
 	maxEcho = 40
 )
 
-// serveAPI answers GET /aggregates/{symbol}?from=&to= with the stored
-// aggregates of the windows overlapping [from, to), in window order, as a JSON
-// array of marketdata.Aggregate. from and to are epoch milliseconds or RFC
-// 3339; to defaults to now and from to DefaultQueryRange before to. Errors
-// are a marketdata.ErrorResponse: 400 for bad parameters, 404 for a symbol
-// the pipeline never saw, 500 (never a 502, never internal details) when the
-// table fails.
+// serveAPI answers the API's read routes (marketdata.Routes whose service is
+// the aggregator), dispatched on the event's route template ("resource"):
+// GET /aggregates/{symbol}, POST /query, GET /symbols and GET
+// /symbols/{symbol}/latest. Errors are a marketdata.ErrorResponse: 400 for a
+// bad request, 404 for an unknown route or symbol, 405 for another method,
+// 500 (never a 502, never internal details) when the table fails.
 func (h *Handler) serveAPI(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse) {
 	reqID := req.RequestContext.RequestID
 	defer func() {
@@ -46,70 +46,186 @@ func (h *Handler) serveAPI(ctx context.Context, log *slog.Logger, req events.API
 			resp = apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 		}
 	}()
-	symbol, ok := req.PathParameters[marketdata.APISymbolParam]
-	// The local pipeline's API glue may leave Resource empty; the path
-	// parameter is what matters.
-	route := marketdata.RouteAggregates
-	if req.Resource != route.Path && req.Resource != "" || !ok {
+	resource := req.Resource
+	if _, ok := req.PathParameters[marketdata.APISymbolParam]; resource == "" && ok {
+		// The local pipeline's API glue may leave Resource empty; a symbol
+		// path parameter alone is GET /aggregates' (the oldest route).
+		resource = marketdata.RouteAggregates.Path
+	}
+	var route marketdata.Route
+	for _, r := range marketdata.Routes {
+		if r.Path == resource && r.Service == serviceName {
+			route = r
+			if r.Method == req.HTTPMethod {
+				break
+			}
+		}
+	}
+	if route.Path == "" {
 		return apiresp.Error(http.StatusNotFound, "no such resource", reqID)
+	}
+	for _, name := range route.PathParams() {
+		if _, ok := req.PathParameters[name]; !ok {
+			return apiresp.Error(http.StatusNotFound, "no such resource", reqID)
+		}
 	}
 	if req.HTTPMethod != route.Method {
 		r := apiresp.Error(http.StatusMethodNotAllowed, "method "+req.HTTPMethod+" not allowed; use "+route.Method, reqID)
 		r.Headers["Allow"] = route.Method
 		return r
 	}
-	if !marketdata.ValidSymbol(symbol) {
-		return apiresp.Error(http.StatusBadRequest, fmt.Sprintf("invalid symbol %q: want 1-%d upper-case letters, digits, '.' or '-', like AAPL, BRK.B or BTC-USD", apiresp.Clip(symbol, maxEcho), limits.MaxSymbolLen), reqID)
+	for _, name := range route.Query {
+		if len(req.MultiValueQueryStringParameters[name]) > 1 {
+			return apiresp.Error(http.StatusBadRequest, fmt.Sprintf("parameter %q given more than once", name), reqID)
+		}
 	}
-	from, to, msg := h.queryRange(req)
-	if msg != "" {
-		return apiresp.Error(http.StatusBadRequest, msg, reqID)
+	var (
+		body any
+		err  error
+	)
+	switch route.String() {
+	case marketdata.RouteAggregates.String():
+		body, err = h.getAggregates(ctx, req)
+	case marketdata.RouteQuery.String():
+		body, err = h.postQuery(ctx, req)
+	case marketdata.RouteSymbols.String():
+		body, err = h.getSymbols(ctx, req)
+	case marketdata.RouteLatest.String():
+		body, err = h.getLatest(ctx, req)
+	default:
+		// A route of this service in the table without a handler here: the
+		// tests assert there is none.
+		log.Error("route without a handler", "route", route.String())
+		return apiresp.Error(http.StatusNotFound, "no such resource", reqID)
 	}
-
-	// Windows overlapping [from, to) start in [WindowStart(from), to-1].
-	aggs, err := h.Store.Aggregates(ctx, symbol, marketdata.WindowStart(from), to-1)
-	if err != nil {
-		log.Error("reading aggregates", "symbol", symbol, "error", err)
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return apiresp.Error(ae.status, ae.msg, reqID)
+	case err != nil:
+		log.Error("serving "+route.String(), "path", req.Path, "error", err)
 		return apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 	}
-	if len(aggs) == 0 {
-		known, err := h.Store.SymbolKnown(ctx, symbol)
-		if err != nil {
-			log.Error("looking up symbol", "symbol", symbol, "error", err)
-			return apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
-		}
-		if !known {
-			return apiresp.Error(http.StatusNotFound, fmt.Sprintf("unknown symbol %q", symbol), reqID)
-		}
-	}
-	answer, err := apiresp.Encode(http.StatusOK, aggs)
+	answer, err := apiresp.Encode(http.StatusOK, body)
 	if err != nil {
-		log.Error("encoding aggregates", "symbol", symbol, "error", err)
+		log.Error("encoding answer of "+route.String(), "path", req.Path, "error", err)
 		return apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 	}
 	return answer
 }
 
-// queryRange reads from and to; msg says what is wrong with them.
-func (h *Handler) queryRange(req events.APIGatewayProxyRequest) (from, to int64, msg string) {
-	for _, name := range marketdata.RouteAggregates.Query {
-		if len(req.MultiValueQueryStringParameters[name]) > 1 {
-			return 0, 0, fmt.Sprintf("parameter %q given more than once", name)
+// serviceName is the aggregator's name in the route table: the service of
+// the route it has always served.
+var serviceName = marketdata.RouteAggregates.Service
+
+// apiError is a client error: its status and message are the answer.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) error {
+	return &apiError{http.StatusNotFound, fmt.Sprintf(format, args...)}
+}
+
+// checkSymbol refuses an invalid symbol with a 400 that says what is valid.
+func checkSymbol(symbol string) error {
+	if !marketdata.ValidSymbol(symbol) {
+		return badRequest("invalid symbol %q: want 1-%d upper-case letters, digits, '.' or '-', like AAPL, BRK.B or BTC-USD", apiresp.Clip(symbol, maxEcho), limits.MaxSymbolLen)
+	}
+	return nil
+}
+
+// getAggregates answers GET /aggregates/{symbol}?from=&to=&interval= with the
+// aggregates of symbol at the interval (marketdata.Intervals; the stored
+// 5-minute windows by default) whose buckets overlap [from, to), in order,
+// as a JSON array of marketdata.Aggregate; 404 for a symbol the pipeline
+// never saw.
+func (h *Handler) getAggregates(ctx context.Context, req events.APIGatewayProxyRequest) (any, error) {
+	symbol := req.PathParameters[marketdata.APISymbolParam]
+	if err := checkSymbol(symbol); err != nil {
+		return nil, err
+	}
+	q := req.QueryStringParameters
+	from, to, err := h.queryRange(q[marketdata.APIQueryFrom], q[marketdata.APIQueryTo], has(q, marketdata.APIQueryFrom), has(q, marketdata.APIQueryTo))
+	if err != nil {
+		return nil, err
+	}
+	iv, err := interval(q[marketdata.APIQueryInterval], has(q, marketdata.APIQueryInterval))
+	if err != nil {
+		return nil, err
+	}
+	aggs, err := h.aggregates(ctx, symbol, from, to, iv)
+	if err != nil {
+		return nil, err
+	}
+	if len(aggs) == 0 {
+		known, err := h.Store.SymbolKnown(ctx, symbol)
+		if err != nil {
+			return nil, fmt.Errorf("looking up %s: %w", symbol, err)
+		}
+		if !known {
+			return nil, notFound("unknown symbol %q", symbol)
 		}
 	}
+	return aggs, nil
+}
+
+func has(q map[string]string, name string) bool {
+	_, ok := q[name]
+	return ok
+}
+
+// interval reads an interval parameter; absent, the stored windows.
+func interval(s string, given bool) (marketdata.Interval, error) {
+	if !given {
+		return marketdata.DefaultInterval, nil
+	}
+	iv, err := marketdata.ParseInterval(s)
+	if err != nil {
+		return marketdata.Interval{}, badRequest("parameter %q: %v", marketdata.APIQueryInterval, err)
+	}
+	return iv, nil
+}
+
+// aggregates returns symbol's aggregates at iv whose buckets overlap [from,
+// to), each bucket whole: the stored windows from the start of from's
+// bucket to the end of to's, merged (marketdata.RollUp).
+func (h *Handler) aggregates(ctx context.Context, symbol string, from, to int64, iv marketdata.Interval) ([]marketdata.Aggregate, error) {
+	// Windows overlapping [from, to) start in [WindowStart(from), to-1];
+	// a wider bucket reaches to the last window of to-1's bucket.
+	lastWindow := iv.End(iv.Start(to-1)) - limits.AggregationWindow.Milliseconds()
+	windows, err := h.Store.Aggregates(ctx, symbol, iv.Start(from), max(to-1, lastWindow))
+	if err != nil {
+		return nil, fmt.Errorf("reading aggregates of %s: %w", symbol, err)
+	}
+	return marketdata.RollUp(windows, iv), nil
+}
+
+// queryRange reads the from and to of a request (the query parameters or
+// POST /query's fields; given says whether each is there). to defaults to
+// now and from to DefaultQueryRange before to; from must be before to, at
+// most MaxQueryRange.
+func (h *Handler) queryRange(fromS, toS string, fromGiven, toGiven bool) (from, to int64, err error) {
 	to = h.now().UnixMilli()
-	if s, ok := req.QueryStringParameters[marketdata.APIQueryTo]; ok {
-		v, err := parseInstant(s)
+	if toGiven {
+		v, err := parseInstant(toS)
 		if err != nil {
-			return 0, 0, fmt.Sprintf("parameter %q: %v", marketdata.APIQueryTo, err)
+			return 0, 0, badRequest("parameter %q: %v", marketdata.APIQueryTo, err)
 		}
 		to = v
 	}
 	from = to - DefaultQueryRange.Milliseconds()
-	if s, ok := req.QueryStringParameters[marketdata.APIQueryFrom]; ok {
-		v, err := parseInstant(s)
+	if fromGiven {
+		v, err := parseInstant(fromS)
 		if err != nil {
-			return 0, 0, fmt.Sprintf("parameter %q: %v", marketdata.APIQueryFrom, err)
+			return 0, 0, badRequest("parameter %q: %v", marketdata.APIQueryFrom, err)
 		}
 		from = v
 	}
@@ -117,11 +233,11 @@ func (h *Handler) queryRange(req events.APIGatewayProxyRequest) (from, to int64,
 	from = max(from, 0)
 	switch {
 	case from >= to:
-		return 0, 0, fmt.Sprintf("%q (%d) must be before %q (%d)", marketdata.APIQueryFrom, from, marketdata.APIQueryTo, to)
+		return 0, 0, badRequest("%q (%d) must be before %q (%d)", marketdata.APIQueryFrom, from, marketdata.APIQueryTo, to)
 	case to-from > MaxQueryRange.Milliseconds():
-		return 0, 0, fmt.Sprintf("range from %d to %d is wider than the maximum of %s", from, to, MaxQueryRange)
+		return 0, 0, badRequest("range from %d to %d is wider than the maximum of %s", from, to, MaxQueryRange)
 	}
-	return from, to, ""
+	return from, to, nil
 }
 
 // parseInstant reads epoch milliseconds or an RFC 3339 time.

@@ -56,7 +56,9 @@ const DefaultConcurrency = 8
 
 // Handler handles every event the aggregator receives.
 type Handler struct {
-	Store     Store
+	Store Store
+	// Catalog serves GET /symbols and GET /symbols/{symbol}/latest.
+	Catalog   Catalog
 	Metrics   Metrics
 	Namespace string
 	// Now is the clock (time.Now when nil).

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/ohlcv"
+	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
@@ -27,6 +28,7 @@ type DynamoDB interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 // Table reads and writes the pipeline table.
@@ -36,6 +38,9 @@ type Table struct {
 	// PageLimit caps the items per Query page; 0 leaves DynamoDB's 1 MB
 	// pages. Tests set it to force pagination.
 	PageLimit int32
+	// Backoff paces the retries of the keys a BatchGetItem leaves
+	// unprocessed (the zero value: the platform's defaults).
+	Backoff backoff.Policy
 }
 
 // Expression placeholders. "timestamp" is a DynamoDB reserved word, so every
