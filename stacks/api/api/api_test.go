@@ -52,6 +52,10 @@ func TestResourcesFormThePaths(t *testing.T) {
 	ingest := stacktest.Get(t, res, typeResource, "ingest")
 	aggregates := stacktest.Get(t, res, typeResource, "aggregates")
 	symbol := stacktest.Get(t, res, typeResource, "aggregates-symbol")
+	query := stacktest.Get(t, res, typeResource, "query")
+	symbols := stacktest.Get(t, res, typeResource, "symbols")
+	symbolsSymbol := stacktest.Get(t, res, typeResource, "symbols-symbol")
+	latest := stacktest.Get(t, res, typeResource, "symbols-symbol-latest")
 	tests := []struct {
 		r              synthrec.Resource
 		part, path     string
@@ -61,6 +65,10 @@ func TestResourcesFormThePaths(t *testing.T) {
 		{ingest, "ingest", "/ingest", api.Outputs["rootResourceId"], nil},
 		{aggregates, "aggregates", "/aggregates", api.Outputs["rootResourceId"], nil},
 		{symbol, "{symbol}", "/aggregates/{symbol}", aggregates.ID, &aggregates},
+		{query, "query", "/query", api.Outputs["rootResourceId"], nil},
+		{symbols, "symbols", "/symbols", api.Outputs["rootResourceId"], nil},
+		{symbolsSymbol, "{symbol}", "/symbols/{symbol}", symbols.ID, &symbols},
+		{latest, "latest", "/symbols/{symbol}/latest", symbolsSymbol.ID, &symbolsSymbol},
 	}
 	for _, tc := range tests {
 		stacktest.WantInput(t, tc.r, "restApi", api.ID)
@@ -73,8 +81,8 @@ func TestResourcesFormThePaths(t *testing.T) {
 			stacktest.WantDependsOn(t, tc.r, *tc.parentResource)
 		}
 	}
-	if n := len(res.OfType(typeResource)); n != 3 {
-		t.Errorf("%d resources, want 3", n)
+	if n := len(res.OfType(typeResource)); n != len(tests) {
+		t.Errorf("%d resources, want %d", n, len(tests))
 	}
 }
 
@@ -89,9 +97,18 @@ func TestRoutes(t *testing.T) {
 	}{
 		{"POST-ingest", "ingest", "POST", "DataIngestion-dev", "/*/POST/ingest", nil, true},
 		{"GET-aggregates-symbol", "aggregates-symbol", "GET", "DataAggregator-dev", "/*/GET/aggregates/*", map[string]bool{
-			"method.request.path.symbol":      true,
-			"method.request.querystring.from": false,
-			"method.request.querystring.to":   false,
+			"method.request.path.symbol":          true,
+			"method.request.querystring.from":     false,
+			"method.request.querystring.to":       false,
+			"method.request.querystring.interval": false,
+		}, false},
+		{"POST-query", "query", "POST", "DataAggregator-dev", "/*/POST/query", nil, false},
+		{"GET-symbols", "symbols", "GET", "DataAggregator-dev", "/*/GET/symbols", map[string]bool{
+			"method.request.querystring.next":  false,
+			"method.request.querystring.limit": false,
+		}, false},
+		{"GET-symbols-symbol-latest", "symbols-symbol-latest", "GET", "DataAggregator-dev", "/*/GET/symbols/*/latest", map[string]bool{
+			"method.request.path.symbol": true,
 		}, false},
 	}
 	for _, tc := range tests {
@@ -137,7 +154,7 @@ func TestRoutes(t *testing.T) {
 			stacktest.WantInput(t, p, "statementId", "AllowAPI-"+tc.key)
 		})
 	}
-	for typ, want := range map[string]int{typeMethod: 2, typeIntegration: 2, typePermission: 2} {
+	for typ, want := range map[string]int{typeMethod: len(tests), typeIntegration: len(tests), typePermission: len(tests)} {
 		if n := len(res.OfType(typ)); n != want {
 			t.Errorf("%d %s, want %d", n, typ, want)
 		}
@@ -196,7 +213,12 @@ func TestDeployment(t *testing.T) {
 
 // The trigger changes whenever anything a deployment snapshots changes.
 func TestDefinitionHashFollowsTheDefinition(t *testing.T) {
-	uris := []string{invokeArn("DataIngestion-dev"), invokeArn("DataAggregator-dev")}
+	// One URI per route, in routes order, as the program resolves them.
+	fn := map[string]string{"ingestion": "DataIngestion-dev", "aggregator": "DataAggregator-dev"}
+	uris := make([]string, len(routes))
+	for i, r := range routes {
+		uris[i] = invokeArn(fn[r.service])
+	}
 	base, err := definitionHash(routes, uris, ingestRequestSchema)
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +251,7 @@ func TestDefinitionHashFollowsTheDefinition(t *testing.T) {
 		return rs, nil
 	})
 	changed("integration", func(rs []route) ([]route, []string) {
-		return rs, []string{uris[0], invokeArn("Other-dev")}
+		return rs, append([]string{uris[0], invokeArn("Other-dev")}, uris[2:]...)
 	})
 	unchanged := func(rs []route) ([]route, []string) { return rs, nil }
 	changed("model schema", unchanged, strings.Replace(ingestRequestSchema, `"required": ["points"],`, "", 1))

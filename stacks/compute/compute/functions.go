@@ -111,11 +111,11 @@ var functionSpecs = []functionSpec{
 	},
 	{
 		service:     "aggregator",
-		description: "Aggregates 5-minute OHLCV/VWAP windows and serves GET /aggregates/{symbol}",
+		description: "Aggregates 5-minute OHLCV/VWAP windows and serves the API's reads",
 		timeout:     120 * time.Second,
 		env:         lambdaenv.Aggregator,
 		grants: []grant{
-			{sid: "ReadPointsWriteAggregates", actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"}, on: []ref{table}},
+			{sid: "ReadPointsWriteAggregates", actions: []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"}, on: []ref{table}},
 			{sid: "PublishPipelineMetrics", actions: []string{"cloudwatch:PutMetricData"}, on: []ref{anyResource}, ownNamespaceOnly: true},
 			deadLetterGrant,
 		},

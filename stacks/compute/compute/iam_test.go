@@ -88,7 +88,7 @@ func TestExecutionPolicies(t *testing.T) {
 			xray,
 		}},
 		{"aggregator", "DataAggregator-dev", []common.Statement{
-			allow("ReadPointsWriteAggregates", []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"}, tableArn),
+			allow("ReadPointsWriteAggregates", []string{"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"}, tableArn),
 			{Sid: "PublishPipelineMetrics", Effect: "Allow", Action: []string{"cloudwatch:PutMetricData"}, Resource: []string{"*"},
 				Condition: map[string]map[string]interface{}{"StringEquals": {"cloudwatch:namespace": "MarketAnalytics/Pipeline-dev"}}},
 			allow("DeadLetterFailedInvocations", []string{"sqs:SendMessage"}, dlqArn),
