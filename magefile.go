@@ -30,6 +30,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
+	"github.com/marketanalytics/pipeline/shared/openapi"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/tools/deploydiag"
 	"github.com/marketanalytics/pipeline/tools/enginecheck"
@@ -78,7 +79,30 @@ func goBuild(svc, out, goos, goarch string) error {
 // Synth runs the four stacks offline under Pulumi mocks in deploy order and writes build/synth/<layer>.json (STACK picks the stack name, default dev).
 func Synth() error {
 	mg.Deps(Build)
-	return sh.RunV("go", "run", "./tools/synth", "-stack", stack(), "-build-dir", buildDir, "-out", synthDir)
+	if err := sh.RunV("go", "run", "./tools/synth", "-stack", stack(), "-build-dir", buildDir, "-out", synthDir); err != nil {
+		return err
+	}
+	return writeOpenAPI(openAPIFile)
+}
+
+// openAPIFile is where synth writes the API's OpenAPI 3 document.
+var openAPIFile = filepath.Join(buildDir, "openapi.json")
+
+// writeOpenAPI writes the OpenAPI document of the route table (package
+// shared/openapi) to path.
+func writeOpenAPI(path string) error {
+	b, err := openapi.JSON()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Println("wrote", path)
+	return nil
 }
 
 // Lint checks formatting (gofmt), lints the CI workflows (actionlint) and runs go vet in every module.

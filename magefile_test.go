@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/marketanalytics/pipeline/shared/openapi"
 )
 
 // The repository's workflows pass actionlint, and a broken one fails it: an
@@ -111,5 +113,24 @@ func TestUpDiagnosesPulumiFailures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// synth's OpenAPI document is the route table's, written whole.
+func TestWriteOpenAPI(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "build", "openapi.json")
+	if err := writeOpenAPI(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := openapi.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Error("the written document is not the route table's")
 	}
 }
