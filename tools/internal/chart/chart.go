@@ -28,9 +28,9 @@ import (
 )
 
 // IntervalParam is GET /aggregates' query parameter for windows larger than
-// five minutes. It is sent only when an interval is asked for, so a chart
-// also works against an API that does not know it.
-const IntervalParam = "interval"
+// five minutes (the route table's). It is sent only when an interval is
+// asked for, so a chart also works against an API that does not know it.
+const IntervalParam = marketdata.APIQueryInterval
 
 // Query selects a symbol's windows. Empty fields are left to the API's
 // defaults (five-minute windows, the last 24 hours); From and To are passed
