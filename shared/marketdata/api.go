@@ -61,7 +61,8 @@ type Route struct {
 
 // The API's routes, by what they serve.
 var (
-	RouteIngest     = Route{Method: "POST", Path: APIIngestResource, Service: "ingestion", IAM: true, Body: true}
+	RouteIngest = Route{Method: "POST", Path: APIIngestResource, Service: "ingestion", IAM: true, Body: true,
+		Query: []string{APIQueryProfile, APIQuerySymbol, APIQueryTimestampUnit}}
 	RouteAggregates = Route{Method: "GET", Path: APIAggregatesResource, Service: "aggregator", IAM: true,
 		Query: []string{APIQueryFrom, APIQueryTo, APIQueryInterval}}
 	RouteQuery   = Route{Method: "POST", Path: APIQueryResource, Service: "aggregator", IAM: true}

@@ -96,6 +96,8 @@ type IngestionReport struct {
 	StartedAt    string `dynamodbav:"startedAt,omitempty" json:"startedAt"` // RFC 3339
 	FinishedAt   string `dynamodbav:"finishedAt,omitempty" json:"finishedAt,omitempty"`
 	Format       string `dynamodbav:"format,omitempty" json:"format,omitempty"`
+	// Profile is the ingestion profile the object was read with (Profiles).
+	Profile      string `dynamodbav:"profile,omitempty" json:"profile,omitempty"`
 	Compressed   bool   `dynamodbav:"compressed" json:"compressed"`
 	ObjectBytes  int64  `dynamodbav:"objectBytes" json:"objectBytes"`
 	DataBytes    int64  `dynamodbav:"dataBytes" json:"dataBytes"`

@@ -35,7 +35,9 @@ type IngestResponse struct {
 	// make the answer too large; RejectedCount always counts all of them.
 	Rejected      []Rejection `json:"rejected"`
 	RejectedCount int         `json:"rejectedCount"`
-	RequestID     string      `json:"requestId"`
+	// Profile is the ingestion profile the body was read with (Profiles).
+	Profile   string `json:"profile,omitempty"`
+	RequestID string `json:"requestId"`
 }
 
 // ErrorResponse is the body of every 4xx/5xx answer of the API.

@@ -59,7 +59,7 @@ var corpus = map[string]corpusCase{
 	"truncated-array.json":        {2, 0, ObjectBadJSON},
 	"trailing-comma.json":         {1, 0, ObjectBadJSON},
 	"wrapped-points.json":         {2, 1, ""},
-	"wrong-shape.json":            {0, 1, ""}, // '{' not followed by "points": read as NDJSON, one record with an unknown field
+	"wrong-shape.json":            {0, 0, ObjectUnrecognised}, // '{' not followed by "points": NDJSON whose first record fits no profile
 	"scalar.json":                 {0, 0, ObjectBadShape},
 	"unknown-fields.ndjson":       {1, 2, ""},
 	"wrong-types.ndjson":          {0, 4, ""},

@@ -267,14 +267,19 @@ func (p *Parser) parseCSV(br *bufio.Reader, sink Sink, ignoredCols *[]string) er
 			j += size
 		}
 	}
-	cols, ignored, noHeader, herr := csvHeader(p.fields)
-	if noHeader {
-		return &ObjectError{Category: ObjectNoHeader, Reason: "no header row: the first line holds data; " + headerHelp}
-	}
-	if herr != nil {
-		return &ObjectError{Category: ObjectBadHeader, Reason: "invalid CSV header: " + herr.Error() + "; " + headerHelp}
+	cols, ignored, dataFirst, oerr := p.csvLayout()
+	if oerr != nil {
+		return oerr
 	}
 	*ignoredCols = ignored
+	required := p.required()
+	if dataFirst {
+		p.rec = Record{Index: l.line}
+		p.csvPoint(cols, required)
+		if err := sink(&p.rec); err != nil {
+			return err
+		}
+	}
 	for {
 		start, rerr, err := p.csvRecord(l)
 		if err == io.EOF {
@@ -283,9 +288,9 @@ func (p *Parser) parseCSV(br *bufio.Reader, sink Sink, ignoredCols *[]string) er
 		if err != nil {
 			return p.readErr(err)
 		}
-		p.rec = Record{Index: start, Err: rerr}
+		p.rec = Record{Index: start, Err: p.vendorErr(-1, rerr)}
 		if rerr == nil {
-			p.csvPoint(cols)
+			p.csvPoint(cols, required)
 		}
 		if err := sink(&p.rec); err != nil {
 			return err
@@ -293,10 +298,199 @@ func (p *Parser) parseCSV(br *bufio.Reader, sink Sink, ignoredCols *[]string) er
 	}
 }
 
-// csvPoint converts p.fields into p.rec.
-func (p *Parser) csvPoint(cols []int) {
+// required returns the fields a record of the current profile must give
+// (the symbol is given with the object when its rows hold none).
+func (p *Parser) required() int {
+	if p.symbol != "" {
+		return requiredFields &^ (1 << fieldSymbol)
+	}
+	return requiredFields
+}
+
+// csvLayout settles the profile from the first record (in p.fields): the
+// forced one, or the one whose header it is, or a headerless one (Binance)
+// when it is data. It returns each column's field (ignoredField for the
+// columns read past), the header's columns that name no field, and whether
+// the first record is data.
+func (p *Parser) csvLayout() (cols []int, ignored []string, dataFirst bool, err error) {
+	header := p.fields
+	if forced := profileNamed(p.Options.Profile); forced != nil {
+		if forced.headerless != nil && headerlessRow(header, len(forced.headerless)) {
+			return p.headerless(forced)
+		}
+		if err := p.use(forced, p.name); err != nil {
+			return nil, nil, false, err
+		}
+		if forced == native {
+			cols, ignored, noHeader, herr := csvHeader(header)
+			if noHeader {
+				return nil, nil, false, &ObjectError{Category: ObjectNoHeader, Reason: "no header row: the first line holds data; " + headerHelp}
+			}
+			if herr != nil {
+				return nil, nil, false, &ObjectError{Category: ObjectBadHeader, Reason: "invalid CSV header: " + herr.Error() + "; " + headerHelp}
+			}
+			return cols, ignored, false, nil
+		}
+		cols, ignored, herr := vendorHeader(forced, header, p.symbol != "")
+		if herr != nil {
+			return nil, nil, false, &ObjectError{Category: ObjectBadHeader, Reason: fmt.Sprintf(
+				"invalid CSV header for the format %s: %v", forced.name, herr)}
+		}
+		return cols, ignored, false, nil
+	}
+
+	cols, ignored, noHeader, nativeErr := csvHeader(header)
+	if nativeErr == nil && !noHeader {
+		return cols, ignored, false, p.use(native, p.name)
+	}
+	for _, prof := range profiles[1:] {
+		if prof.json || !hasColumns(header, prof.signature) {
+			continue
+		}
+		if err := p.use(prof, p.name); err != nil {
+			return nil, nil, false, err
+		}
+		cols, ignored, herr := vendorHeader(prof, header, p.symbol != "")
+		if herr != nil {
+			return nil, nil, false, &ObjectError{Category: ObjectBadHeader, Reason: fmt.Sprintf(
+				"invalid CSV header: columns %s name the format %s, but %v", strings.Join(prof.signature, ", "), prof.name, herr)}
+		}
+		return cols, ignored, false, nil
+	}
+	_, byName := binanceName(p.name)
+	for _, prof := range profiles[1:] {
+		if prof.headerless == nil || !headerlessRow(header, len(prof.headerless)) {
+			continue
+		}
+		if byName == "" || byName == prof.name {
+			return p.headerless(prof)
+		}
+	}
+	// Nothing fits: say what was seen and what was tried.
+	tried := make([]string, 0, len(profiles))
+	for _, prof := range profiles[1:] {
+		switch {
+		case prof.json:
+		case prof.headerless != nil:
+			tried = append(tried, fmt.Sprintf("%s (no header, %d columns)", prof.name, len(prof.headerless)))
+		default:
+			tried = append(tried, fmt.Sprintf("%s (columns %s)", prof.name, strings.Join(prof.signature, ", ")))
+		}
+	}
+	seen := make([]string, 0, len(header))
+	for i, f := range header {
+		if i == maxIgnoredListed {
+			seen = append(seen, "...")
+			break
+		}
+		seen = append(seen, strconv.Quote(clipString(string(f))))
+	}
+	also := fmt.Sprintf("; the first line's %d column(s) are %s; no vendor format fits either (tried %s)",
+		len(header), strings.Join(seen, ", "), strings.Join(tried, "; "))
+	if noHeader {
+		return nil, nil, false, &ObjectError{Category: ObjectNoHeader, Reason: "no header row: the first line holds data; " + headerHelp + also}
+	}
+	return nil, nil, false, &ObjectError{Category: ObjectBadHeader, Reason: "invalid CSV header: " + nativeErr.Error() + "; " + headerHelp + also}
+}
+
+// headerless settles prof, a profile without a header line, whose first
+// record is data.
+func (p *Parser) headerless(prof *profile) ([]int, []string, bool, error) {
+	if err := p.use(prof, p.name); err != nil {
+		return nil, nil, false, err
+	}
+	cols := make([]int, len(prof.headerless))
+	for i, c := range prof.headerless {
+		cols[i] = c.field
+	}
+	return cols, nil, true, nil
+}
+
+// headerlessRow reports whether fields look like a row of a headerless
+// profile with n columns: numbers, then two booleans (Binance's
+// isBuyerMaker and isBestMatch, in any case).
+func headerlessRow(fields [][]byte, n int) bool {
+	if len(fields) != n || n < 3 {
+		return false
+	}
+	for _, f := range fields[:n-2] {
+		if _, why := parseDecimal(f); why != "" {
+			return false
+		}
+	}
+	for _, f := range fields[n-2:] {
+		if !strings.EqualFold(string(f), "true") && !strings.EqualFold(string(f), "false") {
+			return false
+		}
+	}
+	return true
+}
+
+// hasColumns reports whether the header names every column of want (in any
+// case).
+func hasColumns(header [][]byte, want []string) bool {
+	for _, w := range want {
+		found := false
+		for _, h := range header {
+			if strings.EqualFold(string(h), w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// vendorHeader maps a vendor profile's header to fields: its columns in any
+// order and case, each at most once, those of the required fields present
+// (the symbol's unless symbolGiven); other columns are read past and listed
+// in ignored.
+func vendorHeader(prof *profile, header [][]byte, symbolGiven bool) (cols []int, ignored []string, err error) {
+	cols = make([]int, len(header))
+	seen := 0
+	for i, h := range header {
+		cols[i] = ignoredField
+		for _, c := range prof.columns {
+			if strings.EqualFold(string(h), c.name) {
+				if seen&(1<<c.field) != 0 {
+					return nil, nil, fmt.Errorf("column %q appears twice", c.name)
+				}
+				seen |= 1 << c.field
+				cols[i] = c.field
+			}
+		}
+		if cols[i] == ignoredField {
+			if len(ignored) < maxIgnoredListed {
+				ignored = append(ignored, clipString(string(h)))
+			} else if len(ignored) == maxIgnoredListed {
+				ignored = append(ignored, "...")
+			}
+		}
+	}
+	need := requiredFields
+	if symbolGiven {
+		need &^= 1 << fieldSymbol
+	}
+	var missing []string
+	for _, c := range prof.columns {
+		if need&(1<<c.field) != 0 && seen&(1<<c.field) == 0 {
+			missing = append(missing, c.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, nil, fmt.Errorf("missing column(s) %s", strings.Join(missing, ", "))
+	}
+	return cols, ignored, nil
+}
+
+// csvPoint converts p.fields into p.rec; required are the fields the
+// record must give.
+func (p *Parser) csvPoint(cols []int, required int) {
 	if len(p.fields) != len(cols) {
-		p.rec.Err = recordErr(CategoryFieldCount, "expected %d fields, got %d", len(cols), len(p.fields))
+		p.rec.Err = p.vendorErr(-1, recordErr(CategoryFieldCount, "expected %d fields, got %d", len(cols), len(p.fields)))
 		return
 	}
 	var missing []string
@@ -306,19 +500,22 @@ func (p *Parser) csvPoint(cols []int) {
 			continue // an ignored column
 		}
 		if len(v) == 0 {
-			if requiredFields&(1<<f) != 0 {
-				missing = append(missing, fieldNames[f])
+			if required&(1<<f) != 0 {
+				missing = append(missing, p.columnName(f))
 			}
 			continue
 		}
 		if err := p.setField(f, v); err != nil {
-			p.rec.Err = err
+			p.rec.Err = p.vendorErr(f, err)
 			return
 		}
 	}
 	if missing != nil {
-		p.rec.Err = recordErr(CategoryMissing, "missing %s", strings.Join(missing, ", "))
+		p.rec.Err = p.vendorErr(-1, recordErr(CategoryMissing, "missing %s", strings.Join(missing, ", ")))
 		return
+	}
+	if p.symbol != "" {
+		p.rec.Point.Symbol = p.symbol
 	}
 	p.validate()
 }

@@ -1,8 +1,10 @@
 package parse
 
 import (
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -70,7 +72,7 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 		}
 		pt.Exchange = p.strs.get(v)
 	case fieldTimestamp:
-		ms, unit, err := parseTimestamp(v)
+		ms, unit, err := parseTimestampIn(v, p.units)
 		if err != nil {
 			return err
 		}
@@ -79,13 +81,21 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 		n, ok, rangeErr := parseInteger(v)
 		if !ok {
 			why := "not an integer"
-			if rangeErr {
+			switch {
+			case rangeErr:
 				why = "out of range"
+			case p.prof != nil && p.prof != native && isFraction(v):
+				// Volume is an integer all the way to the aggregates: a
+				// fractional size (crypto) is refused, never truncated.
+				why = "a fractional size; the pipeline stores whole units only, so the record is refused rather than truncated"
 			}
 			return recordErr(fieldCategory[f], "invalid volume %s: %s", clip(v), why)
 		}
 		pt.Volume = n
 	case fieldPrice, fieldBid, fieldAsk:
+		if f == fieldPrice && p.prof != nil && p.prof.scaledPrice && allDigits(v) {
+			v = p.unscale(v)
+		}
 		x, why := parseDecimal(v)
 		if why != "" {
 			return recordErr(fieldCategory[f], "invalid %s %s: %s", fieldNames[f], clip(v), why)
@@ -161,6 +171,15 @@ func parseInteger(v []byte) (n int64, ok, rangeErr bool) {
 // names (marketdata.TimestampUnits: s, ms, us or ns; sub-millisecond digits
 // are truncated) or an RFC 3339 time, and says which unit it was.
 func parseTimestamp(v []byte) (ms int64, unit string, rerr *RecordError) {
+	return parseTimestampIn(v, nil)
+}
+
+// parseTimestampIn is parseTimestamp with the integer timestamps limited to
+// units (indexes of marketdata.TimestampUnits; nil: any; empty: none, only
+// RFC 3339). An integer is still read in the unit its magnitude names, so a
+// value outside the ranges of the allowed units is refused, never read in a
+// unit it does not look like.
+func parseTimestampIn(v []byte, units []int) (ms int64, unit string, rerr *RecordError) {
 	if len(v) == 0 {
 		return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp: empty")
 	}
@@ -178,12 +197,12 @@ func parseTimestamp(v []byte) (ms int64, unit string, rerr *RecordError) {
 			n = n*10 + int64(d)
 		}
 		if i == len(v) {
-			return epochTimestamp(n, v)
+			return epochTimestamp(n, v, units)
 		}
 	}
 	if c := v[0]; c >= '0' && c <= '9' || c == '-' || c == '+' {
 		if n, ok, rangeErr := parseInteger(v); ok {
-			return epochTimestamp(n, v)
+			return epochTimestamp(n, v, units)
 		} else if rangeErr {
 			return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
 		}
@@ -191,7 +210,7 @@ func parseTimestamp(v []byte) (ms int64, unit string, rerr *RecordError) {
 	t, err := time.Parse(time.RFC3339Nano, str(v))
 	if err != nil {
 		return 0, "", recordErr(fieldCategory[fieldTimestamp],
-			"invalid timestamp %s: want %s, or an RFC 3339 time such as 2024-01-02T15:04:05.123Z", clip(v), unitHelp)
+			"invalid timestamp %s: want %s, or an RFC 3339 time such as 2024-01-02T15:04:05.123Z", clip(v), unitsHelp(units))
 	}
 	if y := t.Year(); y < 1 || y > 9999 {
 		return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
@@ -199,20 +218,87 @@ func parseTimestamp(v []byte) (ms int64, unit string, rerr *RecordError) {
 	return t.UnixMilli(), UnitRFC3339, nil
 }
 
-// epochTimestamp converts the integer n (whose text is v) by its magnitude.
-func epochTimestamp(n int64, v []byte) (int64, string, *RecordError) {
+// epochTimestamp converts the integer n (whose text is v) by its magnitude,
+// allowing only units (nil: any).
+func epochTimestamp(n int64, v []byte, units []int) (int64, string, *RecordError) {
 	ms, unit, ok := marketdata.EpochMillis(n)
+	if ok && units != nil {
+		ok = false
+		for _, u := range units {
+			ok = ok || marketdata.TimestampUnits[u].Name == unit
+		}
+		if !ok {
+			return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: reads as %s; want %s", clip(v), unit, unitsHelp(units))
+		}
+	}
 	if ok {
 		return ms, unit, nil
 	}
 	if n < 0 {
 		return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: before 1970", clip(v))
 	}
-	return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: its magnitude fits no unit; want %s", clip(v), unitHelp)
+	return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: its magnitude fits no unit; want %s", clip(v), unitsHelp(units))
 }
 
 // unitHelp names the accepted integer timestamps, from the units' table.
 var unitHelp = marketdata.TimestampUnitsHelp()
+
+// unitsHelp names the integer timestamps units allows (nil: all).
+func unitsHelp(units []int) string {
+	if units == nil {
+		return unitHelp
+	}
+	if len(units) == 0 {
+		return "no epoch integer (this format gives RFC 3339 times)"
+	}
+	parts := make([]string, len(units))
+	for i, u := range units {
+		lo, hi := marketdata.TimestampUnits[u].Digits()
+		parts[i] = fmt.Sprintf("%s (%d-%d digits)", marketdata.TimestampUnits[u].Name, lo, hi)
+	}
+	return "an epoch integer in " + strings.Join(parts, " or ")
+}
+
+// allDigits reports whether v is a plain unsigned integer.
+func allDigits(v []byte) bool {
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(v) > 0
+}
+
+// isFraction reports whether v is a decimal number with a fraction.
+func isFraction(v []byte) bool {
+	x, why := parseDecimal(v)
+	return why == "" && x != math.Trunc(x)
+}
+
+// priceScaleDigits is the number of decimals of a fixed-point integer price
+// (Databento: 1 unit = 1e-9).
+const priceScaleDigits = 9
+
+// unscale writes the fixed-point integer price v (units of 1e-9) as a
+// decimal into p.num (not p.scratch, which may hold the record's other
+// fields), so that it converts exactly like the decimal text
+// (179660000000 and 179.66 give the same float64).
+func (p *Parser) unscale(v []byte) []byte {
+	out := p.num[:0]
+	if len(v) <= priceScaleDigits {
+		out = append(out, '0', '.')
+		for range priceScaleDigits - len(v) {
+			out = append(out, '0')
+		}
+		out = append(out, v...)
+	} else {
+		out = append(out, v[:len(v)-priceScaleDigits]...)
+		out = append(out, '.')
+		out = append(out, v[len(v)-priceScaleDigits:]...)
+	}
+	p.num = out
+	return out
+}
 
 // pow10 holds the powers of ten a float64 represents exactly.
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,

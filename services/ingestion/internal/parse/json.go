@@ -29,6 +29,11 @@ func (p *Parser) parseNDJSON(br *bufio.Reader, sink Sink) error {
 		if tooLong {
 			p.rec.Err = recordErr(CategoryTooLong, "line longer than %d bytes", MaxRecordBytes)
 		} else {
+			if p.prof == nil {
+				if err := p.detectJSON(line); err != nil {
+					return err
+				}
+			}
 			p.jsonPoint(line)
 		}
 		if err := sink(&p.rec); err != nil {
@@ -51,15 +56,29 @@ func (p *Parser) parseJSON(br *bufio.Reader, sink Sink) error {
 	}
 	switch tok.Kind() {
 	case '[':
-		if err := p.jsonElements(dec, sink); err != nil {
+		if _, err := p.jsonElements(dec, sink, 0); err != nil {
 			return err
 		}
 	case '{':
-		seen := false
+		seen, wrapper := false, false
 		for dec.PeekKind() != '}' {
 			name, err := dec.ReadToken()
 			if err != nil {
 				return p.jsonErr(err, dec, -1)
+			}
+			if name.String() == "trades" && !seen && (p.Options.Profile == "" || p.Options.Profile == marketdata.ProfileAlpacaTrades) {
+				seen, wrapper = true, true
+				if err := p.alpacaTrades(dec, sink); err != nil {
+					return err
+				}
+				continue
+			}
+			if wrapper && name.String() != "trades" {
+				// Alpaca's next_page_token, symbol, currency: not records.
+				if err := dec.SkipValue(); err != nil {
+					return p.jsonErr(err, dec, -1)
+				}
+				continue
 			}
 			if name.String() != "points" || seen {
 				what := `member "points" appears twice`
@@ -79,7 +98,7 @@ func (p *Parser) parseJSON(br *bufio.Reader, sink Sink) error {
 			if _, err := dec.ReadToken(); err != nil {
 				return p.jsonErr(err, dec, -1)
 			}
-			if err := p.jsonElements(dec, sink); err != nil {
+			if _, err := p.jsonElements(dec, sink, 0); err != nil {
 				return err
 			}
 		}
@@ -87,7 +106,7 @@ func (p *Parser) parseJSON(br *bufio.Reader, sink Sink) error {
 			return p.jsonErr(err, dec, -1)
 		}
 		if !seen {
-			return &ObjectError{Category: ObjectBadShape, Reason: `unexpected JSON shape: the object has no "points" member; want an array of points or {"points": [...]}`}
+			return &ObjectError{Category: ObjectBadShape, Reason: `unexpected JSON shape: the object has no "points" member; want an array of points or {"points": [...]}, or Alpaca's {"trades": ...}`}
 		}
 	default:
 		return &ObjectError{Category: ObjectBadShape, Reason: fmt.Sprintf(`unexpected JSON shape: the body is %s; want an array of points or {"points": [...]}`, kindName(tok.Kind()))}
@@ -101,26 +120,178 @@ func (p *Parser) parseJSON(br *bufio.Reader, sink Sink) error {
 	return nil
 }
 
-// jsonElements reads array elements up to and including the closing ']'.
-func (p *Parser) jsonElements(dec *jsontext.Decoder, sink Sink) error {
-	for i := int64(0); ; i++ {
+// jsonElements reads array elements up to and including the closing ']',
+// numbering them from first; it returns the next index.
+func (p *Parser) jsonElements(dec *jsontext.Decoder, sink Sink, first int64) (int64, error) {
+	for i := first; ; i++ {
 		if dec.PeekKind() == ']' {
 			_, err := dec.ReadToken()
 			if err != nil {
-				return p.jsonErr(err, dec, i)
+				return i, p.jsonErr(err, dec, i)
 			}
-			return nil
+			return i, nil
 		}
 		raw, err := dec.ReadValue()
 		if err != nil {
-			return p.jsonErr(err, dec, i)
+			return i, p.jsonErr(err, dec, i)
+		}
+		if p.prof == nil {
+			if err := p.detectJSON(raw); err != nil {
+				return i, err
+			}
 		}
 		p.rec = Record{Index: i}
 		p.jsonPoint(raw)
 		if err := sink(&p.rec); err != nil {
+			return i, err
+		}
+	}
+}
+
+// alpacaTrades reads the value of Alpaca's "trades" member: an object whose
+// members are symbols, each an array of trades (the multi-symbol historical
+// endpoint), or an array of trades (the single-symbol endpoint, whose symbol
+// must then be given: its "symbol" member may come after the array, and
+// the records are not buffered to wait for it). Indexes run on across the
+// arrays, 0-based, in the order of the file.
+func (p *Parser) alpacaTrades(dec *jsontext.Decoder, sink Sink) error {
+	if err := p.use(profileNamed(marketdata.ProfileAlpacaTrades), p.name); err != nil {
+		return err
+	}
+	switch k := dec.PeekKind(); k {
+	case '[':
+		if p.Options.Symbol == "" {
+			return &ObjectError{Category: ObjectBadProfile, Reason: fmt.Sprintf(
+				`%s: {"trades": [...]} names no symbol; give it as metadata x-amz-meta-%s or the query parameter ?%s=, or send {"trades": {"AAPL": [...]}}`,
+				marketdata.ProfileAlpacaTrades, marketdata.MetadataSymbol, marketdata.APIQuerySymbol)}
+		}
+		p.symbol = p.Options.Symbol
+		if _, err := dec.ReadToken(); err != nil {
+			return p.jsonErr(err, dec, -1)
+		}
+		_, err := p.jsonElements(dec, sink, 0)
+		return err
+	case '{':
+	case 0:
+		_, err := dec.ReadToken()
+		return p.jsonErr(err, dec, -1)
+	default:
+		return &ObjectError{Category: ObjectBadShape, Reason: fmt.Sprintf(
+			`unexpected JSON shape: %s "trades" is %s, want an object of arrays by symbol or an array`, marketdata.ProfileAlpacaTrades, kindName(k))}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return p.jsonErr(err, dec, -1)
+	}
+	next := int64(0)
+	for dec.PeekKind() != '}' {
+		sym, err := dec.ReadToken()
+		if err != nil {
+			return p.jsonErr(err, dec, next)
+		}
+		if k := dec.PeekKind(); k != '[' {
+			if k == 0 {
+				_, err := dec.ReadToken()
+				return p.jsonErr(err, dec, next)
+			}
+			return &ObjectError{Category: ObjectBadShape, Reason: fmt.Sprintf(
+				`unexpected JSON shape: %s "trades" member %q is %s, want an array of trades`, marketdata.ProfileAlpacaTrades, clipString(sym.String()), kindName(k))}
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return p.jsonErr(err, dec, next)
+		}
+		p.symbol = p.strs.get([]byte(sym.String()))
+		if next, err = p.jsonElements(dec, sink, next); err != nil {
 			return err
 		}
 	}
+	_, err := dec.ReadToken()
+	if err != nil {
+		return p.jsonErr(err, dec, next)
+	}
+	return nil
+}
+
+// detectJSON settles the profile from the first record, raw: the forced
+// one, or the one its member names fit. An object naming no field of any
+// profile is refused whole, with its members and the profiles tried; one
+// naming some native field is read as native (its records then say what is
+// wrong with them).
+func (p *Parser) detectJSON(raw []byte) error {
+	if forced := profileNamed(p.Options.Profile); forced != nil {
+		return p.use(forced, p.name)
+	}
+	names := memberNames(raw)
+	if names == nil {
+		return p.use(native, p.name) // not an object: refused as a record
+	}
+	for _, n := range names {
+		for _, f := range fieldNames {
+			if n == f {
+				return p.use(native, p.name)
+			}
+		}
+	}
+	var tried []string
+	for _, prof := range profiles[1:] {
+		if !prof.json {
+			continue
+		}
+		if hasMembers(names, prof.signature) {
+			return p.use(prof, p.name)
+		}
+		tried = append(tried, fmt.Sprintf("%s (members %s)", prof.name, strings.Join(prof.signature, ", ")))
+	}
+	if len(names) == 0 {
+		return p.use(native, p.name)
+	}
+	quoted := make([]string, 0, len(names))
+	for i, n := range names {
+		if i == maxIgnoredListed {
+			quoted = append(quoted, "...")
+			break
+		}
+		quoted = append(quoted, fmt.Sprintf("%q", clipString(n)))
+	}
+	return &ObjectError{Category: ObjectUnrecognised, Reason: fmt.Sprintf(
+		"unrecognised format: the first record's members are %s; tried %s (members %s), %s",
+		strings.Join(quoted, ", "), marketdata.ProfileNative, strings.Join(fieldNames[:], ", "), strings.Join(tried, ", "))}
+}
+
+// memberNames returns the member names of the JSON object raw, nil when raw
+// is not a well-formed object.
+func memberNames(raw []byte) []string {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil
+	}
+	names := []string{}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil || name.Kind() != '"' {
+			return nil
+		}
+		names = append(names, name.String())
+		if err := dec.SkipValue(); err != nil {
+			return nil
+		}
+	}
+	return names
+}
+
+func hasMembers(names, want []string) bool {
+	for _, w := range want {
+		found := false
+		for _, n := range names {
+			if n == w {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 func kindName(k jsontext.Kind) string {
@@ -207,7 +378,7 @@ func (p *Parser) slowPoint(raw []byte) {
 			p.rec.Err = jsonRecordErr(err)
 			return
 		}
-		f, rerr := m.name(name)
+		f, rerr := m.name(p, name)
 		if rerr != nil {
 			p.rec.Err = rerr
 			return
@@ -226,6 +397,9 @@ func (p *Parser) slowPoint(raw []byte) {
 				p.rec.Err = jsonRecordErr(err)
 			}
 			return
+		}
+		if f == ignoredField {
+			continue
 		}
 		if rerr := p.member(&m, f, v); rerr != nil {
 			p.rec.Err = rerr
@@ -260,16 +434,20 @@ type members struct {
 	present int // fields given a non-null, non-empty value
 }
 
-// name maps a raw (quoted, valid) member name to its field: an unknown name
-// or a repeated one refuses the record.
-func (m *members) name(raw []byte) (int, *RecordError) {
-	f := memberField(raw)
+// name maps a raw (quoted, valid) member name to its field in p's profile:
+// an unknown name (unless the profile ignores others: ignoredField) or a
+// repeated one refuses the record.
+func (m *members) name(p *Parser, raw []byte) (int, *RecordError) {
+	f := p.memberField(raw)
 	if f < 0 {
+		if p.prof != nil && p.prof.ignoreOthers {
+			return ignoredField, nil
+		}
 		n, _ := jsontext.AppendUnquote(nil, raw)
 		return 0, recordErr(CategoryUnknown, "unknown field %q", clipString(string(n)))
 	}
 	if m.seen&(1<<f) != 0 {
-		return 0, recordErr(CategoryDuplicate, "ambiguous record: field %q appears twice", fieldNames[f])
+		return 0, p.vendorErr(-1, recordErr(CategoryDuplicate, "ambiguous record: field %q appears twice", p.columnName(f)))
 	}
 	m.seen |= 1 << f
 	return f, nil
@@ -300,10 +478,10 @@ func (p *Parser) member(m *members, f int, v []byte) *RecordError {
 		case f == fieldTimestamp:
 			what = "an epoch integer or an RFC 3339 string"
 		}
-		return recordErr(fieldCategory[f], "invalid %s: %s, want %s", fieldNames[f], kindName(jsontext.Value(v).Kind()), what)
+		return p.vendorErr(f, recordErr(fieldCategory[f], "invalid %s: %s, want %s", fieldNames[f], kindName(jsontext.Value(v).Kind()), what))
 	}
 	if rerr := p.setField(f, v); rerr != nil {
-		return rerr
+		return p.vendorErr(f, rerr)
 	}
 	m.present |= 1 << f
 	return nil
@@ -311,20 +489,46 @@ func (p *Parser) member(m *members, f int, v []byte) *RecordError {
 
 // finish checks that the required fields were given and validates the point.
 func (p *Parser) finish(m *members) {
+	if m.present&(1<<fieldSymbol) == 0 && p.symbol != "" {
+		p.rec.Point.Symbol = p.symbol
+		m.present |= 1 << fieldSymbol
+	}
 	if missing := requiredFields &^ m.present; missing != 0 {
 		var names []string
-		for j, n := range fieldNames {
+		for j := range fieldNames {
 			if missing&(1<<j) != 0 {
-				names = append(names, n)
+				names = append(names, p.columnName(j))
 			}
 		}
-		p.rec.Err = recordErr(CategoryMissing, "missing %s", strings.Join(names, ", "))
+		p.rec.Err = p.vendorErr(-1, recordErr(CategoryMissing, "missing %s", strings.Join(names, ", ")))
 		return
 	}
 	p.validate()
 }
 
-// memberField maps a raw (quoted) member name to its field, or -1.
+// memberField maps a raw (quoted) member name to its field in p's profile,
+// or -1.
+func (p *Parser) memberField(name []byte) int {
+	if p.prof == nil || p.prof == native {
+		return memberField(name)
+	}
+	if bytes.IndexByte(name, '\\') >= 0 || len(name) < 2 {
+		n, err := jsontext.AppendUnquote(nil, name)
+		if err != nil {
+			return -1
+		}
+		name = append(append([]byte{'"'}, n...), '"')
+	}
+	s := str(name[1 : len(name)-1])
+	for _, c := range p.prof.columns {
+		if s == c.name {
+			return c.field
+		}
+	}
+	return -1
+}
+
+// memberField maps a raw (quoted) member name to its native field, or -1.
 func memberField(name []byte) int {
 	if bytes.IndexByte(name, '\\') >= 0 {
 		n, err := jsontext.AppendUnquote(nil, name)
@@ -378,6 +582,8 @@ func (p *Parser) fastPoint(raw []byte) bool {
 				j, ok = fastString(raw, i)
 			case raw[i] == 'n':
 				j, ok = i+4, len(raw) >= i+4 && string(raw[i:i+4]) == "null"
+			case raw[i] == '[':
+				j, ok = fastArray(raw, i)
 			default:
 				j, ok = fastNumber(raw, i)
 			}
@@ -389,8 +595,8 @@ func (p *Parser) fastPoint(raw []byte) bool {
 			if i == len(raw) || raw[i] != ',' && raw[i] != '}' {
 				return false
 			}
-			f, rerr := m.name(name)
-			if rerr == nil {
+			f, rerr := m.name(p, name)
+			if rerr == nil && f != ignoredField {
 				rerr = p.member(&m, f, v)
 			}
 			if rerr != nil {
@@ -409,6 +615,39 @@ func (p *Parser) fastPoint(raw []byte) bool {
 	}
 	p.finish(&m)
 	return true
+}
+
+// fastArray returns the end of the flat array starting at b[i] == '[' whose
+// elements are plain strings or numbers (Alpaca's conditions, ["@","T"]).
+func fastArray(b []byte, i int) (int, bool) {
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, true
+	}
+	for {
+		var j int
+		var ok bool
+		if i < len(b) && b[i] == '"' {
+			j, ok = fastString(b, i)
+		} else {
+			j, ok = fastNumber(b, i)
+		}
+		if !ok {
+			return 0, false
+		}
+		i = skipWS(b, j)
+		if i == len(b) {
+			return 0, false
+		}
+		switch b[i] {
+		case ']':
+			return i + 1, true
+		case ',':
+			i = skipWS(b, i+1)
+		default:
+			return 0, false
+		}
+	}
 }
 
 func skipWS(b []byte, i int) int {

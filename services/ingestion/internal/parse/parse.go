@@ -107,6 +107,12 @@ const (
 	// ObjectBadEncoding is an object that is not UTF-8 text (UTF-16, UTF-32,
 	// Latin-1, binary).
 	ObjectBadEncoding = "not UTF-8"
+	// ObjectUnrecognised is an object whose columns or members fit no
+	// profile; the reason lists what it saw and the profiles tried.
+	ObjectUnrecognised = "unrecognised format"
+	// ObjectBadProfile is a forced profile, symbol or unit that cannot
+	// apply: unknown, or a JSON profile for a CSV object (and so on).
+	ObjectBadProfile = "invalid format option"
 	objectReadFailed  = "read failed"
 )
 
@@ -133,6 +139,9 @@ type Info struct {
 	// IgnoredColumns are the CSV header's columns that name no field: their
 	// values are ignored.
 	IgnoredColumns []string
+	// Profile is the profile the records were read with (a
+	// marketdata.Profiles name), "" when none was settled on.
+	Profile string
 }
 
 // Parser parses objects. It keeps buffers between calls; use one per
@@ -140,6 +149,8 @@ type Info struct {
 type Parser struct {
 	// Now is the time points are validated against (see marketdata.Point.Validate).
 	Now time.Time
+	// Options force a profile, a symbol or a unit (zero: detect).
+	Options Options
 
 	rec     Record
 	strs    interner
@@ -148,6 +159,11 @@ type Parser struct {
 	scratch []byte
 	fields  [][]byte
 	noFast  bool         // tests: always take the slow JSON path
+	num     []byte       // unscale's output
+	prof    *profile     // the profile in use; nil until settled
+	units   []int        // the integer timestamp units allowed (parseTimestampIn)
+	symbol  string       // the symbol of records that hold none ("" if none)
+	name    string       // the object's name
 	src     *trackReader // the object as given
 	zsrc    *trackReader // its decompressed content, when gzip
 }
@@ -181,6 +197,15 @@ func (t *trackReader) Read(b []byte) (int, error) {
 // content is unreadable, a *SourceError when r failed, or sink's error.
 func (p *Parser) Parse(r io.Reader, name string, sink Sink) (info Info, err error) {
 	p.src, p.zsrc = &trackReader{r: r}, nil
+	p.prof, p.units, p.symbol, p.name = nil, nil, "", name
+	defer func() {
+		if p.prof != nil {
+			info.Profile = p.prof.name
+		}
+	}()
+	if err := p.Options.check(); err != nil {
+		return info, err
+	}
 	content := p.src
 	br := bufio.NewReaderSize(p.src, bufferSize)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -206,6 +231,11 @@ func (p *Parser) Parse(r io.Reader, name string, sink Sink) (info Info, err erro
 		return info, err
 	}
 	info.Format = f
+	if forced := profileNamed(p.Options.Profile); forced != nil && forced.json != (f != CSV) {
+		what := map[bool]string{true: "JSON", false: "CSV"}
+		return info, &ObjectError{Category: ObjectBadProfile, Reason: fmt.Sprintf(
+			"the format %s is %s, but the object is %s", forced.name, what[forced.json], what[f != CSV])}
+	}
 	counted := func(rec *Record) error {
 		info.Records++
 		return sink(rec)
@@ -225,6 +255,14 @@ func (p *Parser) Parse(r io.Reader, name string, sink Sink) (info Info, err erro
 // from r (an API request body), with 0-based indexes.
 func (p *Parser) ParseJSON(r io.Reader, sink Sink) error {
 	p.src, p.zsrc = &trackReader{r: r}, nil
+	p.prof, p.units, p.symbol, p.name = nil, nil, "", ""
+	if err := p.Options.check(); err != nil {
+		return err
+	}
+	if forced := profileNamed(p.Options.Profile); forced != nil && !forced.json {
+		return &ObjectError{Category: ObjectBadProfile, Reason: fmt.Sprintf(
+			"the format %s is CSV; send it as Content-Type text/csv", forced.name)}
+	}
 	br := bufio.NewReaderSize(p.src, bufferSize)
 	if err := checkEncoding(br); err != nil {
 		return err
@@ -369,8 +407,25 @@ func isJSONSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r =
 // validate checks the point p.rec holds and sets p.rec.Err.
 func (p *Parser) validate() {
 	if err := p.rec.Point.Validate(p.Now); err != nil {
-		p.rec.Err = &RecordError{Category: validationCategory(err), Reason: err.Error()}
+		cat := validationCategory(err)
+		f := -1
+		for i, c := range fieldCategory {
+			if c == cat {
+				f = i
+				break
+			}
+		}
+		p.rec.Err = p.vendorErr(f, &RecordError{Category: cat, Reason: err.Error()})
 	}
+}
+
+// Profile returns the profile of the last object parsed ("" if none was
+// settled on).
+func (p *Parser) Profile() string {
+	if p.prof == nil {
+		return ""
+	}
+	return p.prof.name
 }
 
 func validationCategory(err error) string {
