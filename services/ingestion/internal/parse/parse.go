@@ -113,7 +113,7 @@ const (
 	// ObjectBadProfile is a forced profile, symbol or unit that cannot
 	// apply: unknown, or a JSON profile for a CSV object (and so on).
 	ObjectBadProfile = "invalid format option"
-	objectReadFailed  = "read failed"
+	objectReadFailed = "read failed"
 )
 
 // SourceError is a failure to read the underlying stream itself (for an S3

@@ -115,7 +115,7 @@ var profiles = []*profile{
 		// Binance spot trades (data.binance.vision): id, price, qty,
 		// quoteQty, time, isBuyerMaker, isBestMatch; time in ms, in µs
 		// from 2025.
-		name: marketdata.ProfileBinanceTrades,
+		name:    marketdata.ProfileBinanceTrades,
 		columns: []column{{"price", fieldPrice}, {"qty", fieldVolume}, {"time", fieldTimestamp}},
 		headerless: []column{{"id", ignoredField}, {"price", fieldPrice}, {"qty", fieldVolume},
 			{"quote_qty", ignoredField}, {"time", fieldTimestamp}, {"is_buyer_maker", ignoredField},
@@ -127,7 +127,7 @@ var profiles = []*profile{
 	{
 		// Binance spot aggTrades: aggregate id, price, quantity, first and
 		// last trade id, time (ms, µs from 2025), isBuyerMaker, isBestMatch.
-		name: marketdata.ProfileBinanceAggTrades,
+		name:    marketdata.ProfileBinanceAggTrades,
 		columns: []column{{"price", fieldPrice}, {"quantity", fieldVolume}, {"transact_time", fieldTimestamp}},
 		headerless: []column{{"agg_trade_id", ignoredField}, {"price", fieldPrice}, {"quantity", fieldVolume},
 			{"first_trade_id", ignoredField}, {"last_trade_id", ignoredField}, {"transact_time", fieldTimestamp},
