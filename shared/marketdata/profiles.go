@@ -65,16 +65,16 @@ const (
 )
 
 // ProfileFromKey returns the profile an object key's incoming/<profile>/
-// prefix forces, and whether the key has such a prefix at all (a prefix
-// naming no profile returns ok with the unknown name, for the caller to
-// refuse).
+// prefix forces; ok is false when the key has no such prefix. A folder
+// under incoming/ that names no profile (incoming/2024-06-01/...) forces
+// nothing: the profile is then detected.
 func ProfileFromKey(key string) (profile string, ok bool) {
 	rest, found := strings.CutPrefix(key, IncomingPrefix)
 	if !found {
 		return "", false
 	}
 	name, _, found := strings.Cut(rest, "/")
-	if !found {
+	if !found || !ValidProfile(name) {
 		return "", false
 	}
 	return name, true

@@ -56,7 +56,8 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 		r.Headers["Allow"] = route.Method
 		return r
 	}
-	if msg := checkContentType(apiresp.Header(req, "Content-Type")); msg != "" {
+	isCSV, msg := checkContentType(apiresp.Header(req, "Content-Type"))
+	if msg != "" {
 		log.Info("request refused", "status", http.StatusBadRequest, "reason", msg)
 		return apiresp.Error(http.StatusBadRequest, msg, reqID)
 	}
@@ -82,15 +83,25 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 		index int64
 	}
 	var points []indexed
-	parser := &parse.Parser{Now: h.now()}
-	err := parser.ParseJSON(bytes.NewReader(body), func(rec *parse.Record) error {
+	q := req.QueryStringParameters
+	parser := &parse.Parser{Now: h.now(), Options: parse.Options{Profile: q[marketdata.APIQueryProfile],
+		Symbol: q[marketdata.APIQuerySymbol], TimestampUnit: q[marketdata.APIQueryTimestampUnit]}}
+	sink := func(rec *parse.Record) error {
 		if rec.Err != nil {
 			coll.Reject(rec.Index, rec.Err.Category, rec.Err.Reason)
 		} else {
 			points = append(points, indexed{rec.Point, rec.Index})
 		}
 		return nil
-	})
+	}
+	var err error
+	if isCSV {
+		// The name only tells the parser the body is CSV (a vendor's
+		// profile is detected from its header, or forced by ?format=).
+		_, err = parser.Parse(bytes.NewReader(body), "body.csv", sink)
+	} else {
+		err = parser.ParseJSON(bytes.NewReader(body), sink)
+	}
 	var oerr *parse.ObjectError
 	if errors.As(err, &oerr) {
 		log.Info("request refused", "status", http.StatusBadRequest, "reason", oerr.Reason)
@@ -146,21 +157,23 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 		Rejected:      coll.Rejections,
 		RejectedCount: int(coll.Rejected),
 		RequestID:     reqID,
+		Profile:       parser.Profile(),
 	})
 }
 
 // checkContentType returns why ct is refused, or "": it must be
-// application/json, with at most a UTF-8 charset parameter.
-func checkContentType(ct string) string {
+// application/json or text/csv (a vendor's CSV, or the pipeline's own), with
+// at most a UTF-8 charset parameter. isCSV tells which.
+func checkContentType(ct string) (isCSV bool, why string) {
 	if ct == "" {
-		return "missing Content-Type; want application/json"
+		return false, "missing Content-Type; want application/json or text/csv"
 	}
 	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "application/json" {
-		return fmt.Sprintf("unsupported Content-Type %q; want application/json", apiresp.Clip(ct, 100))
+	if err != nil || mt != "application/json" && mt != "text/csv" {
+		return false, fmt.Sprintf("unsupported Content-Type %q; want application/json or text/csv", apiresp.Clip(ct, 100))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return fmt.Sprintf("unsupported charset %q; want utf-8", apiresp.Clip(cs, 40))
+		return false, fmt.Sprintf("unsupported charset %q; want utf-8", apiresp.Clip(cs, 40))
 	}
-	return ""
+	return mt == "text/csv", ""
 }

@@ -37,6 +37,7 @@ type fakeObject struct {
 	body            func() io.Reader // a stream instead of data (large objects)
 	versionID, eTag string
 	contentEncoding string
+	metadata        map[string]string // user metadata (x-amz-meta-*)
 	// failAt makes the first body fail after that many bytes.
 	failAt int
 }
@@ -97,6 +98,7 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 	if o.contentEncoding != "" {
 		out.ContentEncoding = aws.String(o.contentEncoding)
 	}
+	out.Metadata = o.metadata
 	return out, nil
 }
 

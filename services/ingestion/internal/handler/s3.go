@@ -136,7 +136,7 @@ func (h *Handler) IngestObject(ctx context.Context, o report.Object) (err error)
 	}
 	h.emitObjectMetrics(res.Status)
 	c := res.Collector
-	attrs := []any{"status", string(res.Status), "format", res.Format, "compressed", res.Compressed,
+	attrs := []any{"status", string(res.Status), "format", res.Format, "profile", res.Profile, "compressed", res.Compressed,
 		"records", c.Accepted + c.Rejected, naming.LogFieldAccepted, c.Accepted, "rejected", c.Rejected,
 		"messages", res.Messages, "messageBytes", res.MessageBytes, "sqsCalls", res.SQSCalls,
 		"objectBytes", res.ObjectBytes, "dataBytes", res.DataBytes, "ms", finished.Sub(started).Milliseconds()}
@@ -173,6 +173,27 @@ var permanentS3Errors = map[string]string{
 	"InvalidObjectState": "the object is archived and cannot be read",
 }
 
+// objectOptions are the parse options an object forces: its metadata
+// (x-amz-meta-format, -symbol, -timestamp-unit) and, for the profile when
+// the metadata names none, its key's incoming/<profile>/ prefix. The parser
+// refuses an unknown name whole.
+func objectOptions(key string, meta map[string]string) parse.Options {
+	get := func(name string) string {
+		for k, v := range meta { // S3 returns user metadata names in lower case; be lenient
+			if strings.EqualFold(k, name) {
+				return strings.TrimSpace(v)
+			}
+		}
+		return ""
+	}
+	o := parse.Options{Profile: get(marketdata.MetadataProfile), Symbol: get(marketdata.MetadataSymbol),
+		TimestampUnit: get(marketdata.MetadataTimestampUnit)}
+	if o.Profile == "" {
+		o.Profile, _ = marketdata.ProfileFromKey(key)
+	}
+	return o
+}
+
 // ingest reads the object and queues its points. It returns an error only
 // for failures worth a retry; bad content is a FAILED result, content whose
 // every record was refused a REJECTED one.
@@ -205,7 +226,7 @@ func (h *Handler) ingest(ctx context.Context, o report.Object, log *slog.Logger)
 	if err != nil {
 		return res, err
 	}
-	parser := &parse.Parser{Now: h.now()}
+	parser := &parse.Parser{Now: h.now(), Options: objectOptions(o.Key, out.Metadata)}
 	info, perr := parser.Parse(body, o.Key, func(rec *parse.Record) error {
 		if rec.Err != nil {
 			coll.Reject(rec.Index, rec.Err.Category, rec.Err.Reason)
@@ -225,7 +246,7 @@ func (h *Handler) ingest(ctx context.Context, o report.Object, log *slog.Logger)
 	res.Format, res.Compressed = string(info.Format), info.Compressed
 	res.ObjectBytes, res.DataBytes = body.off, info.Bytes
 	res.Messages, res.MessageBytes, res.SQSCalls = stats.Messages, stats.Bytes, stats.Calls
-	res.IgnoredColumns = info.IgnoredColumns
+	res.IgnoredColumns, res.Profile = info.IgnoredColumns, info.Profile
 	if declaredGzip != info.Compressed && info.Format != "" {
 		log.Warn("compression differs from the name or Content-Encoding; the content decides",
 			"declaredGzip", declaredGzip, "gzip", info.Compressed)

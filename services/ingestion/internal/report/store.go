@@ -94,6 +94,8 @@ type Result struct {
 	Error         string
 	// IgnoredColumns are the CSV columns that name no field.
 	IgnoredColumns []string
+	// Profile is the ingestion profile the object was read with.
+	Profile string
 }
 
 // Store keeps report items in one table.
@@ -266,7 +268,7 @@ func finalReport(o Object, owner string, attempts int64, started, now time.Time,
 		Status: string(r.Status), Owner: owner, Attempts: attempts,
 		Bucket: o.Bucket, ObjectKey: o.Key, VersionID: o.VersionID, ETag: o.ETag, Origin: o.Origin(),
 		StartedAt: started.UTC().Format(time.RFC3339Nano), FinishedAt: now.UTC().Format(time.RFC3339Nano),
-		Format: r.Format, Compressed: r.Compressed, ObjectBytes: r.ObjectBytes, DataBytes: r.DataBytes,
+		Format: r.Format, Profile: r.Profile, Compressed: r.Compressed, ObjectBytes: r.ObjectBytes, DataBytes: r.DataBytes,
 		Records: c.Accepted + c.Rejected, Accepted: c.Accepted, Rejected: c.Rejected,
 		Messages: r.Messages, MessageBytes: r.MessageBytes, SQSCalls: r.SQSCalls,
 		Rejections: c.Rejections, RejectionsOmitted: c.Omitted, RejectionCounts: c.Reasons,
