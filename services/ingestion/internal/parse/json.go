@@ -184,22 +184,23 @@ func (p *Parser) alpacaTrades(dec *jsontext.Decoder, sink Sink) error {
 	}
 	next := int64(0)
 	for dec.PeekKind() != '}' {
-		sym, err := dec.ReadToken()
+		tok, err := dec.ReadToken()
 		if err != nil {
 			return p.jsonErr(err, dec, next)
 		}
+		sym := tok.String() // before the next call voids tok
 		if k := dec.PeekKind(); k != '[' {
 			if k == 0 {
 				_, err := dec.ReadToken()
 				return p.jsonErr(err, dec, next)
 			}
 			return &ObjectError{Category: ObjectBadShape, Reason: fmt.Sprintf(
-				`unexpected JSON shape: %s "trades" member %q is %s, want an array of trades`, marketdata.ProfileAlpacaTrades, clipString(sym.String()), kindName(k))}
+				`unexpected JSON shape: %s "trades" member %q is %s, want an array of trades`, marketdata.ProfileAlpacaTrades, clipString(sym), kindName(k))}
 		}
 		if _, err := dec.ReadToken(); err != nil {
 			return p.jsonErr(err, dec, next)
 		}
-		p.symbol = p.strs.get([]byte(sym.String()))
+		p.symbol = sym
 		if next, err = p.jsonElements(dec, sink, next); err != nil {
 			return err
 		}

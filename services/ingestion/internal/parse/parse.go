@@ -360,7 +360,7 @@ func FormatFromName(name string) (f Format, ok bool) {
 
 // detect picks the format from the name or, when the name does not decide,
 // from the first bytes: '[' is a JSON array, '{' starting with a "points"
-// member is a JSON object holding the array, any other '{' is NDJSON, and
+// (or Alpaca's "trades") member is a JSON object holding the array, any other '{' is NDJSON, and
 // anything else is CSV (whose header check then decides).
 func (p *Parser) detect(br *bufio.Reader, name string) (Format, error) {
 	// A read error here is not final: the records before it are parsed,
@@ -383,8 +383,8 @@ func (p *Parser) detect(br *bufio.Reader, name string) (Format, error) {
 			return JSONArray, nil
 		case '{':
 			rest := bytes.TrimLeftFunc(b[i+1:], isJSONSpace)
-			if bytes.HasPrefix(rest, []byte(`"points"`)) {
-				return JSONArray, nil
+			if bytes.HasPrefix(rest, []byte(`"points"`)) || bytes.HasPrefix(rest, []byte(`"trades"`)) {
+				return JSONArray, nil // Alpaca's {"trades": ...} too
 			}
 			return NDJSON, nil
 		}
