@@ -678,6 +678,14 @@ var benchTargets = map[string]float64{
 	"BenchmarkAggregate":             10_000_000,
 }
 
+// Each ingestion profile's parse+convert is held to 1 M points/s on one core
+// (issue 13), as BenchmarkParseProfile/<profile>.
+func init() {
+	for _, p := range marketdata.Profiles {
+		benchTargets["BenchmarkParseProfile/"+p] = 1_000_000
+	}
+}
+
 // benchFile is where Bench writes every benchmark's figures, by
 // "<service> <benchmark>" (tools/internal/cost reads them as such: the
 // CPU time per point of each function).

@@ -200,6 +200,11 @@ func parseTimestampIn(v []byte, units []int) (ms int64, unit string, rerr *Recor
 			return epochTimestamp(n, v, units)
 		}
 	}
+	if len(v) >= 20 && v[4] == '-' { // an RFC 3339 time, not a number
+		if ms, ok := fastRFC3339(v); ok {
+			return ms, UnitRFC3339, nil
+		}
+	}
 	if c := v[0]; c >= '0' && c <= '9' || c == '-' || c == '+' {
 		if n, ok, rangeErr := parseInteger(v); ok {
 			return epochTimestamp(n, v, units)
@@ -342,4 +347,97 @@ func fastDecimal(v []byte) (x float64, ok bool) {
 		return 0, false
 	}
 	return float64(m) / pow10[frac], true
+}
+
+// fastRFC3339 reads the common RFC 3339 form YYYY-MM-DDTHH:MM:SS, an
+// optional fraction of 1 to 9 digits, and Z or ±HH:MM, into epoch
+// milliseconds (sub-millisecond digits truncated, as Time.UnixMilli does).
+// ok is false for anything else, valid or not, which time.Parse then reads;
+// a test and a fuzz target check that both agree.
+func fastRFC3339(v []byte) (ms int64, ok bool) {
+	if len(v) < 20 || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' {
+		return 0, false
+	}
+	num := func(b []byte) (int, bool) {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(v[0:4])
+	month, ok2 := num(v[5:7])
+	day, ok3 := num(v[8:10])
+	hour, ok4 := num(v[11:13])
+	minute, ok5 := num(v[14:16])
+	sec, ok6 := num(v[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || year < 1 || month < 1 || month > 12 || day < 1 ||
+		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return 0, false
+	}
+	i, nanos := 19, 0
+	if v[i] == '.' {
+		j := i + 1
+		for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+			j++
+		}
+		digits := j - i - 1
+		if digits < 1 || digits > 9 {
+			return 0, false
+		}
+		f, _ := num(v[i+1 : j])
+		for range 9 - digits {
+			f *= 10
+		}
+		nanos, i = f, j
+	}
+	offset := 0
+	switch rest := v[i:]; {
+	case len(rest) == 1 && rest[0] == 'Z':
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		oh, okh := num(rest[1:3])
+		om, okm := num(rest[4:6])
+		if !okh || !okm || oh > 23 || om > 59 {
+			return 0, false
+		}
+		offset = (oh*60 + om) * 60
+		if rest[0] == '-' {
+			offset = -offset
+		}
+	default:
+		return 0, false
+	}
+	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
+	return secs*1000 + int64(nanos/1e6), true
+}
+
+// daysIn is the number of days of month in year (proleptic Gregorian).
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to the date (Howard
+// Hinnant's days_from_civil).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // y >= 0 here (year >= 1)
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }

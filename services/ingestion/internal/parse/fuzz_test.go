@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/gen"
 )
@@ -146,4 +147,27 @@ func assertSame(t *testing.T, a []got, aerr error, b []got, berr error) {
 			t.Fatalf("record %d differs:\nfast %+v %v\nslow %+v %v", i, ra.Point, ra.Err, rb.Point, rb.Err)
 		}
 	}
+}
+
+// FuzzRFC3339 checks the RFC 3339 fast path against time.Parse: whenever it
+// accepts a text, time.Parse reads the same instant.
+func FuzzRFC3339(f *testing.F) {
+	for _, s := range []string{"2024-05-31T13:30:00.001456789Z", "2024-05-31T09:30:00.105222333-04:00",
+		"2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59.999999999Z",
+		"2024-06-01T12:00:00.5+05:30", "1969-12-31T23:59:59.999Z", "2024-06-01t12:00:00Z", "2024-06-01T24:00:00Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ms, ok := fastRFC3339([]byte(s))
+		if !ok {
+			return
+		}
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatalf("%q: fast path read %d, time.Parse refuses: %v", s, ms, err)
+		}
+		if tm.UnixMilli() != ms {
+			t.Fatalf("%q: fast path %d, time.Parse %d", s, ms, tm.UnixMilli())
+		}
+	})
 }

@@ -513,14 +513,20 @@ func (p *Parser) memberField(name []byte) int {
 	if p.prof == nil || p.prof == native {
 		return memberField(name)
 	}
-	if bytes.IndexByte(name, '\\') >= 0 || len(name) < 2 {
-		n, err := jsontext.AppendUnquote(nil, name)
-		if err != nil {
-			return -1
+	for _, c := range p.prof.columns {
+		// The raw name without escapes, the usual case, is compared as is.
+		if len(name) == len(c.name)+2 && str(name[1:len(name)-1]) == c.name {
+			return c.field
 		}
-		name = append(append([]byte{'"'}, n...), '"')
 	}
-	s := str(name[1 : len(name)-1])
+	if bytes.IndexByte(name, '\\') < 0 {
+		return -1 // a name of no field
+	}
+	n, err := jsontext.AppendUnquote(nil, name)
+	if err != nil {
+		return -1
+	}
+	s := string(n)
 	for _, c := range p.prof.columns {
 		if s == c.name {
 			return c.field
