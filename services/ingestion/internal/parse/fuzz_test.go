@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/gen"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
 // fuzzRun parses data as object and checks the invariants every input must
@@ -19,7 +20,12 @@ import (
 // a rejection with a category and a reason; Info.Records counting them. It
 // returns the records for format-specific checks.
 func fuzzRun(t *testing.T, object string, data []byte, noFast bool) ([]got, error) {
-	p := &Parser{Now: testNow, noFast: noFast}
+	return fuzzRunWith(t, object, data, noFast, Options{})
+}
+
+// fuzzRunWith is fuzzRun with options (a forced profile, a symbol).
+func fuzzRunWith(t *testing.T, object string, data []byte, noFast bool, opts Options) ([]got, error) {
+	p := &Parser{Now: testNow, noFast: noFast, Options: opts}
 	var recs []got
 	last := int64(-1)
 	info, err := p.Parse(bytes.NewReader(data), object, func(r *Record) error {
@@ -169,5 +175,33 @@ func FuzzRFC3339(f *testing.F) {
 		if tm.UnixMilli() != ms {
 			t.Fatalf("%q: fast path %d, time.Parse %d", s, ms, tm.UnixMilli())
 		}
+	})
+}
+
+// FuzzParseProfiles runs the vendor profiles' paths (header detection, the
+// headerless Binance rows, fixed-point prices, the units, Alpaca's wrapped
+// shape and its members through the fast JSON path) on every input, detected
+// and forced: fuzzRun's invariants hold, and the fast JSON path agrees with
+// jsontext's.
+func FuzzParseProfiles(f *testing.F) {
+	files, _ := filepath.Glob("testdata/profiles/*")
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data, uint8(0), filepath.Base(file))
+		}
+	}
+	for i, profile := range marketdata.Profiles {
+		name, data := profileObject(profile, 3)
+		f.Add(data, uint8(i+1), name)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, which uint8, name string) {
+		opts := Options{}
+		if i := int(which) % (len(marketdata.Profiles) + 1); i > 0 {
+			opts.Profile = marketdata.Profiles[i-1]
+			opts.Symbol = "BTCUSDT"
+		}
+		recs, err := fuzzRunWith(t, name, data, false, opts)
+		slow, serr := fuzzRunWith(t, name, data, true, opts)
+		assertSame(t, recs, err, slow, serr)
 	})
 }
