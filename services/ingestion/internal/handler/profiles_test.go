@@ -1,0 +1,161 @@
+package handler
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/marketanalytics/pipeline/services/ingestion/internal/parse"
+	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// vendorFixture reads one of the parser's vendor fixtures (written from the
+// vendors' public documentation).
+func vendorFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../parse/testdata/profiles/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestS3Profiles: an object's profile is detected, or forced by its
+// metadata or its incoming/<profile>/ key prefix; the report records it,
+// the accepted records are queued and the refused ones listed with reasons
+// naming the profile and the column.
+func TestS3Profiles(t *testing.T) {
+	cases := []struct {
+		name, key, fixture string
+		meta               map[string]string
+		status             report.Status
+		profile            string
+		accepted, rejected int64
+		category, reason   string // the object's error, or the first rejection's reason
+	}{
+		{"detected polygon", "incoming/2024-05-31/trades.csv", "polygon-trades.csv", nil,
+			report.Completed, marketdata.ProfilePolygonTrades, 3, 2, "", "polygon-trades size:"},
+		{"detected binance, symbol from the name", "incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.csv", "BTCUSDT-aggTrades-2024-05-31.csv", nil,
+			report.Completed, marketdata.ProfileBinanceAggTrades, 2, 2, "", "binance-aggtrades quantity:"},
+		{"forced by metadata, symbol from metadata", "uploads/btc.csv", "BTCUSDT-trades-2024-05-31.csv",
+			map[string]string{marketdata.MetadataProfile: marketdata.ProfileBinanceTrades, marketdata.MetadataSymbol: "BTCUSDT"},
+			report.Completed, marketdata.ProfileBinanceTrades, 2, 1, "", "binance-trades qty:"},
+		{"forced by key prefix", "incoming/tardis-trades/2024-05-31.csv", "tardis-trades.csv", nil,
+			report.Completed, marketdata.ProfileTardisTrades, 2, 2, "", "tardis-trades amount:"},
+		{"alpaca historical JSON", "incoming/2024-05-31/alpaca.json", "alpaca-trades-historical.json", nil,
+			report.Completed, marketdata.ProfileAlpacaTrades, 3, 1, "", "alpaca-trades s:"},
+		{"prefix forcing a profile the file does not fit", "incoming/tardis-trades/p.csv", "polygon-trades.csv", nil,
+			report.Failed, marketdata.ProfileTardisTrades, 0, 0, parse.ObjectBadHeader, "tardis-trades"},
+		{"unknown profile in metadata", "uploads/p.csv", "polygon-trades.csv", map[string]string{marketdata.MetadataProfile: "bloomberg"},
+			report.Failed, "", 0, 0, parse.ObjectBadProfile, `unknown format "bloomberg"`},
+		{"unrecognised file", "incoming/2024-05-31/x.csv", "", nil,
+			report.Failed, "", 0, 0, parse.ObjectBadHeader, `"when", "what"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv()
+			o := report.Object{Bucket: bucket, Key: tc.key, VersionID: "v1", ETag: "e1"}
+			data := []byte("when,what\n1,2\n")
+			if tc.fixture != "" {
+				data = vendorFixture(t, tc.fixture)
+			}
+			e.putObject(o, data).metadata = tc.meta
+			ctx, cancel := lambdaCtx("req-1")
+			defer cancel()
+			if err := e.h.IngestObject(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			r := e.reports.get(o).result
+			_, queued, _ := e.sqs.queued(t)
+			if r.Status != tc.status || r.Profile != tc.profile || r.Collector.Accepted != tc.accepted ||
+				r.Collector.Rejected != tc.rejected || int64(len(queued)) != tc.accepted {
+				t.Fatalf("report %s profile %q accepted %d rejected %d, %d queued; want %s %q %d %d",
+					r.Status, r.Profile, r.Collector.Accepted, r.Collector.Rejected, len(queued), tc.status, tc.profile, tc.accepted, tc.rejected)
+			}
+			if tc.category != "" {
+				if r.ErrorCategory != tc.category || !strings.Contains(r.Error, tc.reason) {
+					t.Fatalf("error %q %q, want %q containing %q", r.ErrorCategory, r.Error, tc.category, tc.reason)
+				}
+				return
+			}
+			if len(r.Collector.Rejections) == 0 || !strings.Contains(r.Collector.Rejections[0].Reason, tc.reason) {
+				t.Fatalf("rejections %+v, want the first naming %q", r.Collector.Rejections, tc.reason)
+			}
+			for _, q := range queued {
+				if q.Point.Timestamp < 1717162200000 || q.Point.Symbol == "" {
+					t.Fatalf("queued %+v", q.Point)
+				}
+			}
+		})
+	}
+}
+
+// TestAPIProfiles: POST /ingest takes text/csv bodies and ?format=,
+// ?symbol=, ?timestampUnit=, and answers with the profile used.
+func TestAPIProfiles(t *testing.T) {
+	withQuery := func(q map[string]string) func(*events.APIGatewayProxyRequest) {
+		return func(r *events.APIGatewayProxyRequest) { r.QueryStringParameters = q }
+	}
+	cases := []struct {
+		name        string
+		body        []byte
+		contentType string
+		query       map[string]string
+		status      int
+		profile     string
+		accepted    int
+		reason      string // of the first rejection, or of the 400
+	}{
+		{"polygon CSV detected", vendorFixture(t, "polygon-trades.csv"), "text/csv; charset=utf-8", nil,
+			http.StatusAccepted, marketdata.ProfilePolygonTrades, 3, "polygon-trades size:"},
+		{"binance forced with its symbol", vendorFixture(t, "BTCUSDT-trades-2024-05-31.csv"), "text/csv",
+			map[string]string{marketdata.APIQueryProfile: marketdata.ProfileBinanceTrades, marketdata.APIQuerySymbol: "BTCUSDT"},
+			http.StatusAccepted, marketdata.ProfileBinanceTrades, 2, "binance-trades qty:"},
+		{"binance without a symbol", vendorFixture(t, "BTCUSDT-trades-2024-05-31.csv"), "text/csv", nil,
+			http.StatusBadRequest, "", 0, "?symbol="},
+		{"alpaca JSON detected", vendorFixture(t, "alpaca-trades-historical.json"), "application/json", nil,
+			http.StatusAccepted, marketdata.ProfileAlpacaTrades, 3, "alpaca-trades s:"},
+		{"native CSV with an explicit unit", []byte("symbol,timestamp,price,volume\nA,1717162200,1,1\nA,1717162200000,1,1\n"), "text/csv",
+			map[string]string{marketdata.APIQueryTimestampUnit: "s"}, http.StatusAccepted, marketdata.ProfileNative, 1, "reads as ms"},
+		{"unknown format", vendorFixture(t, "polygon-trades.csv"), "text/csv", map[string]string{marketdata.APIQueryProfile: "x"},
+			http.StatusBadRequest, "", 0, `unknown format "x"`},
+		{"CSV profile for a JSON body", vendorFixture(t, "alpaca-trades-historical.json"), "application/json",
+			map[string]string{marketdata.APIQueryProfile: marketdata.ProfileTardisTrades}, http.StatusBadRequest, "", 0, "text/csv"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv()
+			resp := invokeAPI(t, e, apiEvent(t, "api-post.json", func(r *events.APIGatewayProxyRequest) {
+				setBody(string(tc.body))(r)
+				setHeader("Content-Type", tc.contentType)(r)
+				withQuery(tc.query)(r)
+			}))
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d %s, want %d", resp.StatusCode, resp.Body, tc.status)
+			}
+			if tc.status != http.StatusAccepted {
+				var er marketdata.ErrorResponse
+				if err := json.Unmarshal([]byte(resp.Body), &er); err != nil || !strings.Contains(er.Message, tc.reason) {
+					t.Fatalf("answer %s, want a message containing %q", resp.Body, tc.reason)
+				}
+				return
+			}
+			var ir marketdata.IngestResponse
+			if err := json.Unmarshal([]byte(resp.Body), &ir); err != nil {
+				t.Fatal(err)
+			}
+			_, queued, _ := e.sqs.queued(t)
+			if ir.Profile != tc.profile || ir.Accepted != tc.accepted || len(queued) != tc.accepted {
+				t.Fatalf("answer %+v, %d queued; want profile %q, %d accepted", ir, len(queued), tc.profile, tc.accepted)
+			}
+			if len(ir.Rejected) == 0 || !strings.Contains(ir.Rejected[0].Reason, tc.reason) {
+				t.Fatalf("rejected %+v, want the first naming %q", ir.Rejected, tc.reason)
+			}
+		})
+	}
+}
