@@ -1,0 +1,90 @@
+//go:build integration
+
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// TestIntegrationProfiles uploads every vendor fixture to a real (moto) S3
+// bucket, one forced by its metadata (x-amz-meta-format, -symbol: read back
+// through GetObject) and one by its incoming/<profile>/ key, ingests them
+// into a real queue, and checks the stored reports: the profile used, the
+// counts, and rejections naming the profile.
+func TestIntegrationProfiles(t *testing.T) {
+	m := newMoto(t)
+	bucket := m.bucket(t, true)
+	var logs bytes.Buffer
+	h := m.handler(&logs)
+	cases := []struct {
+		key, fixture       string
+		meta               map[string]string
+		profile            string
+		accepted, rejected int64
+	}{
+		{"incoming/2024-05-31/polygon.csv", "polygon-trades.csv", nil, marketdata.ProfilePolygonTrades, 3, 2},
+		{"incoming/2024-05-31/databento.csv", "databento-trades.csv", nil, marketdata.ProfileDatabentoTrades, 3, 1},
+		{"incoming/2024-05-31/databento-pretty.csv", "databento-trades-pretty.csv", nil, marketdata.ProfileDatabentoTrades, 3, 1},
+		{"incoming/2024-05-31/alpaca.ndjson", "alpaca-trades.ndjson", nil, marketdata.ProfileAlpacaTrades, 3, 1},
+		{"incoming/2024-05-31/alpaca.json", "alpaca-trades-historical.json", nil, marketdata.ProfileAlpacaTrades, 3, 1},
+		{"incoming/tardis-trades/2024-05-31.csv", "tardis-trades.csv", nil, marketdata.ProfileTardisTrades, 2, 2},
+		{"incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.csv", "BTCUSDT-aggTrades-2024-05-31.csv", nil, marketdata.ProfileBinanceAggTrades, 2, 2},
+		{"uploads/btc.csv", "BTCUSDT-trades-2024-05-31.csv",
+			map[string]string{marketdata.MetadataProfile: marketdata.ProfileBinanceTrades, marketdata.MetadataSymbol: "BTCUSDT"},
+			marketdata.ProfileBinanceTrades, 2, 1},
+	}
+	want := map[string]int64{}
+	for _, tc := range cases {
+		out, err := m.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(tc.key),
+			Body: bytes.NewReader(vendorFixture(t, tc.fixture)), Metadata: tc.meta})
+		if err != nil {
+			t.Fatalf("put %s: %v", tc.key, err)
+		}
+		var ev events.S3Event
+		if err := json.Unmarshal(fixture(t, "s3-put.json"), &ev); err != nil {
+			t.Fatal(err)
+		}
+		r := &ev.Records[0]
+		r.S3.Bucket.Name, r.S3.Bucket.Arn = bucket, "arn:aws:s3:::"+bucket
+		r.S3.Object.Key = url.QueryEscape(tc.key)
+		r.S3.Object.ETag = strings.Trim(aws.ToString(out.ETag), `"`)
+		r.S3.Object.VersionID = aws.ToString(out.VersionId)
+		if err := m.invoke(t, h, ev, "req-"+randomSuffix()); err != nil {
+			t.Fatalf("invoke %s: %v\n%s", tc.key, err, logs.String())
+		}
+		o := report.Object{Bucket: bucket, Key: tc.key, VersionID: r.S3.Object.VersionID, ETag: r.S3.Object.ETag}
+		rep := m.reportItem(t, o)
+		if rep.Status != marketdata.ReportCompleted || rep.Profile != tc.profile || rep.Accepted != tc.accepted || rep.Rejected != tc.rejected {
+			t.Fatalf("%s: report %s profile %q accepted %d rejected %d (%s); want %q %d %d",
+				tc.key, rep.Status, rep.Profile, rep.Accepted, rep.Rejected, rep.Error, tc.profile, tc.accepted, tc.rejected)
+		}
+		for _, rj := range rep.Rejections {
+			if !strings.HasPrefix(rj.Reason, tc.profile+" ") {
+				t.Fatalf("%s: rejection %+v does not name the profile", tc.key, rj)
+			}
+		}
+		want[o.Origin()] = tc.accepted
+	}
+	msgs, _ := m.drain(t)
+	got := map[string]int64{}
+	for _, msg := range msgs {
+		got[msg.Origin] += int64(len(msg.Points))
+	}
+	for origin, n := range want {
+		if got[origin] != n {
+			t.Fatalf("queued per origin %v, want %v", got, want)
+		}
+	}
+}
