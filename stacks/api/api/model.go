@@ -12,7 +12,8 @@ const (
 
 // ingestRequestSchema (JSON Schema draft-04, what API Gateway validates with)
 // checks only the structure of a POST /ingest body: an object with a "points"
-// array of objects, or a bare array of objects. It does not check the fields
+// array of objects (or Alpaca's "trades", ingestion profile alpaca-trades),
+// or a bare array of objects. It does not check the fields
 // of a point on purpose: per-record validation is the ingestion function's
 // job, which stores the good records and reports each bad one with its index
 // and reason, instead of the gateway rejecting the whole body for one bad
@@ -21,14 +22,15 @@ const (
 const ingestRequestSchema = `{
   "$schema": "http://json-schema.org/draft-04/schema#",
   "title": "IngestRequest",
-  "description": "Market data points: {\"points\": [...]} or a bare array. Each point is checked by the ingestion function.",
+  "description": "Market data points: {\"points\": [...]}, Alpaca's {\"trades\": ...} or a bare array. Each point is checked by the ingestion function.",
   "type": ["object", "array"],
-  "required": ["points"],
+  "anyOf": [{"required": ["points"]}, {"required": ["trades"]}],
   "properties": {
     "points": {
       "type": "array",
       "items": {"type": "object"}
-    }
+    },
+    "trades": {"type": ["object", "array"]}
   },
   "items": {"type": "object"}
 }`

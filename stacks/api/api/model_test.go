@@ -33,7 +33,9 @@ func TestIngestModelChecksStructureOnly(t *testing.T) {
 		// Per-field problems reach the function, which reports them per record.
 		{"bad fields", `{"points":[{"symbol":"aapl!","price":-1,"volume":1.5},{"price":"NaN"}]}`, true},
 		{"missing fields", `[{}]`, true},
+		{"alpaca trades by symbol", `{"trades":{"AAPL":[{"t":"2026-01-01T00:00:00Z","p":189.5,"s":100}]},"next_page_token":null}`, true},
 		{"no points", `{}`, false},
+		{"trades not a collection", `{"trades":"AAPL"}`, false},
 		{"points not an array", `{"points":{"symbol":"AAPL"}}`, false},
 		{"points of numbers", `{"points":[1,2,3]}`, false},
 		{"array of strings", `["AAPL,1,2,3"]`, false},
