@@ -90,7 +90,8 @@ func (p *Parser) csvRecord(l *lineReader) (start int64, rerr *RecordError, err e
 // p.scratch (unescaped), reading further lines while a quoted field is open.
 func (p *Parser) csvQuoted(l *lineReader, line []byte) (*RecordError, error) {
 	out := p.scratch[:0]
-	var bounds []int // start and end offsets in out, pairwise
+	bounds := p.bounds[:0] // start and end offsets in out, pairwise (reused: no allocation per record)
+	defer func() { p.bounds = bounds[:0] }()
 	inQuotes := false
 	fieldStart := 0
 	afterQuote := false // just closed a quoted field: only spaces may follow

@@ -150,12 +150,16 @@ func parseDecimal(v []byte) (x float64, why string) {
 // notation (300.0, 1e3) is accepted while it is exact. rangeErr tells an
 // out-of-range integer from one that is not an integer.
 func parseInteger(v []byte) (n int64, ok, rangeErr bool) {
-	n, err := strconv.ParseInt(str(v), 10, 64)
-	if err == nil {
-		return n, true, false
-	}
-	if err.(*strconv.NumError).Err == strconv.ErrRange {
-		return 0, false, true
+	// Only a plain integer goes to strconv: its error for anything else
+	// (2.00000000, a vendor's integral size) would cost two allocations.
+	if plainInteger(v) {
+		n, err := strconv.ParseInt(str(v), 10, 64)
+		if err == nil {
+			return n, true, false
+		}
+		if err.(*strconv.NumError).Err == strconv.ErrRange {
+			return 0, false, true
+		}
 	}
 	x, why := parseDecimal(v)
 	if why != "" || x != math.Trunc(x) || math.IsInf(x, 0) {
@@ -262,6 +266,14 @@ func unitsHelp(units []int) string {
 		parts[i] = fmt.Sprintf("%s (%d-%d digits)", marketdata.TimestampUnits[u].Name, lo, hi)
 	}
 	return "an epoch integer in " + strings.Join(parts, " or ")
+}
+
+// plainInteger reports whether v is an optional sign and digits.
+func plainInteger(v []byte) bool {
+	if len(v) > 0 && (v[0] == '+' || v[0] == '-') {
+		v = v[1:]
+	}
+	return allDigits(v)
 }
 
 // allDigits reports whether v is a plain unsigned integer.

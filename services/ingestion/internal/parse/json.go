@@ -513,6 +513,9 @@ func (p *Parser) memberField(name []byte) int {
 	if p.prof == nil || p.prof == native {
 		return memberField(name)
 	}
+	if len(name) == 3 && name[1] < 0x80 && name[1] != '\\' {
+		return int(p.prof.oneChar[name[1]]) // a one-character name without escapes
+	}
 	for _, c := range p.prof.columns {
 		// The raw name without escapes, the usual case, is compared as is.
 		if len(name) == len(c.name)+2 && str(name[1:len(name)-1]) == c.name {

@@ -160,6 +160,7 @@ type Parser struct {
 	fields  [][]byte
 	noFast  bool         // tests: always take the slow JSON path
 	num     []byte       // unscale's output
+	bounds  []int        // csvQuoted's field offsets
 	prof    *profile     // the profile in use; nil until settled
 	units   []int        // the integer timestamp units allowed (parseTimestampIn)
 	symbol  string       // the symbol of records that hold none ("" if none)

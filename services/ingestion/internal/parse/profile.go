@@ -38,6 +38,9 @@ type profile struct {
 	// ignoreOthers: JSON members naming no field are ignored (vendors add
 	// members), instead of refusing the record as the native profile does.
 	ignoreOthers bool
+	// oneChar maps one-character member names (Alpaca's) to their field or
+	// -1, so that the JSON path looks them up without a search.
+	oneChar [128]int8
 }
 
 type column struct {
@@ -139,6 +142,19 @@ var profiles = []*profile{
 }
 
 var native = profiles[0]
+
+func init() {
+	for _, p := range profiles {
+		for i := range p.oneChar {
+			p.oneChar[i] = -1
+		}
+		for _, c := range p.columns {
+			if len(c.name) == 1 && c.name[0] < 0x80 {
+				p.oneChar[c.name[0]] = int8(c.field)
+			}
+		}
+	}
+}
 
 // profileNamed returns the profile called name, or nil.
 func profileNamed(name string) *profile {
