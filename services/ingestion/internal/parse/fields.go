@@ -94,6 +94,9 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 		pt.Volume = n
 	case fieldPrice, fieldBid, fieldAsk:
 		if f == fieldPrice && p.prof != nil && p.prof.scaledPrice && allDigits(v) {
+			if string(v) == undefPrice {
+				return recordErr(fieldCategory[f], "invalid price %s: the undefined price (INT64_MAX), not a trade price", clip(v))
+			}
 			v = p.unscale(v)
 		}
 		x, why := parseDecimal(v)
@@ -291,6 +294,10 @@ func isFraction(v []byte) bool {
 	x, why := parseDecimal(v)
 	return why == "" && x != math.Trunc(x)
 }
+
+// undefPrice is Databento's UNDEF_PRICE, INT64_MAX: "no price", which
+// scaled would read as a plausible 9223372036.85.
+const undefPrice = "9223372036854775807"
 
 // priceScaleDigits is the number of decimals of a fixed-point integer price
 // (Databento: 1 unit = 1e-9).

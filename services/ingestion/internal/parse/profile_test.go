@@ -218,6 +218,18 @@ func TestDatabentoScaledPriceExact(t *testing.T) {
 	}
 }
 
+// TestDatabentoUndefinedPrice: INT64_MAX, Databento's "no price", is
+// refused, never scaled into a price of 9223372036.85.
+func TestDatabentoUndefinedPrice(t *testing.T) {
+	data := "ts_recv,ts_event,rtype,publisher_id,instrument_id,action,side,depth,price,size,flags,ts_in_delta,sequence,symbol\n" +
+		"1717162200002000000,1717162200001456789,0,2,38,T,A,0,9223372036854775807,100,130,18000,1170352,AAPL\n"
+	recs, info, err := parseWith(t, "d.csv", []byte(data), Options{})
+	if err != nil || info.Profile != marketdata.ProfileDatabentoTrades {
+		t.Fatalf("%v %q", err, info.Profile)
+	}
+	checkRecords(t, recs, []want{{index: 2, category: marketdata.ErrPrice.Error(), reason: []string{"databento-trades price:", "undefined price"}}})
+}
+
 // TestProfileObjectErrors: a file no profile fits is refused whole, naming
 // the columns it saw and the profiles tried; options that cannot apply are
 // refused whole too.
