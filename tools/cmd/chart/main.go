@@ -56,7 +56,7 @@ func parseArgs(args []string, usage io.Writer) (options, error) {
 		fmt.Fprintln(fs.Output(), "usage: chart SYMBOL [flags] (flags before or after the symbol)")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.q.Interval, "interval", "", "window size asked of the API (e.g. 15m, 1h, 1d); empty: its 5-minute windows")
+	fs.StringVar(&o.q.Interval, "interval", "", "window size asked of the API, one of "+strings.Join(marketdata.IntervalNames(), ", ")+"; empty: the API's default")
 	fs.StringVar(&o.q.From, "from", "", "start, epoch ms or RFC 3339; empty: the API's default (24 hours before --to)")
 	fs.StringVar(&o.q.To, "to", "", "end (exclusive), epoch ms or RFC 3339; empty: now")
 	fs.StringVar(&o.out, "out", "", "the HTML file to write (default build/charts/SYMBOL.html)")
@@ -80,6 +80,11 @@ func parseArgs(args []string, usage io.Writer) (options, error) {
 	o.q.Symbol = pos[0]
 	if !marketdata.ValidSymbol(o.q.Symbol) { // also keeps the default --out inside build/charts
 		return options{}, fmt.Errorf("%q is not a symbol (A-Z 0-9 . -, as the pipeline stores them)", o.q.Symbol)
+	}
+	if o.q.Interval != "" {
+		if _, err := marketdata.ParseInterval(o.q.Interval); err != nil {
+			return options{}, err
+		}
 	}
 	if o.out == "" {
 		o.out = filepath.Join("build", "charts", o.q.Symbol+".html")

@@ -25,6 +25,7 @@ func TestParseArgs(t *testing.T) {
 		{"no symbol", []string{"--interval", "1h"}, chart.Query{}, "", true},
 		{"two symbols", []string{"AAPL", "MSFT"}, chart.Query{}, "", true},
 		{"not a symbol", []string{"../../etc/passwd"}, chart.Query{}, "", true},
+		{"unknown interval", []string{"AAPL", "--interval", "7m"}, chart.Query{}, "", true},
 		{"unknown flag", []string{"AAPL", "--colour", "red"}, chart.Query{}, "", true},
 	}
 	for _, tc := range tests {
