@@ -200,6 +200,9 @@ func Write(ctx context.Context, c smoke.Clients, aggregatesURL string, q Query, 
 	if err != nil {
 		return "", 0, err
 	}
+	if len(ws) == 0 {
+		return "", 0, fmt.Errorf("GET %s answered no windows: nothing to chart (is the range right? without --from and --to it is the last 24 hours)", q.URL(aggregatesURL))
+	}
 	title := q.Symbol
 	if q.Interval != "" {
 		title += " " + q.Interval

@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -261,5 +263,34 @@ func TestFetch(t *testing.T) {
 	}
 	if _, err := Fetch(context.Background(), c, base, Query{}); err == nil {
 		t.Error("no symbol: no error")
+	}
+}
+
+func TestWrite(t *testing.T) {
+	ws := walk(rand.New(rand.NewPCG(5, 6)), 4, 3_600_000, false)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/EMPTY") {
+			w.Write([]byte("[]"))
+			return
+		}
+		_ = json.NewEncoder(w).Encode(ws)
+	}))
+	defer srv.Close()
+	c := smoke.Clients{HTTP: srv.Client(), Region: "us-east-1",
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider("testing", "testing", ""))}
+	path := filepath.Join(t.TempDir(), "charts", "X.html")
+	got, n, err := Write(context.Background(), c, srv.URL+"/prod/aggregates", Query{Symbol: "X", Interval: "1h"}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != path || n != len(ws) || strings.Count(string(page), `class="candle"`) != len(ws) {
+		t.Errorf("wrote %s with %d windows (%d candles), want %s with %d", got, n, strings.Count(string(page), `class="candle"`), path, len(ws))
+	}
+	if _, _, err := Write(context.Background(), c, srv.URL+"/prod/aggregates", Query{Symbol: "EMPTY"}, path); err == nil || !strings.Contains(err.Error(), "/EMPTY") {
+		t.Errorf("no windows: error %v, want one naming the request", err)
 	}
 }
