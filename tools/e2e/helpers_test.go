@@ -33,6 +33,39 @@ import (
 	"github.com/marketanalytics/pipeline/tools/motoserver"
 )
 
+// editSynth copies the synth (one <layer>.json per layer) to a temporary
+// directory, passing every resource to edit, which may change it and returns
+// false to leave it out, and returns the directory.
+func editSynth(t *testing.T, synthDir string, edit func(r map[string]any) (keep bool)) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range naming.Layers {
+		b, err := os.ReadFile(filepath.Join(synthDir, f+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		kept := []any{}
+		for _, x := range doc["resources"].([]any) {
+			if edit(x.(map[string]any)) {
+				kept = append(kept, x)
+			}
+		}
+		doc["resources"] = kept
+		out, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f+".json"), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // repoRoot is the repository root (two levels above this file).
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)

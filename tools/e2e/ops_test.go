@@ -5,10 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,37 +31,44 @@ const ingestionTestTimeout = 15
 // timeout set to ingestionTestTimeout seconds.
 func shortIngestionTimeout(t *testing.T, synthDir string) string {
 	t.Helper()
-	dir := t.TempDir()
 	changed := 0
-	for _, f := range []string{"storage", "messaging", "compute", "api"} {
-		b, err := os.ReadFile(filepath.Join(synthDir, f+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc map[string]any
-		if err := json.Unmarshal(b, &doc); err != nil {
-			t.Fatal(err)
-		}
-		for _, x := range doc["resources"].([]any) {
-			r := x.(map[string]any)
-			if r["type"] == "aws:lambda/function:Function" && r["name"] == "ingestion" {
-				for _, k := range []string{"inputs", "outputs"} {
-					if m, ok := r[k].(map[string]any); ok {
-						m["timeout"] = ingestionTestTimeout
-					}
+	dir := editSynth(t, synthDir, func(r map[string]any) bool {
+		if r["type"] == "aws:lambda/function:Function" && r["name"] == "ingestion" {
+			for _, k := range []string{"inputs", "outputs"} {
+				if m, ok := r[k].(map[string]any); ok {
+					m["timeout"] = ingestionTestTimeout
 				}
-				changed++
 			}
+			changed++
 		}
-		out, _ := json.MarshalIndent(doc, "", "  ")
-		if err := os.WriteFile(filepath.Join(dir, f+".json"), out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return true
+	})
 	if changed != 1 {
 		t.Fatalf("found %d ingestion functions in the synth, want 1", changed)
 	}
 	return dir
+}
+
+// sendQueueMessage sends pts to the processing queue as one message from
+// origin, keyed as ingestion keys them, and returns the message body.
+func sendQueueMessage(ctx context.Context, t *testing.T, p *pipeline.Pipeline, origin string, pts []marketdata.Point) string {
+	t.Helper()
+	m := marketdata.Message{Origin: origin}
+	for i, pt := range pts {
+		m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, pt, m.Origin, int64(i))), Point: pt})
+	}
+	body, err := marketdata.EncodeMessage(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qurl, err := p.QueueURL(outputs.QueueArn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.AWS.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(qurl), MessageBody: aws.String(string(body))}); err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
 }
 
 // opsTarget is what `go run mage.go dlq:...` resolves for the local
@@ -162,24 +166,10 @@ func TestDLQTriageAndRedrive(t *testing.T) {
 			{Symbol: "E2EDLQQ", Timestamp: ts.UnixMilli(), Price: 10.5, Volume: 100},
 			{Symbol: "E2EDLQQ", Timestamp: ts.UnixMilli() + 1, Price: 10.7, Volume: 50},
 		}
-		m := marketdata.Message{Origin: "e2e-dlq-queue"}
-		for i, pt := range pts {
-			m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, pt, m.Origin, int64(i))), Point: pt})
-		}
-		body, err := marketdata.EncodeMessage(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		qurl, err := p.QueueURL(outputs.QueueArn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.AWS.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(qurl), MessageBody: aws.String(string(body))}); err != nil {
-			t.Fatal(err)
-		}
+		body := sendQueueMessage(ctx, t, p, "e2e-dlq-queue", pts)
 		msgs, _ := waitGroup(ctx, t, tg, ops.OriginQueue, 1)
-		if msgs[0].Body != string(body) || !strings.Contains(msgs[0].Error, "failed") {
-			t.Errorf("queue message in the DLQ: body intact %v, error %q", msgs[0].Body == string(body), msgs[0].Error)
+		if msgs[0].Body != body || !strings.Contains(msgs[0].Error, "failed") {
+			t.Errorf("queue message in the DLQ: body intact %v, error %q", msgs[0].Body == body, msgs[0].Error)
 		}
 		if d := time.Until(ts.Add(-limits.MaxFutureSkew)) + 2*time.Second; d > 0 {
 			time.Sleep(d) // the points are now within the accepted skew
@@ -238,21 +228,7 @@ func TestDLQTriageAndRedrive(t *testing.T) {
 		}
 		defer restore()
 		pts := dayPoints("E2EDLQA", time.Now().Add(-2*time.Hour), 12)
-		m := marketdata.Message{Origin: "e2e-dlq-aggregator"}
-		for i, pt := range pts {
-			m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, pt, m.Origin, int64(i))), Point: pt})
-		}
-		body, err := marketdata.EncodeMessage(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		qurl, err := p.QueueURL(outputs.QueueArn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.AWS.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(qurl), MessageBody: aws.String(string(body))}); err != nil {
-			t.Fatal(err)
-		}
+		sendQueueMessage(ctx, t, p, "e2e-dlq-aggregator", pts)
 		msgs, _ := waitGroup(ctx, t, tg, ops.OriginAggregator, 1)
 		if !strings.Contains(msgs[0].Error, "deploy is broken") || msgs[0].Attributes[ops.AttrRequestID] == "" {
 			t.Errorf("aggregator failure: error %q, attributes %v", msgs[0].Error, msgs[0].Attributes)

@@ -60,77 +60,91 @@ func checkStored(ctx context.Context, t *testing.T, p *pipeline.Pipeline, symbol
 	}
 }
 
+// race is one S3 race test on the shared pipeline: its object's key and
+// when it started.
+type race struct {
+	ctx   context.Context
+	p     *pipeline.Pipeline
+	key   string
+	start time.Time
+}
+
+// newRace starts a race test on the object e2e/race/<name>.
+func newRace(t *testing.T, name string) race {
+	return race{ctx: context.Background(), p: shared(t), key: "e2e/race/" + name, start: time.Now()}
+}
+
+// upload uploads body as the race's object.
+func (r race) upload(t *testing.T, body []byte) {
+	t.Helper()
+	if _, err := upload(r.ctx, r.p, r.key, body); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// done checks symbol's stored points against want (checkStored) and logs
+// how long what took since the start.
+func (r race) done(t *testing.T, symbol string, want []marketdata.Point, what string) {
+	t.Helper()
+	checkStored(r.ctx, t, r.p, symbol, want)
+	t.Logf("%s in %s", what, time.Since(r.start).Round(time.Millisecond))
+}
+
 // An object overwritten 0.3 s after its upload: both versions are read by
 // their own version id and ingested in full.
 func TestS3OverwrittenRightAfterUpload(t *testing.T) {
-	p := shared(t)
-	ctx := context.Background()
-	start := time.Now()
-	key := "e2e/race/overwritten.csv"
+	r := newRace(t, "overwritten.csv")
 	first := dayPoints("E2EOVW", time.Now().Add(-5*time.Hour), 90)
 	second := dayPoints("E2EOVW", time.Now().Add(-4*time.Hour), 60) // other windows: no point in common
-	if _, err := upload(ctx, p, key, csvObject(first)); err != nil {
-		t.Fatal(err)
-	}
+	r.upload(t, csvObject(first))
 	time.Sleep(300 * time.Millisecond)
-	if _, err := upload(ctx, p, key, csvObject(second)); err != nil {
-		t.Fatal(err)
-	}
-	reps, err := waitReports(ctx, p, key, 2, 2*time.Minute)
+	r.upload(t, csvObject(second))
+	reps, err := waitReports(r.ctx, r.p, r.key, 2, 2*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	accepted := map[int64]bool{}
-	for _, r := range reps {
-		if r.Status != marketdata.ReportCompleted || r.VersionID == "" {
-			t.Fatalf("report %+v: want COMPLETED, read by its version id", r)
+	for _, rep := range reps {
+		if rep.Status != marketdata.ReportCompleted || rep.VersionID == "" {
+			t.Fatalf("report %+v: want COMPLETED, read by its version id", rep)
 		}
-		accepted[r.Accepted] = true
+		accepted[rep.Accepted] = true
 	}
 	if !accepted[int64(len(first))] || !accepted[int64(len(second))] {
 		t.Fatalf("reports accepted %v, want %d and %d", accepted, len(first), len(second))
 	}
-	checkStored(ctx, t, p, "E2EOVW", append(append([]marketdata.Point{}, first...), second...))
-	t.Logf("both versions stored and aggregated in %s", time.Since(start).Round(time.Millisecond))
+	r.done(t, "E2EOVW", append(append([]marketdata.Point{}, first...), second...), "both versions stored and aggregated")
 }
 
 // An object deleted (a delete marker) right after its upload: its version
 // is still read and ingested.
 func TestS3DeletedRightAfterUpload(t *testing.T) {
-	p := shared(t)
-	ctx := context.Background()
-	start := time.Now()
-	key := "e2e/race/deleted.csv"
+	r := newRace(t, "deleted.csv")
 	pts := dayPoints("E2EDEL", time.Now().Add(-5*time.Hour), 90)
-	if _, err := upload(ctx, p, key, csvObject(pts)); err != nil {
-		t.Fatal(err)
-	}
-	del, err := p.AWS.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(p.Bucket()), Key: aws.String(key)})
+	r.upload(t, csvObject(pts))
+	del, err := r.p.AWS.S3.DeleteObject(r.ctx, &s3.DeleteObjectInput{Bucket: aws.String(r.p.Bucket()), Key: aws.String(r.key)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !aws.ToBool(del.DeleteMarker) {
 		t.Fatal("the delete made no delete marker: the bucket is not versioned, so the test proves nothing")
 	}
-	reps, err := waitReports(ctx, p, key, 1, 2*time.Minute)
+	reps, err := waitReports(r.ctx, r.p, r.key, 1, 2*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := reps[0]; r.Status != marketdata.ReportCompleted || r.Accepted != int64(len(pts)) || r.VersionID == "" {
-		t.Fatalf("report %+v: want COMPLETED with %d points, read by its version id", r, len(pts))
+	if rep := reps[0]; rep.Status != marketdata.ReportCompleted || rep.Accepted != int64(len(pts)) || rep.VersionID == "" {
+		t.Fatalf("report %+v: want COMPLETED with %d points, read by its version id", rep, len(pts))
 	}
-	checkStored(ctx, t, p, "E2EDEL", pts)
-	t.Logf("stored and aggregated in %s", time.Since(start).Round(time.Millisecond))
+	r.done(t, "E2EDEL", pts, "stored and aggregated")
 }
 
 // The same bytes uploaded twice under one key: the second upload, a new
 // version with its own version id in its event as on AWS, stores nothing
 // twice; a changed file then adds only its new records.
 func TestS3ReuploadStoresNothingTwice(t *testing.T) {
-	p := shared(t)
-	ctx := context.Background()
-	start := time.Now()
-	key := "e2e/race/reupload.csv"
+	r := newRace(t, "reupload.csv")
+	ctx, p, key := r.ctx, r.p, r.key
 	pts := dayPoints("E2EREUP", time.Now().Add(-5*time.Hour), 90)
 	body := csvObject(pts)
 	v := map[string]bool{}
@@ -178,6 +192,5 @@ func TestS3ReuploadStoresNothingTwice(t *testing.T) {
 	if _, err := waitReports(ctx, p, key, 2, 2*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	checkStored(ctx, t, p, "E2EREUP", more)
-	t.Logf("three uploads checked in %s", time.Since(start).Round(time.Millisecond))
+	r.done(t, "E2EREUP", more, "three uploads checked")
 }
