@@ -63,29 +63,54 @@ func queueInputs(t *testing.T, res *synthrec.Result, name string) map[string]int
 	return in
 }
 
-func TestProcessingQueue(t *testing.T) {
+// The two queues: the processing queue with 4-day retention, 300 s
+// visibility (the processor's timeout x 6 must fit in it), 256 KiB messages,
+// long polling, SQS-managed SSE and a redrive to the DLQ after 3 receives;
+// the DLQ with 14-day retention, SSE, room for any message the processing
+// queue redrives to it and redrives accepted from the processing queue only;
+// both tagged. The DLQ is created first and depends on no other resource of
+// the layer.
+func TestQueues(t *testing.T) {
 	res := fixture.RunDev(t)
-	in := queueInputs(t, res, "processing-queue")
-	// 4-day retention, 300 s visibility (the processor's timeout x 6 must fit
-	// in it), 256 KiB messages, long polling, SQS-managed SSE, a redrive to
-	// the DLQ after 3 receives, and both tags.
-	stacktest.AssertJSON(t, "processing queue inputs", in, `{
-		"name": "ProcessingQueue-dev",
-		"messageRetentionSeconds": 345600,
-		"visibilityTimeoutSeconds": 300,
-		"maxMessageSize": 262144,
-		"receiveWaitTimeSeconds": 20,
-		"sqsManagedSseEnabled": true,
-		"redrivePolicy": {"deadLetterTargetArn": "`+dlqArn+`", "maxReceiveCount": 3},
-		"tags": `+tagsJSON+`
-	}`)
-	// Ingestion packs messages up to the shared limit; the queue must take them.
-	if got := in["maxMessageSize"]; got != float64(limits.QueueMaxMessageBytes) {
-		t.Errorf("maxMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
-	}
-	q, dlq := stacktest.Get(t, res, stacktest.TypeQueue, "processing-queue"), stacktest.Get(t, res, stacktest.TypeQueue, "dead-letter-queue")
-	if !q.DependsOn(dlq) {
-		t.Errorf("processing queue does not depend on the DLQ: %v", q.Dependencies)
+	dlq := stacktest.Get(t, res, stacktest.TypeQueue, "dead-letter-queue")
+	for _, tc := range []struct {
+		logical, inputs string
+		dependsOnDLQ    bool
+	}{
+		{"processing-queue", `{
+			"name": "ProcessingQueue-dev",
+			"messageRetentionSeconds": 345600,
+			"visibilityTimeoutSeconds": 300,
+			"maxMessageSize": 262144,
+			"receiveWaitTimeSeconds": 20,
+			"sqsManagedSseEnabled": true,
+			"redrivePolicy": {"deadLetterTargetArn": "` + dlqArn + `", "maxReceiveCount": 3},
+			"tags": ` + tagsJSON + `
+		}`, true},
+		{"dead-letter-queue", `{
+			"name": "ProcessingDLQ-dev",
+			"messageRetentionSeconds": 1209600,
+			"maxMessageSize": 262144,
+			"sqsManagedSseEnabled": true,
+			"redriveAllowPolicy": {"redrivePermission": "byQueue", "sourceQueueArns": ["` + queueArn + `"]},
+			"tags": ` + tagsJSON + `
+		}`, false},
+	} {
+		t.Run(tc.logical, func(t *testing.T) {
+			in := queueInputs(t, res, tc.logical)
+			stacktest.AssertJSON(t, tc.logical+" inputs", in, tc.inputs)
+			// Ingestion packs messages up to the shared limit; both queues must take them.
+			if got := in["maxMessageSize"]; got != float64(limits.QueueMaxMessageBytes) {
+				t.Errorf("maxMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
+			}
+			q := stacktest.Get(t, res, stacktest.TypeQueue, tc.logical)
+			switch {
+			case tc.dependsOnDLQ && !q.DependsOn(dlq):
+				t.Errorf("%s does not depend on the DLQ: %v", tc.logical, q.Dependencies)
+			case !tc.dependsOnDLQ && len(q.Dependencies) != 0:
+				t.Errorf("%s depends on %v, want nothing", tc.logical, q.Dependencies)
+			}
+		})
 	}
 }
 
@@ -94,29 +119,6 @@ func TestProcessingQueue(t *testing.T) {
 func TestMessageSizeWithinTheProvidersRange(t *testing.T) {
 	if limits.QueueMaxMessageBytes < 1024 || limits.QueueMaxMessageBytes > 262144 {
 		t.Errorf("limits.QueueMaxMessageBytes = %d, outside pulumi-aws v6's 1024-262144", limits.QueueMaxMessageBytes)
-	}
-}
-
-func TestDeadLetterQueue(t *testing.T) {
-	res := fixture.RunDev(t)
-	in := queueInputs(t, res, "dead-letter-queue")
-	// 14-day retention, SSE, room for any message the processing queue
-	// redrives to it, redrives accepted from the processing queue only, and
-	// both tags.
-	stacktest.AssertJSON(t, "DLQ inputs", in, `{
-		"name": "ProcessingDLQ-dev",
-		"messageRetentionSeconds": 1209600,
-		"maxMessageSize": 262144,
-		"sqsManagedSseEnabled": true,
-		"redriveAllowPolicy": {"redrivePermission": "byQueue", "sourceQueueArns": ["`+queueArn+`"]},
-		"tags": `+tagsJSON+`
-	}`)
-	if got := in["maxMessageSize"]; got != float64(limits.QueueMaxMessageBytes) {
-		t.Errorf("maxMessageSize = %v, want limits.QueueMaxMessageBytes = %d", got, limits.QueueMaxMessageBytes)
-	}
-	// The DLQ is created first and depends on no other resource of the layer.
-	if dlq := stacktest.Get(t, res, stacktest.TypeQueue, "dead-letter-queue"); len(dlq.Dependencies) != 0 {
-		t.Errorf("DLQ depends on %v, want nothing", dlq.Dependencies)
 	}
 }
 
