@@ -10,12 +10,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
+	"github.com/marketanalytics/pipeline/tools/internal/cli"
 	"github.com/marketanalytics/pipeline/tools/internal/cost"
 	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
@@ -30,15 +32,7 @@ func main() {
 	flag.StringVar(&requests, "requests", cost.RequestsFile("build"), "the local run's measurements (go run mage.go local)")
 	flag.StringVar(&bench, "bench", "build/bench.json", "the benchmarks' results (go run mage.go bench)")
 	flag.StringVar(&synthDir, "synth-dir", "build/synth", "the synth output, for the functions' memory (go run mage.go synth)")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "cost: unexpected arguments %v\n", flag.Args())
-		os.Exit(2)
-	}
-	if err := run(w, requests, bench, synthDir); err != nil {
-		fmt.Fprintln(os.Stderr, "cost:", err)
-		os.Exit(1)
-	}
+	cli.Main("cost", func(context.Context) error { return run(w, requests, bench, synthDir) })
 }
 
 func run(w cost.Workload, requestsFile, benchFile, synthDir string) error {
