@@ -149,46 +149,44 @@ func denyInsecure(arn string) common.Statement {
 	}
 }
 
-func TestProcessingQueuePolicy(t *testing.T) {
+// Each queue's policy: nothing may use the queue without TLS; EventBridge
+// may send the DLQ exactly the two aggregator rules' undeliverable events.
+// Each policy is attached after its queue exists.
+func TestQueuePolicies(t *testing.T) {
 	res := fixture.RunDev(t)
-	r := stacktest.Get(t, res, stacktest.TypeQueuePolicy, "processing-queue-policy")
-	if got := r.Inputs["queueUrl"]; got != queueURL {
-		t.Errorf("queueUrl = %v, want %s", got, queueURL)
+	for _, tc := range []struct {
+		logical, queue, url string
+		want                []common.Statement
+	}{
+		{"processing-queue-policy", "processing-queue", queueURL, []common.Statement{denyInsecure(queueArn)}},
+		{"dead-letter-queue-policy", "dead-letter-queue", dlqURL, []common.Statement{
+			{
+				Sid:       "AllowEventBridgeRuleDeadLetters",
+				Effect:    "Allow",
+				Principal: map[string]interface{}{"Service": "events.amazonaws.com"},
+				Action:    []string{"sqs:SendMessage"},
+				Resource:  []string{dlqArn},
+				Condition: map[string]map[string]interface{}{"ArnEquals": {"aws:SourceArn": []string{scheduleR, eventsR}}},
+			},
+			denyInsecure(dlqArn),
+		}},
+	} {
+		t.Run(tc.logical, func(t *testing.T) {
+			r := stacktest.Get(t, res, stacktest.TypeQueuePolicy, tc.logical)
+			if got := r.Inputs["queueUrl"]; got != tc.url {
+				t.Errorf("queueUrl = %v, want %s", got, tc.url)
+			}
+			doc, _ := r.Inputs["policy"].(string)
+			stacktest.AssertPolicy(t, tc.logical, doc, common.Policy{Statement: tc.want})
+			if q := stacktest.Get(t, res, stacktest.TypeQueue, tc.queue); !r.DependsOn(q) {
+				t.Errorf("%s does not depend on %s: %v", tc.logical, tc.queue, r.Dependencies)
+			}
+		})
 	}
-	doc, _ := r.Inputs["policy"].(string)
-	stacktest.AssertPolicy(t, "processing queue policy", doc, common.Policy{Statement: []common.Statement{denyInsecure(queueArn)}})
-	if q := stacktest.Get(t, res, stacktest.TypeQueue, "processing-queue"); !r.DependsOn(q) {
-		t.Errorf("processing queue policy does not depend on the queue: %v", r.Dependencies)
-	}
-}
-
-func TestDeadLetterQueuePolicy(t *testing.T) {
-	res := fixture.RunDev(t)
-	r := stacktest.Get(t, res, stacktest.TypeQueuePolicy, "dead-letter-queue-policy")
-	if got := r.Inputs["queueUrl"]; got != dlqURL {
-		t.Errorf("queueUrl = %v, want %s", got, dlqURL)
-	}
-	doc, _ := r.Inputs["policy"].(string)
-	// EventBridge may send exactly the two aggregator rules' undeliverable
-	// events; nothing may use the queue without TLS.
-	stacktest.AssertPolicy(t, "DLQ policy", doc, common.Policy{Statement: []common.Statement{
-		{
-			Sid:       "AllowEventBridgeRuleDeadLetters",
-			Effect:    "Allow",
-			Principal: map[string]interface{}{"Service": "events.amazonaws.com"},
-			Action:    []string{"sqs:SendMessage"},
-			Resource:  []string{dlqArn},
-			Condition: map[string]map[string]interface{}{"ArnEquals": {"aws:SourceArn": []string{scheduleR, eventsR}}},
-		},
-		denyInsecure(dlqArn),
-	}})
 	// The rule ARNs are the ones the compute layer's rules will have.
 	n := naming.MustNew("dev")
 	if n.ScheduleRuleARN(synthrec.Account) != scheduleR || n.EventsRuleARN(synthrec.Account) != eventsR {
 		t.Errorf("rule ARNs drifted from shared/naming: %s, %s", n.ScheduleRuleARN(synthrec.Account), n.EventsRuleARN(synthrec.Account))
-	}
-	if dlq := stacktest.Get(t, res, stacktest.TypeQueue, "dead-letter-queue"); !r.DependsOn(dlq) {
-		t.Errorf("DLQ policy does not depend on the DLQ: %v", r.Dependencies)
 	}
 }
 
