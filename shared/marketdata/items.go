@@ -56,6 +56,29 @@ func (it AggregateItem) Value() (Aggregate, error) {
 	return a, nil
 }
 
+// PartialItem is the item of a Partial (see Partial.Item): hash
+// PartialKey(symbol), range PartialSortKey. It expires with the raw points it
+// summarises. The processor builds these items by hand from the AttrPartial*
+// names in keys.go (its tests decode them with this type, so the names cannot
+// drift); the aggregator decodes them with this type.
+type PartialItem struct {
+	Key      string  `dynamodbav:"symbol"`
+	Range    string  `dynamodbav:"timestamp"` // N: read as its text
+	Trades   int64   `dynamodbav:"trades"`
+	OpenKey  string  `dynamodbav:"openKey"` // S: the first point's range key
+	Open     float64 `dynamodbav:"open"`
+	CloseKey string  `dynamodbav:"closeKey"` // S: the last point's range key
+	Close    float64 `dynamodbav:"close"`
+	High     float64 `dynamodbav:"high"`
+	Low      float64 `dynamodbav:"low"`
+	Volume   string  `dynamodbav:"volume"` // S: Σ volume, a decimal integer (may exceed int64)
+	// PV and Prices are the exact Σ price×volume and Σ price (big.Float
+	// 'p' text); both are left out of a partial of one point.
+	PV        string `dynamodbav:"pv,omitempty"`
+	Prices    string `dynamodbav:"prices,omitempty"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
 // StateItem is a symbol's latest-state item (hash StateKey(symbol), range
 // StateSortKey). The processor maintains it with conditional update
 // expressions over the names in state.go, which equal these tags.

@@ -42,6 +42,20 @@ const (
 	AttrUpdatedAt = "updatedAt" // N, epoch ms the item was computed at
 )
 
+// Attributes of a partial item (PartialItem's tags; besides the key,
+// AttrTrades and AttrExpiresAt), which the processor builds by hand.
+const (
+	AttrOpenKey  = "openKey"  // S
+	AttrOpen     = "open"     // N
+	AttrCloseKey = "closeKey" // S
+	AttrClose    = "close"    // N
+	AttrHigh     = "high"     // N
+	AttrLow      = "low"      // N
+	AttrSumVol   = "volume"   // S, exact decimal integer
+	AttrSumPV    = "pv"       // S, exact, absent for one point
+	AttrSumPrice = "prices"   // S, exact, absent for one point
+)
+
 // Item key patterns. Raw point items use the bare symbol as hash key; every
 // other kind prefixes its hash key with a tag containing '#', a character no
 // valid symbol contains, so the kinds can never collide.
@@ -49,12 +63,14 @@ const (
 //	raw point       symbol=<SYM>                    timestamp=<ms>.<discriminator>
 //	latest state    symbol=STATE#<SYM>              timestamp=0
 //	aggregate       symbol=AGG5M#<SYM>              timestamp=<window start ms>
+//	partial         symbol=PART5M#<SYM>             timestamp=<window start ms>.<discriminator>
 //	active symbols  symbol=ACTIVE#5M                timestamp=<window start ms>  (string set "symbols")
 //	symbols index   symbol=INDEX#SYMBOLS            timestamp=SymbolIndexKey(<SYM>)  (see symbolindex.go)
 //	ingest report   symbol=REPORT#s3://<bucket>/<key> timestamp=<hash of version id or ETag>
 const (
 	StatePrefix     = "STATE#"
 	AggregatePrefix = "AGG5M#"
+	PartialPrefix   = "PART5M#"
 	ActiveWindows   = "ACTIVE#5M"
 	ReportPrefix    = "REPORT#"
 )
@@ -64,6 +80,11 @@ func StateKey(symbol string) string { return StatePrefix + symbol }
 
 // AggregateKey is the hash key of a symbol's 5-minute aggregates.
 func AggregateKey(symbol string) string { return AggregatePrefix + symbol }
+
+// PartialKey is the hash key of a symbol's partial aggregates (one per
+// stored message and window it touches; see Partial). Their range key is
+// PartialSortKey.
+func PartialKey(symbol string) string { return PartialPrefix + symbol }
 
 // ReportContent is what tells one ingestion report of an object key from
 // another: the ETag, which for a single-part upload to the SSE-S3 bucket is

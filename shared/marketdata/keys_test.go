@@ -24,7 +24,7 @@ func TestWindows(t *testing.T) {
 
 func TestKeyPatternsCannotCollideWithSymbols(t *testing.T) {
 	report, _ := ReportKey("market-data-dev", "ticks.csv", "v1")
-	for _, k := range []string{StateKey("AAPL"), AggregateKey("AAPL"), ActiveWindows, report} {
+	for _, k := range []string{StateKey("AAPL"), AggregateKey("AAPL"), PartialKey("AAPL"), ActiveWindows, report} {
 		if ValidSymbol(k) {
 			t.Errorf("item hash key %q is a valid symbol: a ticker could collide with it", k)
 		}

@@ -74,11 +74,16 @@ func appendSortKey(dst []byte, p Point, h uint64, ordinal int64) []byte {
 	h = fnvUint64(h, math.Float64bits(p.Bid))
 	h = fnvUint64(h, math.Float64bits(p.Ask))
 	h = fnvString(h, p.Exchange)
-	d := h % discModulus
+	return appendKey(dst, p.Timestamp, h%discModulus)
+}
+
+// appendKey appends the key <ms>.<d> (d < discModulus, as 18 digits without
+// the trailing zeros).
+func appendKey(dst []byte, ms int64, d uint64) []byte {
 	if d == 0 {
 		d = 1 // keep the key distinct from the bare millisecond bound of MillisRange
 	}
-	dst = strconv.AppendInt(dst, p.Timestamp, 10)
+	dst = strconv.AppendInt(dst, ms, 10)
 	dst = append(dst, '.')
 	var digits [sortKeyDigits]byte
 	for i := sortKeyDigits - 1; i >= 0; i-- {
@@ -139,3 +144,34 @@ func ParseSortKey(key string) (ms int64, disc uint64, err error) {
 func MillisRange(from, to int64) (lo, hi string) {
 	return strconv.FormatInt(from, 10), strconv.FormatInt(to-1, 10) + "." + strings.Repeat("9", sortKeyDigits)
 }
+
+// FormatSortKey is the inverse of ParseSortKey: the canonical range key of
+// (ms, disc), disc scaled to sortKeyDigits digits as ParseSortKey returns it.
+// A partial keeps its first and last points as (ms, disc) and writes their
+// keys back with it.
+func FormatSortKey(ms int64, disc uint64) string {
+	return string(appendKey(nil, ms, disc%discModulus))
+}
+
+// PartialSortKey returns the range key of the partial aggregate of one
+// message's points of one symbol in the window starting at start:
+// <window start ms>.<discriminator>, the discriminator hashed from the
+// message's origin, the symbol and the range keys of those points in
+// message order. The points' keys already hash their content, origin and
+// position, so the same message delivered again yields the same key and its
+// partial overwrites itself (it never counts twice), while two messages
+// with different points get different keys. The form is a raw point's, so
+// the partials of a window are the range BETWEEN of PartialRange.
+func PartialSortKey(start int64, origin, symbol string, pointKeys []string) string {
+	h := fnvString(fnvOffset64, origin)
+	h = fnvString(h, symbol)
+	for _, k := range pointKeys {
+		h = fnvString(h, k)
+		h = fnvUint64(h, uint64(len(k))) // "1.2"+"3" must differ from "1.23"
+	}
+	return string(appendKey(nil, start, h%discModulus))
+}
+
+// PartialRange returns inclusive range-key bounds selecting every partial
+// of the window starting at start.
+func PartialRange(start int64) (lo, hi string) { return MillisRange(start, start+1) }
