@@ -17,4 +17,9 @@ type WindowRef struct {
 // WindowsChanged is the detail of an EventDetailType event.
 type WindowsChanged struct {
 	Windows []WindowRef `json:"windows"`
+	// FromRaw asks the aggregator to recompute the windows from their raw
+	// points rather than from their partials: the repair path (for points
+	// stored before partials existed, or a partial lost by hand). The
+	// processor never sets it; an operator sends it (ops recompute --from-raw).
+	FromRaw bool `json:"fromRaw,omitempty"`
 }

@@ -24,9 +24,10 @@ type fakeStore struct {
 	failPut error
 	failAll error // every method fails
 
-	summaries   []marketdata.WindowRef
-	activeCalls [][2]int64
-	aggCalls    [][2]int64
+	summaries    []marketdata.WindowRef
+	rawSummaries []marketdata.WindowRef
+	activeCalls  [][2]int64
+	aggCalls     [][2]int64
 }
 
 func newFakeStore() *fakeStore {
@@ -39,25 +40,47 @@ func newFakeStore() *fakeStore {
 	}
 }
 
-func (s *fakeStore) WindowSummary(_ context.Context, symbol string, start int64) (ohlcv.Summary, bool, error) {
+// WindowSummary serves the window as if each of its ticks were a partial
+// of its own; RawWindowSummary folds the ticks. Both count as one read per
+// tick; rawSummaries records the from-raw calls.
+func (s *fakeStore) WindowSummary(_ context.Context, symbol string, start int64) (ohlcv.Summary, int64, bool, error) {
+	return s.summary(symbol, start, false)
+}
+
+func (s *fakeStore) RawWindowSummary(_ context.Context, symbol string, start int64) (ohlcv.Summary, int64, bool, error) {
+	return s.summary(symbol, start, true)
+}
+
+func (s *fakeStore) summary(symbol string, start int64, raw bool) (ohlcv.Summary, int64, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ref := marketdata.WindowRef{Symbol: symbol, Start: start}
 	s.summaries = append(s.summaries, ref)
+	if raw {
+		s.rawSummaries = append(s.rawSummaries, ref)
+	}
 	if s.failAll != nil {
-		return ohlcv.Summary{}, false, s.failAll
+		return ohlcv.Summary{}, 0, false, s.failAll
 	}
 	if err := s.failSum[ref]; err != nil {
-		return ohlcv.Summary{}, false, err
+		return ohlcv.Summary{}, 0, false, err
 	}
 	var acc ohlcv.Accumulator
+	var read int64
 	for _, t := range s.ticks[symbol] {
 		if t.Millis >= start && t.Millis < marketdata.WindowEnd(start) {
-			acc.Add(t)
+			read++
+			if raw {
+				acc.Add(t)
+				continue
+			}
+			var p marketdata.Partial
+			p.Add(t.Millis, t.Disc, t.Price, t.Volume)
+			acc.Merge(&p)
 		}
 	}
 	sum, ok := acc.Summary()
-	return sum, ok, nil
+	return sum, read, ok, nil
 }
 
 // PutAggregate applies the same guard as table.PutAggregate.

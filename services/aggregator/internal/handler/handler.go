@@ -39,7 +39,10 @@ import (
 
 // Store is the table access the handler needs (implemented by table.Table).
 type Store interface {
-	WindowSummary(ctx context.Context, symbol string, start int64) (ohlcv.Summary, bool, error)
+	// WindowSummary merges the window's partials; RawWindowSummary folds
+	// its raw points (the repair path). Both return the items they read.
+	WindowSummary(ctx context.Context, symbol string, start int64) (ohlcv.Summary, int64, bool, error)
+	RawWindowSummary(ctx context.Context, symbol string, start int64) (ohlcv.Summary, int64, bool, error)
 	PutAggregate(ctx context.Context, a marketdata.Aggregate) (bool, error)
 	ActiveWindows(ctx context.Context, fromStart, toStart int64) ([]marketdata.WindowRef, error)
 	Aggregates(ctx context.Context, symbol string, fromStart, toStart int64) ([]marketdata.Aggregate, error)
@@ -103,6 +106,12 @@ type Result struct {
 	Failed int `json:"failed"`
 	// Points is the number of raw points aggregated.
 	Points int64 `json:"points"`
+	// ItemsRead counts the items read to aggregate them: partials, or raw
+	// points on the from-raw path. ItemsRead over the points stored is the
+	// read amplification (README, "Linear aggregation").
+	ItemsRead int64 `json:"itemsRead"`
+	// FromRaw says the windows were recomputed from their raw points.
+	FromRaw bool `json:"fromRaw,omitempty"`
 	// NewestMillis is the timestamp of the newest point aggregated.
 	NewestMillis int64 `json:"newestMillis,omitempty"`
 }
@@ -182,7 +191,7 @@ func (h *Handler) windowsChanged(ctx context.Context, log *slog.Logger, d market
 		}
 		valid = append(valid, w)
 	}
-	res, err := h.recompute(ctx, log, valid)
+	res, err := h.recompute(ctx, log, valid, d.FromRaw)
 	h.publish(ctx, log, res)
 	if len(invalid) > 0 {
 		err = errors.Join(err, fmt.Errorf("%d invalid window reference(s), first: %w", len(invalid), invalid[0]))
@@ -229,7 +238,7 @@ func (h *Handler) finalise(ctx context.Context, log *slog.Logger, tick time.Time
 		}
 		valid = append(valid, ref)
 	}
-	res, err := h.recompute(ctx, log, valid)
+	res, err := h.recompute(ctx, log, valid, false)
 	h.publish(ctx, log, res)
 	if len(invalid) > 0 {
 		err = errors.Join(err, fmt.Errorf("%d invalid %s entries, first: %w", len(invalid), marketdata.ActiveWindows, invalid[0]))
@@ -239,9 +248,9 @@ func (h *Handler) finalise(ctx context.Context, log *slog.Logger, tick time.Time
 }
 
 // recompute aggregates and writes each distinct window, a bounded number at
-// once. A failed window does not stop the others; the error names how many
+// once, from its partials or, fromRaw, its raw points. A failed window does not stop the others; the error names how many
 // failed, so the event is retried (recomputing is idempotent).
-func (h *Handler) recompute(ctx context.Context, log *slog.Logger, refs []marketdata.WindowRef) (Result, error) {
+func (h *Handler) recompute(ctx context.Context, log *slog.Logger, refs []marketdata.WindowRef, fromRaw bool) (Result, error) {
 	refs = slices.Clone(refs)
 	slices.SortFunc(refs, func(a, b marketdata.WindowRef) int {
 		return cmp.Or(strings.Compare(a.Symbol, b.Symbol), cmp.Compare(a.Start, b.Start))
@@ -250,7 +259,7 @@ func (h *Handler) recompute(ctx context.Context, log *slog.Logger, refs []market
 
 	var (
 		mu  sync.Mutex
-		res = Result{Windows: len(refs)}
+		res = Result{Windows: len(refs), FromRaw: fromRaw}
 		g   errgroup.Group // no shared context: a failed window stops no other
 	)
 	workers := h.Concurrency
@@ -260,7 +269,7 @@ func (h *Handler) recompute(ctx context.Context, log *slog.Logger, refs []market
 	g.SetLimit(workers)
 	for _, ref := range refs {
 		g.Go(func() error {
-			o, err := h.window(ctx, ref)
+			o, err := h.window(ctx, ref, fromRaw)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -268,6 +277,7 @@ func (h *Handler) recompute(ctx context.Context, log *slog.Logger, refs []market
 				log.Error("window failed", "symbol", ref.Symbol, "start", ref.Start, "error", err)
 			}
 			res.Points += o.points
+			res.ItemsRead += o.read
 			res.NewestMillis = max(res.NewestMillis, o.newest)
 			switch o.outcome {
 			case written:
@@ -301,18 +311,24 @@ type windowOutcome struct {
 	outcome outcome
 	points  int64
 	newest  int64
+	read    int64
 }
 
-// window recomputes one window from its raw points and writes its aggregate.
-func (h *Handler) window(ctx context.Context, ref marketdata.WindowRef) (windowOutcome, error) {
-	sum, ok, err := h.Store.WindowSummary(ctx, ref.Symbol, ref.Start)
+// window recomputes one window, from its partials or its raw points, and
+// writes its aggregate.
+func (h *Handler) window(ctx context.Context, ref marketdata.WindowRef, fromRaw bool) (windowOutcome, error) {
+	summary := h.Store.WindowSummary
+	if fromRaw {
+		summary = h.Store.RawWindowSummary
+	}
+	sum, read, ok, err := summary(ctx, ref.Symbol, ref.Start)
 	if err != nil {
-		return windowOutcome{}, err
+		return windowOutcome{read: read}, err
 	}
 	if !ok {
-		return windowOutcome{outcome: empty}, nil
+		return windowOutcome{outcome: empty, read: read}, nil
 	}
-	o := windowOutcome{points: sum.Trades, newest: sum.LastMillis}
+	o := windowOutcome{points: sum.Trades, newest: sum.LastMillis, read: read}
 	agg := NewAggregate(ref, sum, h.now())
 	wrote, err := h.Store.PutAggregate(ctx, agg)
 	switch {

@@ -165,7 +165,7 @@ func TestWindowsChanged(t *testing.T) {
 	}
 	// 5 references, one duplicate: AAPL 14:25, AAPL 14:30, GOOG 14:30 (no
 	// points: nothing written), MSFT 14:30.
-	want := Result{Windows: 4, Written: 3, Empty: 1, Points: 8, NewestMillis: w1430 + 299_999}
+	want := Result{Windows: 4, Written: 3, Empty: 1, Points: 8, ItemsRead: 8, NewestMillis: w1430 + 299_999}
 	if out != want {
 		t.Errorf("result %+v, want %+v", out, want)
 	}
@@ -317,7 +317,7 @@ func TestSchedule(t *testing.T) {
 				w1430: {"AAPL", "MSFT"},
 				w1435: {"AAPL"},
 			},
-			want:     Result{Windows: 3, Written: 3, Points: 8, NewestMillis: w1430 + 299_999},
+			want:     Result{Windows: 3, Written: 3, Points: 8, ItemsRead: 8, NewestMillis: w1430 + 299_999},
 			wantAggs: []marketdata.Aggregate{wantAAPL1425, wantAAPL1430, wantMSFT1430},
 			wantMetrics: map[string]float64{naming.MetricPointsAggregated: 8, naming.MetricWindowsWritten: 3,
 				naming.MetricAggregationLag: 132_001},
@@ -399,5 +399,38 @@ func TestUnknownEvents(t *testing.T) {
 				t.Error("an unknown event touched the store or metrics")
 			}
 		})
+	}
+}
+
+// TestWindowsChangedFromRaw: the repair path reads the raw points, not the
+// partials, and writes the same aggregates.
+func TestWindowsChangedFromRaw(t *testing.T) {
+	var ev map[string]any
+	if err := json.Unmarshal(fixture(t, "windows_changed_event.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["detail"].(map[string]any)["fromRaw"] = true
+	raw, _ := json.Marshal(ev)
+	s := seeded()
+	out, err := newHandler(s, &fakeMetrics{}).Invoke(context.Background(), raw)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	want := Result{Windows: 4, Written: 3, Empty: 1, Points: 8, ItemsRead: 8, FromRaw: true, NewestMillis: w1430 + 299_999}
+	if out != want {
+		t.Errorf("result %+v, want %+v", out, want)
+	}
+	if len(s.rawSummaries) != 4 {
+		t.Errorf("%d windows read from raw, want 4", len(s.rawSummaries))
+	}
+	assertAggs(t, s, wantAAPL1425, wantAAPL1430, wantMSFT1430)
+
+	// Without the flag, the partials.
+	s = seeded()
+	if _, err := newHandler(s, &fakeMetrics{}).Invoke(context.Background(), fixture(t, "windows_changed_event.json")); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.rawSummaries) != 0 {
+		t.Errorf("the processor's event read raw points: %v", s.rawSummaries)
 	}
 }

@@ -29,7 +29,7 @@ func (d *pagesDB) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*d
 	return out, nil
 }
 
-// BenchmarkWindowSummary measures the read path of one window without the
+// BenchmarkWindowSummary measures the from-raw read path of one window without the
 // network: decoding the projected items of every page (range key, price,
 // volume) and folding them in, as the Lambda does per point.
 func BenchmarkWindowSummary(b *testing.B) {
@@ -51,7 +51,7 @@ func BenchmarkWindowSummary(b *testing.B) {
 	b.ReportAllocs()
 	var rounds int
 	for b.Loop() {
-		sum, ok, err := tb.WindowSummary(context.Background(), "AAPL", w1430)
+		sum, _, ok, err := tb.RawWindowSummary(context.Background(), "AAPL", w1430)
 		if err != nil || !ok || sum.Trades != perPage*pages {
 			b.Fatalf("%+v %v %v", sum, ok, err)
 		}

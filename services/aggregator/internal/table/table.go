@@ -54,35 +54,53 @@ const (
 	phTrades = "#n"
 )
 
-// WindowSummary aggregates the raw points of symbol in the window starting at
-// start (epoch ms). It reads them with a strongly consistent, paginated Query
-// on the range-key BETWEEN of marketdata.MillisRange, projecting only the key,
-// price and volume, and folds each page into the summary as it arrives, so
-// memory stays flat however many points the window holds. ok is false when
-// the window has no point. A raw item that cannot be decoded is an error: an
-// aggregate silently missing a point would be wrong.
-func (t *Table) WindowSummary(ctx context.Context, symbol string, start int64) (sum ohlcv.Summary, ok bool, err error) {
-	lo, hi := marketdata.MillisRange(start, marketdata.WindowEnd(start))
-	in := &dynamodb.QueryInput{
-		TableName:              aws.String(t.Name),
-		KeyConditionExpression: aws.String(phHash + " = :h AND " + phRange + " BETWEEN :lo AND :hi"),
-		ProjectionExpression:   aws.String(phRange + ", " + phPrice + ", " + phVolume),
-		ExpressionAttributeNames: map[string]string{
-			phHash: marketdata.AttrSymbol, phRange: marketdata.AttrTimestamp,
-			phPrice: marketdata.AttrPrice, phVolume: marketdata.AttrVolume,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":h":  &types.AttributeValueMemberS{Value: symbol},
-			":lo": &types.AttributeValueMemberN{Value: lo},
-			":hi": &types.AttributeValueMemberN{Value: hi},
-		},
-		// The processor announces a window right after writing its points;
-		// an eventually consistent read could miss them and store a stale
-		// aggregate nothing would correct.
-		ConsistentRead: aws.Bool(true),
-	}
+// WindowSummary aggregates the window of symbol starting at start (epoch
+// ms) by merging its partial aggregates (marketdata.Partial: the processor
+// writes one per message and window), not by reading its raw points: a
+// window recomputed at every batch that adds to it reads each batch's few
+// partials, not every point stored so far again, so the reads grow with the
+// points stored, not with their square. read is the number of items read.
+// The partials are read with a strongly consistent, paginated Query on the
+// range-key BETWEEN of marketdata.PartialRange and folded page by page. ok
+// is false when the window has none. A partial that cannot be decoded is an
+// error: an aggregate silently missing points would be wrong.
+func (t *Table) WindowSummary(ctx context.Context, symbol string, start int64) (sum ohlcv.Summary, read int64, ok bool, err error) {
+	lo, hi := marketdata.PartialRange(start)
+	in := t.windowQuery(marketdata.PartialKey(symbol), lo, hi)
 	var acc ohlcv.Accumulator
 	err = t.query(ctx, in, func(item map[string]types.AttributeValue) error {
+		read++
+		var it marketdata.PartialItem
+		if err := ddbitem.Decode(item, &it); err != nil {
+			return fmt.Errorf("partial of %s in window %d: %w", symbol, start, err)
+		}
+		p, err := it.Partial()
+		if err != nil {
+			return fmt.Errorf("partial %s of %s: %w", it.Range, symbol, err)
+		}
+		acc.Merge(p)
+		return nil
+	})
+	if err != nil {
+		return ohlcv.Summary{}, read, false, err
+	}
+	sum, ok = acc.Summary()
+	return sum, read, ok, nil
+}
+
+// RawWindowSummary is WindowSummary computed from the window's raw points
+// (the repair path, --from-raw): the same fold, so the same result to the
+// last bit when the partials are complete. It projects only the key, price
+// and volume.
+func (t *Table) RawWindowSummary(ctx context.Context, symbol string, start int64) (sum ohlcv.Summary, read int64, ok bool, err error) {
+	lo, hi := marketdata.MillisRange(start, marketdata.WindowEnd(start))
+	in := t.windowQuery(symbol, lo, hi)
+	in.ProjectionExpression = aws.String(phRange + ", " + phPrice + ", " + phVolume)
+	in.ExpressionAttributeNames[phPrice] = marketdata.AttrPrice
+	in.ExpressionAttributeNames[phVolume] = marketdata.AttrVolume
+	var acc ohlcv.Accumulator
+	err = t.query(ctx, in, func(item map[string]types.AttributeValue) error {
+		read++
 		tk, err := decodeTick(item)
 		if err != nil {
 			return fmt.Errorf("raw point of %s in window %d: %w", symbol, start, err)
@@ -91,10 +109,29 @@ func (t *Table) WindowSummary(ctx context.Context, symbol string, start int64) (
 		return nil
 	})
 	if err != nil {
-		return ohlcv.Summary{}, false, err
+		return ohlcv.Summary{}, read, false, err
 	}
 	sum, ok = acc.Summary()
-	return sum, ok, nil
+	return sum, read, ok, nil
+}
+
+// windowQuery is the Query of the items of hash between the range keys lo
+// and hi (inclusive).
+func (t *Table) windowQuery(hash, lo, hi string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:                aws.String(t.Name),
+		KeyConditionExpression:   aws.String(phHash + " = :h AND " + phRange + " BETWEEN :lo AND :hi"),
+		ExpressionAttributeNames: map[string]string{phHash: marketdata.AttrSymbol, phRange: marketdata.AttrTimestamp},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h":  &types.AttributeValueMemberS{Value: hash},
+			":lo": &types.AttributeValueMemberN{Value: lo},
+			":hi": &types.AttributeValueMemberN{Value: hi},
+		},
+		// The processor announces a window right after writing its items;
+		// an eventually consistent read could miss them and store a stale
+		// aggregate nothing would correct.
+		ConsistentRead: aws.Bool(true),
+	}
 }
 
 // decodeTick reads a raw point item projected to key, price and volume.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -93,7 +94,7 @@ func raw(key, price, volume string) item {
 	return item{marketdata.AttrTimestamp: nv(key), marketdata.AttrPrice: nv(price), marketdata.AttrVolume: nv(volume)}
 }
 
-func TestWindowSummaryPaginates(t *testing.T) {
+func TestRawWindowSummaryPaginates(t *testing.T) {
 	// Three pages (one empty, as DynamoDB may return), in range-key order;
 	// the two points at +1000 ms straddle a page boundary.
 	db := &fakeDB{t: t, pages: [][]item{
@@ -103,9 +104,9 @@ func TestWindowSummaryPaginates(t *testing.T) {
 		{raw("1709649120000.7", "186.9", "200"), raw("1709649299999.3", "187", "150")},
 	}}
 	tb := &Table{DB: db, Name: tableName, PageLimit: 2}
-	sum, ok, err := tb.WindowSummary(context.Background(), "AAPL", w1430)
-	if err != nil || !ok {
-		t.Fatalf("WindowSummary: %v, %v", ok, err)
+	sum, read, ok, err := tb.RawWindowSummary(context.Background(), "AAPL", w1430)
+	if err != nil || !ok || read != 5 {
+		t.Fatalf("RawWindowSummary: %v, %d read, %v", ok, read, err)
 	}
 	want := ohlcv.Summary{Open: 187.2, High: 187.5, Low: 186.9, Close: 187, Volume: 500, VWAP: 187,
 		Trades: 5, FirstMillis: 1709649001000, LastMillis: 1709649299999}
@@ -144,9 +145,9 @@ func TestWindowSummaryPaginates(t *testing.T) {
 	}
 }
 
-func TestWindowSummaryEmpty(t *testing.T) {
+func TestRawWindowSummaryEmpty(t *testing.T) {
 	db := &fakeDB{t: t, pages: [][]item{{}}}
-	_, ok, err := (&Table{DB: db, Name: tableName}).WindowSummary(context.Background(), "AAPL", w1430)
+	_, _, ok, err := (&Table{DB: db, Name: tableName}).RawWindowSummary(context.Background(), "AAPL", w1430)
 	if err != nil || ok {
 		t.Fatalf("got ok=%v err=%v, want an empty window", ok, err)
 	}
@@ -155,7 +156,7 @@ func TestWindowSummaryEmpty(t *testing.T) {
 	}
 }
 
-func TestWindowSummaryBadItems(t *testing.T) {
+func TestRawWindowSummaryBadItems(t *testing.T) {
 	tests := []struct {
 		name string
 		item item
@@ -173,7 +174,7 @@ func TestWindowSummaryBadItems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := &fakeDB{t: t, pages: [][]item{{raw("1709649000001.1", "5", "5"), tt.item}}}
-			_, _, err := (&Table{DB: db, Name: tableName}).WindowSummary(context.Background(), "AAPL", w1430)
+			_, _, _, err := (&Table{DB: db, Name: tableName}).RawWindowSummary(context.Background(), "AAPL", w1430)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.want)
 			}
@@ -181,10 +182,10 @@ func TestWindowSummaryBadItems(t *testing.T) {
 	}
 }
 
-func TestWindowSummaryQueryError(t *testing.T) {
+func TestRawWindowSummaryQueryError(t *testing.T) {
 	boom := errors.New("throttled")
 	db := &fakeDB{t: t, queryErr: boom}
-	if _, _, err := (&Table{DB: db, Name: tableName}).WindowSummary(context.Background(), "AAPL", w1430); !errors.Is(err, boom) {
+	if _, _, _, err := (&Table{DB: db, Name: tableName}).RawWindowSummary(context.Background(), "AAPL", w1430); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the query error", err)
 	}
 }
@@ -434,5 +435,92 @@ func TestDecodeMatchesSortKey(t *testing.T) {
 	_, disc, _ := marketdata.ParseSortKey(key)
 	if tick != (ohlcv.Tick{Millis: p.Timestamp, Disc: disc, Price: 187.25, Volume: 42}) || disc == 0 {
 		t.Errorf("tick %+v", tick)
+	}
+}
+
+// partialItem is the item of the partial of points (key, price, volume)
+// as the processor writes it (through the shared item type).
+func partialItem(t *testing.T, rng string, pts ...[3]string) item {
+	t.Helper()
+	var p marketdata.Partial
+	for _, pt := range pts {
+		ms, disc, err := marketdata.ParseSortKey(pt[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		price, _ := strconv.ParseFloat(pt[1], 64)
+		vol, _ := strconv.ParseInt(pt[2], 10, 64)
+		p.Add(ms, disc, price, vol)
+	}
+	it, err := attributevalue.MarshalMap(p.Item("AAPL", rng, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it[marketdata.AttrTimestamp] = nv(rng)
+	return it
+}
+
+// WindowSummary merges the window's partials, page by page, into what the
+// raw points give (TestRawWindowSummaryPaginates' points, in three partials).
+func TestWindowSummaryMergesPartials(t *testing.T) {
+	db := &fakeDB{t: t, pages: [][]item{
+		{partialItem(t, "1709649000000.7", [3]string{"1709649001000.5", "187.1", "100"}, [3]string{"1709649299999.3", "187", "150"})},
+		{},
+		{partialItem(t, "1709649000000.2", [3]string{"1709649001000.25", "187.2", "50"}),
+			partialItem(t, "1709649000000.9", [3]string{"1709649060000.1", "187.5", "0"}, [3]string{"1709649120000.7", "186.9", "200"})},
+	}}
+	sum, read, ok, err := (&Table{DB: db, Name: tableName, PageLimit: 2}).WindowSummary(context.Background(), "AAPL", w1430)
+	if err != nil || !ok || read != 3 {
+		t.Fatalf("WindowSummary: %v, %d read, %v", ok, read, err)
+	}
+	rawDB := &fakeDB{t: t, pages: [][]item{{
+		raw("1709649001000.25", "187.2", "50"), raw("1709649001000.5", "187.1", "100"), raw("1709649060000.1", "187.5", "0"),
+		raw("1709649120000.7", "186.9", "200"), raw("1709649299999.3", "187", "150"),
+	}}}
+	want, _, _, err := (&Table{DB: rawDB, Name: tableName}).RawWindowSummary(context.Background(), "AAPL", w1430)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum != want || sum.Open != 187.2 || sum.Close != 187 || sum.Trades != 5 {
+		t.Fatalf("from partials %+v, from raw %+v", sum, want)
+	}
+	in := db.queries[0]
+	lo, hi := marketdata.PartialRange(w1430)
+	if got := in.ExpressionAttributeValues; !reflect.DeepEqual(got, map[string]types.AttributeValue{":h": sv(marketdata.PartialKey("AAPL")), ":lo": nv(lo), ":hi": nv(hi)}) {
+		t.Errorf("values %#v", got)
+	}
+	if !aws.ToBool(in.ConsistentRead) || in.ProjectionExpression != nil {
+		t.Errorf("consistent %v, projection %v", aws.ToBool(in.ConsistentRead), aws.ToString(in.ProjectionExpression))
+	}
+}
+
+func TestWindowSummaryBadPartials(t *testing.T) {
+	good := partialItem(t, "1709649000000.7", [3]string{"1709649001000.5", "187.1", "100"}, [3]string{"1709649299999.3", "187", "150"})
+	without := func(name string) item {
+		it := item{}
+		for k, v := range good {
+			if k != name {
+				it[k] = v
+			}
+		}
+		return it
+	}
+	with := func(name string, v types.AttributeValue) item {
+		it := without(name)
+		it[name] = v
+		return it
+	}
+	for name, bad := range map[string]item{
+		"no trades":   without(marketdata.AttrTrades),
+		"no open key": without(marketdata.AttrOpenKey),
+		"bad sum":     with(marketdata.AttrSumPV, sv("x")),
+		"bad volume":  with(marketdata.AttrSumVol, sv("1.5")),
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := &fakeDB{t: t, pages: [][]item{{good, bad}}}
+			if _, _, _, err := (&Table{DB: db, Name: tableName}).WindowSummary(context.Background(), "AAPL", w1430); err == nil {
+				t.Fatal("no error")
+			}
+		})
 	}
 }

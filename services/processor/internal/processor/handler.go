@@ -166,6 +166,7 @@ type Stats struct {
 	Messages, Failed int
 	Points           int // in the messages that decoded and passed the checks
 	Stored           int // in the messages that succeeded
+	Partials         int // partial aggregate items among the items written
 	WriteRequests    int
 	Resent           int
 	Duplicates       int
@@ -203,6 +204,7 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 		h.arenas.Put(arena)
 	}()
 	builder := newRawItemBuilder(now, arena)
+	expiresAt := marketdata.ExpiresAt(now)
 	var items []dynamobatch.Item
 	var owner []int // message index of each item
 	spans := make([]span, len(ev.Records))
@@ -219,6 +221,12 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 		}
 		b.msgs[i].points = m.Points
 		items = builder.appendItems(items, m)
+		// The message's partials go with its points: the message succeeds
+		// only when both are stored, so the aggregator, which merges the
+		// partials, never misses stored points for long (SQS redelivers).
+		before := len(items)
+		items = appendPartials(items, m, expiresAt)
+		st.Partials += len(items) - before
 		for range len(items) - spans[i].lo {
 			owner = append(owner, i)
 		}
@@ -252,7 +260,7 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.id})
 	}
 	h.log.Info("batch processed", "messages", st.Messages, "failed", st.Failed, "notStarted", st.NotStarted,
-		"decoded", st.Points, naming.LogFieldStored, st.Stored, "writeRequests", st.WriteRequests, "resent", st.Resent, "duplicates", st.Duplicates,
+		"decoded", st.Points, naming.LogFieldStored, st.Stored, "partials", st.Partials, "writeRequests", st.WriteRequests, "resent", st.Resent, "duplicates", st.Duplicates,
 		"updateRequests", st.UpdateRequests, "windows", st.Windows, "indexedWindows", st.IndexedWindows,
 		"putEventsCalls", st.PutEventsCalls)
 	return resp, st
@@ -340,21 +348,34 @@ func (h *Handler) store(ctx context.Context, finishBy time.Time, b *batch, items
 		st.Resent += res.Resent
 		st.Duplicates += res.Duplicates
 		type loss struct {
-			n   int
-			err error // the first
+			points, partials int
+			err              error // the first
 		}
 		notStored := make(map[int]*loss)
 		for _, f := range res.Failures {
-			i := owner[lo+f.Index]
+			at := lo + f.Index
+			i := owner[at]
 			l := notStored[i]
 			if l == nil {
 				l = &loss{err: f.Err}
 				notStored[i] = l
 			}
-			l.n++
+			if at < spans[i].lo+len(b.msgs[i].points) { // a message's points come before its partials
+				l.points++
+			} else {
+				l.partials++
+			}
 		}
 		for i, l := range notStored {
-			b.fail(i, fmt.Errorf("%d of %d points not stored: %w", l.n, len(b.msgs[i].points), l.err))
+			n := len(b.msgs[i].points)
+			switch {
+			case l.partials == 0:
+				b.fail(i, fmt.Errorf("%d of %d points not stored: %w", l.points, n, l.err))
+			case l.points == 0:
+				b.fail(i, fmt.Errorf("%d of %d partial aggregates not stored: %w", l.partials, spans[i].hi-spans[i].lo-n, l.err))
+			default:
+				b.fail(i, fmt.Errorf("%d of %d partial aggregates and %d of %d points not stored: %w", l.partials, spans[i].hi-spans[i].lo-n, l.points, n, l.err))
+			}
 		}
 		first = last + 1
 	}

@@ -170,6 +170,70 @@ func checkStored(t *testing.T, env *testEnv, msgs map[string]marketdata.Message,
 	if exact && len(raw) != len(keys) {
 		t.Fatalf("%d raw items stored, want %d (points of the successful messages only)", len(raw), len(keys))
 	}
+	checkPartials(t, env, msgs, exact)
+}
+
+// checkPartials checks that each message's partial aggregates are stored,
+// one per (symbol, window) it touches under the key its content and origin
+// give (so a copy of a message shares them), holding the summary of exactly
+// those points; and, with exact, that no other partial is stored.
+func checkPartials(t *testing.T, env *testEnv, msgs map[string]marketdata.Message, exact bool) {
+	t.Helper()
+	env.db.mu.Lock()
+	stored := map[tableKey]map[string]dbtypes.AttributeValue{}
+	for k, it := range env.db.items {
+		if strings.HasPrefix(k.hash, marketdata.PartialPrefix) {
+			stored[k] = it
+		}
+	}
+	env.db.mu.Unlock()
+	want := map[tableKey]bool{}
+	for id, m := range msgs {
+		type win struct {
+			sym   string
+			start int64
+		}
+		groups := map[win][]marketdata.QueuedPoint{}
+		for _, p := range m.Points {
+			w := win{p.Symbol, p.Timestamp - p.Timestamp%(5*60*1000)}
+			groups[w] = append(groups[w], p)
+		}
+		for w, pts := range groups {
+			var keys []string
+			var p marketdata.Partial
+			for _, q := range pts {
+				keys = append(keys, q.Key)
+				ms, disc, err := marketdata.ParseSortKey(q.Key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Add(ms, disc, q.Price, q.Volume)
+			}
+			k := tableKey{marketdata.PartialKey(w.sym), marketdata.PartialSortKey(w.start, m.Origin, w.sym, keys)}
+			want[k] = true
+			item := stored[k]
+			if item == nil {
+				t.Fatalf("%s: no partial %v of its %d points of %s in window %d", id, k, len(pts), w.sym, w.start)
+			}
+			var it marketdata.PartialItem
+			if err := ddbitem.Decode(item, &it); err != nil {
+				t.Fatalf("%s: partial %v: %v", id, k, err)
+			}
+			got, err := it.Partial()
+			if err != nil {
+				t.Fatalf("%s: partial %v: %v", id, k, err)
+			}
+			if got.String() != p.String() {
+				t.Fatalf("%s: partial %v holds %v, want %v", id, k, got, &p)
+			}
+			if it.ExpiresAt != marketdata.ExpiresAt(testNow) {
+				t.Fatalf("%s: partial expires at %d, want the raw points' %d", id, it.ExpiresAt, marketdata.ExpiresAt(testNow))
+			}
+		}
+	}
+	if exact && len(stored) != len(want) {
+		t.Fatalf("%d partials stored, want %d (one per message and window of the successful messages)", len(stored), len(want))
+	}
 }
 
 // expectedWindows computes the (symbol, window) pairs of msgs independently
@@ -533,8 +597,12 @@ func TestRedeliveredCopiesInOneBatch(t *testing.T) {
 	if len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("failures %v", resp.BatchItemFailures)
 	}
-	if st.Duplicates != 30 || st.WriteRequests != 4 {
-		t.Fatalf("duplicates %d, write requests %d; want the copy's 30 points folded into the original's 4 requests", st.Duplicates, st.WriteRequests)
+	// Both copies build the same partials (same keys): the copy's are
+	// duplicates too.
+	copyOf := decoded(t, ev)[dup.MessageId]
+	copyPartials := len(expectedWindows(map[string]marketdata.Message{dup.MessageId: copyOf}))
+	if copyItems := len(copyOf.Points) + copyPartials; st.Duplicates != copyItems || st.WriteRequests != 4 {
+		t.Fatalf("duplicates %d, write requests %d; want the copy's %d items (%d points, %d partials) folded into the original's 4 requests", st.Duplicates, st.WriteRequests, copyItems, len(copyOf.Points), copyPartials)
 	}
 	checkStored(t, env, decoded(t, ev), true)
 }

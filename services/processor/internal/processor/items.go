@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/services/platform/dynamobatch"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
@@ -314,4 +315,41 @@ func appendNumber(b []byte, v float64) []byte {
 		}
 	}
 	return strconv.AppendFloat(b, v, 'f', -1, 64)
+}
+
+// appendPartials appends the partial aggregate items of m to dst: one per
+// (symbol, window) its points touch, in the order of their first point,
+// keyed by marketdata.PartialSortKey (the message's origin and the keys of
+// those points), so a redelivered message overwrites its own partials. The
+// points must have passed checkMessage. Items are built by hand
+// (ddbitem.EncodePartial): sparse data makes one per point.
+func appendPartials(dst []dynamobatch.Item, m marketdata.Message, expiresAt int64) []dynamobatch.Item {
+	type window struct {
+		symbol string
+		start  int64
+	}
+	type group struct {
+		p    marketdata.Partial
+		keys []string
+	}
+	var order []window
+	groups := make(map[window]*group)
+	for _, p := range m.Points {
+		w := window{p.Symbol, marketdata.WindowStart(p.Timestamp)}
+		g := groups[w]
+		if g == nil {
+			g = &group{}
+			groups[w] = g
+			order = append(order, w)
+		}
+		ms, disc, _ := marketdata.ParseSortKey(p.Key) // checked by checkMessage
+		g.p.Add(ms, disc, p.Price, p.Volume)
+		g.keys = append(g.keys, p.Key)
+	}
+	for _, w := range order {
+		g := groups[w]
+		rng := marketdata.PartialSortKey(w.start, m.Origin, w.symbol, g.keys)
+		dst = append(dst, ddbitem.EncodePartial(g.p.Item(w.symbol, rng, expiresAt)))
+	}
+	return dst
 }

@@ -68,7 +68,7 @@ func TestRequestCountsPerMillionPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batches, maxUpdatesPerBatch := 0, int64(0)
+	batches, maxUpdatesPerBatch, partials := 0, int64(0), 0
 	seen := map[string]bool{}
 	for lo := 0; lo < len(bodies); lo += batchSize {
 		ev := sqsEvent(fmt.Sprintf("b%03d", batches), bodies[lo:min(lo+batchSize, len(bodies))]...)
@@ -81,7 +81,11 @@ func TestRequestCountsPerMillionPoints(t *testing.T) {
 		// start the schedule still reads, whatever the number of points,
 		// plus one symbols-index write per symbol first seen (today).
 		starts, fresh := map[int64]bool{}, 0
-		for _, w := range expectedWindows(decoded(t, ev)) {
+		msgs := decoded(t, ev)
+		for id, m := range msgs { // one partial per message and (symbol, window)
+			partials += len(expectedWindows(map[string]marketdata.Message{id: m}))
+		}
+		for _, w := range expectedWindows(msgs) {
 			if w.Start >= marketdata.IndexHorizon(testNow) {
 				starts[w.Start] = true
 			}
@@ -98,12 +102,17 @@ func TestRequestCountsPerMillionPoints(t *testing.T) {
 		batches++
 	}
 
-	ceil := (points + limits.DynamoBatchWriteItems - 1) / limits.DynamoBatchWriteItems
-	if got := aws.items.Load(); got != points {
-		t.Fatalf("%d items written, want %d", got, points)
+	ceil := (points + partials + limits.DynamoBatchWriteItems - 1) / limits.DynamoBatchWriteItems
+	if got := aws.items.Load(); got != int64(points+partials) {
+		t.Fatalf("%d items written, want %d points and %d partials", got, points, partials)
+	}
+	// Dense data: a message's points share few windows, so the partials
+	// add a few percent to the writes (README, "Linear aggregation").
+	if partials*10 > points {
+		t.Errorf("%d partials for %d points: more than one write in ten", partials, points)
 	}
 	if got, limit := aws.batchWrites.Load(), int64(float64(ceil)*1.02); got > limit {
-		t.Errorf("%d BatchWriteItem requests, want at most %d (1.02 x ceil(points/25))", got, limit)
+		t.Errorf("%d BatchWriteItem requests, want at most %d (1.02 x ceil(items/25))", got, limit)
 	}
 	if got := aws.putEvents.Load(); got > int64(batches) {
 		t.Errorf("%d PutEvents requests for %d SQS batches, want at most one per batch", got, batches)
@@ -112,7 +121,8 @@ func TestRequestCountsPerMillionPoints(t *testing.T) {
 	if total*10 > points {
 		t.Errorf("%d requests for %d points: that is a request per few points", total, points)
 	}
-	t.Logf("per %d points in %d messages (%d SQS batches): BatchWriteItem %d (ceil(points/25) = %d), UpdateItem %d (at most %d per batch), PutEvents %d with %d entries",
+	t.Logf("partials written per million points: %d (%.4f extra writes per point)", partials*1_000_000/points, float64(partials)/points)
+	t.Logf("per %d points in %d messages (%d SQS batches): BatchWriteItem %d (ceil(items/25) = %d), UpdateItem %d (at most %d per batch), PutEvents %d with %d entries",
 		points, len(bodies), batches, aws.batchWrites.Load(), ceil, aws.updates.Load(), maxUpdatesPerBatch, aws.putEvents.Load(), aws.entries.Load())
 }
 
@@ -139,4 +149,47 @@ func TestRetriesStopBeforeTheLambdaDeadline(t *testing.T) {
 	if reason := errorLogs(t, env.logs.String())["msg-c"]; !strings.Contains(reason, backoff.ErrDeadline.Error()) {
 		t.Fatalf("reason %q does not say the deadline was near", reason)
 	}
+}
+
+// TestSparseDataExtraWrites: one point per window (twenty years of daily
+// closes) makes one partial per point: one extra write per point stored,
+// each item about the size of the raw point (its sums are left out).
+func TestSparseDataExtraWrites(t *testing.T) {
+	history := dailyCloses("OLDA", "OLDB")
+	var bodies []string
+	enc, err := marketdata.NewMessageEncoder("s3://market-data-test/daily.csv#v1", limits.QueueMaxMessageBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range history {
+		ok, err := enc.Add(p, int64(i))
+		if err == nil && !ok {
+			bodies = append(bodies, string(enc.Bytes()))
+			enc.Reset()
+			ok, err = enc.Add(p, int64(i))
+		}
+		if err != nil || !ok {
+			t.Fatalf("point %d: %v", i, err)
+		}
+	}
+	bodies = append(bodies, string(enc.Bytes()))
+	aws := &countingAWS{}
+	h, err := New(aws, aws, Config{Table: testTable, EventBus: testBus, Now: func() time.Time { return testNow },
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partials := 0
+	for lo := 0; lo < len(bodies); lo += 10 {
+		resp, st := h.Process(context.Background(), sqsEvent(fmt.Sprintf("d%03d", lo), bodies[lo:min(lo+10, len(bodies))]...))
+		if len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("failures %v", resp.BatchItemFailures)
+		}
+		partials += st.Partials
+	}
+	extra := float64(aws.items.Load()-int64(len(history))) / float64(len(history))
+	if partials != len(history) || extra != 1 {
+		t.Fatalf("%d partials for %d sparse points, %.3f extra writes per point; want one each", partials, len(history), extra)
+	}
+	t.Logf("sparse data (one point per window): %.2f extra writes per point stored", extra)
 }

@@ -1,0 +1,39 @@
+package ddbitem
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// The hand-built item has exactly PartialItem's attributes, the range key
+// is a number, and Decode reads it back as it was.
+func TestEncodePartial(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		var p marketdata.Partial
+		for i := range n {
+			p.Add(1_700_000_000_000+int64(i), 5, 190.12+float64(i)/100, int64(100*(i+1)))
+		}
+		want := p.Item("AAPL", "1699999800000.123", 1_800_000_000)
+		item := EncodePartial(want)
+		byReflection, err := attributevalue.MarshalMap(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, exp := slices.Sorted(maps.Keys(item)), slices.Sorted(maps.Keys(byReflection)); !slices.Equal(got, exp) {
+			t.Fatalf("%d points: attributes %v, want %v", n, got, exp)
+		}
+		if _, ok := item[marketdata.AttrTimestamp].(*types.AttributeValueMemberN); !ok {
+			t.Fatalf("range key %T, want a number", item[marketdata.AttrTimestamp])
+		}
+		var got marketdata.PartialItem
+		if err := Decode(item, &got); err != nil || got != want {
+			t.Fatalf("%d points: decoded %+v, %v; want %+v", n, got, err, want)
+		}
+	}
+}
