@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -25,10 +26,12 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/handler"
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/table"
 	"github.com/marketanalytics/pipeline/services/platform/awstest"
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/services/platform/dynamobatch"
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
@@ -46,13 +49,16 @@ type env struct {
 	h     *handler.Handler
 	tb    *table.Table
 	pages *pageCounter
+	// partials counts the partial items written per window.
+	partials map[marketdata.WindowRef]map[string]bool
 }
 
 func setup(t *testing.T) *env {
 	cfg := awstest.Config(t)
 	// A table with the storage stack's key schema and a metric namespace of
 	// this test's own, handed to main's wiring through its environment.
-	e := &env{t: t, ctx: context.Background(), table: awstest.CreateTable(t, cfg), ns: awstest.Names().MetricNamespace()}
+	e := &env{t: t, ctx: context.Background(), table: awstest.CreateTable(t, cfg), ns: awstest.Names().MetricNamespace(),
+		partials: map[marketdata.WindowRef]map[string]bool{}}
 	t.Setenv(lambdaenv.TableName, e.table)
 	t.Setenv(lambdaenv.MetricNamespace, e.ns)
 	e.db, e.cw = dynamodb.NewFromConfig(cfg), newCloudWatch(cfg)
@@ -85,16 +91,71 @@ func (c *pageCounter) Query(ctx context.Context, in *dynamodb.QueryInput, opts .
 }
 
 // putPoints stores points the way the processor does: BatchWriteItem through
-// dynamobatch, range key from marketdata.AppendSortKey.
+// dynamobatch, range key from marketdata.AppendSortKey, and the partial
+// aggregates of each message of perMessage points.
 func (e *env) putPoints(origin string, pts []marketdata.Point) []string {
+	return e.putMessages(origin, pts, 4)
+}
+
+func (e *env) putMessages(origin string, pts []marketdata.Point, perMessage int) []string {
 	keys := make([]string, len(pts))
 	items := make([]dynamobatch.Item, len(pts))
 	for i, p := range pts {
 		keys[i] = string(marketdata.AppendSortKey(nil, p, origin, int64(i)))
 		items[i] = rawItem(p.Symbol, keys[i], p, origin)
 	}
+	for lo := 0; lo < len(pts); lo += perMessage {
+		hi := min(lo+perMessage, len(pts))
+		items = append(items, e.partialItems(origin, keys[lo:hi], pts[lo:hi])...)
+	}
 	e.putRaw(items)
 	return keys
+}
+
+// partialItems are the partials of one message (as the processor builds
+// them: one per symbol and window, key from the origin and the points' keys).
+func (e *env) partialItems(origin string, keys []string, pts []marketdata.Point) []dynamobatch.Item {
+	type group struct {
+		p    marketdata.Partial
+		keys []string
+	}
+	groups := map[marketdata.WindowRef]*group{}
+	var order []marketdata.WindowRef
+	for i, p := range pts {
+		ref := marketdata.WindowRef{Symbol: p.Symbol, Start: marketdata.WindowStart(p.Timestamp)}
+		g := groups[ref]
+		if g == nil {
+			g = &group{}
+			groups[ref] = g
+			order = append(order, ref)
+		}
+		ms, disc, err := marketdata.ParseSortKey(keys[i])
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		g.p.Add(ms, disc, p.Price, p.Volume)
+		g.keys = append(g.keys, keys[i])
+	}
+	var items []dynamobatch.Item
+	for _, ref := range order {
+		g := groups[ref]
+		rng := marketdata.PartialSortKey(ref.Start, origin, ref.Symbol, g.keys)
+		if e.partials[ref] == nil {
+			e.partials[ref] = map[string]bool{}
+		}
+		e.partials[ref][rng] = true
+		items = append(items, ddbitem.EncodePartial(g.p.Item(ref.Symbol, rng, marketdata.ExpiresAt(time.Now()))))
+	}
+	return items
+}
+
+// partialsIn is the number of distinct partials written to the windows.
+func (e *env) partialsIn(refs ...marketdata.WindowRef) int64 {
+	var n int64
+	for _, ref := range refs {
+		n += int64(len(e.partials[ref]))
+	}
+	return n
 }
 
 func rawItem(symbol, key string, p marketdata.Point, origin string) dynamobatch.Item {
@@ -270,6 +331,7 @@ func TestIntegrationAggregation(t *testing.T) {
 	var edgeItems []dynamobatch.Item
 	for _, k := range edge {
 		edgeItems = append(edgeItems, rawItem("EDGE", k.key, k.p, "edge"))
+		edgeItems = append(edgeItems, e.partialItems("edge", []string{k.key}, []marketdata.Point{k.p})...)
 	}
 	e.putRaw(edgeItems)
 	all = append(all, edge...)
@@ -316,7 +378,8 @@ func TestIntegrationAggregation(t *testing.T) {
 		if nAAPL != 302 || nMSFT != 30 || nEDGE != 2 {
 			t.Fatalf("test data: %d %d %d points", nAAPL, nMSFT, nEDGE)
 		}
-		if want := (handler.Result{Windows: 4, Written: 3, Empty: 1, Points: 334, NewestMillis: w + 299_999}); res != want {
+		read := e.partialsIn(marketdata.WindowRef{Symbol: "AAPL", Start: w}, marketdata.WindowRef{Symbol: "MSFT", Start: prev}, marketdata.WindowRef{Symbol: "EDGE", Start: w})
+		if want := (handler.Result{Windows: 4, Written: 3, Empty: 1, Points: 334, ItemsRead: read, NewestMillis: w + 299_999}); res != want {
 			t.Errorf("result %+v, want %+v", res, want)
 		}
 		for _, want := range []marketdata.Aggregate{wantAAPL, wantMSFT, wantEDGE} {
@@ -333,13 +396,15 @@ func TestIntegrationAggregation(t *testing.T) {
 		if _, ok := e.stored("AAPL", w+300_000); ok {
 			t.Error("the open window was aggregated")
 		}
-		// 302 AAPL points at 40 per page: at least 8 pages, each
-		// continuing from the last (else the count above would be short).
-		if p := e.pages.pages["AAPL"]; p < 8 {
-			t.Errorf("AAPL window read in %d Query pages, want >= 8", p)
+		// The partials, not the raw points, were read: 302 AAPL points in
+		// messages of 4 are 76 partials, at 40 per page at least 2 pages,
+		// each continuing from the last (else the count above would be short).
+		if p, raw := e.pages.pages[marketdata.PartialKey("AAPL")], e.pages.pages["AAPL"]; p < 2 || raw != 0 {
+			t.Errorf("AAPL window read in %d Query pages of partials (want >= 2) and %d of raw points (want 0)", p, raw)
 		}
 		e.checkMetric(t, naming.MetricPointsAggregated, 334)
 		e.checkMetric(t, naming.MetricWindowsWritten, 3)
+		e.checkMetric(t, naming.MetricItemsRead, float64(read))
 		e.checkMetric(t, naming.MetricAggregationLag, float64(clock.UnixMilli()-(w+299_999)))
 	})
 
@@ -376,6 +441,55 @@ func TestIntegrationAggregation(t *testing.T) {
 		again.UpdatedAt = first.UpdatedAt
 		if again != first {
 			t.Errorf("recomputed %+v, was %+v", again, first)
+		}
+	})
+
+	t.Run("a redelivered message overwrites its own partials", func(t *testing.T) {
+		before, _ := e.stored("AAPL", w)
+		n := e.partialsIn(marketdata.WindowRef{Symbol: "AAPL", Start: w})
+		e.putPoints("s3://market-data-it/AAPL.csv#v1", aapl) // the same messages again
+		if again := e.partialsIn(marketdata.WindowRef{Symbol: "AAPL", Start: w}); again != n {
+			t.Fatalf("%d partials after the redelivery, was %d", again, n)
+		}
+		clock = clock.Add(time.Minute)
+		out, err := e.h.Invoke(e.ctx, windowsEvent(marketdata.WindowRef{Symbol: "AAPL", Start: w}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := out.(handler.Result); res.Points != 303 || res.ItemsRead != n {
+			t.Errorf("result %+v, want 303 points from %d partials", res, n)
+		}
+		got, _ := e.stored("AAPL", w)
+		got.UpdatedAt = before.UpdatedAt
+		if got != before {
+			t.Errorf("after the redelivery %+v, was %+v", got, before)
+		}
+	})
+
+	t.Run("from raw: the same aggregate to the last bit", func(t *testing.T) {
+		fromPartials, _ := e.stored("AAPL", w)
+		raw := e.pages.pages["AAPL"]
+		detail, _ := json.Marshal(marketdata.WindowsChanged{Windows: []marketdata.WindowRef{{Symbol: "AAPL", Start: w}}, FromRaw: true})
+		ev := json.RawMessage(fmt.Sprintf(`{"version":"0","id":"3","detail-type":%q,"source":%q,"account":"123456789012",
+		"time":"2024-03-05T14:35:01Z","region":"us-east-1","resources":[],"detail":%s}`, marketdata.EventDetailType, marketdata.EventSource, detail))
+		clock = clock.Add(time.Minute)
+		out, err := e.h.Invoke(e.ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := out.(handler.Result); !res.FromRaw || res.Points != 303 || res.ItemsRead != 303 || res.Written != 1 {
+			t.Errorf("result %+v, want 303 raw points read and written", res)
+		}
+		if e.pages.pages["AAPL"] <= raw {
+			t.Error("the from-raw path read no raw points")
+		}
+		fromRaw, _ := e.stored("AAPL", w)
+		if fromRaw.UpdatedAt != clock.UnixMilli() {
+			t.Errorf("updatedAt %d, want %d: not rewritten", fromRaw.UpdatedAt, clock.UnixMilli())
+		}
+		fromRaw.UpdatedAt = fromPartials.UpdatedAt
+		if fromRaw != fromPartials {
+			t.Errorf("from raw %+v\nfrom partials %+v", fromRaw, fromPartials)
 		}
 	})
 
@@ -480,5 +594,104 @@ func (e *env) checkMetric(t *testing.T, name string, want float64) {
 	}
 	if sum != want {
 		t.Errorf("metric %s sums to %v, want %v", name, sum, want)
+	}
+}
+
+// TestIntegrationReadAmplification measures what the aggregator reads per
+// point stored when every processor batch triggers a recomputation of the
+// windows it touched, batches running concurrently (the trigger's pollers):
+// with partials, each recomputation reads the window's partials (one per
+// message), not every point stored so far. Goal (issue 12): at most 1.1
+// items read per point stored, at any window size.
+func TestIntegrationReadAmplification(t *testing.T) {
+	e := setup(t)
+	e.tb.PageLimit = 0
+	base := marketdata.WindowStart(time.Now().Add(-24 * time.Hour).UnixMilli())
+	const perBatch, pollers = 10, 10
+	for _, c := range []struct {
+		name            string
+		symbol          string
+		windows, points int // points per window
+		perMessage      int
+	}{
+		{"sparse: one point per window", "SPRS", 300, 1, 500},
+		{"2,000 points per window", "MIDW", 2, 2000, 500},
+		// Small messages (POST /ingest requests of 100 points): 200
+		// partials in the window, 20 batches recomputing it concurrently.
+		{"20,000 points per window, messages of 100", "BIGW", 1, 20000, 100},
+	} {
+		perMessage := c.perMessage
+		t.Run(c.name, func(t *testing.T) {
+			var pts []marketdata.Point
+			for i := range c.points {
+				for w := range c.windows {
+					pts = append(pts, marketdata.Point{Symbol: c.symbol, Timestamp: base - int64(w)*300_000 + int64(i*299_999/c.points),
+						Price: math.Round((100+float64(i%97)/7)*100) / 100, Volume: int64(1 + i%300)})
+				}
+			}
+			// Messages of perMessage points, batches of perBatch messages,
+			// pollers batches at a time; each batch stores its messages,
+			// then names its windows to the aggregator, as the processor does.
+			type batch struct{ lo, hi int }
+			var batches []batch
+			for lo := 0; lo < len(pts); lo += perMessage * perBatch {
+				batches = append(batches, batch{lo, min(lo+perMessage*perBatch, len(pts))})
+			}
+			var mu sync.Mutex
+			var read, aggregated int64
+			var g errgroup.Group
+			g.SetLimit(pollers)
+			for bi, b := range batches {
+				g.Go(func() error {
+					origin := fmt.Sprintf("s3://market-data-it/%s.csv#b%d", c.symbol, bi)
+					mu.Lock() // the env's partial bookkeeping is not concurrent
+					keys := make([]string, b.hi-b.lo)
+					items := make([]dynamobatch.Item, 0, b.hi-b.lo)
+					for i, p := range pts[b.lo:b.hi] {
+						keys[i] = string(marketdata.AppendSortKey(nil, p, origin, int64(i)))
+						items = append(items, rawItem(p.Symbol, keys[i], p, origin))
+					}
+					refs := map[marketdata.WindowRef]bool{}
+					for lo := 0; lo < len(keys); lo += perMessage {
+						hi := min(lo+perMessage, len(keys))
+						items = append(items, e.partialItems(origin, keys[lo:hi], pts[b.lo+lo:b.lo+hi])...)
+						for _, p := range pts[b.lo+lo : b.lo+hi] {
+							refs[marketdata.WindowRef{Symbol: p.Symbol, Start: marketdata.WindowStart(p.Timestamp)}] = true
+						}
+					}
+					mu.Unlock()
+					w := dynamobatch.New(e.db, e.table, []string{marketdata.AttrSymbol, marketdata.AttrTimestamp})
+					if res := w.Put(e.ctx, items); len(res.Failures) > 0 {
+						return res.Failures[0].Err
+					}
+					out, err := e.h.Invoke(e.ctx, windowsEvent(slices.Collect(maps.Keys(refs))...))
+					if err != nil {
+						return err
+					}
+					res := out.(handler.Result)
+					mu.Lock()
+					read += res.ItemsRead
+					mu.Unlock()
+					return nil
+				})
+			}
+			if err := g.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			// Every window ends complete (the last recomputation of each saw
+			// all its partials).
+			for w := range c.windows {
+				a, ok := e.stored(c.symbol, base-int64(w)*300_000)
+				if !ok || a.Trades != int64(c.points) {
+					t.Fatalf("window %d: %+v, want %d trades", w, a, c.points)
+				}
+				aggregated += a.Trades
+			}
+			amp := float64(read) / float64(len(pts))
+			t.Logf("%s: %d points stored in %d batches, %d items read by the aggregator: read amplification %.4f", c.name, len(pts), len(batches), read, amp)
+			if aggregated != int64(len(pts)) || amp > 1.1 {
+				t.Errorf("read amplification %.4f (goal <= 1.1), %d of %d points aggregated", amp, aggregated, len(pts))
+			}
+		})
 	}
 }

@@ -141,6 +141,10 @@ const (
 	MetricPointsAggregated = "PointsAggregated"
 	// MetricWindowsWritten counts the aggregate items written (Count).
 	MetricWindowsWritten = "WindowsWritten"
+	// MetricItemsRead counts the items the aggregator read to compute
+	// aggregates: partials, or raw points on the from-raw path (Count).
+	// Over the points stored it is the read amplification.
+	MetricItemsRead = "AggregatorItemsRead"
 	// MetricAggregationLag is the time between an invocation and the newest
 	// point it aggregated (Milliseconds).
 	MetricAggregationLag = "AggregationLag"

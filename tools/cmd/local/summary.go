@@ -63,6 +63,11 @@ func summarize(ctx context.Context, p *pipeline.Pipeline, o options, res *loadRe
 		windows += len(res.windows[s])
 	}
 	fmt.Printf("windows:          %d five-minute windows aggregated over %d symbols\n", windows, len(syms))
+	if lin, err := measureLinearity(ctx, p, res.start, syms, stored); err != nil {
+		fmt.Printf("read amplification: not measured (%v)\n", err)
+	} else {
+		fmt.Print(lin)
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "symbol\twindow (UTC)\topen\thigh\tlow\tclose\tvolume\tVWAP\ttrades\t")
 	for i, s := range syms {

@@ -156,6 +156,22 @@ func (t Table) CountPoints(ctx context.Context, symbol string, from, to int64) (
 	return n, nil
 }
 
+// CountPartials counts the partial aggregates of symbol (every window).
+func (t Table) CountPartials(ctx context.Context, symbol string) (int64, error) {
+	in := partition(marketdata.PartialKey(symbol))
+	in.TableName, in.ConsistentRead, in.Select = aws.String(t.Name), aws.Bool(true), types.SelectCount
+	var n int64
+	pages := dynamodb.NewQueryPaginator(t.DB, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n += int64(out.Count)
+	}
+	return n, nil
+}
+
 // Points returns the raw points of symbol with from <= timestamp < to.
 func (t Table) Points(ctx context.Context, symbol string, from, to int64) ([]marketdata.Point, error) {
 	var pts []marketdata.Point

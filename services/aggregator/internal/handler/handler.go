@@ -371,6 +371,7 @@ func (h *Handler) publish(ctx context.Context, log *slog.Logger, res Result) {
 	data := []cwtypes.MetricDatum{
 		{MetricName: aws.String(naming.MetricPointsAggregated), Unit: cwtypes.StandardUnitCount, Value: aws.Float64(float64(res.Points)), Timestamp: aws.Time(now)},
 		{MetricName: aws.String(naming.MetricWindowsWritten), Unit: cwtypes.StandardUnitCount, Value: aws.Float64(float64(res.Written)), Timestamp: aws.Time(now)},
+		{MetricName: aws.String(naming.MetricItemsRead), Unit: cwtypes.StandardUnitCount, Value: aws.Float64(float64(res.ItemsRead)), Timestamp: aws.Time(now)},
 	}
 	if res.Points > 0 {
 		lag := max(now.UnixMilli()-res.NewestMillis, 0)

@@ -141,6 +141,7 @@ func metricValues(t *testing.T, m *fakeMetrics) map[string]float64 {
 	units := map[string]cwtypes.StandardUnit{
 		naming.MetricPointsAggregated: cwtypes.StandardUnitCount,
 		naming.MetricWindowsWritten:   cwtypes.StandardUnitCount,
+		naming.MetricItemsRead:        cwtypes.StandardUnitCount,
 		naming.MetricAggregationLag:   cwtypes.StandardUnitMilliseconds,
 	}
 	got := map[string]float64{}
@@ -177,6 +178,7 @@ func TestWindowsChanged(t *testing.T) {
 	wantM := map[string]float64{
 		naming.MetricPointsAggregated: 8,
 		naming.MetricWindowsWritten:   3,
+		naming.MetricItemsRead:        8,
 		// 14:37:12.000 - 14:34:59.999
 		naming.MetricAggregationLag: 132_001,
 	}
@@ -320,19 +322,19 @@ func TestSchedule(t *testing.T) {
 			want:     Result{Windows: 3, Written: 3, Points: 8, ItemsRead: 8, NewestMillis: w1430 + 299_999},
 			wantAggs: []marketdata.Aggregate{wantAAPL1425, wantAAPL1430, wantMSFT1430},
 			wantMetrics: map[string]float64{naming.MetricPointsAggregated: 8, naming.MetricWindowsWritten: 3,
-				naming.MetricAggregationLag: 132_001},
+				naming.MetricItemsRead: 8, naming.MetricAggregationLag: 132_001},
 		},
 		{
 			name:        "no active windows",
 			active:      map[int64][]string{w1435: {"AAPL"}},
 			want:        Result{},
-			wantMetrics: map[string]float64{naming.MetricPointsAggregated: 0, naming.MetricWindowsWritten: 0},
+			wantMetrics: map[string]float64{naming.MetricPointsAggregated: 0, naming.MetricWindowsWritten: 0, naming.MetricItemsRead: 0},
 		},
 		{
 			name:        "listed symbol without points",
 			active:      map[int64][]string{w1430: {"GOOG"}},
 			want:        Result{Windows: 1, Empty: 1},
-			wantMetrics: map[string]float64{naming.MetricPointsAggregated: 0, naming.MetricWindowsWritten: 0},
+			wantMetrics: map[string]float64{naming.MetricPointsAggregated: 0, naming.MetricWindowsWritten: 0, naming.MetricItemsRead: 0},
 		},
 	}
 	for _, tt := range tests {
