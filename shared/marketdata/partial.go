@@ -231,6 +231,11 @@ func (p *Partial) Item(symbol, rng string, expiresAt int64) PartialItem {
 		High: p.High, Low: p.Low,
 		ExpiresAt: expiresAt,
 	}
+	if p.Trades == 1 && p.volHi == 0 && p.volume.Sign() == 0 {
+		// The common case of sparse data, without math/big.
+		it.Volume = strconv.FormatUint(p.volLo, 10)
+		return it
+	}
 	volume, pv, prices := p.sums()
 	it.Volume = volume.String()
 	if p.Trades > 1 {

@@ -163,13 +163,31 @@ func FormatSortKey(ms int64, disc uint64) string {
 // with different points get different keys. The form is a raw point's, so
 // the partials of a window are the range BETWEEN of PartialRange.
 func PartialSortKey(start int64, origin, symbol string, pointKeys []string) string {
-	h := fnvString(fnvOffset64, origin)
-	h = fnvString(h, symbol)
+	h := NewPartialHash(origin, symbol)
 	for _, k := range pointKeys {
-		h = fnvString(h, k)
-		h = fnvUint64(h, uint64(len(k))) // "1.2"+"3" must differ from "1.23"
+		h.Add(k)
 	}
-	return string(appendKey(nil, start, h%discModulus))
+	return h.SortKey(start)
+}
+
+// PartialHash computes PartialSortKey incrementally, a point key at a time,
+// so that the processor need not keep the keys of every group.
+type PartialHash struct{ h uint64 }
+
+// NewPartialHash starts the hash of a partial of symbol from origin.
+func NewPartialHash(origin, symbol string) PartialHash {
+	return PartialHash{fnvString(fnvString(fnvOffset64, origin), symbol)}
+}
+
+// Add adds the next point key, in message order.
+func (p *PartialHash) Add(key string) {
+	p.h = fnvString(p.h, key)
+	p.h = fnvUint64(p.h, uint64(len(key))) // "1.2"+"3" must differ from "1.23"
+}
+
+// SortKey returns the partial's range key in the window starting at start.
+func (p PartialHash) SortKey(start int64) string {
+	return string(appendKey(nil, start, p.h%discModulus))
 }
 
 // PartialRange returns inclusive range-key bounds selecting every partial

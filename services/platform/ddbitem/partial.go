@@ -15,22 +15,37 @@ import (
 // must be a number, which MarshalMap would write as the string it is held
 // in. Decode(item, &marketdata.PartialItem{}) reads it back (tested).
 func EncodePartial(it marketdata.PartialItem) map[string]types.AttributeValue {
-	f := func(v float64) types.AttributeValue {
-		return &types.AttributeValueMemberN{Value: strconv.FormatFloat(v, 'f', -1, 64)}
+	// open, close, high and low are often equal (always for one point):
+	// each distinct price is formatted once and its member shared (the
+	// items are only read, by the SDK, as the raw point items share theirs).
+	var seen [4]struct {
+		v float64
+		n types.AttributeValue
 	}
-	item := map[string]types.AttributeValue{
-		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: it.Key},
-		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: it.Range},
-		marketdata.AttrTrades:    &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Trades, 10)},
-		marketdata.AttrOpenKey:   &types.AttributeValueMemberS{Value: it.OpenKey},
-		marketdata.AttrOpen:      f(it.Open),
-		marketdata.AttrCloseKey:  &types.AttributeValueMemberS{Value: it.CloseKey},
-		marketdata.AttrClose:     f(it.Close),
-		marketdata.AttrHigh:      f(it.High),
-		marketdata.AttrLow:       f(it.Low),
-		marketdata.AttrSumVol:    &types.AttributeValueMemberS{Value: it.Volume},
-		marketdata.AttrExpiresAt: &types.AttributeValueMemberN{Value: strconv.FormatInt(it.ExpiresAt, 10)},
+	used := 0
+	price := func(v float64) types.AttributeValue {
+		for _, s := range seen[:used] {
+			if s.v == v {
+				return s.n
+			}
+		}
+		n := &types.AttributeValueMemberN{Value: strconv.FormatFloat(v, 'f', -1, 64)}
+		seen[used].v, seen[used].n = v, n
+		used++
+		return n
 	}
+	item := make(map[string]types.AttributeValue, partialAttrs)
+	item[marketdata.AttrSymbol] = &types.AttributeValueMemberS{Value: it.Key}
+	item[marketdata.AttrTimestamp] = &types.AttributeValueMemberN{Value: it.Range}
+	item[marketdata.AttrTrades] = &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Trades, 10)}
+	item[marketdata.AttrOpenKey] = &types.AttributeValueMemberS{Value: it.OpenKey}
+	item[marketdata.AttrOpen] = price(it.Open)
+	item[marketdata.AttrCloseKey] = &types.AttributeValueMemberS{Value: it.CloseKey}
+	item[marketdata.AttrClose] = price(it.Close)
+	item[marketdata.AttrHigh] = price(it.High)
+	item[marketdata.AttrLow] = price(it.Low)
+	item[marketdata.AttrSumVol] = &types.AttributeValueMemberS{Value: it.Volume}
+	item[marketdata.AttrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(it.ExpiresAt, 10)}
 	if it.PV != "" {
 		item[marketdata.AttrSumPV] = &types.AttributeValueMemberS{Value: it.PV}
 	}
@@ -39,3 +54,6 @@ func EncodePartial(it marketdata.PartialItem) map[string]types.AttributeValue {
 	}
 	return item
 }
+
+// partialAttrs is the most attributes a partial item has.
+const partialAttrs = 13

@@ -329,27 +329,34 @@ func appendPartials(dst []dynamobatch.Item, m marketdata.Message, expiresAt int6
 		start  int64
 	}
 	type group struct {
+		window
 		p    marketdata.Partial
-		keys []string
+		hash marketdata.PartialHash
 	}
-	var order []window
-	groups := make(map[window]*group)
+	// Groups by value, in the order of their first point: a Partial is
+	// only copied (when the slice grows) before its sums use math/big.
+	groups := make([]group, 0, 8)
+	index := make(map[window]int, 8)
+	last := -1 // points of one group often follow each other
 	for _, p := range m.Points {
 		w := window{p.Symbol, marketdata.WindowStart(p.Timestamp)}
-		g := groups[w]
-		if g == nil {
-			g = &group{}
-			groups[w] = g
-			order = append(order, w)
+		if last < 0 || groups[last].window != w {
+			i, ok := index[w]
+			if !ok {
+				i = len(groups)
+				index[w] = i
+				groups = append(groups, group{window: w, hash: marketdata.NewPartialHash(m.Origin, p.Symbol)})
+			}
+			last = i
 		}
+		g := &groups[last]
 		ms, disc, _ := marketdata.ParseSortKey(p.Key) // checked by checkMessage
 		g.p.Add(ms, disc, p.Price, p.Volume)
-		g.keys = append(g.keys, p.Key)
+		g.hash.Add(p.Key)
 	}
-	for _, w := range order {
-		g := groups[w]
-		rng := marketdata.PartialSortKey(w.start, m.Origin, w.symbol, g.keys)
-		dst = append(dst, ddbitem.EncodePartial(g.p.Item(w.symbol, rng, expiresAt)))
+	for i := range groups {
+		g := &groups[i]
+		dst = append(dst, ddbitem.EncodePartial(g.p.Item(g.symbol, g.hash.SortKey(g.start), expiresAt)))
 	}
 	return dst
 }
