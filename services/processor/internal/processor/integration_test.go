@@ -22,6 +22,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/marketanalytics/pipeline/services/platform/awstest"
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -116,6 +117,50 @@ func TestIntegrationMoto(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("query returned keys %v\nwant %v", got, want)
+		}
+	})
+
+	t.Run("partials: one per message and window, merging to the window's points", func(t *testing.T) {
+		for _, w := range windows {
+			// Every partial of the window, through its key range.
+			lo, hi := marketdata.PartialRange(w.Start)
+			out, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, ConsistentRead: aws.Bool(true),
+				KeyConditionExpression:    aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
+				ExpressionAttributeNames:  map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
+				ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":s": &dbtypes.AttributeValueMemberS{Value: marketdata.PartialKey(w.Symbol)}, ":lo": &dbtypes.AttributeValueMemberN{Value: lo}, ":hi": &dbtypes.AttributeValueMemberN{Value: hi}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var merged, folded marketdata.Partial
+			for _, item := range out.Items {
+				var it marketdata.PartialItem
+				if err := ddbitem.Decode(item, &it); err != nil {
+					t.Fatalf("%v: %v", w, err)
+				}
+				p, err := it.Partial()
+				if err != nil {
+					t.Fatalf("%v: %v", w, err)
+				}
+				merged.Merge(p)
+			}
+			msgs := 0
+			for _, m := range all {
+				in := false
+				for _, p := range m.Points {
+					if p.Symbol == w.Symbol && marketdata.WindowStart(p.Timestamp) == w.Start {
+						ms, disc, _ := marketdata.ParseSortKey(p.Key)
+						folded.Add(ms, disc, p.Price, p.Volume)
+						in = true
+					}
+				}
+				if in {
+					msgs++
+				}
+			}
+			if len(out.Items) != msgs || merged.String() != folded.String() {
+				t.Fatalf("%v: %d partials (want %d, one per message) merging to %v, want %v", w, len(out.Items), msgs, &merged, &folded)
+			}
 		}
 	})
 
