@@ -466,8 +466,27 @@ func TestIntegrationAggregation(t *testing.T) {
 		}
 	})
 
-	t.Run("from raw: the same aggregate to the last bit", func(t *testing.T) {
+	t.Run("from raw: the same aggregate to the last bit, and the repair of a point counted twice", func(t *testing.T) {
 		fromPartials, _ := e.stored("AAPL", w)
+		// A stored point reaching the table again in another message (a
+		// re-uploaded file packed differently): one raw item, but two
+		// partials count it, and the partials' path takes the larger count.
+		var twice []keyed
+		for _, k := range all {
+			if k.p.Symbol == "AAPL" && marketdata.WindowStart(k.p.Timestamp) == w {
+				twice = append(twice, k)
+				break
+			}
+		}
+		e.putRaw(append([]dynamobatch.Item{rawItem("AAPL", twice[0].key, twice[0].p, "s3://market-data-it/AAPL.csv#v1")},
+			e.partialItems("s3://market-data-it/AAPL-repacked.csv#v1", []string{twice[0].key}, []marketdata.Point{twice[0].p})...))
+		clock = clock.Add(time.Minute)
+		if _, err := e.h.Invoke(e.ctx, windowsEvent(marketdata.WindowRef{Symbol: "AAPL", Start: w})); err != nil {
+			t.Fatal(err)
+		}
+		if over, _ := e.stored("AAPL", w); over.Trades != fromPartials.Trades+1 {
+			t.Fatalf("trades %d, want the double count %d", over.Trades, fromPartials.Trades+1)
+		}
 		raw := e.pages.pages["AAPL"]
 		detail, _ := json.Marshal(marketdata.WindowsChanged{Windows: []marketdata.WindowRef{{Symbol: "AAPL", Start: w}}, FromRaw: true})
 		ev := json.RawMessage(fmt.Sprintf(`{"version":"0","id":"3","detail-type":%q,"source":%q,"account":"123456789012",

@@ -98,6 +98,16 @@ func (s *fakeStore) PutAggregate(_ context.Context, a marketdata.Aggregate) (boo
 	return true, nil
 }
 
+func (s *fakeStore) ReplaceAggregate(_ context.Context, a marketdata.Aggregate) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failPut != nil {
+		return s.failPut
+	}
+	s.aggs[marketdata.WindowRef{Symbol: a.Symbol, Start: a.WindowStart}] = a
+	return nil
+}
+
 func (s *fakeStore) ActiveWindows(_ context.Context, from, to int64) ([]marketdata.WindowRef, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -44,6 +44,8 @@ type Store interface {
 	WindowSummary(ctx context.Context, symbol string, start int64) (ohlcv.Summary, int64, bool, error)
 	RawWindowSummary(ctx context.Context, symbol string, start int64) (ohlcv.Summary, int64, bool, error)
 	PutAggregate(ctx context.Context, a marketdata.Aggregate) (bool, error)
+	// ReplaceAggregate writes without PutAggregate's guard (from raw).
+	ReplaceAggregate(ctx context.Context, a marketdata.Aggregate) error
 	ActiveWindows(ctx context.Context, fromStart, toStart int64) ([]marketdata.WindowRef, error)
 	Aggregates(ctx context.Context, symbol string, fromStart, toStart int64) ([]marketdata.Aggregate, error)
 	SymbolKnown(ctx context.Context, symbol string) (bool, error)
@@ -330,6 +332,16 @@ func (h *Handler) window(ctx context.Context, ref marketdata.WindowRef, fromRaw 
 	}
 	o := windowOutcome{points: sum.Trades, newest: sum.LastMillis, read: read}
 	agg := NewAggregate(ref, sum, h.now())
+	if fromRaw {
+		// The raw points are the truth: replace whatever is stored (see
+		// table.ReplaceAggregate).
+		if err := h.Store.ReplaceAggregate(ctx, agg); err != nil {
+			o.outcome = failed
+			return o, err
+		}
+		o.outcome = written
+		return o, nil
+	}
 	wrote, err := h.Store.PutAggregate(ctx, agg)
 	switch {
 	case err != nil:

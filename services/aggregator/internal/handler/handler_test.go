@@ -427,6 +427,24 @@ func TestWindowsChangedFromRaw(t *testing.T) {
 	}
 	assertAggs(t, s, wantAAPL1425, wantAAPL1430, wantMSFT1430)
 
+	// The repair replaces an aggregate that counts more points than the
+	// raw ones (which the guarded write of the partials' path keeps).
+	s = seeded()
+	ref := marketdata.WindowRef{Symbol: "AAPL", Start: w1430}
+	over := wantAAPL1430
+	over.Trades, over.Volume = 99, 99_999
+	s.aggs[ref] = over
+	if _, err := newHandler(s, &fakeMetrics{}).Invoke(context.Background(), fixture(t, "windows_changed_event.json")); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.aggs[ref]; got.Trades != 99 {
+		t.Fatalf("the partials' path replaced a fuller aggregate: %+v", got)
+	}
+	if _, err := newHandler(s, &fakeMetrics{}).Invoke(context.Background(), raw); err != nil {
+		t.Fatal(err)
+	}
+	assertAggs(t, s, wantAAPL1425, wantAAPL1430, wantMSFT1430)
+
 	// Without the flag, the partials.
 	s = seeded()
 	if _, err := newHandler(s, &fakeMetrics{}).Invoke(context.Background(), fixture(t, "windows_changed_event.json")); err != nil {

@@ -182,9 +182,28 @@ func number(item map[string]types.AttributeValue, name string) (string, error) {
 // values (and a new updatedAt): idempotent. written is false when the guard
 // refused the write.
 func (t *Table) PutAggregate(ctx context.Context, a marketdata.Aggregate) (written bool, err error) {
+	return t.putAggregate(ctx, a, true)
+}
+
+// ReplaceAggregate writes a's item without the guard of PutAggregate: the
+// from-raw repair path, whose count of the raw points is the truth even
+// when a stored aggregate counts more (a point that reached the table in
+// two different messages is one raw item but counted by both partials).
+func (t *Table) ReplaceAggregate(ctx context.Context, a marketdata.Aggregate) error {
+	_, err := t.putAggregate(ctx, a, false)
+	return err
+}
+
+func (t *Table) putAggregate(ctx context.Context, a marketdata.Aggregate, guarded bool) (written bool, err error) {
 	item, err := AggregateItem(a)
 	if err != nil {
 		return false, err
+	}
+	if !guarded {
+		if _, err := t.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: item}); err != nil {
+			return false, fmt.Errorf("replace aggregate %s/%d: %w", a.Symbol, a.WindowStart, err)
+		}
+		return true, nil
 	}
 	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(t.Name),

@@ -524,3 +524,24 @@ func TestWindowSummaryBadPartials(t *testing.T) {
 		})
 	}
 }
+
+// ReplaceAggregate (the from-raw repair) writes the same item as
+// PutAggregate, without its guard.
+func TestReplaceAggregate(t *testing.T) {
+	db := &fakeDB{t: t}
+	tb := &Table{DB: db, Name: tableName}
+	if err := tb.ReplaceAggregate(context.Background(), sample); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.PutAggregate(context.Background(), sample); err != nil {
+		t.Fatal(err)
+	}
+	if len(db.puts) != 2 || db.puts[0].ConditionExpression != nil || db.puts[1].ConditionExpression == nil ||
+		!reflect.DeepEqual(db.puts[0].Item, db.puts[1].Item) {
+		t.Fatalf("puts %+v", db.puts)
+	}
+	db.putErr = errors.New("throttled")
+	if err := tb.ReplaceAggregate(context.Background(), sample); !errors.Is(err, db.putErr) {
+		t.Fatalf("err %v", err)
+	}
+}
