@@ -26,6 +26,7 @@ require (
 	github.com/jessevdk/go-flags v1.5.0 // indirect
 	github.com/orcaman/concurrent-map v1.0.0 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
+	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1 // indirect
 	github.com/sirupsen/logrus v1.9.3 // indirect
 	github.com/stretchr/objx v0.5.2 // indirect
 	github.com/stretchr/testify v1.9.0 // indirect
@@ -51,7 +52,6 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/marketanalytics/pipeline/services/platform v0.0.0
 	github.com/marketanalytics/pipeline/shared v0.0.0
-	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
 	golang.org/x/sync v0.24.0
 )
 

@@ -171,6 +171,10 @@ func (n Names) API() string { return n.with("MarketDataAPI") }
 // APIStage is the single stage of the REST API.
 func (n Names) APIStage() string { return "prod" }
 
+// APIGatewayLogsRole is the role the api stack creates for API Gateway's
+// account-level CloudWatch setting when the account has none.
+func (n Names) APIGatewayLogsRole() string { return n.with("MarketDataAPIGatewayLogs") }
+
 // Metrics the compute layer's metric filters count from the functions' JSON
 // logs into MetricNamespace, and the log fields they read: every log record
 // carrying the field adds its value.

@@ -125,6 +125,7 @@ func TestNamesForDev(t *testing.T) {
 		"events rule":       {n.EventsRule(), "AggregatorOnWindows-dev"},
 		"api":               {n.API(), "MarketDataAPI-dev"},
 		"api stage":         {n.APIStage(), "prod"},
+		"api logs role":     {n.APIGatewayLogsRole(), "MarketDataAPIGatewayLogs-dev"},
 		"schedule rule ARN": {n.ScheduleRuleARN("123456789012"),
 			"arn:aws:events:us-east-1:123456789012:rule/AggregatorSchedule-dev"},
 		"events rule ARN": {n.EventsRuleARN("123456789012"),
@@ -256,6 +257,7 @@ func TestDerivedNamesAreValidAWSNames(t *testing.T) {
 		}
 		check("REST API", restAPINameRE, n.API())
 		check("API stage", apiStageRE, n.APIStage())
+		check("IAM role", roleRE, n.APIGatewayLogsRole())
 		for _, fn := range n.Functions() {
 			check("Lambda function", functionRE, fn)
 			check("IAM role", roleRE, n.Role(fn))

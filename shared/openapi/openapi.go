@@ -158,8 +158,8 @@ var operations = map[string]operation{
 	},
 }
 
-// ingestBody documents POST /ingest's JSON body (the api stack's request
-// model checks only its structure; the function checks each point).
+// ingestBody documents POST /ingest's JSON body (API Gateway checks no body:
+// the function checks it and each point).
 type ingestBody struct {
 	Points []marketdata.Point `json:"points"`
 }

@@ -1,36 +1,21 @@
 // Package api is the API layer of the pipeline (project market-data-api): a
 // regional REST API whose routes (routes.go) invoke the ingestion and
 // aggregator functions of the compute layer through AWS_PROXY integrations,
-// with IAM authorization, a request body model, a deployment that follows the
-// API definition, one stage with X-Ray and throttling, and optional access
-// logs.
+// with IAM authorization, a deployment that follows the API definition, one
+// stage with X-Ray and throttling, and its access and execution logs
+// (logging.go).
 package api
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
-)
-
-// Project config keys this layer reads besides common.ConfigEnvironmentSuffix,
-// common.ConfigStorageStack and common.ConfigComputeStack. Pulumi.yaml
-// declares the same keys and defaults.
-const (
-	// ConfigAccessLogging turns on the stage's access logs (and ERROR-level
-	// execution logs). API Gateway writes them with the account-level
-	// CloudWatch role (apigateway Account settings), which a fresh account
-	// lacks; setting that role is account-wide, so this stack does not.
-	ConfigAccessLogging  = "accessLogging"
-	DefaultAccessLogging = false
 )
 
 // functionRef is a compute-layer function an integration invokes.
@@ -45,7 +30,7 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	accessLogging, err := readAccessLogging(ctx)
+	logCfg, err := readLogConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -70,11 +55,7 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := newBodyValidation(ctx, rest)
-	if err != nil {
-		return nil, err
-	}
-	deployed, err := newRoutes(ctx, rest, body, functions)
+	deployed, err := newRoutes(ctx, rest, functions)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +63,11 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	stage, err := newStage(ctx, n, rest, deployment, accessLogging)
+	logs, err := newLogs(ctx, n, rest, logCfg)
+	if err != nil {
+		return nil, err
+	}
+	stage, err := newStage(ctx, n, rest, deployment, logs)
 	if err != nil {
 		return nil, err
 	}
@@ -99,18 +84,6 @@ func Program(ctx *pulumi.Context) (common.Outputs, error) {
 		outputs.BucketName:    storage.String(outputs.BucketName),
 		outputs.TableArn:      storage.String(outputs.TableArn),
 	}, nil
-}
-
-// readAccessLogging reads the accessLogging flag.
-func readAccessLogging(ctx *pulumi.Context) (bool, error) {
-	v, err := config.New(ctx, "").TryBool(ConfigAccessLogging)
-	switch {
-	case errors.Is(err, config.ErrMissingVar):
-		return DefaultAccessLogging, nil
-	case err != nil:
-		return false, fmt.Errorf("config %s: %w", ConfigAccessLogging, err)
-	}
-	return v, nil
 }
 
 // routeURL is the full invoke URL of a path ("/ingest") under the stage.

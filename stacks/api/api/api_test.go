@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"regexp"
 	"strings"
@@ -20,6 +21,9 @@ const (
 	typeIntegration    = "aws:apigateway/integration:Integration"
 	typeValidator      = "aws:apigateway/requestValidator:RequestValidator"
 	typeModel          = "aws:apigateway/model:Model"
+	typeAccount        = "aws:apigateway/account:Account"
+	typeRole           = "aws:iam/role:Role"
+	typeRoleAttachment = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 	typeDeployment     = "aws:apigateway/deployment:Deployment"
 	typeStage          = "aws:apigateway/stage:Stage"
 	typeMethodSettings = "aws:apigateway/methodSettings:MethodSettings"
@@ -89,31 +93,29 @@ func TestResourcesFormThePaths(t *testing.T) {
 func TestRoutes(t *testing.T) {
 	res := runDev(t)
 	api := stacktest.Get(t, res, typeRestAPI, "api")
-	validator := stacktest.Get(t, res, typeValidator, "validate-body")
 	tests := []struct {
 		key, resource, method, function, sourceArn string
 		parameters                                 map[string]bool
-		validated                                  bool
 	}{
 		{"POST-ingest", "ingest", "POST", "DataIngestion-dev", "/*/POST/ingest", map[string]bool{
 			"method.request.querystring.format":        false,
 			"method.request.querystring.symbol":        false,
 			"method.request.querystring.timestampUnit": false,
-		}, true},
+		}},
 		{"GET-aggregates-symbol", "aggregates-symbol", "GET", "DataAggregator-dev", "/*/GET/aggregates/*", map[string]bool{
 			"method.request.path.symbol":          true,
 			"method.request.querystring.from":     false,
 			"method.request.querystring.to":       false,
 			"method.request.querystring.interval": false,
-		}, false},
-		{"POST-query", "query", "POST", "DataAggregator-dev", "/*/POST/query", nil, false},
+		}},
+		{"POST-query", "query", "POST", "DataAggregator-dev", "/*/POST/query", nil},
 		{"GET-symbols", "symbols", "GET", "DataAggregator-dev", "/*/GET/symbols", map[string]bool{
 			"method.request.querystring.next":  false,
 			"method.request.querystring.limit": false,
-		}, false},
+		}},
 		{"GET-symbols-symbol-latest", "symbols-symbol-latest", "GET", "DataAggregator-dev", "/*/GET/symbols/*/latest", map[string]bool{
 			"method.request.path.symbol": true,
-		}, false},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key, func(t *testing.T) {
@@ -130,13 +132,9 @@ func TestRoutes(t *testing.T) {
 			} else {
 				stacktest.WantNoInput(t, m, "requestParameters")
 			}
-			if tc.validated {
-				stacktest.WantInput(t, m, "requestValidatorId", validator.ID)
-				stacktest.WantInput(t, m, "requestModels", map[string]string{"application/json": "IngestRequest"})
-			} else {
-				stacktest.WantNoInput(t, m, "requestValidatorId")
-				stacktest.WantNoInput(t, m, "requestModels")
-			}
+			// No body check before the function (see marketdata.Route.IAM).
+			stacktest.WantNoInput(t, m, "requestValidatorId")
+			stacktest.WantNoInput(t, m, "requestModels")
 
 			in := stacktest.Get(t, res, typeIntegration, tc.key+"-integration")
 			stacktest.WantInput(t, in, "restApi", api.ID)
@@ -165,26 +163,14 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-func TestValidatorAndModel(t *testing.T) {
+// API Gateway parses no body before the function: a body starting with a
+// UTF-8 byte order mark, which the function accepts, must reach it.
+func TestNoBodyValidation(t *testing.T) {
 	res := runDev(t)
-	api := stacktest.Get(t, res, typeRestAPI, "api")
-	v := stacktest.Get(t, res, typeValidator, "validate-body")
-	stacktest.WantInput(t, v, "restApi", api.ID)
-	stacktest.WantInput(t, v, "name", "validate-body")
-	stacktest.WantInput(t, v, "validateRequestBody", true)
-	stacktest.WantInput(t, v, "validateRequestParameters", false)
-
-	m := stacktest.Get(t, res, typeModel, "ingest-request")
-	stacktest.WantInput(t, m, "restApi", api.ID)
-	stacktest.WantInput(t, m, "name", "IngestRequest")
-	stacktest.WantInput(t, m, "contentType", "application/json")
-	schema, _ := stacktest.Input(m, "schema")
-	var doc map[string]interface{}
-	if err := json.Unmarshal([]byte(schema.(string)), &doc); err != nil {
-		t.Fatalf("model schema is not JSON: %v", err)
-	}
-	if doc["$schema"] != "http://json-schema.org/draft-04/schema#" {
-		t.Errorf("model $schema = %v, want draft-04", doc["$schema"])
+	for _, typ := range []string{typeValidator, typeModel} {
+		if n := len(res.OfType(typ)); n != 0 {
+			t.Errorf("%d %s, want none", n, typ)
+		}
 	}
 }
 
@@ -223,11 +209,11 @@ func TestDefinitionHashFollowsTheDefinition(t *testing.T) {
 	for i, r := range routes {
 		uris[i] = invokeArn(fn[r.service])
 	}
-	base, err := definitionHash(routes, uris, ingestRequestSchema)
+	base, err := definitionHash(routes, uris)
 	if err != nil {
 		t.Fatal(err)
 	}
-	changed := func(name string, mutate func(rs []route) ([]route, []string), schema ...string) {
+	changed := func(name string, mutate func(rs []route) ([]route, []string)) {
 		t.Helper()
 		rs := make([]route, len(routes))
 		copy(rs, routes)
@@ -235,11 +221,7 @@ func TestDefinitionHashFollowsTheDefinition(t *testing.T) {
 		if u == nil {
 			u = uris
 		}
-		sch := ingestRequestSchema
-		if len(schema) > 0 {
-			sch = schema[0]
-		}
-		h, err := definitionHash(rs, u, sch)
+		h, err := definitionHash(rs, u)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,7 +231,7 @@ func TestDefinitionHashFollowsTheDefinition(t *testing.T) {
 	}
 	changed("method", func(rs []route) ([]route, []string) { rs[0].method = "PUT"; return rs, nil })
 	changed("path", func(rs []route) ([]route, []string) { rs[0].path = []string{"ingest2"}; return rs, nil })
-	changed("validation", func(rs []route) ([]route, []string) { rs[0].validateBody = false; return rs, nil })
+	changed("authorization", func(rs []route) ([]route, []string) { rs[0].iam = false; return rs, nil })
 	changed("parameters", func(rs []route) ([]route, []string) {
 		rs[1].parameters = map[string]bool{"method.request.path.symbol": true}
 		return rs, nil
@@ -257,8 +239,6 @@ func TestDefinitionHashFollowsTheDefinition(t *testing.T) {
 	changed("integration", func(rs []route) ([]route, []string) {
 		return rs, append([]string{uris[0], invokeArn("Other-dev")}, uris[2:]...)
 	})
-	unchanged := func(rs []route) ([]route, []string) { return rs, nil }
-	changed("model schema", unchanged, strings.Replace(ingestRequestSchema, `"anyOf": [{"required": ["points"]}, {"required": ["trades"]}],`, "", 1))
 	changed("new route", func(rs []route) ([]route, []string) {
 		return append(rs, route{path: []string{"health"}, method: "GET", service: "aggregator"}), append(uris, uris[1])
 	})
@@ -274,13 +254,9 @@ func TestStage(t *testing.T) {
 	stacktest.WantInput(t, s, "stageName", "prod")
 	stacktest.WantInput(t, s, "xrayTracingEnabled", true)
 	stacktest.WantInput(t, s, "tags", stacktest.Tags)
-	stacktest.WantNoInput(t, s, "accessLogSettings")
 	stacktest.WantNoInput(t, s, "cacheClusterEnabled")
 	if n := len(res.OfType(typeStage)); n != 1 {
 		t.Errorf("%d stages, want 1", n)
-	}
-	if n := len(res.OfType(typeLogGroup)); n != 0 {
-		t.Errorf("%d log groups without accessLogging, want 0", n)
 	}
 
 	ms := stacktest.Get(t, res, typeMethodSettings, "all-methods")
@@ -291,28 +267,96 @@ func TestStage(t *testing.T) {
 		"throttlingRateLimit":  10000,
 		"throttlingBurstLimit": 5000,
 		"metricsEnabled":       true,
-		"loggingLevel":         "OFF",
+		"loggingLevel":         "ERROR",
 		"dataTraceEnabled":     false,
 	})
 	stacktest.WantDependsOn(t, ms, s)
 }
 
-func TestAccessLogging(t *testing.T) {
-	res := stacktest.Run(t, Program, options(t, "dev", map[string]string{ConfigAccessLogging: "true"}))
-	lg := stacktest.Get(t, res, typeLogGroup, "access-logs")
-	stacktest.WantInput(t, lg, "name", "/aws/apigateway/MarketDataAPI-dev/prod/access")
-	stacktest.WantInput(t, lg, "retentionInDays", 7)
-	stacktest.WantInput(t, lg, "tags", stacktest.Tags)
+// What each combination of the two logging flags registers: access logs
+// (on by default) bring both log groups and ERROR execution logs; the
+// account's CloudWatch role is created (by default) only when something logs.
+func TestLoggingFollowsTheConfig(t *testing.T) {
+	tests := []struct {
+		name             string
+		cfg              map[string]string
+		logs, role       bool
+		executionLogging string
+	}{
+		{"defaults", nil, true, true, "ERROR"},
+		{"account role reused", map[string]string{ConfigCreateCloudWatchRole: "false"}, true, false, "ERROR"},
+		{"logging off", map[string]string{ConfigAccessLogging: "false"}, false, false, "OFF"},
+		{"logging off, role on", map[string]string{ConfigAccessLogging: "false", ConfigCreateCloudWatchRole: "true"}, false, false, "OFF"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := stacktest.Run(t, Program, options(t, "dev", tc.cfg))
+			s := stacktest.Get(t, res, typeStage, "stage")
+			ms := stacktest.Get(t, res, typeMethodSettings, "all-methods")
+			stacktest.WantInput(t, ms, "settings.loggingLevel", tc.executionLogging)
+			for typ, want := range map[string]int{typeLogGroup: b2i(tc.logs) * 2, typeRole: b2i(tc.role),
+				typeRoleAttachment: b2i(tc.role), typeAccount: b2i(tc.role)} {
+				if n := len(res.OfType(typ)); n != want {
+					t.Errorf("%d %s, want %d", n, typ, want)
+				}
+			}
+			if !tc.logs {
+				stacktest.WantNoInput(t, s, "accessLogSettings")
+				return
+			}
+			access := stacktest.Get(t, res, typeLogGroup, "access-logs")
+			stacktest.WantInput(t, s, "accessLogSettings.destinationArn", access.Outputs["arn"])
+			// API Gateway would create the execution log group itself,
+			// without retention, if logging were on before it existed.
+			stacktest.WantDependsOn(t, ms, stacktest.Get(t, res, typeLogGroup, "execution-logs"))
+			if tc.role {
+				// A stage with access logs needs the account's role set first.
+				stacktest.WantDependsOn(t, s, stacktest.Get(t, res, typeAccount, "account"))
+			}
+		})
+	}
+	for key, bad := range map[string]string{ConfigAccessLogging: "maybe", ConfigCreateCloudWatchRole: "sometimes"} {
+		if _, err := synthrec.Run(Program, options(t, "dev", map[string]string{key: bad})); err == nil ||
+			!strings.Contains(err.Error(), "config "+key) {
+			t.Errorf("%s=%s: error = %v, want a config %s error", key, bad, err, key)
+		}
+	}
+}
 
-	s := stacktest.Get(t, res, typeStage, "stage")
-	stacktest.WantInput(t, s, "accessLogSettings.destinationArn", lg.Outputs["arn"])
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Both log groups are the stack's: named for the suffix (the execution
+// group as API Gateway names it), retained 7 days, tagged.
+func TestLogGroups(t *testing.T) {
+	res := runDev(t)
+	api := stacktest.Get(t, res, typeRestAPI, "api")
+	for name, want := range map[string]string{
+		"access-logs":    "/aws/apigateway/MarketDataAPI-dev/prod/access",
+		"execution-logs": "API-Gateway-Execution-Logs_" + api.ID + "/prod",
+	} {
+		lg := stacktest.Get(t, res, typeLogGroup, name)
+		stacktest.WantInput(t, lg, "name", want)
+		stacktest.WantInput(t, lg, "retentionInDays", 7)
+		stacktest.WantInput(t, lg, "tags", stacktest.Tags)
+	}
+	stacktest.AssertNothingRetained(t, res)
+}
+
+func TestAccessLogFormat(t *testing.T) {
+	s := stacktest.Get(t, runDev(t), typeStage, "stage")
 	format, _ := stacktest.Input(s, "accessLogSettings.format")
 	var fields map[string]string
 	if err := json.Unmarshal([]byte(format.(string)), &fields); err != nil {
 		t.Fatalf("access log format is not one JSON object: %v", err)
 	}
 	for k, v := range map[string]string{"requestId": "$context.requestId", "status": "$context.status",
-		"integrationError": "$context.integration.error", "xrayTraceId": "$context.xrayTraceId"} {
+		"integrationError": "$context.integration.error", "error": "$context.error.message",
+		"xrayTraceId": "$context.xrayTraceId"} {
 		if fields[k] != v {
 			t.Errorf("access log field %s = %q, want %q", k, fields[k], v)
 		}
@@ -320,11 +364,34 @@ func TestAccessLogging(t *testing.T) {
 	if strings.Contains(format.(string), "\n") {
 		t.Error("access log format spans lines; API Gateway wants one line per request")
 	}
-	stacktest.WantInput(t, stacktest.Get(t, res, typeMethodSettings, "all-methods"), "settings.loggingLevel", "ERROR")
+}
 
-	if _, err := synthrec.Run(Program, options(t, "dev", map[string]string{ConfigAccessLogging: "maybe"})); err == nil ||
-		!strings.Contains(err.Error(), "config accessLogging") {
-		t.Errorf("error = %v, want a config accessLogging error", err)
+// The account's CloudWatch role: assumable by API Gateway, with AWS's
+// managed policy, set as the account's with resetOnDelete so that destroy
+// puts the account back to no role, once the policy is attached.
+func TestAccountCloudWatchRole(t *testing.T) {
+	res := runDev(t)
+	role := stacktest.Get(t, res, typeRole, "cloudwatch-role")
+	stacktest.WantInput(t, role, "name", "MarketDataAPIGatewayLogs-dev")
+	stacktest.WantInput(t, role, "tags", stacktest.Tags)
+	for _, absent := range []string{"managedPolicyArns", "inlinePolicies", "permissionsBoundary"} {
+		stacktest.WantNoInput(t, role, absent)
+	}
+	trust, _ := stacktest.Input(role, "assumeRolePolicy")
+	stacktest.AssertPolicy(t, "trust policy", fmt.Sprint(trust),
+		common.Policy{Statement: []common.Statement{{Sid: "APIGatewayAssumesRole", Effect: "Allow",
+			Principal: map[string]interface{}{"Service": "apigateway.amazonaws.com"}, Action: []string{"sts:AssumeRole"}}}})
+
+	attached := stacktest.Get(t, res, typeRoleAttachment, "cloudwatch-role-policy")
+	stacktest.WantInput(t, attached, "role", "MarketDataAPIGatewayLogs-dev")
+	stacktest.WantInput(t, attached, "policyArn", "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+
+	account := stacktest.Get(t, res, typeAccount, "account")
+	stacktest.WantInput(t, account, "cloudwatchRoleArn", role.Outputs["arn"])
+	stacktest.WantInput(t, account, "resetOnDelete", true)
+	stacktest.WantDependsOn(t, account, attached)
+	for _, absent := range []string{"throttleSettings"} {
+		stacktest.WantNoInput(t, account, absent)
 	}
 }
 
@@ -353,9 +420,7 @@ func TestStackReferences(t *testing.T) {
 
 func TestNamesAreValidForOddStacks(t *testing.T) {
 	stageName := regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-	logging := fixture(t)
-	logging.Layer.Config = map[string]string{ConfigAccessLogging: "true"}
-	logging.EachOddStack(t, func(t *testing.T, res *synthrec.Result, sfx string) {
+	fixture(t).EachOddStack(t, func(t *testing.T, res *synthrec.Result, sfx string) {
 		api := stacktest.Get(t, res, typeRestAPI, "api")
 		stacktest.WantInput(t, api, "name", "MarketDataAPI-"+sfx)
 		name, _ := stacktest.Input(api, "name")
@@ -364,5 +429,6 @@ func TestNamesAreValidForOddStacks(t *testing.T) {
 		}
 		stacktest.AssertNamesMatch(t, res, typeStage, "stageName", stageName)
 		stacktest.AssertNamesMatch(t, res, typeLogGroup, "name", stacktest.LogGroupName)
+		stacktest.AssertNamesMatch(t, res, typeRole, "name", regexp.MustCompile(`^[\w+=,.@-]{1,64}$`))
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 
 	"github.com/marketanalytics/pipeline/shared/naming"
@@ -24,8 +25,9 @@ var resourceArgs = map[string]interface{}{
 	typeResource:       apigateway.ResourceArgs{},
 	typeMethod:         apigateway.MethodArgs{},
 	typeIntegration:    apigateway.IntegrationArgs{},
-	typeValidator:      apigateway.RequestValidatorArgs{},
-	typeModel:          apigateway.ModelArgs{},
+	typeAccount:        apigateway.AccountArgs{},
+	typeRole:           iam.RoleArgs{},
+	typeRoleAttachment: iam.RolePolicyAttachmentArgs{},
 	typeDeployment:     apigateway.DeploymentArgs{},
 	typeStage:          apigateway.StageArgs{},
 	typeMethodSettings: apigateway.MethodSettingsArgs{},
@@ -35,30 +37,31 @@ var resourceArgs = map[string]interface{}{
 }
 
 var nonTaggable = []string{
-	typeResource, typeMethod, typeIntegration, typeValidator, typeModel,
+	typeResource, typeMethod, typeIntegration, typeAccount, typeRoleAttachment,
 	typeDeployment, typeMethodSettings, typePermission, typeStackRef,
 }
 
-// TestConformance runs the checks every layer passes, on the run with access
-// logging, which registers every resource type of the layer.
+// TestConformance runs the checks every layer passes, with the default
+// config (access logs and the account's CloudWatch role), which registers
+// every resource type of the layer.
 func TestConformance(t *testing.T) {
 	stacktest.AssertConformance(t, stacktest.Conformance{
 		Layer:       stacktest.Layer{Project: naming.ProjectAPI, Program: Program},
 		Lower:       lower(t),
-		Config:      map[string]string{ConfigAccessLogging: "true"},
 		ProjectFile: filepath.Join("..", "Pulumi.yaml"),
 		ConfigKeys: map[string]stacktest.ConfigKey{
 			common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
 			common.ConfigStorageStack:      {Type: "string", Default: ""},
 			common.ConfigComputeStack:      {Type: "string", Default: ""},
 			ConfigAccessLogging:            {Type: "boolean", Default: strconv.FormatBool(DefaultAccessLogging)},
+			ConfigCreateCloudWatchRole:     {Type: "boolean", Default: strconv.FormatBool(DefaultCreateCloudWatchRole)},
 
 			ConfigAPI5XXAlarmPercent: {Type: "integer", Default: strconv.Itoa(DefaultAPI5XXAlarmPercent)},
 			ConfigAPILatencyAlarmMs:  {Type: "integer", Default: strconv.Itoa(DefaultAPILatencyAlarmMs)},
 		},
 		Types:       resourceArgs,
 		NonTaggable: nonTaggable,
-		Tagged:      5, // REST API, stage, access log group, 2 alarms
+		Tagged:      7, // REST API, stage, access and execution log groups, the CloudWatch role, 2 alarms
 		Outputs: func(t testing.TB, res *synthrec.Result) map[string]interface{} {
 			id := stacktest.Get(t, res, typeRestAPI, "api").ID
 			if !regexp.MustCompile(`^[a-z0-9]{10}$`).MatchString(id) {

@@ -38,9 +38,6 @@ type route struct {
 	iam bool
 	// parameters are the method's request parameters (name → required).
 	parameters map[string]bool
-	// validateBody checks the body's structure against the ingest model
-	// before the function is invoked.
-	validateBody bool
 }
 
 // routes is the API, from the shared route table. Intermediate paths
@@ -52,7 +49,7 @@ var routes = fromTable(marketdata.Routes)
 func fromTable(table []marketdata.Route) []route {
 	rs := make([]route, len(table))
 	for i, t := range table {
-		r := route{path: t.Parts(), method: t.Method, service: t.Service, iam: t.IAM, validateBody: t.Body}
+		r := route{path: t.Parts(), method: t.Method, service: t.Service, iam: t.IAM}
 		for _, name := range t.PathParams() {
 			r.addParameter(pathParameter+name, true)
 		}
@@ -115,7 +112,7 @@ type deployedRoute struct {
 
 // newRoutes creates the path resources, then for each route its method,
 // integration and invoke permission.
-func newRoutes(ctx *pulumi.Context, rest *apigateway.RestApi, body *bodyValidation, functions map[string]functionRef) ([]deployedRoute, error) {
+func newRoutes(ctx *pulumi.Context, rest *apigateway.RestApi, functions map[string]functionRef) ([]deployedRoute, error) {
 	resources := map[string]*apigateway.Resource{}
 	var deployed []deployedRoute
 	for _, r := range routes {
@@ -127,7 +124,7 @@ func newRoutes(ctx *pulumi.Context, rest *apigateway.RestApi, body *bodyValidati
 		if err != nil {
 			return nil, err
 		}
-		d, err := newRoute(ctx, rest, res, body, r, fn)
+		d, err := newRoute(ctx, rest, res, r, fn)
 		if err != nil {
 			return nil, fmt.Errorf("route %s %s: %w", r.method, r.resourcePath(), err)
 		}
@@ -164,7 +161,7 @@ func pathResource(ctx *pulumi.Context, rest *apigateway.RestApi, made map[string
 
 // newRoute creates a route's method, its Lambda proxy integration and the
 // permission for this API's method and path (any stage) to invoke the function.
-func newRoute(ctx *pulumi.Context, rest *apigateway.RestApi, res *apigateway.Resource, body *bodyValidation, r route, fn functionRef) (deployedRoute, error) {
+func newRoute(ctx *pulumi.Context, rest *apigateway.RestApi, res *apigateway.Resource, r route, fn functionRef) (deployedRoute, error) {
 	args := &apigateway.MethodArgs{
 		RestApi:       rest.ID(),
 		ResourceId:    res.ID(),
@@ -173,10 +170,6 @@ func newRoute(ctx *pulumi.Context, rest *apigateway.RestApi, res *apigateway.Res
 	}
 	if len(r.parameters) > 0 {
 		args.RequestParameters = pulumi.ToBoolMap(r.parameters)
-	}
-	if r.validateBody {
-		args.RequestValidatorId = body.validator.ID()
-		args.RequestModels = pulumi.StringMap{modelContentType: body.model.Name}
 	}
 	method, err := apigateway.NewMethod(ctx, r.key(), args)
 	if err != nil {

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/stacks/common"
 )
@@ -29,28 +27,21 @@ type definitionRoute struct {
 	Path              string          `json:"path"`
 	Authorization     string          `json:"authorization"`
 	Parameters        map[string]bool `json:"parameters,omitempty"`
-	Validator         string          `json:"validator,omitempty"`
-	Model             string          `json:"model,omitempty"`
-	ModelSchema       string          `json:"modelSchema,omitempty"`
 	IntegrationType   string          `json:"integrationType"`
 	IntegrationMethod string          `json:"integrationMethod"`
 	URI               string          `json:"uri"`
 }
 
 // definitionHash is a digest of everything a deployment snapshots: routes,
-// methods, validation, models and integrations. uris are the resolved
-// integration URIs, in routes order; modelSchema is the body model's schema.
-func definitionHash(deployed []route, uris []string, modelSchema string) (string, error) {
+// methods and integrations. uris are the resolved integration URIs, in
+// routes order.
+func definitionHash(deployed []route, uris []string) (string, error) {
 	defs := make([]definitionRoute, len(deployed))
 	for i, r := range deployed {
-		d := definitionRoute{
+		defs[i] = definitionRoute{
 			Method: r.method, Path: r.resourcePath(), Authorization: r.authorization(), Parameters: r.parameters,
 			IntegrationType: integrationType, IntegrationMethod: integrationMethod, URI: uris[i],
 		}
-		if r.validateBody {
-			d.Validator, d.Model, d.ModelSchema = "body", modelContentType+"="+modelName, modelSchema
-		}
-		defs[i] = d
 	}
 	b, err := json.Marshal(defs)
 	if err != nil {
@@ -81,7 +72,7 @@ func newDeployment(ctx *pulumi.Context, rest *apigateway.RestApi, deployed []dep
 		for i, v := range vs {
 			ss[i], _ = v.(string)
 		}
-		return definitionHash(rs, ss, ingestRequestSchema)
+		return definitionHash(rs, ss)
 	}).(pulumi.StringOutput)
 	return apigateway.NewDeployment(ctx, "deployment", &apigateway.DeploymentArgs{
 		RestApi:     rest.ID(),
@@ -91,8 +82,8 @@ func newDeployment(ctx *pulumi.Context, rest *apigateway.RestApi, deployed []dep
 }
 
 // newStage creates the one stage, with X-Ray tracing, throttling and metrics
-// for every method, and access logs when enabled.
-func newStage(ctx *pulumi.Context, n naming.Names, rest *apigateway.RestApi, deployment *apigateway.Deployment, accessLogging bool) (*apigateway.Stage, error) {
+// for every method, and its logs as logs says.
+func newStage(ctx *pulumi.Context, n naming.Names, rest *apigateway.RestApi, deployment *apigateway.Deployment, logs stageLogs) (*apigateway.Stage, error) {
 	args := &apigateway.StageArgs{
 		RestApi:            rest.ID(),
 		Deployment:         deployment.ID(),
@@ -101,16 +92,10 @@ func newStage(ctx *pulumi.Context, n naming.Names, rest *apigateway.RestApi, dep
 		XrayTracingEnabled: pulumi.Bool(true),
 		Tags:               common.Tags(),
 	}
-	loggingLevel := "OFF"
-	if accessLogging {
-		settings, err := newAccessLogs(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		args.AccessLogSettings = settings
-		loggingLevel = "ERROR"
+	if logs.access != nil { // a nil *Args in the interface would not be "unset"
+		args.AccessLogSettings = logs.access
 	}
-	stage, err := apigateway.NewStage(ctx, "stage", args)
+	stage, err := apigateway.NewStage(ctx, "stage", args, pulumi.DependsOn(logs.stageNeeds))
 	if err != nil {
 		return nil, err
 	}
@@ -122,59 +107,12 @@ func newStage(ctx *pulumi.Context, n naming.Names, rest *apigateway.RestApi, dep
 			ThrottlingRateLimit:  pulumi.Float64(throttlingRateLimit),
 			ThrottlingBurstLimit: pulumi.Int(throttlingBurstLimit),
 			MetricsEnabled:       pulumi.Bool(true),
-			LoggingLevel:         pulumi.String(loggingLevel),
+			LoggingLevel:         pulumi.String(logs.executionLevel),
 			DataTraceEnabled:     pulumi.Bool(false),
 		},
-	})
+	}, pulumi.DependsOn(logs.settingsNeed))
 	if err != nil {
 		return nil, err
 	}
 	return stage, nil
-}
-
-// accessLogFormat is one JSON object per request.
-func accessLogFormat() (string, error) {
-	b, err := json.Marshal(map[string]string{
-		"requestId":          "$context.requestId",
-		"extendedRequestId":  "$context.extendedRequestId",
-		"requestTime":        "$context.requestTime",
-		"ip":                 "$context.identity.sourceIp",
-		"caller":             "$context.identity.caller",
-		"userArn":            "$context.identity.userArn",
-		"httpMethod":         "$context.httpMethod",
-		"resourcePath":       "$context.resourcePath",
-		"path":               "$context.path",
-		"protocol":           "$context.protocol",
-		"status":             "$context.status",
-		"responseLength":     "$context.responseLength",
-		"responseLatency":    "$context.responseLatency",
-		"integrationStatus":  "$context.integration.status",
-		"integrationLatency": "$context.integration.latency",
-		"integrationError":   "$context.integration.error",
-		"validationError":    "$context.error.validationErrorString",
-		"xrayTraceId":        "$context.xrayTraceId",
-	})
-	return string(b), err
-}
-
-// accessLogGroup is the access log group of the API's stage.
-func accessLogGroup(n naming.Names) string {
-	return "/aws/apigateway/" + n.API() + "/" + n.APIStage() + "/access"
-}
-
-// newAccessLogs creates the access log group and the stage's log settings.
-func newAccessLogs(ctx *pulumi.Context, n naming.Names) (*apigateway.StageAccessLogSettingsArgs, error) {
-	format, err := accessLogFormat()
-	if err != nil {
-		return nil, err
-	}
-	lg, err := cloudwatch.NewLogGroup(ctx, "access-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(accessLogGroup(n)),
-		RetentionInDays: pulumi.Int(limits.LogRetentionDays),
-		Tags:            common.Tags(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &apigateway.StageAccessLogSettingsArgs{DestinationArn: lg.Arn, Format: pulumi.String(format)}, nil
 }

@@ -1,8 +1,10 @@
 // Package apigw serves the REST API of the synth locally, as API Gateway
 // would: the routes (resources and methods), their authorization (SigV4 for
-// AWS_IAM, checked against the local credentials), the request validator's
-// JSON schema model, and AWS_PROXY integrations that invoke the function with
-// an API Gateway proxy event and turn its answer into the HTTP response.
+// AWS_IAM, checked against the local credentials), and AWS_PROXY integrations
+// that invoke the function with an API Gateway proxy event and turn its
+// answer into the HTTP response. A request validator is refused: the stacks
+// declare none (marketdata.Route), and one served by nobody would let the
+// local API accept what API Gateway refuses.
 package apigw
 
 import (
@@ -12,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"slices"
@@ -23,7 +24,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/google/uuid"
-	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
@@ -48,8 +48,8 @@ type Function struct {
 
 // Route is one method on one resource, read from the synth in the shape of
 // the shared route table (marketdata.Route): its method, path template,
-// query parameters, whether it is signed (IAM) and its body validated
-// (Body), and the service of the function it invokes.
+// query parameters, whether it is signed (IAM), and the service of the
+// function it invokes.
 type Route struct {
 	marketdata.Route
 	ResourceID    string
@@ -60,8 +60,6 @@ type Route struct {
 	// source ARN); checked per request against its execute-api ARN.
 	sources   []*arnmatch.Pattern
 	anySource bool
-	validator *jsonschema.Schema // body model when the validator checks bodies
-	modelType string
 }
 
 // API is a local REST API.
@@ -84,8 +82,9 @@ type API struct {
 }
 
 // Load reads the REST APIs of p and binds their integrations to fns (by
-// function ARN). Authorization types other than NONE and AWS_IAM, and
-// integrations other than AWS_PROXY to a local function, are refused.
+// function ARN). Authorization types other than NONE and AWS_IAM,
+// integrations other than AWS_PROXY to a local function, and request
+// validators are refused.
 func Load(p *synthread.Plan, fns map[string]*Function) ([]*API, error) {
 	var apis []*API
 	for _, ra := range p.OfType("aws:apigateway/restApi:RestApi") {
@@ -133,6 +132,9 @@ func Load(p *synthread.Plan, fns map[string]*Function) ([]*API, error) {
 				return nil, fmt.Errorf("%s: authorization %q is not served locally", m, rt.Authorization)
 			}
 			rt.IAM = rt.Authorization == "AWS_IAM"
+			if v := m.Str("requestValidatorId"); v != "" {
+				return nil, fmt.Errorf("%s: request validator %q is not served locally", m, v)
+			}
 			for name := range m.Map("requestParameters") {
 				if q, ok := strings.CutPrefix(name, "method.request.querystring."); ok {
 					rt.Query = append(rt.Query, q)
@@ -140,9 +142,6 @@ func Load(p *synthread.Plan, fns map[string]*Function) ([]*API, error) {
 			}
 			slices.Sort(rt.Query)
 			if err := bindIntegration(p, api.ID, rt, fns); err != nil {
-				return nil, fmt.Errorf("%s: %w", m, err)
-			}
-			if err := bindValidator(p, api.ID, m, rt); err != nil {
 				return nil, fmt.Errorf("%s: %w", m, err)
 			}
 			if err := bindPermissions(p, rt); err != nil {
@@ -204,56 +203,6 @@ func bindIntegration(p *synthread.Plan, apiID string, rt *Route, fns map[string]
 		return nil
 	}
 	return errors.New("no integration: API Gateway would refuse to deploy the method")
-}
-
-func bindValidator(p *synthread.Plan, apiID string, m *synthread.Resource, rt *Route) error {
-	vid := m.Str("requestValidatorId")
-	if vid == "" {
-		return nil
-	}
-	var v *synthread.Resource
-	for _, r := range p.OfType("aws:apigateway/requestValidator:RequestValidator") {
-		if r.ID == vid && r.Str("restApi") == apiID {
-			v = r
-		}
-	}
-	if v == nil {
-		return fmt.Errorf("unknown request validator %q", vid)
-	}
-	if !v.Bool("validateRequestBody") {
-		return nil
-	}
-	for ct, x := range m.Map("requestModels") {
-		name, ok := x.(string)
-		if !ok {
-			return fmt.Errorf("request model of %s is %v, not a model name", ct, x)
-		}
-		model, ok := func() (*synthread.Resource, bool) {
-			for _, r := range p.OfType("aws:apigateway/model:Model") {
-				if r.Str("restApi") == apiID && r.Str("name") == name {
-					return r, true
-				}
-			}
-			return nil, false
-		}()
-		if !ok {
-			if name == "Empty" {
-				continue
-			}
-			return fmt.Errorf("request model %q is not in the synth", name)
-		}
-		c := jsonschema.NewCompiler()
-		c.Draft = jsonschema.Draft4
-		if err := c.AddResource("model.json", strings.NewReader(model.Str("schema"))); err != nil {
-			return fmt.Errorf("model %s: %w", name, err)
-		}
-		s, err := c.Compile("model.json")
-		if err != nil {
-			return fmt.Errorf("model %s: %w", name, err)
-		}
-		rt.validator, rt.modelType, rt.Body = s, ct, true
-	}
-	return nil
 }
 
 // bindPermissions compiles the source ARNs of the lambda Permissions that
@@ -379,8 +328,8 @@ func (a *API) handler(stage string, rt *Route) http.HandlerFunc {
 	}
 }
 
-// serve checks a routed request as API Gateway would (size, signature, body
-// model, the function's permission) and proxies it to the function.
+// serve checks a routed request as API Gateway would (size, signature, the
+// function's permission) and proxies it to the function.
 func (a *API) serve(w http.ResponseWriter, r *http.Request, stage, path string, rt *Route, params map[string]string) {
 	reqID := w.Header().Get(requestIDHeader)
 	now := time.Now
@@ -405,13 +354,6 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, stage, path string, 
 			return
 		}
 		accessKey = awsx.AccessKeyID
-	}
-	if rt.validator != nil && validates(rt.modelType, r.Header.Get("Content-Type")) {
-		var doc any
-		if err := json.Unmarshal(body, &doc); err != nil || rt.validator.Validate(doc) != nil {
-			a.message(w, http.StatusBadRequest, "Invalid request body")
-			return
-		}
 	}
 	sourceArn := arn.ARN{
 		Partition: "aws", Service: "execute-api", Region: naming.Region, AccountID: awsx.Account,
@@ -460,16 +402,6 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, stage, path string, 
 	if _, err := w.Write(respBody); err != nil {
 		a.log("%s %s: writing the answer: %v", r.Method, r.URL.Path, err)
 	}
-}
-
-// validates reports whether a request's content type selects the model
-// (API Gateway falls back to application/json when none is given).
-func validates(modelType, contentType string) bool {
-	if contentType == "" {
-		return modelType == "application/json"
-	}
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && strings.EqualFold(mt, modelType)
 }
 
 func (a *API) event(r *http.Request, rt *Route, stage, path string, params map[string]string, body []byte,

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -250,7 +249,11 @@ func (c Checker) memory() Result {
 }
 
 // apiGatewayRole: access logging needs the account-level CloudWatch role of
-// API Gateway, set once per account and region.
+// API Gateway, one per account and region. The api stack either creates its
+// own and sets it (createCloudWatchRole, the default), resetting the setting
+// to none on destroy, or reuses the account's. This check is the lookup that
+// keeps both right: creating must not replace another role (destroy would
+// then leave the account with none), and reusing needs a role to reuse.
 func (c Checker) apiGatewayRole(ctx context.Context) Result {
 	if !c.Plan.AccessLogging {
 		return pass(CheckAPIGWRole, "not needed: access logging is off")
@@ -262,18 +265,26 @@ func (c Checker) apiGatewayRole(ctx context.Context) Result {
 	if err != nil {
 		return fail(CheckAPIGWRole, callFix(err, "apigateway:GET on arn:aws:apigateway:us-east-1::/account"), "GetAccount: %v", err)
 	}
-	switch role := deref(out.CloudwatchRoleArn); {
+	role := deref(out.CloudwatchRoleArn)
+	if role != "" && roleName(role) == "" {
+		return fail(CheckAPIGWRole, "set a valid role in API Gateway's settings (us-east-1)", "the account's role %q is not an IAM role ARN", role)
+	}
+	const configIn = " in stacks/api"
+	switch ours := c.Plan.APIGatewayRole; {
+	case ours != "" && role == "":
+		return pass(CheckAPIGWRole, "none yet: the api stack creates %s, and its destroy resets the setting to none", ours)
+	case ours != "" && roleName(role) == ours:
+		return pass(CheckAPIGWRole, "the api stack's own: %s", role)
+	case ours != "":
+		return fail(CheckAPIGWRole,
+			"reuse it: `pulumi config set createCloudWatchRole false`"+configIn,
+			"the account already has %s; the api stack would replace it with %s, and its destroy would leave the account with none", role, ours)
 	case role != "":
-		if _, err := arn.Parse(role); err != nil {
-			return fail(CheckAPIGWRole, "set a valid role in API Gateway's settings", "the account's role %q is not an ARN", role)
-		}
-		return pass(CheckAPIGWRole, "the account has one: %s", role)
-	case c.Plan.SetsAPIGatewayRole:
-		return pass(CheckAPIGWRole, "none yet; the api stack sets one")
+		return pass(CheckAPIGWRole, "the account has one, reused: %s", role)
 	default:
 		return fail(CheckAPIGWRole,
-			"set a role trusted by apigateway.amazonaws.com with AmazonAPIGatewayPushToCloudWatchLogs in API Gateway's settings (us-east-1), or `pulumi config set accessLogging false` in stacks/api",
-			"access logging is on and the account has no API Gateway CloudWatch role: the stage would fail to deploy")
+			"let the stack create one: `pulumi config set createCloudWatchRole true`"+configIn+" (or `pulumi config set accessLogging false`)",
+			"access logging is on, createCloudWatchRole is false and the account has no API Gateway CloudWatch role: the stage would fail to deploy")
 	}
 }
 

@@ -211,11 +211,27 @@ func TestChecks(t *testing.T) {
 		{"3008 MB", CheckMemory, func(c *Checker) {}, Pass, "at most 3008"},
 		// API Gateway's CloudWatch role.
 		{"access logging off", CheckAPIGWRole, func(c *Checker) { c.AWS.APIGW = fakeAPIGW{err: errors.New("must not be called")} }, Pass, "off"},
-		{"logging on, role exists", CheckAPIGWRole, func(c *Checker) {
+		{"reused, the account has one", CheckAPIGWRole, func(c *Checker) {
 			c.Plan.AccessLogging, c.AWS.APIGW = true, fakeAPIGW{role: "arn:aws:iam::210987654321:role/apigw-logs"}
-		}, Pass, "role/apigw-logs"},
-		{"logging on, no role, stack sets one", CheckAPIGWRole, withPlan(func(p *Plan) { p.AccessLogging, p.SetsAPIGatewayRole = true, true }), Pass, "api stack sets one"},
-		{"logging on, no role", CheckAPIGWRole, withPlan(func(p *Plan) { p.AccessLogging = true }), Fail, "accessLogging false"},
+		}, Pass, "reused: arn:aws:iam::210987654321:role/apigw-logs"},
+		{"reused, the account has none", CheckAPIGWRole, withPlan(func(p *Plan) { p.AccessLogging = true }), Fail, "createCloudWatchRole true"},
+		{"created, the account has none", CheckAPIGWRole, withPlan(func(p *Plan) { p.AccessLogging, p.APIGatewayRole = true, "MarketDataAPIGatewayLogs-dev" }),
+			Pass, "creates MarketDataAPIGatewayLogs-dev"},
+		{"created, the account has ours", CheckAPIGWRole, func(c *Checker) {
+			c.Plan.AccessLogging, c.Plan.APIGatewayRole = true, "MarketDataAPIGatewayLogs-dev"
+			c.AWS.APIGW = fakeAPIGW{role: "arn:aws:iam::210987654321:role/MarketDataAPIGatewayLogs-dev"}
+		}, Pass, "the api stack's own"},
+		{"created, the account has another", CheckAPIGWRole, func(c *Checker) {
+			c.Plan.AccessLogging, c.Plan.APIGatewayRole = true, "MarketDataAPIGatewayLogs-dev"
+			c.AWS.APIGW = fakeAPIGW{role: "arn:aws:iam::210987654321:role/service-role/apigw-logs"}
+		}, Fail, "createCloudWatchRole false"},
+		{"created, another stack's role of the same kind", CheckAPIGWRole, func(c *Checker) {
+			c.Plan.AccessLogging, c.Plan.APIGatewayRole = true, "MarketDataAPIGatewayLogs-dev"
+			c.AWS.APIGW = fakeAPIGW{role: "arn:aws:iam::210987654321:role/MarketDataAPIGatewayLogs-staging"}
+		}, Fail, "would replace it"},
+		{"the account's role is not a role", CheckAPIGWRole, func(c *Checker) {
+			c.Plan.AccessLogging, c.AWS.APIGW = true, fakeAPIGW{role: "apigw-logs"}
+		}, Fail, "not an IAM role ARN"},
 		{"logging on, GetAccount denied", CheckAPIGWRole, func(c *Checker) { c.Plan.AccessLogging, c.AWS.APIGW = true, fakeAPIGW{err: responseError(403)} }, Fail, "apigateway:GET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

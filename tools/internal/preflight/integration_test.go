@@ -54,18 +54,29 @@ func TestAgainstMoto(t *testing.T) {
 	expect("fresh account", CheckAccount, Pass, "123456789012")
 	expect("fresh account", CheckRegion, Pass, "us-east-1")
 	expect("fresh account", CheckBucket, Pass, plan.Bucket+" is free")
-	expect("fresh account", CheckAPIGWRole, Fail, "no API Gateway CloudWatch role")
+	expect("fresh account, role reused", CheckAPIGWRole, Fail, "no API Gateway CloudWatch role")
+	c.Plan.APIGatewayRole = "MarketDataAPIGatewayLogs-dev"
+	expect("fresh account, role created", CheckAPIGWRole, Pass, "creates MarketDataAPIGatewayLogs-dev")
 
 	if _, err := clients.S3.(*s3.Client).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &plan.Bucket}); err != nil {
 		t.Fatal(err)
 	}
 	expect("bucket created", CheckBucket, Pass, "this account's")
 
-	const role = "arn:aws:iam::123456789012:role/apigateway-cloudwatch"
-	if _, err := clients.APIGW.(*apigateway.Client).UpdateAccount(ctx, &apigateway.UpdateAccountInput{
-		PatchOperations: []apigwtypes.PatchOperation{{Op: apigwtypes.OpReplace, Path: aws.String("/cloudwatchRoleArn"), Value: aws.String(role)}},
-	}); err != nil {
-		t.Fatal(err)
+	setRole := func(role string) {
+		t.Helper()
+		if _, err := clients.APIGW.(*apigateway.Client).UpdateAccount(ctx, &apigateway.UpdateAccountInput{
+			PatchOperations: []apigwtypes.PatchOperation{{Op: apigwtypes.OpReplace, Path: aws.String("/cloudwatchRoleArn"), Value: aws.String(role)}},
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	expect("role set", CheckAPIGWRole, Pass, role)
+	const role = "arn:aws:iam::123456789012:role/apigateway-cloudwatch"
+	setRole(role)
+	expect("another role set, role created", CheckAPIGWRole, Fail, "already has "+role)
+	c.Plan.APIGatewayRole = ""
+	expect("another role set, role reused", CheckAPIGWRole, Pass, role)
+	setRole("arn:aws:iam::123456789012:role/MarketDataAPIGatewayLogs-dev")
+	c.Plan.APIGatewayRole = "MarketDataAPIGatewayLogs-dev"
+	expect("the stack's role set, role created", CheckAPIGWRole, Pass, "the api stack's own")
 }

@@ -25,9 +25,11 @@ type Plan struct {
 	QueueFunction       string
 	// AccessLogging is whether a stage writes access logs.
 	AccessLogging bool
-	// SetsAPIGatewayRole is whether the api stack sets the account-level
-	// API Gateway CloudWatch role itself (an aws:apigateway/account:Account).
-	SetsAPIGatewayRole bool
+	// APIGatewayRole is the name of the role the api stack creates and sets
+	// as the account-level API Gateway CloudWatch role (the role of its
+	// aws:apigateway/account:Account), "" when it sets none and reuses the
+	// account's.
+	APIGatewayRole string
 }
 
 // Function is one Lambda function of the plan.
@@ -70,12 +72,27 @@ func LoadPlan(dir string) (Plan, error) {
 	for _, r := range sp.OfType(typeStage) {
 		p.AccessLogging = p.AccessLogging || len(r.Map("accessLogSettings")) > 0
 	}
-	p.SetsAPIGatewayRole = len(sp.OfType(typeAPIAccount)) > 0
+	for _, r := range sp.OfType(typeAPIAccount) {
+		role := r.Str("cloudwatchRoleArn")
+		if p.APIGatewayRole = roleName(role); p.APIGatewayRole == "" {
+			return Plan{}, fmt.Errorf("%s: cloudwatchRoleArn %q is not a role ARN", r, role)
+		}
+	}
 	if p.Bucket == "" || len(p.Functions) == 0 {
 		return Plan{}, fmt.Errorf("the synth in %s has no bucket or no functions", dir)
 	}
 	sort.Slice(p.Functions, func(i, j int) bool { return p.Functions[i].Name < p.Functions[j].Name })
 	return p, nil
+}
+
+// roleName is the name in an IAM role ARN (after its path), "" when v is
+// not one.
+func roleName(v string) string {
+	a, err := arn.Parse(v)
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+		return ""
+	}
+	return a.Resource[strings.LastIndex(a.Resource, "/")+1:]
 }
 
 // functionName is the name in a function ARN (the mapping's functionName

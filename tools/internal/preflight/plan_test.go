@@ -25,6 +25,10 @@ func TestLoadPlanFromTheSynth(t *testing.T) {
 	if p.QueueMaxConcurrency == 0 || !strings.HasPrefix(p.QueueFunction, "DataProcessor-") {
 		t.Errorf("queue mapping: max %d, function %q", p.QueueMaxConcurrency, p.QueueFunction)
 	}
+	// The defaults log, with the stack's own account role.
+	if !p.AccessLogging || p.APIGatewayRole != "MarketDataAPIGatewayLogs-dev" {
+		t.Errorf("access logging %v, API Gateway role %q; want on, MarketDataAPIGatewayLogs-dev", p.AccessLogging, p.APIGatewayRole)
+	}
 }
 
 // A plan with a reservation, access logging and the account role set by the
@@ -53,13 +57,13 @@ func TestLoadPlanReadsEachInput(t *testing.T) {
 		res(typeESM, map[string]any{"functionName": "arn:aws:lambda:us-east-1:123456789012:function:DataProcessor-x", "scalingConfig": map[string]any{"maximumConcurrency": 7}}))
 	write("api",
 		res(typeStage, map[string]any{"accessLogSettings": map[string]any{"destinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:x"}}),
-		res(typeAPIAccount, map[string]any{}))
+		res(typeAPIAccount, map[string]any{"cloudwatchRoleArn": "arn:aws:iam::123456789012:role/MarketDataAPIGatewayLogs-x"}))
 	p, err := LoadPlan(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Plan{Bucket: "market-data-x", Functions: []Function{{"DataIngestion-x", 3072, 0}, {"DataProcessor-x", 3008, 20}},
-		QueueMaxConcurrency: 7, QueueFunction: "DataProcessor-x", AccessLogging: true, SetsAPIGatewayRole: true}
+		QueueMaxConcurrency: 7, QueueFunction: "DataProcessor-x", AccessLogging: true, APIGatewayRole: "MarketDataAPIGatewayLogs-x"}
 	if got, _ := json.Marshal(p); string(got) != string(must(json.Marshal(want))) {
 		t.Errorf("plan %s\nwant %s", got, must(json.Marshal(want)))
 	}

@@ -69,8 +69,6 @@ var Classes = map[string]Class{
 	"aws:apigateway/method:Method":                                   {Local, "served by the local API (authorization checked)"},
 	"aws:apigateway/integration:Integration":                         {Local, "served by the local API (AWS_PROXY to the function)"},
 	"aws:apigateway/stage:Stage":                                     {Local, "the local API's path prefix"},
-	"aws:apigateway/model:Model":                                     {Local, "the local API validates request bodies against it"},
-	"aws:apigateway/requestValidator:RequestValidator":               {Local, "the local API validates request bodies against the model"},
 
 	"aws:s3/bucketPolicy:BucketPolicy":                       {Skipped, "its deny of non-TLS access would deny every local request: moto evaluates bucket policies, and the local endpoint is plain HTTP"},
 	"aws:iam/role:Role":                                      {Skipped, iamReason},
@@ -85,7 +83,7 @@ var Classes = map[string]Class{
 	"aws:sns/topicSubscription:TopicSubscription":            {Skipped, "the alarm topic's subscription: alarms are not evaluated locally"},
 	"aws:apigateway/deployment:Deployment":                   {Skipped, apiReason},
 	"aws:apigateway/methodSettings:MethodSettings":           {Skipped, apiReason + " (no throttling locally)"},
-	"aws:apigateway/account:Account":                         {Skipped, apiReason},
+	"aws:apigateway/account:Account":                         {Skipped, "API Gateway's account-level CloudWatch role for the stage's logs: CloudWatch Logs is not emulated"},
 	"aws:apigateway/methodResponse:MethodResponse":           {Skipped, apiReason + " (proxy integrations answer as the function does)"},
 	"aws:apigateway/integrationResponse:IntegrationResponse": {Skipped, apiReason + " (proxy integrations answer as the function does)"},
 	"pulumi:pulumi:StackReference":                           {Skipped, "Pulumi plumbing: the synth already resolved the references"},
