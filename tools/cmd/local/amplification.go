@@ -8,7 +8,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
 	"github.com/marketanalytics/pipeline/shared/naming"
@@ -56,7 +58,11 @@ func measureLinearity(ctx context.Context, p *pipeline.Pipeline, since time.Time
 	if ns == "" {
 		return l, errors.New("no function has " + lambdaenv.MetricNamespace)
 	}
-	cw := cloudwatch.NewFromConfig(p.AWS.Config)
+	// The AWS JSON protocol, which moto speaks (the SDK's default, CBOR,
+	// it does not), as the aggregator's own client.
+	cw := cloudwatch.NewFromConfig(p.AWS.Config, func(o *cloudwatch.Options) {
+		o.Protocol = awsjson.New10(schemas.GraniteServiceVersion20100801)
+	})
 	out, err := cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
 		StartTime: aws.Time(since.Add(-time.Minute)),
 		EndTime:   aws.Time(time.Now().Add(time.Minute)),
