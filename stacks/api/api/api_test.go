@@ -14,52 +14,34 @@ import (
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
-const (
-	typeRestAPI        = "aws:apigateway/restApi:RestApi"
-	typeResource       = "aws:apigateway/resource:Resource"
-	typeMethod         = "aws:apigateway/method:Method"
-	typeIntegration    = "aws:apigateway/integration:Integration"
-	typeValidator      = "aws:apigateway/requestValidator:RequestValidator"
-	typeModel          = "aws:apigateway/model:Model"
-	typeAccount        = "aws:apigateway/account:Account"
-	typeRole           = "aws:iam/role:Role"
-	typeRoleAttachment = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-	typeDeployment     = "aws:apigateway/deployment:Deployment"
-	typeStage          = "aws:apigateway/stage:Stage"
-	typeMethodSettings = "aws:apigateway/methodSettings:MethodSettings"
-	typePermission     = "aws:lambda/permission:Permission"
-	typeLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
-	typeStackRef       = stacktest.TypeStackReference
-)
-
 func invokeArn(fn string) string {
 	return "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:" + fn + "/invocations"
 }
 
 func TestRestAPI(t *testing.T) {
 	res := runDev(t)
-	api := stacktest.Get(t, res, typeRestAPI, "api")
+	api := stacktest.Get(t, res, stacktest.TypeRestAPI, "api")
 	stacktest.WantInput(t, api, "name", "MarketDataAPI-dev")
 	stacktest.WantInput(t, api, "endpointConfiguration", map[string]string{"types": "REGIONAL"})
 	stacktest.WantInput(t, api, "tags", stacktest.Tags)
 	for _, absent := range []string{"body", "policy", "apiKeySource", "disableExecuteApiEndpoint"} {
 		stacktest.WantNoInput(t, api, absent)
 	}
-	if n := len(res.OfType(typeRestAPI)); n != 1 {
+	if n := len(res.OfType(stacktest.TypeRestAPI)); n != 1 {
 		t.Errorf("%d REST APIs, want 1", n)
 	}
 }
 
 func TestResourcesFormThePaths(t *testing.T) {
 	res := runDev(t)
-	api := stacktest.Get(t, res, typeRestAPI, "api")
-	ingest := stacktest.Get(t, res, typeResource, "ingest")
-	aggregates := stacktest.Get(t, res, typeResource, "aggregates")
-	symbol := stacktest.Get(t, res, typeResource, "aggregates-symbol")
-	query := stacktest.Get(t, res, typeResource, "query")
-	symbols := stacktest.Get(t, res, typeResource, "symbols")
-	symbolsSymbol := stacktest.Get(t, res, typeResource, "symbols-symbol")
-	latest := stacktest.Get(t, res, typeResource, "symbols-symbol-latest")
+	api := stacktest.Get(t, res, stacktest.TypeRestAPI, "api")
+	ingest := stacktest.Get(t, res, stacktest.TypeResource, "ingest")
+	aggregates := stacktest.Get(t, res, stacktest.TypeResource, "aggregates")
+	symbol := stacktest.Get(t, res, stacktest.TypeResource, "aggregates-symbol")
+	query := stacktest.Get(t, res, stacktest.TypeResource, "query")
+	symbols := stacktest.Get(t, res, stacktest.TypeResource, "symbols")
+	symbolsSymbol := stacktest.Get(t, res, stacktest.TypeResource, "symbols-symbol")
+	latest := stacktest.Get(t, res, stacktest.TypeResource, "symbols-symbol-latest")
 	tests := []struct {
 		r              synthrec.Resource
 		part, path     string
@@ -85,14 +67,14 @@ func TestResourcesFormThePaths(t *testing.T) {
 			stacktest.WantDependsOn(t, tc.r, *tc.parentResource)
 		}
 	}
-	if n := len(res.OfType(typeResource)); n != len(tests) {
+	if n := len(res.OfType(stacktest.TypeResource)); n != len(tests) {
 		t.Errorf("%d resources, want %d", n, len(tests))
 	}
 }
 
 func TestRoutes(t *testing.T) {
 	res := runDev(t)
-	api := stacktest.Get(t, res, typeRestAPI, "api")
+	api := stacktest.Get(t, res, stacktest.TypeRestAPI, "api")
 	tests := []struct {
 		key, resource, method, function, sourceArn string
 		parameters                                 map[string]bool
@@ -119,8 +101,8 @@ func TestRoutes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.key, func(t *testing.T) {
-			resource := stacktest.Get(t, res, typeResource, tc.resource)
-			m := stacktest.Get(t, res, typeMethod, tc.key)
+			resource := stacktest.Get(t, res, stacktest.TypeResource, tc.resource)
+			m := stacktest.Get(t, res, stacktest.TypeMethod, tc.key)
 			stacktest.WantInput(t, m, "restApi", api.ID)
 			stacktest.WantInput(t, m, "resourceId", resource.ID)
 			stacktest.WantInput(t, m, "httpMethod", tc.method)
@@ -136,7 +118,7 @@ func TestRoutes(t *testing.T) {
 			stacktest.WantNoInput(t, m, "requestValidatorId")
 			stacktest.WantNoInput(t, m, "requestModels")
 
-			in := stacktest.Get(t, res, typeIntegration, tc.key+"-integration")
+			in := stacktest.Get(t, res, stacktest.TypeIntegration, tc.key+"-integration")
 			stacktest.WantInput(t, in, "restApi", api.ID)
 			stacktest.WantInput(t, in, "resourceId", resource.ID)
 			stacktest.WantInput(t, in, "httpMethod", tc.method)
@@ -148,7 +130,7 @@ func TestRoutes(t *testing.T) {
 			}
 			stacktest.WantDependsOn(t, in, m)
 
-			p := stacktest.Get(t, res, typePermission, tc.key+"-permission")
+			p := stacktest.Get(t, res, stacktest.TypePermission, tc.key+"-permission")
 			stacktest.WantInput(t, p, "action", "lambda:InvokeFunction")
 			stacktest.WantInput(t, p, "function", tc.function)
 			stacktest.WantInput(t, p, "principal", "apigateway.amazonaws.com")
@@ -156,7 +138,7 @@ func TestRoutes(t *testing.T) {
 			stacktest.WantInput(t, p, "statementId", "AllowAPI-"+tc.key)
 		})
 	}
-	for typ, want := range map[string]int{typeMethod: len(tests), typeIntegration: len(tests), typePermission: len(tests)} {
+	for typ, want := range map[string]int{stacktest.TypeMethod: len(tests), stacktest.TypeIntegration: len(tests), stacktest.TypePermission: len(tests)} {
 		if n := len(res.OfType(typ)); n != want {
 			t.Errorf("%d %s, want %d", n, typ, want)
 		}
@@ -167,7 +149,7 @@ func TestRoutes(t *testing.T) {
 // UTF-8 byte order mark, which the function accepts, must reach it.
 func TestNoBodyValidation(t *testing.T) {
 	res := runDev(t)
-	for _, typ := range []string{typeValidator, typeModel} {
+	for _, typ := range []string{stacktest.TypeValidator, stacktest.TypeModel} {
 		if n := len(res.OfType(typ)); n != 0 {
 			t.Errorf("%d %s, want none", n, typ)
 		}
@@ -176,8 +158,8 @@ func TestNoBodyValidation(t *testing.T) {
 
 func TestDeployment(t *testing.T) {
 	res := runDev(t)
-	api := stacktest.Get(t, res, typeRestAPI, "api")
-	d := stacktest.Get(t, res, typeDeployment, "deployment")
+	api := stacktest.Get(t, res, stacktest.TypeRestAPI, "api")
+	d := stacktest.Get(t, res, stacktest.TypeDeployment, "deployment")
 	stacktest.WantInput(t, d, "restApi", api.ID)
 	stacktest.WantNoInput(t, d, "stageName") // the stage is its own resource: no duplicate stage
 	stacktest.WantNoInput(t, d, "stageDescription")
@@ -189,13 +171,13 @@ func TestDeployment(t *testing.T) {
 	if len(triggers.(map[string]interface{})) != 1 {
 		t.Errorf("triggers = %v, want only redeployment", triggers)
 	}
-	for _, typ := range []string{typeMethod, typeIntegration} {
+	for _, typ := range []string{stacktest.TypeMethod, stacktest.TypeIntegration} {
 		for _, r := range res.OfType(typ) {
 			stacktest.WantDependsOn(t, d, r)
 		}
 	}
 	// The same program gives the same trigger: no needless redeployments.
-	again := stacktest.Get(t, runDev(t), typeDeployment, "deployment")
+	again := stacktest.Get(t, runDev(t), stacktest.TypeDeployment, "deployment")
 	if h2, _ := stacktest.Input(again, "triggers.redeployment"); h2 != hash {
 		t.Errorf("trigger not deterministic: %v then %v", hash, h2)
 	}
@@ -246,20 +228,20 @@ func TestDefinitionHashFollowsTheDefinition(t *testing.T) {
 
 func TestStage(t *testing.T) {
 	res := runDev(t)
-	api := stacktest.Get(t, res, typeRestAPI, "api")
-	d := stacktest.Get(t, res, typeDeployment, "deployment")
-	s := stacktest.Get(t, res, typeStage, "stage")
+	api := stacktest.Get(t, res, stacktest.TypeRestAPI, "api")
+	d := stacktest.Get(t, res, stacktest.TypeDeployment, "deployment")
+	s := stacktest.Get(t, res, stacktest.TypeStage, "stage")
 	stacktest.WantInput(t, s, "restApi", api.ID)
 	stacktest.WantInput(t, s, "deployment", d.ID)
 	stacktest.WantInput(t, s, "stageName", "prod")
 	stacktest.WantInput(t, s, "xrayTracingEnabled", true)
 	stacktest.WantInput(t, s, "tags", stacktest.Tags)
 	stacktest.WantNoInput(t, s, "cacheClusterEnabled")
-	if n := len(res.OfType(typeStage)); n != 1 {
+	if n := len(res.OfType(stacktest.TypeStage)); n != 1 {
 		t.Errorf("%d stages, want 1", n)
 	}
 
-	ms := stacktest.Get(t, res, typeMethodSettings, "all-methods")
+	ms := stacktest.Get(t, res, stacktest.TypeMethodSettings, "all-methods")
 	stacktest.WantInput(t, ms, "restApi", api.ID)
 	stacktest.WantInput(t, ms, "stageName", "prod")
 	stacktest.WantInput(t, ms, "methodPath", "*/*")
@@ -291,11 +273,11 @@ func TestLoggingFollowsTheConfig(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res := stacktest.Run(t, Program, options(t, "dev", tc.cfg))
-			s := stacktest.Get(t, res, typeStage, "stage")
-			ms := stacktest.Get(t, res, typeMethodSettings, "all-methods")
+			s := stacktest.Get(t, res, stacktest.TypeStage, "stage")
+			ms := stacktest.Get(t, res, stacktest.TypeMethodSettings, "all-methods")
 			stacktest.WantInput(t, ms, "settings.loggingLevel", tc.executionLogging)
-			for typ, want := range map[string]int{typeLogGroup: b2i(tc.logs) * 2, typeRole: b2i(tc.role),
-				typeRoleAttachment: b2i(tc.role), typeAccount: b2i(tc.role)} {
+			for typ, want := range map[string]int{stacktest.TypeLogGroup: b2i(tc.logs) * 2, stacktest.TypeRole: b2i(tc.role),
+				stacktest.TypeRolePolicyAttachment: b2i(tc.role), stacktest.TypeAccount: b2i(tc.role)} {
 				if n := len(res.OfType(typ)); n != want {
 					t.Errorf("%d %s, want %d", n, typ, want)
 				}
@@ -304,14 +286,14 @@ func TestLoggingFollowsTheConfig(t *testing.T) {
 				stacktest.WantNoInput(t, s, "accessLogSettings")
 				return
 			}
-			access := stacktest.Get(t, res, typeLogGroup, "access-logs")
+			access := stacktest.Get(t, res, stacktest.TypeLogGroup, "access-logs")
 			stacktest.WantInput(t, s, "accessLogSettings.destinationArn", access.Outputs["arn"])
 			// API Gateway would create the execution log group itself,
 			// without retention, if logging were on before it existed.
-			stacktest.WantDependsOn(t, ms, stacktest.Get(t, res, typeLogGroup, "execution-logs"))
+			stacktest.WantDependsOn(t, ms, stacktest.Get(t, res, stacktest.TypeLogGroup, "execution-logs"))
 			if tc.role {
 				// A stage with access logs needs the account's role set first.
-				stacktest.WantDependsOn(t, s, stacktest.Get(t, res, typeAccount, "account"))
+				stacktest.WantDependsOn(t, s, stacktest.Get(t, res, stacktest.TypeAccount, "account"))
 			}
 		})
 	}
@@ -334,12 +316,12 @@ func b2i(b bool) int {
 // group as API Gateway names it), retained 7 days, tagged.
 func TestLogGroups(t *testing.T) {
 	res := runDev(t)
-	api := stacktest.Get(t, res, typeRestAPI, "api")
+	api := stacktest.Get(t, res, stacktest.TypeRestAPI, "api")
 	for name, want := range map[string]string{
 		"access-logs":    "/aws/apigateway/MarketDataAPI-dev/prod/access",
 		"execution-logs": "API-Gateway-Execution-Logs_" + api.ID + "/prod",
 	} {
-		lg := stacktest.Get(t, res, typeLogGroup, name)
+		lg := stacktest.Get(t, res, stacktest.TypeLogGroup, name)
 		stacktest.WantInput(t, lg, "name", want)
 		stacktest.WantInput(t, lg, "retentionInDays", 7)
 		stacktest.WantInput(t, lg, "tags", stacktest.Tags)
@@ -348,7 +330,7 @@ func TestLogGroups(t *testing.T) {
 }
 
 func TestAccessLogFormat(t *testing.T) {
-	s := stacktest.Get(t, runDev(t), typeStage, "stage")
+	s := stacktest.Get(t, runDev(t), stacktest.TypeStage, "stage")
 	format, _ := stacktest.Input(s, "accessLogSettings.format")
 	var fields map[string]string
 	if err := json.Unmarshal([]byte(format.(string)), &fields); err != nil {
@@ -371,7 +353,7 @@ func TestAccessLogFormat(t *testing.T) {
 // puts the account back to no role, once the policy is attached.
 func TestAccountCloudWatchRole(t *testing.T) {
 	res := runDev(t)
-	role := stacktest.Get(t, res, typeRole, "cloudwatch-role")
+	role := stacktest.Get(t, res, stacktest.TypeRole, "cloudwatch-role")
 	stacktest.WantInput(t, role, "name", "MarketDataAPIGatewayLogs-dev")
 	stacktest.WantInput(t, role, "tags", stacktest.Tags)
 	for _, absent := range []string{"managedPolicyArns", "inlinePolicies", "permissionsBoundary"} {
@@ -382,11 +364,11 @@ func TestAccountCloudWatchRole(t *testing.T) {
 		common.Policy{Statement: []common.Statement{{Sid: "APIGatewayAssumesRole", Effect: "Allow",
 			Principal: map[string]interface{}{"Service": "apigateway.amazonaws.com"}, Action: []string{"sts:AssumeRole"}}}})
 
-	attached := stacktest.Get(t, res, typeRoleAttachment, "cloudwatch-role-policy")
+	attached := stacktest.Get(t, res, stacktest.TypeRolePolicyAttachment, "cloudwatch-role-policy")
 	stacktest.WantInput(t, attached, "role", "MarketDataAPIGatewayLogs-dev")
 	stacktest.WantInput(t, attached, "policyArn", "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
 
-	account := stacktest.Get(t, res, typeAccount, "account")
+	account := stacktest.Get(t, res, stacktest.TypeAccount, "account")
 	stacktest.WantInput(t, account, "cloudwatchRoleArn", role.Outputs["arn"])
 	stacktest.WantInput(t, account, "resetOnDelete", true)
 	stacktest.WantDependsOn(t, account, attached)
@@ -421,14 +403,14 @@ func TestStackReferences(t *testing.T) {
 func TestNamesAreValidForOddStacks(t *testing.T) {
 	stageName := regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 	fixture(t).EachOddStack(t, func(t *testing.T, res *synthrec.Result, sfx string) {
-		api := stacktest.Get(t, res, typeRestAPI, "api")
+		api := stacktest.Get(t, res, stacktest.TypeRestAPI, "api")
 		stacktest.WantInput(t, api, "name", "MarketDataAPI-"+sfx)
 		name, _ := stacktest.Input(api, "name")
 		if s, _ := name.(string); len(s) > 1024 || s == "" {
 			t.Errorf("api name %q invalid", s)
 		}
-		stacktest.AssertNamesMatch(t, res, typeStage, "stageName", stageName)
-		stacktest.AssertNamesMatch(t, res, typeLogGroup, "name", stacktest.LogGroupName)
-		stacktest.AssertNamesMatch(t, res, typeRole, "name", regexp.MustCompile(`^[\w+=,.@-]{1,64}$`))
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeStage, "stageName", stageName)
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeLogGroup, "name", stacktest.LogGroupName)
+		stacktest.AssertNamesMatch(t, res, stacktest.TypeRole, "name", regexp.MustCompile(`^[\w+=,.@-]{1,64}$`))
 	})
 }

@@ -1,69 +1,35 @@
 package api
 
 import (
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
-
-	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/shared/outputs"
 	"github.com/marketanalytics/pipeline/stacks/common"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
-// resourceArgs maps every type this layer registers to its provider args, so
-// the test can check from the SDK itself whether the type takes tags.
-var resourceArgs = map[string]interface{}{
-	typeRestAPI:        apigateway.RestApiArgs{},
-	typeResource:       apigateway.ResourceArgs{},
-	typeMethod:         apigateway.MethodArgs{},
-	typeIntegration:    apigateway.IntegrationArgs{},
-	typeAccount:        apigateway.AccountArgs{},
-	typeRole:           iam.RoleArgs{},
-	typeRoleAttachment: iam.RolePolicyAttachmentArgs{},
-	typeDeployment:     apigateway.DeploymentArgs{},
-	typeStage:          apigateway.StageArgs{},
-	typeMethodSettings: apigateway.MethodSettingsArgs{},
-	typePermission:     lambda.PermissionArgs{},
-	typeLogGroup:       cloudwatch.LogGroupArgs{},
-	typeStackRef:       nil,
-}
-
-var nonTaggable = []string{
-	typeResource, typeMethod, typeIntegration, typeAccount, typeRoleAttachment,
-	typeDeployment, typeMethodSettings, typePermission, typeStackRef,
-}
-
 // TestConformance runs the checks every layer passes, with the default
 // config (access logs and the account's CloudWatch role), which registers
 // every resource type of the layer.
 func TestConformance(t *testing.T) {
 	stacktest.AssertConformance(t, stacktest.Conformance{
-		Layer:       stacktest.Layer{Project: naming.ProjectAPI, Program: Program},
-		Lower:       lower(t),
-		ProjectFile: filepath.Join("..", "Pulumi.yaml"),
+		Layer: fixture(t).Layer,
+		Lower: lower(t),
 		ConfigKeys: map[string]stacktest.ConfigKey{
-			common.ConfigEnvironmentSuffix: {Type: "string", Default: ""},
-			common.ConfigStorageStack:      {Type: "string", Default: ""},
-			common.ConfigComputeStack:      {Type: "string", Default: ""},
-			ConfigAccessLogging:            {Type: "boolean", Default: strconv.FormatBool(DefaultAccessLogging)},
-			ConfigCreateCloudWatchRole:     {Type: "boolean", Default: strconv.FormatBool(DefaultCreateCloudWatchRole)},
+			common.ConfigStorageStack:  {Type: "string", Default: ""},
+			common.ConfigComputeStack:  {Type: "string", Default: ""},
+			ConfigAccessLogging:        {Type: "boolean", Default: strconv.FormatBool(DefaultAccessLogging)},
+			ConfigCreateCloudWatchRole: {Type: "boolean", Default: strconv.FormatBool(DefaultCreateCloudWatchRole)},
 
 			ConfigAPI5XXAlarmPercent: {Type: "integer", Default: strconv.Itoa(DefaultAPI5XXAlarmPercent)},
 			ConfigAPILatencyAlarmMs:  {Type: "integer", Default: strconv.Itoa(DefaultAPILatencyAlarmMs)},
 		},
-		Types:       resourceArgs,
-		NonTaggable: nonTaggable,
-		Tagged:      7, // REST API, stage, access and execution log groups, the CloudWatch role, 2 alarms
+		Tagged: 7, // REST API, stage, access and execution log groups, the CloudWatch role, 2 alarms
 		Outputs: func(t testing.TB, res *synthrec.Result) map[string]interface{} {
-			id := stacktest.Get(t, res, typeRestAPI, "api").ID
+			id := stacktest.Get(t, res, stacktest.TypeRestAPI, "api").ID
 			if !regexp.MustCompile(`^[a-z0-9]{10}$`).MatchString(id) {
 				t.Fatalf("api id %q is not realistic", id)
 			}

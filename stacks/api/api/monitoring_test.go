@@ -6,27 +6,14 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-
 	"github.com/marketanalytics/pipeline/shared/metrics"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/stacks/common/stacktest"
 	"github.com/marketanalytics/pipeline/stacks/common/synthrec"
 )
 
-const (
-	typeAlarm     = stacktest.TypeMetricAlarm
-	typeDashboard = "aws:cloudwatch/dashboard:Dashboard"
-	// alarmTopicArn is the compute layer's (re-exported) output.
-	alarmTopicArn = "arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev"
-)
-
-// The dashboard has no tags in AWS (pulumi-aws v6 takes none).
-func init() {
-	resourceArgs[typeAlarm] = cloudwatch.MetricAlarmArgs{}
-	resourceArgs[typeDashboard] = cloudwatch.DashboardArgs{}
-	nonTaggable = append(nonTaggable, typeDashboard)
-}
+// alarmTopicArn is the compute layer's (re-exported) output.
+const alarmTopicArn = "arn:aws:sns:us-east-1:123456789012:MarketDataAlarms-dev"
 
 func TestAPIAlarms(t *testing.T) {
 	stage := map[string]string{"ApiName": "MarketDataAPI-dev", "Stage": "prod"}
@@ -40,7 +27,7 @@ func TestAPIAlarms(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res := stacktest.Run(t, Program, options(t, "dev", tt.cfg))
-			if got := len(res.OfType(typeAlarm)); got != 2 {
+			if got := len(res.OfType(stacktest.TypeMetricAlarm)); got != 2 {
 				t.Errorf("%d alarms, want 2", got)
 			}
 			// 5XX answers as a percentage of requests: with no request,
@@ -73,7 +60,7 @@ func TestAlarmConfigErrors(t *testing.T) {
 // dashboard reads the registered dashboard's body back into the typed form.
 func dashboard(t *testing.T, res *synthrec.Result) Dashboard {
 	t.Helper()
-	r := stacktest.Get(t, res, typeDashboard, "dashboard")
+	r := stacktest.Get(t, res, stacktest.TypeDashboard, "dashboard")
 	stacktest.WantInput(t, r, "dashboardName", "MarketData-dev")
 	body, _ := r.Inputs["dashboardBody"].(string)
 	var d Dashboard

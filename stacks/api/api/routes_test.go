@@ -24,10 +24,10 @@ func registeredRoutes(t *testing.T, table []marketdata.Route) (got []marketdata.
 	defer func() { routes = declared }()
 	res := runDev(t)
 
-	api := stacktest.Get(t, res, typeRestAPI, "api")
+	api := stacktest.Get(t, res, stacktest.TypeRestAPI, "api")
 	executionArn, _ := api.Outputs["executionArn"].(string)
 	paths := map[string]string{api.Outputs["rootResourceId"].(string): ""}
-	resources := res.OfType(typeResource)
+	resources := res.OfType(stacktest.TypeResource)
 	for range resources { // parents first; one pass per level suffices
 		for _, r := range resources {
 			parent, _ := stacktest.Input(r, "parentId")
@@ -53,7 +53,7 @@ func registeredRoutes(t *testing.T, table []marketdata.Route) (got []marketdata.
 		service[name] = s
 	}
 
-	for _, m := range res.OfType(typeMethod) {
+	for _, m := range res.OfType(stacktest.TypeMethod) {
 		resourceID, _ := stacktest.Input(m, "resourceId")
 		method, _ := stacktest.Input(m, "httpMethod")
 		auth, _ := stacktest.Input(m, "authorization")
@@ -88,7 +88,7 @@ func registeredRoutes(t *testing.T, table []marketdata.Route) (got []marketdata.
 			}
 		}
 
-		for _, in := range res.OfType(typeIntegration) {
+		for _, in := range res.OfType(stacktest.TypeIntegration) {
 			if rid, _ := stacktest.Input(in, "resourceId"); rid != resourceID {
 				continue
 			}
@@ -116,7 +116,7 @@ func registeredRoutes(t *testing.T, table []marketdata.Route) (got []marketdata.
 		}
 		wantSource := executionArn + "/*/" + r.Method + arnPath
 		permitted := false
-		for _, p := range res.OfType(typePermission) {
+		for _, p := range res.OfType(stacktest.TypePermission) {
 			f, _ := stacktest.Input(p, "function")
 			src, _ := stacktest.Input(p, "sourceArn")
 			permitted = permitted || f == fn && src == wantSource
@@ -171,7 +171,7 @@ func TestRoutesAreTheSharedTable(t *testing.T) {
 // The outputs' URLs are the routes' prefixes under the stage.
 func TestRouteURLsFollowTheTable(t *testing.T) {
 	res := runDev(t)
-	stage := stacktest.Get(t, res, typeStage, "stage")
+	stage := stacktest.Get(t, res, stacktest.TypeStage, "stage")
 	invokeURL, _ := stage.Outputs["invokeUrl"].(string)
 	for key, r := range map[string]marketdata.Route{outputs.IngestURL: marketdata.RouteIngest, outputs.AggregatesURL: marketdata.RouteAggregates} {
 		if got := res.Outputs[key]; got != invokeURL+r.Prefix() {

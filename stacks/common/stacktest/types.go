@@ -53,6 +53,9 @@ const (
 	TypeDeployment     = "aws:apigateway/deployment:Deployment"
 	TypeStage          = "aws:apigateway/stage:Stage"
 	TypeMethodSettings = "aws:apigateway/methodSettings:MethodSettings"
+	TypeAccount        = "aws:apigateway/account:Account"
+
+	TypeRolePolicyAttachment = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 )
 
 // Types maps every resource type the layers register to its provider's
@@ -99,6 +102,9 @@ var Types = map[string]interface{}{
 	TypeDeployment:     apigateway.DeploymentArgs{},
 	TypeStage:          apigateway.StageArgs{},
 	TypeMethodSettings: apigateway.MethodSettingsArgs{},
+	TypeAccount:        apigateway.AccountArgs{},
+
+	TypeRolePolicyAttachment: iam.RolePolicyAttachmentArgs{},
 
 	TypeStackReference: nil,
 }
