@@ -27,21 +27,11 @@ type got struct {
 	reason   string
 }
 
+// parseAll parses data as object name with the default options (see
+// parseWith).
 func parseAll(t testing.TB, name string, data []byte) ([]got, Info, error) {
 	t.Helper()
-	p := &Parser{Now: testNow}
-	var out []got
-	info, err := p.Parse(bytes.NewReader(data), name, func(r *Record) error {
-		g := got{index: r.Index}
-		if r.Err != nil {
-			g.category, g.reason = r.Err.Category, r.Err.Reason
-		} else {
-			g.point = r.Point
-		}
-		out = append(out, g)
-		return nil
-	})
-	return out, info, err
+	return parseWith(t, name, data, Options{})
 }
 
 func pt(sym string, ts int64, price float64, vol int64) marketdata.Point {
