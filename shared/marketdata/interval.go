@@ -3,6 +3,7 @@ package marketdata
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,16 +72,43 @@ func (iv Interval) End(start int64) int64 { return start + iv.Width.Milliseconds
 // VWAP × volume (its own Σ price·volume); when no window has volume, the
 // mean price, each window weighing by its trades, as ohlcv defines a
 // zero-volume window's VWAP. The zero value is empty.
+//
+// When every window carries its exact sums (Aggregate.PV and Prices, kept
+// since the partial aggregates), the windows are merged as Partials instead
+// and VWAP is rounded once, so a bucket equals the aggregate of its points
+// to the last digit; one window without them makes the bucket use the
+// float sums above.
 type Rollup struct {
 	agg     Aggregate
 	pv      float64 // Σ price·volume of the windows with volume
 	volumeF float64 // Σ volume as a float (never saturates)
 	prices  float64 // Σ price over every point: VWAP × trades of zero-volume windows
+	exact   *Partial
+	inexact bool // a window came without exact sums
+}
+
+// partial returns a window's aggregate as a Partial, when it carries its
+// exact sums and its volume did not saturate. Windows do not overlap, so the
+// range keys' discriminators (0 here) never decide an open or a close.
+func (a Aggregate) partial() (*Partial, bool) {
+	if a.PV == "" || a.Prices == "" || a.Volume == math.MaxInt64 {
+		return nil, false
+	}
+	p, err := PartialItem{
+		Trades:  a.Trades,
+		OpenKey: FormatSortKey(a.FirstTs, 0), Open: a.Open,
+		CloseKey: FormatSortKey(a.LastTs, 0), Close: a.Close,
+		High: a.High, Low: a.Low,
+		Volume: strconv.FormatInt(a.Volume, 10), PV: a.PV, Prices: a.Prices,
+	}.Partial()
+	return p, err == nil
 }
 
 // Add merges one window's aggregate in.
 func (r *Rollup) Add(a Aggregate) {
 	one := Rollup{agg: a, volumeF: float64(a.Volume)}
+	one.exact, _ = a.partial()
+	one.inexact = one.exact == nil
 	if a.Volume > 0 {
 		one.pv = a.VWAP * float64(a.Volume)
 	} else {
@@ -96,6 +124,10 @@ func (r *Rollup) Merge(o Rollup) {
 	}
 	if r.agg.Trades == 0 {
 		*r = o
+		if o.exact != nil { // r merges into its own copy, never into o's
+			r.exact = new(Partial)
+			r.exact.Merge(o.exact)
+		}
 		return
 	}
 	a, b := &r.agg, o.agg
@@ -117,6 +149,10 @@ func (r *Rollup) Merge(o Rollup) {
 	r.pv += o.pv
 	r.volumeF += o.volumeF
 	r.prices += o.prices
+	r.inexact = r.inexact || o.inexact
+	if !r.inexact {
+		r.exact.Merge(o.exact)
+	}
 }
 
 // Aggregate returns the merged aggregate as the window [start, end), and
@@ -127,7 +163,11 @@ func (r *Rollup) Aggregate(start, end int64) (Aggregate, bool) {
 	}
 	a := r.agg
 	a.WindowStart, a.WindowEnd = start, end
-	if r.volumeF > 0 {
+	a.PV, a.Prices = "", ""
+	if !r.inexact && r.exact != nil {
+		a.VWAP = r.exact.VWAP()
+		a.PV, a.Prices = r.exact.Sums()
+	} else if r.volumeF > 0 {
 		a.VWAP = r.pv / r.volumeF
 	} else {
 		a.VWAP = r.prices / float64(a.Trades)

@@ -199,3 +199,76 @@ func TestRollUpEdges(t *testing.T) {
 		t.Error("an empty rollup has an aggregate")
 	}
 }
+
+// exactBuckets folds sorted ticks into the buckets of iv point by point as
+// the aggregator does (one Partial per bucket), each aggregate with its exact
+// sums.
+func exactBuckets(ticks []tick, iv Interval) []Aggregate {
+	var out []Aggregate
+	for i := 0; i < len(ticks); {
+		s := iv.Start(ticks[i].ms)
+		var p Partial
+		for ; i < len(ticks) && iv.Start(ticks[i].ms) == s; i++ {
+			p.Add(ticks[i].ms, 0, ticks[i].price, ticks[i].volume)
+		}
+		pv, prices := p.Sums()
+		out = append(out, Aggregate{WindowStart: s, WindowEnd: iv.End(s), Open: p.Open, High: p.High, Low: p.Low,
+			Close: p.Close, Volume: p.Volume(), VWAP: p.VWAP(), Trades: p.Trades, FirstTs: p.OpenMillis,
+			LastTs: p.CloseMillis, PV: pv, Prices: prices})
+	}
+	return out
+}
+
+// TestRollUpOfExactWindowsIsExact: windows that carry their exact sums
+// merge into the aggregate of the bucket's points to the last digit, in any
+// grouping; one window without them falls back to the float sums.
+func TestRollUpOfExactWindowsIsExact(t *testing.T) {
+	for seed := range uint64(30) {
+		rng := rand.New(rand.NewPCG(seed, 56))
+		ticks := randomTicks(rng)
+		windows := exactBuckets(ticks, DefaultInterval)
+		for _, iv := range Intervals[1:] {
+			got, want := RollUp(windows, iv), exactBuckets(ticks, iv)
+			if len(got) != len(want) {
+				t.Fatalf("seed %d %s: %d buckets, want %d", seed, iv.Name, len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("seed %d %s bucket %d:\n got %+v\nwant %+v", seed, iv.Name, i, got[i], want[i])
+				}
+			}
+		}
+		// Regrouped in random order: the same, bit for bit.
+		shuffled := slices.Clone(windows)
+		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		var merged Rollup
+		for i := 0; i < len(shuffled); {
+			j := min(len(shuffled), i+1+rng.IntN(10))
+			var g Rollup
+			for _, w := range shuffled[i:j] {
+				g.Add(w)
+			}
+			merged.Merge(g)
+			i = j
+		}
+		got, _ := merged.Aggregate(0, 1)
+		want := exactBuckets(ticks, Interval{Width: 100 * 365 * 24 * time.Hour})[0]
+		want.WindowStart, want.WindowEnd = 0, 1
+		if got != want {
+			t.Fatalf("seed %d regrouped:\n got %+v\nwant %+v", seed, got, want)
+		}
+		// A window without its sums (stored before they were kept): the
+		// float merge, within its rounding, and no sums claimed.
+		mixed := slices.Clone(windows)
+		mixed[len(mixed)/2].PV, mixed[len(mixed)/2].Prices = "", ""
+		all := RollUp(mixed, Intervals[len(Intervals)-1])
+		for i, w := range exactBuckets(ticks, Intervals[len(Intervals)-1]) {
+			if !close12(all[i].VWAP, w.VWAP) || all[i].Volume != w.Volume || all[i].Trades != w.Trades {
+				t.Fatalf("seed %d mixed bucket %d: %+v, want about %+v", seed, i, all[i], w)
+			}
+			if hasMixed := all[i].WindowStart <= mixed[len(mixed)/2].WindowStart && mixed[len(mixed)/2].WindowStart < all[i].WindowEnd; hasMixed && all[i].PV != "" {
+				t.Errorf("seed %d: a bucket merged with a window without sums claims exact sums", seed)
+			}
+		}
+	}
+}

@@ -204,6 +204,13 @@ func (p *Partial) VWAP() float64 {
 	return s / float64(p.Trades)
 }
 
+// Sums returns the exact Σ price×volume and Σ price as text (the form
+// PartialItem and Aggregate store them in).
+func (p *Partial) Sums() (pv, prices string) {
+	_, s, q := p.sums()
+	return sumText(s), sumText(q)
+}
+
 // ErrPartial means a partial item's sums cannot be read.
 var ErrPartial = errors.New("invalid partial")
 

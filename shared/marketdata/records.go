@@ -18,6 +18,12 @@ type Aggregate struct {
 	FirstTs     int64   `json:"firstTimestamp" dynamodbav:"firstTimestamp"`
 	LastTs      int64   `json:"lastTimestamp" dynamodbav:"lastTimestamp"`
 	UpdatedAt   int64   `json:"updatedAt" dynamodbav:"updatedAt"`
+	// PV and Prices are the window's exact Σ price×volume and Σ price
+	// (Partial.Sums' text), stored so that larger intervals merged on read
+	// (Rollup) are exact too; empty on windows written before they were
+	// kept. Not part of the API's answers.
+	PV     string `json:"-" dynamodbav:"pv,omitempty"`
+	Prices string `json:"-" dynamodbav:"prices,omitempty"`
 }
 
 // Rejection reports one refused record: where it was and why.

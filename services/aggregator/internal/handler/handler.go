@@ -371,6 +371,8 @@ func NewAggregate(ref marketdata.WindowRef, sum ohlcv.Summary, now time.Time) ma
 		FirstTs:     sum.FirstMillis,
 		LastTs:      sum.LastMillis,
 		UpdatedAt:   now.UnixMilli(),
+		PV:          sum.PV,
+		Prices:      sum.Prices,
 	}
 }
 

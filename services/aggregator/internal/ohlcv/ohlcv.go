@@ -29,7 +29,9 @@ type Summary struct {
 	// in a VWAP whose total volume is positive.
 	VWAP float64
 	// Trades counts every point, zero-volume ones included.
-	Trades      int64
+	Trades int64
+	// PV and Prices are the exact sums behind VWAP (Partial.Sums).
+	PV, Prices  string
 	FirstMillis int64
 	LastMillis  int64
 }
@@ -54,9 +56,11 @@ func (a *Accumulator) Summary() (Summary, bool) {
 	if p.Trades == 0 {
 		return Summary{}, false
 	}
+	pv, prices := p.Sums()
 	return Summary{
 		Open: p.Open, High: p.High, Low: p.Low, Close: p.Close,
 		Volume: p.Volume(), VWAP: p.VWAP(), Trades: p.Trades,
+		PV: pv, Prices: prices,
 		FirstMillis: p.OpenMillis, LastMillis: p.CloseMillis,
 	}, true
 }

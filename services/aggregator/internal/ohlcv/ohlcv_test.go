@@ -3,6 +3,7 @@ package ohlcv
 import (
 	"cmp"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -122,7 +123,9 @@ func assertSummary(t *testing.T, got, want Summary) {
 	if math.Abs(got.VWAP-want.VWAP) > 1e-12*math.Abs(want.VWAP) {
 		t.Errorf("VWAP = %.17g, want %.17g", got.VWAP, want.VWAP)
 	}
+	// The exact sums are checked against big.Rat in TestAccumulatorMatchesNaive.
 	got.VWAP, want.VWAP = 0, 0
+	got.PV, got.Prices, want.PV, want.Prices = "", "", "", ""
 	if got != want {
 		t.Errorf("Summary = %+v, want %+v", got, want)
 	}
@@ -154,13 +157,31 @@ func TestAccumulatorMatchesNaive(t *testing.T) {
 		want := Summary{Open: sorted[0].Price, Close: sorted[n-1].Price, High: sorted[0].Price, Low: sorted[0].Price,
 			Trades: int64(n), FirstMillis: sorted[0].Millis, LastMillis: sorted[n-1].Millis}
 		var pv, sumP float64
+		exactPV, exactP := new(big.Rat), new(big.Rat)
 		for _, tk := range sorted {
 			want.High = max(want.High, tk.Price)
 			want.Low = min(want.Low, tk.Price)
 			want.Volume += tk.Volume
 			pv += tk.Price * float64(tk.Volume)
 			sumP += tk.Price
+			price := new(big.Rat).SetFloat64(tk.Price)
+			exactP.Add(exactP, price)
+			exactPV.Add(exactPV, price.Mul(price, new(big.Rat).SetInt64(tk.Volume)))
 		}
+		// The sums the aggregate stores for interval merges are exact.
+		for _, s := range []struct {
+			name, text string
+			want       *big.Rat
+		}{{"pv", got.PV, exactPV}, {"prices", got.Prices, exactP}} {
+			f, ok := new(big.Float).SetPrec(4096).SetString(s.text)
+			if !ok {
+				t.Fatalf("round %d: %s %q does not parse", round, s.name, s.text)
+			}
+			if r, _ := f.Rat(nil); r.Cmp(s.want) != 0 {
+				t.Fatalf("round %d: %s %s, want exactly %s", round, s.name, s.text, s.want.FloatString(30))
+			}
+		}
+		got.PV, got.Prices = "", ""
 		if want.Volume > 0 {
 			want.VWAP = pv / float64(want.Volume)
 		} else {

@@ -114,6 +114,7 @@ func TestRawWindowSummaryPaginates(t *testing.T) {
 		t.Errorf("VWAP %v, want %v", sum.VWAP, want.VWAP)
 	}
 	sum.VWAP, want.VWAP = 0, 0
+	sum.PV, sum.Prices = "", ""
 	if sum != want {
 		t.Errorf("summary %+v, want %+v", sum, want)
 	}
