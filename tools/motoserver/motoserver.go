@@ -63,7 +63,7 @@ type Options struct {
 
 // shims are the Python modules loaded into moto before it serves, by name.
 //
-//go:embed fastquery.py s3events.py
+//go:embed ddblock.py fastquery.py s3events.py
 var shims embed.FS
 
 // Server is a running (or borrowed) moto server.
@@ -114,27 +114,26 @@ func Start(opts Options) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		args := []string{bin}
-		var load []string
+		// ddblock makes moto's DynamoDB tables safe under concurrent
+		// requests (see ddblock.py): always loaded.
+		load := []string{"ddblock"}
 		if opts.FastQuery {
 			load = append(load, "fastquery")
 		}
 		if opts.S3Events {
 			load = append(load, "s3events")
 		}
-		if len(load) > 0 {
-			dir := filepath.Dir(filepath.Dir(bin))
-			for _, name := range load {
-				if err := writeShim(dir, name+".py"); err != nil {
-					return nil, err
-				}
+		dir := filepath.Dir(filepath.Dir(bin))
+		for _, name := range load {
+			if err := writeShim(dir, name+".py"); err != nil {
+				return nil, err
 			}
-			// The shims patch moto's modules on import; moto_server's own
-			// entry point then runs with the process's arguments.
-			script := fmt.Sprintf("import sys; sys.path.insert(0, %s); import %s; from moto.server import main; sys.exit(main(sys.argv[1:]))",
-				strconv.Quote(dir), strings.Join(load, ", "))
-			args = []string{filepath.Join(filepath.Dir(bin), "python"), "-c", script}
 		}
+		// The shims patch moto's modules on import; moto_server's own
+		// entry point then runs with the process's arguments.
+		script := fmt.Sprintf("import sys; sys.path.insert(0, %s); import %s; from moto.server import main; sys.exit(main(sys.argv[1:]))",
+			strconv.Quote(dir), strings.Join(load, ", "))
+		args := []string{filepath.Join(filepath.Dir(bin), "python"), "-c", script}
 		s, err := launch(args, port, opts.Log, timeout)
 		if err == nil {
 			return s, nil
