@@ -134,3 +134,26 @@ func TestWriteOpenAPI(t *testing.T) {
 		t.Error("the written document is not the route table's")
 	}
 }
+
+// TestFuzzDeadlineRace: only the Go fuzz coordinator's bare deadline failure
+// is run again; a target that found something, panicked or failed is not.
+func TestFuzzDeadlineRace(t *testing.T) {
+	tests := []struct {
+		name, out string
+		want      bool
+	}{
+		{"coordinator deadline race", "fuzz: elapsed: 11s, execs: 60135 (9262/sec)\n--- FAIL: FuzzParseNDJSON (11.09s)\n    context deadline exceeded\nFAIL\n", true},
+		{"a failing input", "--- FAIL: FuzzX (0.10s)\n    --- FAIL: FuzzX (0.00s)\n        x_test.go:12: bad\n    Failing input written to testdata/fuzz/FuzzX/abc\n    context deadline exceeded\n", false},
+		{"a panic", "--- FAIL: FuzzX\n    panic: runtime error: index out of range\n    context deadline exceeded\n", false},
+		{"a hung worker", "fuzzing process hung or terminated unexpectedly: context deadline exceeded\n", false},
+		{"a seed corpus failure", "failure while testing seed corpus entry: FuzzX/seed#0\ncontext deadline exceeded\n", false},
+		{"another failure", "--- FAIL: FuzzX (1.00s)\n    build failed\n", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := fuzzDeadlineRace(tc.out); got != tc.want {
+				t.Errorf("fuzzDeadlineRace = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
