@@ -53,29 +53,26 @@ func storableNumber(v float64) bool {
 }
 
 // rawItemBuilder turns decoded points into raw point items. It avoids the
-// reflection of attributevalue.MarshalMap and most allocations: values
-// shared by many items (TTL, origin, symbol, exchange) are one AttributeValue
-// each, the text of a message's numbers is one string, and the item maps and
-// numeric members come from an arena that is reused from batch to batch
-// (building a 10-entry map costs more than everything else per point).
+// reflection of attributevalue.MarshalMap and most allocations: the text of
+// a message's numbers is one string, and each item is a slot of an arena
+// that is reused from batch to batch: its map and the AttributeValue members
+// the map's values point to (building a 10-entry map costs more than
+// everything else per point).
 //
-// Items may therefore share AttributeValues, and they are only valid until
-// the arena is reset: nothing may modify them, nor keep them past the
-// invocation (the SDK serialises them during the call).
+// Items are only valid until the arena is reset: nothing may modify them,
+// nor keep them past the invocation (the SDK serialises them during the
+// call).
 type rawItemBuilder struct {
-	expiresAt types.AttributeValue
+	expiresAt string
 	arena     *itemArena
 }
 
 func newRawItemBuilder(now time.Time, arena *itemArena) rawItemBuilder {
 	return rawItemBuilder{
-		expiresAt: &types.AttributeValueMemberN{Value: strconv.FormatInt(marketdata.ExpiresAt(now), 10)},
+		expiresAt: strconv.FormatInt(marketdata.ExpiresAt(now), 10),
 		arena:     arena,
 	}
 }
-
-// maxAttrs is the most attributes a raw point item has.
-const maxAttrs = 10
 
 // shape says which optional attributes an item has.
 type shape uint8
@@ -88,81 +85,85 @@ const (
 	shapes = 1 << iota
 )
 
-// itemArena hands out item maps and numeric members, and takes them all back
-// at once with reset. A Handler keeps arenas in a sync.Pool, so a warm Lambda
-// container builds the items of a batch in the maps of the previous one.
-//
-// Maps are kept per shape: a map handed out again for an item of the same
-// shape already has exactly that item's keys, so building the item only
-// overwrites values, and reset need not clear anything. Until they are
-// overwritten, the values of the previous batch stay reachable (a few MiB
-// at most).
-type itemArena struct {
-	maps    [shapes][]dynamobatch.Item
-	used    [shapes]int
-	nums    [][]types.AttributeValueMemberN // chunks; never regrown, so pointers stay valid
-	chunk   int                             // the chunk members are taken from
-	numUsed int                             // members taken from it
-	buf     []byte                          // number text of one message
-	ends    []int32                         // where each number's text ends in buf
+// itemSlot is one item and the members its map's values point to, each
+// owned by this item alone. A slot handed out again for an item of the same
+// shape already maps exactly that item's keys to its members, so building
+// the item only writes the members' Values: no map assignment at all.
+type itemSlot struct {
+	item                     dynamobatch.Item
+	symbol, exchange, origin types.AttributeValueMemberS
+	key, ms, price, volume   types.AttributeValueMemberN
+	bid, ask, expiresAt      types.AttributeValueMemberN
 }
 
-// numChunk is the least number of numeric members a chunk holds.
-const numChunk = 1 << 12
+// itemArena hands out item slots, and takes them all back at once with
+// reset. A Handler keeps arenas in a sync.Pool, so a warm Lambda container
+// builds the items of a batch in the slots of the previous one.
+//
+// Slots are kept per shape, and reset need not clear anything. Until they
+// are overwritten, the values of the previous batch stay reachable (a few
+// MiB at most).
+type itemArena struct {
+	slots [shapes][]*itemSlot
+	used  [shapes]int
+	free  []itemSlot // the rest of the chunk new slots are taken from
+	buf   []byte     // number text of one message
+	ends  []int32    // where each number's text ends in buf
+}
+
+// slotChunk is the least number of slots a chunk holds.
+const slotChunk = 1 << 9
 
 // attrs is the number of attributes of an item of shape sh: symbol,
 // timestamp, ms, price, volume and expiresAt, plus one per optional one.
 func attrs(sh shape) int { return 6 + bits.OnesCount8(uint8(sh)) }
 
-// item returns a map holding exactly the keys of shape sh (with stale
-// values), or an empty one.
-//
-// A new map is sized to its shape, not to maxAttrs: a map of at most 8
-// entries is one group of slots (one allocation, no table), while a hint
-// of 9 or more builds a table of 16 slots in four allocations, which is
-// most of what a container's first batch spends per point.
-func (a *itemArena) item(sh shape) dynamobatch.Item {
-	if a.used[sh] == len(a.maps[sh]) {
-		a.maps[sh] = append(a.maps[sh], make(dynamobatch.Item, attrs(sh)))
+// slot returns a slot of shape sh, its members to be written. want is how
+// many slots the message still needs, counting this one: a new chunk has
+// room for all of them, so a container's first message allocates its
+// slots at once, and allocates (and the runtime zeroes) only what it uses.
+func (a *itemArena) slot(sh shape, want int) *itemSlot {
+	if a.used[sh] < len(a.slots[sh]) {
+		s := a.slots[sh][a.used[sh]]
+		a.used[sh]++
+		return s
 	}
-	m := a.maps[sh][a.used[sh]]
+	if len(a.free) == 0 {
+		a.free = make([]itemSlot, max(want, slotChunk))
+	}
+	s := &a.free[0]
+	a.free = a.free[1:]
+	// Sized to its shape, not to the most attributes: a map of at most 8
+	// entries is one group of slots (two allocations, no table), while a
+	// hint of 9 or more builds a table of 16 slots in four allocations.
+	it := make(dynamobatch.Item, attrs(sh))
+	it[marketdata.AttrSymbol] = &s.symbol
+	it[marketdata.AttrTimestamp] = &s.key
+	it[marketdata.AttrMillis] = &s.ms
+	it[marketdata.AttrPrice] = &s.price
+	it[marketdata.AttrVolume] = &s.volume
+	it[marketdata.AttrExpiresAt] = &s.expiresAt
+	if sh&hasBid != 0 {
+		it[marketdata.AttrBid] = &s.bid
+	}
+	if sh&hasAsk != 0 {
+		it[marketdata.AttrAsk] = &s.ask
+	}
+	if sh&hasExchange != 0 {
+		it[marketdata.AttrExchange] = &s.exchange
+	}
+	if sh&hasOrigin != 0 {
+		it[marketdata.AttrOrigin] = &s.origin
+	}
+	s.item = it
+	a.slots[sh] = append(a.slots[sh], s)
 	a.used[sh]++
-	return m
+	return s
 }
 
-// reserve makes sure the current chunk has n members left, moving to the
-// next chunk (allocated with room for at least n) if not, so that num never
-// checks for room.
-//
-// A chunk of at least n rather than a fixed size: a container's first
-// message allocates (and the runtime zeroes) only what it uses.
-func (a *itemArena) reserve(n int) {
-	if a.chunk < len(a.nums) && len(a.nums[a.chunk])-a.numUsed >= n {
-		return
-	}
-	if a.chunk < len(a.nums) && a.numUsed > 0 {
-		a.chunk, a.numUsed = a.chunk+1, 0
-	}
-	for a.chunk < len(a.nums) && len(a.nums[a.chunk]) < n {
-		a.chunk++ // too small for this message: kept for later ones
-	}
-	if a.chunk == len(a.nums) {
-		a.nums = append(a.nums, make([]types.AttributeValueMemberN, max(n, numChunk)))
-	}
-}
-
-// num takes one member from the current chunk; reserve made room for it.
-func (a *itemArena) num(s string) *types.AttributeValueMemberN {
-	v := &a.nums[a.chunk][a.numUsed]
-	v.Value = s
-	a.numUsed++
-	return v
-}
-
-// reset takes back every item and member handed out.
+// reset takes back every item handed out.
 func (a *itemArena) reset() {
 	a.used = [shapes]int{}
-	a.chunk, a.numUsed = 0, 0
 }
 
 // numbers per point whose text is formatted: milliseconds, price, volume,
@@ -210,24 +211,11 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 	}
 	text := string(buf)
 	a.buf, a.ends = buf, ends
-	a.reserve(n * (formatted + 1)) // the formatted numbers and the range key
 
-	var origin types.AttributeValue
 	var base shape
 	if m.Origin != "" {
-		origin = &types.AttributeValueMemberS{Value: m.Origin}
 		base = hasOrigin
 	}
-	strs := map[string]*types.AttributeValueMemberS{} // symbols and exchanges
-	str := func(s string) *types.AttributeValueMemberS {
-		v, ok := strs[s]
-		if !ok {
-			v = &types.AttributeValueMemberS{Value: s}
-			strs[s] = v
-		}
-		return v
-	}
-
 	start := int32(0)
 	for i, p := range m.Points {
 		e := ends[i*formatted : i*formatted+formatted]
@@ -244,26 +232,20 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 		if p.Exchange != "" {
 			sh |= hasExchange
 		}
-		it := a.item(sh)
-		it[marketdata.AttrSymbol] = str(p.Symbol)
-		it[marketdata.AttrTimestamp] = a.num(p.Key)
-		it[marketdata.AttrMillis] = a.num(ms)
-		it[marketdata.AttrPrice] = a.num(price)
-		it[marketdata.AttrVolume] = a.num(volume)
-		if sh&hasBid != 0 {
-			it[marketdata.AttrBid] = a.num(bid)
-		}
-		if sh&hasAsk != 0 {
-			it[marketdata.AttrAsk] = a.num(ask)
-		}
-		if sh&hasExchange != 0 {
-			it[marketdata.AttrExchange] = str(p.Exchange)
-		}
-		if sh&hasOrigin != 0 {
-			it[marketdata.AttrOrigin] = origin
-		}
-		it[marketdata.AttrExpiresAt] = b.expiresAt
-		dst = append(dst, it)
+		// Every member is written, those of the attributes the shape
+		// lacks too (with ""), so a slot holds nothing of an older item.
+		s := a.slot(sh, n-i)
+		s.symbol.Value = p.Symbol
+		s.key.Value = p.Key
+		s.ms.Value = ms
+		s.price.Value = price
+		s.volume.Value = volume
+		s.bid.Value = bid
+		s.ask.Value = ask
+		s.exchange.Value = p.Exchange
+		s.origin.Value = m.Origin
+		s.expiresAt.Value = b.expiresAt
+		dst = append(dst, s.item)
 	}
 	return dst
 }

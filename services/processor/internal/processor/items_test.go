@@ -73,13 +73,16 @@ func TestRawItemsDecode(t *testing.T) {
 
 // TestArenaReuse: one arena used for message after message (several at a
 // time, then reset, as a batch does), of sizes below, at and far above a
-// chunk and of every shape, builds items equal to a fresh arena's, each
-// with exactly its shape's attributes, and none sharing a numeric member.
+// chunk and of every shape, with a clock that moves on from batch to batch
+// (the TTL changes), builds items equal to a fresh arena's, each with
+// exactly its shape's attributes, and no two attributes of a batch sharing
+// a member.
 func TestArenaReuse(t *testing.T) {
 	g := newTickGen(9, 7, testNow.Add(-time.Hour))
 	reused := new(itemArena)
-	for round, sizes := range [][]int{{1, numChunk / 6, 3}, {numChunk, 2}, {5, 5 * numChunk, numChunk/6 + 1}, {2, 1}} {
+	for round, sizes := range [][]int{{1, slotChunk / 6, 3}, {slotChunk, 2}, {5, 5 * slotChunk, slotChunk/6 + 1}, {2, 1}} {
 		var all []dynamobatch.Item
+		now := testNow.Add(time.Duration(round) * time.Hour)
 		for i, n := range sizes {
 			m := marketdata.Message{Origin: "s3://b/k.csv"}
 			if i%2 == 1 {
@@ -92,8 +95,8 @@ func TestArenaReuse(t *testing.T) {
 				}
 				m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, p, m.Origin, int64(j))), Point: p})
 			}
-			got := newRawItemBuilder(testNow, reused).appendItems(nil, m)
-			want := newRawItemBuilder(testNow, new(itemArena)).appendItems(nil, m)
+			got := newRawItemBuilder(now, reused).appendItems(nil, m)
+			want := newRawItemBuilder(now, new(itemArena)).appendItems(nil, m)
 			if len(got) != n || len(want) != n {
 				t.Fatalf("round %d message %d: %d and %d items for %d points", round, i, len(got), len(want), n)
 			}
@@ -107,15 +110,13 @@ func TestArenaReuse(t *testing.T) {
 			}
 			all = append(all, got...)
 		}
-		seen := map[*types.AttributeValueMemberN]bool{}
+		seen := map[types.AttributeValue]string{} // by pointer
 		for _, it := range all {
-			for _, k := range []string{marketdata.AttrTimestamp, marketdata.AttrMillis, marketdata.AttrPrice, marketdata.AttrVolume, marketdata.AttrBid, marketdata.AttrAsk} {
-				if v, ok := it[k].(*types.AttributeValueMemberN); ok {
-					if seen[v] {
-						t.Fatalf("round %d: two attributes share the member %p (%s)", round, v, v.Value)
-					}
-					seen[v] = true
+			for k, v := range it {
+				if other, ok := seen[v]; ok {
+					t.Fatalf("round %d: attributes %s and %s share the member %p (%v)", round, other, k, v, v)
 				}
+				seen[v] = k
 			}
 		}
 		reused.reset()
