@@ -2,6 +2,7 @@ package marketdata
 
 import (
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -143,35 +144,81 @@ func (d *fastDecoder) point(p *QueuedPoint) bool {
 	if !d.next('{') {
 		return false
 	}
-	for first := true; ; first = false {
+	n, ok := d.encoderOrder(p)
+	if !ok {
+		return false
+	}
+	for first := n == 0; ; first = false {
 		key, end, ok := d.member(first)
 		if !ok || end {
 			return ok
 		}
-		switch key {
-		case "k":
-			p.Key, ok = d.str()
-		case "symbol":
-			p.Symbol, ok = d.str()
-		case "timestamp":
-			p.Timestamp, ok = d.integer(64)
-		case "price":
-			p.Price, ok = d.float()
-		case "volume":
-			p.Volume, ok = d.integer(64)
-		case "bid":
-			p.Bid, ok = d.float()
-		case "ask":
-			p.Ask, ok = d.float()
-		case "exchange":
-			p.Exchange, ok = d.str()
-		default:
-			ok = false
-		}
-		if !ok {
+		if !d.pointField(p, key) {
 			return false
 		}
 	}
+}
+
+// pointMembers are the members of a point in the order MessageEncoder.Add
+// writes them (a test keeps the two in step), each as the text before its
+// value: `"k":` first, then `,"symbol":` and so on.
+var pointMembers = func() (m [8]struct{ key, text string }) {
+	for i, key := range [...]string{"k", "symbol", "timestamp", "price", "volume", "bid", "ask", "exchange"} {
+		m[i].key, m[i].text = key, `,"`+key+`":`
+		if i == 0 {
+			m[i].text = m[i].text[1:]
+		}
+	}
+	return m
+}()
+
+// encoderOrder reads the members of a point, just after its opening brace,
+// that come in the order and the compact form MessageEncoder writes, any of
+// them left out: each key is recognised by comparing its whole text at once
+// rather than scanned, unescaped and looked up. It stops at the first
+// member it does not expect, and point's general loop reads the rest (any
+// order, repeats, white space, keys it does not know), so what it accepts
+// is decoded as that loop would. It returns how many members it read.
+func (d *fastDecoder) encoderOrder(p *QueuedPoint) (n int, ok bool) {
+	for _, m := range &pointMembers {
+		text := m.text
+		if n == 0 && text[0] == ',' {
+			text = text[1:]
+		}
+		if !strings.HasPrefix(d.s[d.i:], text) {
+			continue
+		}
+		d.i += len(text)
+		if !d.pointField(p, m.key) {
+			return n, false
+		}
+		n++
+	}
+	return n, true
+}
+
+// pointField reads the value of the point's member key, the decoder at the
+// value.
+func (d *fastDecoder) pointField(p *QueuedPoint, key string) (ok bool) {
+	switch key {
+	case "k":
+		p.Key, ok = d.str()
+	case "symbol":
+		p.Symbol, ok = d.str()
+	case "timestamp":
+		p.Timestamp, ok = d.integer(64)
+	case "price":
+		p.Price, ok = d.float()
+	case "volume":
+		p.Volume, ok = d.integer(64)
+	case "bid":
+		p.Bid, ok = d.float()
+	case "ask":
+		p.Ask, ok = d.float()
+	case "exchange":
+		p.Exchange, ok = d.str()
+	}
+	return ok
 }
 
 // plain marks the bytes that stand for themselves in a JSON string: not the
@@ -193,10 +240,7 @@ func (d *fastDecoder) str() (string, bool) {
 		return "", false
 	}
 	start := d.i
-	d.i++
-	for d.i < len(d.s) && plain[d.s[d.i]] {
-		d.i++
-	}
+	d.i = plainEnd(d.s, d.i+1)
 	if d.i < len(d.s) && d.s[d.i] == '"' {
 		d.i++
 		return d.s[start+1 : d.i-1], true
@@ -221,6 +265,35 @@ func (d *fastDecoder) str() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// plainEnd returns the index of the first byte of s from i on that is not
+// plain (or len(s)). It looks at eight bytes at a time: a word without a
+// quote, backslash, control character or non-ASCII byte is skipped whole.
+func plainEnd(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		_ = w[7]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		// The high bit of a byte is set in q (b) when the byte, or one
+		// after a byte that is, is a quote (a backslash); in c when it, or
+		// one after, is below 0x20; in x when it is non-ASCII. So the
+		// lowest set high bit of their union is the first byte not plain.
+		q := x ^ ones*'"'
+		q = (q - ones) &^ q
+		b := x ^ ones*'\\'
+		b = (b - ones) &^ b
+		c := (x - ones*0x20) &^ x
+		if m := (q | b | c | x) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	return i
 }
 
 // number scans a JSON number literal and reports whether it has a fraction
@@ -270,6 +343,16 @@ func (d *fastDecoder) digits() bool {
 // integer parses a JSON number into a Go integer of the given size, as
 // encoding/json does: a fraction, exponent or overflow is not handled here.
 func (d *fastDecoder) integer(bits int) (int64, bool) {
+	start := d.i
+	if mant, neg, digits, frac := d.decimal(); digits > 0 && frac == 0 && digits <= maxExactDigits && bits == 64 {
+		// At most 18 digits: no overflow.
+		v := int64(mant)
+		if neg {
+			v = -v
+		}
+		return v, true
+	}
+	d.i = start
 	lit, isInt, ok := d.number()
 	if !ok || !isInt {
 		return 0, false
@@ -281,10 +364,77 @@ func (d *fastDecoder) integer(bits int) (int64, bool) {
 // float parses a JSON number into a float64 with the same conversion
 // encoding/json uses; out-of-range values are not handled here.
 func (d *fastDecoder) float() (float64, bool) {
+	start := d.i
+	// A decimal of at most 2^53 without its point, and at most 22
+	// fractional digits, is the exact quotient of two exactly representable
+	// numbers, so one division rounds it correctly, as strconv.ParseFloat
+	// does (it takes the same shortcut).
+	if mant, neg, digits, frac := d.decimal(); digits > 0 && digits <= maxExactDigits && mant <= 1<<53 && frac < len(exactPow10) {
+		v := float64(mant)
+		if neg {
+			v = -v
+		}
+		if frac > 0 {
+			v /= exactPow10[frac]
+		}
+		return v, true
+	}
+	d.i = start
 	lit, _, ok := d.number()
 	if !ok {
 		return 0, false
 	}
 	v, err := strconv.ParseFloat(lit, 64)
 	return v, err == nil
+}
+
+// maxExactDigits is the most digits decimal accumulates without overflow.
+const maxExactDigits = 18
+
+// exactPow10 are the powers of ten a float64 holds exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// decimal reads a JSON number without exponent in one pass: its digits as
+// one integer mant (meaningful when there are at most maxExactDigits), its
+// sign, how many digits it has and how many of them are fractional. It
+// returns digits = 0, the decoder anywhere, for anything else (an exponent,
+// a malformed number), which the callers leave to number and strconv.
+func (d *fastDecoder) decimal() (mant uint64, neg bool, digits, frac int) {
+	s, i := d.s, d.i
+	if i < len(s) && s[i] == '-' {
+		neg = true
+		i++
+	}
+	intStart := i
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			mant = mant*10 + uint64(s[i]-'0')
+			i++
+		}
+	default:
+		return 0, false, 0, 0
+	}
+	digits = i - intStart
+	if i < len(s) && s[i] == '.' {
+		i++
+		fracStart := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			mant = mant*10 + uint64(s[i]-'0')
+			i++
+		}
+		frac = i - fracStart
+		if frac == 0 {
+			return 0, false, 0, 0
+		}
+		digits += frac
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		return 0, false, 0, 0
+	}
+	d.i = i
+	return mant, neg, digits, frac
 }

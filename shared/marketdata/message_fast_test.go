@@ -49,6 +49,22 @@ func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
 		{"invalid utf-8", "{\"v\":1,\"origin\":\"a\xffb\",\"points\":[]}", true},
 		{"negative zero and exponents", `{"v":1,"points":[{"k":"1","timestamp":-0,"price":-0.0,"bid":1E-3,"ask":2e+2,"volume":-5}]}`, true},
 		{"max int64", `{"v":1,"points":[{"k":"1","timestamp":9223372036854775807,"volume":-9223372036854775808}]}`, true},
+		{"integers of 18 and 19 digits", `{"v":1,"points":[{"k":"1","timestamp":999999999999999999,"volume":-1000000000000000000}]}`, true},
+		{"decimals around 2^53", `{"v":1,"points":[{"k":"1","price":9007199254740992,"bid":9007199254740993,"ask":900719925474099.3}]}`, true},
+		{"decimals of 17 to 19 digits", `{"v":1,"points":[{"k":"1","price":263.65999999999997,"bid":0.12345678901234567,"ask":1234567890.123456789}]}`, true},
+		{"long fractions", `{"v":1,"points":[{"k":"1","price":0.0000000000000000000001,"bid":1.00000000000000000000000001,"ask":0.000000000000000001}]}`, true},
+		{"zeros", `{"v":1,"points":[{"k":"1","price":-0,"bid":0.000,"ask":-0.0,"volume":0,"timestamp":-0}]}`, true},
+		{"members in the encoder's order, some left out", `{"v":1,"points":[{"k":"1","price":2.5,"exchange":"X"},{"symbol":"A","ask":1}]}`, true},
+		{"encoder's order, then others", `{"v":1,"points":[{"k":"1","symbol":"A","k":"2","price":1,"symbol":"B"}]}`, true},
+		{"encoder's order, then white space", `{"v":1,"points":[{"k":"1","symbol":"A" , "price":1 }]}`, true},
+		{"encoder's order, white space first", `{"v":1,"points":[{ "k":"1","symbol":"A"}]}`, true},
+		{"encoder's order, escaped values", `{"v":1,"points":[{"k":"1\u0032","symbol":"\u0041","exchange":"X\"Y"}]}`, true},
+		{"escaped key", `{"v":1,"points":[{"\u006b":"1","symbol":"A"}]}`, true},
+		{"encoder's order, then an unknown key", `{"v":1,"points":[{"k":"1","symbol":"A","note":"x"}]}`, false},
+		{"encoder's order, malformed value", `{"v":1,"points":[{"k":"1","price":1.,"volume":1}]}`, false},
+		{"encoder's order, exponent integer", `{"v":1,"points":[{"k":"1","volume":1e2}]}`, false},
+		{"encoder's order, fractional integer", `{"v":1,"points":[{"k":"1","timestamp":1.5}]}`, false},
+		{"encoder's order, leading zero", `{"v":1,"points":[{"k":"1","price":01}]}`, false},
 
 		{"repeated points merge in encoding/json", `{"v":1,"points":[{"k":"1","price":2}],"points":[{"k":"3"}]}`, false},
 		{"unknown top-level key", `{"v":1,"extra":{"a":[1,2]},"points":[]}`, false},
@@ -90,6 +106,66 @@ func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
 				t.Fatalf("fast path handled = %v, want %v", got, tc.fast)
 			}
 		})
+	}
+}
+
+// TestEncoderOrderMatchesMessageEncoder: the shortcut of decodeFast reads
+// every member of a point MessageEncoder wrote with every field, so the
+// order it expects is the encoder's.
+func TestEncoderOrderMatchesMessageEncoder(t *testing.T) {
+	var p Point
+	fillNonZero(reflect.ValueOf(&p).Elem()) // every field, including any added later
+	enc, err := NewMessageEncoder("o", 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := enc.Add(p, 1); !ok || err != nil {
+		t.Fatalf("Add: %v %v", ok, err)
+	}
+	body := string(enc.Bytes())
+	open := strings.Index(body, "[{")
+	if open < 0 {
+		t.Fatalf("no point in %s", body)
+	}
+	d := fastDecoder{s: body, i: open + 2}
+	var got QueuedPoint
+	n, ok := d.encoderOrder(&got)
+	if !ok || n != len(pointMembers) || d.s[d.i] != '}' {
+		t.Fatalf("the shortcut read %d of %d members of %s (ok %v), stopping at %.30q", n, len(pointMembers), body, ok, d.s[d.i:])
+	}
+	if got.Point != p {
+		t.Fatalf("the shortcut read %+v, want %+v", got.Point, p)
+	}
+}
+
+// TestPlainEnd: the word-at-a-time scan stops where the byte-at-a-time one
+// does, for every byte value at every place of a word, after plain bytes
+// and after other special ones (whose borrows must not hide it).
+func TestPlainEnd(t *testing.T) {
+	naive := func(s string, i int) int {
+		for i < len(s) && plain[s[i]] {
+			i++
+		}
+		return i
+	}
+	r := rand.New(rand.NewPCG(8, 9))
+	specials := []byte{'"', '\\', 0, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xff, '!', '#', '[', ']'}
+	for c := range 256 {
+		for at := range 20 {
+			for _, before := range append([]byte{'a'}, specials...) {
+				b := []byte(strings.Repeat("a", 20))
+				b[at] = byte(c)
+				if at > 0 && r.IntN(2) == 0 {
+					b[r.IntN(at)] = before // maybe special, maybe earlier
+				}
+				s := string(b)
+				for start := range 3 {
+					if got, want := plainEnd(s, start), naive(s, start); got != want {
+						t.Fatalf("plainEnd(%q, %d) = %d, want %d", s, start, got, want)
+					}
+				}
+			}
+		}
 	}
 }
 
@@ -189,6 +265,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`{"v":1,"origin":"a\u0026b","points":[{"k":"1","price":1e2,"volume":-0}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1"}],"points":[{"price":2}]}`))
 	f.Add([]byte(`{"V":1,"Points":[{"K":"1"}]}`))
+	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","symbol":"A\u0042","price":263.65999999999997,"volume":999999999999999999,"bid":9007199254740993,"ask":0.0000000000000000000001,"exchange":"X"},{"ask":-0,"k":"2"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkFastAgrees(t, body)
 		m, err := DecodeMessage(body)
