@@ -273,10 +273,7 @@ func (d *fastDecoder) str() (string, bool) {
 func plainEnd(s string, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; i+8 <= len(s); i += 8 {
-		w := s[i : i+8]
-		_ = w[7]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		x := load64(s[i : i+8])
 		// The high bit of a byte is set in q (b) when the byte, or one
 		// after a byte that is, is a quote (a backslash); in c when it, or
 		// one after, is below 0x20; in x when it is non-ASCII. So the
@@ -294,6 +291,29 @@ func plainEnd(s string, i int) int {
 		i++
 	}
 	return i
+}
+
+// load64 returns the first eight bytes of s as a little-endian word (the
+// compiler makes it one load).
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// eightDigits returns the value of the first eight bytes of s when they are
+// all decimal digits.
+func eightDigits(s string) (uint64, bool) {
+	const nibbles, zeros, sixes = 0xF0F0F0F0F0F0F0F0, 0x3030303030303030, 0x0606060606060606
+	x := load64(s)
+	// '0'-'9' are 0x30-0x39: the high nibble is 3, also after adding 6.
+	if x&nibbles != zeros || (x+sixes)&nibbles != zeros {
+		return 0, false
+	}
+	x -= zeros
+	x = x*10 + x>>8 // pairs of digits, in every other byte
+	x = ((x&0x000000FF000000FF)*(100+1000000<<32) + (x>>16&0x000000FF000000FF)*(1+10000<<32)) >> 32
+	return x, true
 }
 
 // number scans a JSON number literal and reports whether it has a fraction
@@ -411,10 +431,7 @@ func (d *fastDecoder) decimal() (mant uint64, neg bool, digits, frac int) {
 	case i < len(s) && s[i] == '0':
 		i++
 	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			mant = mant*10 + uint64(s[i]-'0')
-			i++
-		}
+		mant, i = appendDigits(mant, s, i)
 	default:
 		return 0, false, 0, 0
 	}
@@ -422,10 +439,7 @@ func (d *fastDecoder) decimal() (mant uint64, neg bool, digits, frac int) {
 	if i < len(s) && s[i] == '.' {
 		i++
 		fracStart := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			mant = mant*10 + uint64(s[i]-'0')
-			i++
-		}
+		mant, i = appendDigits(mant, s, i)
 		frac = i - fracStart
 		if frac == 0 {
 			return 0, false, 0, 0
@@ -437,4 +451,22 @@ func (d *fastDecoder) decimal() (mant uint64, neg bool, digits, frac int) {
 	}
 	d.i = i
 	return mant, neg, digits, frac
+}
+
+// appendDigits reads the digits of s from i on into mant (which overflows
+// past 19 digits: callers count them) and returns the index after them.
+func appendDigits(mant uint64, s string, i int) (uint64, int) {
+	for i+8 <= len(s) {
+		v, ok := eightDigits(s[i : i+8])
+		if !ok {
+			break
+		}
+		mant = mant*1e8 + v
+		i += 8
+	}
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		mant = mant*10 + uint64(s[i]-'0')
+		i++
+	}
+	return mant, i
 }

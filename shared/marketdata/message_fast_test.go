@@ -2,9 +2,11 @@ package marketdata
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,6 +55,7 @@ func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
 		{"decimals around 2^53", `{"v":1,"points":[{"k":"1","price":9007199254740992,"bid":9007199254740993,"ask":900719925474099.3}]}`, true},
 		{"decimals of 17 to 19 digits", `{"v":1,"points":[{"k":"1","price":263.65999999999997,"bid":0.12345678901234567,"ask":1234567890.123456789}]}`, true},
 		{"long fractions", `{"v":1,"points":[{"k":"1","price":0.0000000000000000000001,"bid":1.00000000000000000000000001,"ask":0.000000000000000001}]}`, true},
+		{"runs of 8 and 16 digits", `{"v":1,"points":[{"k":"1","timestamp":12345678,"volume":8765432112345678,"price":12345678.9,"bid":1.12345678,"ask":12345678.12345678}]}`, true},
 		{"zeros", `{"v":1,"points":[{"k":"1","price":-0,"bid":0.000,"ask":-0.0,"volume":0,"timestamp":-0}]}`, true},
 		{"members in the encoder's order, some left out", `{"v":1,"points":[{"k":"1","price":2.5,"exchange":"X"},{"symbol":"A","ask":1}]}`, true},
 		{"encoder's order, then others", `{"v":1,"points":[{"k":"1","symbol":"A","k":"2","price":1,"symbol":"B"}]}`, true},
@@ -164,6 +167,35 @@ func TestPlainEnd(t *testing.T) {
 						t.Fatalf("plainEnd(%q, %d) = %d, want %d", s, start, got, want)
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestEightDigits: the word-at-a-time digit parser agrees with strconv on
+// runs of eight digits, and refuses a word with any other byte anywhere.
+func TestEightDigits(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 11))
+	for range 100000 {
+		s := fmt.Sprintf("%08d", r.IntN(100_000_000))
+		want, _ := strconv.ParseUint(s, 10, 64)
+		if got, ok := eightDigits(s); !ok || got != want {
+			t.Fatalf("eightDigits(%q) = %d, %v", s, got, ok)
+		}
+		b := []byte(s)
+		b[r.IntN(8)] = byte(r.IntN(256))
+		_, err := strconv.ParseUint(string(b), 10, 64)
+		if _, ok := eightDigits(string(b)); ok != (err == nil) {
+			t.Fatalf("eightDigits(%q) ok = %v, strconv: %v", b, ok, err)
+		}
+	}
+	for c := range 256 {
+		for at := range 8 {
+			b := []byte("12345678")
+			b[at] = byte(c)
+			_, err := strconv.ParseUint(string(b), 10, 64)
+			if _, ok := eightDigits(string(b)); ok != (err == nil) {
+				t.Fatalf("eightDigits(%q) ok = %v, strconv: %v", b, ok, err)
 			}
 		}
 	}

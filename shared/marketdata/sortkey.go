@@ -113,25 +113,24 @@ func ParseSortKey(key string) (ms int64, disc uint64, err error) {
 	if dot <= 0 || dot > 1 && key[0] == '0' {
 		return 0, 0, fmt.Errorf("%w %q: want <epoch ms>.<discriminator>", ErrSortKey, clip(key))
 	}
-	for i := 0; i < dot; i++ {
-		if key[i] < '0' || key[i] > '9' {
-			return 0, 0, fmt.Errorf("%w %q: want <epoch ms>.<discriminator>", ErrSortKey, clip(key))
-		}
+	whole, end := appendDigits(0, key[:dot], 0)
+	if end != dot {
+		return 0, 0, fmt.Errorf("%w %q: want <epoch ms>.<discriminator>", ErrSortKey, clip(key))
 	}
-	ms, err = strconv.ParseInt(key[:dot], 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("%w %q: milliseconds out of range", ErrSortKey, clip(key))
+	ms = int64(whole)
+	// Up to 18 digits cannot overflow; strconv checks longer ones.
+	if dot > 18 {
+		ms, err = strconv.ParseInt(key[:dot], 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%w %q: milliseconds out of range", ErrSortKey, clip(key))
+		}
 	}
 	frac := key[dot+1:]
 	if len(frac) == 0 || len(frac) > sortKeyDigits || frac[len(frac)-1] == '0' {
 		return 0, 0, fmt.Errorf("%w %q: want 1-%d digits after the point, the last not 0", ErrSortKey, clip(key), sortKeyDigits)
 	}
-	for i := 0; i < len(frac); i++ {
-		c := frac[i]
-		if c < '0' || c > '9' {
-			return 0, 0, fmt.Errorf("%w %q: want digits after the point", ErrSortKey, clip(key))
-		}
-		disc = disc*10 + uint64(c-'0')
+	if disc, end = appendDigits(0, frac, 0); end != len(frac) {
+		return 0, 0, fmt.Errorf("%w %q: want digits after the point", ErrSortKey, clip(key))
 	}
 	for range sortKeyDigits - len(frac) {
 		disc *= 10

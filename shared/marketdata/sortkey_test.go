@@ -237,7 +237,8 @@ func FuzzSortKey(f *testing.F) {
 // FuzzParseSortKey: whatever ParseSortKey accepts is in canonical form, i.e.
 // formatting its parts again gives back the very same string.
 func FuzzParseSortKey(f *testing.F) {
-	for _, s := range []string{"1772463600123.48213790412", "0.1", "1.50", "01.5", "1.", ".5", "+1.5", "1.5e3", ""} {
+	for _, s := range []string{"1772463600123.48213790412", "0.1", "1.50", "01.5", "1.", ".5", "+1.5", "1.5e3", "",
+		"999999999999999999.5", "9223372036854775807.5", "9223372036854775808.5", "99999999999999999999.5"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -166,14 +167,14 @@ func (a *itemArena) reset() {
 	a.used = [shapes]int{}
 }
 
-// numbers per point whose text is formatted: milliseconds, price, volume,
-// bid, ask.
-const formatted = 5
+// numbers per point whose text is formatted: price, volume, bid, ask. The
+// milliseconds are the range key's integer part: checkMessage made sure it
+// is p.Timestamp in canonical form.
+const formatted = 4
 
-// textPerPoint is room for the formatted numbers of a typical point
-// (13-digit milliseconds, prices of a few digits, a volume); more only
-// regrows the buffer.
-const textPerPoint = 40
+// textPerPoint is room for the formatted numbers of a typical point (prices
+// of a few digits, a volume); more only regrows the buffer.
+const textPerPoint = 32
 
 // appendItems appends one item per point of m to dst. The points must have
 // passed checkMessage.
@@ -194,8 +195,6 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 	}
 	buf, ends := a.buf[:0], a.ends[:0]
 	for _, p := range m.Points {
-		buf = strconv.AppendInt(buf, p.Timestamp, 10) // checkMessage: the key's milliseconds
-		ends = append(ends, int32(len(buf)))
 		buf = appendNumber(buf, p.Price)
 		ends = append(ends, int32(len(buf)))
 		buf = strconv.AppendInt(buf, p.Volume, 10)
@@ -219,8 +218,9 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 	start := int32(0)
 	for i, p := range m.Points {
 		e := ends[i*formatted : i*formatted+formatted]
-		ms, price, volume, bid, ask := text[start:e[0]], text[e[0]:e[1]], text[e[1]:e[2]], text[e[2]:e[3]], text[e[3]:e[4]]
-		start = e[4]
+		price, volume, bid, ask := text[start:e[0]], text[e[0]:e[1]], text[e[1]:e[2]], text[e[2]:e[3]]
+		start = e[3]
+		ms := p.Key[:strings.IndexByte(p.Key, '.')]
 
 		sh := base
 		if bid != "" {
