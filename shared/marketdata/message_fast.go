@@ -364,7 +364,7 @@ func (d *fastDecoder) digits() bool {
 // encoding/json does: a fraction, exponent or overflow is not handled here.
 func (d *fastDecoder) integer(bits int) (int64, bool) {
 	start := d.i
-	if mant, neg, digits, frac := d.decimal(); digits > 0 && frac == 0 && digits <= maxExactDigits && bits == 64 {
+	if mant, neg, digits, frac := d.decimalParts(); digits > 0 && frac == 0 && digits <= maxExactDigits && bits == 64 {
 		// At most 18 digits: no overflow.
 		v := int64(mant)
 		if neg {
@@ -389,7 +389,7 @@ func (d *fastDecoder) float() (float64, bool) {
 	// fractional digits, is the exact quotient of two exactly representable
 	// numbers, so one division rounds it correctly, as strconv.ParseFloat
 	// does (it takes the same shortcut).
-	if mant, neg, digits, frac := d.decimal(); digits > 0 && digits <= maxExactDigits && mant <= 1<<53 && frac < len(exactPow10) {
+	if mant, neg, digits, frac := d.decimalParts(); digits > 0 && digits <= maxExactDigits && mant <= 1<<53 && frac < len(exactPow10) {
 		v := float64(mant)
 		if neg {
 			v = -v
@@ -408,19 +408,19 @@ func (d *fastDecoder) float() (float64, bool) {
 	return v, err == nil
 }
 
-// maxExactDigits is the most digits decimal accumulates without overflow.
+// maxExactDigits is the most digits decimalParts accumulates without overflow.
 const maxExactDigits = 18
 
 // exactPow10 are the powers of ten a float64 holds exactly.
 var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// decimal reads a JSON number without exponent in one pass: its digits as
+// decimalParts reads a JSON number without exponent in one pass: its digits as
 // one integer mant (meaningful when there are at most maxExactDigits), its
 // sign, how many digits it has and how many of them are fractional. It
 // returns digits = 0, the decoder anywhere, for anything else (an exponent,
 // a malformed number), which the callers leave to number and strconv.
-func (d *fastDecoder) decimal() (mant uint64, neg bool, digits, frac int) {
+func (d *fastDecoder) decimalParts() (mant uint64, neg bool, digits, frac int) {
 	s, i := d.s, d.i
 	if i < len(s) && s[i] == '-' {
 		neg = true
@@ -431,7 +431,9 @@ func (d *fastDecoder) decimal() (mant uint64, neg bool, digits, frac int) {
 	case i < len(s) && s[i] == '0':
 		i++
 	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		mant, i = appendDigits(mant, s, i)
+		for ; i < len(s) && s[i]-'0' <= 9; i++ {
+			mant = mant*10 + uint64(s[i]-'0')
+		}
 	default:
 		return 0, false, 0, 0
 	}
@@ -439,7 +441,9 @@ func (d *fastDecoder) decimal() (mant uint64, neg bool, digits, frac int) {
 	if i < len(s) && s[i] == '.' {
 		i++
 		fracStart := i
-		mant, i = appendDigits(mant, s, i)
+		for ; i < len(s) && s[i]-'0' <= 9; i++ {
+			mant = mant*10 + uint64(s[i]-'0')
+		}
 		frac = i - fracStart
 		if frac == 0 {
 			return 0, false, 0, 0
@@ -455,6 +459,8 @@ func (d *fastDecoder) decimal() (mant uint64, neg bool, digits, frac int) {
 
 // appendDigits reads the digits of s from i on into mant (which overflows
 // past 19 digits: callers count them) and returns the index after them.
+// Eight at a time pays for long runs such as a range key's (numbers in a
+// message are mostly short: decimalParts reads them a byte at a time).
 func appendDigits(mant uint64, s string, i int) (uint64, int) {
 	for i+8 <= len(s) {
 		v, ok := eightDigits(s[i : i+8])

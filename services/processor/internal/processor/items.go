@@ -20,7 +20,8 @@ import (
 // fail alone here rather than take the other items of its BatchWriteItem
 // requests down with it.
 func checkMessage(m marketdata.Message, now time.Time) error {
-	for i, p := range m.Points {
+	for i := range m.Points {
+		p := &m.Points[i]
 		if err := p.Validate(now); err != nil {
 			return fmt.Errorf("point %d: %w", i, err)
 		}
@@ -33,6 +34,9 @@ func checkMessage(m marketdata.Message, now time.Time) error {
 		}
 		if ms != p.Timestamp {
 			return fmt.Errorf("point %d: %w %.40q: not of the point's millisecond %d", i, marketdata.ErrSortKey, p.Key, p.Timestamp)
+		}
+		if storableNumber(p.Price) && storableNumber(p.Bid) && storableNumber(p.Ask) {
+			continue
 		}
 		for _, v := range [...]struct {
 			name string
@@ -194,7 +198,8 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 		a.buf = make([]byte, 0, want)
 	}
 	buf, ends := a.buf[:0], a.ends[:0]
-	for _, p := range m.Points {
+	for i := range m.Points {
+		p := &m.Points[i]
 		buf = appendNumber(buf, p.Price)
 		ends = append(ends, int32(len(buf)))
 		buf = strconv.AppendInt(buf, p.Volume, 10)
@@ -216,7 +221,8 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 		base = hasOrigin
 	}
 	start := int32(0)
-	for i, p := range m.Points {
+	for i := range m.Points {
+		p := &m.Points[i]
 		e := ends[i*formatted : i*formatted+formatted]
 		price, volume, bid, ask := text[start:e[0]], text[e[0]:e[1]], text[e[1]:e[2]], text[e[2]:e[3]]
 		start = e[3]
@@ -264,39 +270,59 @@ var pow10 = [...]float64{1, 10, 100, 1000, 10000, 100000, 1000000}
 // decimal parsing both round the same rational to the nearest float, and
 // below 10^15 two k-decimal numbers never share a float), i.e. exactly what
 // strconv would write. A test compares the two on many values.
+//
+// Most prices have two decimals, so k = 2 is tried first: when it holds,
+// the smallest k is 2 less the trailing zeros of r (at most two), since
+// r/10^k for that k is the same rational, so the same float.
 func appendNumber(b []byte, v float64) []byte {
+	if v > 0 && v < 1e13 {
+		if r := math.Round(v * 100); r/100 == v {
+			u, k := uint64(r), 2
+			switch {
+			case u%100 == 0:
+				u, k = u/100, 0
+			case u%10 == 0:
+				u, k = u/10, 1
+			}
+			return appendScaled(b, u, k)
+		}
+	}
 	if v > 0 && v < 1e15 {
 		for k, p := range pow10 {
 			r := math.Round(v * p)
 			if r >= 1e15 {
 				break
 			}
-			if r/p != v {
-				continue
+			if r/p == v {
+				return appendScaled(b, uint64(r), k)
 			}
-			n := len(b)
-			b = strconv.AppendUint(b, uint64(r), 10)
-			if k == 0 {
-				return b
-			}
-			digits := len(b) - n
-			if digits <= k { // 0.000ddd: pad with zeros after "0."
-				pad := k - digits + 2
-				b = append(b, make([]byte, pad)...)
-				copy(b[n+pad:], b[n:n+digits])
-				b[n], b[n+1] = '0', '.'
-				for i := n + 2; i < n+pad; i++ {
-					b[i] = '0'
-				}
-				return b
-			}
-			b = append(b, 0)
-			copy(b[len(b)-k:], b[len(b)-k-1:len(b)-1])
-			b[len(b)-k-1] = '.'
-			return b
 		}
 	}
 	return strconv.AppendFloat(b, v, 'f', -1, 64)
+}
+
+// appendScaled writes u·10^-k as a plain decimal.
+func appendScaled(b []byte, u uint64, k int) []byte {
+	n := len(b)
+	b = strconv.AppendUint(b, u, 10)
+	if k == 0 {
+		return b
+	}
+	digits := len(b) - n
+	if digits <= k { // 0.000ddd: pad with zeros after "0."
+		pad := k - digits + 2
+		b = append(b, make([]byte, pad)...)
+		copy(b[n+pad:], b[n:n+digits])
+		b[n], b[n+1] = '0', '.'
+		for i := n + 2; i < n+pad; i++ {
+			b[i] = '0'
+		}
+		return b
+	}
+	b = append(b, 0)
+	copy(b[len(b)-k:], b[len(b)-k-1:len(b)-1])
+	b[len(b)-k-1] = '.'
+	return b
 }
 
 // appendPartials appends the partial aggregate items of m to dst: one per
