@@ -140,9 +140,9 @@ func partition(hash string) *dynamodb.QueryInput {
 	}
 }
 
-// CountPoints counts the raw points of symbol with from <= timestamp < to (ms).
-func (t Table) CountPoints(ctx context.Context, symbol string, from, to int64) (int64, error) {
-	in := pointsInput(symbol, from, to)
+// count runs a strongly consistent counting Query page by page and sums
+// the pages' counts.
+func (t Table) count(ctx context.Context, in *dynamodb.QueryInput) (int64, error) {
 	in.TableName, in.ConsistentRead, in.Select = aws.String(t.Name), aws.Bool(true), types.SelectCount
 	var n int64
 	pages := dynamodb.NewQueryPaginator(t.DB, in)
@@ -156,20 +156,14 @@ func (t Table) CountPoints(ctx context.Context, symbol string, from, to int64) (
 	return n, nil
 }
 
+// CountPoints counts the raw points of symbol with from <= timestamp < to (ms).
+func (t Table) CountPoints(ctx context.Context, symbol string, from, to int64) (int64, error) {
+	return t.count(ctx, pointsInput(symbol, from, to))
+}
+
 // CountPartials counts the partial aggregates of symbol (every window).
 func (t Table) CountPartials(ctx context.Context, symbol string) (int64, error) {
-	in := partition(marketdata.PartialKey(symbol))
-	in.TableName, in.ConsistentRead, in.Select = aws.String(t.Name), aws.Bool(true), types.SelectCount
-	var n int64
-	pages := dynamodb.NewQueryPaginator(t.DB, in)
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			return 0, err
-		}
-		n += int64(out.Count)
-	}
-	return n, nil
+	return t.count(ctx, partition(marketdata.PartialKey(symbol)))
 }
 
 // Points returns the raw points of symbol with from <= timestamp < to.
@@ -242,11 +236,8 @@ func (t Table) Reports(ctx context.Context, bucket, key string) ([]marketdata.In
 // start (ms) is stored.
 func (t Table) HasAggregate(ctx context.Context, symbol string, start int64) (bool, error) {
 	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(t.Name),
-		Key: map[string]types.AttributeValue{
-			marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.AggregateKey(symbol)},
-			marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: strconv.FormatInt(start, 10)},
-		},
+		TableName:      aws.String(t.Name),
+		Key:            ddbitem.Key(marketdata.AggregateKey(symbol), strconv.FormatInt(start, 10)),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -297,11 +288,8 @@ func (t Table) Symbols(ctx context.Context) ([]string, error) {
 // again), or 0 when the symbol has none yet.
 func (t Table) StateCount(ctx context.Context, symbol string) (int64, error) {
 	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(t.Name),
-		Key: map[string]types.AttributeValue{
-			marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey(symbol)},
-			marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: marketdata.StateSortKey},
-		},
+		TableName:      aws.String(t.Name),
+		Key:            ddbitem.StateKey(symbol),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil || len(out.Item) == 0 {

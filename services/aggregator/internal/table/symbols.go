@@ -14,14 +14,6 @@ import (
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
-// stateKey is the key of symbol's latest-state item.
-func stateKey(symbol string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey(symbol)},
-		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: marketdata.StateSortKey},
-	}
-}
-
 // latestOf reads a latest-state item.
 func latestOf(symbol string, item map[string]types.AttributeValue) (marketdata.Latest, error) {
 	var st marketdata.StateItem
@@ -34,7 +26,7 @@ func latestOf(symbol string, item map[string]types.AttributeValue) (marketdata.L
 // Latest returns symbol's latest point from its latest-state item (one
 // GetItem); ok is false when it has none.
 func (t *Table) Latest(ctx context.Context, symbol string) (l marketdata.Latest, ok bool, err error) {
-	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: stateKey(symbol)})
+	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.Name), Key: ddbitem.StateKey(symbol)})
 	if err != nil {
 		return marketdata.Latest{}, false, fmt.Errorf("get state of %s: %w", symbol, err)
 	}
@@ -117,7 +109,7 @@ func (t *Table) latestOfMany(ctx context.Context, syms []string) (map[string]mar
 	}
 	keys := make([]map[string]types.AttributeValue, len(syms))
 	for i, s := range syms {
-		keys[i] = stateKey(s)
+		keys[i] = ddbitem.StateKey(s)
 	}
 	req := map[string]types.KeysAndAttributes{t.Name: {Keys: keys}}
 	for attempt := 1; ; attempt++ {

@@ -320,11 +320,8 @@ func (t *Table) Aggregates(ctx context.Context, symbol string, fromStart, toStar
 // like the raw points) or any aggregate (aggregates do not expire).
 func (t *Table) SymbolKnown(ctx context.Context, symbol string) (bool, error) {
 	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(t.Name),
-		Key: map[string]types.AttributeValue{
-			marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey(symbol)},
-			marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: marketdata.StateSortKey},
-		},
+		TableName:                aws.String(t.Name),
+		Key:                      ddbitem.StateKey(symbol),
 		ProjectionExpression:     aws.String(phHash),
 		ExpressionAttributeNames: map[string]string{phHash: marketdata.AttrSymbol},
 	})

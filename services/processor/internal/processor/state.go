@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -271,10 +272,7 @@ const indexSet = "SET #name = :name, #exp = :exp"
 // advanceState makes the state updates of updateSymbol; old is the state's
 // previous updatedAt (0 when it did not exist).
 func (h *Handler) advanceState(ctx context.Context, sym string, s *symbolChange, updatedAt, expiresAt types.AttributeValue) (requests int, old int64, err error) {
-	key := map[string]types.AttributeValue{
-		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: marketdata.StateKey(sym)},
-		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: marketdata.StateSortKey},
-	}
+	key := ddbitem.StateKey(sym)
 	count := &types.AttributeValueMemberN{Value: strconv.FormatInt(s.count, 10)}
 	out, err := h.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(h.cfg.Table),
