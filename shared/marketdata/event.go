@@ -5,6 +5,12 @@ package marketdata
 const (
 	EventSource     = "marketanalytics.processor"
 	EventDetailType = "MarketDataWindowsChanged"
+
+	// The source and detail type of the event EventBridge sends a schedule
+	// rule's targets (AWS's names): the aggregator's schedule, and the
+	// local pipeline's timers that stand in for it.
+	ScheduledEventSource     = "aws.events"
+	ScheduledEventDetailType = "Scheduled Event"
 )
 
 // WindowRef names one 5-minute window of one symbol.

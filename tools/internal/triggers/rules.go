@@ -10,11 +10,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/tools/internal/awsx"
 	"github.com/marketanalytics/pipeline/tools/internal/synthread"
 )
@@ -242,16 +245,19 @@ func ScheduledEvent(ruleArn string, at time.Time) []byte {
 	id := make([]byte, 16)
 	rand.Read(id)
 	h := hex.EncodeToString(id)
-	b, _ := json.Marshal(map[string]any{
-		"version":     "0",
-		"id":          h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:],
-		"detail-type": "Scheduled Event",
-		"source":      "aws.events",
-		"account":     awsx.Account,
-		"time":        at.UTC().Format(time.RFC3339),
-		"region":      "us-east-1",
-		"resources":   []string{ruleArn},
-		"detail":      map[string]any{},
+	b, err := json.Marshal(events.EventBridgeEvent{
+		Version:    "0",
+		ID:         h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:],
+		DetailType: marketdata.ScheduledEventDetailType,
+		Source:     marketdata.ScheduledEventSource,
+		AccountID:  awsx.Account,
+		Time:       at.UTC().Truncate(time.Second), // EventBridge's times have whole seconds
+		Region:     naming.Region,
+		Resources:  []string{ruleArn},
+		Detail:     json.RawMessage("{}"),
 	})
+	if err != nil {
+		panic(err) // a struct of strings and a valid JSON detail always marshal
+	}
 	return b
 }

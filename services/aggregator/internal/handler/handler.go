@@ -3,9 +3,10 @@
 //
 //   - the processor's custom EventBridge event (marketdata.EventSource /
 //     marketdata.EventDetailType): recompute the named (symbol, window) pairs;
-//   - the EventBridge schedule ("aws.events" / "Scheduled Event"): finalise
-//     the window that closed before the tick, and the one before it, for every
-//     symbol the processor listed in their ACTIVE5M items;
+//   - the EventBridge schedule (marketdata.ScheduledEventSource /
+//     marketdata.ScheduledEventDetailType): finalise the window that closed
+//     before the tick, and the one before it, for every symbol the processor
+//     listed in their ACTIVE5M items;
 //   - API Gateway REST proxy GET /aggregates/{symbol}?from=&to=: serve the
 //     stored aggregates.
 package handler
@@ -118,13 +119,9 @@ type Result struct {
 	NewestMillis int64 `json:"newestMillis,omitempty"`
 }
 
-// Event shapes.
-const (
-	scheduledSource     = "aws.events"
-	scheduledDetailType = "Scheduled Event"
-)
-
-// probe holds the fields that tell the event shapes apart.
+// probe holds the fields that tell the event shapes apart. It is not
+// events.CloudWatchEvent: that type's time.Time would refuse the whole event
+// on a malformed time, which Invoke reports for the schedule alone.
 type probe struct {
 	// EventBridge
 	Source     string          `json:"source"`
@@ -157,7 +154,7 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 			return apiresp.Error(http.StatusBadRequest, "malformed request", ""), nil
 		}
 		return h.serveAPI(ctx, log, req), nil
-	case p.Source == scheduledSource && p.DetailType == scheduledDetailType:
+	case p.Source == marketdata.ScheduledEventSource && p.DetailType == marketdata.ScheduledEventDetailType:
 		tick, err := time.Parse(time.RFC3339, p.Time)
 		if err != nil {
 			log.Error("scheduled event without a valid time", "time", p.Time, "error", err)
