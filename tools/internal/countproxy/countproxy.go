@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -100,11 +101,7 @@ func (p *Proxy) Close() {
 func (p *Proxy) Counts() map[Key]int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[Key]int64, len(p.counts))
-	for k, v := range p.counts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.counts)
 }
 
 // Reset zeroes the counters.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 )
 
@@ -25,11 +26,7 @@ const (
 func (p *Proxy) Units() map[Key]float64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[Key]float64, len(p.units))
-	for k, v := range p.units {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.units)
 }
 
 // needsBodies says whether units reads the request's and the answer's
