@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -67,22 +66,7 @@ func historicTicks(symbols []string, start time.Time, n int) []marketdata.Point 
 // (moto is one Python process; see the README's Running locally).
 func TestBackfillFirstDelivery(t *testing.T) {
 	synthDir, buildDir := requireBuild(t)
-	logDir := filepath.Join(buildDir, "e2e-logs", t.Name())
-	startCtx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	p, err := pipeline.Start(startCtx, pipeline.Config{
-		SynthDir: synthDir, BuildDir: buildDir, RepoDir: repoRoot(), Instances: 1,
-		Triggers: testTriggers, FreshMoto: true, FastQuery: true, LogDir: logDir,
-	})
-	if err != nil {
-		t.Fatalf("start the local pipeline: %v", err)
-	}
-	t.Cleanup(func() {
-		p.Stop()
-		if t.Failed() {
-			t.Logf("logs of the functions, the glue and moto: %s", logDir)
-		}
-	})
+	p := startOwn(t, pipeline.Config{SynthDir: synthDir, BuildDir: buildDir, Instances: 1, FreshMoto: true, FastQuery: true})
 	ctx, cancelRun := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancelRun()
 
@@ -130,14 +114,7 @@ func TestBackfillFirstDelivery(t *testing.T) {
 	// Until the queue is drained and the glue idle, any redelivery or
 	// reported failure ends the test at once (before the fix, the batches
 	// of daily closes timed out and were retried for minutes).
-	qurl, err := p.QueueURL(outputs.QueueArn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dlq, err := p.QueueURL(outputs.DLQArn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	qurl, dlq := queueURL(t, p, outputs.QueueArn), queueURL(t, p, outputs.DLQArn)
 	st := p.Glue.Stats()
 	firstDelivery := func() error {
 		if n := st.SQSRedelivered.Load(); n > 0 {

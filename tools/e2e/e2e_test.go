@@ -333,14 +333,7 @@ func decodeAggregates(b []byte) ([]marketdata.Aggregate, error) {
 func TestPoisonMessageGoesToDLQAlone(t *testing.T) {
 	p := shared(t)
 	ctx := context.Background()
-	qurl, err := p.QueueURL(outputs.QueueArn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dlq, err := p.QueueURL(outputs.DLQArn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	qurl, dlq := queueURL(t, p, outputs.QueueArn), queueURL(t, p, outputs.DLQArn)
 	pts := dayPoints("E2EPOISON", time.Now().Add(-5*time.Hour), 40)
 	var good []string
 	for half := 0; half < 2; half++ {
@@ -462,7 +455,7 @@ func TestSameS3EventTwiceChangesNothing(t *testing.T) {
 	if _, err := p.Functions["ingestion"].Invoke(ctx, []byte(event)); err != nil {
 		t.Fatalf("the re-delivered event failed: %v", err)
 	}
-	qurl, _ := p.QueueURL(outputs.QueueArn)
+	qurl := queueURL(t, p, outputs.QueueArn)
 	if err := p.WaitIdle(ctx, qurl); err != nil {
 		t.Fatal(err)
 	}
@@ -573,7 +566,7 @@ func TestScheduleTickAggregatesWindowWithoutCustomEvent(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	qurl, _ := p.QueueURL(outputs.QueueArn)
+	qurl := queueURL(t, p, outputs.QueueArn)
 	if err := p.WaitIdle(ctx, qurl); err != nil {
 		t.Fatal(err)
 	}

@@ -114,23 +114,40 @@ func startPipeline(t *testing.T, synthDir, buildDir string) *pipeline.Pipeline {
 	if isolatedErr != nil {
 		t.Fatalf("start moto: %v", isolatedErr)
 	}
-	logDir := filepath.Join(buildDir, "e2e-logs", strings.ReplaceAll(t.Name(), "/", "_"))
+	return startOwn(t, pipeline.Config{SynthDir: synthDir, BuildDir: buildDir, Instances: 2, MotoEndpoint: isolatedMoto.Endpoint()})
+}
+
+// startOwn starts a pipeline of the test's own from cfg, with the tests'
+// triggers and the repository root, logging under build/e2e-logs/<test>, and
+// stops it when the test ends.
+func startOwn(t *testing.T, cfg pipeline.Config) *pipeline.Pipeline {
+	t.Helper()
+	cfg.RepoDir, cfg.Triggers = repoRoot(), testTriggers
+	cfg.LogDir = filepath.Join(cfg.BuildDir, "e2e-logs", strings.ReplaceAll(t.Name(), "/", "_"))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	p, err := pipeline.Start(ctx, pipeline.Config{
-		SynthDir: synthDir, BuildDir: buildDir, RepoDir: repoRoot(), Instances: 2,
-		Triggers: testTriggers, MotoEndpoint: isolatedMoto.Endpoint(), LogDir: logDir,
-	})
+	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {
 		t.Fatalf("start the local pipeline: %v", err)
 	}
 	t.Cleanup(func() {
 		p.Stop()
 		if t.Failed() {
-			t.Logf("logs of the functions, the glue and moto: %s", logDir)
+			t.Logf("logs of the functions, the glue and moto: %s", cfg.LogDir)
 		}
 	})
 	return p
+}
+
+// queueURL is the URL of the local queue whose ARN the messaging layer
+// exports as arnKey (outputs.QueueArn, outputs.DLQArn).
+func queueURL(t *testing.T, p *pipeline.Pipeline, arnKey string) string {
+	t.Helper()
+	u, err := p.QueueURL(arnKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 var (

@@ -61,10 +61,7 @@ func sendQueueMessage(ctx context.Context, t *testing.T, p *pipeline.Pipeline, o
 	if err != nil {
 		t.Fatal(err)
 	}
-	qurl, err := p.QueueURL(outputs.QueueArn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	qurl := queueURL(t, p, outputs.QueueArn)
 	if _, err := p.AWS.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(qurl), MessageBody: aws.String(string(body))}); err != nil {
 		t.Fatal(err)
 	}
