@@ -42,6 +42,11 @@ type Conformance struct {
 	Outputs func(t testing.TB, res *synthrec.Result) map[string]interface{}
 	// InvalidSuffix is an environmentSuffix no names can be made of.
 	InvalidSuffix string
+	// Registered, when set, are exactly the resources of the inspected run,
+	// each "<type>::<logical name>" (see AssertRegistered). The layers with
+	// many resources (compute, api) leave it out: their own tests assert
+	// each resource, and a list of forty names would only restate them.
+	Registered []string
 }
 
 // Check is one conformance check.
@@ -65,7 +70,7 @@ func Checks(t testing.TB, c Conformance) []Check {
 	if c.Types == nil {
 		c.Types, c.NonTaggable = Types, NonTaggable()
 	}
-	return []Check{
+	checks := []Check{
 		{"Pulumi.yaml", func(t testing.TB) { AssertProjectFile(t, c.ProjectFile, c.Layer.Project, c.ConfigKeys) }},
 		{"every taggable resource has both tags", func(t testing.TB) {
 			AssertClassified(t, res, c.Types, c.NonTaggable...)
@@ -85,6 +90,10 @@ func Checks(t testing.TB, c Conformance) []Check {
 			}
 		}},
 	}
+	if c.Registered != nil {
+		checks = append(checks, Check{"resources registered", func(t testing.TB) { AssertRegistered(t, res, c.Registered...) }})
+	}
+	return checks
 }
 
 // AssertConformance runs every check of c as a subtest.

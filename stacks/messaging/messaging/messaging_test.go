@@ -30,19 +30,6 @@ const (
 // fixture is the messaging layer, which references no other.
 var fixture = stacktest.Fixture{Layer: stacktest.Layer{Project: naming.ProjectMessaging, Program: Program}}
 
-func TestResourcesRegistered(t *testing.T) {
-	stacktest.AssertRegistered(t, fixture.RunDev(t),
-		stacktest.TypeEventBus+"::event-bus",
-		stacktest.TypeQueue+"::dead-letter-queue",
-		stacktest.TypeQueue+"::processing-queue",
-		stacktest.TypeQueuePolicy+"::dead-letter-queue-policy",
-		stacktest.TypeQueuePolicy+"::processing-queue-policy",
-		stacktest.TypeTopic+"::alarm-topic",
-		stacktest.TypeMetricAlarm+"::alarm-"+strings.ToLower(naming.AlarmDLQVisible),
-		stacktest.TypeMetricAlarm+"::alarm-"+strings.ToLower(naming.AlarmQueueAge),
-	)
-}
-
 // tagsJSON is naming.Tags().
 const tagsJSON = `{"Environment": "Production", "Project": "MarketAnalytics"}`
 
@@ -224,6 +211,16 @@ func TestConformance(t *testing.T) {
 			}
 		},
 		InvalidSuffix: "__",
+		Registered: []string{
+			stacktest.TypeEventBus + "::event-bus",
+			stacktest.TypeQueue + "::dead-letter-queue",
+			stacktest.TypeQueue + "::processing-queue",
+			stacktest.TypeQueuePolicy + "::dead-letter-queue-policy",
+			stacktest.TypeQueuePolicy + "::processing-queue-policy",
+			stacktest.TypeTopic + "::alarm-topic",
+			stacktest.TypeMetricAlarm + "::alarm-" + strings.ToLower(naming.AlarmDLQVisible),
+			stacktest.TypeMetricAlarm + "::alarm-" + strings.ToLower(naming.AlarmQueueAge),
+		},
 	})
 }
 

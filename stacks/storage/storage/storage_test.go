@@ -14,19 +14,6 @@ import (
 // fixture is the storage layer, which references no other.
 var fixture = stacktest.Fixture{Layer: stacktest.Layer{Project: naming.ProjectStorage, Program: Program}}
 
-func TestResourcesRegistered(t *testing.T) {
-	stacktest.AssertRegistered(t, fixture.RunDev(t),
-		stacktest.TypeTable+"::table",
-		stacktest.TypeBucket+"::bucket",
-		stacktest.TypeBucketLifecycle+"::bucket-lifecycle",
-		stacktest.TypeBucketOwnership+"::bucket-ownership",
-		stacktest.TypeBucketPolicy+"::bucket-policy",
-		stacktest.TypeBucketPublicBlock+"::bucket-public-access-block",
-		stacktest.TypeBucketEncryption+"::bucket-encryption",
-		stacktest.TypeBucketVersioning+"::bucket-versioning",
-	)
-}
-
 func TestBucket(t *testing.T) {
 	res := fixture.RunDev(t)
 	stacktest.AssertInputs(t, stacktest.Get(t, res, stacktest.TypeBucket, "bucket"), `{
@@ -155,6 +142,16 @@ func TestConformance(t *testing.T) {
 			}
 		},
 		InvalidSuffix: "--//--",
+		Registered: []string{
+			stacktest.TypeTable + "::table",
+			stacktest.TypeBucket + "::bucket",
+			stacktest.TypeBucketLifecycle + "::bucket-lifecycle",
+			stacktest.TypeBucketOwnership + "::bucket-ownership",
+			stacktest.TypeBucketPolicy + "::bucket-policy",
+			stacktest.TypeBucketPublicBlock + "::bucket-public-access-block",
+			stacktest.TypeBucketEncryption + "::bucket-encryption",
+			stacktest.TypeBucketVersioning + "::bucket-versioning",
+		},
 	})
 }
 
