@@ -601,6 +601,7 @@ func conforming(t *testing.T) stacktest.Conformance {
 			return map[string]interface{}{"url": "https://sqs.us-east-1.amazonaws.com/123456789012/Q-dev"}
 		},
 		InvalidSuffix: "--//--",
+		Registered:    []string{stacktest.TypeQueue + "::queue"},
 	}
 }
 
@@ -634,8 +635,8 @@ func TestConformanceChecks(t *testing.T) {
 		return out
 	}
 	good := checks(conforming(t))
-	if len(good) != 7 {
-		t.Fatalf("%d checks, want 7", len(good))
+	if len(good) != 8 {
+		t.Fatalf("%d checks, want 8", len(good))
 	}
 	for name, run := range good {
 		t.Run("conforming/"+name, func(t *testing.T) { wantPass(t, run) })
@@ -652,6 +653,9 @@ func TestConformanceChecks(t *testing.T) {
 			c.Outputs = func(testing.TB, *synthrec.Result) map[string]interface{} { return nil }
 		}, "outputs:"},
 		"invalid environmentSuffix fails": {func(c *stacktest.Conformance) { c.InvalidSuffix = "valid" }, "want an error naming environmentSuffix"},
+		"resources registered": {func(c *stacktest.Conformance) {
+			c.Registered = []string{stacktest.TypeQueue + "::queue", stacktest.TypeQueuePolicy + "::policy"}
+		}, "resources:"},
 		"other region fails": {func(c *stacktest.Conformance) {
 			c.Layer.Program = func(ctx *pulumi.Context) (common.Outputs, error) { return common.Outputs{}, nil }
 		}, "want an error naming"},
