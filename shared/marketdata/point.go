@@ -27,7 +27,17 @@ type Point struct {
 	Bid      float64 `json:"bid,omitempty" dynamodbav:"bid,omitempty"`
 	Ask      float64 `json:"ask,omitempty" dynamodbav:"ask,omitempty"`
 	Exchange string  `json:"exchange,omitempty" dynamodbav:"exchange,omitempty"`
+	// SubMilliNanos is the rest of a timestamp given finer than Timestamp
+	// (µs, ns, an RFC 3339 fraction): the nanoseconds within its
+	// millisecond, 0 to 999999. It only orders the points of one
+	// millisecond, through the range key AppendSortKey writes (its leading
+	// digits); the key travels in the queue message, so neither the message
+	// nor the stored item carries the field itself.
+	SubMilliNanos int32 `json:"-" dynamodbav:"-"`
 }
+
+// NanosPerMilli is one past the largest Point.SubMilliNanos.
+const NanosPerMilli = 1_000_000
 
 // Validation errors. Reasons reported to users wrap these.
 var (
@@ -92,6 +102,9 @@ func (p Point) Validate(now time.Time) error {
 	}
 	if max := now.Add(limits.MaxFutureSkew).UnixMilli(); p.Timestamp > max {
 		return fmt.Errorf("%w %d: more than %s in the future", ErrTimestamp, p.Timestamp, limits.MaxFutureSkew)
+	}
+	if p.SubMilliNanos < 0 || p.SubMilliNanos >= NanosPerMilli {
+		return fmt.Errorf("%w %d: %d nanoseconds within the millisecond, want 0 to %d", ErrTimestamp, p.Timestamp, p.SubMilliNanos, NanosPerMilli-1)
 	}
 	for _, q := range [...]struct {
 		name string

@@ -8,18 +8,31 @@ import (
 	"strings"
 )
 
-// A raw point's range key is its epoch milliseconds, a decimal point, and a
-// discriminator of 1 to sortKeyDigits digits hashed from the point's content,
-// where it came from (origin, e.g. the S3 object version) and its position
-// there (ordinal, e.g. the line number):
+// A raw point's range key is its epoch milliseconds, a decimal point, and an
+// 18-digit discriminator (written without its trailing zeros) of two parts:
 //
-//	1772463600123.48213790412
+//	1772463600123.004512 483790412071
+//	              ^^^^^^ the nanoseconds within the millisecond (Point.SubMilliNanos)
+//	                     ^^^^^^^^^^^^ a hash of the point's content, where it came
+//	                                  from (origin, e.g. the S3 object version) and
+//	                                  its position there (ordinal, e.g. the line)
 //
-// Two distinct points of one symbol in the same millisecond get distinct keys
-// (their content or position differs), so they never overwrite each other; an
-// exact re-delivery of the same point from the same place yields the same key
-// and so overwrites itself, which makes every write idempotent. Keys still sort
-// by time, so a millisecond range is a numeric BETWEEN (MillisRange).
+// (written without the space). Keys so sort by time to the nanosecond a
+// vendor gives (µs and ns timestamps, RFC 3339 fractions; 0 when it gives
+// milliseconds), and the points of one nanosecond by hash. Two distinct
+// points of one symbol get distinct keys (their time, content or position
+// differs, and the hash tells them apart but for a 1 in 10^12 chance), so
+// they never overwrite each other; an exact re-delivery of the same point
+// from the same place yields the same key and so overwrites itself, which
+// makes every write idempotent. A millisecond range is a numeric BETWEEN
+// (MillisRange). Why the nanoseconds ride in the key and not in a field of
+// their own: the key is already what orders the points of a window (the
+// partials' and the aggregator's open and close break ties by it), and it
+// travels in the queue message, so the processor needs no change.
+//
+// Keys written before the nanoseconds were kept have all 18 digits hashed;
+// they have the same form and parse as before, and order among themselves
+// within a millisecond by hash, as they always did.
 //
 // The key is in DynamoDB's canonical number form (no leading zeros, no
 // trailing zeros after the point), so the string read back from the table
@@ -32,6 +45,11 @@ const sortKeyDigits = 18
 
 // discModulus is 10^sortKeyDigits.
 const discModulus = 1_000_000_000_000_000_000
+
+// hashModulus is 10^(sortKeyDigits - 6): the discriminator's digits after
+// the 6 of the nanoseconds within the millisecond (NanosPerMilli = 10^6).
+// A discriminator is so SubMilliNanos·hashModulus + hash % hashModulus.
+const hashModulus = discModulus / NanosPerMilli
 
 // FNV-1a 64-bit (hash/fnv), inlined so that a key costs no allocation: the
 // ingestion packs millions of points per object through AppendSortKey.
@@ -58,7 +76,8 @@ func fnvUint64(h, v uint64) uint64 {
 }
 
 // AppendSortKey appends the range key of point p, read at position ordinal
-// of origin, to dst without allocating.
+// of origin, to dst without allocating. p must be valid (Point.Validate:
+// its SubMilliNanos within 0 to NanosPerMilli-1).
 func AppendSortKey(dst []byte, p Point, origin string, ordinal int64) []byte {
 	return appendSortKey(dst, p, fnvString(fnvOffset64, origin), ordinal)
 }
@@ -74,7 +93,9 @@ func appendSortKey(dst []byte, p Point, h uint64, ordinal int64) []byte {
 	h = fnvUint64(h, math.Float64bits(p.Bid))
 	h = fnvUint64(h, math.Float64bits(p.Ask))
 	h = fnvString(h, p.Exchange)
-	return appendKey(dst, p.Timestamp, h%discModulus)
+	// The modulo only keeps an invalid SubMilliNanos (which Validate
+	// refuses before any key is made) from widening the key.
+	return appendKey(dst, p.Timestamp, uint64(p.SubMilliNanos)%NanosPerMilli*hashModulus+h%hashModulus)
 }
 
 // appendKey appends the key <ms>.<d> (d < discModulus, as 18 digits without

@@ -3,6 +3,7 @@ package marketdata
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"math/big"
@@ -18,9 +19,33 @@ func sortKey(p Point, origin string, ordinal int64) string {
 }
 
 // referenceSortKey is the key format written the slow, obvious way, with
-// hash/fnv and string padding: the differential tests hold the inlined,
-// allocation-free AppendSortKey to it.
+// hash/fnv, fmt and string padding: the differential tests hold the
+// inlined, allocation-free AppendSortKey to it. The discriminator is the
+// sub-millisecond nanoseconds in 6 digits, then the hash in 12.
 func referenceSortKey(p Point, origin string, ordinal int64) string {
+	h := legacyHash(p, origin, ordinal)
+	frac := fmt.Sprintf("%06d%012d", p.SubMilliNanos, h%1_000_000_000_000)
+	if strings.Trim(frac, "0") == "" {
+		frac = "000000000000000001"
+	}
+	return strconv.FormatInt(p.Timestamp, 10) + "." + strings.TrimRight(frac, "0")
+}
+
+// legacySortKey is the key written before the sub-millisecond nanoseconds
+// were kept: all 18 digits hashed. Such keys are still in the table.
+func legacySortKey(p Point, origin string, ordinal int64) string {
+	d := legacyHash(p, origin, ordinal) % 1_000_000_000_000_000_000
+	if d == 0 {
+		d = 1
+	}
+	frac := strconv.FormatUint(d, 10)
+	frac = strings.TrimRight(strings.Repeat("0", 18-len(frac))+frac, "0")
+	return strconv.FormatInt(p.Timestamp, 10) + "." + frac
+}
+
+// legacyHash is the FNV-1a hash of the point, origin and ordinal (both
+// layouts hash the same inputs).
+func legacyHash(p Point, origin string, ordinal int64) uint64 {
 	h := fnv.New64a()
 	var buf [8]byte
 	h.Write([]byte(origin))
@@ -33,13 +58,7 @@ func referenceSortKey(p Point, origin string, ordinal int64) string {
 		h.Write(buf[:])
 	}
 	h.Write([]byte(p.Exchange))
-	d := h.Sum64() % 1_000_000_000_000_000_000
-	if d == 0 {
-		d = 1
-	}
-	frac := strconv.FormatUint(d, 10)
-	frac = strings.TrimRight(strings.Repeat("0", 18-len(frac))+frac, "0")
-	return strconv.FormatInt(p.Timestamp, 10) + "." + frac
+	return h.Sum64()
 }
 
 func TestAppendSortKeyMatchesReference(t *testing.T) {
@@ -47,6 +66,12 @@ func TestAppendSortKeyMatchesReference(t *testing.T) {
 	origins := []string{"", "s3://b/k#v1", "api:0123456789abcdef", strings.Repeat("ö", 300)}
 	for i := 0; i < 20000; i++ {
 		p := randomPoint(r)
+		switch i % 3 {
+		case 1:
+			p.SubMilliNanos = r.Int32N(NanosPerMilli)
+		case 2:
+			p.SubMilliNanos = NanosPerMilli - 1 - r.Int32N(3)
+		}
 		origin := origins[i%len(origins)]
 		ordinal := r.Int64N(1<<40) - 5
 		if got, want := sortKey(p, origin, ordinal), referenceSortKey(p, origin, ordinal); got != want {
@@ -80,6 +105,7 @@ func TestSortKeyIdentity(t *testing.T) {
 		{"different price, same millisecond", with(func(q *Point) { q.Price = 187.26 }), origin, 7, false},
 		{"different volume, same millisecond", with(func(q *Point) { q.Volume = 101 }), origin, 7, false},
 		{"different exchange, same millisecond", with(func(q *Point) { q.Exchange = "NYSE" }), origin, 7, false},
+		{"one nanosecond later, same millisecond", with(func(q *Point) { q.SubMilliNanos++ }), origin, 7, false},
 	}
 	a := sortKey(p, origin, 7)
 	for _, c := range cases {
@@ -93,12 +119,19 @@ func TestSortKeyIdentity(t *testing.T) {
 }
 
 func TestSortKeyForm(t *testing.T) {
-	// Many points in one millisecond: every key parses back to the
+	// Many points in one millisecond, most in one nanosecond (so only the
+	// 12 hashed digits tell them apart): every key parses back to the
 	// millisecond, is in canonical DynamoDB number form, fits 38 digits,
 	// lies inside MillisRange and is unique.
 	seen := map[string]bool{}
 	for i := int64(0); i < 100000; i++ {
 		p := Point{Symbol: "MSFT", Timestamp: 1772463600123, Price: 410.5, Volume: 10}
+		switch i % 10 {
+		case 1:
+			p.SubMilliNanos = NanosPerMilli - 1
+		case 2:
+			p.SubMilliNanos = int32(i % NanosPerMilli)
+		}
 		k := sortKey(p, "api:0f3a", i)
 		if seen[k] {
 			t.Fatalf("duplicate key %s at ordinal %d", k, i)
@@ -169,13 +202,92 @@ func TestParseSortKey(t *testing.T) {
 	}
 }
 
+// Keys sort by time to the nanosecond: of two points of one millisecond,
+// the one with fewer nanoseconds within it has the smaller key, whatever
+// the hash of either, and equal nanoseconds order by hash. The cases where
+// the hash alone (the old layout) would order them the other way are
+// counted, so the test is known to exercise them.
+func TestSortKeyOrdersByNanos(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	reversedByHash := 0
+	for i := 0; i < 20000; i++ {
+		a := Point{Symbol: "AAPL", Timestamp: 1717162202123, Price: 190 + float64(r.IntN(100))/100, Volume: 1 + r.Int64N(500)}
+		b := a
+		b.Price, b.Volume = 190+float64(r.IntN(100))/100, 1+r.Int64N(500)
+		a.SubMilliNanos = r.Int32N(NanosPerMilli - 1)
+		b.SubMilliNanos = a.SubMilliNanos + 1 + r.Int32N(NanosPerMilli-1-a.SubMilliNanos)
+		if i%4 == 0 {
+			b.SubMilliNanos = a.SubMilliNanos + 1 // adjacent nanoseconds
+		}
+		ka, kb := sortKey(a, "s3://b/polygon.csv#v1", r.Int64N(1e6)), sortKey(b, "s3://b/polygon.csv#v1", r.Int64N(1e6))
+		if compareParsed(t, ka, kb) >= 0 || compareDecimal(ka, kb) >= 0 {
+			t.Fatalf("%d ns -> %s does not sort before %d ns -> %s", a.SubMilliNanos, ka, b.SubMilliNanos, kb)
+		}
+		_, da, _ := ParseSortKey(ka)
+		_, db, _ := ParseSortKey(kb)
+		if int32(da/hashModulus) != a.SubMilliNanos || int32(db/hashModulus) != b.SubMilliNanos {
+			t.Fatalf("keys %s, %s do not lead with %06d, %06d", ka, kb, a.SubMilliNanos, b.SubMilliNanos)
+		}
+		if da%hashModulus > db%hashModulus {
+			reversedByHash++
+		}
+	}
+	if reversedByHash < 5000 {
+		t.Fatalf("only %d pairs whose hashes order them the other way; the test exercises too few", reversedByHash)
+	}
+}
+
+// Every key is a function of the point, its origin and ordinal alone: the
+// same inputs give the same key (a re-delivery overwrites itself); and
+// within one nanosecond of one millisecond, distinct positions give
+// distinct keys.
+func TestSortKeyIdempotentAndDistinct(t *testing.T) {
+	p := Point{Symbol: "BTCUSDT", Timestamp: 1735776000123, SubMilliNanos: 456_000, Price: 94000.1, Volume: 2}
+	seen := make(map[string]int64, 200000)
+	for ord := int64(0); ord < 200000; ord++ {
+		k := sortKey(p, "s3://b/BTCUSDT-aggTrades-2025-01-02.zip#v1", ord)
+		if again := sortKey(p, "s3://b/BTCUSDT-aggTrades-2025-01-02.zip#v1", ord); again != k {
+			t.Fatalf("ordinal %d: %s, then %s", ord, k, again)
+		}
+		if prev, dup := seen[k]; dup {
+			t.Fatalf("ordinals %d and %d collide on %s", prev, ord, k)
+		}
+		seen[k] = ord
+		if !strings.HasPrefix(k, "1735776000123.456") {
+			t.Fatalf("key %s does not lead with the millisecond and 456000 ns", k)
+		}
+	}
+}
+
+// Keys written before the nanoseconds were kept still parse, to their
+// millisecond, and stay inside its MillisRange.
+func TestLegacySortKeyParses(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 5000; i++ {
+		p := randomPoint(r)
+		k := legacySortKey(p, "s3://b/k#v", int64(i))
+		ms, disc, err := ParseSortKey(k)
+		if err != nil || ms != p.Timestamp || disc == 0 {
+			t.Fatalf("ParseSortKey(%s) = %d, %d, %v", k, ms, disc, err)
+		}
+		if FormatSortKey(ms, disc) != k {
+			t.Fatalf("FormatSortKey(ParseSortKey(%s)) = %s", k, FormatSortKey(ms, disc))
+		}
+		lo, hi := MillisRange(p.Timestamp, p.Timestamp+1)
+		if compareDecimal(lo, k) >= 0 || compareDecimal(k, hi) > 0 {
+			t.Fatalf("key %s outside [%s, %s]", k, lo, hi)
+		}
+	}
+}
+
 // TestParseSortKeyOrder checks that (ms, disc) orders keys as their exact
 // decimal values (DynamoDB's number order) do.
 func TestParseSortKeyOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	keys := make([]string, 2000)
 	for i := range keys {
-		p := Point{Symbol: "AAPL", Timestamp: 1709649000000 + r.Int64N(3), Price: 1, Volume: r.Int64N(5)}
+		p := Point{Symbol: "AAPL", Timestamp: 1709649000000 + r.Int64N(3), Price: 1, Volume: r.Int64N(5),
+			SubMilliNanos: r.Int32N(3) * r.Int32N(NanosPerMilli)}
 		keys[i] = sortKey(p, "o", r.Int64())
 	}
 	for i := 0; i+1 < len(keys); i++ {
@@ -210,13 +322,14 @@ func compareDecimal(a, b string) int {
 // to the formatter: every key parses back to the point's millisecond and to
 // a discriminator that orders it as its decimal value does.
 func FuzzSortKey(f *testing.F) {
-	f.Add("AAPL", int64(1772463600123), 187.25, int64(100), 0.0, 0.0, "", "s3://b/k#v", int64(7), int64(1772463600123), 187.5)
-	f.Add("BRK.B", int64(0), 1e-12, int64(0), 1.0, 2.0, "XNYS", "", int64(-1), int64(1), 1e15)
-	f.Fuzz(func(t *testing.T, sym string, ms int64, price float64, vol int64, bid, ask float64, exch, origin string, ordinal, ms2 int64, price2 float64) {
-		if ms < 0 || ms2 < 0 {
+	f.Add("AAPL", int64(1772463600123), 187.25, int64(100), 0.0, 0.0, "", "s3://b/k#v", int64(7), int64(1772463600123), 187.5, int32(0), int32(0))
+	f.Add("BRK.B", int64(0), 1e-12, int64(0), 1.0, 2.0, "XNYS", "", int64(-1), int64(1), 1e15, int32(999_999), int32(1))
+	f.Add("BTCUSDT", int64(1735776000123), 94000.1, int64(2), 0.0, 0.0, "", "o", int64(3), int64(1735776000123), 94000.2, int32(456_000), int32(455_999))
+	f.Fuzz(func(t *testing.T, sym string, ms int64, price float64, vol int64, bid, ask float64, exch, origin string, ordinal, ms2 int64, price2 float64, ns, ns2 int32) {
+		if ms < 0 || ms2 < 0 || ns < 0 || ns >= NanosPerMilli || ns2 < 0 || ns2 >= NanosPerMilli {
 			t.Skip() // Point.Validate refuses them; no key is ever made for one
 		}
-		p := Point{Symbol: sym, Timestamp: ms, Price: price, Volume: vol, Bid: bid, Ask: ask, Exchange: exch}
+		p := Point{Symbol: sym, Timestamp: ms, Price: price, Volume: vol, Bid: bid, Ask: ask, Exchange: exch, SubMilliNanos: ns}
 		k := sortKey(p, origin, ordinal)
 		if want := referenceSortKey(p, origin, ordinal); k != want {
 			t.Fatalf("AppendSortKey = %q, reference %q", k, want)
@@ -226,10 +339,16 @@ func FuzzSortKey(f *testing.F) {
 			t.Fatalf("ParseSortKey(%q) = %d, %v; want %d", k, got, err, ms)
 		}
 		q := p
-		q.Timestamp, q.Price = ms2, price2
+		q.Timestamp, q.Price, q.SubMilliNanos = ms2, price2, ns2
 		k2 := sortKey(q, origin, ordinal)
 		if c, want := compareParsed(t, k, k2), compareDecimal(k, k2); c != want {
 			t.Fatalf("order of %s and %s: %d, want %d", k, k2, c, want)
+		}
+		// Time orders first, to the nanosecond.
+		if t1, t2 := ms*NanosPerMilli+int64(ns), ms2*NanosPerMilli+int64(ns2); ms < 1<<40 && ms2 < 1<<40 && t1 != t2 {
+			if (t1 < t2) != (compareParsed(t, k, k2) < 0) {
+				t.Fatalf("%d+%dns -> %s and %d+%dns -> %s are out of time order", ms, ns, k, ms2, ns2, k2)
+			}
 		}
 	})
 }
@@ -255,4 +374,45 @@ func FuzzParseSortKey(f *testing.F) {
 			t.Fatalf("ParseSortKey(%q) = %d, %d, which reads %q", s, ms, disc, back)
 		}
 	})
+}
+
+// Two trades of one millisecond whose hashes order them against their
+// nanoseconds: a window's open and close, which break ties by the range
+// key's discriminator (Partial), are the earlier and the later trade, in
+// either order of arrival. With the old all-hash keys they came out swapped.
+func TestOpenCloseFollowNanos(t *testing.T) {
+	const origin = "s3://market-data-dev/polygon-trades.csv#v1"
+	first := Point{Symbol: "AAPL", Timestamp: 1717162202123, SubMilliNanos: 100_200, Price: 190.01, Volume: 100}
+	last := Point{Symbol: "AAPL", Timestamp: 1717162202123, SubMilliNanos: 100_201, Price: 190.50, Volume: 5}
+	// The first ordinals (lines) for which the hash alone puts last first.
+	var ordFirst, ordLast int64
+	for ordFirst = 1; ; ordFirst++ {
+		ordLast = ordFirst + 1
+		if legacySortKey(last, origin, ordLast) < legacySortKey(first, origin, ordFirst) {
+			break
+		}
+	}
+	keys := func(key func(Point, string, int64) string) [2]string {
+		return [2]string{key(first, origin, ordFirst), key(last, origin, ordLast)}
+	}
+	openClose := func(k [2]string, order [2]int) (open, close float64) {
+		var p Partial
+		pts := [2]Point{first, last}
+		for _, i := range order {
+			ms, disc, err := ParseSortKey(k[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Add(ms, disc, pts[i].Price, pts[i].Volume)
+		}
+		return p.Open, p.Close
+	}
+	for _, order := range [][2]int{{0, 1}, {1, 0}} {
+		if open, close := openClose(keys(sortKey), order); open != first.Price || close != last.Price {
+			t.Errorf("arrival %v: open %v close %v, want %v %v (keys %v)", order, open, close, first.Price, last.Price, keys(sortKey))
+		}
+		if open, close := openClose(keys(legacySortKey), order); open != last.Price || close != first.Price {
+			t.Errorf("arrival %v: the all-hash keys %v gave open %v close %v: the case does not test the nanoseconds", order, keys(legacySortKey), open, close)
+		}
+	}
 }

@@ -29,7 +29,8 @@ type TimestampUnit struct {
 // 1709303400 (2024-03-01 in seconds) is read as seconds, never as
 // milliseconds in January 1970, and a seconds value with a digit too many is
 // refused instead of read as 1970 milliseconds. Sub-millisecond units are
-// truncated to the millisecond a Point holds. Validate then applies the
+// truncated to the millisecond a Point holds, their rest kept for ordering
+// (Point.SubMilliNanos). Validate then applies the
 // contract's "not before 1970, at most a day ahead" to the result.
 var TimestampUnits = [...]TimestampUnit{
 	{Name: "s", Min: 1e8, Max: 1e10 - 1},
@@ -40,17 +41,20 @@ var TimestampUnits = [...]TimestampUnit{
 
 // EpochMillis reads the integer epoch timestamp n by its magnitude (see
 // TimestampUnits) and returns it in milliseconds and the name of the unit it
-// was read in; ok is false when n fits no unit.
-func EpochMillis(n int64) (ms int64, unit string, ok bool) {
+// was read in, with the nanoseconds within that millisecond a µs or ns
+// value holds beyond it (Point.SubMilliNanos; n >= 0 here, so the
+// milliseconds are truncated toward the past); ok is false when n fits no
+// unit.
+func EpochMillis(n int64) (ms int64, subNanos int32, unit string, ok bool) {
 	for _, u := range &TimestampUnits {
 		if n >= u.Min && n <= u.Max {
 			if u.PerMilli == 0 {
-				return n * 1000, u.Name, true
+				return n * 1000, 0, u.Name, true
 			}
-			return n / u.PerMilli, u.Name, true
+			return n / u.PerMilli, int32(n % u.PerMilli * (NanosPerMilli / u.PerMilli)), u.Name, true
 		}
 	}
-	return 0, "", false
+	return 0, 0, "", false
 }
 
 // Digits returns the fewest and most decimal digits of the unit's integers.

@@ -12,26 +12,30 @@ func TestEpochMillis(t *testing.T) {
 	cases := []struct {
 		n    int64
 		ms   int64
+		sub  int32 // nanoseconds within the millisecond
 		unit string // "" fits none
 	}{
-		{march1.Unix(), march1.UnixMilli(), "s"},
-		{march1.UnixMilli(), march1.UnixMilli(), "ms"},
-		{march1.UnixMicro() + 999, march1.UnixMilli(), "us"},
-		{march1.UnixNano() + 999_999, march1.UnixMilli(), "ns"},
-		{1e8 - 1, 0, ""},
-		{1e10, 0, ""},
-		{1e11 - 1, 0, ""},
-		{1e13, 0, ""},
-		{1e14 - 1, 0, ""},
-		{1e16, 0, ""},
-		{1e17 - 1, 0, ""},
-		{0, 0, ""},
-		{-1, 0, ""},
+		{march1.Unix(), march1.UnixMilli(), 0, "s"},
+		{march1.UnixMilli(), march1.UnixMilli(), 0, "ms"},
+		{march1.UnixMicro() + 999, march1.UnixMilli(), 999_000, "us"},
+		{march1.UnixMicro() + 1, march1.UnixMilli(), 1_000, "us"},
+		{march1.UnixNano() + 999_999, march1.UnixMilli(), 999_999, "ns"},
+		{march1.UnixNano() + 1, march1.UnixMilli(), 1, "ns"},
+		{march1.UnixNano() + 1_000_000, march1.UnixMilli() + 1, 0, "ns"},
+		{1e8 - 1, 0, 0, ""},
+		{1e10, 0, 0, ""},
+		{1e11 - 1, 0, 0, ""},
+		{1e13, 0, 0, ""},
+		{1e14 - 1, 0, 0, ""},
+		{1e16, 0, 0, ""},
+		{1e17 - 1, 0, 0, ""},
+		{0, 0, 0, ""},
+		{-1, 0, 0, ""},
 	}
 	for _, tc := range cases {
-		ms, unit, ok := EpochMillis(tc.n)
-		if ok != (tc.unit != "") || unit != tc.unit || ms != tc.ms {
-			t.Errorf("EpochMillis(%d) = %d %q %v, want %d %q", tc.n, ms, unit, ok, tc.ms, tc.unit)
+		ms, sub, unit, ok := EpochMillis(tc.n)
+		if ok != (tc.unit != "") || unit != tc.unit || ms != tc.ms || sub != tc.sub {
+			t.Errorf("EpochMillis(%d) = %d+%dns %q %v, want %d+%dns %q", tc.n, ms, sub, unit, ok, tc.ms, tc.sub, tc.unit)
 		}
 	}
 }
