@@ -72,11 +72,11 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 		}
 		pt.Exchange = p.strs.get(v)
 	case fieldTimestamp:
-		ms, unit, err := parseTimestampIn(v, p.units)
+		ms, sub, unit, err := parseTimestampIn(v, p.units)
 		if err != nil {
 			return err
 		}
-		pt.Timestamp, p.rec.TimestampUnit = ms, unit
+		pt.Timestamp, pt.SubMilliNanos, p.rec.TimestampUnit = ms, sub, unit
 	case fieldVolume:
 		n, ok, rangeErr := parseInteger(v)
 		if !ok {
@@ -175,9 +175,10 @@ func parseInteger(v []byte) (n int64, ok, rangeErr bool) {
 }
 
 // parseTimestamp reads an integer epoch timestamp in the unit its magnitude
-// names (marketdata.TimestampUnits: s, ms, us or ns; sub-millisecond digits
-// are truncated) or an RFC 3339 time, and says which unit it was.
-func parseTimestamp(v []byte) (ms int64, unit string, rerr *RecordError) {
+// names (marketdata.TimestampUnits: s, ms, us or ns) or an RFC 3339 time,
+// and says which unit it was. The milliseconds are truncated; sub holds the
+// nanoseconds within them (marketdata.Point.SubMilliNanos).
+func parseTimestamp(v []byte) (ms int64, sub int32, unit string, rerr *RecordError) {
 	return parseTimestampIn(v, nil)
 }
 
@@ -186,9 +187,9 @@ func parseTimestamp(v []byte) (ms int64, unit string, rerr *RecordError) {
 // RFC 3339). An integer is still read in the unit its magnitude names, so a
 // value outside the ranges of the allowed units is refused, never read in a
 // unit it does not look like.
-func parseTimestampIn(v []byte, units []int) (ms int64, unit string, rerr *RecordError) {
+func parseTimestampIn(v []byte, units []int) (ms int64, sub int32, unit string, rerr *RecordError) {
 	if len(v) == 0 {
-		return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp: empty")
+		return 0, 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp: empty")
 	}
 	// Fast path: at most 18 plain digits, the usual case, cannot overflow an
 	// int64. Anything else takes parseInteger (signs, float notation, range
@@ -208,48 +209,48 @@ func parseTimestampIn(v []byte, units []int) (ms int64, unit string, rerr *Recor
 		}
 	}
 	if len(v) >= 20 && v[4] == '-' { // an RFC 3339 time, not a number
-		if ms, ok := fastRFC3339(v); ok {
-			return ms, UnitRFC3339, nil
+		if ms, sub, ok := fastRFC3339(v); ok {
+			return ms, sub, UnitRFC3339, nil
 		}
 	}
 	if c := v[0]; c >= '0' && c <= '9' || c == '-' || c == '+' {
 		if n, ok, rangeErr := parseInteger(v); ok {
 			return epochTimestamp(n, v, units)
 		} else if rangeErr {
-			return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
+			return 0, 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
 		}
 	}
 	t, err := time.Parse(time.RFC3339Nano, str(v))
 	if err != nil {
-		return 0, "", recordErr(fieldCategory[fieldTimestamp],
+		return 0, 0, "", recordErr(fieldCategory[fieldTimestamp],
 			"invalid timestamp %s: want %s, or an RFC 3339 time such as 2024-01-02T15:04:05.123Z", clip(v), unitsHelp(units))
 	}
 	if y := t.Year(); y < 1 || y > 9999 {
-		return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
+		return 0, 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
 	}
-	return t.UnixMilli(), UnitRFC3339, nil
+	return t.UnixMilli(), int32(t.Nanosecond() % marketdata.NanosPerMilli), UnitRFC3339, nil
 }
 
 // epochTimestamp converts the integer n (whose text is v) by its magnitude,
 // allowing only units (nil: any).
-func epochTimestamp(n int64, v []byte, units []int) (int64, string, *RecordError) {
-	ms, unit, ok := marketdata.EpochMillis(n)
+func epochTimestamp(n int64, v []byte, units []int) (int64, int32, string, *RecordError) {
+	ms, sub, unit, ok := marketdata.EpochMillis(n)
 	if ok && units != nil {
 		ok = false
 		for _, u := range units {
 			ok = ok || marketdata.TimestampUnits[u].Name == unit
 		}
 		if !ok {
-			return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: reads as %s; want %s", clip(v), unit, unitsHelp(units))
+			return 0, 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: reads as %s; want %s", clip(v), unit, unitsHelp(units))
 		}
 	}
 	if ok {
-		return ms, unit, nil
+		return ms, sub, unit, nil
 	}
 	if n < 0 {
-		return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: before 1970", clip(v))
+		return 0, 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: before 1970", clip(v))
 	}
-	return 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: its magnitude fits no unit; want %s", clip(v), unitsHelp(units))
+	return 0, 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: its magnitude fits no unit; want %s", clip(v), unitsHelp(units))
 }
 
 // unitHelp names the accepted integer timestamps, from the units' table.
@@ -370,12 +371,12 @@ func fastDecimal(v []byte) (x float64, ok bool) {
 
 // fastRFC3339 reads the common RFC 3339 form YYYY-MM-DDTHH:MM:SS, an
 // optional fraction of 1 to 9 digits, and Z or ±HH:MM, into epoch
-// milliseconds (sub-millisecond digits truncated, as Time.UnixMilli does).
-// ok is false for anything else, valid or not, which time.Parse then reads;
-// a test and a fuzz target check that both agree.
-func fastRFC3339(v []byte) (ms int64, ok bool) {
+// milliseconds (truncated, as Time.UnixMilli does) and the nanoseconds
+// within them. ok is false for anything else, valid or not, which
+// time.Parse then reads; a test and a fuzz target check that both agree.
+func fastRFC3339(v []byte) (ms int64, sub int32, ok bool) {
 	if len(v) < 20 || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' {
-		return 0, false
+		return 0, 0, false
 	}
 	num := func(b []byte) (int, bool) {
 		n := 0
@@ -395,7 +396,7 @@ func fastRFC3339(v []byte) (ms int64, ok bool) {
 	sec, ok6 := num(v[17:19])
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || year < 1 || month < 1 || month > 12 || day < 1 ||
 		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
-		return 0, false
+		return 0, 0, false
 	}
 	i, nanos := 19, 0
 	if v[i] == '.' {
@@ -405,7 +406,7 @@ func fastRFC3339(v []byte) (ms int64, ok bool) {
 		}
 		digits := j - i - 1
 		if digits < 1 || digits > 9 {
-			return 0, false
+			return 0, 0, false
 		}
 		f, _ := num(v[i+1 : j])
 		for range 9 - digits {
@@ -420,17 +421,17 @@ func fastRFC3339(v []byte) (ms int64, ok bool) {
 		oh, okh := num(rest[1:3])
 		om, okm := num(rest[4:6])
 		if !okh || !okm || oh > 23 || om > 59 {
-			return 0, false
+			return 0, 0, false
 		}
 		offset = (oh*60 + om) * 60
 		if rest[0] == '-' {
 			offset = -offset
 		}
 	default:
-		return 0, false
+		return 0, 0, false
 	}
 	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
-	return secs*1000 + int64(nanos/1e6), true
+	return secs*1000 + int64(nanos/1e6), int32(nanos % 1e6), true
 }
 
 // daysIn is the number of days of month in year (proleptic Gregorian).

@@ -164,7 +164,7 @@ func FuzzRFC3339(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ms, ok := fastRFC3339([]byte(s))
+		ms, sub, ok := fastRFC3339([]byte(s))
 		if !ok {
 			return
 		}
@@ -172,8 +172,8 @@ func FuzzRFC3339(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q: fast path read %d, time.Parse refuses: %v", s, ms, err)
 		}
-		if tm.UnixMilli() != ms {
-			t.Fatalf("%q: fast path %d, time.Parse %d", s, ms, tm.UnixMilli())
+		if tm.UnixMilli() != ms || int32(tm.Nanosecond()%1e6) != sub {
+			t.Fatalf("%q: fast path %d+%dns, time.Parse %d+%dns", s, ms, sub, tm.UnixMilli(), tm.Nanosecond()%1e6)
 		}
 	})
 }

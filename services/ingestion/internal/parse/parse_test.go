@@ -68,7 +68,7 @@ func TestParseValid(t *testing.T) {
 		{"csv empty optional fields", "a.csv", "symbol,timestamp,price,volume,bid,ask,exchange\nAAPL,1717243200000,1.5,3,,,\n", CSV,
 			[]got{{index: 2, point: pt("AAPL", ms, 1.5, 3)}}},
 		{"csv RFC 3339 timestamps", "a.csv", "symbol,timestamp,price,volume\nA,2024-06-01T12:00:00Z,1,1\nB,2024-06-01T14:00:00.123456+02:00,1,1\nC,2024-06-01T12:00:00.5Z,1,1\n", CSV,
-			[]got{{index: 2, point: pt("A", ms, 1, 1)}, {index: 3, point: pt("B", ms+123, 1, 1)}, {index: 4, point: pt("C", ms+500, 1, 1)}}},
+			[]got{{index: 2, point: pt("A", ms, 1, 1)}, {index: 3, point: ns(pt("B", ms+123, 1, 1), 456000)}, {index: 4, point: pt("C", ms+500, 1, 1)}}},
 		{"csv integral volume in float notation", "a.csv", "symbol,timestamp,price,volume\nA,1717243200000,1,300.0\nB,1717243200000,1,1e3\n", CSV,
 			[]got{{index: 2, point: pt("A", ms, 1, 300)}, {index: 3, point: pt("B", ms, 1, 1000)}}},
 		{"ndjson", "a.ndjson", `{"symbol":"AAPL","timestamp":1717243200000,"price":189.12,"volume":300}` + "\n" +
@@ -542,38 +542,41 @@ func TestTimestampUnits(t *testing.T) {
 
 // refTimestamp is the straightforward reading of an integer timestamp the
 // fast path must agree with: strconv, the unit chosen by comparing against
-// the table, and the conversion done by package time.
-func refTimestamp(s string) (ms int64, unit string, ok bool) {
+// the table, and the conversion done by package time (the milliseconds and
+// the nanoseconds within them).
+func refTimestamp(s string) (ms int64, sub int32, unit string, ok bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, "", false
+		return 0, 0, "", false
 	}
 	for _, u := range marketdata.TimestampUnits {
 		if n < u.Min || n > u.Max {
 			continue
 		}
+		var t time.Time
 		switch u.Name {
 		case "s":
-			return time.Unix(n, 0).UnixMilli(), u.Name, true
+			t = time.Unix(n, 0)
 		case "ms":
-			return time.UnixMilli(n).UnixMilli(), u.Name, true
+			t = time.UnixMilli(n)
 		case "us":
-			return time.UnixMicro(n).UnixMilli(), u.Name, true
+			t = time.UnixMicro(n)
 		case "ns":
-			return time.Unix(0, n).UnixMilli(), u.Name, true
+			t = time.Unix(0, n)
 		}
+		return t.UnixMilli(), int32(t.Nanosecond() % 1e6), u.Name, true
 	}
-	return 0, "", false
+	return 0, 0, "", false
 }
 
 // checkTimestamp compares parseTimestamp with refTimestamp on s, a string of
 // digits (an optional sign and only digits).
 func checkTimestamp(t *testing.T, s string) {
 	t.Helper()
-	ms, unit, rerr := parseTimestamp([]byte(s))
-	want, wantUnit, ok := refTimestamp(s)
-	if ok != (rerr == nil) || ok && (ms != want || unit != wantUnit) {
-		t.Fatalf("parseTimestamp(%q) = %d %q %v; reference %d %q %v", s, ms, unit, rerr, want, wantUnit, ok)
+	ms, sub, unit, rerr := parseTimestamp([]byte(s))
+	want, wantSub, wantUnit, ok := refTimestamp(s)
+	if ok != (rerr == nil) || ok && (ms != want || sub != wantSub || unit != wantUnit) {
+		t.Fatalf("parseTimestamp(%q) = %d+%dns %q %v; reference %d+%dns %q %v", s, ms, sub, unit, rerr, want, wantSub, wantUnit, ok)
 	}
 }
 
@@ -614,7 +617,7 @@ func FuzzTimestamp(f *testing.F) {
 		if s == "" || strings.Trim(s[1:], "0123456789") != "" || strings.Trim(s[:1], "+-0123456789") != "" {
 			// Anything but a signed integer goes to the float and RFC 3339
 			// readers; it must still not panic.
-			_, _, _ = parseTimestamp([]byte(s))
+			_, _, _, _ = parseTimestamp([]byte(s))
 			return
 		}
 		checkTimestamp(t, s)

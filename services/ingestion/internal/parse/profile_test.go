@@ -17,6 +17,9 @@ const t0 = int64(1717162200000)
 
 func exch(p marketdata.Point, x string) marketdata.Point { p.Exchange = x; return p }
 
+// ns sets the nanoseconds within the millisecond a finer timestamp keeps.
+func ns(p marketdata.Point, sub int32) marketdata.Point { p.SubMilliNanos = sub; return p }
+
 func parseWith(t testing.TB, name string, data []byte, opts Options) ([]got, Info, error) {
 	t.Helper()
 	p := &Parser{Now: testNow, Options: opts}
@@ -95,40 +98,40 @@ func TestProfiles(t *testing.T) {
 		want          []want
 	}{
 		{"polygon-trades.csv", "", Options{}, marketdata.ProfilePolygonTrades, map[string]int{"ns": 3}, []want{
-			{index: 2, point: aapl(t0+1, 191.29, 100, "4")}, // sip_timestamp, not participant_timestamp
-			{index: 3, point: aapl(t0+105, 191.3, 25, "11")},
-			{index: 4, point: exch(pt("MSFT", t0+1000, 415.125, 300), "12")},
+			{index: 2, point: ns(aapl(t0+1, 191.29, 100, "4"), 456789)}, // sip_timestamp, not participant_timestamp
+			{index: 3, point: ns(aapl(t0+105, 191.3, 25, "11"), 222333)},
+			{index: 4, point: ns(exch(pt("MSFT", t0+1000, 415.125, 300), "12"), 999999)},
 			{index: 5, category: vol, reason: []string{"polygon-trades size:", `"0.5"`, "fractional"}},
 			{index: 6, category: ts, reason: []string{"polygon-trades sip_timestamp:", "reads as ms", "ns (18-19 digits)"}},
 		}},
 		{"databento-trades.csv", "", Options{}, marketdata.ProfileDatabentoTrades, map[string]int{"ns": 3}, []want{
-			{index: 2, point: aapl(t0+1, 191.29, 100, "2")}, // price in units of 1e-9
-			{index: 3, point: aapl(t0+105, 191.3, 25, "2")},
-			{index: 4, point: exch(pt("MSFT", t0+1000, 415.125, 300), "39")},
+			{index: 2, point: ns(aapl(t0+1, 191.29, 100, "2"), 456789)}, // price in units of 1e-9
+			{index: 3, point: ns(aapl(t0+105, 191.3, 25, "2"), 222333)},
+			{index: 4, point: ns(exch(pt("MSFT", t0+1000, 415.125, 300), "39"), 999999)},
 			{index: 5, category: marketdata.ErrPrice.Error(), reason: []string{"databento-trades price:"}},
 		}},
 		{"databento-trades-pretty.csv", "", Options{}, marketdata.ProfileDatabentoTrades, map[string]int{UnitRFC3339: 3}, []want{
-			{index: 2, point: aapl(t0+1, 191.29, 100, "2")},
-			{index: 3, point: aapl(t0+105, 191.3, 25, "2")},
-			{index: 4, point: exch(pt("MSFT", t0+1000, 415.125, 300), "39")},
+			{index: 2, point: ns(aapl(t0+1, 191.29, 100, "2"), 456789)},
+			{index: 3, point: ns(aapl(t0+105, 191.3, 25, "2"), 222333)},
+			{index: 4, point: ns(exch(pt("MSFT", t0+1000, 415.125, 300), "39"), 999999)},
 			{index: 5, category: ts, reason: []string{"databento-trades ts_event:", `"not-a-time"`}},
 		}},
 		{"alpaca-trades.ndjson", "", Options{}, marketdata.ProfileAlpacaTrades, map[string]int{UnitRFC3339: 3}, []want{
-			{index: 1, point: aapl(t0+1, 191.29, 100, "V")},
-			{index: 2, point: aapl(t0+105, 191.3, 25, "K")}, // -04:00 offset
-			{index: 3, point: exch(pt("MSFT", t0+1000, 415.125, 300), "N")},
+			{index: 1, point: ns(aapl(t0+1, 191.29, 100, "V"), 456789)},
+			{index: 2, point: ns(aapl(t0+105, 191.3, 25, "K"), 222333)}, // -04:00 offset
+			{index: 3, point: ns(exch(pt("MSFT", t0+1000, 415.125, 300), "N"), 999999)},
 			{index: 4, category: ts, reason: []string{"alpaca-trades t:", "RFC 3339"}},
 		}},
 		{"alpaca-trades-historical.json", "", Options{}, marketdata.ProfileAlpacaTrades, map[string]int{UnitRFC3339: 3}, []want{
-			{index: 0, point: aapl(t0+1, 191.29, 100, "V")},
-			{index: 1, point: aapl(t0+105, 191.3, 25, "K")},
-			{index: 2, point: exch(pt("MSFT", t0+1000, 415.125, 300), "N")}, // indexes run on across symbols
+			{index: 0, point: ns(aapl(t0+1, 191.29, 100, "V"), 456789)},
+			{index: 1, point: ns(aapl(t0+105, 191.3, 25, "K"), 222333)},
+			{index: 2, point: ns(exch(pt("MSFT", t0+1000, 415.125, 300), "N"), 999999)}, // indexes run on across symbols
 			{index: 3, category: vol, reason: []string{"alpaca-trades s:", "fractional"}},
 		}},
 		{"tardis-trades.csv", "", Options{}, marketdata.ProfileTardisTrades, map[string]int{"us": 2}, []want{
-			{index: 2, point: exch(pt("BTCUSDT", t0+1, 67512.3, 2), "binance")},
+			{index: 2, point: ns(exch(pt("BTCUSDT", t0+1, 67512.3, 2), "binance"), 456000)},
 			{index: 3, category: vol, reason: []string{"tardis-trades amount:", `"0.015"`, "fractional"}},
-			{index: 4, point: exch(pt("BTC-USD", t0+1000, 67510.01, 3), "coinbase")},
+			{index: 4, point: ns(exch(pt("BTC-USD", t0+1000, 67510.01, 3), "coinbase"), 999000)},
 			{index: 5, category: ts, reason: []string{"tardis-trades timestamp:", "reads as s", "us (15-16 digits)"}},
 		}},
 		{"BTCUSDT-trades-2024-05-31.csv", "", Options{}, marketdata.ProfileBinanceTrades, map[string]int{"ms": 2}, []want{
@@ -137,15 +140,15 @@ func TestProfiles(t *testing.T) {
 			{index: 3, point: pt("BTCUSDT", t0+1000, 67512.32, 4)},
 		}},
 		{"BTCUSDT-aggTrades-2024-05-31.csv", "", Options{}, marketdata.ProfileBinanceAggTrades, map[string]int{"us": 2}, []want{
-			{index: 1, point: pt("BTCUSDT", t0+1, 67512.3, 3)},
-			{index: 2, point: pt("BTCUSDT", t0+105, 67512.4, 1)},
+			{index: 1, point: ns(pt("BTCUSDT", t0+1, 67512.3, 3), 456000)},
+			{index: 2, point: ns(pt("BTCUSDT", t0+105, 67512.4, 1), 222000)},
 			{index: 3, category: vol, reason: []string{"binance-aggtrades quantity:", "fractional"}},
 			{index: 4, category: ts, reason: []string{"binance-aggtrades transact_time:", "fits no unit"}},
 		}},
 		// The symbol given with the object (metadata) when the name has none.
 		{"BTCUSDT-aggTrades-2024-05-31.csv", "upload.csv", Options{Symbol: "ETHUSDT"}, marketdata.ProfileBinanceAggTrades, map[string]int{"us": 2}, []want{
-			{index: 1, point: pt("ETHUSDT", t0+1, 67512.3, 3)},
-			{index: 2, point: pt("ETHUSDT", t0+105, 67512.4, 1)},
+			{index: 1, point: ns(pt("ETHUSDT", t0+1, 67512.3, 3), 456000)},
+			{index: 2, point: ns(pt("ETHUSDT", t0+105, 67512.4, 1), 222000)},
 			{index: 3, category: vol},
 			{index: 4, category: ts},
 		}},
@@ -293,7 +296,7 @@ func TestProfileForcedAndExplicitUnit(t *testing.T) {
 		t.Fatalf("%v %q", err, info.Profile)
 	}
 	checkRecords(t, recs, []want{
-		{index: 2, point: pt("A", t0+1, 1, 1)},
+		{index: 2, point: ns(pt("A", t0+1, 1, 1), 456000)},
 		{index: 3, category: marketdata.ErrTimestamp.Error(), reason: []string{"reads as ms", "us (15-16 digits)"}},
 		{index: 4, point: pt("A", t0, 1, 1)},
 	})
