@@ -64,6 +64,15 @@ const (
 	// MaxSymbolLen is the longest symbol accepted.
 	MaxSymbolLen = 16
 
+	// UnzippedMaxBytes bounds the file a zipped S3 object may unpack to
+	// (data.binance.vision ships each CSV alone in a .zip): an entry that
+	// declares more, or yields more while read, is refused as a zip bomb
+	// before the ingestion function spends its 15-minute timeout on it.
+	// 2 GiB is tens of millions of trade rows, more than one function run
+	// ingests, and more than a day of one Binance spot pair; larger
+	// (monthly) files are refused with this limit in the reason.
+	UnzippedMaxBytes = 2 << 30
+
 	// APIProxyEnvelopeBytes bounds the API Gateway proxy event around a
 	// POST /ingest body: headers and multiValueHeaders (API Gateway caps a
 	// request's headers at 10 KiB, and the event carries them twice),

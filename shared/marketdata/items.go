@@ -122,6 +122,7 @@ type IngestionReport struct {
 	// Profile is the ingestion profile the object was read with (Profiles).
 	Profile      string `dynamodbav:"profile,omitempty" json:"profile,omitempty"`
 	Compressed   bool   `dynamodbav:"compressed" json:"compressed"`
+	ArchivedFile string `dynamodbav:"archivedFile,omitempty" json:"archivedFile,omitempty"` // the file read inside a zipped object
 	ObjectBytes  int64  `dynamodbav:"objectBytes" json:"objectBytes"`
 	DataBytes    int64  `dynamodbav:"dataBytes" json:"dataBytes"`
 	Records      int64  `dynamodbav:"records" json:"records"`

@@ -12,7 +12,7 @@ func TestEpochMillis(t *testing.T) {
 	cases := []struct {
 		n    int64
 		ms   int64
-		sub  int32 // nanoseconds within the millisecond
+		sub  int32  // nanoseconds within the millisecond
 		unit string // "" fits none
 	}{
 		{march1.Unix(), march1.UnixMilli(), 0, "s"},

@@ -77,10 +77,12 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 		return nil, apiErr("PreconditionFailed")
 	}
 	var r io.Reader
+	var size *int64 // Content-Length, of what remains after a Range
 	if o.body != nil {
 		r = o.body()
 	} else {
 		r = bytes.NewReader(o.data)
+		size = aws.Int64(int64(len(o.data)))
 	}
 	if rng := aws.ToString(in.Range); rng != "" {
 		off, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(rng, "bytes="), "-"), 10, 64)
@@ -90,11 +92,14 @@ func (f *fakeS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*
 		if _, err := io.CopyN(io.Discard, r, off); err != nil {
 			return nil, err
 		}
+		if size != nil {
+			*size -= off
+		}
 	} else if o.failAt > 0 {
 		r = &failAfter{r: r, n: o.failAt}
 		o.failAt = 0
 	}
-	out := &s3.GetObjectOutput{Body: io.NopCloser(r), VersionId: aws.String(o.versionID), ETag: aws.String(`"` + o.eTag + `"`)}
+	out := &s3.GetObjectOutput{Body: io.NopCloser(r), VersionId: aws.String(o.versionID), ETag: aws.String(`"` + o.eTag + `"`), ContentLength: size}
 	if o.contentEncoding != "" {
 		out.ContentEncoding = aws.String(o.contentEncoding)
 	}

@@ -70,6 +70,9 @@ type Handler struct {
 	// Sleep waits between read retries (default: backoff.Sleep, a timer);
 	// tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// UnzippedMax bounds the file a zipped object may unpack to (default
+	// limits.UnzippedMaxBytes); tests lower it.
+	UnzippedMax int64
 }
 
 func (h *Handler) now() time.Time {

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -221,13 +222,42 @@ func (h *Handler) ingest(ctx context.Context, o report.Object, log *slog.Logger)
 	defer body.Close()
 	declaredGzip := strings.HasSuffix(strings.ToLower(o.Key), ".gz") ||
 		strings.Contains(strings.ToLower(aws.ToString(out.ContentEncoding)), "gzip")
+	// The first bytes tell a zip archive (see isZip); the parser reads
+	// them again from content.
+	var head [4]byte
+	nHead, err := io.ReadFull(body, head[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return res, fmt.Errorf("read object: %w", err)
+	}
+	content, name := io.MultiReader(bytes.NewReader(head[:nHead]), body), o.Key
+	var entry *zipEntry
+	if isZip(o.Key, head[:nHead]) {
+		if out.ContentLength == nil {
+			return res, errors.New("read zipped object: GetObject gave no Content-Length")
+		}
+		res.ObjectBytes = aws.ToInt64(out.ContentLength)
+		entry, err = openZip(body, res.ObjectBytes, h.unzippedMax())
+		var zr *zipRefusal
+		if errors.As(err, &zr) {
+			res.Status, res.ErrorCategory, res.Error = report.Failed, ObjectBadZip, zr.reason
+			log.Warn("zipped object refused", "error", zr.reason)
+			return res, nil
+		}
+		if err != nil {
+			return res, fmt.Errorf("read zipped object: %w", err)
+		}
+		defer entry.Close()
+		// The CSV is read as if it had been uploaded alone: its own name
+		// gives the format and a Binance file's symbol.
+		content, name, res.ArchivedFile = entry, entry.name, entry.path
+	}
 
 	stream, err := h.Publisher.Open(ctx, o.Origin())
 	if err != nil {
 		return res, err
 	}
 	parser := &parse.Parser{Now: h.now(), Options: objectOptions(o.Key, out.Metadata)}
-	info, perr := parser.Parse(body, o.Key, func(rec *parse.Record) error {
+	info, perr := parser.Parse(content, name, func(rec *parse.Record) error {
 		if rec.Err != nil {
 			coll.Reject(rec.Index, rec.Err.Category, rec.Err.Reason)
 			return nil
@@ -243,11 +273,17 @@ func (h *Handler) ingest(ctx context.Context, o report.Object, log *slog.Logger)
 		return nil
 	})
 	stats, serr := stream.Close()
-	res.Format, res.Compressed = string(info.Format), info.Compressed
-	res.ObjectBytes, res.DataBytes = body.off, info.Bytes
+	res.Format, res.Compressed = string(info.Format), info.Compressed || entry != nil
+	res.DataBytes = info.Bytes
+	if entry == nil {
+		res.ObjectBytes = body.off
+	} else if zr := entry.refusal(); zr != nil {
+		// The archive's content failed (corrupt data, too large), not S3.
+		perr = &parse.ObjectError{Category: ObjectBadZip, Reason: zr.reason}
+	}
 	res.Messages, res.MessageBytes, res.SQSCalls = stats.Messages, stats.Bytes, stats.Calls
 	res.IgnoredColumns, res.Profile = info.IgnoredColumns, info.Profile
-	if declaredGzip != info.Compressed && info.Format != "" {
+	if declaredGzip != info.Compressed && info.Format != "" && entry == nil {
 		log.Warn("compression differs from the name or Content-Encoding; the content decides",
 			"declaredGzip", declaredGzip, "gzip", info.Compressed)
 	}
@@ -302,6 +338,7 @@ type objectReader struct {
 	off     int64
 	retries int
 	log     *slog.Logger
+	err     error // the first failure ReadAt met (see fail)
 }
 
 func (r *objectReader) Read(p []byte) (int, error) {

@@ -96,6 +96,8 @@ type Result struct {
 	IgnoredColumns []string
 	// Profile is the ingestion profile the object was read with.
 	Profile string
+	// ArchivedFile is the file read inside a zipped object.
+	ArchivedFile string
 }
 
 // Store keeps report items in one table.
@@ -268,7 +270,7 @@ func finalReport(o Object, owner string, attempts int64, started, now time.Time,
 		Status: string(r.Status), Owner: owner, Attempts: attempts,
 		Bucket: o.Bucket, ObjectKey: o.Key, VersionID: o.VersionID, ETag: o.ETag, Origin: o.Origin(),
 		StartedAt: started.UTC().Format(time.RFC3339Nano), FinishedAt: now.UTC().Format(time.RFC3339Nano),
-		Format: r.Format, Profile: r.Profile, Compressed: r.Compressed, ObjectBytes: r.ObjectBytes, DataBytes: r.DataBytes,
+		Format: r.Format, Profile: r.Profile, Compressed: r.Compressed, ArchivedFile: r.ArchivedFile, ObjectBytes: r.ObjectBytes, DataBytes: r.DataBytes,
 		Records: c.Accepted + c.Rejected, Accepted: c.Accepted, Rejected: c.Rejected,
 		Messages: r.Messages, MessageBytes: r.MessageBytes, SQSCalls: r.SQSCalls,
 		Rejections: c.Rejections, RejectionsOmitted: c.Omitted, RejectionCounts: c.Reasons,
