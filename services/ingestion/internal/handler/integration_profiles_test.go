@@ -3,6 +3,7 @@
 package handler
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -33,22 +34,30 @@ func TestIntegrationProfiles(t *testing.T) {
 		meta               map[string]string
 		profile            string
 		accepted, rejected int64
+		zipped             bool // uploaded as data.binance.vision ships it, alone in a .zip
 	}{
-		{"incoming/2024-05-31/polygon.csv", "polygon-trades.csv", nil, marketdata.ProfilePolygonTrades, 3, 2},
-		{"incoming/2024-05-31/databento.csv", "databento-trades.csv", nil, marketdata.ProfileDatabentoTrades, 3, 1},
-		{"incoming/2024-05-31/databento-pretty.csv", "databento-trades-pretty.csv", nil, marketdata.ProfileDatabentoTrades, 3, 1},
-		{"incoming/2024-05-31/alpaca.ndjson", "alpaca-trades.ndjson", nil, marketdata.ProfileAlpacaTrades, 3, 1},
-		{"incoming/2024-05-31/alpaca.json", "alpaca-trades-historical.json", nil, marketdata.ProfileAlpacaTrades, 3, 1},
-		{"incoming/tardis-trades/2024-05-31.csv", "tardis-trades.csv", nil, marketdata.ProfileTardisTrades, 2, 2},
-		{"incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.csv", "BTCUSDT-aggTrades-2024-05-31.csv", nil, marketdata.ProfileBinanceAggTrades, 2, 2},
+		{"incoming/2024-05-31/polygon.csv", "polygon-trades.csv", nil, marketdata.ProfilePolygonTrades, 3, 2, false},
+		{"incoming/2024-05-31/databento.csv", "databento-trades.csv", nil, marketdata.ProfileDatabentoTrades, 3, 1, false},
+		{"incoming/2024-05-31/databento-pretty.csv", "databento-trades-pretty.csv", nil, marketdata.ProfileDatabentoTrades, 3, 1, false},
+		{"incoming/2024-05-31/alpaca.ndjson", "alpaca-trades.ndjson", nil, marketdata.ProfileAlpacaTrades, 3, 1, false},
+		{"incoming/2024-05-31/alpaca.json", "alpaca-trades-historical.json", nil, marketdata.ProfileAlpacaTrades, 3, 1, false},
+		{"incoming/tardis-trades/2024-05-31.csv", "tardis-trades.csv", nil, marketdata.ProfileTardisTrades, 2, 2, false},
+		{"incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.csv", "BTCUSDT-aggTrades-2024-05-31.csv", nil, marketdata.ProfileBinanceAggTrades, 2, 2, false},
 		{"uploads/btc.csv", "BTCUSDT-trades-2024-05-31.csv",
 			map[string]string{marketdata.MetadataProfile: marketdata.ProfileBinanceTrades, marketdata.MetadataSymbol: "BTCUSDT"},
-			marketdata.ProfileBinanceTrades, 2, 1},
+			marketdata.ProfileBinanceTrades, 2, 1, false},
+		// Read back through moto's ranged GetObject (archive/zip reads the
+		// directory at the end first).
+		{"incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.zip", "BTCUSDT-aggTrades-2024-05-31.csv", nil, marketdata.ProfileBinanceAggTrades, 2, 2, true},
 	}
 	want := map[string]int64{}
 	for _, tc := range cases {
+		body := vendorFixture(t, tc.fixture)
+		if tc.zipped {
+			body = zipOf(t, zipFile{name: tc.fixture, data: body, method: zip.Deflate})
+		}
 		out, err := m.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(tc.key),
-			Body: bytes.NewReader(vendorFixture(t, tc.fixture)), Metadata: tc.meta})
+			Body: bytes.NewReader(body), Metadata: tc.meta})
 		if err != nil {
 			t.Fatalf("put %s: %v", tc.key, err)
 		}
@@ -69,6 +78,9 @@ func TestIntegrationProfiles(t *testing.T) {
 		if rep.Status != marketdata.ReportCompleted || rep.Profile != tc.profile || rep.Accepted != tc.accepted || rep.Rejected != tc.rejected {
 			t.Fatalf("%s: report %s profile %q accepted %d rejected %d (%s); want %q %d %d",
 				tc.key, rep.Status, rep.Profile, rep.Accepted, rep.Rejected, rep.Error, tc.profile, tc.accepted, tc.rejected)
+		}
+		if wantFile := map[bool]string{true: tc.fixture}[tc.zipped]; rep.ArchivedFile != wantFile {
+			t.Fatalf("%s: archived file %q, want %q", tc.key, rep.ArchivedFile, wantFile)
 		}
 		for _, rj := range rep.Rejections {
 			if !strings.HasPrefix(rj.Reason, tc.profile+" ") {
