@@ -3,7 +3,10 @@
 package e2e
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +57,14 @@ func TestVendorProfilesEndToEnd(t *testing.T) {
 				"E2EBINA": {{Symbol: "E2EBINA", Timestamp: t0 + 1, Price: 67512.3, Volume: 3},
 					{Symbol: "E2EBINA", Timestamp: t0 + 105, Price: 67512.4, Volume: 1}},
 			}},
+		// The same file as data.binance.vision ships it, alone in a .zip:
+		// detected from the CSV inside, its symbol from that file's name.
+		{"e2e/profiles/E2EBINZ-aggTrades-2024-05-31.zip",
+			zipped(t, "E2EBINZ-aggTrades-2024-05-31.csv", vendorFixture(t, "BTCUSDT-aggTrades-2024-05-31.csv")),
+			marketdata.ProfileBinanceAggTrades, 2, map[string][]marketdata.Point{
+				"E2EBINZ": {{Symbol: "E2EBINZ", Timestamp: t0 + 1, Price: 67512.3, Volume: 3},
+					{Symbol: "E2EBINZ", Timestamp: t0 + 105, Price: 67512.4, Volume: 1}},
+			}},
 	}
 	for _, tc := range cases {
 		if _, err := upload(ctx, p, tc.key, tc.body); err != nil {
@@ -78,8 +89,88 @@ func TestVendorProfilesEndToEnd(t *testing.T) {
 				t.Fatalf("%s: rejection %+v does not name the profile", tc.key, rj)
 			}
 		}
+		if zip := strings.HasSuffix(tc.key, ".zip"); zip != (rep.ArchivedFile != "") || zip && !rep.Compressed {
+			t.Fatalf("%s: archived file %q, compressed %v", tc.key, rep.ArchivedFile, rep.Compressed)
+		}
 		for symbol, pts := range tc.want {
 			checkStored(ctx, t, p, symbol, pts)
+		}
+	}
+}
+
+// zipped is data alone in a zip archive under name, as data.binance.vision
+// ships its files.
+func zipped(t *testing.T, name string, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// Trades of one millisecond keep their nanosecond order through the whole
+// pipeline: a Polygon file holds eight trades of one millisecond, its lines
+// shuffled against their sip_timestamp; the stored points come back (in
+// range-key order) sorted by nanosecond, and the window's open and close
+// are the first and last trade by nanosecond. The range keys' hashes (they
+// include the object version, new on every run) order them at random, so
+// ordering by hash would pass by chance with probability 1/56 at most.
+func TestSubMillisecondOrderEndToEnd(t *testing.T) {
+	p := shared(t)
+	ctx := context.Background()
+	const (
+		symbol = "E2ENSORD"
+		ms     = int64(1717162200007) // 2024-05-31T13:30:00.007Z
+		header = "ticker,conditions,correction,exchange,id,participant_timestamp,price,sequence_number,sip_timestamp,size,tape,trf_id,trf_timestamp\n"
+	)
+	var want []marketdata.Point // by nanosecond
+	for i := range 8 {
+		want = append(want, marketdata.Point{Symbol: symbol, Timestamp: ms, SubMilliNanos: int32(i*124_999 + 3),
+			Price: 191 + float64(i*7%8)/100, Volume: int64(10 * (i + 1)), Exchange: "4"})
+	}
+	body := []byte(header)
+	for _, i := range []int{5, 0, 7, 2, 6, 1, 4, 3} { // the file's order
+		w := want[i]
+		sip := w.Timestamp*1_000_000 + int64(w.SubMilliNanos)
+		body = fmt.Appendf(body, "%s,,0,%s,%d,%d,%v,%d,%d,%d,3,,\n", symbol, w.Exchange, 1000+i, sip, w.Price, 2000+i, sip, w.Volume)
+	}
+	key := "e2e/profiles/polygon-ns-order.csv"
+	if _, err := upload(ctx, p, key, body); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := waitReport(ctx, p, key, 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != marketdata.ReportCompleted || rep.Profile != marketdata.ProfilePolygonTrades || rep.Accepted != 8 {
+		t.Fatalf("report %s profile %q accepted %d (%s)", rep.Status, rep.Profile, rep.Accepted, rep.Error)
+	}
+	// smoke.ExpectedWindows orders by time to the nanosecond: open is
+	// want[0]'s price, close want[7]'s.
+	if err := waitAggregated(ctx, p, symbol, expectedAggregates(want), 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	got, err := table(p).Points(ctx, symbol, ms, ms+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d points stored, want %d", len(got), len(want))
+	}
+	for i, g := range got {
+		w := want[i]
+		w.SubMilliNanos = 0 // the range key holds it, not an attribute
+		if g != w {
+			t.Fatalf("stored point %d (range-key order) is %+v, want %+v: not in nanosecond order", i, g, w)
 		}
 	}
 }

@@ -24,7 +24,11 @@ func ExpectedWindows(pts []marketdata.Point) map[int64]marketdata.Aggregate {
 	}
 	out := make(map[int64]marketdata.Aggregate, len(byWin))
 	for w, ps := range byWin {
-		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Timestamp < ps[j].Timestamp })
+		// By time to the nanosecond a point keeps (its range key's order);
+		// points of one instant in the order given.
+		sort.SliceStable(ps, func(i, j int) bool {
+			return ps[i].Timestamp < ps[j].Timestamp || ps[i].Timestamp == ps[j].Timestamp && ps[i].SubMilliNanos < ps[j].SubMilliNanos
+		})
 		first, last := ps[0], ps[len(ps)-1]
 		a := marketdata.Aggregate{Symbol: first.Symbol, WindowStart: w, WindowEnd: marketdata.WindowEnd(w),
 			Open: first.Price, Close: last.Price, High: first.Price, Low: first.Price,
