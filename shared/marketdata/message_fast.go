@@ -122,9 +122,13 @@ func (d *fastDecoder) points() ([]QueuedPoint, bool) {
 	if !d.next('[') {
 		return nil, false
 	}
-	// A point takes at least ~60 bytes of JSON; guess generously to avoid
-	// regrowing the slice, which dominates the cost for large bodies.
-	pts := make([]QueuedPoint, 0, (len(d.s)-d.i)/96+1)
+	// Room for one point per opening brace left in the body (a string may
+	// hold braces too, so at least one per point): the slice is neither
+	// regrown, which would dominate the cost for large bodies, nor larger
+	// than the message needs (it is zeroed and scanned by the collector).
+	// Braces in strings are bounded by the bytes a point takes at least.
+	rest := d.s[d.i:]
+	pts := make([]QueuedPoint, 0, min(strings.Count(rest, "{"), len(rest)/minPointBytes+1))
 	if d.next(']') {
 		return pts, true
 	}
@@ -139,6 +143,10 @@ func (d *fastDecoder) points() ([]QueuedPoint, bool) {
 		return pts, d.next(']')
 	}
 }
+
+// minPointBytes is the least a point of a valid message (it has a key)
+// takes in a body: `{"k":"1.1"},`.
+const minPointBytes = len(`{"k":"1.1"},`)
 
 func (d *fastDecoder) point(p *QueuedPoint) bool {
 	if !d.next('{') {

@@ -201,6 +201,27 @@ func TestEightDigits(t *testing.T) {
 	}
 }
 
+// TestDecodeFastPointsCapacity: the points of an encoded message fill their
+// slice exactly, and braces inside strings do not make it larger than the
+// body's bytes allow.
+func TestDecodeFastPointsCapacity(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	m := randomMessage(r, 16)
+	body, err := EncodeMessage(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := decodeFast(string(body))
+	if !ok || len(got.Points) != len(m.Points) || cap(got.Points) != len(m.Points) {
+		t.Fatalf("%d points in a slice of %d (ok %v), want %d in %d", len(got.Points), cap(got.Points), ok, len(m.Points), len(m.Points))
+	}
+	braces := `{"v":1,"origin":"` + strings.Repeat("{", 10000) + `","points":[{"k":"1.5"}]}`
+	got, ok = decodeFast(braces)
+	if !ok || len(got.Points) != 1 || cap(got.Points) > len(braces)/minPointBytes+1 {
+		t.Fatalf("%d points in a slice of %d (ok %v) for a body of %d bytes", len(got.Points), cap(got.Points), ok, len(braces))
+	}
+}
+
 // TestDecodeFastKnowsEveryField fails when a field is added to QueuedPoint or
 // Message without teaching decodeFast its key: such a body would silently
 // fall back to the slow path.

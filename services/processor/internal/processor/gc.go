@@ -7,12 +7,14 @@ import (
 
 // GCPercent is the processor's GOGC. Go's default (100) starts collecting
 // at a 4 MiB heap and again at every doubling, so a container's first
-// batch, which builds ~20 MB of items from an empty heap, pays several
+// batch, which builds ~17 MB of items from an empty heap, pays several
 // collections a warm container (its heap grown, its item maps reused) does
-// not; at 400 the first batch costs about what a warm one does (see
-// BenchmarkDecodeAndMarshal). The heap of a batch stays far below any
-// function's memory, and MemoryLimitShare guards the rest.
-const GCPercent = 400
+// not. At 400 the first batch still spent about a tenth of its CPU in the
+// collector (marking, and write barriers while the maps are built); at 800
+// about 3% (GODEBUG=gctrace=1 on BenchmarkDecodeAndMarshal/cold). The heap
+// of a batch (tens of MB at 800) stays far below any function's memory,
+// and MemoryLimitShare guards the rest.
+const GCPercent = 800
 
 // MemoryLimitShare is the share of the function's memory the Go heap may
 // reach before the collector works harder whatever GCPercent says (a soft

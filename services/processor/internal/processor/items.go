@@ -161,6 +161,9 @@ func (a *itemArena) slot(sh shape, want int) *itemSlot {
 		it[marketdata.AttrOrigin] = &s.origin
 	}
 	s.item = it
+	if a.slots[sh] == nil {
+		a.slots[sh] = make([]*itemSlot, 0, want)
+	}
 	a.slots[sh] = append(a.slots[sh], s)
 	a.used[sh]++
 	return s
