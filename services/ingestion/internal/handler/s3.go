@@ -147,6 +147,9 @@ func (h *Handler) IngestObject(ctx context.Context, o report.Object) (err error)
 	if len(res.IgnoredColumns) > 0 {
 		attrs = append(attrs, "ignoredColumns", res.IgnoredColumns)
 	}
+	if res.ArchivedFile != "" {
+		attrs = append(attrs, "archivedFile", res.ArchivedFile)
+	}
 	if len(c.Reasons) > 0 {
 		reasons := map[string]int64{}
 		for k, v := range c.Reasons {

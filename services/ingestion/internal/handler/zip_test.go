@@ -101,7 +101,10 @@ func TestS3Zip(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, pts, _ := ingestS3(t, tc.key, tc.data, nil)
+			r, pts, e := ingestS3(t, tc.key, tc.data, nil)
+			if !strings.Contains(e.logs.String(), `"archivedFile":"`+r.ArchivedFile+`"`) {
+				t.Errorf("the log does not name the archived file %q:\n%s", r.ArchivedFile, e.logs)
+			}
 			if r.Status != report.Completed || r.Profile != plain.Profile || r.Format != plain.Format ||
 				r.Collector.Accepted != plain.Collector.Accepted || r.Collector.Rejected != plain.Collector.Rejected {
 				t.Fatalf("report %s %q %q accepted %d rejected %d (%s), want the plain file's %q %q %d %d",
