@@ -329,42 +329,38 @@ func (p *Parser) unscale(v []byte) []byte {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// fastDecimal parses the common plain form digits[.digits] when it has at
-// most 15 significant digits: the mantissa and the power of ten are then both
-// exact float64s, so one division is correctly rounded and the result equals
-// strconv.ParseFloat's (Clinger's fast path; a test compares them). ok is
-// false for anything else, which strconv then parses.
+// fastDecimal parses the common plain form digits[.digits] when its digits,
+// point left out, make an integer of at most 2^53 and it has at most 19
+// digits (no overflow on the way): the mantissa and the power of ten are
+// then both exact float64s, so one division is correctly rounded and the
+// result equals strconv.ParseFloat's (Clinger's fast path; a test compares
+// them). ok is false for anything else, which strconv then parses.
 func fastDecimal(v []byte) (x float64, ok bool) {
 	var m uint64
-	digits, frac := 0, -1
-	for i, c := range v {
-		switch {
-		case c >= '0' && c <= '9':
-			if m == 0 && c == '0' {
-				if frac >= 0 {
-					frac++
-				}
-				continue // leading zeros are not significant
-			}
-			m = m*10 + uint64(c-'0')
-			digits++
-			if frac >= 0 {
-				frac++
-			}
-		case c == '.' && frac < 0 && i > 0 && i < len(v)-1:
-			frac = 0
-		default:
+	i := 0
+	for ; i < len(v) && v[i]-'0' <= 9; i++ {
+		m = m*10 + uint64(v[i]-'0')
+	}
+	frac := 0
+	if i < len(v) {
+		if v[i] != '.' || i == 0 || i == len(v)-1 {
 			return 0, false
 		}
+		i++
+		start := i
+		for ; i < len(v) && v[i]-'0' <= 9; i++ {
+			m = m*10 + uint64(v[i]-'0')
+		}
+		if i < len(v) {
+			return 0, false
+		}
+		frac = i - start
 	}
-	if digits > 15 {
+	if digits := len(v) - min(frac, 1); digits > 19 || m > 1<<53 { // the point is no digit
 		return 0, false
 	}
-	if frac <= 0 {
+	if frac == 0 {
 		return float64(m), true
-	}
-	if frac >= len(pow10) {
-		return 0, false
 	}
 	return float64(m) / pow10[frac], true
 }

@@ -661,7 +661,9 @@ func fastArray(b []byte, i int) (int, bool) {
 }
 
 func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+	// Every byte that is not white space but a control character is above
+	// ' ': one comparison ends the usual call, at a byte that is not.
+	for i < len(b) && b[i] <= ' ' && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
 		i++
 	}
 	return i
@@ -674,22 +676,30 @@ func fastString(b []byte, i int) (int, bool) {
 		return 0, false
 	}
 	for j := i + 1; j < len(b); j++ {
-		c := b[j]
-		if c == '"' {
-			return j + 1, true
-		}
-		if c < 0x20 || c >= 0x7f || c == '\\' {
+		if c := b[j]; !plainString[c] {
+			if c == '"' {
+				return j + 1, true
+			}
 			return 0, false
 		}
 	}
 	return 0, false
 }
 
+// plainString marks the bytes fastString takes as they are: printable
+// ASCII but the quote and the backslash.
+var plainString = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // fastNumber returns the end of the JSON number starting at b[i], following
 // the grammar exactly: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 func fastNumber(b []byte, i int) (int, bool) {
 	digits := func(i int) int {
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		for i < len(b) && b[i]-'0' <= 9 {
 			i++
 		}
 		return i

@@ -393,10 +393,19 @@ func TestFormatFromName(t *testing.T) {
 func TestFastDecimalMatchesStrconv(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	inputs := []string{"0", "0.0", "00.5", "1", "189.12", "0.000001", "123456789012345", "1234567890123456",
-		"9007199254740993", "0.1", "0.3", "1.7976931348623157", "4.35", "100.0000000000000000001", "5e-324", "1.", ".5"}
-	for range 200000 {
+		"9007199254740993", "0.1", "0.3", "1.7976931348623157", "4.35", "100.0000000000000000001", "5e-324", "1.", ".5",
+		"9007199254740992", "900719925474099.2", "9007199254740994", "1234567890123456789", "18446744073709551617",
+		"1844674407370955161.7", "36893488147419103233", "00012.5", "0.000000000000000001", "1.2.3", "12a", ""}
+	for i := range 200000 {
 		digits := 1 + r.IntN(16)
 		s := strconv.FormatUint(r.Uint64()%uint64(math.Pow10(min(digits, 19))), 10)
+		if i%4 == 0 { // up to 21 digits: past uint64 and 2^53
+			b := make([]byte, 1+r.IntN(21))
+			for j := range b {
+				b[j] = byte('0' + r.IntN(10))
+			}
+			s = string(b)
+		}
 		if pos := r.IntN(len(s) + 1); pos > 0 && pos < len(s) {
 			s = s[:pos] + "." + s[pos:]
 		}
@@ -407,6 +416,27 @@ func TestFastDecimalMatchesStrconv(t *testing.T) {
 		got, why := parseDecimal([]byte(s))
 		if (werr == nil) != (why == "") || werr == nil && got != want {
 			t.Fatalf("parseDecimal(%q) = %v %q; strconv %v %v", s, got, why, want, werr)
+		}
+	}
+}
+
+// TestFastString: fastString ends a string at its quote and refuses one
+// with a control character, DEL, non-ASCII or an escape, for every byte.
+func TestFastString(t *testing.T) {
+	for c := range 256 {
+		for _, in := range []string{"\"a%cb\"", "\"%c\"", "\"ab%c"} {
+			b := []byte(strings.Replace(in, "%c", string([]byte{byte(c)}), 1))
+			plain := c >= 0x20 && c < 0x7f && c != '\\'
+			wantEnd, wantOK := 0, false
+			switch {
+			case c == '"': // the quote ends the string there
+				wantEnd, wantOK = strings.Index(in, "%c")+1, true
+			case plain && strings.HasSuffix(in, "\""):
+				wantEnd, wantOK = len(b), true
+			}
+			if end, ok := fastString(b, 0); end != wantEnd || ok != wantOK {
+				t.Fatalf("fastString(%q) = %d, %v; want %d, %v", b, end, ok, wantEnd, wantOK)
+			}
 		}
 	}
 }
