@@ -94,13 +94,16 @@ func (a Aggregate) partial() (*Partial, bool) {
 	if a.PV == "" || a.Prices == "" || a.Volume == math.MaxInt64 {
 		return nil, false
 	}
-	p, err := PartialItem{
-		Trades:  a.Trades,
-		OpenKey: FormatSortKey(a.FirstTs, 0), Open: a.Open,
-		CloseKey: FormatSortKey(a.LastTs, 0), Close: a.Close,
+	it := PartialItem{
+		Trades: a.Trades, Excluded: a.Excluded,
 		High: a.High, Low: a.Low,
 		Volume: strconv.FormatInt(a.Volume, 10), PV: a.PV, Prices: a.Prices,
-	}.Partial()
+	}
+	if a.Open > 0 {
+		it.OpenKey, it.Open = FormatSortKey(a.FirstTs, 0), a.Open
+		it.CloseKey, it.Close = FormatSortKey(a.LastTs, 0), a.Close
+	}
+	p, err := it.Partial()
 	return p, err == nil
 }
 
@@ -131,14 +134,21 @@ func (r *Rollup) Merge(o Rollup) {
 		return
 	}
 	a, b := &r.agg, o.agg
-	if b.FirstTs < a.FirstTs {
+	// A window without open (or high) has none to give (see Aggregate).
+	if b.Open > 0 && (a.Open == 0 || b.FirstTs < a.FirstTs) {
 		a.FirstTs, a.Open = b.FirstTs, b.Open
 	}
-	if b.LastTs > a.LastTs {
+	if b.Close > 0 && (a.Close == 0 || b.LastTs > a.LastTs) {
 		a.LastTs, a.Close = b.LastTs, b.Close
 	}
-	a.High = max(a.High, b.High)
-	a.Low = min(a.Low, b.Low)
+	if b.High > 0 {
+		if a.High == 0 {
+			a.High, a.Low = b.High, b.Low
+		}
+		a.High = max(a.High, b.High)
+		a.Low = min(a.Low, b.Low)
+	}
+	a.Excluded += b.Excluded
 	if b.Volume > math.MaxInt64-a.Volume {
 		a.Volume = math.MaxInt64
 	} else {

@@ -62,15 +62,18 @@ func (it AggregateItem) Value() (Aggregate, error) {
 // names in keys.go (its tests decode them with this type, so the names cannot
 // drift); the aggregator decodes them with this type.
 type PartialItem struct {
-	Key      string  `dynamodbav:"symbol"`
-	Range    string  `dynamodbav:"timestamp"` // N: read as its text
-	Trades   int64   `dynamodbav:"trades"`
-	OpenKey  string  `dynamodbav:"openKey"` // S: the first point's range key
-	Open     float64 `dynamodbav:"open"`
-	CloseKey string  `dynamodbav:"closeKey"` // S: the last point's range key
-	Close    float64 `dynamodbav:"close"`
-	High     float64 `dynamodbav:"high"`
-	Low      float64 `dynamodbav:"low"`
+	Key      string `dynamodbav:"symbol"`
+	Range    string `dynamodbav:"timestamp"` // N: read as its text
+	Trades   int64  `dynamodbav:"trades"`
+	Excluded int64  `dynamodbav:"excluded,omitempty"` // trades excluded from every price field
+	// The open, close, high and low are absent when the conditions of
+	// every trade excluded them (see Partial).
+	OpenKey  string  `dynamodbav:"openKey,omitempty"` // S: the open's range key
+	Open     float64 `dynamodbav:"open,omitempty"`
+	CloseKey string  `dynamodbav:"closeKey,omitempty"` // S: the close's range key
+	Close    float64 `dynamodbav:"close,omitempty"`
+	High     float64 `dynamodbav:"high,omitempty"`
+	Low      float64 `dynamodbav:"low,omitempty"`
 	Volume   string  `dynamodbav:"volume"` // S: Σ volume, a decimal integer (may exceed int64)
 	// PV and Prices are the exact Σ price×volume and Σ price (big.Float
 	// 'p' text); both are left out of a partial of one point.

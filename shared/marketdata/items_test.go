@@ -17,7 +17,7 @@ func TestItemNamesMatchExpressions(t *testing.T) {
 		names []string // Attr* constants expressions use for this item
 	}{
 		{"raw point", attributesOf[RawPointItem](true), []string{AttrSymbol, AttrTimestamp, AttrPrice, AttrVolume, AttrBid, AttrAsk,
-			AttrExchange, AttrMillis, AttrOrigin, AttrExpiresAt}},
+			AttrExchange, AttrMillis, AttrOrigin, AttrExpiresAt, AttrConditions}},
 		{"aggregate", attributesOf[AggregateItem](true), []string{AttrSymbol, AttrTimestamp, AttrTrades, AttrVolume, AttrUpdatedAt}},
 		{"latest state", attributesOf[StateItem](true), []string{AttrLastKey, AttrLastPrice, AttrLastMillis, AttrPointCount, AttrUpdatedAt, AttrExpiresAt}},
 		{"active window", attributesOf[ActiveWindowItem](true), []string{AttrTimestamp, AttrActiveSymbols, AttrExpiresAt}},

@@ -27,6 +27,9 @@ const (
 	AttrExchange = "exchange" // S, absent when empty
 	AttrMillis   = "ms"       // N, the point's epoch milliseconds
 	AttrOrigin   = "origin"   // S, where the point came from (S3 object version or API request)
+	// AttrConditions is the point's sale conditions (Point.Conditions), S,
+	// absent for a trade without conditions.
+	AttrConditions = "conditions"
 )
 
 // AttrActiveSymbols is the string-set attribute of an ACTIVE5M item: the
@@ -54,6 +57,7 @@ const (
 	AttrSumVol   = "volume"   // S, exact decimal integer
 	AttrSumPV    = "pv"       // S, exact, absent for one point
 	AttrSumPrice = "prices"   // S, exact, absent for one point
+	AttrExcluded = "excluded" // N, trades excluded from the price fields; absent when 0
 )
 
 // Item key patterns. Raw point items use the bare symbol as hash key; every

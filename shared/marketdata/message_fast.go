@@ -170,8 +170,8 @@ func (d *fastDecoder) point(p *QueuedPoint) bool {
 // pointMembers are the members of a point in the order MessageEncoder.Add
 // writes them (a test keeps the two in step), each as the text before its
 // value: `"k":` first, then `,"symbol":` and so on.
-var pointMembers = func() (m [8]struct{ key, text string }) {
-	for i, key := range [...]string{"k", "symbol", "timestamp", "price", "volume", "bid", "ask", "exchange"} {
+var pointMembers = func() (m [9]struct{ key, text string }) {
+	for i, key := range [...]string{"k", "symbol", "timestamp", "price", "volume", "bid", "ask", "exchange", "conditions"} {
 		m[i].key, m[i].text = key, `,"`+key+`":`
 		if i == 0 {
 			m[i].text = m[i].text[1:]
@@ -225,6 +225,8 @@ func (d *fastDecoder) pointField(p *QueuedPoint, key string) (ok bool) {
 		p.Ask, ok = d.float()
 	case "exchange":
 		p.Exchange, ok = d.str()
+	case "conditions":
+		p.Conditions, ok = d.str()
 	}
 	return ok
 }

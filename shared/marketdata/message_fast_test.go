@@ -37,6 +37,10 @@ func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
 		fast bool // whether the fast path must handle it
 	}{
 		{"canonical", `{"v":1,"origin":"o","points":[{` + k + `,"symbol":"AAPL","timestamp":1700000000000,"price":187.23,"volume":100,"bid":187.22,"ask":187.24,"exchange":"XNAS"}]}`, true},
+		{"conditions", `{"v":1,"origin":"o","points":[{` + k + `,"symbol":"AAPL","timestamp":1700000000000,"price":187.23,"volume":37,"conditions":"14,37"}]}`, true},
+		{"escaped conditions", `{"v":1,"points":[{` + k + `,"conditions":"\u0031\u0032"}]}`, true},
+		{"null conditions", `{"v":1,"points":[{` + k + `,"conditions":null}]}`, false},
+		{"number for conditions", `{"v":1,"points":[{` + k + `,"conditions":12}]}`, false},
 		{"white space everywhere", " \t\r\n{ \"v\" : 1 ,\n\"points\" : [ { " + k + " , \"price\" : 1e2 } ] , \"origin\":\"o\" }\n ", true},
 		{"keys in any order", `{"points":[{"price":2.5,"symbol":"BRK.B",` + k + `}],"origin":"x","v":1}`, true},
 		{"empty points", `{"v":1,"origin":"o","points":[]}`, true},
@@ -304,6 +308,9 @@ func randomMessage(r *rand.Rand, n int) Message {
 			p.Bid, p.Ask = r.Float64()*1000, r.Float64()*1000
 			p.Exchange = "XNAS"
 		}
+		if c := []string{"", "0", "14,37", "2", "12,33"}[r.IntN(5)]; c != "" {
+			p.Conditions = c
+		}
 		m.Points = append(m.Points, QueuedPoint{Key: sortKey(p, m.Origin, int64(i)), Point: p})
 	}
 	return m
@@ -319,6 +326,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`{"v":1,"points":[{"k":"1"}],"points":[{"price":2}]}`))
 	f.Add([]byte(`{"V":1,"Points":[{"K":"1"}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","symbol":"A\u0042","price":263.65999999999997,"volume":999999999999999999,"bid":9007199254740993,"ask":0.0000000000000000000001,"exchange":"X"},{"ask":-0,"k":"2"}]}`))
+	f.Add([]byte(`{"v":1,"points":[{"k":"1","conditions":"14,37","conditions":"\u0030"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkFastAgrees(t, body)
 		m, err := DecodeMessage(body)

@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"math/bits"
 	"strconv"
+
+	"github.com/marketanalytics/pipeline/shared/conditions"
 )
 
 // Partial is the mergeable summary of some points of one symbol in one
@@ -15,6 +17,17 @@ import (
 // message and window (PartialItem); the aggregator merges a window's
 // partials into its aggregate, and its from-raw repair path folds raw points
 // into one Partial the same way, so both paths share this code.
+//
+// A trade's sale conditions (conditions.Effect) decide what it updates: it
+// may be the open or close only if its effect allows OpenClose, set the
+// high or low only if it allows HighLow, and its size counts in the volume
+// sums only if it allows Volume (otherwise it counts as a point of volume
+// 0: it weighs nothing in the VWAP, as the tape excludes it from volume).
+// Every trade counts in Trades and in Σ price (the mean price of a window
+// without volume); Excluded counts the trades that set no price field. A
+// partial whose trades all lack OpenClose has no open or close (Open 0),
+// one whose trades all lack HighLow no high or low (High 0): prices are
+// > 0, so 0 means absent.
 //
 // The sums (Σ volume, Σ price×volume, Σ price) are exact, not float64: a
 // float sum depends on the order it is added in, and a window merged from
@@ -29,7 +42,10 @@ import (
 // The zero value is empty. A Partial holds big numbers: use it through a
 // pointer, never copy one that is in use.
 type Partial struct {
-	Trades      int64
+	Trades int64
+	// Excluded counts the trades whose conditions exclude them from open,
+	// close, high and low (conditions.Effect.PriceExcluded).
+	Excluded    int64
 	OpenMillis  int64
 	OpenDisc    uint64 // the range key's discriminator, as ParseSortKey returns it
 	Open        float64
@@ -107,16 +123,26 @@ func before(aMs int64, aDisc uint64, bMs int64, bDisc uint64) bool {
 	return aMs < bMs || aMs == bMs && aDisc < bDisc
 }
 
-// Add folds one point in: ms and disc from its range key (ParseSortKey),
-// its price (> 0, finite) and volume (>= 0). The order of the calls does
-// not change the result.
+// Add folds one point without conditions in: ms and disc from its range
+// key (ParseSortKey), its price (> 0, finite) and volume (>= 0). The order
+// of the calls does not change the result.
 func (p *Partial) Add(ms int64, disc uint64, price float64, volume int64) {
-	if p.Trades == 0 {
-		p.OpenMillis, p.OpenDisc, p.Open = ms, disc, price
-		p.CloseMillis, p.CloseDisc, p.Close = ms, disc, price
-		p.High, p.Low = price, price
-	} else {
-		p.extend(ms, disc, price, ms, disc, price, price, price)
+	p.AddEffect(ms, disc, price, volume, conditions.All)
+}
+
+// AddEffect folds one trade in as its conditions' effect e allows (see
+// Partial).
+func (p *Partial) AddEffect(ms int64, disc uint64, price float64, volume int64, eff conditions.Effect) {
+	if eff.OpenClose {
+		p.openClose(ms, disc, price, ms, disc, price)
+	}
+	if eff.HighLow {
+		p.highLow(price, price)
+	} else if !eff.OpenClose {
+		p.Excluded++
+	}
+	if !eff.Volume {
+		volume = 0
 	}
 	p.Trades++
 	var c uint64
@@ -130,13 +156,21 @@ func (p *Partial) Add(ms int64, disc uint64, price float64, volume int64) {
 	}
 }
 
-// extend moves the open, close, high and low to cover another set of points.
-func (p *Partial) extend(oMs int64, oDisc uint64, open float64, cMs int64, cDisc uint64, close, high, low float64) {
-	if before(oMs, oDisc, p.OpenMillis, p.OpenDisc) {
+// openClose moves the open and close to cover another set of points.
+func (p *Partial) openClose(oMs int64, oDisc uint64, open float64, cMs int64, cDisc uint64, close float64) {
+	if p.Open == 0 || before(oMs, oDisc, p.OpenMillis, p.OpenDisc) {
 		p.OpenMillis, p.OpenDisc, p.Open = oMs, oDisc, open
 	}
-	if before(p.CloseMillis, p.CloseDisc, cMs, cDisc) {
+	if p.Close == 0 || before(p.CloseMillis, p.CloseDisc, cMs, cDisc) {
 		p.CloseMillis, p.CloseDisc, p.Close = cMs, cDisc, close
+	}
+}
+
+// highLow moves the high and low to cover another set of points.
+func (p *Partial) highLow(high, low float64) {
+	if p.High == 0 {
+		p.High, p.Low = high, low
+		return
 	}
 	p.High = max(p.High, high)
 	p.Low = min(p.Low, low)
@@ -162,14 +196,14 @@ func (p *Partial) Merge(q *Partial) {
 		return
 	}
 	p.init()
-	if p.Trades == 0 {
-		p.OpenMillis, p.OpenDisc, p.Open = q.OpenMillis, q.OpenDisc, q.Open
-		p.CloseMillis, p.CloseDisc, p.Close = q.CloseMillis, q.CloseDisc, q.Close
-		p.High, p.Low = q.High, q.Low
-	} else {
-		p.extend(q.OpenMillis, q.OpenDisc, q.Open, q.CloseMillis, q.CloseDisc, q.Close, q.High, q.Low)
+	if q.Open > 0 {
+		p.openClose(q.OpenMillis, q.OpenDisc, q.Open, q.CloseMillis, q.CloseDisc, q.Close)
+	}
+	if q.High > 0 {
+		p.highLow(q.High, q.Low)
 	}
 	p.Trades += q.Trades
+	p.Excluded += q.Excluded
 	v, pv, prices := q.sums()
 	p.volume.Add(&p.volume, v)
 	p.pvBig.Add(&p.pvBig, pv)
@@ -227,25 +261,30 @@ func parseSum(dst *big.Float, s, name string) error {
 }
 
 // Item returns p as the item of the partial aggregate with range key rng.
-// A partial of one point leaves its price and price×volume sums out: they
-// are its open and open×volume, so it is hardly larger than the raw point.
+// A partial of one point with an open leaves its price and price×volume
+// sums out: they are its open and open×volume (its volume counted only if
+// its conditions allow), so it is hardly larger than the raw point. A
+// partial without open and close leaves their attributes out, one without
+// high and low theirs.
 func (p *Partial) Item(symbol, rng string, expiresAt int64) PartialItem {
 	it := PartialItem{
 		Key: PartialKey(symbol), Range: rng,
-		Trades:  p.Trades,
-		OpenKey: FormatSortKey(p.OpenMillis, p.OpenDisc), Open: p.Open,
-		CloseKey: FormatSortKey(p.CloseMillis, p.CloseDisc), Close: p.Close,
+		Trades: p.Trades, Excluded: p.Excluded,
 		High: p.High, Low: p.Low,
 		ExpiresAt: expiresAt,
 	}
-	if p.Trades == 1 && p.volHi == 0 && p.volume.Sign() == 0 {
+	if p.Open > 0 {
+		it.OpenKey, it.Open = FormatSortKey(p.OpenMillis, p.OpenDisc), p.Open
+		it.CloseKey, it.Close = FormatSortKey(p.CloseMillis, p.CloseDisc), p.Close
+	}
+	if p.Trades == 1 && p.Open > 0 && p.volHi == 0 && p.volume.Sign() == 0 {
 		// The common case of sparse data, without math/big.
 		it.Volume = strconv.FormatUint(p.volLo, 10)
 		return it
 	}
 	volume, pv, prices := p.sums()
 	it.Volume = volume.String()
-	if p.Trades > 1 {
+	if p.Trades > 1 || p.Open == 0 {
 		it.PV, it.Prices = sumText(pv), sumText(prices)
 	}
 	return it
@@ -258,23 +297,40 @@ func (it PartialItem) Partial() (*Partial, error) {
 	if it.Trades < 1 {
 		return nil, fmt.Errorf("%w: %d trades", ErrPartial, it.Trades)
 	}
-	var err error
-	if p.OpenMillis, p.OpenDisc, err = ParseSortKey(it.OpenKey); err != nil {
-		return nil, fmt.Errorf("%w: open key: %w", ErrPartial, err)
+	if it.Excluded < 0 || it.Excluded > it.Trades {
+		return nil, fmt.Errorf("%w: %d excluded of %d trades", ErrPartial, it.Excluded, it.Trades)
 	}
-	if p.CloseMillis, p.CloseDisc, err = ParseSortKey(it.CloseKey); err != nil {
-		return nil, fmt.Errorf("%w: close key: %w", ErrPartial, err)
+	// Open and close come together, as do high and low; some price is
+	// there exactly when some trade was not excluded from them.
+	hasOC := it.Open != 0 || it.Close != 0 || it.OpenKey != "" || it.CloseKey != ""
+	hasHL := it.High != 0 || it.Low != 0
+	if (hasOC || hasHL) != (it.Excluded < it.Trades) {
+		return nil, fmt.Errorf("%w: %d excluded of %d trades, but open %v and high %v", ErrPartial, it.Excluded, it.Trades, it.Open, it.High)
 	}
-	for _, v := range []float64{it.Open, it.Close, it.High, it.Low} {
+	var prices []float64
+	if hasOC {
+		var err error
+		if p.OpenMillis, p.OpenDisc, err = ParseSortKey(it.OpenKey); err != nil {
+			return nil, fmt.Errorf("%w: open key: %w", ErrPartial, err)
+		}
+		if p.CloseMillis, p.CloseDisc, err = ParseSortKey(it.CloseKey); err != nil {
+			return nil, fmt.Errorf("%w: close key: %w", ErrPartial, err)
+		}
+		prices = append(prices, it.Open, it.Close)
+	}
+	if hasHL {
+		prices = append(prices, it.High, it.Low)
+	}
+	for _, v := range prices {
 		if !(v > 0) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("%w: price %v is not a finite number > 0", ErrPartial, v)
 		}
 	}
-	p.Trades, p.Open, p.Close, p.High, p.Low = it.Trades, it.Open, it.Close, it.High, it.Low
+	p.Trades, p.Excluded, p.Open, p.Close, p.High, p.Low = it.Trades, it.Excluded, it.Open, it.Close, it.High, it.Low
 	if _, ok := p.volume.SetString(it.Volume, 10); !ok || p.volume.Sign() < 0 {
 		return nil, fmt.Errorf("%w: volume %q is not an integer >= 0", ErrPartial, clip(it.Volume))
 	}
-	if it.Trades == 1 && it.PV == "" && it.Prices == "" {
+	if it.Trades == 1 && it.PV == "" && it.Prices == "" && hasOC {
 		p.pricesBig.SetFloat64(it.Open)
 		p.pvBig.Mul(&p.pricesBig, new(big.Float).SetInt(&p.volume))
 		return &p, nil
@@ -291,7 +347,7 @@ func (it PartialItem) Partial() (*Partial, error) {
 // String is for test failures and logs.
 func (p *Partial) String() string {
 	volume, pv, prices := p.sums()
-	return "Partial{trades " + strconv.FormatInt(p.Trades, 10) +
+	return "Partial{trades " + strconv.FormatInt(p.Trades, 10) + ", excluded " + strconv.FormatInt(p.Excluded, 10) +
 		", open " + FormatSortKey(p.OpenMillis, p.OpenDisc) + " " + strconv.FormatFloat(p.Open, 'g', -1, 64) +
 		", close " + FormatSortKey(p.CloseMillis, p.CloseDisc) + " " + strconv.FormatFloat(p.Close, 'g', -1, 64) +
 		", high " + strconv.FormatFloat(p.High, 'g', -1, 64) + ", low " + strconv.FormatFloat(p.Low, 'g', -1, 64) +

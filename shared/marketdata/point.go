@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/marketanalytics/pipeline/shared/conditions"
 	"github.com/marketanalytics/pipeline/shared/limits"
 )
 
@@ -34,6 +35,11 @@ type Point struct {
 	// digits); the key travels in the queue message, so neither the message
 	// nor the stored item carries the field itself.
 	SubMilliNanos int32 `json:"-" dynamodbav:"-"`
+	// Conditions are the trade's sale conditions in the pipeline's one
+	// form (conditions.NormalizeIDs: Polygon ids, comma-separated, e.g.
+	// "14,37"); empty for a trade without conditions, which updates every
+	// field of its window.
+	Conditions string `json:"conditions,omitempty" dynamodbav:"conditions,omitempty"`
 }
 
 // NanosPerMilli is one past the largest Point.SubMilliNanos.
@@ -47,6 +53,7 @@ var (
 	ErrTimestamp = errors.New("invalid timestamp")
 	ErrQuote     = errors.New("invalid bid/ask")
 	ErrExchange  = errors.New("invalid exchange")
+	ErrCondition = errors.New("invalid conditions")
 )
 
 // MaxExchangeLen bounds the optional exchange code.
@@ -123,8 +130,20 @@ func (p Point) Validate(now time.Time) error {
 	if len(p.Exchange) > MaxExchangeLen {
 		return fmt.Errorf("%w %q: longer than %d", ErrExchange, clip(p.Exchange), MaxExchangeLen)
 	}
+	if p.Conditions != "" {
+		if n, err := conditions.NormalizeIDs(p.Conditions); err != nil || n != p.Conditions {
+			if err == nil {
+				err = fmt.Errorf("not in the normal form %q", n)
+			}
+			return fmt.Errorf("%w %q: %w", ErrCondition, clip(p.Conditions), err)
+		}
+	}
 	return nil
 }
+
+// Effect returns what the point updates in its window, from its
+// conditions (cached per distinct conditions; see conditions.Of).
+func (p Point) Effect() (conditions.Effect, error) { return conditions.Of(p.Conditions) }
 
 // clip keeps error messages short when the input is huge.
 func clip(s string) string {

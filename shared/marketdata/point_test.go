@@ -73,3 +73,15 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateConditions(t *testing.T) {
+	now := time.UnixMilli(1_700_000_100_000)
+	p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000, Price: 1, Volume: 1}
+	for c, ok := range map[string]bool{"": true, "0": true, "14,37": true, "6": false, "14, 37": false, "037": false, "I": false} {
+		p.Conditions = c
+		err := p.Validate(now)
+		if (err == nil) != ok || !ok && !errors.Is(err, ErrCondition) {
+			t.Errorf("conditions %q: %v", c, err)
+		}
+	}
+}

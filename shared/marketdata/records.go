@@ -5,19 +5,26 @@ package marketdata
 type Aggregate struct {
 	// Symbol is not stored as such: the item's hash key is
 	// AggregateKey(Symbol) (see AggregateItem).
-	Symbol      string  `json:"symbol" dynamodbav:"-"`
-	WindowStart int64   `json:"windowStart" dynamodbav:"timestamp"` // the range key
-	WindowEnd   int64   `json:"windowEnd" dynamodbav:"windowEnd"`   // exclusive
-	Open        float64 `json:"open" dynamodbav:"open"`
-	High        float64 `json:"high" dynamodbav:"high"`
-	Low         float64 `json:"low" dynamodbav:"low"`
-	Close       float64 `json:"close" dynamodbav:"close"`
-	Volume      int64   `json:"volume" dynamodbav:"volume"`
-	VWAP        float64 `json:"vwap" dynamodbav:"vwap"`
-	Trades      int64   `json:"trades" dynamodbav:"trades"`
-	FirstTs     int64   `json:"firstTimestamp" dynamodbav:"firstTimestamp"`
-	LastTs      int64   `json:"lastTimestamp" dynamodbav:"lastTimestamp"`
-	UpdatedAt   int64   `json:"updatedAt" dynamodbav:"updatedAt"`
+	Symbol      string `json:"symbol" dynamodbav:"-"`
+	WindowStart int64  `json:"windowStart" dynamodbav:"timestamp"` // the range key
+	WindowEnd   int64  `json:"windowEnd" dynamodbav:"windowEnd"`   // exclusive
+	// Open and close (with their times FirstTs and LastTs), high and low
+	// are left out (0) when the sale conditions of every trade of the
+	// window exclude them (see Partial): no trade may set them.
+	Open   float64 `json:"open,omitempty" dynamodbav:"open,omitempty"`
+	High   float64 `json:"high,omitempty" dynamodbav:"high,omitempty"`
+	Low    float64 `json:"low,omitempty" dynamodbav:"low,omitempty"`
+	Close  float64 `json:"close,omitempty" dynamodbav:"close,omitempty"`
+	Volume int64   `json:"volume" dynamodbav:"volume"`
+	VWAP   float64 `json:"vwap" dynamodbav:"vwap"`
+	Trades int64   `json:"trades" dynamodbav:"trades"`
+	// Excluded counts the trades (of Trades) whose conditions exclude them
+	// from open, close, high and low.
+	Excluded int64 `json:"excludedTrades" dynamodbav:"excluded,omitempty"`
+	// FirstTs and LastTs are the times of the open and the close.
+	FirstTs   int64 `json:"firstTimestamp,omitempty" dynamodbav:"firstTimestamp,omitempty"`
+	LastTs    int64 `json:"lastTimestamp,omitempty" dynamodbav:"lastTimestamp,omitempty"`
+	UpdatedAt int64 `json:"updatedAt" dynamodbav:"updatedAt"`
 	// PV and Prices are the window's exact Σ price×volume and Σ price
 	// (Partial.Sums' text), stored so that larger intervals merged on read
 	// (Rollup) are exact too; empty on windows written before they were

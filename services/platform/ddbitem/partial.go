@@ -38,12 +38,21 @@ func EncodePartial(it marketdata.PartialItem) map[string]types.AttributeValue {
 	item[marketdata.AttrSymbol] = &types.AttributeValueMemberS{Value: it.Key}
 	item[marketdata.AttrTimestamp] = &types.AttributeValueMemberN{Value: it.Range}
 	item[marketdata.AttrTrades] = &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Trades, 10)}
-	item[marketdata.AttrOpenKey] = &types.AttributeValueMemberS{Value: it.OpenKey}
-	item[marketdata.AttrOpen] = price(it.Open)
-	item[marketdata.AttrCloseKey] = &types.AttributeValueMemberS{Value: it.CloseKey}
-	item[marketdata.AttrClose] = price(it.Close)
-	item[marketdata.AttrHigh] = price(it.High)
-	item[marketdata.AttrLow] = price(it.Low)
+	// A partial whose trades' conditions excluded them has no open and
+	// close, or no high and low (marketdata.Partial): left out.
+	if it.OpenKey != "" {
+		item[marketdata.AttrOpenKey] = &types.AttributeValueMemberS{Value: it.OpenKey}
+		item[marketdata.AttrOpen] = price(it.Open)
+		item[marketdata.AttrCloseKey] = &types.AttributeValueMemberS{Value: it.CloseKey}
+		item[marketdata.AttrClose] = price(it.Close)
+	}
+	if it.High != 0 {
+		item[marketdata.AttrHigh] = price(it.High)
+		item[marketdata.AttrLow] = price(it.Low)
+	}
+	if it.Excluded != 0 {
+		item[marketdata.AttrExcluded] = &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Excluded, 10)}
+	}
 	item[marketdata.AttrSumVol] = &types.AttributeValueMemberS{Value: it.Volume}
 	item[marketdata.AttrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(it.ExpiresAt, 10)}
 	if it.PV != "" {
@@ -56,4 +65,4 @@ func EncodePartial(it marketdata.PartialItem) map[string]types.AttributeValue {
 }
 
 // partialAttrs is the most attributes a partial item has.
-const partialAttrs = 13
+const partialAttrs = 14

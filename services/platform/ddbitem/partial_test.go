@@ -8,16 +8,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/marketanalytics/pipeline/shared/conditions"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
 // The hand-built item has exactly PartialItem's attributes, the range key
 // is a number, and Decode reads it back as it was.
 func TestEncodePartial(t *testing.T) {
-	for _, n := range []int{1, 3} {
+	// The points' conditions: none, some excluded from a price field, all
+	// excluded from every price field (no open, close, high or low).
+	for _, conds := range [][]string{{""}, {"", "", ""}, {"37", "", "33"}, {"37"}, {"2", "37"}, {"33", "33"}} {
+		n := len(conds)
 		var p marketdata.Partial
-		for i := range n {
-			p.Add(1_700_000_000_000+int64(i), 5, 190.12+float64(i)/100, int64(100*(i+1)))
+		for i, c := range conds {
+			e, err := conditions.Of(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.AddEffect(1_700_000_000_000+int64(i), 5, 190.12+float64(i)/100, int64(100*(i+1)), e)
 		}
 		want := p.Item("AAPL", "1699999800000.123", 1_800_000_000)
 		item := EncodePartial(want)

@@ -1,0 +1,111 @@
+package conditions
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNormalizeSIP(t *testing.T) {
+	tests := []struct {
+		name    string
+		tape    Tape
+		codes   []string
+		want    string
+		wantErr string
+	}{
+		{"UTP regular and odd lot", 'C', []string{"@", "I"}, "0,37", ""},
+		{"UTP B is a bunched trade", 'C', []string{"B"}, "4", ""},
+		{"CTA B is an average-price trade", 'A', []string{"B"}, "2", ""},
+		{"CTA E is an automatic execution", 'B', []string{"E"}, "3", ""},
+		{"CTA blank settlement left out", 'A', []string{" ", "F"}, "14", ""},
+		{"no conditions", 'C', nil, "", ""},
+		{"UTP has no E", 'C', []string{"E"}, "", `unknown SIP condition code "E" on tape C`},
+		{"CTA has no W", 'A', []string{"W"}, "", `unknown SIP condition code "W" on tape A`},
+		{"unknown tape", 'X', []string{"@"}, "", `want tape A, B (CTA) or C (UTP)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := NormalizeSIP(tc.tape, tc.codes)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("= %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+	// Every CTA code names a condition of the table.
+	for code, id := range CTASIP {
+		if _, ok := byID[id]; !ok {
+			t.Errorf("CTA %q: id %d not in the table", code, id)
+		}
+	}
+}
+
+func TestNormalizeIDs(t *testing.T) {
+	tests := []struct{ in, want, wantErr string }{
+		{"", "", ""},
+		{"14,37", "14,37", ""},
+		{" 14 , 037", "14,37", ""},
+		{"0", "0", ""},
+		{"6", "", `unknown Polygon condition id "6"`},
+		{"14,,37", "", `unknown Polygon condition id ""`},
+		{"I", "", `unknown Polygon condition id "I"`},
+		{"-1", "", `unknown Polygon condition id "-1"`},
+	}
+	for _, tc := range tests {
+		got, err := NormalizeIDs(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%q: err %v, want %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestOfCachesApply(t *testing.T) {
+	for _, c := range []string{"", "37", "14,37", "33", "37"} {
+		var codes []string
+		if c != "" {
+			codes = strings.Split(c, ",")
+		}
+		want, _ := Apply(PolygonIDs, codes...)
+		for range 2 {
+			if got, err := Of(c); err != nil || got != want {
+				t.Errorf("Of(%q) = %+v, %v; want %+v", c, got, err, want)
+			}
+		}
+	}
+	if _, err := Of("6"); err == nil {
+		t.Error("Of(6) has no error")
+	}
+}
+
+func TestCorrection(t *testing.T) {
+	for _, tc := range []struct {
+		code   string
+		counts bool
+		err    bool
+	}{{"", true, false}, {"0", true, false}, {"00", true, false}, {"1", true, false}, {"7", false, false},
+		{"8", false, false}, {"10", false, false}, {"11", false, false}, {"12", false, false}, {"2", false, true}, {"x", false, true}} {
+		counts, err := Correction(tc.code)
+		if counts != tc.counts || (err != nil) != tc.err {
+			t.Errorf("Correction(%q) = %v, %v; want %v, error %v", tc.code, counts, err, tc.counts, tc.err)
+		}
+	}
+}
+
+func BenchmarkOf(b *testing.B) {
+	for b.Loop() {
+		if _, err := Of("14,37"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
