@@ -36,8 +36,10 @@ type record struct{ id, body string }
 
 // batchFixture: three good messages, 90 points, several symbols and windows.
 //
-//	msg-a  30 AAPL points, 20 s apart from 10 min before testNow (3 windows)
-//	msg-b  30 points alternating MSFT and BRK.B, 1 s apart from 3 min before
+//	msg-a  30 AAPL points, 20 s apart from 10 min before testNow (3 windows),
+//	       some with sale conditions
+//	msg-b  30 points alternating MSFT (all average-price trades) and BRK.B,
+//	       1 s apart from 3 min before
 //	msg-c  30 BTC-USD points without quote or exchange, 100 ms apart
 func batchFixture(t *testing.T) []record {
 	t0 := testNow.Add(-10 * time.Minute).UnixMilli()
@@ -46,12 +48,24 @@ func batchFixture(t *testing.T) []record {
 		if i%2 == 0 {
 			p.Bid, p.Ask = p.Price-0.01, p.Price+0.01
 		}
+		// Sale conditions: odd lots (volume only), out-of-sequence
+		// trades (high/low and volume), the rest regular.
+		switch {
+		case i%5 == 1:
+			p.Conditions = "37"
+		case i%7 == 3:
+			p.Conditions = "0,33"
+		}
 		return p
 	})
 	t1 := testNow.Add(-3 * time.Minute).UnixMilli()
 	b := encodeOne(t, "api:req-b", 30, func(i int) marketdata.Point {
 		sym := []string{"MSFT", "BRK.B"}[i%2]
-		return marketdata.Point{Symbol: sym, Timestamp: t1 + int64(i)*1000, Price: 410.5 + float64(i), Volume: 10, Bid: 410, Ask: 411.25, Exchange: "XNYS"}
+		p := marketdata.Point{Symbol: sym, Timestamp: t1 + int64(i)*1000, Price: 410.5 + float64(i), Volume: 10, Bid: 410, Ask: 411.25, Exchange: "XNYS"}
+		if sym == "MSFT" {
+			p.Conditions = "2" // average-price trades only: windows without prices
+		}
+		return p
 	})
 	t2 := testNow.Add(-30 * time.Second).UnixMilli()
 	c := encodeOne(t, "s3://market-data-test/2026/03/02/c.ndjson.gz#v2", 30, func(i int) marketdata.Point {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/services/platform/backoff"
 	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
+	"github.com/marketanalytics/pipeline/shared/conditions"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -144,6 +145,9 @@ func wantRawItem(origin string, p marketdata.QueuedPoint) map[string]string {
 	if p.Exchange != "" {
 		want[marketdata.AttrExchange] = p.Exchange
 	}
+	if p.Conditions != "" {
+		want[marketdata.AttrConditions] = p.Conditions
+	}
 	return want
 }
 
@@ -207,7 +211,11 @@ func checkPartials(t *testing.T, env *testEnv, msgs map[string]marketdata.Messag
 				if err != nil {
 					t.Fatal(err)
 				}
-				p.Add(ms, disc, q.Price, q.Volume)
+				eff, err := conditions.Of(q.Conditions)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.AddEffect(ms, disc, q.Price, q.Volume, eff)
 			}
 			k := tableKey{marketdata.PartialKey(w.sym), marketdata.PartialSortKey(w.start, m.Origin, w.sym, keys)}
 			want[k] = true

@@ -23,6 +23,7 @@ import (
 
 	"github.com/marketanalytics/pipeline/services/platform/awstest"
 	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
+	"github.com/marketanalytics/pipeline/shared/conditions"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -150,7 +151,11 @@ func TestIntegrationMoto(t *testing.T) {
 				for _, p := range m.Points {
 					if p.Symbol == w.Symbol && marketdata.WindowStart(p.Timestamp) == w.Start {
 						ms, disc, _ := marketdata.ParseSortKey(p.Key)
-						folded.Add(ms, disc, p.Price, p.Volume)
+						eff, err := conditions.Of(p.Conditions)
+						if err != nil {
+							t.Fatal(err)
+						}
+						folded.AddEffect(ms, disc, p.Price, p.Volume, eff)
 						in = true
 					}
 				}

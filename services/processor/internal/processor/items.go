@@ -87,6 +87,7 @@ const (
 	hasAsk
 	hasExchange
 	hasOrigin
+	hasConditions
 	shapes = 1 << iota
 )
 
@@ -97,6 +98,7 @@ const (
 type itemSlot struct {
 	item                     dynamobatch.Item
 	symbol, exchange, origin types.AttributeValueMemberS
+	conditions               types.AttributeValueMemberS
 	key, ms, price, volume   types.AttributeValueMemberN
 	bid, ask, expiresAt      types.AttributeValueMemberN
 }
@@ -159,6 +161,9 @@ func (a *itemArena) slot(sh shape, want int) *itemSlot {
 	}
 	if sh&hasOrigin != 0 {
 		it[marketdata.AttrOrigin] = &s.origin
+	}
+	if sh&hasConditions != 0 {
+		it[marketdata.AttrConditions] = &s.conditions
 	}
 	s.item = it
 	if a.slots[sh] == nil {
@@ -241,6 +246,9 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 		if p.Exchange != "" {
 			sh |= hasExchange
 		}
+		if p.Conditions != "" {
+			sh |= hasConditions
+		}
 		// Every member is written, those of the attributes the shape
 		// lacks too (with ""), so a slot holds nothing of an older item.
 		s := a.slot(sh, n-i)
@@ -253,6 +261,7 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 		s.ask.Value = ask
 		s.exchange.Value = p.Exchange
 		s.origin.Value = m.Origin
+		s.conditions.Value = p.Conditions
 		s.expiresAt.Value = b.expiresAt
 		dst = append(dst, s.item)
 	}
@@ -362,7 +371,8 @@ func appendPartials(dst []dynamobatch.Item, m marketdata.Message, expiresAt int6
 		}
 		g := &groups[last]
 		ms, disc, _ := marketdata.ParseSortKey(p.Key) // checked by checkMessage
-		g.p.Add(ms, disc, p.Price, p.Volume)
+		eff, _ := p.Effect()                          // checked by checkMessage (Validate)
+		g.p.AddEffect(ms, disc, p.Price, p.Volume, eff)
 		g.hash.Add(p.Key)
 	}
 	for i := range groups {

@@ -47,7 +47,8 @@ func TestRawItemsDecode(t *testing.T) {
 		origin string
 		p      marketdata.Point
 	}{
-		{"every attribute", "s3://b/k.csv#v1", marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25, Volume: 100, Bid: 187.2, Ask: 187.3, Exchange: "XNAS"}},
+		{"every attribute", "s3://b/k.csv#v1", marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25, Volume: 100, Bid: 187.2, Ask: 187.3, Exchange: "XNAS", Conditions: "14,37"}},
+		{"conditions only", "", marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25, Volume: 7, Conditions: "2"}},
 		{"no quote, exchange or origin", "", marketdata.Point{Symbol: "BTC-USD", Timestamp: ms, Price: 64000.125, Volume: 0}},
 		{"extreme numbers", "api:r", marketdata.Point{Symbol: "X", Timestamp: ms, Price: 1e-12, Volume: math.MaxInt64, Bid: 1e-12, Ask: 1e15}},
 		{"bid only", "api:r", marketdata.Point{Symbol: "BRK.B", Timestamp: ms, Price: 0.1 + 0.2, Volume: 1, Bid: 0.3}},
@@ -94,6 +95,9 @@ func TestArenaReuse(t *testing.T) {
 				if j%3 == 0 {
 					p.Exchange = ""
 				}
+				if j%4 == 1 {
+					p.Conditions = "14,37"
+				}
 				m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, p, m.Origin, int64(j))), Point: p})
 			}
 			got := newRawItemBuilder(now, reused).appendItems(nil, m)
@@ -138,6 +142,9 @@ func itemShape(p marketdata.Point, origin string) shape {
 	}
 	if origin != "" {
 		sh |= hasOrigin
+	}
+	if p.Conditions != "" {
+		sh |= hasConditions
 	}
 	return sh
 }
