@@ -1,6 +1,7 @@
 package marketdata
 
 import (
+	"encoding/json"
 	"math/big"
 	"math/rand/v2"
 	"slices"
@@ -279,5 +280,38 @@ func TestRollUpWithConditions(t *testing.T) {
 			g.Volume != want.Volume || !close12(g.VWAP, want.VWAP) {
 			t.Fatalf("round %d float path:\n got %+v\nwant %+v", round, g, want)
 		}
+	}
+}
+
+// TestAggregateWithoutPrices: a window whose trades are all excluded from
+// the price fields answers without open, high, low, close and their
+// times, and with its excluded count.
+func TestAggregateWithoutPrices(t *testing.T) {
+	avg, _ := conditions.Of("2")
+	var p Partial
+	p.AddEffect(1000, 1, 10, 4, avg)
+	p.AddEffect(2000, 1, 12, 4, avg)
+	body, err := json.Marshal(aggregateOf(&p, 0, 300_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"open", "high", "low", "close", "firstTimestamp", "lastTimestamp"} {
+		if _, ok := got[k]; ok {
+			t.Errorf("%s present in %s", k, body)
+		}
+	}
+	if got["excludedTrades"] != 2.0 || got["trades"] != 2.0 || got["volume"] != 8.0 || got["vwap"] != 11.0 {
+		t.Errorf("answer %s", body)
+	}
+	// A window with prices always has excludedTrades, 0 included.
+	var q Partial
+	q.Add(1000, 1, 10, 4)
+	body, _ = json.Marshal(aggregateOf(&q, 0, 300_000))
+	if !strings.Contains(string(body), `"open":10`) || !strings.Contains(string(body), `"excludedTrades":0`) {
+		t.Errorf("answer %s", body)
 	}
 }

@@ -57,7 +57,9 @@ func ticksStore() (*fakeStore, map[string][]ohlcv.Tick) {
 			if byWindow[w] == nil {
 				byWindow[w] = &ohlcv.Accumulator{}
 			}
-			byWindow[w].Add(t)
+			if err := byWindow[w].Add(t); err != nil {
+				panic(err)
+			}
 		}
 		for w, acc := range byWindow {
 			sum, _ := acc.Summary()
@@ -75,7 +77,9 @@ func direct(ticks []ohlcv.Tick, sym string, start, end int64) (marketdata.Aggreg
 	var acc ohlcv.Accumulator
 	for _, t := range ticks {
 		if t.Millis >= start && t.Millis < end {
-			acc.Add(t)
+			if err := acc.Add(t); err != nil {
+				panic(err)
+			}
 		}
 	}
 	sum, ok := acc.Summary()

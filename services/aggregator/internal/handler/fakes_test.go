@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/ohlcv"
+	"github.com/marketanalytics/pipeline/shared/conditions"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -71,11 +72,17 @@ func (s *fakeStore) summary(symbol string, start int64, raw bool) (ohlcv.Summary
 		if t.Millis >= start && t.Millis < marketdata.WindowEnd(start) {
 			read++
 			if raw {
-				acc.Add(t)
+				if err := acc.Add(t); err != nil {
+					return ohlcv.Summary{}, read, false, err
+				}
 				continue
 			}
+			eff, err := conditions.Of(t.Conditions)
+			if err != nil {
+				return ohlcv.Summary{}, read, false, err
+			}
 			var p marketdata.Partial
-			p.Add(t.Millis, t.Disc, t.Price, t.Volume)
+			p.AddEffect(t.Millis, t.Disc, t.Price, t.Volume, eff)
 			acc.Merge(&p)
 		}
 	}

@@ -365,6 +365,7 @@ func NewAggregate(ref marketdata.WindowRef, sum ohlcv.Summary, now time.Time) ma
 		Volume:      sum.Volume,
 		VWAP:        sum.VWAP,
 		Trades:      sum.Trades,
+		Excluded:    sum.Excluded,
 		FirstTs:     sum.FirstMillis,
 		LastTs:      sum.LastMillis,
 		UpdatedAt:   now.UnixMilli(),

@@ -3,7 +3,10 @@
 // points. It is pure: no I/O, no clock, no allocation per point.
 package ohlcv
 
-import "github.com/marketanalytics/pipeline/shared/marketdata"
+import (
+	"github.com/marketanalytics/pipeline/shared/conditions"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
 
 // Tick is the part of a raw point the aggregation needs.
 type Tick struct {
@@ -15,10 +18,15 @@ type Tick struct {
 	Disc   uint64
 	Price  float64
 	Volume int64
+	// Conditions are the point's sale conditions (marketdata.Point's
+	// normal form; "" for none), which decide what it updates.
+	Conditions string
 }
 
 // Summary is the aggregate of a non-empty set of ticks.
 type Summary struct {
+	// Open and Close (with FirstMillis and LastMillis, their times), High
+	// and Low are 0 when no tick's conditions let it set them.
 	Open, High, Low, Close float64
 	// Volume is the sum of the volumes, saturated at math.MaxInt64.
 	Volume int64
@@ -30,6 +38,9 @@ type Summary struct {
 	VWAP float64
 	// Trades counts every point, zero-volume ones included.
 	Trades int64
+	// Excluded counts the points whose conditions exclude them from every
+	// price field.
+	Excluded int64
 	// PV and Prices are the exact sums behind VWAP (Partial.Sums).
 	PV, Prices  string
 	FirstMillis int64
@@ -44,8 +55,16 @@ type Accumulator struct {
 	p marketdata.Partial
 }
 
-// Add folds one tick in.
-func (a *Accumulator) Add(t Tick) { a.p.Add(t.Millis, t.Disc, t.Price, t.Volume) }
+// Add folds one tick in, as its conditions allow (conditions.Of); unknown
+// conditions are an error and leave the accumulator as it was.
+func (a *Accumulator) Add(t Tick) error {
+	eff, err := conditions.Of(t.Conditions)
+	if err != nil {
+		return err
+	}
+	a.p.AddEffect(t.Millis, t.Disc, t.Price, t.Volume, eff)
+	return nil
+}
 
 // Merge folds the ticks of a partial in.
 func (a *Accumulator) Merge(p *marketdata.Partial) { a.p.Merge(p) }
@@ -59,7 +78,7 @@ func (a *Accumulator) Summary() (Summary, bool) {
 	pv, prices := p.Sums()
 	return Summary{
 		Open: p.Open, High: p.High, Low: p.Low, Close: p.Close,
-		Volume: p.Volume(), VWAP: p.VWAP(), Trades: p.Trades,
+		Volume: p.Volume(), VWAP: p.VWAP(), Trades: p.Trades, Excluded: p.Excluded,
 		PV: pv, Prices: prices,
 		FirstMillis: p.OpenMillis, LastMillis: p.CloseMillis,
 	}, true

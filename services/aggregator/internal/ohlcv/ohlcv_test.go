@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/marketanalytics/pipeline/shared/conditions"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -27,7 +28,9 @@ func tick(ms int64, frac string, price float64, volume int64) Tick {
 func summarize(ticks []Tick) (Summary, bool) {
 	var a Accumulator
 	for _, t := range ticks {
-		a.Add(t)
+		if err := a.Add(t); err != nil {
+			panic(err) // the tests' ticks have known conditions
+		}
 	}
 	return a.Summary()
 }
@@ -230,7 +233,9 @@ func BenchmarkAggregate(b *testing.B) {
 	for b.Loop() {
 		var a Accumulator
 		for i := range ticks {
-			a.Add(ticks[i])
+			if err := a.Add(ticks[i]); err != nil {
+				b.Fatal(err)
+			}
 		}
 		sink, _ = a.Summary()
 		rounds++
@@ -248,13 +253,20 @@ func TestMergeEqualsAdd(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for round := range 200 {
 		ticks := randomTicks(r, 1+r.IntN(400), 1_700_000_000_000, 300_000)
+		for i := range ticks { // mixed sale conditions
+			ticks[i].Conditions = []string{"", "", "37", "2", "33", "14,37", "15", "38"}[r.IntN(8)]
+		}
 		want, _ := summarize(ticks)
 		var parts []*marketdata.Partial
 		for lo := 0; lo < len(ticks); {
 			hi := min(len(ticks), lo+1+r.IntN(60))
 			var p marketdata.Partial
 			for _, tk := range ticks[lo:hi] {
-				p.Add(tk.Millis, tk.Disc, tk.Price, tk.Volume)
+				eff, err := conditions.Of(tk.Conditions)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.AddEffect(tk.Millis, tk.Disc, tk.Price, tk.Volume, eff)
 			}
 			back, err := p.Item("AAPL", "1.5", 1).Partial()
 			if err != nil {
@@ -272,5 +284,51 @@ func TestMergeEqualsAdd(t *testing.T) {
 		if got != want {
 			t.Fatalf("round %d: merged %+v, point by point %+v", round, got, want)
 		}
+	}
+}
+
+// TestAccumulatorConditions: each tick updates the summary only as its
+// sale conditions allow; a window whose ticks are all excluded from the
+// price fields has none, and unknown conditions are refused.
+func TestAccumulatorConditions(t *testing.T) {
+	tests := []struct {
+		name  string
+		ticks []Tick
+		want  Summary
+	}{
+		{"odd lot after a regular trade: volume only",
+			[]Tick{tick(1000, "1", 10, 100), {Millis: 2000, Disc: 1, Price: 20, Volume: 7, Conditions: "37"}},
+			Summary{Open: 10, High: 10, Low: 10, Close: 10, Volume: 107, VWAP: (10*100 + 20*7) / 107.0, Trades: 2, Excluded: 1, FirstMillis: 1000, LastMillis: 1000}},
+		{"out of sequence: high, not close",
+			[]Tick{tick(1000, "1", 10, 100), {Millis: 2000, Disc: 1, Price: 20, Volume: 100, Conditions: "33"}},
+			Summary{Open: 10, High: 20, Low: 10, Close: 10, Volume: 200, VWAP: 15, Trades: 2, FirstMillis: 1000, LastMillis: 1000}},
+		{"average-price trades only: no price fields",
+			[]Tick{{Millis: 1000, Disc: 1, Price: 10, Volume: 1, Conditions: "2"}, {Millis: 2000, Disc: 1, Price: 30, Volume: 3, Conditions: "2"}},
+			Summary{Volume: 4, VWAP: 25, Trades: 2, Excluded: 2}},
+		{"official close only: no volume either; VWAP the mean price",
+			[]Tick{{Millis: 1000, Disc: 1, Price: 10, Volume: 5, Conditions: "15"}},
+			Summary{VWAP: 10, Trades: 1, Excluded: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := summarize(tc.ticks)
+			if !ok {
+				t.Fatal("empty")
+			}
+			if tc.want.VWAP == 0 {
+				tc.want.VWAP = 10
+			}
+			got.PV, got.Prices = "", ""
+			if got != tc.want {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+	var a Accumulator
+	if err := a.Add(Tick{Millis: 1, Disc: 1, Price: 1, Volume: 1, Conditions: "6"}); err == nil {
+		t.Error("unknown condition 6 accepted")
+	}
+	if _, ok := a.Summary(); ok {
+		t.Error("a refused tick was folded in")
 	}
 }

@@ -46,12 +46,13 @@ type Table struct {
 // Expression placeholders. "timestamp" is a DynamoDB reserved word, so every
 // attribute goes through a name placeholder.
 const (
-	phHash   = "#h"
-	phRange  = "#r"
-	phPrice  = "#p"
-	phVolume = "#v"
-	phSet    = "#s"
-	phTrades = "#n"
+	phHash       = "#h"
+	phRange      = "#r"
+	phPrice      = "#p"
+	phVolume     = "#v"
+	phConditions = "#c"
+	phSet        = "#s"
+	phTrades     = "#n"
 )
 
 // WindowSummary aggregates the window of symbol starting at start (epoch
@@ -90,14 +91,15 @@ func (t *Table) WindowSummary(ctx context.Context, symbol string, start int64) (
 
 // RawWindowSummary is WindowSummary computed from the window's raw points
 // (the repair path, --from-raw): the same fold, so the same result to the
-// last bit when the partials are complete. It projects only the key, price
-// and volume.
+// last bit when the partials are complete. It projects only the key, price,
+// volume and conditions (whose effect it applies as the processor does).
 func (t *Table) RawWindowSummary(ctx context.Context, symbol string, start int64) (sum ohlcv.Summary, read int64, ok bool, err error) {
 	lo, hi := marketdata.MillisRange(start, marketdata.WindowEnd(start))
 	in := t.windowQuery(symbol, lo, hi)
-	in.ProjectionExpression = aws.String(phRange + ", " + phPrice + ", " + phVolume)
+	in.ProjectionExpression = aws.String(phRange + ", " + phPrice + ", " + phVolume + ", " + phConditions)
 	in.ExpressionAttributeNames[phPrice] = marketdata.AttrPrice
 	in.ExpressionAttributeNames[phVolume] = marketdata.AttrVolume
+	in.ExpressionAttributeNames[phConditions] = marketdata.AttrConditions
 	var acc ohlcv.Accumulator
 	err = t.query(ctx, in, func(item map[string]types.AttributeValue) error {
 		read++
@@ -105,7 +107,9 @@ func (t *Table) RawWindowSummary(ctx context.Context, symbol string, start int64
 		if err != nil {
 			return fmt.Errorf("raw point of %s in window %d: %w", symbol, start, err)
 		}
-		acc.Add(tk)
+		if err := acc.Add(tk); err != nil {
+			return fmt.Errorf("raw point %s of %s: %w", marketdata.FormatSortKey(tk.Millis, tk.Disc), symbol, err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -134,7 +138,9 @@ func (t *Table) windowQuery(hash, lo, hi string) *dynamodb.QueryInput {
 	}
 }
 
-// decodeTick reads a raw point item projected to key, price and volume.
+// decodeTick reads a raw point item projected to key, price, volume and
+// conditions (absent: none). Conditions the table does not know are an
+// error, as a bad price is.
 func decodeTick(item map[string]types.AttributeValue) (ohlcv.Tick, error) {
 	key, err := number(item, marketdata.AttrTimestamp)
 	if err != nil {
@@ -160,7 +166,15 @@ func decodeTick(item map[string]types.AttributeValue) (ohlcv.Tick, error) {
 	if err != nil || vol < 0 {
 		return ohlcv.Tick{}, fmt.Errorf("key %s: volume %q is not an integer >= 0", key, vs)
 	}
-	return ohlcv.Tick{Millis: ms, Disc: disc, Price: price, Volume: vol}, nil
+	tk := ohlcv.Tick{Millis: ms, Disc: disc, Price: price, Volume: vol}
+	if c, ok := item[marketdata.AttrConditions]; ok {
+		s, isS := c.(*types.AttributeValueMemberS)
+		if !isS {
+			return ohlcv.Tick{}, fmt.Errorf("key %s: attribute %q is not a string", key, marketdata.AttrConditions)
+		}
+		tk.Conditions = s.Value
+	}
+	return tk, nil
 }
 
 // number returns the string of number attribute name.

@@ -94,13 +94,19 @@ func raw(key, price, volume string) item {
 	return item{marketdata.AttrTimestamp: nv(key), marketdata.AttrPrice: nv(price), marketdata.AttrVolume: nv(volume)}
 }
 
+func withConditions(it item, c string) item {
+	it[marketdata.AttrConditions] = sv(c)
+	return it
+}
+
 func TestRawWindowSummaryPaginates(t *testing.T) {
 	// Three pages (one empty, as DynamoDB may return), in range-key order;
 	// the two points at +1000 ms straddle a page boundary.
 	db := &fakeDB{t: t, pages: [][]item{
 		{raw("1709649001000.25", "187.2", "50")},
 		{},
-		{raw("1709649001000.5", "187.1", "100"), raw("1709649060000.1", "187.5", "0")},
+		// An odd lot (condition 37): in the trades and volume, not the high.
+		{raw("1709649001000.5", "187.1", "100"), withConditions(raw("1709649060000.1", "187.5", "0"), "37")},
 		{raw("1709649120000.7", "186.9", "200"), raw("1709649299999.3", "187", "150")},
 	}}
 	tb := &Table{DB: db, Name: tableName, PageLimit: 2}
@@ -108,8 +114,8 @@ func TestRawWindowSummaryPaginates(t *testing.T) {
 	if err != nil || !ok || read != 5 {
 		t.Fatalf("RawWindowSummary: %v, %d read, %v", ok, read, err)
 	}
-	want := ohlcv.Summary{Open: 187.2, High: 187.5, Low: 186.9, Close: 187, Volume: 500, VWAP: 187,
-		Trades: 5, FirstMillis: 1709649001000, LastMillis: 1709649299999}
+	want := ohlcv.Summary{Open: 187.2, High: 187.2, Low: 186.9, Close: 187, Volume: 500, VWAP: 187,
+		Trades: 5, Excluded: 1, FirstMillis: 1709649001000, LastMillis: 1709649299999}
 	if math.Abs(sum.VWAP-want.VWAP) > 1e-9 {
 		t.Errorf("VWAP %v, want %v", sum.VWAP, want.VWAP)
 	}
@@ -133,8 +139,8 @@ func TestRawWindowSummaryPaginates(t *testing.T) {
 	}{
 		{"table", aws.ToString(in.TableName), tableName},
 		{"key condition", aws.ToString(in.KeyConditionExpression), "#h = :h AND #r BETWEEN :lo AND :hi"},
-		{"projection", aws.ToString(in.ProjectionExpression), "#r, #p, #v"},
-		{"names", in.ExpressionAttributeNames, map[string]string{"#h": "symbol", "#r": "timestamp", "#p": "price", "#v": "volume"}},
+		{"projection", aws.ToString(in.ProjectionExpression), "#r, #p, #v, #c"},
+		{"names", in.ExpressionAttributeNames, map[string]string{"#h": "symbol", "#r": "timestamp", "#p": "price", "#v": "volume", "#c": "conditions"}},
 		{"values", in.ExpressionAttributeValues, map[string]types.AttributeValue{":h": sv("AAPL"), ":lo": nv(lo), ":hi": nv(hi)}},
 		{"consistent read", aws.ToBool(in.ConsistentRead), true},
 		{"limit", aws.ToInt32(in.Limit), int32(2)},
@@ -170,6 +176,8 @@ func TestRawWindowSummaryBadItems(t *testing.T) {
 		{"negative volume", raw("1709649001000.5", "1", "-1"), "not an integer >= 0"},
 		{"no volume", item{"timestamp": nv("1709649001000.5"), "price": nv("1")}, `"volume" missing`},
 		{"no key", item{"price": nv("1"), "volume": nv("1")}, `"timestamp" missing`},
+		{"unknown condition", withConditions(raw("1709649001000.5", "1", "1"), "6"), `unknown Polygon condition id "6"`},
+		{"conditions as a number", item{"timestamp": nv("1709649001000.5"), "price": nv("1"), "volume": nv("1"), "conditions": nv("2")}, `"conditions" is not a string`},
 		{"key with 19 fraction digits", raw("1709649001000.1234567890123456789", "1", "1"), "invalid range key"},
 	}
 	for _, tt := range tests {
