@@ -86,6 +86,10 @@ func (e *MessageEncoder) Add(p Point, ordinal int64) (bool, error) {
 		b = append(b, `,"exchange":`...)
 		b = appendJSONString(b, p.Exchange)
 	}
+	if p.Conditions != "" {
+		b = append(b, `,"conditions":`...)
+		b = appendJSONString(b, p.Conditions)
+	}
 	b = append(b, '}')
 	if len(b)+len(messageTail) > e.max {
 		e.buf = b[:start]

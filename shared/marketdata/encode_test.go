@@ -25,6 +25,9 @@ func randomPoint(r *rand.Rand) Point {
 		p.Bid = p.Price * 0.99
 		p.Ask = p.Price * 1.01
 	}
+	if r.IntN(3) == 0 {
+		p.Conditions = []string{"0", "14,37", "2"}[r.IntN(3)]
+	}
 	return p
 }
 

@@ -93,6 +93,7 @@ func appendSortKey(dst []byte, p Point, h uint64, ordinal int64) []byte {
 	h = fnvUint64(h, math.Float64bits(p.Bid))
 	h = fnvUint64(h, math.Float64bits(p.Ask))
 	h = fnvString(h, p.Exchange)
+	h = fnvString(h, p.Conditions) // none: the hash, and the keys, of points before conditions
 	// The modulo only keeps an invalid SubMilliNanos (which Validate
 	// refuses before any key is made) from widening the key.
 	return appendKey(dst, p.Timestamp, uint64(p.SubMilliNanos)%NanosPerMilli*hashModulus+h%hashModulus)

@@ -58,6 +58,7 @@ func legacyHash(p Point, origin string, ordinal int64) uint64 {
 		h.Write(buf[:])
 	}
 	h.Write([]byte(p.Exchange))
+	h.Write([]byte(p.Conditions))
 	return h.Sum64()
 }
 

@@ -184,7 +184,7 @@ func csvHeader(fields [][]byte) (cols []int, ignored []string, noHeader bool, er
 	for i, f := range fields {
 		name := strings.ToLower(string(f))
 		cols[i] = -1
-		for j, n := range fieldNames {
+		for j, n := range fieldNames[:nativeFields] {
 			if name == n {
 				cols[i] = j
 			}

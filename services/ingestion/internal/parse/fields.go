@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/marketanalytics/pipeline/shared/conditions"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -21,10 +22,23 @@ const (
 	fieldBid
 	fieldAsk
 	fieldExchange
+	// fieldConditions are the trade's sale conditions: Polygon ids
+	// ("14,37") in the native and polygon-trades profiles, an array of SIP
+	// codes in alpaca-trades (read with the trade's tape, fieldTape).
+	fieldConditions
+	// fieldCorrection is Polygon's trade correction indicator
+	// (conditions.Correction).
+	fieldCorrection
+	// fieldTape is Alpaca's tape ("z"): which SIP codes its "c" holds.
+	fieldTape
 	numFields
 )
 
-var fieldNames = [numFields]string{"symbol", "timestamp", "price", "volume", "bid", "ask", "exchange"}
+// nativeFields are the fields the native profile names (fieldNames up to
+// it); the others are vendor columns only.
+const nativeFields = fieldConditions + 1
+
+var fieldNames = [numFields]string{"symbol", "timestamp", "price", "volume", "bid", "ask", "exchange", "conditions", "correction", "tape"}
 
 // requiredFields are the fields a record must have (bid, ask and exchange are
 // optional).
@@ -32,13 +46,16 @@ const requiredFields = 1<<fieldSymbol | 1<<fieldTimestamp | 1<<fieldPrice | 1<<f
 
 // fieldCategory is the reason category of a bad value of each field.
 var fieldCategory = [numFields]string{
-	fieldSymbol:    marketdata.ErrSymbol.Error(),
-	fieldTimestamp: marketdata.ErrTimestamp.Error(),
-	fieldPrice:     marketdata.ErrPrice.Error(),
-	fieldVolume:    marketdata.ErrVolume.Error(),
-	fieldBid:       marketdata.ErrQuote.Error(),
-	fieldAsk:       marketdata.ErrQuote.Error(),
-	fieldExchange:  marketdata.ErrExchange.Error(),
+	fieldSymbol:     marketdata.ErrSymbol.Error(),
+	fieldTimestamp:  marketdata.ErrTimestamp.Error(),
+	fieldPrice:      marketdata.ErrPrice.Error(),
+	fieldVolume:     marketdata.ErrVolume.Error(),
+	fieldBid:        marketdata.ErrQuote.Error(),
+	fieldAsk:        marketdata.ErrQuote.Error(),
+	fieldExchange:   marketdata.ErrExchange.Error(),
+	fieldConditions: marketdata.ErrCondition.Error(),
+	fieldCorrection: CategoryCorrection,
+	fieldTape:       marketdata.ErrCondition.Error(),
 }
 
 // maxExactInt is the largest integer a float64 holds exactly (2^53); an
@@ -71,6 +88,20 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 			return recordErr(fieldCategory[f], "invalid exchange %s: not valid UTF-8", clip(v))
 		}
 		pt.Exchange = p.strs.get(v)
+	case fieldConditions:
+		n, err := p.conditionIDs(v)
+		if err != nil {
+			return recordErr(fieldCategory[f], "invalid conditions %s: %v", clip(v), err)
+		}
+		pt.Conditions = n
+	case fieldCorrection:
+		counts, err := conditions.Correction(str(v))
+		if err != nil {
+			return recordErr(CategoryCorrection, "invalid correction %s: %v", clip(v), err)
+		}
+		if !counts {
+			return recordErr(CategoryCorrection, "correction %s: the trade was cancelled, in error or superseded by its correction (NYSE TAQ trade correction indicator), so it counts nowhere", clip(v))
+		}
 	case fieldTimestamp:
 		ms, sub, unit, err := parseTimestampIn(v, p.units)
 		if err != nil {

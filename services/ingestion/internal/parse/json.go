@@ -226,7 +226,7 @@ func (p *Parser) detectJSON(raw []byte) error {
 		return p.use(native, p.name) // not an object: refused as a record
 	}
 	for _, n := range names {
-		for _, f := range fieldNames {
+		for _, f := range fieldNames[:nativeFields] {
 			if n == f {
 				return p.use(native, p.name)
 			}
@@ -255,7 +255,7 @@ func (p *Parser) detectJSON(raw []byte) error {
 	}
 	return &ObjectError{Category: ObjectUnrecognised, Reason: fmt.Sprintf(
 		"unrecognised format: the first record's members are %s; tried %s (members %s), %s",
-		strings.Join(quoted, ", "), marketdata.ProfileNative, strings.Join(fieldNames[:], ", "), strings.Join(tried, ", "))}
+		strings.Join(quoted, ", "), marketdata.ProfileNative, strings.Join(fieldNames[:nativeFields], ", "), strings.Join(tried, ", "))}
 }
 
 // memberNames returns the member names of the JSON object raw, nil when raw
@@ -433,6 +433,11 @@ func jsonRecordErr(err error) *RecordError {
 type members struct {
 	seen    int // fields named so far
 	present int // fields given a non-null, non-empty value
+	// sip is the raw array of SIP condition codes (a profile with
+	// sipConditions) and tape the tape they are read with: both are
+	// resolved when the record is complete, as they may come in any order.
+	sip  []byte
+	tape string
 }
 
 // name maps a raw (quoted, valid) member name to its field in p's profile:
@@ -456,7 +461,17 @@ func (m *members) name(p *Parser, raw []byte) (int, *RecordError) {
 
 // member stores the raw (valid JSON) value v of field f.
 func (p *Parser) member(m *members, f int, v []byte) *RecordError {
-	textual := f == fieldSymbol || f == fieldExchange
+	textual := f == fieldSymbol || f == fieldExchange || f == fieldConditions || f == fieldTape
+	if f == fieldConditions && p.prof != nil && p.prof.sipConditions && v[0] != 'n' {
+		if v[0] != '[' {
+			return p.vendorErr(f, recordErr(fieldCategory[f], "invalid conditions: %s, want an array of SIP condition codes", kindName(jsontext.Value(v).Kind())))
+		}
+		// A copy: the slow path's decoder reuses the value's memory.
+		p.conds.raw = append(p.conds.raw[:0], v...)
+		m.sip = p.conds.raw
+		m.present |= 1 << f
+		return nil
+	}
 	switch k := v[0]; {
 	case k == 'n':
 		return nil // null: absent
@@ -481,6 +496,11 @@ func (p *Parser) member(m *members, f int, v []byte) *RecordError {
 		}
 		return p.vendorErr(f, recordErr(fieldCategory[f], "invalid %s: %s, want %s", fieldNames[f], kindName(jsontext.Value(v).Kind()), what))
 	}
+	if f == fieldTape {
+		m.tape = string(v) // one byte when valid: no allocation
+		m.present |= 1 << f
+		return nil
+	}
 	if rerr := p.setField(f, v); rerr != nil {
 		return p.vendorErr(f, rerr)
 	}
@@ -503,6 +523,14 @@ func (p *Parser) finish(m *members) {
 		}
 		p.rec.Err = p.vendorErr(-1, recordErr(CategoryMissing, "missing %s", strings.Join(names, ", ")))
 		return
+	}
+	if m.sip != nil {
+		n, err := p.conditionSIP(m.tape, m.sip)
+		if err != nil {
+			p.rec.Err = p.vendorErr(fieldConditions, recordErr(fieldCategory[fieldConditions], "invalid conditions %s: %v", clip(m.sip), err))
+			return
+		}
+		p.rec.Point.Conditions = n
 	}
 	p.validate()
 }
@@ -551,7 +579,7 @@ func memberField(name []byte) int {
 		return -1
 	}
 	s := str(name[1 : len(name)-1])
-	for i, n := range fieldNames {
+	for i, n := range fieldNames[:nativeFields] {
 		if s == n {
 			return i
 		}

@@ -82,6 +82,9 @@ const (
 	CategoryMissing    = "missing field"
 	CategoryUnknown    = "unknown field"
 	CategoryDuplicate  = "duplicate field"
+	// CategoryCorrection: a trade its vendor's correction indicator
+	// cancels, marks in error or supersedes (or an unknown indicator).
+	CategoryCorrection = "corrected or cancelled trade"
 )
 
 // ObjectError means the object cannot be read (further): nothing after the
@@ -167,6 +170,7 @@ type Parser struct {
 	name    string       // the object's name
 	src     *trackReader // the object as given
 	zsrc    *trackReader // its decompressed content, when gzip
+	conds   condCache
 }
 
 // trackReader remembers the error of the underlying stream, so that a failure

@@ -38,6 +38,9 @@ type profile struct {
 	// ignoreOthers: JSON members naming no field are ignored (vendors add
 	// members), instead of refusing the record as the native profile does.
 	ignoreOthers bool
+	// sipConditions: the conditions are a JSON array of SIP codes, read
+	// with the record's tape (Alpaca), not Polygon ids.
+	sipConditions bool
 	// oneChar maps one-character member names (Alpaca's) to their field or
 	// -1, so that the JSON path looks them up without a search.
 	oneChar [128]int8
@@ -62,8 +65,8 @@ func unit(name string) int {
 }
 
 var nativeColumns = func() []column {
-	c := make([]column, numFields)
-	for f, n := range fieldNames {
+	c := make([]column, nativeFields)
+	for f, n := range fieldNames[:nativeFields] {
 		c[f] = column{n, f}
 	}
 	return c
@@ -77,8 +80,12 @@ var profiles = []*profile{
 		// Polygon.io flat files, us_stocks_sip/trades_v1: sip_timestamp is
 		// the SIP's time in ns (what its own aggregates use).
 		name: marketdata.ProfilePolygonTrades,
+		// conditions are Polygon's condition ids (quoted when several:
+		// "12,37"); correction its trade correction indicator
+		// (conditions.Correction: a cancelled or erroneous trade, or the
+		// superseded data of a corrected one, is refused per record).
 		columns: []column{{"ticker", fieldSymbol}, {"sip_timestamp", fieldTimestamp}, {"price", fieldPrice},
-			{"size", fieldVolume}, {"exchange", fieldExchange}},
+			{"size", fieldVolume}, {"exchange", fieldExchange}, {"conditions", fieldConditions}, {"correction", fieldCorrection}},
 		signature: []string{"ticker", "sip_timestamp"},
 		units:     []int{unit("ns")},
 	},
@@ -96,15 +103,17 @@ var profiles = []*profile{
 	{
 		// Alpaca market data v2 trades: S symbol (absent in the historical
 		// endpoint's {"trades": {"AAPL": [...]}}, where the key names it),
-		// t RFC 3339 with ns, p price, s size, x exchange; c, i, z and
-		// others are ignored.
+		// t RFC 3339 with ns, p price, s size, x exchange, c the SIP
+		// condition codes, read with z, the tape (A and B: CTA's codes; C:
+		// UTP's); i and others are ignored.
 		name: marketdata.ProfileAlpacaTrades,
 		columns: []column{{"S", fieldSymbol}, {"t", fieldTimestamp}, {"p", fieldPrice},
-			{"s", fieldVolume}, {"x", fieldExchange}},
-		signature:    []string{"t", "p", "s"},
-		json:         true,
-		units:        []int{},
-		ignoreOthers: true,
+			{"s", fieldVolume}, {"x", fieldExchange}, {"c", fieldConditions}, {"z", fieldTape}},
+		signature:     []string{"t", "p", "s"},
+		json:          true,
+		units:         []int{},
+		ignoreOthers:  true,
+		sipConditions: true,
 	},
 	{
 		// tardis.dev normalized trades CSV: timestamp (the exchange's) in µs.

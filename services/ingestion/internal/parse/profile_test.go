@@ -19,6 +19,8 @@ func exch(p marketdata.Point, x string) marketdata.Point { p.Exchange = x; retur
 
 // ns sets the nanoseconds within the millisecond a finer timestamp keeps.
 func ns(p marketdata.Point, sub int32) marketdata.Point { p.SubMilliNanos = sub; return p }
+// cond sets a point's conditions (their normal form, Polygon ids).
+func cond(p marketdata.Point, c string) marketdata.Point { p.Conditions = c; return p }
 
 func parseWith(t testing.TB, name string, data []byte, opts Options) ([]got, Info, error) {
 	t.Helper()
@@ -98,9 +100,9 @@ func TestProfiles(t *testing.T) {
 		want          []want
 	}{
 		{"polygon-trades.csv", "", Options{}, marketdata.ProfilePolygonTrades, map[string]int{"ns": 3}, []want{
-			{index: 2, point: ns(aapl(t0+1, 191.29, 100, "4"), 456789)}, // sip_timestamp, not participant_timestamp
+			{index: 2, point: cond(ns(aapl(t0+1, 191.29, 100, "4"), 456789), "12,37")}, // sip_timestamp, not participant_timestamp
 			{index: 3, point: ns(aapl(t0+105, 191.3, 25, "11"), 222333)},
-			{index: 4, point: ns(exch(pt("MSFT", t0+1000, 415.125, 300), "12"), 999999)},
+			{index: 4, point: cond(ns(exch(pt("MSFT", t0+1000, 415.125, 300), "12"), 999999), "14")},
 			{index: 5, category: vol, reason: []string{"polygon-trades size:", `"0.5"`, "fractional"}},
 			{index: 6, category: ts, reason: []string{"polygon-trades sip_timestamp:", "reads as ms", "ns (18-19 digits)"}},
 		}},
@@ -117,14 +119,14 @@ func TestProfiles(t *testing.T) {
 			{index: 5, category: ts, reason: []string{"databento-trades ts_event:", `"not-a-time"`}},
 		}},
 		{"alpaca-trades.ndjson", "", Options{}, marketdata.ProfileAlpacaTrades, map[string]int{UnitRFC3339: 3}, []want{
-			{index: 1, point: ns(aapl(t0+1, 191.29, 100, "V"), 456789)},
-			{index: 2, point: ns(aapl(t0+105, 191.3, 25, "K"), 222333)}, // -04:00 offset
+			{index: 1, point: cond(ns(aapl(t0+1, 191.29, 100, "V"), 456789), "0,12")},
+			{index: 2, point: cond(ns(aapl(t0+105, 191.3, 25, "K"), 222333), "0,37")}, // -04:00 offset
 			{index: 3, point: ns(exch(pt("MSFT", t0+1000, 415.125, 300), "N"), 999999)},
 			{index: 4, category: ts, reason: []string{"alpaca-trades t:", "RFC 3339"}},
 		}},
 		{"alpaca-trades-historical.json", "", Options{}, marketdata.ProfileAlpacaTrades, map[string]int{UnitRFC3339: 3}, []want{
-			{index: 0, point: ns(aapl(t0+1, 191.29, 100, "V"), 456789)},
-			{index: 1, point: ns(aapl(t0+105, 191.3, 25, "K"), 222333)},
+			{index: 0, point: cond(ns(aapl(t0+1, 191.29, 100, "V"), 456789), "0,12")},
+			{index: 1, point: cond(ns(aapl(t0+105, 191.3, 25, "K"), 222333), "0,37")},
 			{index: 2, point: ns(exch(pt("MSFT", t0+1000, 415.125, 300), "N"), 999999)}, // indexes run on across symbols
 			{index: 3, category: vol, reason: []string{"alpaca-trades s:", "fractional"}},
 		}},
