@@ -101,16 +101,24 @@ func NormalizeIDs(text string) (string, error) {
 	return strings.Join(ids, ","), nil
 }
 
-// Of returns the effect of a trade whose conditions are in the normal form.
-// Effects are cached per distinct text, so a trade costs a map lookup: the
-// distinct combinations of a day's trades are a few hundred. Past
-// maxCached entries (hostile input), effects are computed, not cached.
+// Of returns the effect of a trade whose conditions are in the normal form;
+// text not in the normal form is an error. Effects are cached per distinct
+// text, so a trade costs a map lookup: the distinct combinations of a day's
+// trades are a few hundred. Past maxCached entries (hostile input), effects
+// are computed, not cached.
 func Of(normal string) (Effect, error) {
 	if normal == "" {
 		return All, nil
 	}
 	if e, ok := cache.Load(normal); ok {
 		return e.(Effect), nil
+	}
+	n, err := NormalizeIDs(normal)
+	if err != nil {
+		return Effect{}, err
+	}
+	if n != normal {
+		return Effect{}, fmt.Errorf("conditions %q are not in the normal form %q", normal, n)
 	}
 	e, err := Apply(PolygonIDs, strings.Split(normal, ",")...)
 	if err != nil {

@@ -109,3 +109,11 @@ func BenchmarkOf(b *testing.B) {
 		}
 	}
 }
+
+func TestOfRefusesOtherForms(t *testing.T) {
+	for _, c := range []string{"14, 37", "037", " 0", "14,"} {
+		if _, err := Of(c); err == nil {
+			t.Errorf("Of(%q) accepted text not in the normal form", c)
+		}
+	}
+}

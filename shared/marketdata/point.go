@@ -130,13 +130,8 @@ func (p Point) Validate(now time.Time) error {
 	if len(p.Exchange) > MaxExchangeLen {
 		return fmt.Errorf("%w %q: longer than %d", ErrExchange, clip(p.Exchange), MaxExchangeLen)
 	}
-	if p.Conditions != "" {
-		if n, err := conditions.NormalizeIDs(p.Conditions); err != nil || n != p.Conditions {
-			if err == nil {
-				err = fmt.Errorf("not in the normal form %q", n)
-			}
-			return fmt.Errorf("%w %q: %w", ErrCondition, clip(p.Conditions), err)
-		}
+	if _, err := conditions.Of(p.Conditions); err != nil { // cached per distinct conditions
+		return fmt.Errorf("%w %q: %w", ErrCondition, clip(p.Conditions), err)
 	}
 	return nil
 }
