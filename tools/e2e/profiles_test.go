@@ -27,12 +27,15 @@ func vendorFixture(t *testing.T, name string, rename ...string) []byte {
 	return []byte(strings.NewReplacer(rename...).Replace(string(b)))
 }
 
-// Vendor files go through the whole local pipeline: a Polygon flat file
-// detected from its header, and a Binance aggTrades file forced by its
+// Vendor files go through the whole local pipeline: Polygon flat files
+// and an Alpaca file with sale conditions detected from their header or
+// members, and a Binance aggTrades file forced by its
 // incoming/<profile>/ key with the symbol from its name. The reports name
 // the profile and count the refused records; the stored points and the
 // windows equal those computed here from the vendor's documented units
-// (Polygon sip_timestamp in ns, Binance time in µs, truncated to the ms).
+// (Polygon sip_timestamp in ns, Binance time in µs, truncated to the ms),
+// the sale conditions applied from the condition table by that computation
+// itself (smoke.ExpectedWindows).
 func TestVendorProfilesEndToEnd(t *testing.T) {
 	p := shared(t)
 	ctx := context.Background()
@@ -47,9 +50,32 @@ func TestVendorProfilesEndToEnd(t *testing.T) {
 		{"e2e/profiles/polygon-2024-05-31.csv",
 			vendorFixture(t, "polygon-trades.csv", "AAPL,", "E2EPOLYA,", "MSFT,", "E2EPOLYM,"),
 			marketdata.ProfilePolygonTrades, 2, map[string][]marketdata.Point{
-				"E2EPOLYA": {{Symbol: "E2EPOLYA", Timestamp: t0 + 1, Price: 191.29, Volume: 100, Exchange: "4"},
+				// Form T odd lot (12,37): in the volume, not the prices.
+				"E2EPOLYA": {{Symbol: "E2EPOLYA", Timestamp: t0 + 1, Price: 191.29, Volume: 100, Exchange: "4", Conditions: "12,37"},
 					{Symbol: "E2EPOLYA", Timestamp: t0 + 105, Price: 191.3, Volume: 25, Exchange: "11"}},
-				"E2EPOLYM": {{Symbol: "E2EPOLYM", Timestamp: t0 + 1000, Price: 415.125, Volume: 300, Exchange: "12"}},
+				"E2EPOLYM": {{Symbol: "E2EPOLYM", Timestamp: t0 + 1000, Price: 415.125, Volume: 300, Exchange: "12", Conditions: "14"}},
+			}},
+		// Sale conditions and corrections: an unknown condition (41) and
+		// the cancelled (8), superseded (12) and unknown (5) correction
+		// indicators refused; the three trades kept are all excluded from
+		// the price fields, so their window has none, and counts them.
+		{"e2e/profiles/polygon-conditions-2024-05-31.csv",
+			vendorFixture(t, "polygon-trades-conditions.csv", "AAPL,", "E2EPOLYC,"),
+			marketdata.ProfilePolygonTrades, 4, map[string][]marketdata.Point{
+				"E2EPOLYC": {{Symbol: "E2EPOLYC", Timestamp: t0 + 1, Price: 191.29, Volume: 10, Exchange: "4", Conditions: "12,37"},
+					{Symbol: "E2EPOLYC", Timestamp: t0 + 200, Price: 191.28, Volume: 40, Exchange: "4", Conditions: "37"},
+					{Symbol: "E2EPOLYC", Timestamp: t0 + 600, Price: 190.9, Volume: 500, Exchange: "4", Conditions: "2"}},
+			}},
+		// Alpaca's SIP codes read with the tape: CTA's B is an average-price
+		// trade, UTP's a bunched trade.
+		{"e2e/profiles/alpaca-conditions.ndjson",
+			vendorFixture(t, "alpaca-trades-conditions.ndjson", `"S":"AAPL"`, `"S":"E2EALPA"`, `"S":"IBM"`, `"S":"E2EALPI"`),
+			marketdata.ProfileAlpacaTrades, 3, map[string][]marketdata.Point{
+				"E2EALPI": {{Symbol: "E2EALPI", Timestamp: t0 + 1, Price: 170.5, Volume: 100, Exchange: "N", Conditions: "2"},
+					{Symbol: "E2EALPI", Timestamp: t0 + 3, Price: 170.6, Volume: 5, Exchange: "N", Conditions: "3,37"}},
+				"E2EALPA": {{Symbol: "E2EALPA", Timestamp: t0 + 2, Price: 191.29, Volume: 100, Exchange: "V", Conditions: "4"},
+					{Symbol: "E2EALPA", Timestamp: t0 + 7, Price: 191.3, Volume: 5, Exchange: "V"},
+					{Symbol: "E2EALPA", Timestamp: t0 + 8, Price: 191.3, Volume: 5, Exchange: "V", Conditions: "0,37"}},
 			}},
 		{"incoming/" + marketdata.ProfileBinanceAggTrades + "/E2EBINA-aggTrades-2024-05-31.csv",
 			vendorFixture(t, "BTCUSDT-aggTrades-2024-05-31.csv"),

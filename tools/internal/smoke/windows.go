@@ -3,10 +3,13 @@ package smoke
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/marketanalytics/pipeline/shared/conditions"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -16,6 +19,16 @@ import (
 // latest trade by timestamp; callers give the first and last millisecond of
 // a window one trade each (the aggregator breaks ties in a millisecond by a
 // hash no caller can predict).
+//
+// A point's sale conditions (Point.Conditions, Polygon ids) are applied
+// here from the rows of conditions.Table itself, not through the
+// services' code: a trade may be the open or close, set the high or low,
+// and count in the volume (and VWAP) only if every one of its conditions
+// allows it; it always counts in the trades, and in excludedTrades when it
+// sets no price field. A window without a trade that may set them has no
+// open and close (nor their times), or no high and low (0). VWAP is
+// Σ price×volume / Σ volume over the volume-eligible trades, or the mean
+// price of all trades when that volume is 0.
 func ExpectedWindows(pts []marketdata.Point) map[int64]marketdata.Aggregate {
 	byWin := map[int64][]marketdata.Point{}
 	for _, p := range pts {
@@ -29,22 +42,64 @@ func ExpectedWindows(pts []marketdata.Point) map[int64]marketdata.Aggregate {
 		sort.SliceStable(ps, func(i, j int) bool {
 			return ps[i].Timestamp < ps[j].Timestamp || ps[i].Timestamp == ps[j].Timestamp && ps[i].SubMilliNanos < ps[j].SubMilliNanos
 		})
-		first, last := ps[0], ps[len(ps)-1]
-		a := marketdata.Aggregate{Symbol: first.Symbol, WindowStart: w, WindowEnd: marketdata.WindowEnd(w),
-			Open: first.Price, Close: last.Price, High: first.Price, Low: first.Price,
-			FirstTs: first.Timestamp, LastTs: last.Timestamp, Trades: int64(len(ps))}
-		var pv float64
+		a := marketdata.Aggregate{Symbol: ps[0].Symbol, WindowStart: w, WindowEnd: marketdata.WindowEnd(w),
+			Trades: int64(len(ps))}
+		var pv, prices float64
 		for _, p := range ps {
-			a.High, a.Low = math.Max(a.High, p.Price), math.Min(a.Low, p.Price)
-			a.Volume += p.Volume
-			pv += p.Price * float64(p.Volume)
+			openClose, highLow, volume := tableEffect(p.Conditions)
+			if openClose {
+				if a.Open == 0 {
+					a.Open, a.FirstTs = p.Price, p.Timestamp
+				}
+				a.Close, a.LastTs = p.Price, p.Timestamp
+			}
+			if highLow {
+				if a.High == 0 {
+					a.High, a.Low = p.Price, p.Price
+				}
+				a.High, a.Low = math.Max(a.High, p.Price), math.Min(a.Low, p.Price)
+			}
+			if !openClose && !highLow {
+				a.Excluded++
+			}
+			if volume {
+				a.Volume += p.Volume
+				pv += p.Price * float64(p.Volume)
+			}
+			prices += p.Price
 		}
 		if a.Volume > 0 {
 			a.VWAP = pv / float64(a.Volume)
+		} else {
+			a.VWAP = prices / float64(len(ps))
 		}
 		out[w] = a
 	}
 	return out
+}
+
+// tableEffect reads what a trade with conditions (Polygon ids, comma-
+// separated) updates off the rows of conditions.Table. It panics on an id
+// the table lacks: the pipeline refuses such trades, so a test expecting
+// them stored is wrong.
+func tableEffect(conds string) (openClose, highLow, volume bool) {
+	openClose, highLow, volume = true, true, true
+	if conds == "" {
+		return
+	}
+	for _, c := range strings.Split(conds, ",") {
+		id, err := strconv.Atoi(c)
+		if err != nil {
+			panic(fmt.Sprintf("condition %q is not a Polygon id", c))
+		}
+		i := slices.IndexFunc(conditions.Table, func(r conditions.Rule) bool { return r.ID == id })
+		if i < 0 {
+			panic(fmt.Sprintf("condition %d is not in the table", id))
+		}
+		r := conditions.Table[i]
+		openClose, highLow, volume = openClose && r.OpenClose, highLow && r.HighLow, volume && r.Volume
+	}
+	return
 }
 
 // CompareWindows checks the windows got (as GET /aggregates or the table
@@ -76,6 +131,7 @@ func CompareWindows(got []marketdata.Aggregate, want map[int64]marketdata.Aggreg
 		}{
 			{"windowEnd", w.WindowEnd, g.WindowEnd}, {"firstTimestamp", w.FirstTs, g.FirstTs},
 			{"lastTimestamp", w.LastTs, g.LastTs}, {"volume", w.Volume, g.Volume}, {"trades", w.Trades, g.Trades},
+			{"excludedTrades", w.Excluded, g.Excluded},
 		}
 		for _, f := range ints {
 			if f.want != f.got {
