@@ -33,6 +33,7 @@ import (
 	"github.com/marketanalytics/pipeline/services/platform/awstest"
 	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/services/platform/dynamobatch"
+	"github.com/marketanalytics/pipeline/shared/conditions"
 	"github.com/marketanalytics/pipeline/shared/lambdaenv"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
@@ -133,7 +134,11 @@ func (e *env) partialItems(origin string, keys []string, pts []marketdata.Point)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		g.p.Add(ms, disc, p.Price, p.Volume)
+		eff, err := conditions.Of(p.Conditions)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		g.p.AddEffect(ms, disc, p.Price, p.Volume, eff)
 		g.keys = append(g.keys, keys[i])
 	}
 	var items []dynamobatch.Item
@@ -159,7 +164,7 @@ func (e *env) partialsIn(refs ...marketdata.WindowRef) int64 {
 }
 
 func rawItem(symbol, key string, p marketdata.Point, origin string) dynamobatch.Item {
-	return dynamobatch.Item{
+	it := dynamobatch.Item{
 		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: symbol},
 		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: key},
 		marketdata.AttrPrice:     &types.AttributeValueMemberN{Value: strconv.FormatFloat(p.Price, 'f', -1, 64)},
@@ -169,6 +174,10 @@ func rawItem(symbol, key string, p marketdata.Point, origin string) dynamobatch.
 		marketdata.AttrExchange:  &types.AttributeValueMemberS{Value: "XNAS"},
 		marketdata.AttrExpiresAt: &types.AttributeValueMemberN{Value: strconv.FormatInt(marketdata.ExpiresAt(time.Now()), 10)},
 	}
+	if p.Conditions != "" {
+		it[marketdata.AttrConditions] = &types.AttributeValueMemberS{Value: p.Conditions}
+	}
+	return it
 }
 
 func (e *env) putRaw(items []dynamobatch.Item) {
@@ -241,17 +250,42 @@ func expected(symbol string, start int64, pts []keyed, updatedAt int64) (marketd
 	}
 	slices.SortFunc(in, func(a, b keyed) int { return rat(a.key).Cmp(rat(b.key)) })
 	a := marketdata.Aggregate{Symbol: symbol, WindowStart: start, WindowEnd: start + 300_000,
-		Open: in[0].p.Price, Close: in[len(in)-1].p.Price, High: in[0].p.Price, Low: in[0].p.Price,
-		Trades: int64(len(in)), FirstTs: in[0].p.Timestamp, LastTs: in[len(in)-1].p.Timestamp, UpdatedAt: updatedAt}
+		Trades: int64(len(in)), UpdatedAt: updatedAt}
 	pv, vol, sumP := new(big.Rat), new(big.Rat), new(big.Rat)
 	for _, k := range in {
-		a.High, a.Low = max(a.High, k.p.Price), min(a.Low, k.p.Price)
-		a.Volume += k.p.Volume
+		// The sale conditions, read off the table's rows.
+		oc, hl, volume := true, true, true
+		if k.p.Conditions != "" {
+			for _, c := range strings.Split(k.p.Conditions, ",") {
+				i := slices.IndexFunc(conditions.Table, func(r conditions.Rule) bool { return strconv.Itoa(r.ID) == c })
+				r := conditions.Table[i]
+				oc, hl, volume = oc && r.OpenClose, hl && r.HighLow, volume && r.Volume
+			}
+		}
+		if oc {
+			if a.Open == 0 {
+				a.Open, a.FirstTs = k.p.Price, k.p.Timestamp
+			}
+			a.Close, a.LastTs = k.p.Price, k.p.Timestamp
+		}
+		if hl {
+			if a.High == 0 {
+				a.High, a.Low = k.p.Price, k.p.Price
+			}
+			a.High, a.Low = max(a.High, k.p.Price), min(a.Low, k.p.Price)
+		}
+		if !oc && !hl {
+			a.Excluded++
+		}
 		price := new(big.Rat).SetFloat64(k.p.Price)
+		sumP.Add(sumP, price)
+		if !volume {
+			continue
+		}
+		a.Volume += k.p.Volume
 		v := new(big.Rat).SetInt64(k.p.Volume)
 		pv.Add(pv, new(big.Rat).Mul(price, v))
 		vol.Add(vol, v)
-		sumP.Add(sumP, price)
 	}
 	if vol.Sign() > 0 {
 		a.VWAP, _ = new(big.Rat).Quo(pv, vol).Float64()
@@ -293,8 +327,9 @@ func TestIntegrationAggregation(t *testing.T) {
 	prev := w - 300_000
 
 	// AAPL: 300 points over 60 distinct milliseconds of window w (so many
-	// share a millisecond), some with zero volume, and points on both
-	// boundaries of the window and just outside it.
+	// share a millisecond), some with zero volume, many with sale
+	// conditions, and points on both boundaries of the window and just
+	// outside it.
 	r := rand.New(rand.NewPCG(11, 12))
 	var aapl []marketdata.Point
 	for i := range 300 {
@@ -303,7 +338,10 @@ func TestIntegrationAggregation(t *testing.T) {
 			vol = 0
 		}
 		aapl = append(aapl, marketdata.Point{Symbol: "AAPL", Timestamp: w + r.Int64N(60)*5_000,
-			Price: math.Round((180+r.Float64()*10)*100) / 100, Volume: vol})
+			Price: math.Round((180+r.Float64()*10)*100) / 100, Volume: vol,
+			// Sale conditions: odd lots, out-of-sequence, average-price and
+			// official-close prints among regular trades.
+			Conditions: [...]string{"", "37", "", "33", "2", "", "0,37", "15", "", "14"}[i%10]})
 	}
 	for _, ms := range []int64{w, w + 299_999, w - 1, w + 300_000} {
 		aapl = append(aapl, marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 150 + float64(ms%7), Volume: 3})
