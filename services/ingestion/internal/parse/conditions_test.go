@@ -24,7 +24,7 @@ func TestConditionProfiles(t *testing.T) {
 		want    []want
 	}{
 		{"polygon-trades-conditions.csv", marketdata.ProfilePolygonTrades, []want{
-			{index: 2, point: aapl(t0+1, 191.29, 10, "4", "12,37")},
+			{index: 2, point: ns(aapl(t0+1, 191.29, 10, "4", "12,37"), 456789)}, // sip_timestamp's ns kept
 			{index: 3, category: cat, reason: []string{"polygon-trades conditions:", `"14,41"`, `unknown Polygon condition id "41"`}},
 			{index: 4, point: aapl(t0+200, 191.28, 40, "4", "37")}, // 1: the corrected data counts
 			{index: 5, category: CategoryCorrection, reason: []string{"polygon-trades correction:", `"8"`, "counts nowhere"}},

@@ -19,6 +19,7 @@ func exch(p marketdata.Point, x string) marketdata.Point { p.Exchange = x; retur
 
 // ns sets the nanoseconds within the millisecond a finer timestamp keeps.
 func ns(p marketdata.Point, sub int32) marketdata.Point { p.SubMilliNanos = sub; return p }
+
 // cond sets a point's conditions (their normal form, Polygon ids).
 func cond(p marketdata.Point, c string) marketdata.Point { p.Conditions = c; return p }
 
