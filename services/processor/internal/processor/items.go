@@ -313,28 +313,22 @@ func appendNumber(b []byte, v float64) []byte {
 	return strconv.AppendFloat(b, v, 'f', -1, 64)
 }
 
-// appendScaled writes u·10^-k as a plain decimal.
+// appendScaled writes u·10^-k (u < 10^15, k <= 6) as a plain decimal,
+// digits from the last: the point after k of them, and a leading "0." and
+// zeros when u has no more than k.
 func appendScaled(b []byte, u uint64, k int) []byte {
-	n := len(b)
-	b = strconv.AppendUint(b, u, 10)
-	if k == 0 {
-		return b
-	}
-	digits := len(b) - n
-	if digits <= k { // 0.000ddd: pad with zeros after "0."
-		pad := k - digits + 2
-		b = append(b, make([]byte, pad)...)
-		copy(b[n+pad:], b[n:n+digits])
-		b[n], b[n+1] = '0', '.'
-		for i := n + 2; i < n+pad; i++ {
-			b[i] = '0'
+	var t [24]byte // 15 digits, the point and up to 6 zeros before them
+	i := len(t)
+	for d := 0; u > 0 || d <= k; d++ {
+		if d == k && k > 0 {
+			i--
+			t[i] = '.'
 		}
-		return b
+		i--
+		t[i] = byte('0' + u%10)
+		u /= 10
 	}
-	b = append(b, 0)
-	copy(b[len(b)-k:], b[len(b)-k-1:len(b)-1])
-	b[len(b)-k-1] = '.'
-	return b
+	return append(b, t[i:]...)
 }
 
 // appendPartials appends the partial aggregate items of m to dst: one per
