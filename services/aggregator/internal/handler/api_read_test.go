@@ -34,6 +34,10 @@ func request(route marketdata.Route, params, query map[string]string, body strin
 	return b
 }
 
+// aaplNoPrices is the window of ticksStore's AAPL whose trades are all
+// average-price trades (14:30).
+const aaplNoPrices = w1420 + 10*60_000
+
 // ticksStore holds, for AAPL and MSFT, the aggregates of points spread over
 // 14:00-16:00 (every 5-minute window but 15:10's), computed window by window
 // with ohlcv; ticks returns the points of a symbol, for the tests' direct
@@ -49,7 +53,17 @@ func ticksStore() (*fakeStore, map[string][]ohlcv.Tick) {
 				continue // an empty window
 			}
 			vol := int64(i%7) * 10 // some points without volume
-			ticks[sym] = append(ticks[sym], tk(ms, "1", 100+float64(si*50)+math.Sin(float64(i)/9)*3, vol))
+			t := tk(ms, "1", 100+float64(si*50)+math.Sin(float64(i)/9)*3, vol)
+			// AAPL's trades carry sale conditions: odd lots and
+			// out-of-sequence trades among regular ones, and only
+			// average-price trades in the 14:30 window (no price fields).
+			if sym == "AAPL" {
+				t.Conditions = [...]string{"", "37", "", "33", "0"}[i%5]
+				if marketdata.WindowStart(ms) == aaplNoPrices {
+					t.Conditions = "2"
+				}
+			}
+			ticks[sym] = append(ticks[sym], t)
 		}
 		byWindow := map[int64]*ohlcv.Accumulator{}
 		for _, t := range ticks[sym] {
@@ -134,6 +148,14 @@ func TestAggregatesAtIntervals(t *testing.T) {
 				}
 			}
 			sameAggs(t, got, want)
+			if iv == marketdata.DefaultInterval {
+				// The window of average-price trades only: its answer has
+				// no price fields, and counts its excluded trades.
+				i := slices.IndexFunc(got, func(a marketdata.Aggregate) bool { return a.WindowStart == aaplNoPrices })
+				if i < 0 || got[i].Open != 0 || got[i].High != 0 || got[i].Excluded != got[i].Trades || got[i].Trades != 10 || got[i].Volume == 0 {
+					t.Errorf("window without prices: %+v", got)
+				}
+			}
 			if lo := s.aggCalls[0][0]; lo != iv.Start(from) {
 				t.Errorf("read windows from %d, want %d (the start of from's bucket)", lo, iv.Start(from))
 			}
@@ -400,5 +422,28 @@ func TestEveryReadRouteIsServed(t *testing.T) {
 	}
 	if n != 4 {
 		t.Errorf("%d routes served by the aggregator, want 4", n)
+	}
+}
+
+// TestAggregatesWithoutPrices: a window whose trades' conditions exclude
+// them from every price field is answered without open, high, low, close
+// and their times, with trades, excludedTrades, volume and vwap.
+func TestAggregatesWithoutPrices(t *testing.T) {
+	s, _ := ticksStore()
+	q := map[string]string{"from": fmt.Sprint(aaplNoPrices), "to": fmt.Sprint(aaplNoPrices + 300_000)}
+	resp := invokeAPI(t, newHandler(s, &fakeMetrics{}), request(marketdata.RouteAggregates, map[string]string{"symbol": "AAPL"}, q, ""))
+	got := decode[[]map[string]any](t, resp, 200)
+	if len(got) != 1 {
+		t.Fatalf("answer %s", resp.Body)
+	}
+	for _, k := range []string{"open", "high", "low", "close", "firstTimestamp", "lastTimestamp"} {
+		if _, ok := got[0][k]; ok {
+			t.Errorf("%s in %s", k, resp.Body)
+		}
+	}
+	for _, k := range []string{"trades", "excludedTrades", "volume", "vwap"} {
+		if v, ok := got[0][k].(float64); !ok || v <= 0 {
+			t.Errorf("%s missing or 0 in %s", k, resp.Body)
+		}
 	}
 }
