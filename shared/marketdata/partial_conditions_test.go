@@ -315,3 +315,54 @@ func TestAggregateWithoutPrices(t *testing.T) {
 		t.Errorf("answer %s", body)
 	}
 }
+
+// FuzzPartialMergeWithConditions: points with any mix of conditions, cut
+// into partials anywhere and merged through their items in reverse, give
+// the oracle's partial and the one folded point by point, to the last bit.
+func FuzzPartialMergeWithConditions(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint8(3))
+	f.Add([]byte{4, 4, 4, 4}, uint8(1))
+	f.Add([]byte{7, 200, 13, 99, 5}, uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		if len(data) == 0 || len(data) > 512 {
+			return
+		}
+		pts := make([]condPoint, len(data))
+		for i, b := range data {
+			pts[i] = condPoint{testPoint{ms: 1_700_000_000_000 + int64(b%7), disc: uint64(i) + 1,
+				price: 1 + float64(b)/8, volume: int64(b) * 3}, someConditions[int(b)%len(someConditions)]}
+		}
+		want, volume, vwap := condOracle(t, pts)
+		var whole Partial
+		var parts []*Partial
+		var q Partial
+		n := int(cut%16) + 1
+		for i, p := range pts {
+			e, err := conditions.Of(p.conditions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole.AddEffect(p.ms, p.disc, p.price, p.volume, e)
+			q.AddEffect(p.ms, p.disc, p.price, p.volume, e)
+			if (i+1)%n == 0 || i == len(pts)-1 {
+				back, err := q.Item("X", "1.5", 1).Partial()
+				if err != nil {
+					t.Fatal(err)
+				}
+				parts = append(parts, back)
+				q = Partial{}
+			}
+		}
+		var merged Partial
+		for _, p := range slices.Backward(parts) {
+			merged.Merge(p)
+		}
+		if merged.String() != whole.String() {
+			t.Fatalf("merged %v, one by one %v", &merged, &whole)
+		}
+		if whole.Open != want.Open || whole.Close != want.Close || whole.High != want.High || whole.Low != want.Low ||
+			whole.Trades != want.Trades || whole.Excluded != want.Excluded || whole.Volume() != volume.Int64() || whole.VWAP() != vwap {
+			t.Fatalf("got %v vwap %v; want %v volume %v vwap %v", &whole, whole.VWAP(), &want, volume, vwap)
+		}
+	})
+}
