@@ -109,6 +109,7 @@ func poisonFixture(t *testing.T) []record {
 		{"key-of-another-millisecond", tampered(func(p *marketdata.QueuedPoint) { p.Timestamp++ })},
 		{"key-not-a-number", tampered(func(p *marketdata.QueuedPoint) { p.Key = "abc" })},
 		{"price-beyond-dynamodb", tampered(func(p *marketdata.QueuedPoint) { p.Price = 1e200 })},
+		{"unknown-condition", tampered(func(p *marketdata.QueuedPoint) { p.Conditions = "6" })},
 		{"missing-key", `{"v":1,"origin":"api:req-nokey","points":[{"symbol":"TSLA","timestamp":1772463500000,"price":1,"volume":1}]}`},
 		{"good-2", good("MSFT", "api:req-good-2")},
 	}
