@@ -123,7 +123,13 @@ func Render(w io.Writer, title string, windows []marketdata.Aggregate) error {
 		if a.WindowEnd <= a.WindowStart {
 			return fmt.Errorf("%s: window %d ends at %d, not after its start", title, a.WindowStart, a.WindowEnd)
 		}
-		lo, hi, vmax = math.Min(lo, a.Low), math.Max(hi, a.High), max(vmax, a.Volume)
+		vmax = max(vmax, a.Volume)
+		if a.High > 0 { // a window whose trades' conditions set no price has none to chart
+			lo, hi = math.Min(lo, a.Low), math.Max(hi, a.High)
+		}
+	}
+	if math.IsInf(lo, 1) { // no window has prices: an empty scale
+		lo, hi = 0, 1
 	}
 	if hi == lo { // one price throughout: centre it
 		lo, hi = lo-0.5, hi+0.5
@@ -167,6 +173,23 @@ func Render(w io.Writer, title string, windows []marketdata.Aggregate) error {
 		if a.Close >= a.Open {
 			colour = Up
 		}
+		if a.High == 0 {
+			// No trade could set a price (see the README's Trade
+			// conditions): no candle, the volume bar only.
+			h := vh(a.Volume)
+			xl, xr := x(a.WindowStart), x(a.WindowEnd)
+			bw := (xr - xl) * bodyShare
+			fmt.Fprintf(&b, `<rect class="volume" data-start="%d" x="%s" y="%s" width="%s" height="%s" fill="%s" fill-opacity="0.6"/>
+`, a.WindowStart, f(xl+(xr-xl-bw)/2), f(VolumeBottom-h), f(bw), f(h), colour)
+			continue
+		}
+		tip := fmt.Sprintf("%s: open %v high %v low %v close %v volume %d VWAP %v trades %d",
+			stamp(a.WindowStart), a.Open, a.High, a.Low, a.Close, a.Volume, a.VWAP, a.Trades)
+		if a.Open == 0 {
+			// High and low without open and close: the wick alone (a body
+			// of no height at the middle of the range).
+			a.Open, a.Close = (a.High+a.Low)/2, (a.High+a.Low)/2
+		}
 		xl, xr := x(a.WindowStart), x(a.WindowEnd)
 		bw := (xr - xl) * bodyShare
 		bx, cx := xl+(xr-xl-bw)/2, (xl+xr)/2
@@ -174,8 +197,6 @@ func Render(w io.Writer, title string, windows []marketdata.Aggregate) error {
 		if bottom-top < minBody { // open = close: a thin bar, still visible
 			top, bottom = (top+bottom-minBody)/2, (top+bottom+minBody)/2
 		}
-		tip := fmt.Sprintf("%s: open %v high %v low %v close %v volume %d VWAP %v trades %d",
-			stamp(a.WindowStart), a.Open, a.High, a.Low, a.Close, a.Volume, a.VWAP, a.Trades)
 		fmt.Fprintf(&b, `<g class="candle" data-start="%d" data-end="%d"><title>%s</title><line class="wick" x1="%s" x2="%s" y1="%s" y2="%s" stroke="%s"/><rect class="body" x="%s" y="%s" width="%s" height="%s" fill="%s"/></g>
 `, a.WindowStart, a.WindowEnd, esc(tip), f(cx), f(cx), f(y(a.High)), f(y(a.Low)), colour,
 			f(bx), f(top), f(bw), f(bottom-top), colour)

@@ -109,6 +109,12 @@ func TestRender(t *testing.T) {
 		{"two windows, one up one down", []marketdata.Aggregate{
 			{WindowStart: 2 * m5, WindowEnd: 3 * m5, Open: 5, High: 6, Low: 4, Close: 4.5, Volume: 10},
 			{WindowStart: m5, WindowEnd: 2 * m5, Open: 5, High: 5.5, Low: 4.8, Close: 5.25, Volume: 30}}},
+		// Sale conditions: a window without any price (no candle, its
+		// volume bar only) and one with high and low but no open or close.
+		{"windows without prices", []marketdata.Aggregate{
+			{WindowStart: 0, WindowEnd: m5, Open: 5, High: 6, Low: 4, Close: 4.5, Volume: 10},
+			{WindowStart: m5, WindowEnd: 2 * m5, Volume: 40},
+			{WindowStart: 2 * m5, WindowEnd: 3 * m5, High: 7, Low: 5, Volume: 20}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,9 +128,18 @@ func TestRender(t *testing.T) {
 			}
 			byStart := map[int64]marketdata.Aggregate{}
 			lo, hi, vmax := math.Inf(1), math.Inf(-1), int64(0)
+			priced := 0
 			for _, a := range tc.windows {
+				vmax = max(vmax, a.Volume)
+				if a.High == 0 {
+					continue // no candle
+				}
+				if a.Open == 0 { // a wick alone
+					a.Open, a.Close = (a.High+a.Low)/2, (a.High+a.Low)/2
+				}
 				byStart[a.WindowStart] = a
-				lo, hi, vmax = math.Min(lo, a.Low), math.Max(hi, a.High), max(vmax, a.Volume)
+				lo, hi = math.Min(lo, a.Low), math.Max(hi, a.High)
+				priced++
 			}
 			if hi == lo {
 				lo, hi = lo-0.5, hi+0.5
@@ -166,7 +181,7 @@ func TestRender(t *testing.T) {
 				prevRight = g.Body.X + g.Body.Width
 				top, bottom = math.Min(top, g.Wick.Y1), math.Max(bottom, g.Wick.Y2)
 			}
-			if candles != len(tc.windows) || len(byStart) != 0 {
+			if candles != priced || len(byStart) != 0 {
 				t.Fatalf("%d candles for %d windows (without a candle: %v)", candles, len(tc.windows), byStart)
 			}
 			if flat := tc.windows[0].High == tc.windows[0].Low && len(tc.windows) == 1; !flat {
