@@ -22,6 +22,9 @@ const (
 	// MaxReceiveCount is how often a message is received before the redrive
 	// moves it to the dead-letter queue.
 	MaxReceiveCount = 3
+	// QueueBatchSize is the most messages the processor's SQS trigger
+	// delivers in one invocation (its event source mapping's BatchSize).
+	QueueBatchSize = 10
 	// SQSBatchEntries is the most entries one SendMessageBatch call takes.
 	SQSBatchEntries = 10
 	// SQSBatchMaxBytes is the most bytes one SendMessageBatch call may carry:

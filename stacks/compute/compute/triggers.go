@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 	"github.com/marketanalytics/pipeline/shared/naming"
 	"github.com/marketanalytics/pipeline/stacks/common"
@@ -57,7 +58,6 @@ func objectCreatedTrigger(ctx *pulumi.Context, up lowerLayers, account string, i
 // write rate and the functions' share of the account's concurrency;
 // ReportBatchItemFailures retries only the failed messages.
 const (
-	queueBatchSize      = 10
 	queueBatchingWindow = 5 * time.Second
 	queueMaxConcurrency = 10
 	reportBatchFailures = "ReportBatchItemFailures"
@@ -69,7 +69,7 @@ func queueTrigger(ctx *pulumi.Context, up lowerLayers, processor *function) erro
 		EventSourceArn:                 up.queueArn,
 		FunctionName:                   processor.fn.Arn,
 		Enabled:                        pulumi.Bool(true),
-		BatchSize:                      pulumi.Int(queueBatchSize),
+		BatchSize:                      pulumi.Int(limits.QueueBatchSize),
 		MaximumBatchingWindowInSeconds: pulumi.Int(int(queueBatchingWindow / time.Second)),
 		FunctionResponseTypes:          pulumi.StringArray{pulumi.String(reportBatchFailures)},
 		ScalingConfig:                  &lambda.EventSourceMappingScalingConfigArgs{MaximumConcurrency: pulumi.Int(queueMaxConcurrency)},

@@ -136,8 +136,10 @@ func New(db DynamoDB, ev EventPublisher, cfg Config) (*Handler, error) {
 type message struct {
 	id       string
 	receives string // ApproximateReceiveCount: how close it is to the DLQ
+	origin   string
 	points   []marketdata.QueuedPoint
-	err      error // why it failed; nil while it has not
+	partials []dynamobatch.Item // its partial aggregate items
+	err      error              // why it failed; nil while it has not
 }
 
 // batch is the state of one invocation. Failures may be recorded from
@@ -196,21 +198,21 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 	b := &batch{msgs: make([]message, len(ev.Records))}
 	st := Stats{Messages: len(ev.Records)}
 
-	// 1. Decode and check each message; build the raw point items, message
-	// after message, so that spans[i] are message i's items.
+	// 1. Decode and check each message and build its partial aggregates.
+	// The raw point items are built later, one write group at a time (see
+	// store), so spans[i] are where message i's items will be: its points,
+	// then its partials.
 	arena := h.arenas.Get().(*itemArena)
 	defer func() {
 		arena.reset() // the items are not used after Put
 		h.arenas.Put(arena)
 	}()
-	builder := newRawItemBuilder(now, arena)
 	expiresAt := marketdata.ExpiresAt(now)
-	var items []dynamobatch.Item
 	var owner []int // message index of each item
 	spans := make([]span, len(ev.Records))
 	for i, r := range ev.Records {
 		b.msgs[i].id, b.msgs[i].receives = r.MessageId, r.Attributes["ApproximateReceiveCount"]
-		spans[i] = span{len(items), len(items)}
+		spans[i] = span{len(owner), len(owner)}
 		m, err := marketdata.DecodeMessageString(r.Body)
 		if err == nil {
 			err = checkMessage(m, now)
@@ -219,23 +221,41 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 			b.fail(i, fmt.Errorf("poison message: %w", err))
 			continue
 		}
-		b.msgs[i].points = m.Points
-		items = builder.appendItems(items, m)
+		b.msgs[i].points, b.msgs[i].origin = m.Points, m.Origin
 		// The message's partials go with its points: the message succeeds
 		// only when both are stored, so the aggregator, which merges the
 		// partials, never misses stored points for long (SQS redelivers).
-		before := len(items)
-		items = appendPartials(items, m, expiresAt)
-		st.Partials += len(items) - before
-		for range len(items) - spans[i].lo {
+		b.msgs[i].partials = appendPartials(nil, m, expiresAt)
+		st.Partials += len(b.msgs[i].partials)
+		for range len(m.Points) + len(b.msgs[i].partials) {
 			owner = append(owner, i)
 		}
-		spans[i].hi = len(items)
+		spans[i].hi = len(owner)
 		st.Points += len(m.Points)
 	}
 
-	// 2. Store the points, within the invocation's time budget.
-	h.store(ctx, finishBy, b, items, owner, spans, &st)
+	// 2. Store the points, within the invocation's time budget. Each write
+	// group's items are built into the arena just before they are written
+	// and the arena is taken back after: a container's first batch builds
+	// new item maps for its first group only and reuses them for the next
+	// ones, as a warm container does, and a batch holds one group's items
+	// at a time instead of all of them.
+	builder := newRawItemBuilder(now, arena)
+	var items []dynamobatch.Item
+	build := func(first, last int) []dynamobatch.Item {
+		arena.reset()
+		items = items[:0]
+		for i := first; i <= last; i++ {
+			if spans[i].hi == spans[i].lo { // failed to decode
+				continue
+			}
+			m := &b.msgs[i]
+			items = builder.appendItems(items, marketdata.Message{Origin: m.origin, Points: m.points})
+			items = append(items, m.partials...)
+		}
+		return items
+	}
+	h.store(ctx, finishBy, b, build, owner, spans, &st)
 
 	// 3. Latest state per symbol and the active-symbols index per window,
 	// from the messages whose points are all stored.
@@ -295,8 +315,10 @@ type span struct{ lo, hi int }
 // errNoTime fails the messages store does not start.
 var errNoTime = errors.New("not started: too little time left before the invocation's deadline")
 
-// store writes the items, a group of whole messages at a time, in message
-// order. A group starts only if, at the pace of the groups before it, it is
+// store writes the messages' items, a group of whole messages at a time, in
+// message order: build(first, last) returns the items of messages
+// first..last (spans[first].lo to spans[last].hi), valid until the next
+// call. A group starts only if, at the pace of the groups before it, it is
 // written by finishBy; once one does not fit, it and every later message
 // fail with errNoTime, untouched, and SQS redelivers them. So a batch too big
 // for one invocation (a backfill, a slow table) ends with its first messages
@@ -308,7 +330,7 @@ var errNoTime = errors.New("not started: too little time left before the invocat
 // of items, so several small messages share one writer call and its requests
 // in flight. Copies of a point in two groups (a message queued twice) are
 // simply written twice: the puts are idempotent.
-func (h *Handler) store(ctx context.Context, finishBy time.Time, b *batch, items []dynamobatch.Item, owner []int, spans []span, st *Stats) {
+func (h *Handler) store(ctx context.Context, finishBy time.Time, b *batch, build func(first, last int) []dynamobatch.Item, owner []int, spans []span, st *Stats) {
 	minGroup := h.cfg.WriteConcurrency * limits.DynamoBatchWriteItems
 	var (
 		written  int           // items of the groups done
@@ -331,7 +353,7 @@ func (h *Handler) store(ctx context.Context, finishBy time.Time, b *batch, items
 				for i := first; i < len(spans); i++ {
 					if b.ok(i) {
 						b.fail(i, fmt.Errorf("%w (%s left, storing its %d points would take ~%s at this batch's pace; %d of %d points stored)",
-							errNoTime, left.Round(time.Millisecond), spans[i].hi-spans[i].lo, (pace*time.Duration(spans[i].hi-spans[i].lo)).Round(time.Millisecond), written, len(items)))
+							errNoTime, left.Round(time.Millisecond), spans[i].hi-spans[i].lo, (pace*time.Duration(spans[i].hi-spans[i].lo)).Round(time.Millisecond), written, len(owner)))
 						st.NotStarted++
 					}
 				}
@@ -339,7 +361,7 @@ func (h *Handler) store(ctx context.Context, finishBy time.Time, b *batch, items
 			}
 		}
 		began := time.Now()
-		res := h.writer.Put(ctx, items[lo:hi])
+		res := h.writer.Put(ctx, build(first, last))
 		took := time.Since(began)
 		written += hi - lo
 		spent += took
