@@ -2,6 +2,7 @@ package conditions
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,14 +105,18 @@ func NormalizeIDs(text string) (string, error) {
 // Of returns the effect of a trade whose conditions are in the normal form;
 // text not in the normal form is an error. Effects are cached per distinct
 // text, so a trade costs a map lookup: the distinct combinations of a day's
-// trades are a few hundred. Past maxCached entries (hostile input), effects
-// are computed, not cached.
+// trades are a few hundred. The cache is a map that is never written once
+// published (a new entry publishes a copy), so a lookup takes no lock and
+// costs what a plain map's does; past maxCached entries (hostile input),
+// effects are computed, not cached, which also bounds the copying.
 func Of(normal string) (Effect, error) {
 	if normal == "" {
 		return All, nil
 	}
-	if e, ok := cache.Load(normal); ok {
-		return e.(Effect), nil
+	if m := cache.Load(); m != nil {
+		if e, ok := (*m)[normal]; ok {
+			return e, nil
+		}
 	}
 	n, err := NormalizeIDs(normal)
 	if err != nil {
@@ -124,17 +129,32 @@ func Of(normal string) (Effect, error) {
 	if err != nil {
 		return Effect{}, err
 	}
-	if cached.Add(1) <= maxCached {
-		cache.Store(strings.Clone(normal), e) // the key must not pin a message body
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	old := cache.Load()
+	if old == nil || len(*old) < maxCached {
+		m := make(map[string]Effect, 1+lenOf(old))
+		if old != nil {
+			maps.Copy(m, *old)
+		}
+		m[strings.Clone(normal)] = e // the key must not pin a message body
+		cache.Store(&m)
 	}
 	return e, nil
 }
 
-const maxCached = 1 << 12
+func lenOf(m *map[string]Effect) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+const maxCached = 1 << 10
 
 var (
-	cache  sync.Map
-	cached atomic.Int64
+	cache   atomic.Pointer[map[string]Effect]
+	cacheMu sync.Mutex
 )
 
 // Correction is what a trade's correction indicator (Polygon's "correction"
