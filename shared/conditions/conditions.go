@@ -69,6 +69,10 @@ var Table = []Rule{
 	{ID: 36, SIP: "Y", Name: "Yellow Flag Regular Trade", OpenClose: true, HighLow: true, Volume: true},
 	{ID: 37, SIP: "I", Name: "Odd Lot Trade", Volume: true},
 	{ID: 38, SIP: "9", Name: "Corrected Consolidated Close (per listing market)", OpenClose: true, HighLow: true},
+	// Reg NMS Rule 611's trade-through exemption: an indicator the tapes
+	// carry beside the sale condition (no SIP sale-condition code), which
+	// changes no last-sale eligibility; the trade's other conditions decide.
+	{ID: 41, Name: "Trade Thru Exempt", OpenClose: true, HighLow: true, Volume: true},
 	{ID: 52, SIP: "V", Name: "Contingent Trade", Volume: true},
 	{ID: 53, SIP: "7", Name: "Qualified Contingent Trade (QCT)", Volume: true},
 }

@@ -25,7 +25,7 @@ func TestConditionProfiles(t *testing.T) {
 	}{
 		{"polygon-trades-conditions.csv", marketdata.ProfilePolygonTrades, []want{
 			{index: 2, point: ns(aapl(t0+1, 191.29, 10, "4", "12,37"), 456789)}, // sip_timestamp's ns kept
-			{index: 3, category: cat, reason: []string{"polygon-trades conditions:", `"14,41"`, `unknown Polygon condition id "41"`}},
+			{index: 3, category: cat, reason: []string{"polygon-trades conditions:", `"14,39"`, `unknown Polygon condition id "39"`}},
 			{index: 4, point: aapl(t0+200, 191.28, 40, "4", "37")}, // 1: the corrected data counts
 			{index: 5, category: CategoryCorrection, reason: []string{"polygon-trades correction:", `"8"`, "counts nowhere"}},
 			{index: 6, category: CategoryCorrection, reason: []string{"polygon-trades correction:", `"12"`, "counts nowhere"}},
