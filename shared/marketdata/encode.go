@@ -73,7 +73,7 @@ func (e *MessageEncoder) Add(p Point, ordinal int64) (bool, error) {
 	b = append(b, `,"price":`...)
 	b = appendJSONFloat(b, p.Price)
 	b = append(b, `,"volume":`...)
-	b = strconv.AppendInt(b, p.Volume, 10)
+	b = append(b, p.Volume.String()...) // canonical: Validate checked it
 	if p.Bid != 0 {
 		b = append(b, `,"bid":`...)
 		b = appendJSONFloat(b, p.Bid)

@@ -18,7 +18,7 @@ func randomPoint(r *rand.Rand) Point {
 		Symbol:    syms[r.IntN(len(syms))],
 		Timestamp: r.Int64N(1 << 42),
 		Price:     r.Float64() * math.Pow(10, float64(r.IntN(30)-10)),
-		Volume:    r.Int64N(1 << 40),
+		Volume:    randomVolume(r),
 		Exchange:  exch[r.IntN(len(exch))],
 	}
 	if r.IntN(2) == 0 {
@@ -38,13 +38,13 @@ func TestMessageEncoderMatchesEncodeMessage(t *testing.T) {
 		origin string
 		points []Point
 	}{
-		{"one point", "s3://bucket/a/b.csv#v1", []Point{{Symbol: "AAPL", Timestamp: 1700000000123, Price: 189.12, Volume: 300}}},
+		{"one point", "s3://bucket/a/b.csv#v1", []Point{{Symbol: "AAPL", Timestamp: 1700000000123, Price: 189.12, Volume: "300"}}},
 		{"optional fields", "api:abc", []Point{
-			{Symbol: "BRK.B", Timestamp: 1, Price: 1e-7, Volume: 0, Bid: 1e-8, Ask: 2e22, Exchange: "XNYS"},
-			{Symbol: "BTC-USD", Timestamp: 1700000000000, Price: 65000.5, Volume: 1 << 50, Ask: 65001},
-			{Symbol: "X", Timestamp: 0, Price: 123456789012345678901234.0, Volume: 9, Exchange: "a\"b\\c<&>\t\b\f\x01"},
+			{Symbol: "BRK.B", Timestamp: 1, Price: 1e-7, Volume: "0", Bid: 1e-8, Ask: 2e22, Exchange: "XNYS"},
+			{Symbol: "BTC-USD", Timestamp: 1700000000000, Price: 65000.5, Volume: Units(1 << 50), Ask: 65001},
+			{Symbol: "X", Timestamp: 0, Price: 123456789012345678901234.0, Volume: "9", Exchange: "a\"b\\c<&>\t\b\f\x01"},
 		}},
-		{"escaped origin", "s3://b/we\"ird\\key\n#\"etag\"", []Point{{Symbol: "A", Timestamp: 5, Price: 0.1, Volume: 1}}},
+		{"escaped origin", "s3://b/we\"ird\\key\n#\"etag\"", []Point{{Symbol: "A", Timestamp: 5, Price: 0.1, Volume: "1"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,7 +170,7 @@ func TestAppendJSONStringMatchesEncodingJSONForASCII(t *testing.T) {
 
 func BenchmarkMessageEncoder(b *testing.B) {
 	enc, _ := NewMessageEncoder("s3://bucket/prefix/file.csv#3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", 1<<20)
-	p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000, Price: 189.12, Volume: 300, Bid: 189.11, Ask: 189.13, Exchange: "XNAS"}
+	p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000, Price: 189.12, Volume: "300", Bid: 189.11, Ask: 189.13, Exchange: "XNAS"}
 	var i int64
 	for b.Loop() {
 		i++

@@ -2,8 +2,6 @@ package marketdata
 
 import (
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -87,17 +85,21 @@ type Rollup struct {
 	inexact bool // a window came without exact sums
 }
 
+// saturatedVolume is the volume of a window written while volumes were
+// int64 sums saturated at math.MaxInt64: not its exact sum.
+const saturatedVolume = Decimal("9223372036854775807")
+
 // partial returns a window's aggregate as a Partial, when it carries its
 // exact sums and its volume did not saturate. Windows do not overlap, so the
 // range keys' discriminators (0 here) never decide an open or a close.
 func (a Aggregate) partial() (*Partial, bool) {
-	if a.PV == "" || a.Prices == "" || a.Volume == math.MaxInt64 {
+	if a.PV == "" || a.Prices == "" || a.Volume == saturatedVolume {
 		return nil, false
 	}
 	it := PartialItem{
 		Trades: a.Trades, Excluded: a.Excluded,
 		High: a.High, Low: a.Low,
-		Volume: strconv.FormatInt(a.Volume, 10), PV: a.PV, Prices: a.Prices,
+		Volume: a.Volume.String(), PV: a.PV, Prices: a.Prices,
 	}
 	if a.Open > 0 {
 		it.OpenKey, it.Open = FormatSortKey(a.FirstTs, 0), a.Open
@@ -109,11 +111,16 @@ func (a Aggregate) partial() (*Partial, bool) {
 
 // Add merges one window's aggregate in.
 func (r *Rollup) Add(a Aggregate) {
-	one := Rollup{agg: a, volumeF: float64(a.Volume)}
+	// A volume that is no decimal (a corrupt item) makes Volume's Add
+	// below keep a canonical text: it counts as 0, and the bucket as inexact.
+	vol, err := ParseSum(a.Volume.String())
+	a.Volume = vol
+	one := Rollup{agg: a}
+	one.volumeF, _ = vol.Float64()
 	one.exact, _ = a.partial()
-	one.inexact = one.exact == nil
-	if a.Volume > 0 {
-		one.pv = a.VWAP * float64(a.Volume)
+	one.inexact = one.exact == nil || err != nil
+	if one.volumeF > 0 {
+		one.pv = a.VWAP * one.volumeF
 	} else {
 		one.prices = a.VWAP * float64(a.Trades)
 	}
@@ -149,11 +156,7 @@ func (r *Rollup) Merge(o Rollup) {
 		a.Low = min(a.Low, b.Low)
 	}
 	a.Excluded += b.Excluded
-	if b.Volume > math.MaxInt64-a.Volume {
-		a.Volume = math.MaxInt64
-	} else {
-		a.Volume += b.Volume
-	}
+	a.Volume = a.Volume.Add(b.Volume)
 	a.Trades += b.Trades
 	a.UpdatedAt = max(a.UpdatedAt, b.UpdatedAt)
 	r.pv += o.pv

@@ -3,6 +3,7 @@ package marketdata
 import (
 	"errors"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -45,7 +46,26 @@ func TestIntervalsAlignOnUTCBoundaries(t *testing.T) {
 type tick struct {
 	ms     int64
 	price  float64
-	volume int64
+	volume Decimal
+}
+
+// ratDecimal is the exact decimal of r (at most MaxDecimalScale fraction
+// digits), from math/big alone.
+func ratDecimal(r *big.Rat) Decimal {
+	d, err := ParseSum(r.FloatString(MaxDecimalScale))
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// volumeRat is v as a big.Rat, read with math/big alone.
+func volumeRat(v Decimal) *big.Rat {
+	r, ok := new(big.Rat).SetString(v.String())
+	if !ok {
+		panic(v)
+	}
+	return r
 }
 
 // direct computes the aggregate of ticks (sorted by time) as [start, end).
@@ -53,14 +73,17 @@ func direct(ticks []tick, start, end int64) Aggregate {
 	a := Aggregate{WindowStart: start, WindowEnd: end, Open: ticks[0].price, Close: ticks[len(ticks)-1].price,
 		High: ticks[0].price, Low: ticks[0].price, FirstTs: ticks[0].ms, LastTs: ticks[len(ticks)-1].ms}
 	var pv, vol, sum float64
+	volume := new(big.Rat)
 	for _, tk := range ticks {
 		a.High, a.Low = max(a.High, tk.price), min(a.Low, tk.price)
-		a.Volume += tk.volume
+		volume.Add(volume, volumeRat(tk.volume))
 		a.Trades++
-		pv += tk.price * float64(tk.volume)
-		vol += float64(tk.volume)
+		v, _ := volumeRat(tk.volume).Float64()
+		pv += tk.price * v
+		vol += v
 		sum += tk.price
 	}
+	a.Volume = ratDecimal(volume)
 	if vol > 0 {
 		a.VWAP = pv / vol
 	} else {
@@ -112,9 +135,13 @@ func randomTicks(rng *rand.Rand) []tick {
 			quoteOnly = !quoteOnly
 		}
 		price = math.Max(0.01, price*(1+(rng.Float64()-0.5)/50))
-		var v int64
-		if !quoteOnly {
-			v = rng.Int64N(10_000)
+		v := Decimal("0")
+		switch {
+		case quoteOnly:
+		case rng.IntN(3) == 0: // a crypto size: up to 8 or 18 decimals
+			v = appendUnitsDecimal(rng.Uint64N(1_000_000_000_000), []int{3, 8, 18}[rng.IntN(3)])
+		default:
+			v = Units(rng.Uint64N(10_000))
 		}
 		ticks = append(ticks, tick{ms, price, v})
 	}
@@ -187,12 +214,13 @@ func TestRollUpEdges(t *testing.T) {
 	if got := RollUp(w, DefaultInterval); !slices.Equal(got, w) {
 		t.Errorf("5m RollUp changed the windows: %+v", got)
 	}
-	// Saturated volumes stay saturated.
-	big := Aggregate{WindowStart: 0, Open: 1, High: 1, Low: 1, Close: 1, VWAP: 1, Trades: 1, Volume: math.MaxInt64 - 1}
+	// Volumes beyond int64 sum exactly.
+	big := Aggregate{WindowStart: 0, Open: 1, High: 1, Low: 1, Close: 1, VWAP: 1, Trades: 1, Volume: "9223372036854775806"}
 	big2 := big
 	big2.WindowStart, big2.FirstTs, big2.LastTs = 300_000, 300_000, 300_000
-	if got := RollUp([]Aggregate{big, big2}, Intervals[1]); got[0].Volume != math.MaxInt64 {
-		t.Errorf("volume %d, want saturated", got[0].Volume)
+	big2.Volume = "0.000000000000000001"
+	if got := RollUp([]Aggregate{big, big2, big}, Intervals[1]); got[0].Volume != "18446744073709551612.000000000000000001" {
+		t.Errorf("volume %s, want the exact sum", got[0].Volume)
 	}
 	var empty Rollup
 	if _, ok := empty.Aggregate(0, 1); ok {
@@ -271,4 +299,9 @@ func TestRollUpOfExactWindowsIsExact(t *testing.T) {
 			}
 		}
 	}
+}
+
+// appendUnitsDecimal is coef × 10^-scale as a Decimal.
+func appendUnitsDecimal(coef uint64, scale int) Decimal {
+	return Decimal(appendUnits(nil, coef, scale))
 }

@@ -218,7 +218,7 @@ func (d *fastDecoder) pointField(p *QueuedPoint, key string) (ok bool) {
 	case "price":
 		p.Price, ok = d.float()
 	case "volume":
-		p.Volume, ok = d.integer(64)
+		p.Volume, ok = d.decimal()
 	case "bid":
 		p.Bid, ok = d.float()
 	case "ask":
@@ -389,6 +389,17 @@ func (d *fastDecoder) integer(bits int) (int64, bool) {
 	}
 	v, err := strconv.ParseInt(lit, 10, bits)
 	return v, err == nil
+}
+
+// decimal takes a number literal that is already a Decimal's canonical text
+// as it is (a substring of the body); anything else (1.50, 1e3, -1) is
+// left to encoding/json and Decimal.UnmarshalJSON.
+func (d *fastDecoder) decimal() (Decimal, bool) {
+	lit, _, ok := d.number()
+	if !ok || !canonical(lit) {
+		return "", false
+	}
+	return Decimal(lit), true
 }
 
 // float parses a JSON number into a float64 with the same conversion

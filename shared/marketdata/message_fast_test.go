@@ -53,9 +53,9 @@ func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
 		{"surrogate pair", `{"v":1,"origin":"\ud83d\ude00","points":[]}`, true},
 		{"lone surrogate", `{"v":1,"origin":"\ud83d","points":[]}`, true},
 		{"invalid utf-8", "{\"v\":1,\"origin\":\"a\xffb\",\"points\":[]}", true},
-		{"negative zero and exponents", `{"v":1,"points":[{"k":"1","timestamp":-0,"price":-0.0,"bid":1E-3,"ask":2e+2,"volume":-5}]}`, true},
-		{"max int64", `{"v":1,"points":[{"k":"1","timestamp":9223372036854775807,"volume":-9223372036854775808}]}`, true},
-		{"integers of 18 and 19 digits", `{"v":1,"points":[{"k":"1","timestamp":999999999999999999,"volume":-1000000000000000000}]}`, true},
+		{"negative zero and exponents", `{"v":1,"points":[{"k":"1","timestamp":-0,"price":-0.0,"bid":1E-3,"ask":2e+2,"volume":0}]}`, true},
+		{"max int64", `{"v":1,"points":[{"k":"1","timestamp":9223372036854775807,"volume":9223372036854775807}]}`, true},
+		{"integers of 18 and 19 digits", `{"v":1,"points":[{"k":"1","timestamp":999999999999999999,"volume":1000000000000000000}]}`, true},
 		{"decimals around 2^53", `{"v":1,"points":[{"k":"1","price":9007199254740992,"bid":9007199254740993,"ask":900719925474099.3}]}`, true},
 		{"decimals of 17 to 19 digits", `{"v":1,"points":[{"k":"1","price":263.65999999999997,"bid":0.12345678901234567,"ask":1234567890.123456789}]}`, true},
 		{"long fractions", `{"v":1,"points":[{"k":"1","price":0.0000000000000000000001,"bid":1.00000000000000000000000001,"ask":0.000000000000000001}]}`, true},
@@ -72,6 +72,13 @@ func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
 		{"encoder's order, exponent integer", `{"v":1,"points":[{"k":"1","volume":1e2}]}`, false},
 		{"encoder's order, fractional integer", `{"v":1,"points":[{"k":"1","timestamp":1.5}]}`, false},
 		{"encoder's order, leading zero", `{"v":1,"points":[{"k":"1","price":01}]}`, false},
+		{"fractional volume", `{"v":1,"points":[{"k":"1","volume":0.015},{"k":"2","volume":123.000000000000000001}]}`, true},
+		{"volume beyond int64: Validate's to refuse", `{"v":1,"points":[{"k":"1","volume":9223372036854775808.5}]}`, true},
+		{"volume with trailing zeros", `{"v":1,"points":[{"k":"1","volume":1.50}]}`, false},
+		{"volume with an exponent", `{"v":1,"points":[{"k":"1","volume":15e-1}]}`, false},
+		{"volume negative", `{"v":1,"points":[{"k":"1","volume":-5}]}`, false},
+		{"volume negative zero", `{"v":1,"points":[{"k":"1","volume":-0}]}`, false},
+		{"volume as a string", `{"v":1,"points":[{"k":"1","volume":"5"}]}`, false},
 
 		{"repeated points merge in encoding/json", `{"v":1,"points":[{"k":"1","price":2}],"points":[{"k":"3"}]}`, false},
 		{"unknown top-level key", `{"v":1,"extra":{"a":[1,2]},"points":[]}`, false},
@@ -85,7 +92,7 @@ func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
 		{"null price", `{"v":1,"points":[{"k":"1","price":null}]}`, false},
 		{"fractional integer", `{"v":1.0}`, false},
 		{"exponent integer", `{"v":1,"points":[{"k":"1","timestamp":1e3}]}`, false},
-		{"int overflow", `{"v":1,"points":[{"k":"1","volume":9223372036854775808}]}`, false},
+		{"int overflow", `{"v":1,"points":[{"k":"1","timestamp":9223372036854775808}]}`, false},
 		{"float overflow", `{"v":1,"points":[{"k":"1","price":1e400}]}`, false},
 		{"string for number", `{"v":"1"}`, false},
 		{"number for string", `{"v":1,"origin":5}`, false},
@@ -256,6 +263,10 @@ func fillNonZero(v reflect.Value) {
 		case reflect.Struct:
 			fillNonZero(f)
 		case reflect.String:
+			if f.Type() == reflect.TypeFor[Decimal]() {
+				f.SetString("1.5")
+				break
+			}
 			f.SetString("X" + v.Type().Field(i).Name)
 		case reflect.Int, reflect.Int64:
 			f.SetInt(int64(i + 1))
@@ -299,7 +310,7 @@ func randomMessage(r *rand.Rand, n int) Message {
 			Symbol:    syms[r.IntN(len(syms))],
 			Timestamp: r.Int64N(4_000_000_000_000),
 			Price:     math.Float64frombits(r.Uint64()>>2 | 1<<62>>2), // positive, wide range
-			Volume:    r.Int64(),
+			Volume:    randomVolume(r),
 		}
 		if math.IsNaN(p.Price) || math.IsInf(p.Price, 0) {
 			p.Price = 1
@@ -316,6 +327,15 @@ func randomMessage(r *rand.Rand, n int) Message {
 	return m
 }
 
+// randomVolume is a valid volume: an integer up to int64, or a fraction of
+// up to MaxDecimalScale digits.
+func randomVolume(r *rand.Rand) Decimal {
+	if r.IntN(2) == 0 {
+		return Units(r.Uint64N(1 << 63))
+	}
+	return Decimal(appendUnits(nil, r.Uint64(), r.IntN(MaxDecimalScale+1)))
+}
+
 func FuzzDecodeMessage(f *testing.F) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for n := range 5 {
@@ -327,6 +347,8 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`{"V":1,"Points":[{"K":"1"}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","symbol":"A\u0042","price":263.65999999999997,"volume":999999999999999999,"bid":9007199254740993,"ask":0.0000000000000000000001,"exchange":"X"},{"ask":-0,"k":"2"}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1","conditions":"14,37","conditions":"\u0030"}]}`))
+	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","volume":0.015},{"k":"2.5","volume":1.50},{"k":"3.5","volume":15e-1}]}`))
+	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","volume":0.0000000000000000001},{"k":"2.5","volume":-2.5},{"k":"3.5","volume":00.1}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkFastAgrees(t, body)
 		m, err := DecodeMessage(body)
@@ -368,7 +390,7 @@ func BenchmarkDecodeMessage(b *testing.B) {
 	m := Message{Origin: "s3://market-data-dev/uploads/ticks.csv#3Lg8xVd2ZQ"}
 	for i := range 7000 {
 		p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000 + int64(i), Price: float64(r.IntN(100_000))/100 + 1,
-			Volume: r.Int64N(10_000), Bid: 100.25, Ask: 100.5, Exchange: "XNAS"}
+			Volume: Units(r.Uint64N(10_000)), Bid: 100.25, Ask: 100.5, Exchange: "XNAS"}
 		m.Points = append(m.Points, QueuedPoint{Key: sortKey(p, m.Origin, int64(i)), Point: p})
 	}
 	body, err := EncodeMessage(m)

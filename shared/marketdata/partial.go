@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"math/bits"
 	"strconv"
+	"strings"
 
 	"github.com/marketanalytics/pipeline/shared/conditions"
 )
@@ -32,12 +33,15 @@ import (
 // The sums (Σ volume, Σ price×volume, Σ price) are exact, not float64: a
 // float sum depends on the order it is added in, and a window merged from
 // partials in any order must give the same aggregate, to the last digit, as
-// its points folded one by one. Every float64 and every product of a float64
-// with an int64 is a dyadic rational m×2^e, so the sums are kept exactly:
-// Add, run per point, adds integer mantissas into a few fixed-width
-// accumulators, one per binary exponent (dyadicSum; a symbol's prices span
-// few binades), and Merge and the items use math/big. Each sum is rounded
-// once, when the aggregate is computed (see VWAP).
+// its points folded one by one. Every float64 is a dyadic rational m×2^e and
+// a volume a decimal c×10^-s (Decimal), so a product is m×c×2^e×10^-s: the
+// sums are kept exactly, Σ volume and Σ price×volume scaled by 10^S, S the
+// largest scale of the partial's volumes (0 for whole units, so those sums
+// are the plain integers and dyadics they always were). Add, run per point,
+// adds integer mantissas into a few fixed-width accumulators, one per binary
+// exponent and decimal scale (dyadicSum; a symbol's prices span few binades,
+// its sizes few scales), and Merge and the items use math/big. Each sum is
+// rounded once, when the aggregate is computed (see VWAP).
 //
 // The zero value is empty. A Partial holds big numbers: use it through a
 // pointer, never copy one that is in use.
@@ -56,32 +60,40 @@ type Partial struct {
 
 	// Each sum is the fast part, which Add adds to, plus the big part,
 	// which Merge and the items' text add to.
-	volHi, volLo uint64    // Σ volume of Add, 128 bits
-	volume       big.Int   // Σ volume of Merge
-	pv, prices   dyadicSum // Σ price×volume and Σ price of Add
-	pvBig        big.Float // of Merge
-	pricesBig    big.Float
+	vol        []volTerm // Σ volume of Add: a 128-bit coefficient per scale
+	pv, prices dyadicSum // Σ price×volume and Σ price of Add
+	scale      int       // the big part's decimal scale S
+	volume     big.Int   // Σ volume of Merge × 10^S
+	pvBig      big.Float // Σ price×volume of Merge × 10^S
+	pricesBig  big.Float
+}
+
+// volTerm is the sum of the volumes of one scale: (hi, lo) × 10^-scale.
+type volTerm struct {
+	scale  int
+	hi, lo uint64
 }
 
 // exactPrec is a precision at which every sum of a Partial is exact: a
-// float64 has bits from 2^-1074 to 2^1023, a product with an int64 up to
-// 2^1087, and a sum of 2^63 of those up to 2^1150; big.Float keeps only the
-// mantissa words a value needs, so the precision costs nothing by itself.
-const exactPrec = 2304
+// float64 has bits from 2^-1074 to 2^1023, a product with a volume scaled by
+// 10^18 (< 2^124) up to 2^1148, and a sum of 2^63 of those up to 2^1211;
+// big.Float keeps only the mantissa words a value needs, so the precision
+// costs nothing by itself.
+const exactPrec = 2432
 
-// dyadicSum is an exact sum of terms m×2^exp (m < 2^128): one 192-bit
-// accumulator per exponent, which holds 2^64 such terms.
+// dyadicSum is an exact sum of terms m×2^exp×10^-scale (m < 2^128): one
+// 192-bit accumulator per exponent and scale, which holds 2^64 such terms.
 type dyadicSum struct{ terms []dyadicTerm }
 
 type dyadicTerm struct {
-	exp        int
+	exp, scale int
 	hi, mi, lo uint64
 }
 
-func (s *dyadicSum) add(hi, lo uint64, exp int) {
+func (s *dyadicSum) add(hi, lo uint64, exp, scale int) {
 	for i := range s.terms {
 		t := &s.terms[i]
-		if t.exp == exp {
+		if t.exp == exp && t.scale == scale {
 			var c uint64
 			t.lo, c = bits.Add64(t.lo, lo, 0)
 			t.mi, c = bits.Add64(t.mi, hi, c)
@@ -89,15 +101,19 @@ func (s *dyadicSum) add(hi, lo uint64, exp int) {
 			return
 		}
 	}
-	s.terms = append(s.terms, dyadicTerm{exp: exp, mi: hi, lo: lo})
+	s.terms = append(s.terms, dyadicTerm{exp: exp, scale: scale, mi: hi, lo: lo})
 }
 
-// addTo adds the sum to dst (precision exactPrec) exactly.
-func (s *dyadicSum) addTo(dst *big.Float) {
+// addTo adds the sum × 10^scale to dst (precision exactPrec) exactly; scale
+// is at least every term's.
+func (s *dyadicSum) addTo(dst *big.Float, scale int) {
 	var m big.Int
 	var f big.Float
 	for _, t := range s.terms {
 		m.SetBits([]big.Word{big.Word(t.lo), big.Word(t.mi), big.Word(t.hi)})
+		if t.scale < scale {
+			m.Mul(&m, pow10Int(scale-t.scale))
+		}
 		f.SetPrec(exactPrec).SetInt(&m)
 		f.SetMantExp(&f, t.exp)
 		dst.Add(dst, &f)
@@ -124,15 +140,15 @@ func before(aMs int64, aDisc uint64, bMs int64, bDisc uint64) bool {
 }
 
 // Add folds one point without conditions in: ms and disc from its range
-// key (ParseSortKey), its price (> 0, finite) and volume (>= 0). The order
-// of the calls does not change the result.
-func (p *Partial) Add(ms int64, disc uint64, price float64, volume int64) {
+// key (ParseSortKey), its price (> 0, finite) and volume (valid, as
+// Point.Validate checks). The order of the calls does not change the result.
+func (p *Partial) Add(ms int64, disc uint64, price float64, volume Decimal) {
 	p.AddEffect(ms, disc, price, volume, conditions.All)
 }
 
 // AddEffect folds one trade in as its conditions' effect e allows (see
 // Partial).
-func (p *Partial) AddEffect(ms int64, disc uint64, price float64, volume int64, eff conditions.Effect) {
+func (p *Partial) AddEffect(ms int64, disc uint64, price float64, volume Decimal, eff conditions.Effect) {
 	if eff.OpenClose {
 		p.openClose(ms, disc, price, ms, disc, price)
 	}
@@ -142,18 +158,51 @@ func (p *Partial) AddEffect(ms int64, disc uint64, price float64, volume int64, 
 		p.Excluded++
 	}
 	if !eff.Volume {
-		volume = 0
+		volume = "0"
 	}
 	p.Trades++
-	var c uint64
-	p.volLo, c = bits.Add64(p.volLo, uint64(volume), 0)
-	p.volHi += c
 	m, e := mantExp(price)
-	p.prices.add(0, m, e)
-	if volume > 0 {
-		hi, lo := bits.Mul64(m, uint64(volume))
-		p.pv.add(hi, lo, e)
+	p.prices.add(0, m, e, 0)
+	coef, scale, ok := volume.parts()
+	if !ok { // more than 19 digits: rare, through math/big
+		c, s := volume.bigParts()
+		p.init()
+		p.rescale(s)
+		c.Mul(c, pow10Int(p.scale-s))
+		p.volume.Add(&p.volume, c)
+		f := new(big.Float).SetPrec(exactPrec).SetInt(c)
+		p.pvBig.Add(&p.pvBig, f.Mul(f, new(big.Float).SetFloat64(price)))
+		return
 	}
+	p.addVolume(coef, scale)
+	if coef > 0 {
+		hi, lo := bits.Mul64(m, coef)
+		p.pv.add(hi, lo, e, scale)
+	}
+}
+
+func (p *Partial) addVolume(coef uint64, scale int) {
+	for i := range p.vol {
+		t := &p.vol[i]
+		if t.scale == scale {
+			var c uint64
+			t.lo, c = bits.Add64(t.lo, coef, 0)
+			t.hi += c
+			return
+		}
+	}
+	p.vol = append(p.vol, volTerm{scale: scale, lo: coef})
+}
+
+// rescale raises the big part's scale to at least s (init must have run).
+func (p *Partial) rescale(s int) {
+	if s <= p.scale {
+		return
+	}
+	k := pow10Int(s - p.scale)
+	p.volume.Mul(&p.volume, k)
+	p.pvBig.Mul(&p.pvBig, new(big.Float).SetPrec(exactPrec).SetInt(k))
+	p.scale = s
 }
 
 // openClose moves the open and close to cover another set of points.
@@ -176,17 +225,35 @@ func (p *Partial) highLow(high, low float64) {
 	p.Low = min(p.Low, low)
 }
 
-// sums returns the exact totals of the three sums.
-func (p *Partial) sums() (volume *big.Int, pv, prices *big.Float) {
-	volume = new(big.Int).SetBits([]big.Word{big.Word(p.volLo), big.Word(p.volHi)})
-	volume.Add(volume, &p.volume)
+// sums returns the exact totals of the three sums, Σ volume and
+// Σ price×volume multiplied by 10^scale, scale the largest of the volumes'.
+func (p *Partial) sums() (volume *big.Int, pv, prices *big.Float, scale int) {
+	scale = p.scale
+	for _, t := range p.vol {
+		scale = max(scale, t.scale)
+	}
+	volume = new(big.Int).Set(&p.volume)
+	if scale > p.scale {
+		volume.Mul(volume, pow10Int(scale-p.scale))
+	}
+	var c big.Int
+	for _, t := range p.vol {
+		c.SetBits([]big.Word{big.Word(t.lo), big.Word(t.hi)})
+		if t.scale < scale {
+			c.Mul(&c, pow10Int(scale-t.scale))
+		}
+		volume.Add(volume, &c)
+	}
 	pv, prices = new(big.Float).SetPrec(exactPrec), new(big.Float).SetPrec(exactPrec)
 	p.init()
 	pv.Add(pv, &p.pvBig)
+	if scale > p.scale {
+		pv.Mul(pv, new(big.Float).SetPrec(exactPrec).SetInt(pow10Int(scale-p.scale)))
+	}
 	prices.Add(prices, &p.pricesBig)
-	p.pv.addTo(pv)
-	p.prices.addTo(prices)
-	return volume, pv, prices
+	p.pv.addTo(pv, scale)
+	p.prices.addTo(prices, 0)
+	return volume, pv, prices, scale
 }
 
 // Merge folds q into p. Merging is associative and commutative: any grouping
@@ -204,23 +271,26 @@ func (p *Partial) Merge(q *Partial) {
 	}
 	p.Trades += q.Trades
 	p.Excluded += q.Excluded
-	v, pv, prices := q.sums()
+	v, pv, prices, s := q.sums()
+	p.rescale(s)
+	if s < p.scale {
+		k := pow10Int(p.scale - s)
+		v.Mul(v, k)
+		pv.Mul(pv, new(big.Float).SetPrec(exactPrec).SetInt(k))
+	}
 	p.volume.Add(&p.volume, v)
 	p.pvBig.Add(&p.pvBig, pv)
 	p.pricesBig.Add(&p.pricesBig, prices)
 }
 
-// Volume returns Σ volume, saturated at math.MaxInt64.
-func (p *Partial) Volume() int64 {
-	v, _, _ := p.sums()
-	if !v.IsInt64() {
-		return math.MaxInt64
-	}
-	return v.Int64()
+// Volume returns Σ volume, exactly.
+func (p *Partial) Volume() Decimal {
+	v, _, _, s := p.sums()
+	return decimalOf(v, s)
 }
 
-// VWAP returns Σ price×volume / Σ volume, each sum rounded once to the
-// nearest float64; when every point has volume 0, the mean price instead
+// VWAP returns Σ price×volume / Σ volume, the exact quotient rounded once to
+// the nearest float64; when every point has volume 0, the mean price instead
 // (a window of quotes only still has a meaningful average price).
 // Zero-volume points never weigh in a VWAP whose total volume is positive.
 // 0 when p is empty.
@@ -228,11 +298,11 @@ func (p *Partial) VWAP() float64 {
 	if p.Trades == 0 {
 		return 0
 	}
-	volume, pv, prices := p.sums()
+	volume, pv, prices, _ := p.sums() // both scaled by 10^S: the quotient is not
 	if volume.Sign() > 0 {
-		a, _ := pv.Float64()
-		b, _ := new(big.Float).SetInt(volume).Float64()
-		return a / b
+		v := new(big.Float).SetPrec(exactPrec).SetInt(volume)
+		q, _ := new(big.Float).SetPrec(53).Quo(pv, v).Float64()
+		return q
 	}
 	s, _ := prices.Float64()
 	return s / float64(p.Trades)
@@ -241,8 +311,35 @@ func (p *Partial) VWAP() float64 {
 // Sums returns the exact Σ price×volume and Σ price as text (the form
 // PartialItem and Aggregate store them in).
 func (p *Partial) Sums() (pv, prices string) {
-	_, s, q := p.sums()
-	return sumText(s), sumText(q)
+	_, s, q, scale := p.sums()
+	return sumText(s) + scaleSuffix(scale), sumText(q)
+}
+
+// scaleMark introduces the decimal scale of a Σ price×volume of fractional
+// volumes: "<dyadic>*1e-8" is the dyadic × 10^-8 (a decimal fraction has no
+// exact binary text). A sum of whole units has none, as before fractions.
+const scaleMark = "*1e-"
+
+func scaleSuffix(scale int) string {
+	if scale == 0 {
+		return ""
+	}
+	return scaleMark + strconv.Itoa(scale)
+}
+
+// parseScaledSum reads a Σ price×volume text: its dyadic part into dst and
+// its scale.
+func parseScaledSum(dst *big.Float, s string) (int, error) {
+	text, sc, found := strings.Cut(s, scaleMark)
+	scale := 0
+	if found {
+		n, err := strconv.Atoi(sc)
+		if err != nil || n < 1 || n > MaxDecimalScale || strconv.Itoa(n) != sc {
+			return 0, fmt.Errorf("%w: pv %q has no valid scale", ErrPartial, clip(s))
+		}
+		scale = n
+	}
+	return scale, parseSum(dst, text, "pv")
 }
 
 // ErrPartial means a partial item's sums cannot be read.
@@ -277,15 +374,15 @@ func (p *Partial) Item(symbol, rng string, expiresAt int64) PartialItem {
 		it.OpenKey, it.Open = FormatSortKey(p.OpenMillis, p.OpenDisc), p.Open
 		it.CloseKey, it.Close = FormatSortKey(p.CloseMillis, p.CloseDisc), p.Close
 	}
-	if p.Trades == 1 && p.Open > 0 && p.volHi == 0 && p.volume.Sign() == 0 {
+	if p.Trades == 1 && p.Open > 0 && len(p.vol) == 1 && p.vol[0].hi == 0 && p.volume.Sign() == 0 && p.scale == 0 {
 		// The common case of sparse data, without math/big.
-		it.Volume = strconv.FormatUint(p.volLo, 10)
+		it.Volume = string(appendUnits(nil, p.vol[0].lo, p.vol[0].scale))
 		return it
 	}
-	volume, pv, prices := p.sums()
-	it.Volume = volume.String()
+	volume, pv, prices, scale := p.sums()
+	it.Volume = string(decimalOf(volume, scale))
 	if p.Trades > 1 || p.Open == 0 {
-		it.PV, it.Prices = sumText(pv), sumText(prices)
+		it.PV, it.Prices = sumText(pv)+scaleSuffix(scale), sumText(prices)
 	}
 	return it
 }
@@ -327,16 +424,27 @@ func (it PartialItem) Partial() (*Partial, error) {
 		}
 	}
 	p.Trades, p.Excluded, p.Open, p.Close, p.High, p.Low = it.Trades, it.Excluded, it.Open, it.Close, it.High, it.Low
-	if _, ok := p.volume.SetString(it.Volume, 10); !ok || p.volume.Sign() < 0 {
-		return nil, fmt.Errorf("%w: volume %q is not an integer >= 0", ErrPartial, clip(it.Volume))
+	vol, err := ParseSum(it.Volume)
+	if err != nil {
+		return nil, fmt.Errorf("%w: volume %q is not a decimal >= 0", ErrPartial, clip(it.Volume))
 	}
+	coef, scale := vol.bigParts()
+	p.volume.Set(coef)
+	p.scale = scale
 	if it.Trades == 1 && it.PV == "" && it.Prices == "" && hasOC {
 		p.pricesBig.SetFloat64(it.Open)
 		p.pvBig.Mul(&p.pricesBig, new(big.Float).SetInt(&p.volume))
 		return &p, nil
 	}
-	if err := parseSum(&p.pvBig, it.PV, "pv"); err != nil {
+	pvScale, err := parseScaledSum(&p.pvBig, it.PV)
+	if err != nil {
 		return nil, err
+	}
+	if pvScale > p.scale { // e.g. 0.5 + 0.5: volume "1", pv at scale 1
+		p.volume.Mul(&p.volume, pow10Int(pvScale-p.scale))
+		p.scale = pvScale
+	} else if pvScale < p.scale {
+		return nil, fmt.Errorf("%w: pv %q has a smaller scale than volume %q", ErrPartial, clip(it.PV), clip(it.Volume))
 	}
 	if err := parseSum(&p.pricesBig, it.Prices, "prices"); err != nil {
 		return nil, err
@@ -346,10 +454,10 @@ func (it PartialItem) Partial() (*Partial, error) {
 
 // String is for test failures and logs.
 func (p *Partial) String() string {
-	volume, pv, prices := p.sums()
+	volume, pv, prices, scale := p.sums()
 	return "Partial{trades " + strconv.FormatInt(p.Trades, 10) + ", excluded " + strconv.FormatInt(p.Excluded, 10) +
 		", open " + FormatSortKey(p.OpenMillis, p.OpenDisc) + " " + strconv.FormatFloat(p.Open, 'g', -1, 64) +
 		", close " + FormatSortKey(p.CloseMillis, p.CloseDisc) + " " + strconv.FormatFloat(p.Close, 'g', -1, 64) +
 		", high " + strconv.FormatFloat(p.High, 'g', -1, 64) + ", low " + strconv.FormatFloat(p.Low, 'g', -1, 64) +
-		", volume " + volume.String() + ", pv " + sumText(pv) + ", prices " + sumText(prices) + "}"
+		", volume " + decimalOf(volume, scale).String() + ", pv " + sumText(pv) + scaleSuffix(scale) + ", prices " + sumText(prices) + "}"
 }

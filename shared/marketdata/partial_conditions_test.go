@@ -43,11 +43,11 @@ func TestPartialEffects(t *testing.T) {
 				t.Fatal(err)
 			}
 			var p Partial
-			p.Add(1000, 1, 10, 100)
-			p.AddEffect(2000, 1, 20, 7, e)
+			p.Add(1000, 1, 10, "100")
+			p.AddEffect(2000, 1, 20, "7", e)
 			vol := p.Volume()
 			if p.Open != tc.open || p.Close != tc.close || p.High != tc.high || p.Low != tc.low ||
-				vol != tc.volume || p.Trades != 2 || p.Excluded != tc.excluded {
+				vol != Units(uint64(tc.volume)) || p.Trades != 2 || p.Excluded != tc.excluded {
 				t.Errorf("got %v; want open %v close %v high %v low %v volume %d trades 2 excluded %d",
 					&p, tc.open, tc.close, tc.high, tc.low, tc.volume, tc.excluded)
 			}
@@ -69,8 +69,8 @@ func TestPartialEffects(t *testing.T) {
 func TestPartialAllExcluded(t *testing.T) {
 	odd, _ := conditions.Of("37")
 	var p Partial
-	p.AddEffect(1000, 1, 10, 30, odd)
-	if p.Open != 0 || p.High != 0 || p.Trades != 1 || p.Excluded != 1 || p.Volume() != 30 || p.VWAP() != 10 {
+	p.AddEffect(1000, 1, 10, "30", odd)
+	if p.Open != 0 || p.High != 0 || p.Trades != 1 || p.Excluded != 1 || p.Volume() != "30" || p.VWAP() != 10 {
 		t.Fatalf("one odd lot: %v vwap %v", &p, p.VWAP())
 	}
 	it := p.Item("AAPL", "1.5", 9)
@@ -83,9 +83,9 @@ func TestPartialAllExcluded(t *testing.T) {
 	}
 	// Merged with a partial that has prices, they come from it alone.
 	var q Partial
-	q.Add(2000, 1, 12, 1)
+	q.Add(2000, 1, 12, "1")
 	q.Merge(back)
-	if q.Open != 12 || q.Close != 12 || q.High != 12 || q.Low != 12 || q.Trades != 2 || q.Excluded != 1 || q.Volume() != 31 {
+	if q.Open != 12 || q.Close != 12 || q.High != 12 || q.Low != 12 || q.Trades != 2 || q.Excluded != 1 || q.Volume() != "31" {
 		t.Fatalf("merged: %v", &q)
 	}
 	// An item that claims prices it cannot have, or lacks them, is refused.
@@ -115,9 +115,9 @@ type condPoint struct {
 
 // condOracle folds points with conditions independently of Partial: each
 // trade's effect from conditions.Apply, the sums with big.Rat.
-func condOracle(t *testing.T, pts []condPoint) (want Partial, volume *big.Int, vwap float64) {
+func condOracle(t *testing.T, pts []condPoint) (want Partial, volume *big.Rat, vwap float64) {
 	t.Helper()
-	volume = new(big.Int)
+	volume = new(big.Rat)
 	pv, prices := new(big.Rat), new(big.Rat)
 	var first, last *condPoint
 	for i := range pts {
@@ -151,17 +151,16 @@ func condOracle(t *testing.T, pts []condPoint) (want Partial, volume *big.Int, v
 		pr := new(big.Rat).SetFloat64(p.price)
 		prices.Add(prices, pr)
 		if e.Volume {
-			volume.Add(volume, big.NewInt(p.volume))
-			pv.Add(pv, new(big.Rat).Mul(pr, new(big.Rat).SetInt64(p.volume)))
+			v := volumeRat(p.volume)
+			volume.Add(volume, v)
+			pv.Add(pv, new(big.Rat).Mul(pr, v))
 		}
 	}
 	if first != nil {
 		want.Open, want.Close = first.price, last.price
 	}
 	if volume.Sign() > 0 {
-		a, _ := pv.Float64()
-		b, _ := new(big.Rat).SetInt(volume).Float64()
-		vwap = a / b
+		vwap, _ = new(big.Rat).Quo(pv, volume).Float64() // rounded once
 	} else {
 		a, _ := prices.Float64()
 		vwap = a / float64(len(pts))
@@ -186,7 +185,7 @@ func TestPartialMergeWithConditions(t *testing.T) {
 		check := func(what string, p *Partial) {
 			t.Helper()
 			if p.Open != want.Open || p.Close != want.Close || p.High != want.High || p.Low != want.Low ||
-				p.Trades != want.Trades || p.Excluded != want.Excluded || p.Volume() != volume.Int64() || p.VWAP() != vwap {
+				p.Trades != want.Trades || p.Excluded != want.Excluded || p.Volume() != ratDecimal(volume) || p.VWAP() != vwap {
 				t.Fatalf("round %d %s: got %v vwap %v; want %v volume %v vwap %v", round, what, p, p.VWAP(), &want, volume, vwap)
 			}
 		}
@@ -257,7 +256,10 @@ func TestRollUpWithConditions(t *testing.T) {
 				}
 				e, _ := conditions.Of(c)
 				ms := w*300_000 + int64(i)*1000
-				price, vol := 10+float64(r.IntN(1000))/100, r.Int64N(500)
+				price, vol := 10+float64(r.IntN(1000))/100, Units(r.Uint64N(500))
+				if r.IntN(3) == 0 { // a fractional size
+					vol = Decimal(appendUnits(nil, r.Uint64N(1e9), 1+r.IntN(MaxDecimalScale)))
+				}
 				p.AddEffect(ms, 0, price, vol, e)
 				all.AddEffect(ms, 0, price, vol, e)
 			}
@@ -289,8 +291,8 @@ func TestRollUpWithConditions(t *testing.T) {
 func TestAggregateWithoutPrices(t *testing.T) {
 	avg, _ := conditions.Of("2")
 	var p Partial
-	p.AddEffect(1000, 1, 10, 4, avg)
-	p.AddEffect(2000, 1, 12, 4, avg)
+	p.AddEffect(1000, 1, 10, "4", avg)
+	p.AddEffect(2000, 1, 12, "4", avg)
 	body, err := json.Marshal(aggregateOf(&p, 0, 300_000))
 	if err != nil {
 		t.Fatal(err)
@@ -309,7 +311,7 @@ func TestAggregateWithoutPrices(t *testing.T) {
 	}
 	// A window with prices always has excludedTrades, 0 included.
 	var q Partial
-	q.Add(1000, 1, 10, 4)
+	q.Add(1000, 1, 10, "4")
 	body, _ = json.Marshal(aggregateOf(&q, 0, 300_000))
 	if !strings.Contains(string(body), `"open":10`) || !strings.Contains(string(body), `"excludedTrades":0`) {
 		t.Errorf("answer %s", body)
@@ -330,7 +332,7 @@ func FuzzPartialMergeWithConditions(f *testing.F) {
 		pts := make([]condPoint, len(data))
 		for i, b := range data {
 			pts[i] = condPoint{testPoint{ms: 1_700_000_000_000 + int64(b%7), disc: uint64(i) + 1,
-				price: 1 + float64(b)/8, volume: int64(b) * 3}, someConditions[int(b)%len(someConditions)]}
+				price: 1 + float64(b)/8, volume: Decimal(appendUnits(nil, uint64(b)*3, int(b)%4))}, someConditions[int(b)%len(someConditions)]}
 		}
 		want, volume, vwap := condOracle(t, pts)
 		var whole Partial
@@ -361,7 +363,7 @@ func FuzzPartialMergeWithConditions(f *testing.F) {
 			t.Fatalf("merged %v, one by one %v", &merged, &whole)
 		}
 		if whole.Open != want.Open || whole.Close != want.Close || whole.High != want.High || whole.Low != want.Low ||
-			whole.Trades != want.Trades || whole.Excluded != want.Excluded || whole.Volume() != volume.Int64() || whole.VWAP() != vwap {
+			whole.Trades != want.Trades || whole.Excluded != want.Excluded || whole.Volume() != ratDecimal(volume) || whole.VWAP() != vwap {
 			t.Fatalf("got %v vwap %v; want %v volume %v vwap %v", &whole, whole.VWAP(), &want, volume, vwap)
 		}
 	})

@@ -12,12 +12,13 @@ type testPoint struct {
 	ms     int64
 	disc   uint64
 	price  float64
-	volume int64
+	volume Decimal
 }
 
 // randomPoints are points whose float sums depend on their order: cent
 // prices (not exact in binary) of very different magnitudes, ties in the
-// millisecond, zero volumes and volumes near the int64 limit.
+// millisecond, zero volumes, volumes near the int64 limit, and fractional
+// volumes of several scales (crypto sizes), some with more than 19 digits.
 func randomPoints(r *rand.Rand, n int, huge bool) []testPoint {
 	pts := make([]testPoint, n)
 	for i := range pts {
@@ -28,12 +29,16 @@ func randomPoints(r *rand.Rand, n int, huge bool) []testPoint {
 		if price <= 0 {
 			price = 0.01
 		}
-		vol := r.Int64N(10_000)
+		vol := Units(r.Uint64N(10_000))
 		switch {
 		case r.IntN(7) == 0:
-			vol = 0
+			vol = "0"
 		case huge && r.IntN(3) == 0:
-			vol = math.MaxInt64 - r.Int64N(1000)
+			vol = Units(math.MaxInt64 - r.Uint64N(1000))
+		case huge && r.IntN(5) == 0: // 19 integer and 18 fraction digits
+			vol = Decimal(strconv.FormatUint(math.MaxInt64-r.Uint64N(1000), 10) + "." + strconv.FormatUint(1e16+r.Uint64N(8e16), 10) + "1")
+		case r.IntN(3) == 0:
+			vol = Decimal(appendUnits(nil, r.Uint64N(1e12), []int{1, 3, 8, 18}[r.IntN(4)]))
 		}
 		pts[i] = testPoint{ms: 1_700_000_000_000 + r.Int64N(50), disc: 1 + r.Uint64N(999_999_999_999_999_999), price: price, volume: vol}
 	}
@@ -42,8 +47,8 @@ func randomPoints(r *rand.Rand, n int, huge bool) []testPoint {
 
 // oracle computes the expected partial with big.Rat, independently of
 // Partial's big.Float sums.
-func oracle(pts []testPoint) (open, close, high, low float64, trades int64, volume *big.Int, vwap float64) {
-	volume = new(big.Int)
+func oracle(pts []testPoint) (open, close, high, low float64, trades int64, volume *big.Rat, vwap float64) {
+	volume = new(big.Rat)
 	pv, prices := new(big.Rat), new(big.Rat)
 	first, last := pts[0], pts[0]
 	high, low = pts[0].price, pts[0].price
@@ -55,15 +60,14 @@ func oracle(pts []testPoint) (open, close, high, low float64, trades int64, volu
 			last = p
 		}
 		high, low = max(high, p.price), min(low, p.price)
-		volume.Add(volume, big.NewInt(p.volume))
+		v := volumeRat(p.volume)
+		volume.Add(volume, v)
 		pr := new(big.Rat).SetFloat64(p.price)
-		pv.Add(pv, new(big.Rat).Mul(pr, new(big.Rat).SetInt64(p.volume)))
+		pv.Add(pv, new(big.Rat).Mul(pr, v))
 		prices.Add(prices, pr)
 	}
 	if volume.Sign() > 0 {
-		a, _ := pv.Float64()
-		b, _ := new(big.Rat).SetInt(volume).Float64()
-		vwap = a / b
+		vwap, _ = new(big.Rat).Quo(pv, volume).Float64() // rounded once
 	} else {
 		a, _ := prices.Float64()
 		vwap = a / float64(len(pts))
@@ -74,14 +78,11 @@ func oracle(pts []testPoint) (open, close, high, low float64, trades int64, volu
 func checkPartial(t *testing.T, what string, p *Partial, pts []testPoint) {
 	t.Helper()
 	open, close, high, low, trades, volume, vwap := oracle(pts)
-	sat := int64(math.MaxInt64)
-	if volume.IsInt64() {
-		sat = volume.Int64()
-	}
+	want := ratDecimal(volume)
 	if p.Open != open || p.Close != close || p.High != high || p.Low != low || p.Trades != trades ||
-		p.Volume() != sat || p.VWAP() != vwap {
-		t.Fatalf("%s: got %v (volume %d, vwap %v), want open %v close %v high %v low %v trades %d volume %d vwap %v",
-			what, p, p.Volume(), p.VWAP(), open, close, high, low, trades, sat, vwap)
+		p.Volume() != want || p.VWAP() != vwap {
+		t.Fatalf("%s: got %v (volume %s, vwap %v), want open %v close %v high %v low %v trades %d volume %s vwap %v",
+			what, p, p.Volume(), p.VWAP(), open, close, high, low, trades, want, vwap)
 	}
 }
 
@@ -130,11 +131,11 @@ func TestPartialMergeIsExact(t *testing.T) {
 // are what make the merge order-free (a regression guard for a float
 // "optimisation").
 func TestFloatSumsWouldDependOnOrder(t *testing.T) {
-	pts := []testPoint{{1, 1, 0.1, 1}, {2, 1, 0.2, 1}, {3, 1, 0.3, 1}}
+	pts := []testPoint{{1, 1, 0.1, "1"}, {2, 1, 0.2, "1"}, {3, 1, 0.3, "1"}}
 	fwd, rev := 0.0, 0.0
 	for i := range pts {
-		fwd += pts[i].price * float64(pts[i].volume)
-		rev += pts[len(pts)-1-i].price * float64(pts[len(pts)-1-i].volume)
+		fwd += pts[i].price * 1
+		rev += pts[len(pts)-1-i].price * 1
 	}
 	if fwd == rev {
 		t.Fatal("the example no longer shows order dependence")
@@ -152,7 +153,7 @@ func TestFloatSumsWouldDependOnOrder(t *testing.T) {
 
 func TestPartialItemSinglePointIsACopy(t *testing.T) {
 	var p Partial
-	p.Add(1_700_000_000_123, 420_000_000_000_000_000, 190.12, 300)
+	p.Add(1_700_000_000_123, 420_000_000_000_000_000, 190.12, "300")
 	it := p.Item("AAPL", PartialSortKey(WindowStart(1_700_000_000_123), "o", "AAPL", []string{"1700000000123.42"}), 5)
 	if it.PV != "" || it.Prices != "" {
 		t.Fatalf("single-point partial carries its sums: %+v", it)
@@ -171,18 +172,22 @@ func TestPartialItemSinglePointIsACopy(t *testing.T) {
 
 func TestPartialItemErrors(t *testing.T) {
 	var p Partial
-	p.Add(10, 1, 2, 3)
-	p.Add(11, 1, 4, 5)
+	p.Add(10, 1, 2, "3")
+	p.Add(11, 1, 4, "5.25")
 	good := p.Item("AAPL", "0.1", 1)
 	for name, mut := range map[string]func(*PartialItem){
-		"no trades":    func(it *PartialItem) { it.Trades = 0 },
-		"open key":     func(it *PartialItem) { it.OpenKey = "10" },
-		"close key":    func(it *PartialItem) { it.CloseKey = "x" },
-		"price":        func(it *PartialItem) { it.High = 0 },
-		"volume":       func(it *PartialItem) { it.Volume = "-1" },
-		"pv":           func(it *PartialItem) { it.PV = "nope" },
-		"prices":       func(it *PartialItem) { it.Prices = "" },
-		"negative sum": func(it *PartialItem) { it.PV = "-0x1p+3" },
+		"no trades":               func(it *PartialItem) { it.Trades = 0 },
+		"open key":                func(it *PartialItem) { it.OpenKey = "10" },
+		"close key":               func(it *PartialItem) { it.CloseKey = "x" },
+		"price":                   func(it *PartialItem) { it.High = 0 },
+		"volume":                  func(it *PartialItem) { it.Volume = "-1" },
+		"pv":                      func(it *PartialItem) { it.PV = "nope" },
+		"prices":                  func(it *PartialItem) { it.Prices = "" },
+		"negative sum":            func(it *PartialItem) { it.PV = "-0x1p+3" },
+		"pv scale":                func(it *PartialItem) { it.PV = "0x1p+3*1e-19" },
+		"pv scale text":           func(it *PartialItem) { it.PV = "0x1p+3*1e-02" },
+		"pv scale below volume's": func(it *PartialItem) { it.PV = "0x1p+3" },
+		"fractional volume":       func(it *PartialItem) { it.Volume = "1.x" },
 	} {
 		it := good
 		mut(&it)
@@ -245,7 +250,7 @@ func BenchmarkPartialAddCents(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	pts := make([]testPoint, 1024)
 	for i := range pts {
-		pts[i] = testPoint{ms: int64(i), disc: 1, price: math.Round((100+r.Float64()*100)*100) / 100, volume: r.Int64N(1000)}
+		pts[i] = testPoint{ms: int64(i), disc: 1, price: math.Round((100+r.Float64()*100)*100) / 100, volume: Units(r.Uint64N(1000))}
 	}
 	var p Partial
 	b.ReportAllocs()

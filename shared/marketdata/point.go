@@ -23,7 +23,9 @@ type Point struct {
 	// Timestamp is epoch milliseconds (UTC).
 	Timestamp int64   `json:"timestamp" dynamodbav:"ms"`
 	Price     float64 `json:"price" dynamodbav:"price"`
-	Volume    int64   `json:"volume" dynamodbav:"volume"`
+	// Volume is a non-negative decimal (Decimal), at most MaxDecimalScale
+	// fraction digits: crypto sizes are fractional.
+	Volume Decimal `json:"volume" dynamodbav:"volume"`
 	// Bid and Ask are optional; zero means absent.
 	Bid      float64 `json:"bid,omitempty" dynamodbav:"bid,omitempty"`
 	Ask      float64 `json:"ask,omitempty" dynamodbav:"ask,omitempty"`
@@ -101,8 +103,8 @@ func (p Point) Validate(now time.Time) error {
 	if p.Price < MinPrice || p.Price > MaxPrice {
 		return fmt.Errorf("%w %v: outside the storable range [%g, %g]", ErrPrice, p.Price, MinPrice, MaxPrice)
 	}
-	if p.Volume < 0 {
-		return fmt.Errorf("%w %d: want an integer >= 0", ErrVolume, p.Volume)
+	if why := p.Volume.check(); why != "" {
+		return fmt.Errorf("%w %q: %s", ErrVolume, clip(string(p.Volume)), why)
 	}
 	if p.Timestamp < 0 {
 		return fmt.Errorf("%w %d: before 1970", ErrTimestamp, p.Timestamp)

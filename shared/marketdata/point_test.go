@@ -10,7 +10,7 @@ import (
 
 func TestValidate(t *testing.T) {
 	now := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-	good := Point{Symbol: "AAPL", Timestamp: now.UnixMilli(), Price: 187.25, Volume: 100}
+	good := Point{Symbol: "AAPL", Timestamp: now.UnixMilli(), Price: 187.25, Volume: "100"}
 	cases := []struct {
 		name  string
 		edit  func(p *Point)
@@ -36,8 +36,8 @@ func TestValidate(t *testing.T) {
 		{"smallest price", func(p *Point) { p.Price = MinPrice }, nil, ""},
 		{"price below the storable range", func(p *Point) { p.Price = 1e-200 }, ErrPrice, "storable range"},
 		{"huge ask", func(p *Point) { p.Ask = 1e200 }, ErrQuote, "ask"},
-		{"zero volume", func(p *Point) { p.Volume = 0 }, nil, ""},
-		{"negative volume", func(p *Point) { p.Volume = -5 }, ErrVolume, "-5"},
+		{"zero volume", func(p *Point) { p.Volume = "0" }, nil, ""},
+		{"negative volume", func(p *Point) { p.Volume = "-5" }, ErrVolume, "-5"},
 		{"epoch zero", func(p *Point) { p.Timestamp = 0 }, nil, ""},
 		{"before 1970", func(p *Point) { p.Timestamp = -1 }, ErrTimestamp, "before 1970"},
 		{"a day ahead", func(p *Point) { p.Timestamp = now.Add(24 * time.Hour).UnixMilli() }, nil, ""},
@@ -76,7 +76,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateConditions(t *testing.T) {
 	now := time.UnixMilli(1_700_000_100_000)
-	p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000, Price: 1, Volume: 1}
+	p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000, Price: 1, Volume: "1"}
 	for c, ok := range map[string]bool{"": true, "0": true, "14,37": true, "6": false, "14, 37": false, "037": false, "I": false} {
 		p.Conditions = c
 		err := p.Validate(now)

@@ -11,11 +11,13 @@ type Aggregate struct {
 	// Open and close (with their times FirstTs and LastTs), high and low
 	// are left out (0) when the sale conditions of every trade of the
 	// window exclude them (see Partial): no trade may set them.
-	Open   float64 `json:"open,omitempty" dynamodbav:"open,omitempty"`
-	High   float64 `json:"high,omitempty" dynamodbav:"high,omitempty"`
-	Low    float64 `json:"low,omitempty" dynamodbav:"low,omitempty"`
-	Close  float64 `json:"close,omitempty" dynamodbav:"close,omitempty"`
-	Volume int64   `json:"volume" dynamodbav:"volume"`
+	Open  float64 `json:"open,omitempty" dynamodbav:"open,omitempty"`
+	High  float64 `json:"high,omitempty" dynamodbav:"high,omitempty"`
+	Low   float64 `json:"low,omitempty" dynamodbav:"low,omitempty"`
+	Close float64 `json:"close,omitempty" dynamodbav:"close,omitempty"`
+	// Volume is the exact Σ volume: an integer when integral, else a
+	// decimal with the volumes' digits ("12.3456789"), a JSON number.
+	Volume Decimal `json:"volume" dynamodbav:"volume"`
 	VWAP   float64 `json:"vwap" dynamodbav:"vwap"`
 	Trades int64   `json:"trades" dynamodbav:"trades"`
 	// Excluded counts the trades (of Trades) whose conditions exclude them

@@ -89,7 +89,7 @@ func appendSortKey(dst []byte, p Point, h uint64, ordinal int64) []byte {
 	h = fnvString(h, p.Symbol)
 	h = fnvUint64(h, uint64(p.Timestamp))
 	h = fnvUint64(h, math.Float64bits(p.Price))
-	h = fnvUint64(h, uint64(p.Volume))
+	h = hashVolume(h, p.Volume)
 	h = fnvUint64(h, math.Float64bits(p.Bid))
 	h = fnvUint64(h, math.Float64bits(p.Ask))
 	h = fnvString(h, p.Exchange)
@@ -97,6 +97,23 @@ func appendSortKey(dst []byte, p Point, h uint64, ordinal int64) []byte {
 	// The modulo only keeps an invalid SubMilliNanos (which Validate
 	// refuses before any key is made) from widening the key.
 	return appendKey(dst, p.Timestamp, uint64(p.SubMilliNanos)%NanosPerMilli*hashModulus+h%hashModulus)
+}
+
+// hashVolume hashes a volume into h: an integer as the int64 it was before
+// volumes could be fractional, so that the keys of integer points, and with
+// them the idempotence of re-ingesting a file, did not change; a fraction as
+// its text (a distinct input: its '.' is never part of an integer's bytes
+// hashed as a uint64, and the ordinal already keeps two points apart).
+func hashVolume(h uint64, v Decimal) uint64 {
+	var n uint64
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return fnvString(fnvUint64(h, 0xfdfdfdfdfdfdfdfd), string(v))
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return fnvUint64(h, n)
 }
 
 // appendKey appends the key <ms>.<d> (d < discModulus, as 18 digits without

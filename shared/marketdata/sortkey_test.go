@@ -52,11 +52,22 @@ func legacyHash(p Point, origin string, ordinal int64) uint64 {
 	binary.LittleEndian.PutUint64(buf[:], uint64(ordinal))
 	h.Write(buf[:])
 	h.Write([]byte(p.Symbol))
-	for _, v := range [...]uint64{uint64(p.Timestamp), math.Float64bits(p.Price), uint64(p.Volume),
-		math.Float64bits(p.Bid), math.Float64bits(p.Ask)} {
+	word := func(v uint64) {
 		binary.LittleEndian.PutUint64(buf[:], v)
 		h.Write(buf[:])
 	}
+	word(uint64(p.Timestamp))
+	word(math.Float64bits(p.Price))
+	// An integer volume as the int64 it used to be; a fraction as a marker
+	// word and its text.
+	if n, err := strconv.ParseUint(p.Volume.String(), 10, 64); err == nil {
+		word(n)
+	} else {
+		word(0xfdfdfdfdfdfdfdfd)
+		h.Write([]byte(p.Volume))
+	}
+	word(math.Float64bits(p.Bid))
+	word(math.Float64bits(p.Ask))
 	h.Write([]byte(p.Exchange))
 	h.Write([]byte(p.Conditions))
 	return h.Sum64()
@@ -82,7 +93,7 @@ func TestAppendSortKeyMatchesReference(t *testing.T) {
 }
 
 func TestAppendSortKeyNoAlloc(t *testing.T) {
-	p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000, Price: 1.5, Volume: 3}
+	p := Point{Symbol: "AAPL", Timestamp: 1_700_000_000_000, Price: 1.5, Volume: "3"}
 	buf := make([]byte, 0, 64)
 	if n := testing.AllocsPerRun(100, func() { buf = AppendSortKey(buf[:0], p, "s3://b/k#v", 7) }); n != 0 {
 		t.Fatalf("AppendSortKey allocates %v times per call", n)
@@ -90,7 +101,7 @@ func TestAppendSortKeyNoAlloc(t *testing.T) {
 }
 
 func TestSortKeyIdentity(t *testing.T) {
-	p := Point{Symbol: "AAPL", Timestamp: 1772463600123, Price: 187.25, Volume: 100}
+	p := Point{Symbol: "AAPL", Timestamp: 1772463600123, Price: 187.25, Volume: "100"}
 	const origin = "s3://market-data-dev/2026/03/02/ticks.csv#v1"
 	with := func(f func(*Point)) Point { q := p; f(&q); return q }
 	cases := []struct {
@@ -104,7 +115,7 @@ func TestSortKeyIdentity(t *testing.T) {
 		{"identical trades on two lines of one file", p, origin, 8, false},
 		{"same line of another object version", p, origin + "2", 7, false},
 		{"different price, same millisecond", with(func(q *Point) { q.Price = 187.26 }), origin, 7, false},
-		{"different volume, same millisecond", with(func(q *Point) { q.Volume = 101 }), origin, 7, false},
+		{"different volume, same millisecond", with(func(q *Point) { q.Volume = "101" }), origin, 7, false},
 		{"different exchange, same millisecond", with(func(q *Point) { q.Exchange = "NYSE" }), origin, 7, false},
 		{"one nanosecond later, same millisecond", with(func(q *Point) { q.SubMilliNanos++ }), origin, 7, false},
 	}
@@ -126,7 +137,7 @@ func TestSortKeyForm(t *testing.T) {
 	// lies inside MillisRange and is unique.
 	seen := map[string]bool{}
 	for i := int64(0); i < 100000; i++ {
-		p := Point{Symbol: "MSFT", Timestamp: 1772463600123, Price: 410.5, Volume: 10}
+		p := Point{Symbol: "MSFT", Timestamp: 1772463600123, Price: 410.5, Volume: "10"}
 		switch i % 10 {
 		case 1:
 			p.SubMilliNanos = NanosPerMilli - 1
@@ -156,7 +167,7 @@ func TestSortKeyForm(t *testing.T) {
 }
 
 func TestParseSortKey(t *testing.T) {
-	p := Point{Symbol: "AAPL", Timestamp: 1772463600123, Price: 187.25, Volume: 100}
+	p := Point{Symbol: "AAPL", Timestamp: 1772463600123, Price: 187.25, Volume: "100"}
 	tests := []struct {
 		name string
 		key  string
@@ -212,9 +223,9 @@ func TestSortKeyOrdersByNanos(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
 	reversedByHash := 0
 	for i := 0; i < 20000; i++ {
-		a := Point{Symbol: "AAPL", Timestamp: 1717162202123, Price: 190 + float64(r.IntN(100))/100, Volume: 1 + r.Int64N(500)}
+		a := Point{Symbol: "AAPL", Timestamp: 1717162202123, Price: 190 + float64(r.IntN(100))/100, Volume: Units(1 + r.Uint64N(500))}
 		b := a
-		b.Price, b.Volume = 190+float64(r.IntN(100))/100, 1+r.Int64N(500)
+		b.Price, b.Volume = 190+float64(r.IntN(100))/100, Units(1+r.Uint64N(500))
 		a.SubMilliNanos = r.Int32N(NanosPerMilli - 1)
 		b.SubMilliNanos = a.SubMilliNanos + 1 + r.Int32N(NanosPerMilli-1-a.SubMilliNanos)
 		if i%4 == 0 {
@@ -243,7 +254,7 @@ func TestSortKeyOrdersByNanos(t *testing.T) {
 // within one nanosecond of one millisecond, distinct positions give
 // distinct keys.
 func TestSortKeyIdempotentAndDistinct(t *testing.T) {
-	p := Point{Symbol: "BTCUSDT", Timestamp: 1735776000123, SubMilliNanos: 456_000, Price: 94000.1, Volume: 2}
+	p := Point{Symbol: "BTCUSDT", Timestamp: 1735776000123, SubMilliNanos: 456_000, Price: 94000.1, Volume: "2"}
 	seen := make(map[string]int64, 200000)
 	for ord := int64(0); ord < 200000; ord++ {
 		k := sortKey(p, "s3://b/BTCUSDT-aggTrades-2025-01-02.zip#v1", ord)
@@ -287,7 +298,7 @@ func TestParseSortKeyOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	keys := make([]string, 2000)
 	for i := range keys {
-		p := Point{Symbol: "AAPL", Timestamp: 1709649000000 + r.Int64N(3), Price: 1, Volume: r.Int64N(5),
+		p := Point{Symbol: "AAPL", Timestamp: 1709649000000 + r.Int64N(3), Price: 1, Volume: Units(r.Uint64N(5)),
 			SubMilliNanos: r.Int32N(3) * r.Int32N(NanosPerMilli)}
 		keys[i] = sortKey(p, "o", r.Int64())
 	}
@@ -323,11 +334,12 @@ func compareDecimal(a, b string) int {
 // to the formatter: every key parses back to the point's millisecond and to
 // a discriminator that orders it as its decimal value does.
 func FuzzSortKey(f *testing.F) {
-	f.Add("AAPL", int64(1772463600123), 187.25, int64(100), 0.0, 0.0, "", "s3://b/k#v", int64(7), int64(1772463600123), 187.5, int32(0), int32(0))
-	f.Add("BRK.B", int64(0), 1e-12, int64(0), 1.0, 2.0, "XNYS", "", int64(-1), int64(1), 1e15, int32(999_999), int32(1))
-	f.Add("BTCUSDT", int64(1735776000123), 94000.1, int64(2), 0.0, 0.0, "", "o", int64(3), int64(1735776000123), 94000.2, int32(456_000), int32(455_999))
-	f.Fuzz(func(t *testing.T, sym string, ms int64, price float64, vol int64, bid, ask float64, exch, origin string, ordinal, ms2 int64, price2 float64, ns, ns2 int32) {
-		if ms < 0 || ms2 < 0 || ns < 0 || ns >= NanosPerMilli || ns2 < 0 || ns2 >= NanosPerMilli {
+	f.Add("AAPL", int64(1772463600123), 187.25, "100", 0.0, 0.0, "", "s3://b/k#v", int64(7), int64(1772463600123), 187.5, int32(0), int32(0))
+	f.Add("BRK.B", int64(0), 1e-12, "0", 1.0, 2.0, "XNYS", "", int64(-1), int64(1), 1e15, int32(999_999), int32(1))
+	f.Add("BTCUSDT", int64(1735776000123), 94000.1, "0.00150000", 0.0, 0.0, "", "o", int64(3), int64(1735776000123), 94000.2, int32(456_000), int32(455_999))
+	f.Fuzz(func(t *testing.T, sym string, ms int64, price float64, volText string, bid, ask float64, exch, origin string, ordinal, ms2 int64, price2 float64, ns, ns2 int32) {
+		vol, err := ParseDecimal(volText)
+		if ms < 0 || ms2 < 0 || ns < 0 || ns >= NanosPerMilli || ns2 < 0 || ns2 >= NanosPerMilli || err != nil {
 			t.Skip() // Point.Validate refuses them; no key is ever made for one
 		}
 		p := Point{Symbol: sym, Timestamp: ms, Price: price, Volume: vol, Bid: bid, Ask: ask, Exchange: exch, SubMilliNanos: ns}
@@ -383,8 +395,8 @@ func FuzzParseSortKey(f *testing.F) {
 // either order of arrival. With the old all-hash keys they came out swapped.
 func TestOpenCloseFollowNanos(t *testing.T) {
 	const origin = "s3://market-data-dev/polygon-trades.csv#v1"
-	first := Point{Symbol: "AAPL", Timestamp: 1717162202123, SubMilliNanos: 100_200, Price: 190.01, Volume: 100}
-	last := Point{Symbol: "AAPL", Timestamp: 1717162202123, SubMilliNanos: 100_201, Price: 190.50, Volume: 5}
+	first := Point{Symbol: "AAPL", Timestamp: 1717162202123, SubMilliNanos: 100_200, Price: 190.01, Volume: "100"}
+	last := Point{Symbol: "AAPL", Timestamp: 1717162202123, SubMilliNanos: 100_201, Price: 190.50, Volume: "5"}
 	// The first ordinals (lines) for which the hash alone puts last first.
 	var ordFirst, ordLast int64
 	for ordFirst = 1; ; ordFirst++ {
