@@ -3,6 +3,7 @@ package ddbitem
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -17,7 +18,8 @@ import (
 func TestEncodePartial(t *testing.T) {
 	// The points' conditions: none, some excluded from a price field, all
 	// excluded from every price field (no open, close, high or low).
-	for _, conds := range [][]string{{""}, {"", "", ""}, {"37", "", "33"}, {"37"}, {"2", "37"}, {"33", "33"}} {
+	// Each with whole and with fractional (crypto) sizes.
+	for k, conds := range [][]string{{""}, {"", "", ""}, {"37", "", "33"}, {"37"}, {"2", "37"}, {"33", "33"}, {""}, {"", "", ""}, {"37", "", "33"}} {
 		n := len(conds)
 		var p marketdata.Partial
 		for i, c := range conds {
@@ -25,7 +27,11 @@ func TestEncodePartial(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.AddEffect(1_700_000_000_000+int64(i), 5, 190.12+float64(i)/100, int64(100*(i+1)), e)
+			vol := marketdata.Units(uint64(100 * (i + 1)))
+			if k >= 6 {
+				vol = marketdata.Decimal("0.00" + strconv.Itoa(i+1) + "5")
+			}
+			p.AddEffect(1_700_000_000_000+int64(i), 5, 190.12+float64(i)/100, vol, e)
 		}
 		want := p.Item("AAPL", "1699999800000.123", 1_800_000_000)
 		item := EncodePartial(want)

@@ -26,7 +26,7 @@ func pointsEvent(t *testing.T, sizes ...int) events.SQSEvent {
 		sym := fmt.Sprintf("M%d", m)
 		t0 := testNow.Add(-5 * time.Minute).UnixMilli()
 		recs = append(recs, record{fmt.Sprintf("msg-%d", m), encodeOne(t, "api:req-"+sym, n, func(i int) marketdata.Point {
-			return marketdata.Point{Symbol: sym, Timestamp: t0 + int64(i)*1000, Price: 10 + float64(i)/100, Volume: int64(i)}
+			return marketdata.Point{Symbol: sym, Timestamp: t0 + int64(i)*1000, Price: 10 + float64(i)/100, Volume: marketdata.Units(uint64(i))}
 		})})
 	}
 	return fixtureEvent(recs)
@@ -149,7 +149,7 @@ func dailyCloses(symbols ...string) []marketdata.Point {
 			continue
 		}
 		for i, s := range symbols {
-			pts = append(pts, marketdata.Point{Symbol: s, Timestamp: d.UnixMilli(), Price: 20 + float64(i) + float64(d.YearDay())/100, Volume: 1000})
+			pts = append(pts, marketdata.Point{Symbol: s, Timestamp: d.UnixMilli(), Price: 20 + float64(i) + float64(d.YearDay())/100, Volume: "1000"})
 		}
 	}
 	return pts
@@ -184,7 +184,7 @@ func TestIndexHorizon(t *testing.T) {
 	// Recent points: from 12 minutes before testNow to a minute after.
 	t0 := testNow.Add(-12 * time.Minute).UnixMilli()
 	recs = append(recs, record{"recent", encodeOne(t, "api:req-recent", 40, func(i int) marketdata.Point {
-		return marketdata.Point{Symbol: "NEWA", Timestamp: t0 + int64(i)*20_000, Price: 5, Volume: 1}
+		return marketdata.Point{Symbol: "NEWA", Timestamp: t0 + int64(i)*20_000, Price: 5, Volume: "1"}
 	})})
 	ev := fixtureEvent(recs)
 

@@ -44,7 +44,7 @@ type record struct{ id, body string }
 func batchFixture(t *testing.T) []record {
 	t0 := testNow.Add(-10 * time.Minute).UnixMilli()
 	a := encodeOne(t, "s3://market-data-test/2026/03/02/a.csv#v1", 30, func(i int) marketdata.Point {
-		p := marketdata.Point{Symbol: "AAPL", Timestamp: t0 + int64(i)*20_000, Price: 187 + float64(i)/100, Volume: int64(100 + i), Exchange: "XNAS"}
+		p := marketdata.Point{Symbol: "AAPL", Timestamp: t0 + int64(i)*20_000, Price: 187 + float64(i)/100, Volume: marketdata.Units(uint64(100 + i)), Exchange: "XNAS"}
 		if i%2 == 0 {
 			p.Bid, p.Ask = p.Price-0.01, p.Price+0.01
 		}
@@ -61,7 +61,7 @@ func batchFixture(t *testing.T) []record {
 	t1 := testNow.Add(-3 * time.Minute).UnixMilli()
 	b := encodeOne(t, "api:req-b", 30, func(i int) marketdata.Point {
 		sym := []string{"MSFT", "BRK.B"}[i%2]
-		p := marketdata.Point{Symbol: sym, Timestamp: t1 + int64(i)*1000, Price: 410.5 + float64(i), Volume: 10, Bid: 410, Ask: 411.25, Exchange: "XNYS"}
+		p := marketdata.Point{Symbol: sym, Timestamp: t1 + int64(i)*1000, Price: 410.5 + float64(i), Volume: "10", Bid: 410, Ask: 411.25, Exchange: "XNYS"}
 		if sym == "MSFT" {
 			p.Conditions = "2" // average-price trades only: windows without prices
 		}
@@ -69,7 +69,7 @@ func batchFixture(t *testing.T) []record {
 	})
 	t2 := testNow.Add(-30 * time.Second).UnixMilli()
 	c := encodeOne(t, "s3://market-data-test/2026/03/02/c.ndjson.gz#v2", 30, func(i int) marketdata.Point {
-		return marketdata.Point{Symbol: "BTC-USD", Timestamp: t2 + int64(i)*100, Price: 64000.125 + float64(i), Volume: int64(i)}
+		return marketdata.Point{Symbol: "BTC-USD", Timestamp: t2 + int64(i)*100, Price: 64000.125 + float64(i), Volume: marketdata.Decimal("0." + strconv.Itoa(i) + "5")} // crypto sizes
 	})
 	return []record{{"msg-a", a}, {"msg-b", b}, {"msg-c", c}}
 }
@@ -80,13 +80,13 @@ func poisonFixture(t *testing.T) []record {
 	t0 := testNow.Add(-2 * time.Minute).UnixMilli()
 	good := func(sym, origin string) string {
 		return encodeOne(t, origin, 10, func(i int) marketdata.Point {
-			return marketdata.Point{Symbol: sym, Timestamp: t0 + int64(i), Price: 99.5, Volume: 5}
+			return marketdata.Point{Symbol: sym, Timestamp: t0 + int64(i), Price: 99.5, Volume: "5"}
 		})
 	}
 	tampered := func(change func(*marketdata.QueuedPoint)) string {
 		m := marketdata.Message{Origin: "api:req-poison"}
 		for i := range 5 {
-			p := marketdata.Point{Symbol: "TSLA", Timestamp: t0 + int64(i), Price: 250, Volume: 1}
+			p := marketdata.Point{Symbol: "TSLA", Timestamp: t0 + int64(i), Price: 250, Volume: "1"}
 			m.Points = append(m.Points, marketdata.QueuedPoint{Key: string(marketdata.AppendSortKey(nil, p, m.Origin, int64(i))), Point: p})
 		}
 		change(&m.Points[3])
@@ -119,7 +119,7 @@ func poisonFixture(t *testing.T) []record {
 func outOfOrderFixture(t *testing.T, name string, offset time.Duration) []record {
 	end := testNow.Add(offset).UnixMilli()
 	return []record{{"aapl-" + name, encodeOne(t, "api:req-"+name, 20, func(i int) marketdata.Point {
-		return marketdata.Point{Symbol: "AAPL", Timestamp: end - int64(19-i)*1000, Price: 180 + float64(i), Volume: 1}
+		return marketdata.Point{Symbol: "AAPL", Timestamp: end - int64(19-i)*1000, Price: 180 + float64(i), Volume: "1"}
 	})}}
 }
 

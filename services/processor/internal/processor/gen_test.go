@@ -40,7 +40,7 @@ func (g *tickGen) next() marketdata.Point {
 	g.prices[i] = math.Max(0.01, g.prices[i]*(1+(g.r.Float64()-0.5)/500))
 	price := math.Round(g.prices[i]*100) / 100
 	g.ms += int64(g.r.IntN(3)) // several points per millisecond sometimes
-	p := marketdata.Point{Symbol: g.syms[i], Timestamp: g.ms, Price: price, Volume: int64(1 + g.r.IntN(5000)), Exchange: "XNAS"}
+	p := marketdata.Point{Symbol: g.syms[i], Timestamp: g.ms, Price: price, Volume: marketdata.Units(uint64(1 + g.r.IntN(5000))), Exchange: "XNAS"}
 	if g.r.IntN(2) == 0 {
 		p.Bid, p.Ask = price-0.01, price+0.01
 	}

@@ -132,7 +132,7 @@ func wantRawItem(origin string, p marketdata.QueuedPoint) map[string]string {
 	want := map[string]string{
 		marketdata.AttrSymbol: p.Symbol, marketdata.AttrTimestamp: p.Key,
 		marketdata.AttrPrice:  strconv.FormatFloat(p.Price, 'f', -1, 64),
-		marketdata.AttrVolume: strconv.FormatInt(p.Volume, 10),
+		marketdata.AttrVolume: p.Volume.String(),
 		marketdata.AttrMillis: strconv.FormatInt(p.Timestamp, 10),
 		marketdata.AttrOrigin: origin, marketdata.AttrExpiresAt: strconv.FormatInt(marketdata.ExpiresAt(testNow), 10),
 	}

@@ -210,7 +210,7 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 		p := &m.Points[i]
 		buf = appendNumber(buf, p.Price)
 		ends = append(ends, int32(len(buf)))
-		buf = strconv.AppendInt(buf, p.Volume, 10)
+		buf = append(buf, p.Volume.String()...) // canonical decimal text: checkMessage validated it
 		ends = append(ends, int32(len(buf)))
 		if p.Bid != 0 {
 			buf = appendNumber(buf, p.Bid)

@@ -47,11 +47,13 @@ func TestRawItemsDecode(t *testing.T) {
 		origin string
 		p      marketdata.Point
 	}{
-		{"every attribute", "s3://b/k.csv#v1", marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25, Volume: 100, Bid: 187.2, Ask: 187.3, Exchange: "XNAS", Conditions: "14,37"}},
-		{"conditions only", "", marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25, Volume: 7, Conditions: "2"}},
-		{"no quote, exchange or origin", "", marketdata.Point{Symbol: "BTC-USD", Timestamp: ms, Price: 64000.125, Volume: 0}},
-		{"extreme numbers", "api:r", marketdata.Point{Symbol: "X", Timestamp: ms, Price: 1e-12, Volume: math.MaxInt64, Bid: 1e-12, Ask: 1e15}},
-		{"bid only", "api:r", marketdata.Point{Symbol: "BRK.B", Timestamp: ms, Price: 0.1 + 0.2, Volume: 1, Bid: 0.3}},
+		{"every attribute", "s3://b/k.csv#v1", marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25, Volume: "100", Bid: 187.2, Ask: 187.3, Exchange: "XNAS", Conditions: "14,37"}},
+		{"conditions only", "", marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25, Volume: "7", Conditions: "2"}},
+		{"no quote, exchange or origin", "", marketdata.Point{Symbol: "BTC-USD", Timestamp: ms, Price: 64000.125, Volume: "0"}},
+		{"extreme numbers", "api:r", marketdata.Point{Symbol: "X", Timestamp: ms, Price: 1e-12, Volume: "9223372036854775807", Bid: 1e-12, Ask: 1e15}},
+		{"bid only", "api:r", marketdata.Point{Symbol: "BRK.B", Timestamp: ms, Price: 0.1 + 0.2, Volume: "1", Bid: 0.3}},
+		{"fractional volume", "api:r", marketdata.Point{Symbol: "BTCUSDT", Timestamp: ms, Price: 94512.01, Volume: "0.00150001"}},
+		{"largest volume", "api:r", marketdata.Point{Symbol: "BTCUSDT", Timestamp: ms, Price: 1, Volume: "9223372036854775807.999999999999999999"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
