@@ -168,7 +168,7 @@ func rawItem(symbol, key string, p marketdata.Point, origin string) dynamobatch.
 		marketdata.AttrSymbol:    &types.AttributeValueMemberS{Value: symbol},
 		marketdata.AttrTimestamp: &types.AttributeValueMemberN{Value: key},
 		marketdata.AttrPrice:     &types.AttributeValueMemberN{Value: strconv.FormatFloat(p.Price, 'f', -1, 64)},
-		marketdata.AttrVolume:    &types.AttributeValueMemberN{Value: strconv.FormatInt(p.Volume, 10)},
+		marketdata.AttrVolume:    &types.AttributeValueMemberN{Value: p.Volume.String()},
 		marketdata.AttrMillis:    &types.AttributeValueMemberN{Value: strconv.FormatInt(p.Timestamp, 10)},
 		marketdata.AttrOrigin:    &types.AttributeValueMemberS{Value: origin},
 		marketdata.AttrExchange:  &types.AttributeValueMemberS{Value: "XNAS"},
@@ -282,11 +282,11 @@ func expected(symbol string, start int64, pts []keyed, updatedAt int64) (marketd
 		if !volume {
 			continue
 		}
-		a.Volume += k.p.Volume
-		v := new(big.Rat).SetInt64(k.p.Volume)
+		v := rat(k.p.Volume.String())
 		pv.Add(pv, new(big.Rat).Mul(price, v))
 		vol.Add(vol, v)
 	}
+	a.Volume = marketdata.Decimal(strings.TrimSuffix(strings.TrimRight(vol.FloatString(marketdata.MaxDecimalScale), "0"), "."))
 	if vol.Sign() > 0 {
 		a.VWAP, _ = new(big.Rat).Quo(pv, vol).Float64()
 	} else {
@@ -333,9 +333,9 @@ func TestIntegrationAggregation(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	var aapl []marketdata.Point
 	for i := range 300 {
-		vol := r.Int64N(1000)
+		vol := marketdata.Units(r.Uint64N(1000))
 		if i%7 == 0 {
-			vol = 0
+			vol = "0"
 		}
 		aapl = append(aapl, marketdata.Point{Symbol: "AAPL", Timestamp: w + r.Int64N(60)*5_000,
 			Price: math.Round((180+r.Float64()*10)*100) / 100, Volume: vol,
@@ -344,12 +344,13 @@ func TestIntegrationAggregation(t *testing.T) {
 			Conditions: [...]string{"", "37", "", "33", "2", "", "0,37", "15", "", "14"}[i%10]})
 	}
 	for _, ms := range []int64{w, w + 299_999, w - 1, w + 300_000} {
-		aapl = append(aapl, marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 150 + float64(ms%7), Volume: 3})
+		aapl = append(aapl, marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 150 + float64(ms%7), Volume: "3"})
 	}
-	// MSFT: 30 points in the previous window.
+	// MSFT: 30 points in the previous window, with fractional volumes
+	// (a crypto-like size: every sum exact to its last digit).
 	var msft []marketdata.Point
 	for i := range 30 {
-		msft = append(msft, marketdata.Point{Symbol: "MSFT", Timestamp: prev + int64(i)*9_000, Price: 410 + float64(i)/4, Volume: int64(10 * i)})
+		msft = append(msft, marketdata.Point{Symbol: "MSFT", Timestamp: prev + int64(i)*9_000, Price: 410 + float64(i)/4, Volume: marketdata.Decimal(strconv.Itoa(10*i) + ".00000001")})
 	}
 	var all []keyed
 	for _, batch := range [][]marketdata.Point{aapl, msft} {
@@ -362,10 +363,10 @@ func TestIntegrationAggregation(t *testing.T) {
 	// check that BETWEEN compares them as exact decimals (as DynamoDB does)
 	// and not as floats (which would round both outside keys onto the bounds).
 	edge := []keyed{
-		{fmt.Sprintf("%d.999999999999999999", w-1), marketdata.Point{Symbol: "EDGE", Timestamp: w - 1, Price: 1, Volume: 1}},
-		{fmt.Sprintf("%d.000000000000000001", w), marketdata.Point{Symbol: "EDGE", Timestamp: w, Price: 2, Volume: 1}},
-		{fmt.Sprintf("%d.999999999999999999", w+299_999), marketdata.Point{Symbol: "EDGE", Timestamp: w + 299_999, Price: 3, Volume: 1}},
-		{fmt.Sprintf("%d.000000000000000001", w+300_000), marketdata.Point{Symbol: "EDGE", Timestamp: w + 300_000, Price: 4, Volume: 1}},
+		{fmt.Sprintf("%d.999999999999999999", w-1), marketdata.Point{Symbol: "EDGE", Timestamp: w - 1, Price: 1, Volume: "1"}},
+		{fmt.Sprintf("%d.000000000000000001", w), marketdata.Point{Symbol: "EDGE", Timestamp: w, Price: 2, Volume: "1"}},
+		{fmt.Sprintf("%d.999999999999999999", w+299_999), marketdata.Point{Symbol: "EDGE", Timestamp: w + 299_999, Price: 3, Volume: "1"}},
+		{fmt.Sprintf("%d.000000000000000001", w+300_000), marketdata.Point{Symbol: "EDGE", Timestamp: w + 300_000, Price: 4, Volume: "1"}},
 	}
 	var edgeItems []dynamobatch.Item
 	for _, k := range edge {
@@ -448,7 +449,7 @@ func TestIntegrationAggregation(t *testing.T) {
 	})
 
 	t.Run("custom event recomputes with a new point", func(t *testing.T) {
-		late := marketdata.Point{Symbol: "AAPL", Timestamp: w + 299_999, Price: 200, Volume: 5}
+		late := marketdata.Point{Symbol: "AAPL", Timestamp: w + 299_999, Price: 200, Volume: "5"}
 		key := e.putPoints("api:late", []marketdata.Point{late})[0]
 		all = append(all, keyed{key, late})
 		clock = clock.Add(time.Minute)
@@ -554,7 +555,7 @@ func TestIntegrationAggregation(t *testing.T) {
 	t.Run("conditional write keeps the fuller aggregate", func(t *testing.T) {
 		current, _ := e.stored("AAPL", w)
 		older := current
-		older.Trades, older.Volume, older.UpdatedAt = 10, 1, clock.UnixMilli()+1
+		older.Trades, older.Volume, older.UpdatedAt = 10, "1", clock.UnixMilli()+1
 		wrote, err := e.tb.PutAggregate(e.ctx, older)
 		if err != nil || wrote {
 			t.Fatalf("PutAggregate of a smaller count: wrote=%v err=%v, want refused", wrote, err)
@@ -688,7 +689,7 @@ func TestIntegrationReadAmplification(t *testing.T) {
 			for i := range c.points {
 				for w := range c.windows {
 					pts = append(pts, marketdata.Point{Symbol: c.symbol, Timestamp: base - int64(w)*300_000 + int64(i*299_999/c.points),
-						Price: math.Round((100+float64(i%97)/7)*100) / 100, Volume: int64(1 + i%300)})
+						Price: math.Round((100+float64(i%97)/7)*100) / 100, Volume: marketdata.Units(uint64(1 + i%300))})
 				}
 			}
 			// Messages of perMessage points, batches of perBatch messages,

@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -52,7 +53,10 @@ func ticksStore() (*fakeStore, map[string][]ohlcv.Tick) {
 			if marketdata.WindowStart(ms) == base+70*60_000 {
 				continue // an empty window
 			}
-			vol := int64(i%7) * 10 // some points without volume
+			vol := marketdata.Units(uint64(i%7) * 10) // some points without volume
+			if sym == "MSFT" && i%7 != 0 {
+				vol = marketdata.Decimal(strconv.Itoa(i%7) + ".0" + strconv.Itoa(i%3) + "5") // crypto-like sizes
+			}
 			t := tk(ms, "1", 100+float64(si*50)+math.Sin(float64(i)/9)*3, vol)
 			// AAPL's trades carry sale conditions: odd lots and
 			// out-of-sequence trades among regular ones, and only
@@ -152,7 +156,7 @@ func TestAggregatesAtIntervals(t *testing.T) {
 				// The window of average-price trades only: its answer has
 				// no price fields, and counts its excluded trades.
 				i := slices.IndexFunc(got, func(a marketdata.Aggregate) bool { return a.WindowStart == aaplNoPrices })
-				if i < 0 || got[i].Open != 0 || got[i].High != 0 || got[i].Excluded != got[i].Trades || got[i].Trades != 10 || got[i].Volume == 0 {
+				if i < 0 || got[i].Open != 0 || got[i].High != 0 || got[i].Excluded != got[i].Trades || got[i].Trades != 10 || got[i].Volume.IsZero() {
 					t.Errorf("window without prices: %+v", got)
 				}
 			}
@@ -298,7 +302,7 @@ func TestQueryBadRequests(t *testing.T) {
 func TestQueryAnswerFitsLambda(t *testing.T) {
 	long := -1.2345678901234567e-300 // the longest float64 text
 	a := marketdata.Aggregate{Symbol: strings.Repeat("W", limits.MaxSymbolLen), WindowStart: math.MinInt64, WindowEnd: math.MinInt64,
-		Open: long, High: long, Low: long, Close: long, VWAP: long, Volume: math.MinInt64, Trades: math.MinInt64,
+		Open: long, High: long, Low: long, Close: long, VWAP: long, Volume: "9223372036854775807.999999999999999999", Trades: math.MinInt64,
 		FirstTs: math.MinInt64, LastTs: math.MinInt64, UpdatedAt: math.MinInt64}
 	one, _ := json.Marshal(a)
 	escaped, _ := json.Marshal(string(one) + ",")

@@ -34,7 +34,7 @@ const (
 // now is the test clock: 2024-03-05T14:37:12Z.
 var now = time.UnixMilli(1709649432000).UTC()
 
-func tk(ms int64, frac string, price float64, vol int64) ohlcv.Tick {
+func tk(ms int64, frac string, price float64, vol marketdata.Decimal) ohlcv.Tick {
 	kms, disc, err := marketdata.ParseSortKey(strconv.FormatInt(ms, 10) + "." + frac)
 	if err != nil {
 		panic(err)
@@ -48,34 +48,34 @@ func seeded() *fakeStore {
 	s := newFakeStore()
 	s.ticks["AAPL"] = []ohlcv.Tick{
 		// window 14:25: VWAP (186*10 + 188*30) / 40 = 7500 / 40 = 187.5
-		tk(w1425+5_000, "1", 186, 10),
-		tk(w1425+200_000, "1", 188, 30),
+		tk(w1425+5_000, "1", 186, "10"),
+		tk(w1425+200_000, "1", 188, "30"),
 		// window 14:30: two points in the same millisecond; key .25 < .5,
 		// so 187.20 opens. VWAP = (187.1*100 + 187.2*50 + 187.5*0 +
 		// 186.9*200 + 187*150) / 500 = 93500 / 500 = 187.
-		tk(w1430+1_000, "5", 187.10, 100),
-		tk(w1430+1_000, "25", 187.20, 50),
-		tk(w1430+60_000, "1", 187.50, 0),
-		tk(w1430+120_000, "7", 186.90, 200),
-		tk(w1430+299_999, "3", 187.00, 150),
+		tk(w1430+1_000, "5", 187.10, "100"),
+		tk(w1430+1_000, "25", 187.20, "50"),
+		tk(w1430+60_000, "1", 187.50, "0"),
+		tk(w1430+120_000, "7", 186.90, "200"),
+		tk(w1430+299_999, "3", 187.00, "150"),
 		// window 14:35 (never asked for in these tests)
-		tk(w1435, "1", 999, 1),
+		tk(w1435, "1", 999, "1"),
 	}
 	// MSFT 14:30: one zero-volume point, VWAP falls back to the price.
-	s.ticks["MSFT"] = []ohlcv.Tick{tk(w1430+42, "9", 410.25, 0)}
+	s.ticks["MSFT"] = []ohlcv.Tick{tk(w1430+42, "9", 410.25, "0")}
 	s.state["AAPL"], s.state["MSFT"], s.state["GOOG"] = true, true, true
 	return s
 }
 
 var (
 	wantAAPL1425 = marketdata.Aggregate{Symbol: "AAPL", WindowStart: w1425, WindowEnd: w1430,
-		Open: 186, High: 188, Low: 186, Close: 188, Volume: 40, VWAP: 187.5, Trades: 2,
+		Open: 186, High: 188, Low: 186, Close: 188, Volume: "40", VWAP: 187.5, Trades: 2,
 		FirstTs: w1425 + 5_000, LastTs: w1425 + 200_000, UpdatedAt: now.UnixMilli()}
 	wantAAPL1430 = marketdata.Aggregate{Symbol: "AAPL", WindowStart: w1430, WindowEnd: w1435,
-		Open: 187.20, High: 187.50, Low: 186.90, Close: 187.00, Volume: 500, VWAP: 187, Trades: 5,
+		Open: 187.20, High: 187.50, Low: 186.90, Close: 187.00, Volume: "500", VWAP: 187, Trades: 5,
 		FirstTs: w1430 + 1_000, LastTs: w1430 + 299_999, UpdatedAt: now.UnixMilli()}
 	wantMSFT1430 = marketdata.Aggregate{Symbol: "MSFT", WindowStart: w1430, WindowEnd: w1435,
-		Open: 410.25, High: 410.25, Low: 410.25, Close: 410.25, Volume: 0, VWAP: 410.25, Trades: 1,
+		Open: 410.25, High: 410.25, Low: 410.25, Close: 410.25, Volume: "0", VWAP: 410.25, Trades: 1,
 		FirstTs: w1430 + 42, LastTs: w1430 + 42, UpdatedAt: now.UnixMilli()}
 )
 
@@ -280,7 +280,7 @@ func TestStaleAggregateKept(t *testing.T) {
 	// A stored aggregate that counted more points than the table now holds
 	// (e.g. some raw points expired by TTL) is kept.
 	fuller := wantAAPL1430
-	fuller.Trades, fuller.Volume = 9, 900
+	fuller.Trades, fuller.Volume = 9, "900"
 	s.aggs[marketdata.WindowRef{Symbol: "AAPL", Start: w1430}] = fuller
 	out, err := newHandler(s, m).Invoke(context.Background(), fixture(t, "windows_changed_event.json"))
 	if err != nil {
@@ -434,7 +434,7 @@ func TestWindowsChangedFromRaw(t *testing.T) {
 	s = seeded()
 	ref := marketdata.WindowRef{Symbol: "AAPL", Start: w1430}
 	over := wantAAPL1430
-	over.Trades, over.Volume = 99, 99_999
+	over.Trades, over.Volume = 99, "99999"
 	s.aggs[ref] = over
 	if _, err := newHandler(s, &fakeMetrics{}).Invoke(context.Background(), fixture(t, "windows_changed_event.json")); err != nil {
 		t.Fatal(err)

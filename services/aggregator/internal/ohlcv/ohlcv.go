@@ -17,7 +17,7 @@ type Tick struct {
 	// orders ticks exactly as DynamoDB orders their keys.
 	Disc   uint64
 	Price  float64
-	Volume int64
+	Volume marketdata.Decimal
 	// Conditions are the point's sale conditions (marketdata.Point's
 	// normal form; "" for none), which decide what it updates.
 	Conditions string
@@ -28,8 +28,8 @@ type Summary struct {
 	// Open and Close (with FirstMillis and LastMillis, their times), High
 	// and Low are 0 when no tick's conditions let it set them.
 	Open, High, Low, Close float64
-	// Volume is the sum of the volumes, saturated at math.MaxInt64.
-	Volume int64
+	// Volume is the exact sum of the volumes.
+	Volume marketdata.Decimal
 	// VWAP is Σ price×volume / Σ volume (each sum exact, rounded once);
 	// when every point has volume 0 it is
 	// the arithmetic mean of the prices instead (a window of quotes only

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/marketanalytics/pipeline/shared/conditions"
@@ -15,7 +16,7 @@ import (
 
 // tick builds a tick whose range key is "<ms>.<frac>", through the shared
 // key parser, as the table package does.
-func tick(ms int64, frac string, price float64, volume int64) Tick {
+func tick(ms int64, frac string, price float64, volume marketdata.Decimal) Tick {
 	kms, disc, err := marketdata.ParseSortKey(strconv.FormatInt(ms, 10) + "." + frac)
 	if err != nil {
 		panic(err)
@@ -43,18 +44,18 @@ func TestAccumulator(t *testing.T) {
 	}{
 		{
 			name:  "single point",
-			ticks: []Tick{tick(1_700_000_000_123, "42", 100.5, 10)},
-			want: Summary{Open: 100.5, High: 100.5, Low: 100.5, Close: 100.5, Volume: 10, VWAP: 100.5,
+			ticks: []Tick{tick(1_700_000_000_123, "42", 100.5, "10")},
+			want: Summary{Open: 100.5, High: 100.5, Low: 100.5, Close: 100.5, Volume: "10", VWAP: 100.5,
 				Trades: 1, FirstMillis: 1_700_000_000_123, LastMillis: 1_700_000_000_123},
 		},
 		{
 			// VWAP = (10*100 + 12*50 + 9*200 + 11*150) / 500 = 5050 / 500 = 10.1
 			name: "four trades",
 			ticks: []Tick{
-				tick(1000, "1", 10, 100), tick(2000, "5", 12, 50),
-				tick(3000, "2", 9, 200), tick(4000, "3", 11, 150),
+				tick(1000, "1", 10, "100"), tick(2000, "5", 12, "50"),
+				tick(3000, "2", 9, "200"), tick(4000, "3", 11, "150"),
 			},
-			want: Summary{Open: 10, High: 12, Low: 9, Close: 11, Volume: 500, VWAP: 10.1,
+			want: Summary{Open: 10, High: 12, Low: 9, Close: 11, Volume: "500", VWAP: 10.1,
 				Trades: 4, FirstMillis: 1000, LastMillis: 4000},
 		},
 		{
@@ -63,39 +64,39 @@ func TestAccumulator(t *testing.T) {
 			// so 22 (key 1500.9) closes. VWAP = (20+21+22+23)/4 = 21.5.
 			name: "same-millisecond ties broken by key order",
 			ticks: []Tick{
-				tick(1000, "2", 20, 1), tick(1000, "15", 21, 1),
-				tick(1500, "9", 22, 1), tick(1500, "89", 23, 1),
+				tick(1000, "2", 20, "1"), tick(1000, "15", 21, "1"),
+				tick(1500, "9", 22, "1"), tick(1500, "89", 23, "1"),
 			},
-			want: Summary{Open: 21, High: 23, Low: 20, Close: 22, Volume: 4, VWAP: 21.5,
+			want: Summary{Open: 21, High: 23, Low: 20, Close: 22, Volume: "4", VWAP: 21.5,
 				Trades: 4, FirstMillis: 1000, LastMillis: 1500},
 		},
 		{
 			// Leading zeros in the discriminator: 0.05 < 0.5.
 			name:  "tie with leading zero discriminator",
-			ticks: []Tick{tick(7, "5", 1, 1), tick(7, "05", 2, 1), tick(7, "000123", 3, 1)},
-			want: Summary{Open: 3, High: 3, Low: 1, Close: 1, Volume: 3, VWAP: 2,
+			ticks: []Tick{tick(7, "5", 1, "1"), tick(7, "05", 2, "1"), tick(7, "000123", 3, "1")},
+			want: Summary{Open: 3, High: 3, Low: 1, Close: 1, Volume: "3", VWAP: 2,
 				Trades: 3, FirstMillis: 7, LastMillis: 7},
 		},
 		{
 			// Zero-volume quotes count as trades and move OHLC, not the VWAP:
 			// (20*10 + 30*30) / 40 = 1100 / 40 = 27.5.
 			name:  "zero-volume points mixed in",
-			ticks: []Tick{tick(1, "1", 10, 0), tick(2, "1", 20, 10), tick(3, "1", 30, 30), tick(4, "1", 5, 0)},
-			want: Summary{Open: 10, High: 30, Low: 5, Close: 5, Volume: 40, VWAP: 27.5,
+			ticks: []Tick{tick(1, "1", 10, "0"), tick(2, "1", 20, "10"), tick(3, "1", 30, "30"), tick(4, "1", 5, "0")},
+			want: Summary{Open: 10, High: 30, Low: 5, Close: 5, Volume: "40", VWAP: 27.5,
 				Trades: 4, FirstMillis: 1, LastMillis: 4},
 		},
 		{
 			// No volume at all: VWAP falls back to the mean price, 70 / 3.
 			name:  "all zero volume",
-			ticks: []Tick{tick(1, "1", 10, 0), tick(2, "1", 20, 0), tick(3, "1", 40, 0)},
-			want: Summary{Open: 10, High: 40, Low: 10, Close: 40, Volume: 0, VWAP: 70.0 / 3,
+			ticks: []Tick{tick(1, "1", 10, "0"), tick(2, "1", 20, "0"), tick(3, "1", 40, "0")},
+			want: Summary{Open: 10, High: 40, Low: 10, Close: 40, Volume: "0", VWAP: 70.0 / 3,
 				Trades: 3, FirstMillis: 1, LastMillis: 3},
 		},
 		{
-			// The integer volume saturates; the VWAP uses float sums and stays right.
-			name:  "volume saturates",
-			ticks: []Tick{tick(1, "1", 2, math.MaxInt64-5), tick(2, "1", 2, 10)},
-			want: Summary{Open: 2, High: 2, Low: 2, Close: 2, Volume: math.MaxInt64, VWAP: 2,
+			// Volumes beyond int64 and fractional ones sum exactly.
+			name:  "volume beyond int64",
+			ticks: []Tick{tick(1, "1", 2, "9223372036854775802"), tick(2, "1", 2, "10.5")},
+			want: Summary{Open: 2, High: 2, Low: 2, Close: 2, Volume: "9223372036854775812.5", VWAP: 2,
 				Trades: 2, FirstMillis: 1, LastMillis: 2},
 		},
 	}
@@ -160,33 +161,43 @@ func TestAccumulatorMatchesNaive(t *testing.T) {
 		want := Summary{Open: sorted[0].Price, Close: sorted[n-1].Price, High: sorted[0].Price, Low: sorted[0].Price,
 			Trades: int64(n), FirstMillis: sorted[0].Millis, LastMillis: sorted[n-1].Millis}
 		var pv, sumP float64
-		exactPV, exactP := new(big.Rat), new(big.Rat)
+		exactPV, exactP, vol := new(big.Rat), new(big.Rat), new(big.Rat)
 		for _, tk := range sorted {
 			want.High = max(want.High, tk.Price)
 			want.Low = min(want.Low, tk.Price)
-			want.Volume += tk.Volume
-			pv += tk.Price * float64(tk.Volume)
+			v, _ := new(big.Rat).SetString(tk.Volume.String())
+			vol.Add(vol, v)
+			vf, _ := v.Float64()
+			pv += tk.Price * vf
 			sumP += tk.Price
 			price := new(big.Rat).SetFloat64(tk.Price)
 			exactP.Add(exactP, price)
-			exactPV.Add(exactPV, price.Mul(price, new(big.Rat).SetInt64(tk.Volume)))
+			exactPV.Add(exactPV, price.Mul(price, v))
 		}
+		want.Volume = marketdata.Decimal(strings.TrimSuffix(strings.TrimRight(vol.FloatString(marketdata.MaxDecimalScale), "0"), "."))
 		// The sums the aggregate stores for interval merges are exact.
 		for _, s := range []struct {
 			name, text string
 			want       *big.Rat
 		}{{"pv", got.PV, exactPV}, {"prices", got.Prices, exactP}} {
-			f, ok := new(big.Float).SetPrec(4096).SetString(s.text)
+			// "<dyadic>*1e-S" is the dyadic × 10^-S (fractional volumes).
+			text, scale, _ := strings.Cut(s.text, "*1e-")
+			f, ok := new(big.Float).SetPrec(4096).SetString(text)
 			if !ok {
 				t.Fatalf("round %d: %s %q does not parse", round, s.name, s.text)
 			}
-			if r, _ := f.Rat(nil); r.Cmp(s.want) != 0 {
+			r, _ := f.Rat(nil)
+			if scale != "" {
+				n, _ := strconv.Atoi(scale)
+				r.Quo(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)))
+			}
+			if r.Cmp(s.want) != 0 {
 				t.Fatalf("round %d: %s %s, want exactly %s", round, s.name, s.text, s.want.FloatString(30))
 			}
 		}
 		got.PV, got.Prices = "", ""
-		if want.Volume > 0 {
-			want.VWAP = pv / float64(want.Volume)
+		if vol.Sign() > 0 {
+			want.VWAP, _ = new(big.Rat).Quo(exactPV, vol).Float64()
 		} else {
 			want.VWAP = sumP / float64(n)
 		}
@@ -209,9 +220,12 @@ func randomTicks(r *rand.Rand, n int, startMs, spanMs int64) []Tick {
 	for i := range ticks {
 		ms := startMs + r.Int64N(spanMs)
 		price = math.Max(0.01, price+r.NormFloat64()*0.05)
-		vol := r.Int64N(500)
-		if r.IntN(10) == 0 {
-			vol = 0
+		vol := marketdata.Units(r.Uint64N(500))
+		switch r.IntN(10) {
+		case 0:
+			vol = "0"
+		case 1, 2: // a crypto size, 8 decimals
+			vol = marketdata.Decimal(strconv.FormatUint(r.Uint64N(5), 10) + "." + strconv.FormatUint(1e7+r.Uint64N(8e7), 10) + "1")
 		}
 		ticks[i] = Tick{Millis: ms, Disc: 1 + r.Uint64N(999_999_999_999_999_999), Price: math.Round(price*100) / 100, Volume: vol}
 	}
@@ -297,17 +311,17 @@ func TestAccumulatorConditions(t *testing.T) {
 		want  Summary
 	}{
 		{"odd lot after a regular trade: volume only",
-			[]Tick{tick(1000, "1", 10, 100), {Millis: 2000, Disc: 1, Price: 20, Volume: 7, Conditions: "37"}},
-			Summary{Open: 10, High: 10, Low: 10, Close: 10, Volume: 107, VWAP: (10*100 + 20*7) / 107.0, Trades: 2, Excluded: 1, FirstMillis: 1000, LastMillis: 1000}},
+			[]Tick{tick(1000, "1", 10, "100"), {Millis: 2000, Disc: 1, Price: 20, Volume: "7", Conditions: "37"}},
+			Summary{Open: 10, High: 10, Low: 10, Close: 10, Volume: "107", VWAP: (10*100 + 20*7) / 107.0, Trades: 2, Excluded: 1, FirstMillis: 1000, LastMillis: 1000}},
 		{"out of sequence: high, not close",
-			[]Tick{tick(1000, "1", 10, 100), {Millis: 2000, Disc: 1, Price: 20, Volume: 100, Conditions: "33"}},
-			Summary{Open: 10, High: 20, Low: 10, Close: 10, Volume: 200, VWAP: 15, Trades: 2, FirstMillis: 1000, LastMillis: 1000}},
+			[]Tick{tick(1000, "1", 10, "100"), {Millis: 2000, Disc: 1, Price: 20, Volume: "100", Conditions: "33"}},
+			Summary{Open: 10, High: 20, Low: 10, Close: 10, Volume: "200", VWAP: 15, Trades: 2, FirstMillis: 1000, LastMillis: 1000}},
 		{"average-price trades only: no price fields",
-			[]Tick{{Millis: 1000, Disc: 1, Price: 10, Volume: 1, Conditions: "2"}, {Millis: 2000, Disc: 1, Price: 30, Volume: 3, Conditions: "2"}},
-			Summary{Volume: 4, VWAP: 25, Trades: 2, Excluded: 2}},
+			[]Tick{{Millis: 1000, Disc: 1, Price: 10, Volume: "1", Conditions: "2"}, {Millis: 2000, Disc: 1, Price: 30, Volume: "3", Conditions: "2"}},
+			Summary{Volume: "4", VWAP: 25, Trades: 2, Excluded: 2}},
 		{"official close only: no volume either; VWAP the mean price",
-			[]Tick{{Millis: 1000, Disc: 1, Price: 10, Volume: 5, Conditions: "15"}},
-			Summary{VWAP: 10, Trades: 1, Excluded: 1}},
+			[]Tick{{Millis: 1000, Disc: 1, Price: 10, Volume: "5", Conditions: "15"}},
+			Summary{Volume: "0", VWAP: 10, Trades: 1, Excluded: 1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -325,7 +339,7 @@ func TestAccumulatorConditions(t *testing.T) {
 		})
 	}
 	var a Accumulator
-	if err := a.Add(Tick{Millis: 1, Disc: 1, Price: 1, Volume: 1, Conditions: "6"}); err == nil {
+	if err := a.Add(Tick{Millis: 1, Disc: 1, Price: 1, Volume: "1", Conditions: "6"}); err == nil {
 		t.Error("unknown condition 6 accepted")
 	}
 	if _, ok := a.Summary(); ok {

@@ -39,8 +39,8 @@ func BenchmarkWindowSummary(b *testing.B) {
 	for range pages {
 		var page []item
 		for j := range perPage {
-			p := marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25 + float64(j%13)/100, Volume: int64(j % 500)}
-			page = append(page, raw(string(marketdata.AppendSortKey(nil, p, "s3://b/k#v", int64(j))), strconv.FormatFloat(p.Price, 'f', -1, 64), strconv.FormatInt(p.Volume, 10)))
+			p := marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 187.25 + float64(j%13)/100, Volume: marketdata.Units(uint64(j % 500))}
+			page = append(page, raw(string(marketdata.AppendSortKey(nil, p, "s3://b/k#v", int64(j))), strconv.FormatFloat(p.Price, 'f', -1, 64), p.Volume.String()))
 			if j%4 == 0 {
 				ms++
 			}

@@ -162,9 +162,9 @@ func decodeTick(item map[string]types.AttributeValue) (ohlcv.Tick, error) {
 	if err != nil {
 		return ohlcv.Tick{}, fmt.Errorf("key %s: %w", key, err)
 	}
-	vol, err := strconv.ParseInt(vs, 10, 64)
-	if err != nil || vol < 0 {
-		return ohlcv.Tick{}, fmt.Errorf("key %s: volume %q is not an integer >= 0", key, vs)
+	vol, err := marketdata.ParseDecimal(vs)
+	if err != nil {
+		return ohlcv.Tick{}, fmt.Errorf("key %s: volume: %w", key, err)
 	}
 	tk := ohlcv.Tick{Millis: ms, Disc: disc, Price: price, Volume: vol}
 	if c, ok := item[marketdata.AttrConditions]; ok {

@@ -114,7 +114,7 @@ func TestRawWindowSummaryPaginates(t *testing.T) {
 	if err != nil || !ok || read != 5 {
 		t.Fatalf("RawWindowSummary: %v, %d read, %v", ok, read, err)
 	}
-	want := ohlcv.Summary{Open: 187.2, High: 187.2, Low: 186.9, Close: 187, Volume: 500, VWAP: 187,
+	want := ohlcv.Summary{Open: 187.2, High: 187.2, Low: 186.9, Close: 187, Volume: "500", VWAP: 187,
 		Trades: 5, Excluded: 1, FirstMillis: 1709649001000, LastMillis: 1709649299999}
 	if math.Abs(sum.VWAP-want.VWAP) > 1e-9 {
 		t.Errorf("VWAP %v, want %v", sum.VWAP, want.VWAP)
@@ -172,8 +172,9 @@ func TestRawWindowSummaryBadItems(t *testing.T) {
 		{"no price", item{"timestamp": nv("1709649001000.5"), "volume": nv("1")}, `"price" missing`},
 		{"price as string", item{"timestamp": nv("1709649001000.5"), "price": sv("1"), "volume": nv("1")}, `"price" missing or not a number`},
 		{"zero price", raw("1709649001000.5", "0", "1"), "not a finite number > 0"},
-		{"fractional volume", raw("1709649001000.5", "1", "1.5"), "not an integer >= 0"},
-		{"negative volume", raw("1709649001000.5", "1", "-1"), "not an integer >= 0"},
+		{"volume with 19 fraction digits", raw("1709649001000.5", "1", "0.0000000000000000001"), "more than 18 fraction digits"},
+		{"negative volume", raw("1709649001000.5", "1", "-1"), "negative"},
+		{"volume not a number", raw("1709649001000.5", "1", "1e"), "not a decimal number"},
 		{"no volume", item{"timestamp": nv("1709649001000.5"), "price": nv("1")}, `"volume" missing`},
 		{"no key", item{"price": nv("1"), "volume": nv("1")}, `"timestamp" missing`},
 		{"unknown condition", withConditions(raw("1709649001000.5", "1", "1"), "6"), `unknown Polygon condition id "6"`},
@@ -200,7 +201,7 @@ func TestRawWindowSummaryQueryError(t *testing.T) {
 }
 
 var sample = marketdata.Aggregate{Symbol: "BRK.B", WindowStart: w1430, WindowEnd: w1430 + 300_000,
-	Open: 410.5, High: 411.25, Low: 409.75, Close: 410, Volume: 1234, VWAP: 410.3317666126418, Trades: 17,
+	Open: 410.5, High: 411.25, Low: 409.75, Close: 410, Volume: "1234", VWAP: 410.3317666126418, Trades: 17,
 	FirstTs: w1430 + 12, LastTs: w1430 + 299_000, UpdatedAt: 1709649432000}
 
 func TestPutAggregate(t *testing.T) {
@@ -302,9 +303,9 @@ func TestAggregateRoundTrip(t *testing.T) {
 	}{
 		{"typical", sample},
 		{"symbol with dash", marketdata.Aggregate{Symbol: "BTC-USD", WindowStart: 0, WindowEnd: 300_000, Open: 65000.5, High: 65001,
-			Low: 64999.25, Close: 65000, Volume: 0, VWAP: 65000.1, Trades: 1, FirstTs: 1, LastTs: 299_999, UpdatedAt: 1}},
+			Low: 64999.25, Close: 65000, Volume: "0", VWAP: 65000.1, Trades: 1, FirstTs: 1, LastTs: 299_999, UpdatedAt: 1}},
 		{"extremes", marketdata.Aggregate{Symbol: "X", WindowStart: w1430, WindowEnd: w1430 + 300_000, Open: 1e-12, High: 1e15,
-			Low: 1e-12, Close: 0.1 + 0.2, Volume: math.MaxInt64, VWAP: 1.0 / 3, Trades: math.MaxInt32, FirstTs: w1430, LastTs: w1430 + 299_999,
+			Low: 1e-12, Close: 0.1 + 0.2, Volume: "123456789012345678901234.000000000000000001", VWAP: 1.0 / 3, Trades: math.MaxInt32, FirstTs: w1430, LastTs: w1430 + 299_999,
 			UpdatedAt: math.MaxInt64}},
 	}
 	for _, tc := range tests {
@@ -435,14 +436,14 @@ func TestSymbolKnown(t *testing.T) {
 // TestDecodeMatchesSortKey checks the decoder against keys made by the
 // shared AppendSortKey, as the processor writes them.
 func TestDecodeMatchesSortKey(t *testing.T) {
-	p := marketdata.Point{Symbol: "AAPL", Timestamp: 1709649001000, Price: 187.25, Volume: 42}
+	p := marketdata.Point{Symbol: "AAPL", Timestamp: 1709649001000, Price: 187.25, Volume: "42"}
 	key := string(marketdata.AppendSortKey(nil, p, "s3://bucket/key#v1", 7))
 	tick, err := decodeTick(raw(key, strconv.FormatFloat(p.Price, 'f', -1, 64), "42"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, disc, _ := marketdata.ParseSortKey(key)
-	if tick != (ohlcv.Tick{Millis: p.Timestamp, Disc: disc, Price: 187.25, Volume: 42}) || disc == 0 {
+	if tick != (ohlcv.Tick{Millis: p.Timestamp, Disc: disc, Price: 187.25, Volume: "42"}) || disc == 0 {
 		t.Errorf("tick %+v", tick)
 	}
 }
@@ -458,7 +459,10 @@ func partialItem(t *testing.T, rng string, pts ...[3]string) item {
 			t.Fatal(err)
 		}
 		price, _ := strconv.ParseFloat(pt[1], 64)
-		vol, _ := strconv.ParseInt(pt[2], 10, 64)
+		vol, err := marketdata.ParseDecimal(pt[2])
+		if err != nil {
+			t.Fatal(err)
+		}
 		p.Add(ms, disc, price, vol)
 	}
 	it, err := attributevalue.MarshalMap(p.Item("AAPL", rng, 1))
