@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/url"
 	"strings"
 	"testing"
@@ -36,21 +37,27 @@ func TestIntegrationProfiles(t *testing.T) {
 		accepted, rejected int64
 		zipped             bool // uploaded as data.binance.vision ships it, alone in a .zip
 	}{
-		{"incoming/2024-05-31/polygon.csv", "polygon-trades.csv", nil, marketdata.ProfilePolygonTrades, 3, 2, false},
+		{"incoming/2024-05-31/polygon.csv", "polygon-trades.csv", nil, marketdata.ProfilePolygonTrades, 4, 1, false},
 		{"incoming/2024-05-31/databento.csv", "databento-trades.csv", nil, marketdata.ProfileDatabentoTrades, 3, 1, false},
 		{"incoming/2024-05-31/databento-pretty.csv", "databento-trades-pretty.csv", nil, marketdata.ProfileDatabentoTrades, 3, 1, false},
 		{"incoming/2024-05-31/alpaca.ndjson", "alpaca-trades.ndjson", nil, marketdata.ProfileAlpacaTrades, 3, 1, false},
-		{"incoming/2024-05-31/alpaca.json", "alpaca-trades-historical.json", nil, marketdata.ProfileAlpacaTrades, 3, 1, false},
-		{"incoming/tardis-trades/2024-05-31.csv", "tardis-trades.csv", nil, marketdata.ProfileTardisTrades, 2, 2, false},
-		{"incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.csv", "BTCUSDT-aggTrades-2024-05-31.csv", nil, marketdata.ProfileBinanceAggTrades, 2, 2, false},
+		{"incoming/2024-05-31/alpaca.json", "alpaca-trades-historical.json", nil, marketdata.ProfileAlpacaTrades, 4, 1, false},
+		{"incoming/tardis-trades/2024-05-31.csv", "tardis-trades.csv", nil, marketdata.ProfileTardisTrades, 3, 1, false},
+		{"incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.csv", "BTCUSDT-aggTrades-2024-05-31.csv", nil, marketdata.ProfileBinanceAggTrades, 3, 1, false},
 		{"uploads/btc.csv", "BTCUSDT-trades-2024-05-31.csv",
 			map[string]string{marketdata.MetadataProfile: marketdata.ProfileBinanceTrades, marketdata.MetadataSymbol: "BTCUSDT"},
-			marketdata.ProfileBinanceTrades, 2, 1, false},
+			marketdata.ProfileBinanceTrades, 3, 1, false},
 		// Read back through moto's ranged GetObject (archive/zip reads the
 		// directory at the end first).
-		{"incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.zip", "BTCUSDT-aggTrades-2024-05-31.csv", nil, marketdata.ProfileBinanceAggTrades, 2, 2, true},
+		{"incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.zip", "BTCUSDT-aggTrades-2024-05-31.csv", nil, marketdata.ProfileBinanceAggTrades, 3, 1, true},
 	}
-	want := map[string]int64{}
+	// The fractional size each fixture holds (a fractional share, crypto
+	// sizes), as its canonical text: trailing zeros dropped, nothing rounded.
+	fractional := map[string]marketdata.Decimal{
+		"polygon-trades.csv": "0.5", "alpaca-trades-historical.json": "0.5", "tardis-trades.csv": "0.015",
+		"BTCUSDT-aggTrades-2024-05-31.csv": "0.25", "BTCUSDT-trades-2024-05-31.csv": "0.0015",
+	}
+	want, wantFrac := map[string]int64{}, map[string]marketdata.Decimal{}
 	for _, tc := range cases {
 		body := vendorFixture(t, tc.fixture)
 		if tc.zipped {
@@ -88,11 +95,24 @@ func TestIntegrationProfiles(t *testing.T) {
 			}
 		}
 		want[o.Origin()] = tc.accepted
+		if v, ok := fractional[tc.fixture]; ok {
+			wantFrac[o.Origin()] = v
+		}
 	}
 	msgs, _ := m.drain(t)
 	got := map[string]int64{}
+	gotFrac := map[string]marketdata.Decimal{}
 	for _, msg := range msgs {
 		got[msg.Origin] += int64(len(msg.Points))
+		for _, p := range msg.Points {
+			if strings.Contains(string(p.Volume), ".") {
+				gotFrac[msg.Origin] = p.Volume
+			}
+		}
+	}
+	// Each fixture's fractional size is queued exactly, in canonical text.
+	if !maps.Equal(gotFrac, wantFrac) {
+		t.Fatalf("fractional volumes queued %v, want %v", gotFrac, wantFrac)
 	}
 	for origin, n := range want {
 		if got[origin] != n {

@@ -61,8 +61,8 @@ func TestS3Ingest(t *testing.T) {
 		t.Fatalf("origins %v", origins)
 	}
 	want := map[int64]marketdata.Point{
-		2: {Symbol: "AAPL", Timestamp: 1717243200000, Price: 189.12, Volume: 300, Bid: 189.11, Ask: 189.13, Exchange: "XNAS"},
-		4: {Symbol: "MSFT", Timestamp: 1717243200500, Price: 415.5, Volume: 100, Exchange: "XNAS"},
+		2: {Symbol: "AAPL", Timestamp: 1717243200000, Price: 189.12, Volume: "300", Bid: 189.11, Ask: 189.13, Exchange: "XNAS"},
+		4: {Symbol: "MSFT", Timestamp: 1717243200500, Price: 415.5, Volume: "100", Exchange: "XNAS"},
 	}
 	if len(all) != len(want) {
 		t.Fatalf("queued %+v", all)

@@ -84,7 +84,7 @@ func TestS3Zip(t *testing.T) {
 	const inner = "BTCUSDT-aggTrades-2024-05-31.csv"
 	csv := vendorFixture(t, inner)
 	plain, plainPts, _ := ingestS3(t, "incoming/2024-05-31/"+inner, csv, nil)
-	if plain.Status != report.Completed || plain.Collector.Accepted != 2 || plain.Profile != marketdata.ProfileBinanceAggTrades {
+	if plain.Status != report.Completed || plain.Collector.Accepted != 3 || plain.Profile != marketdata.ProfileBinanceAggTrades {
 		t.Fatalf("the plain file: %s %q accepted %d", plain.Status, plain.Profile, plain.Collector.Accepted)
 	}
 	cases := []struct {
@@ -162,7 +162,7 @@ func TestS3ZipRefused(t *testing.T) {
 			[]string{"BTCUSDT-aggTrades-2024-05-31.csv is corrupt", "not a valid zip file"}, 0},
 		{"wrong checksum", zipOf(t, zipFile{data: csv, raw: &zip.FileHeader{Name: "BTCUSDT-aggTrades-2024-05-31.csv",
 			Method: zip.Store, CompressedSize64: uint64(len(csv)), UncompressedSize64: uint64(len(csv)), CRC32: sum + 1}}), 0,
-			[]string{fmt.Sprintf("is corrupt after %d bytes", len(csv)), "checksum"}, 2},
+			[]string{fmt.Sprintf("is corrupt after %d bytes", len(csv)), "checksum"}, 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 // flat-file trades; Alpaca market data v2 trades, with "z" the tape).
 func TestConditionProfiles(t *testing.T) {
 	cat := marketdata.ErrCondition.Error()
-	aapl := func(ms int64, price float64, v int64, x, c string) marketdata.Point {
+	aapl := func(ms int64, price float64, v uint64, x, c string) marketdata.Point {
 		return cond(exch(pt("AAPL", ms, price, v), x), c)
 	}
 	cases := []struct {

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -109,20 +110,18 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 		}
 		pt.Timestamp, pt.SubMilliNanos, p.rec.TimestampUnit = ms, sub, unit
 	case fieldVolume:
-		n, ok, rangeErr := parseInteger(v)
-		if !ok {
-			why := "not an integer"
-			switch {
-			case rangeErr:
-				why = "out of range"
-			case p.prof != nil && p.prof != native && isFraction(v):
-				// Volume is an integer all the way to the aggregates: a
-				// fractional size (crypto) is refused, never truncated.
-				why = "a fractional size; the pipeline stores whole units only, so the record is refused rather than truncated"
-			}
+		// A size is a decimal, kept exactly (crypto sizes are fractional:
+		// 0.015); its canonical text is what the message, the item and the
+		// sums carry, interned apart from the symbols (sizes repeat too).
+		dec, why := marketdata.AppendDecimal(p.vol[:0], v)
+		p.vol = dec
+		if why == "" && p.prof != nil && p.prof.integerSize && bytes.IndexByte(dec, '.') >= 0 {
+			why = "a fractional size; this format's size is an integer count, so the record is refused rather than truncated"
+		}
+		if why != "" {
 			return recordErr(fieldCategory[f], "invalid volume %s: %s", clip(v), why)
 		}
-		pt.Volume = n
+		pt.Volume = marketdata.Decimal(p.vols.get(dec))
 	case fieldPrice, fieldBid, fieldAsk:
 		if f == fieldPrice && p.prof != nil && p.prof.scaledPrice && allDigits(v) {
 			if string(v) == undefPrice {
@@ -319,12 +318,6 @@ func allDigits(v []byte) bool {
 		}
 	}
 	return len(v) > 0
-}
-
-// isFraction reports whether v is a decimal number with a fraction.
-func isFraction(v []byte) bool {
-	x, why := parseDecimal(v)
-	return why == "" && x != math.Trunc(x)
 }
 
 // undefPrice is Databento's UNDEF_PRICE, INT64_MAX: "no price", which

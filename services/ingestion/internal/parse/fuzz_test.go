@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
+	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +206,58 @@ func FuzzParseProfiles(f *testing.F) {
 		recs, err := fuzzRunWith(t, name, data, false, opts)
 		slow, serr := fuzzRunWith(t, name, data, true, opts)
 		assertSame(t, recs, err, slow, serr)
+	})
+}
+
+// plainNumber is the number syntax both the volume parser and math/big's
+// Rat accept, with a short exponent (big.Rat would build 10^huge).
+var plainNumber = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$`)
+
+// FuzzVolume holds the volume field to math/big: a size is accepted exactly
+// when it is a non-negative number with at most 18 fraction digits (trailing
+// zeros aside) and an integer part within int64, and the point then carries
+// its value exactly, in canonical text; anything else is refused as an
+// invalid volume.
+func FuzzVolume(f *testing.F) {
+	for _, s := range []string{"1", "0.015", "2.00000000", "1e3", "-0", "-1", ".5", "5.", "0.0000000000000000001", "9223372036854775807.5", "9223372036854775808", "1.5e-17", "abc"} {
+		f.Add(s)
+	}
+	maxInt := new(big.Rat).SetInt64(math.MaxInt64)
+	scale := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil))
+	f.Fuzz(func(t *testing.T, size string) {
+		if strings.ContainsAny(size, ",\"\r\n") {
+			return // not one CSV field
+		}
+		recs, err := fuzzRun(t, "a.csv", []byte("symbol,timestamp,price,volume\nA,1717243200000,1,"+size+"\n"), false)
+		if err != nil || len(recs) != 1 {
+			if size == "" || strings.TrimSpace(size) != size {
+				return // a blank line or field: other rules
+			}
+			t.Fatalf("%q: %d records, %v", size, len(recs), err)
+		}
+		r := recs[0]
+		want, valid := new(big.Rat), false
+		if plainNumber.MatchString(size) {
+			if _, ok := want.SetString(size); ok {
+				scaled := new(big.Rat).Mul(want, scale)
+				valid = want.Sign() >= 0 && scaled.IsInt() && new(big.Rat).Sub(want, maxInt).Cmp(big.NewRat(1, 1)) < 0
+			}
+		}
+		if !valid {
+			if r.category == "" && plainNumber.MatchString(size) {
+				t.Fatalf("%q accepted as %q", size, r.point.Volume)
+			}
+			return
+		}
+		if r.category != "" {
+			t.Fatalf("%q refused: %s %s", size, r.category, r.reason)
+		}
+		got, ok := new(big.Rat).SetString(r.point.Volume.String())
+		if !ok || got.Cmp(want) != 0 {
+			t.Fatalf("%q read as %q", size, r.point.Volume)
+		}
+		if again, err := marketdata.ParseDecimal(string(r.point.Volume)); err != nil || again != r.point.Volume {
+			t.Fatalf("%q read as %q, not canonical", size, r.point.Volume)
+		}
 	})
 }

@@ -157,6 +157,8 @@ type Parser struct {
 
 	rec     Record
 	strs    interner
+	vols    interner // volumes' canonical text
+	vol     []byte   // a volume's canonical text, before interning
 	dec     *jsontext.Decoder
 	rd      bytes.Reader
 	scratch []byte

@@ -34,14 +34,14 @@ func parseAll(t testing.TB, name string, data []byte) ([]got, Info, error) {
 	return parseWith(t, name, data, Options{})
 }
 
-func pt(sym string, ts int64, price float64, vol int64) marketdata.Point {
-	return marketdata.Point{Symbol: sym, Timestamp: ts, Price: price, Volume: vol}
+func pt(sym string, ts int64, price float64, vol uint64) marketdata.Point {
+	return marketdata.Point{Symbol: sym, Timestamp: ts, Price: price, Volume: marketdata.Units(vol)}
 }
 
 const ms = int64(1717243200000) // 2024-06-01T12:00:00Z
 
 func TestParseValid(t *testing.T) {
-	full := marketdata.Point{Symbol: "BRK.B", Timestamp: ms + 123, Price: 412.5, Volume: 100, Bid: 412.4, Ask: 412.6, Exchange: "XNYS"}
+	full := marketdata.Point{Symbol: "BRK.B", Timestamp: ms + 123, Price: 412.5, Volume: "100", Bid: 412.4, Ask: 412.6, Exchange: "XNYS"}
 	cases := []struct {
 		name   string
 		object string
@@ -56,10 +56,10 @@ func TestParseValid(t *testing.T) {
 		{"csv CRLF and BOM", "a.csv", "\xEF\xBB\xBFsymbol,timestamp,price,volume\r\nAAPL,1717243200000,1.5,3\r\nMSFT,1717243200001,2.5,4\r\n", CSV,
 			[]got{{index: 2, point: pt("AAPL", ms, 1.5, 3)}, {index: 3, point: pt("MSFT", ms+1, 2.5, 4)}}},
 		{"csv quoted fields, escaped quote, quoted comma", "a.csv", "symbol,timestamp,price,volume,exchange\n\"AAPL\",\"1717243200000\",\"189.12\",300,\"X\"\"Y\"\nMSFT,1717243200000,1,1,\"a,b\"\n", CSV,
-			[]got{{index: 2, point: marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 189.12, Volume: 300, Exchange: `X"Y`}},
-				{index: 3, point: marketdata.Point{Symbol: "MSFT", Timestamp: ms, Price: 1, Volume: 1, Exchange: "a,b"}}}},
+			[]got{{index: 2, point: marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 189.12, Volume: "300", Exchange: `X"Y`}},
+				{index: 3, point: marketdata.Point{Symbol: "MSFT", Timestamp: ms, Price: 1, Volume: "1", Exchange: "a,b"}}}},
 		{"csv quoted field across lines keeps first line number", "a.csv", "symbol,timestamp,price,volume,exchange\nAAPL,1717243200000,1,1,\"X\nY\"\nMSFT,1717243200000,1,1,\n", CSV,
-			[]got{{index: 2, point: marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 1, Volume: 1, Exchange: "X\nY"}},
+			[]got{{index: 2, point: marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 1, Volume: "1", Exchange: "X\nY"}},
 				{index: 4, point: pt("MSFT", ms, 1, 1)}}},
 		{"csv blank lines and spaces", "a.csv", "\n symbol , timestamp , price , volume \n\nAAPL , 1717243200000 , 1.5 , 3\n\n", CSV,
 			[]got{{index: 4, point: pt("AAPL", ms, 1.5, 3)}}},
@@ -76,7 +76,7 @@ func TestParseValid(t *testing.T) {
 			[]got{{index: 1, point: pt("AAPL", ms, 189.12, 300)}, {index: 2, point: full}}},
 		{"jsonl, CRLF, blank lines, nulls, numeric strings, escapes", "a.jsonl", "\r\n" +
 			`{ "symbol" : "A\u0041PL", "timestamp": 1717243200000, "price": "189.12", "volume": "300", "bid": null, "exchange": "X\u00e9" }` + "\r\n\r\n", NDJSON,
-			[]got{{index: 2, point: marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 189.12, Volume: 300, Exchange: "Xé"}}}},
+			[]got{{index: 2, point: marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 189.12, Volume: "300", Exchange: "Xé"}}}},
 		{"json array", "a.json", `[{"symbol":"AAPL","timestamp":1717243200000,"price":189.12,"volume":300},` +
 			`{"symbol":"BRK.B","timestamp":"2024-06-01T12:00:00.123Z","price":412.5,"volume":100,"bid":412.4,"ask":412.6,"exchange":"XNYS"}]`, JSONArray,
 			[]got{{index: 0, point: pt("AAPL", ms, 189.12, 300)}, {index: 1, point: full}}},
@@ -152,8 +152,9 @@ func TestParseRejections(t *testing.T) {
 		{"hex price", "a.csv", csvCase("A,1717243200000,0x1p4,1,,,"), "invalid price", "not a decimal number"},
 		{"text price", "a.csv", csvCase("A,1717243200000,abc,1,,,"), "invalid price", "not a number"},
 		{"missing price and volume", "a.csv", csvCase("A,1717243200000,,,,,"), CategoryMissing, "missing price, volume"},
-		{"negative volume", "a.csv", csvCase("A,1717243200000,1,-5,,,"), "invalid volume", "-5"},
-		{"fractional volume", "a.csv", csvCase("A,1717243200000,1,1.5,,,"), "invalid volume", "not an integer"},
+		{"negative volume", "a.csv", csvCase("A,1717243200000,1,-5,,,"), "invalid volume", `"-5": negative`},
+		{"volume with 19 fraction digits", "a.csv", csvCase("A,1717243200000,1,1.0000000000000000001,,,"), "invalid volume", "more than 18 fraction digits"},
+		{"volume not a number", "a.csv", csvCase("A,1717243200000,1,1.5.0,,,"), "invalid volume", "not a decimal number"},
 		{"huge volume", "a.csv", csvCase("A,1717243200000,1,99999999999999999999,,,"), "invalid volume", "out of range"},
 		{"timestamp before 1970", "a.csv", csvCase("A,-1,1,1,,,"), "invalid timestamp", "before 1970"},
 		{"timestamp two days ahead", "a.csv", csvCase("A,1717416000001,1,1,,,"), "invalid timestamp", "in the future"},

@@ -32,6 +32,9 @@ type profile struct {
 	// scaledPrice: a price written as a plain integer counts units of 1e-9
 	// (Databento's fixed-point prices; its "pretty" prices have a point).
 	scaledPrice bool
+	// integerSize: the format's size is an integer count by its
+	// specification (Databento), so a fraction is an error, not a size.
+	integerSize bool
 	// symbolGiven: the rows hold no symbol; it comes from the file name or
 	// is given with the object (Options.Symbol).
 	symbolGiven bool
@@ -99,6 +102,7 @@ var profiles = []*profile{
 		signature:   []string{"ts_event", "ts_recv"},
 		units:       []int{unit("ns")},
 		scaledPrice: true,
+		integerSize: true,
 	},
 	{
 		// Alpaca market data v2 trades: S symbol (absent in the historical

@@ -23,6 +23,11 @@ func ns(p marketdata.Point, sub int32) marketdata.Point { p.SubMilliNanos = sub;
 // cond sets a point's conditions (their normal form, Polygon ids).
 func cond(p marketdata.Point, c string) marketdata.Point { p.Conditions = c; return p }
 
+// frac is a point with a fractional volume (crypto sizes, fractional shares).
+func frac(sym string, ts int64, price float64, vol marketdata.Decimal) marketdata.Point {
+	return marketdata.Point{Symbol: sym, Timestamp: ts, Price: price, Volume: vol}
+}
+
 func parseWith(t testing.TB, name string, data []byte, opts Options) ([]got, Info, error) {
 	t.Helper()
 	p := &Parser{Now: testNow, Options: opts}
@@ -90,7 +95,7 @@ func readFixture(t testing.TB, name string) []byte {
 // converted, and each refusal naming the profile and the vendor's column.
 func TestProfiles(t *testing.T) {
 	vol, ts := marketdata.ErrVolume.Error(), marketdata.ErrTimestamp.Error()
-	aapl := func(ms int64, price float64, v int64, x string) marketdata.Point {
+	aapl := func(ms int64, price float64, v uint64, x string) marketdata.Point {
 		return exch(pt("AAPL", ms, price, v), x)
 	}
 	cases := []struct {
@@ -100,11 +105,11 @@ func TestProfiles(t *testing.T) {
 		units         map[string]int
 		want          []want
 	}{
-		{"polygon-trades.csv", "", Options{}, marketdata.ProfilePolygonTrades, map[string]int{"ns": 3}, []want{
+		{"polygon-trades.csv", "", Options{}, marketdata.ProfilePolygonTrades, map[string]int{"ns": 4}, []want{
 			{index: 2, point: cond(ns(aapl(t0+1, 191.29, 100, "4"), 456789), "12,37")}, // sip_timestamp, not participant_timestamp
 			{index: 3, point: ns(aapl(t0+105, 191.3, 25, "11"), 222333)},
 			{index: 4, point: cond(ns(exch(pt("MSFT", t0+1000, 415.125, 300), "12"), 999999), "14")},
-			{index: 5, category: vol, reason: []string{"polygon-trades size:", `"0.5"`, "fractional"}},
+			{index: 5, point: exch(frac("AAPL", t0+2000, 191.31, "0.5"), "4")}, // a fractional share
 			{index: 6, category: ts, reason: []string{"polygon-trades sip_timestamp:", "reads as ms", "ns (18-19 digits)"}},
 		}},
 		{"databento-trades.csv", "", Options{}, marketdata.ProfileDatabentoTrades, map[string]int{"ns": 3}, []want{
@@ -125,34 +130,36 @@ func TestProfiles(t *testing.T) {
 			{index: 3, point: ns(exch(pt("MSFT", t0+1000, 415.125, 300), "N"), 999999)},
 			{index: 4, category: ts, reason: []string{"alpaca-trades t:", "RFC 3339"}},
 		}},
-		{"alpaca-trades-historical.json", "", Options{}, marketdata.ProfileAlpacaTrades, map[string]int{UnitRFC3339: 3}, []want{
+		{"alpaca-trades-historical.json", "", Options{}, marketdata.ProfileAlpacaTrades, map[string]int{UnitRFC3339: 4}, []want{
 			{index: 0, point: cond(ns(aapl(t0+1, 191.29, 100, "V"), 456789), "0,12")},
 			{index: 1, point: cond(ns(aapl(t0+105, 191.3, 25, "K"), 222333), "0,37")},
 			{index: 2, point: ns(exch(pt("MSFT", t0+1000, 415.125, 300), "N"), 999999)}, // indexes run on across symbols
-			{index: 3, category: vol, reason: []string{"alpaca-trades s:", "fractional"}},
+			{index: 3, point: exch(frac("MSFT", t0+1500, 415.13, "0.5"), "N")},
+			{index: 4, category: vol, reason: []string{"alpaca-trades s:", `"-1"`, "negative"}},
 		}},
-		{"tardis-trades.csv", "", Options{}, marketdata.ProfileTardisTrades, map[string]int{"us": 2}, []want{
+		{"tardis-trades.csv", "", Options{}, marketdata.ProfileTardisTrades, map[string]int{"us": 3}, []want{
 			{index: 2, point: ns(exch(pt("BTCUSDT", t0+1, 67512.3, 2), "binance"), 456000)},
-			{index: 3, category: vol, reason: []string{"tardis-trades amount:", `"0.015"`, "fractional"}},
+			{index: 3, point: ns(exch(frac("BTCUSDT", t0+105, 67512.31, "0.015"), "binance"), 222000)},
 			{index: 4, point: ns(exch(pt("BTC-USD", t0+1000, 67510.01, 3), "coinbase"), 999000)},
 			{index: 5, category: ts, reason: []string{"tardis-trades timestamp:", "reads as s", "us (15-16 digits)"}},
 		}},
-		{"BTCUSDT-trades-2024-05-31.csv", "", Options{}, marketdata.ProfileBinanceTrades, map[string]int{"ms": 2}, []want{
-			{index: 1, point: pt("BTCUSDT", t0+1, 67512.3, 2)}, // the first line is data
-			{index: 2, category: vol, reason: []string{"binance-trades qty:", "fractional"}},
+		{"BTCUSDT-trades-2024-05-31.csv", "", Options{}, marketdata.ProfileBinanceTrades, map[string]int{"ms": 3}, []want{
+			{index: 1, point: pt("BTCUSDT", t0+1, 67512.3, 2)},             // the first line is data
+			{index: 2, point: frac("BTCUSDT", t0+105, 67512.31, "0.0015")}, // 0.00150000 kept exactly
 			{index: 3, point: pt("BTCUSDT", t0+1000, 67512.32, 4)},
+			{index: 4, category: vol, reason: []string{"binance-trades qty:", `"-1.00000000"`, "negative"}},
 		}},
-		{"BTCUSDT-aggTrades-2024-05-31.csv", "", Options{}, marketdata.ProfileBinanceAggTrades, map[string]int{"us": 2}, []want{
+		{"BTCUSDT-aggTrades-2024-05-31.csv", "", Options{}, marketdata.ProfileBinanceAggTrades, map[string]int{"us": 3}, []want{
 			{index: 1, point: ns(pt("BTCUSDT", t0+1, 67512.3, 3), 456000)},
 			{index: 2, point: ns(pt("BTCUSDT", t0+105, 67512.4, 1), 222000)},
-			{index: 3, category: vol, reason: []string{"binance-aggtrades quantity:", "fractional"}},
+			{index: 3, point: ns(frac("BTCUSDT", t0+1000, 67512.5, "0.25"), 999000)},
 			{index: 4, category: ts, reason: []string{"binance-aggtrades transact_time:", "fits no unit"}},
 		}},
 		// The symbol given with the object (metadata) when the name has none.
-		{"BTCUSDT-aggTrades-2024-05-31.csv", "upload.csv", Options{Symbol: "ETHUSDT"}, marketdata.ProfileBinanceAggTrades, map[string]int{"us": 2}, []want{
+		{"BTCUSDT-aggTrades-2024-05-31.csv", "upload.csv", Options{Symbol: "ETHUSDT"}, marketdata.ProfileBinanceAggTrades, map[string]int{"us": 3}, []want{
 			{index: 1, point: ns(pt("ETHUSDT", t0+1, 67512.3, 3), 456000)},
 			{index: 2, point: ns(pt("ETHUSDT", t0+105, 67512.4, 1), 222000)},
-			{index: 3, category: vol},
+			{index: 3, point: ns(frac("ETHUSDT", t0+1000, 67512.5, "0.25"), 999000)},
 			{index: 4, category: ts},
 		}},
 		// Forced: a single-symbol Alpaca response's symbol comes with the object.
@@ -319,5 +326,73 @@ func TestProfilesListed(t *testing.T) {
 	}
 	if !slices.Equal(names, marketdata.Profiles) {
 		t.Fatalf("parser profiles %q, marketdata.Profiles %q", names, marketdata.Profiles)
+	}
+}
+
+// TestVolumeAcrossProfiles: every profile reads a fractional size exactly
+// (its canonical text: trailing zeros dropped, nothing rounded), except
+// Databento's, an integer count by its schema; negatives, more than 18
+// fraction digits and non-numbers are refused with the profile and the
+// vendor's field named.
+func TestVolumeAcrossProfiles(t *testing.T) {
+	// Each layout's last record has the size SIZE (a headerless Binance
+	// file is recognised by a first line of data, so a valid one leads).
+	layouts := []struct {
+		profile, name, field, data string
+	}{
+		{marketdata.ProfileNative, "a.csv", "", "symbol,timestamp,price,volume\nBTCUSDT,1717162200001,67512.3,SIZE\n"},
+		{marketdata.ProfileNative, "a.ndjson", "", `{"symbol":"BTCUSDT","timestamp":1717162200001,"price":67512.3,"volume":SIZE}` + "\n"},
+		{marketdata.ProfilePolygonTrades, "a.csv", "size", "ticker,sip_timestamp,price,size\nBTCUSDT,1717162200001000000,67512.3,SIZE\n"},
+		{marketdata.ProfileAlpacaTrades, "a.ndjson", "s", `{"S":"BTCUSDT","t":"2024-05-31T13:30:00.001Z","p":67512.3,"s":SIZE}` + "\n"},
+		{marketdata.ProfileTardisTrades, "a.csv", "amount", "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\nbinance,BTCUSDT,1717162200001000,1717162200002000,1,buy,67512.3,SIZE\n"},
+		{marketdata.ProfileBinanceTrades, "BTCUSDT-trades-2024-05-31.csv", "qty", "0,67512.3,1,1,1717162200000,True,True\n1,67512.3,SIZE,1,1717162200001,True,True\n"},
+		{marketdata.ProfileBinanceAggTrades, "BTCUSDT-aggTrades-2024-05-31.csv", "quantity", "0,67512.3,1,1,1,1717162200000,true,true\n1,67512.3,SIZE,1,1,1717162200001,true,true\n"},
+		{marketdata.ProfileDatabentoTrades, "a.csv", "size", "ts_recv,ts_event,price,size,symbol\n1717162200002000000,1717162200001000000,67512.3,SIZE,BTCUSDT\n"},
+	}
+	sizes := []struct {
+		in      string
+		want    marketdata.Decimal // "" for a refusal
+		why     string
+		integer bool // an integer count (Databento accepts it)
+	}{
+		{"3", "3", "", true},
+		{"2.00000000", "2", "", true},
+		{"0.00150000", "0.0015", "", false},
+		{"0.000000000000000001", "0.000000000000000001", "", false},
+		{"123456789.123456789", "123456789.123456789", "", false},
+		{"-0.5", "", "negative", false},
+		{"0.0000000000000000001", "", "more than 18 fraction digits", false},
+		{"1.2.3", "", "not a decimal number", false},
+	}
+	for _, l := range layouts {
+		for _, sz := range sizes {
+			if strings.HasSuffix(l.name, ".ndjson") && sz.in == "1.2.3" {
+				continue // not JSON at all: a malformed record, tested elsewhere
+			}
+			t.Run(l.profile+"/"+l.name+"/"+sz.in, func(t *testing.T) {
+				recs, info, err := parseAll(t, l.name, []byte(strings.Replace(l.data, "SIZE", sz.in, 1)))
+				if err != nil || len(recs) == 0 || info.Profile != l.profile {
+					t.Fatalf("Parse: %d records (%+v), profile %q, %v", len(recs), recs, info.Profile, err)
+				}
+				r := recs[len(recs)-1]
+				want, why := sz.want, sz.why
+				if l.profile == marketdata.ProfileDatabentoTrades && want != "" && !sz.integer {
+					want, why = "", "a fractional size; this format's size is an integer count"
+				}
+				if want != "" {
+					if r.category != "" || r.point.Volume != want {
+						t.Fatalf("volume %q (%s %s), want %q", r.point.Volume, r.category, r.reason, want)
+					}
+					return
+				}
+				prefix := "invalid volume"
+				if l.field != "" {
+					prefix = l.profile + " " + l.field + ": invalid volume"
+				}
+				if r.category != marketdata.ErrVolume.Error() || !strings.HasPrefix(r.reason, prefix) || !strings.Contains(r.reason, why) {
+					t.Fatalf("got %q %q, want a reason starting %q and saying %q", r.category, r.reason, prefix, why)
+				}
+			})
+		}
 	}
 }

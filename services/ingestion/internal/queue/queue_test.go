@@ -76,7 +76,7 @@ func (f *fakeSQS) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatch
 
 func point(i int) marketdata.Point {
 	return marketdata.Point{Symbol: "AAPL", Timestamp: 1_717_243_200_000 + int64(i), Price: 100 + float64(i%1000)/100,
-		Volume: int64(i%500 + 1), Bid: 99.5, Ask: 101.5, Exchange: "XNAS"}
+		Volume: marketdata.Units(uint64(i%500 + 1)), Bid: 99.5, Ask: 101.5, Exchange: "XNAS"}
 }
 
 func noSleep(context.Context, time.Duration) error { return nil }
