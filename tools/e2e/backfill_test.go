@@ -28,7 +28,7 @@ func dailyCloses(symbol string, seed float64) []marketdata.Point {
 		i := float64(len(pts))
 		price = math.Max(1, price*(1+0.01*math.Sin(i*0.7+seed)))
 		pts = append(pts, marketdata.Point{Symbol: symbol, Timestamp: d.UnixMilli(),
-			Price: math.Round(price*100) / 100, Volume: int64(1_000_000 + (int(i)*7919)%500_000)})
+			Price: math.Round(price*100) / 100, Volume: marketdata.Units(uint64(1_000_000 + (int(i)*7919)%500_000))})
 	}
 	return pts
 }
@@ -42,7 +42,7 @@ func historicTicks(symbols []string, start time.Time, n int) []marketdata.Point 
 		k := i / len(symbols)
 		price := 50 + float64(i%len(symbols))*10 + 5*math.Sin(float64(k)/40)
 		p := marketdata.Point{Symbol: sym, Timestamp: start.Add(time.Duration(k) * 6 * time.Second).UnixMilli(),
-			Price: math.Round(price*100) / 100, Volume: int64(1 + (i*31)%400), Exchange: "XNYS"}
+			Price: math.Round(price*100) / 100, Volume: marketdata.Units(uint64(1 + (i*31)%400)), Exchange: "XNYS"}
 		if k%2 == 0 {
 			p.Bid, p.Ask = p.Price-0.01, p.Price+0.01
 		}

@@ -238,7 +238,7 @@ func dayPoints(symbol string, start time.Time, n int) []marketdata.Point {
 		}
 		price += math.Sin(float64(i)) * 0.37
 		p := marketdata.Point{Symbol: symbol, Timestamp: ts, Price: math.Round(price*100) / 100,
-			Volume: int64(100 + (i*37)%900), Exchange: "XNAS"}
+			Volume: marketdata.Units(uint64(100 + (i*37)%900)), Exchange: "XNAS"}
 		if i%2 == 0 {
 			p.Bid, p.Ask = p.Price-0.01, p.Price+0.01
 		}
@@ -276,7 +276,7 @@ func csvObject(pts []marketdata.Point, bad ...string) []byte {
 		if p.Bid > 0 {
 			bid, ask = fmt.Sprint(p.Bid), fmt.Sprint(p.Ask)
 		}
-		fmt.Fprintf(&b, "%s,%d,%v,%d,%s,%s,%s\n", p.Symbol, p.Timestamp, p.Price, p.Volume, bid, ask, p.Exchange)
+		fmt.Fprintf(&b, "%s,%d,%v,%s,%s,%s,%s\n", p.Symbol, p.Timestamp, p.Price, p.Volume, bid, ask, p.Exchange)
 	}
 	return b.Bytes()
 }

@@ -160,8 +160,8 @@ func TestDLQTriageAndRedrive(t *testing.T) {
 		const margin = 75 * time.Second
 		ts := time.Now().Add(limits.MaxFutureSkew + margin)
 		pts := []marketdata.Point{
-			{Symbol: "E2EDLQQ", Timestamp: ts.UnixMilli(), Price: 10.5, Volume: 100},
-			{Symbol: "E2EDLQQ", Timestamp: ts.UnixMilli() + 1, Price: 10.7, Volume: 50},
+			{Symbol: "E2EDLQQ", Timestamp: ts.UnixMilli(), Price: 10.5, Volume: "100"},
+			{Symbol: "E2EDLQQ", Timestamp: ts.UnixMilli() + 1, Price: 10.7, Volume: "50"},
 		}
 		body := sendQueueMessage(ctx, t, p, "e2e-dlq-queue", pts)
 		msgs, _ := waitGroup(ctx, t, tg, ops.OriginQueue, 1)

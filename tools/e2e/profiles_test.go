@@ -51,9 +51,9 @@ func TestVendorProfilesEndToEnd(t *testing.T) {
 			vendorFixture(t, "polygon-trades.csv", "AAPL,", "E2EPOLYA,", "MSFT,", "E2EPOLYM,"),
 			marketdata.ProfilePolygonTrades, 2, map[string][]marketdata.Point{
 				// Form T odd lot (12,37): in the volume, not the prices.
-				"E2EPOLYA": {{Symbol: "E2EPOLYA", Timestamp: t0 + 1, Price: 191.29, Volume: 100, Exchange: "4", Conditions: "12,37"},
-					{Symbol: "E2EPOLYA", Timestamp: t0 + 105, Price: 191.3, Volume: 25, Exchange: "11"}},
-				"E2EPOLYM": {{Symbol: "E2EPOLYM", Timestamp: t0 + 1000, Price: 415.125, Volume: 300, Exchange: "12", Conditions: "14"}},
+				"E2EPOLYA": {{Symbol: "E2EPOLYA", Timestamp: t0 + 1, Price: 191.29, Volume: "100", Exchange: "4", Conditions: "12,37"},
+					{Symbol: "E2EPOLYA", Timestamp: t0 + 105, Price: 191.3, Volume: "25", Exchange: "11"}},
+				"E2EPOLYM": {{Symbol: "E2EPOLYM", Timestamp: t0 + 1000, Price: 415.125, Volume: "300", Exchange: "12", Conditions: "14"}},
 			}},
 		// Sale conditions and corrections: an unknown condition (41) and
 		// the cancelled (8), superseded (12) and unknown (5) correction
@@ -62,34 +62,34 @@ func TestVendorProfilesEndToEnd(t *testing.T) {
 		{"e2e/profiles/polygon-conditions-2024-05-31.csv",
 			vendorFixture(t, "polygon-trades-conditions.csv", "AAPL,", "E2EPOLYC,"),
 			marketdata.ProfilePolygonTrades, 4, map[string][]marketdata.Point{
-				"E2EPOLYC": {{Symbol: "E2EPOLYC", Timestamp: t0 + 1, Price: 191.29, Volume: 10, Exchange: "4", Conditions: "12,37"},
-					{Symbol: "E2EPOLYC", Timestamp: t0 + 200, Price: 191.28, Volume: 40, Exchange: "4", Conditions: "37"},
-					{Symbol: "E2EPOLYC", Timestamp: t0 + 600, Price: 190.9, Volume: 500, Exchange: "4", Conditions: "2"}},
+				"E2EPOLYC": {{Symbol: "E2EPOLYC", Timestamp: t0 + 1, Price: 191.29, Volume: "10", Exchange: "4", Conditions: "12,37"},
+					{Symbol: "E2EPOLYC", Timestamp: t0 + 200, Price: 191.28, Volume: "40", Exchange: "4", Conditions: "37"},
+					{Symbol: "E2EPOLYC", Timestamp: t0 + 600, Price: 190.9, Volume: "500", Exchange: "4", Conditions: "2"}},
 			}},
 		// Alpaca's SIP codes read with the tape: CTA's B is an average-price
 		// trade, UTP's a bunched trade.
 		{"e2e/profiles/alpaca-conditions.ndjson",
 			vendorFixture(t, "alpaca-trades-conditions.ndjson", `"S":"AAPL"`, `"S":"E2EALPA"`, `"S":"IBM"`, `"S":"E2EALPI"`),
 			marketdata.ProfileAlpacaTrades, 3, map[string][]marketdata.Point{
-				"E2EALPI": {{Symbol: "E2EALPI", Timestamp: t0 + 1, Price: 170.5, Volume: 100, Exchange: "N", Conditions: "2"},
-					{Symbol: "E2EALPI", Timestamp: t0 + 3, Price: 170.6, Volume: 5, Exchange: "N", Conditions: "3,37"}},
-				"E2EALPA": {{Symbol: "E2EALPA", Timestamp: t0 + 2, Price: 191.29, Volume: 100, Exchange: "V", Conditions: "4"},
-					{Symbol: "E2EALPA", Timestamp: t0 + 7, Price: 191.3, Volume: 5, Exchange: "V"},
-					{Symbol: "E2EALPA", Timestamp: t0 + 8, Price: 191.3, Volume: 5, Exchange: "V", Conditions: "0,37"}},
+				"E2EALPI": {{Symbol: "E2EALPI", Timestamp: t0 + 1, Price: 170.5, Volume: "100", Exchange: "N", Conditions: "2"},
+					{Symbol: "E2EALPI", Timestamp: t0 + 3, Price: 170.6, Volume: "5", Exchange: "N", Conditions: "3,37"}},
+				"E2EALPA": {{Symbol: "E2EALPA", Timestamp: t0 + 2, Price: 191.29, Volume: "100", Exchange: "V", Conditions: "4"},
+					{Symbol: "E2EALPA", Timestamp: t0 + 7, Price: 191.3, Volume: "5", Exchange: "V"},
+					{Symbol: "E2EALPA", Timestamp: t0 + 8, Price: 191.3, Volume: "5", Exchange: "V", Conditions: "0,37"}},
 			}},
 		{"incoming/" + marketdata.ProfileBinanceAggTrades + "/E2EBINA-aggTrades-2024-05-31.csv",
 			vendorFixture(t, "BTCUSDT-aggTrades-2024-05-31.csv"),
 			marketdata.ProfileBinanceAggTrades, 2, map[string][]marketdata.Point{
-				"E2EBINA": {{Symbol: "E2EBINA", Timestamp: t0 + 1, Price: 67512.3, Volume: 3},
-					{Symbol: "E2EBINA", Timestamp: t0 + 105, Price: 67512.4, Volume: 1}},
+				"E2EBINA": {{Symbol: "E2EBINA", Timestamp: t0 + 1, Price: 67512.3, Volume: "3"},
+					{Symbol: "E2EBINA", Timestamp: t0 + 105, Price: 67512.4, Volume: "1"}},
 			}},
 		// The same file as data.binance.vision ships it, alone in a .zip:
 		// detected from the CSV inside, its symbol from that file's name.
 		{"e2e/profiles/E2EBINZ-aggTrades-2024-05-31.zip",
 			zipped(t, "E2EBINZ-aggTrades-2024-05-31.csv", vendorFixture(t, "BTCUSDT-aggTrades-2024-05-31.csv")),
 			marketdata.ProfileBinanceAggTrades, 2, map[string][]marketdata.Point{
-				"E2EBINZ": {{Symbol: "E2EBINZ", Timestamp: t0 + 1, Price: 67512.3, Volume: 3},
-					{Symbol: "E2EBINZ", Timestamp: t0 + 105, Price: 67512.4, Volume: 1}},
+				"E2EBINZ": {{Symbol: "E2EBINZ", Timestamp: t0 + 1, Price: 67512.3, Volume: "3"},
+					{Symbol: "E2EBINZ", Timestamp: t0 + 105, Price: 67512.4, Volume: "1"}},
 			}},
 	}
 	for _, tc := range cases {
@@ -161,13 +161,13 @@ func TestSubMillisecondOrderEndToEnd(t *testing.T) {
 	var want []marketdata.Point // by nanosecond
 	for i := range 8 {
 		want = append(want, marketdata.Point{Symbol: symbol, Timestamp: ms, SubMilliNanos: int32(i*124_999 + 3),
-			Price: 191 + float64(i*7%8)/100, Volume: int64(10 * (i + 1)), Exchange: "4"})
+			Price: 191 + float64(i*7%8)/100, Volume: marketdata.Units(uint64(10 * (i + 1))), Exchange: "4"})
 	}
 	body := []byte(header)
 	for _, i := range []int{5, 0, 7, 2, 6, 1, 4, 3} { // the file's order
 		w := want[i]
 		sip := w.Timestamp*1_000_000 + int64(w.SubMilliNanos)
-		body = fmt.Appendf(body, "%s,,0,%s,%d,%d,%v,%d,%d,%d,3,,\n", symbol, w.Exchange, 1000+i, sip, w.Price, 2000+i, sip, w.Volume)
+		body = fmt.Appendf(body, "%s,,0,%s,%d,%d,%v,%d,%d,%s,3,,\n", symbol, w.Exchange, 1000+i, sip, w.Price, 2000+i, sip, w.Volume)
 	}
 	key := "e2e/profiles/polygon-ns-order.csv"
 	if _, err := upload(ctx, p, key, body); err != nil {

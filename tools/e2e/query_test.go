@@ -35,13 +35,16 @@ func expectedBuckets(pts []marketdata.Point, iv marketdata.Interval) map[int64]m
 		first, last := ps[0], ps[len(ps)-1]
 		a := marketdata.Aggregate{Symbol: first.Symbol, WindowStart: b, WindowEnd: iv.End(b), Open: first.Price, Close: last.Price,
 			High: first.Price, Low: first.Price, FirstTs: first.Timestamp, LastTs: last.Timestamp, Trades: int64(len(ps))}
-		var pv float64
+		var pv, vol float64
+		a.Volume = "0"
 		for _, p := range ps {
 			a.High, a.Low = math.Max(a.High, p.Price), math.Min(a.Low, p.Price)
-			a.Volume += p.Volume
-			pv += p.Price * float64(p.Volume)
+			a.Volume = a.Volume.Add(p.Volume)
+			v, _ := p.Volume.Float64()
+			pv += p.Price * v
+			vol += v
 		}
-		a.VWAP = pv / float64(a.Volume)
+		a.VWAP = pv / vol
 		out[b] = a
 	}
 	return out

@@ -77,7 +77,7 @@ func summarize(ctx context.Context, p *pipeline.Pipeline, o options, res *loadRe
 		aggs := res.windows[s]
 		for j := 0; j < len(aggs) && j < 3; j++ {
 			a := aggs[len(aggs)/2+j-1+boolInt(len(aggs) < 3)]
-			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%.4f\t%d\t\n", s,
+			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%.4f\t%d\t\n", s,
 				time.UnixMilli(a.WindowStart).UTC().Format("15:04")+"–"+time.UnixMilli(a.WindowEnd).UTC().Format("15:04"),
 				a.Open, a.High, a.Low, a.Close, a.Volume, a.VWAP, a.Trades)
 		}

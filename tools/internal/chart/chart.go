@@ -118,12 +118,16 @@ func Render(w io.Writer, title string, windows []marketdata.Aggregate) error {
 	ws := slices.Clone(windows)
 	slices.SortFunc(ws, func(a, b marketdata.Aggregate) int { return cmp.Compare(a.WindowStart, b.WindowStart) })
 	t0, t1 := ws[0].WindowStart, ws[len(ws)-1].WindowEnd
-	lo, hi, vmax := math.Inf(1), math.Inf(-1), int64(0)
+	// Volumes are exact decimals: the bars scale by their float values,
+	// the axis shows the largest one's digits.
+	lo, hi, vmax, vmaxText := math.Inf(1), math.Inf(-1), 0.0, marketdata.Decimal("0")
 	for _, a := range ws {
 		if a.WindowEnd <= a.WindowStart {
 			return fmt.Errorf("%s: window %d ends at %d, not after its start", title, a.WindowStart, a.WindowEnd)
 		}
-		vmax = max(vmax, a.Volume)
+		if v, _ := a.Volume.Float64(); v > vmax {
+			vmax, vmaxText = v, a.Volume
+		}
 		if a.High > 0 { // a window whose trades' conditions set no price has none to chart
 			lo, hi = math.Min(lo, a.Low), math.Max(hi, a.High)
 		}
@@ -136,11 +140,12 @@ func Render(w io.Writer, title string, windows []marketdata.Aggregate) error {
 	}
 	x := func(ms int64) float64 { return left + float64(ms-t0)/float64(t1-t0)*(Width-left-right) }
 	y := func(p float64) float64 { return PriceTop + (hi-p)/(hi-lo)*(PriceBottom-PriceTop) }
-	vh := func(v int64) float64 {
+	vh := func(v marketdata.Decimal) float64 {
 		if vmax == 0 {
 			return 0
 		}
-		return float64(v) / float64(vmax) * (VolumeBottom - VolumeTop)
+		f, _ := v.Float64()
+		return f / vmax * (VolumeBottom - VolumeTop)
 	}
 
 	var b strings.Builder
@@ -163,7 +168,7 @@ func Render(w io.Writer, title string, windows []marketdata.Aggregate) error {
 `, left, Width-right, f(y(p)), f(y(p)), left-6, f(y(p)+4), strconv.FormatFloat(p, 'f', decimals, 64))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>
-`, left-6, VolumeTop+10, esc(strconv.FormatInt(vmax, 10)))
+`, left-6, VolumeTop+10, esc(vmaxText.String()))
 	for _, t := range []int64{t0, t1} {
 		fmt.Fprintf(&b, `<text x="%s" y="%d" text-anchor="middle">%s</text>
 `, f(x(t)), VolumeBottom+20, stamp(t))
@@ -183,7 +188,7 @@ func Render(w io.Writer, title string, windows []marketdata.Aggregate) error {
 `, a.WindowStart, f(xl+(xr-xl-bw)/2), f(VolumeBottom-h), f(bw), f(h), colour)
 			continue
 		}
-		tip := fmt.Sprintf("%s: open %v high %v low %v close %v volume %d VWAP %v trades %d",
+		tip := fmt.Sprintf("%s: open %v high %v low %v close %v volume %s VWAP %v trades %d",
 			stamp(a.WindowStart), a.Open, a.High, a.Low, a.Close, a.Volume, a.VWAP, a.Trades)
 		if a.Open == 0 {
 			// High and low without open and close: the wick alone (a body

@@ -84,7 +84,7 @@ func walk(r *rand.Rand, n int, step int64, gaps bool) []marketdata.Aggregate {
 		c := math.Round((o+(r.Float64()-0.5)*4)*100) / 100
 		hi := math.Max(o, c) + math.Round(r.Float64()*100)/100
 		lo := math.Min(o, c) - math.Round(r.Float64()*100)/100
-		ws = append(ws, marketdata.Aggregate{WindowStart: start, WindowEnd: start + step, Open: o, High: hi, Low: lo, Close: c, Volume: r.Int64N(10000)})
+		ws = append(ws, marketdata.Aggregate{WindowStart: start, WindowEnd: start + step, Open: o, High: hi, Low: lo, Close: c, Volume: marketdata.Units(r.Uint64N(10000))})
 		price = c
 		start += step
 		if gaps && r.IntN(4) == 0 {
@@ -97,7 +97,7 @@ func walk(r *rand.Rand, n int, step int64, gaps bool) []marketdata.Aggregate {
 func TestRender(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const m5, h1 = 5 * 60_000, 3_600_000
-	flat := []marketdata.Aggregate{{WindowStart: 0, WindowEnd: m5, Open: 10, High: 10, Low: 10, Close: 10, Volume: 0}}
+	flat := []marketdata.Aggregate{{WindowStart: 0, WindowEnd: m5, Open: 10, High: 10, Low: 10, Close: 10, Volume: "0"}}
 	tests := []struct {
 		name    string
 		windows []marketdata.Aggregate
@@ -107,14 +107,14 @@ func TestRender(t *testing.T) {
 		{"one window", walk(r, 1, m5, false)},
 		{"one price, no volume", flat},
 		{"two windows, one up one down", []marketdata.Aggregate{
-			{WindowStart: 2 * m5, WindowEnd: 3 * m5, Open: 5, High: 6, Low: 4, Close: 4.5, Volume: 10},
-			{WindowStart: m5, WindowEnd: 2 * m5, Open: 5, High: 5.5, Low: 4.8, Close: 5.25, Volume: 30}}},
+			{WindowStart: 2 * m5, WindowEnd: 3 * m5, Open: 5, High: 6, Low: 4, Close: 4.5, Volume: "10"},
+			{WindowStart: m5, WindowEnd: 2 * m5, Open: 5, High: 5.5, Low: 4.8, Close: 5.25, Volume: "30"}}},
 		// Sale conditions: a window without any price (no candle, its
 		// volume bar only) and one with high and low but no open or close.
 		{"windows without prices", []marketdata.Aggregate{
-			{WindowStart: 0, WindowEnd: m5, Open: 5, High: 6, Low: 4, Close: 4.5, Volume: 10},
-			{WindowStart: m5, WindowEnd: 2 * m5, Volume: 40},
-			{WindowStart: 2 * m5, WindowEnd: 3 * m5, High: 7, Low: 5, Volume: 20}}},
+			{WindowStart: 0, WindowEnd: m5, Open: 5, High: 6, Low: 4, Close: 4.5, Volume: "10"},
+			{WindowStart: m5, WindowEnd: 2 * m5, Volume: "40"},
+			{WindowStart: 2 * m5, WindowEnd: 3 * m5, High: 7, Low: 5, Volume: "20"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,10 +127,11 @@ func TestRender(t *testing.T) {
 				t.Errorf("viewBox %q", doc.ViewBox)
 			}
 			byStart := map[int64]marketdata.Aggregate{}
-			lo, hi, vmax := math.Inf(1), math.Inf(-1), int64(0)
+			lo, hi, vmax := math.Inf(1), math.Inf(-1), 0.0
 			priced := 0
 			for _, a := range tc.windows {
-				vmax = max(vmax, a.Volume)
+				v, _ := a.Volume.Float64()
+				vmax = max(vmax, v)
 				if a.High == 0 {
 					continue // no candle
 				}
@@ -202,7 +203,8 @@ func TestRender(t *testing.T) {
 					}
 				}
 				if vmax > 0 {
-					near(t, "volume bar height", v.Height, float64(a.Volume)/float64(vmax)*(VolumeBottom-VolumeTop), 0.01)
+					av, _ := a.Volume.Float64()
+					near(t, "volume bar height", v.Height, av/vmax*(VolumeBottom-VolumeTop), 0.01)
 				}
 				near(t, "volume bar base", v.Y+v.Height, VolumeBottom, 0.01)
 				tallest = math.Max(tallest, v.Height)

@@ -113,7 +113,7 @@ func trades(symbol string, from int64, base float64) []marketdata.Point {
 		for i, s := range shape {
 			pts = append(pts, marketdata.Point{
 				Symbol: symbol, Timestamp: start + s.offset.Milliseconds(),
-				Price: base + float64(2*w) + s.dp, Volume: s.volume + int64(10*w*i), Exchange: "XNAS",
+				Price: base + float64(2*w) + s.dp, Volume: marketdata.Units(uint64(s.volume + int64(10*w*i))), Exchange: "XNAS",
 			})
 		}
 	}

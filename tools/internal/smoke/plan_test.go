@@ -87,7 +87,7 @@ func TestPlanTradesAreAcceptedAndPredictable(t *testing.T) {
 					continue
 				}
 				pr := new(big.Rat).SetFloat64(pt.Price)
-				v := new(big.Rat).SetInt64(pt.Volume)
+				v, _ := new(big.Rat).SetString(pt.Volume.String())
 				pv.Add(pv, new(big.Rat).Mul(pr, v))
 				vol.Add(vol, v)
 			}

@@ -86,7 +86,7 @@ func (f *fakePipeline) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...
 	for _, r := range rows[1:] {
 		ts, _ := strconv.ParseInt(r[1], 10, 64)
 		price, _ := strconv.ParseFloat(r[2], 64)
-		vol, _ := strconv.ParseInt(r[3], 10, 64)
+		vol, _ := marketdata.ParseDecimal(r[3])
 		p := marketdata.Point{Symbol: r[0], Timestamp: ts, Price: price, Volume: vol, Exchange: r[6]}
 		if p.Validate(time.Now()) != nil {
 			rej++

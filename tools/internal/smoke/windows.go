@@ -44,7 +44,8 @@ func ExpectedWindows(pts []marketdata.Point) map[int64]marketdata.Aggregate {
 		})
 		a := marketdata.Aggregate{Symbol: ps[0].Symbol, WindowStart: w, WindowEnd: marketdata.WindowEnd(w),
 			Trades: int64(len(ps))}
-		var pv, prices float64
+		var pv, vol, prices float64
+		a.Volume = "0"
 		for _, p := range ps {
 			openClose, highLow, volume := tableEffect(p.Conditions)
 			if openClose {
@@ -63,13 +64,15 @@ func ExpectedWindows(pts []marketdata.Point) map[int64]marketdata.Aggregate {
 				a.Excluded++
 			}
 			if volume {
-				a.Volume += p.Volume
-				pv += p.Price * float64(p.Volume)
+				a.Volume = a.Volume.Add(p.Volume) // exact: decimals
+				v, _ := p.Volume.Float64()
+				pv += p.Price * v
+				vol += v
 			}
 			prices += p.Price
 		}
-		if a.Volume > 0 {
-			a.VWAP = pv / float64(a.Volume)
+		if vol > 0 {
+			a.VWAP = pv / vol
 		} else {
 			a.VWAP = prices / float64(len(ps))
 		}
@@ -130,13 +133,16 @@ func CompareWindows(got []marketdata.Aggregate, want map[int64]marketdata.Aggreg
 			want, got int64
 		}{
 			{"windowEnd", w.WindowEnd, g.WindowEnd}, {"firstTimestamp", w.FirstTs, g.FirstTs},
-			{"lastTimestamp", w.LastTs, g.LastTs}, {"volume", w.Volume, g.Volume}, {"trades", w.Trades, g.Trades},
+			{"lastTimestamp", w.LastTs, g.LastTs}, {"trades", w.Trades, g.Trades},
 			{"excludedTrades", w.Excluded, g.Excluded},
 		}
 		for _, f := range ints {
 			if f.want != f.got {
 				fields = append(fields, fmt.Sprintf("%s: expected %d, saw %d", f.name, f.want, f.got))
 			}
+		}
+		if w.Volume.String() != g.Volume.String() { // exact decimals: equal digits
+			fields = append(fields, fmt.Sprintf("volume: expected %s, saw %s", w.Volume, g.Volume))
 		}
 		floats := []struct {
 			name      string
@@ -184,6 +190,6 @@ func windowName(start int64) string {
 }
 
 func describe(a marketdata.Aggregate) string {
-	return fmt.Sprintf("open %v high %v low %v close %v volume %d vwap %v trades %d",
+	return fmt.Sprintf("open %v high %v low %v close %v volume %s vwap %v trades %d",
 		a.Open, a.High, a.Low, a.Close, a.Volume, a.VWAP, a.Trades)
 }

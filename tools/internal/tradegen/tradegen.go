@@ -103,7 +103,7 @@ func Day(seed uint64, open time.Time, n, badEvery int) []Row {
 				vol = int64(1 + r.IntN(99)) // odd lot
 			}
 			p := marketdata.Point{
-				Symbol: s.Name, Timestamp: ts, Price: round(price, s.Tick), Volume: vol,
+				Symbol: s.Name, Timestamp: ts, Price: round(price, s.Tick), Volume: marketdata.Units(uint64(vol)),
 				Bid: round(price-spread/2, s.Tick), Ask: round(price+spread/2, s.Tick),
 				Exchange: exchanges[r.IntN(len(exchanges))],
 			}
@@ -182,7 +182,7 @@ func (r Row) CSV() string {
 		return r.BadCSV
 	}
 	p := r.Point
-	return fmt.Sprintf("%s,%d,%s,%d,%s,%s,%s", p.Symbol, p.Timestamp, num(p.Price), p.Volume, optNum(p.Bid), optNum(p.Ask), p.Exchange)
+	return fmt.Sprintf("%s,%d,%s,%s,%s,%s,%s", p.Symbol, p.Timestamp, num(p.Price), p.Volume, optNum(p.Bid), optNum(p.Ask), p.Exchange)
 }
 
 // JSON renders a row as a JSON object (no newline).
@@ -191,7 +191,7 @@ func (r Row) JSON() string {
 		return r.BadJSON
 	}
 	p := r.Point
-	s := fmt.Sprintf(`{"symbol":%q,"timestamp":%d,"price":%s,"volume":%d`, p.Symbol, p.Timestamp, num(p.Price), p.Volume)
+	s := fmt.Sprintf(`{"symbol":%q,"timestamp":%d,"price":%s,"volume":%s`, p.Symbol, p.Timestamp, num(p.Price), p.Volume)
 	if p.Bid > 0 {
 		s += `,"bid":` + num(p.Bid)
 	}
