@@ -283,6 +283,12 @@ var symbolPattern = fmt.Sprintf(`^[A-Z0-9]([A-Z0-9.\-]{0,%d}[A-Z0-9])?$`, limits
 type generator struct{ schemas map[string]*Schema }
 
 func (g generator) schema(t reflect.Type) *Schema {
+	if t == reflect.TypeFor[marketdata.Decimal]() {
+		// A JSON number with its exact digits (MarshalJSON), not its Go
+		// kind's string.
+		zero := 0.0
+		return &Schema{Type: "number", Minimum: &zero}
+	}
 	switch t.Kind() {
 	case reflect.String:
 		return &Schema{Type: "string"}

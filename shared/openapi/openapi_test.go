@@ -223,3 +223,15 @@ func TestSymbolPatternIsValidSymbol(t *testing.T) {
 		}
 	}
 }
+
+// TestVolumeIsANumber: a volume (marketdata.Decimal, a string in Go) is
+// documented as the JSON number it is written as, in points and aggregates.
+func TestVolumeIsANumber(t *testing.T) {
+	schemas := obj(t, obj(t, generic(t)["components"], "components")["schemas"], "schemas")
+	for _, name := range []string{"Point", "Aggregate"} {
+		vol := obj(t, obj(t, obj(t, schemas[name], name)["properties"], name+" properties")["volume"], name+" volume")
+		if vol["type"] != "number" || vol["minimum"] != 0.0 {
+			t.Errorf("%s volume: %v, want a number >= 0", name, vol)
+		}
+	}
+}

@@ -49,10 +49,11 @@ func TestVendorProfilesEndToEnd(t *testing.T) {
 	}{
 		{"e2e/profiles/polygon-2024-05-31.csv",
 			vendorFixture(t, "polygon-trades.csv", "AAPL,", "E2EPOLYA,", "MSFT,", "E2EPOLYM,"),
-			marketdata.ProfilePolygonTrades, 2, map[string][]marketdata.Point{
+			marketdata.ProfilePolygonTrades, 1, map[string][]marketdata.Point{
 				// Form T odd lot (12,37): in the volume, not the prices.
 				"E2EPOLYA": {{Symbol: "E2EPOLYA", Timestamp: t0 + 1, Price: 191.29, Volume: "100", Exchange: "4", Conditions: "12,37"},
-					{Symbol: "E2EPOLYA", Timestamp: t0 + 105, Price: 191.3, Volume: "25", Exchange: "11"}},
+					{Symbol: "E2EPOLYA", Timestamp: t0 + 105, Price: 191.3, Volume: "25", Exchange: "11"},
+					{Symbol: "E2EPOLYA", Timestamp: t0 + 2000, Price: 191.31, Volume: "0.5", Exchange: "4"}}, // a fractional share
 				"E2EPOLYM": {{Symbol: "E2EPOLYM", Timestamp: t0 + 1000, Price: 415.125, Volume: "300", Exchange: "12", Conditions: "14"}},
 			}},
 		// Sale conditions and corrections: an unknown condition (41) and
@@ -79,17 +80,19 @@ func TestVendorProfilesEndToEnd(t *testing.T) {
 			}},
 		{"incoming/" + marketdata.ProfileBinanceAggTrades + "/E2EBINA-aggTrades-2024-05-31.csv",
 			vendorFixture(t, "BTCUSDT-aggTrades-2024-05-31.csv"),
-			marketdata.ProfileBinanceAggTrades, 2, map[string][]marketdata.Point{
+			marketdata.ProfileBinanceAggTrades, 1, map[string][]marketdata.Point{
 				"E2EBINA": {{Symbol: "E2EBINA", Timestamp: t0 + 1, Price: 67512.3, Volume: "3"},
-					{Symbol: "E2EBINA", Timestamp: t0 + 105, Price: 67512.4, Volume: "1"}},
+					{Symbol: "E2EBINA", Timestamp: t0 + 105, Price: 67512.4, Volume: "1"},
+					{Symbol: "E2EBINA", Timestamp: t0 + 1000, Price: 67512.5, Volume: "0.25"}},
 			}},
 		// The same file as data.binance.vision ships it, alone in a .zip:
 		// detected from the CSV inside, its symbol from that file's name.
 		{"e2e/profiles/E2EBINZ-aggTrades-2024-05-31.zip",
 			zipped(t, "E2EBINZ-aggTrades-2024-05-31.csv", vendorFixture(t, "BTCUSDT-aggTrades-2024-05-31.csv")),
-			marketdata.ProfileBinanceAggTrades, 2, map[string][]marketdata.Point{
+			marketdata.ProfileBinanceAggTrades, 1, map[string][]marketdata.Point{
 				"E2EBINZ": {{Symbol: "E2EBINZ", Timestamp: t0 + 1, Price: 67512.3, Volume: "3"},
-					{Symbol: "E2EBINZ", Timestamp: t0 + 105, Price: 67512.4, Volume: "1"}},
+					{Symbol: "E2EBINZ", Timestamp: t0 + 105, Price: 67512.4, Volume: "1"},
+					{Symbol: "E2EBINZ", Timestamp: t0 + 1000, Price: 67512.5, Volume: "0.25"}},
 			}},
 	}
 	for _, tc := range cases {
