@@ -217,34 +217,25 @@ func appendCanonical(dst, v []byte, bounded bool) ([]byte, string) {
 }
 
 // canonical reports whether s is already the canonical text of a decimal
-// (the queue decoder's fast path takes such literals as they are).
-func canonical(s string) bool {
-	if s == "" {
-		return false
-	}
-	i := 0
-	if s[0] == '0' {
-		i = 1
-	} else {
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == 0 {
-			return false
+// (the queue decoder's fast path takes such literals as they are), and
+// then its integer digits and fraction digits: one pass, as Validate runs
+// it on every point the processor receives.
+func canonical(s string) (ok bool, intLen, scale int) {
+	n, dot := len(s), -1
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if c == '.' && dot < 0 {
+			dot = i
+		} else if c < '0' || c > '9' {
+			return false, 0, 0
 		}
 	}
-	if i == len(s) {
-		return true
+	intLen = n
+	if dot >= 0 {
+		intLen, scale = dot, n-dot-1
 	}
-	if s[i] != '.' || i+1 == len(s) || s[len(s)-1] == '0' {
-		return false
-	}
-	for _, c := range []byte(s[i+1:]) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	ok = intLen > 0 && (s[0] != '0' || intLen == 1) && (dot < 0 || scale > 0 && s[n-1] != '0')
+	return ok, intLen, scale
 }
 
 // check reports why d is not a valid volume, or "".
@@ -252,12 +243,7 @@ func (d Decimal) check() string {
 	if d == "" {
 		return ""
 	}
-	if canonical(string(d)) { // the common case, without a copy
-		scale := d.scale()
-		intLen := len(d)
-		if scale > 0 {
-			intLen -= scale + 1
-		}
+	if ok, intLen, scale := canonical(string(d)); ok { // the common case, without a copy
 		switch {
 		case scale > MaxDecimalScale:
 			return "more than " + strconv.Itoa(MaxDecimalScale) + " fraction digits"
@@ -372,7 +358,7 @@ func (d Decimal) MarshalJSON() ([]byte, error) {
 	if d == "" {
 		return []byte("0"), nil
 	}
-	if !canonical(string(d)) {
+	if ok, _, _ := canonical(string(d)); !ok {
 		return nil, decimalError(string(d), "not in canonical form")
 	}
 	return []byte(d), nil

@@ -153,7 +153,7 @@ func FuzzDecimalRoundTrip(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if again, err := ParseDecimal(string(d)); err != nil || again != d || !canonical(string(d)) {
+		if again, err := ParseDecimal(string(d)); err != nil || again != d || !isCanonical(string(d)) {
 			t.Fatalf("%q -> %q, not canonical (%q, %v)", s, d, again, err)
 		}
 		if why := d.check(); why != "" {
@@ -220,4 +220,17 @@ func FuzzPartialMergeOrder(f *testing.F) {
 			t.Fatalf("merged %v, one by one %v", &merged, &whole)
 		}
 	})
+}
+
+func isCanonical(s string) bool { ok, _, _ := canonical(s); return ok }
+
+func TestCanonicalDecimal(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0": true, "7": true, "10": true, "0.5": true, "12.05": true,
+		"": false, "00": false, "01": false, "0.50": false, "5.": false, ".5": false, "-1": false, "1e3": false, "1.2.3": false, "1..2": false,
+	} {
+		if got := isCanonical(s); got != want {
+			t.Errorf("canonical(%q) = %v, want %v", s, got, want)
+		}
+	}
 }

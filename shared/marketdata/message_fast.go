@@ -395,9 +395,16 @@ func (d *fastDecoder) integer(bits int) (int64, bool) {
 // as it is (a substring of the body); anything else (1.50, 1e3, -1) is
 // left to encoding/json and Decimal.UnmarshalJSON.
 func (d *fastDecoder) decimal() (Decimal, bool) {
-	lit, _, ok := d.number()
-	if !ok || !canonical(lit) {
+	lit, isInt, ok := d.number()
+	if !ok || lit[0] == '-' {
 		return "", false
+	}
+	// number() admits no leading zeros: an integer without a sign is
+	// canonical; a fraction is when it has no exponent nor trailing zero.
+	if !isInt {
+		if ok, _, _ := canonical(lit); !ok {
+			return "", false
+		}
 	}
 	return Decimal(lit), true
 }
