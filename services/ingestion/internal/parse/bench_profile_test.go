@@ -50,11 +50,12 @@ func profileObject(profile string, n int) (name string, data []byte) {
 			if i == 0 {
 				b.WriteString("exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n")
 			}
-			fmt.Fprintf(&b, "binance,BTCUSDT,%d,%d,%d,buy,%s,%d\n", ns/1e3, ns/1e3+500, 3602823+i, price, size)
+			// Crypto sizes are fractional: the exact decimal path.
+			fmt.Fprintf(&b, "binance,BTCUSDT,%d,%d,%d,buy,%s,%d.%05d\n", ns/1e3, ns/1e3+500, 3602823+i, price, size%3, (i*7919)%100000)
 		case marketdata.ProfileBinanceTrades:
-			fmt.Fprintf(&b, "%d,%s000000,%d.00000000,%d.000000,%d,True,True\n", 3602823+i, price, size, size*cents/100, ns/1e6)
+			fmt.Fprintf(&b, "%d,%s000000,%d.%08d,%d.000000,%d,True,True\n", 3602823+i, price, size%3, (i*7919)%100000000, size*cents/100, ns/1e6)
 		case marketdata.ProfileBinanceAggTrades:
-			fmt.Fprintf(&b, "%d,%s000000,%d.00000000,%d,%d,%d,false,true\n", 26129+i, price, size, 27781+i, 27781+i, ns/1e3)
+			fmt.Fprintf(&b, "%d,%s000000,%d.%08d,%d,%d,%d,false,true\n", 26129+i, price, size%3, (i*7919)%100000000, 27781+i, 27781+i, ns/1e3)
 		default:
 			panic("no generator for " + profile)
 		}
