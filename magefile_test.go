@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -153,6 +154,31 @@ func TestFuzzDeadlineRace(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := fuzzDeadlineRace(tc.out); got != tc.want {
 				t.Errorf("fuzzDeadlineRace = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMedianRun: Bench reports, of each benchmark's runs, the one of median
+// points/s, with that run's other figures.
+func TestMedianRun(t *testing.T) {
+	run := func(rate, allocs float64) map[string]float64 {
+		return map[string]float64{"points/s": rate, "allocs/op": allocs}
+	}
+	tests := []struct {
+		name string
+		runs []map[string]float64
+		want map[string]float64
+	}{
+		{"one run", []map[string]float64{run(5, 1)}, run(5, 1)},
+		{"odd count, middle rate last", []map[string]float64{run(9, 1), run(1, 2), run(5, 3)}, run(5, 3)},
+		{"even count, lower middle", []map[string]float64{run(4, 1), run(1, 2), run(3, 3), run(2, 4)}, run(2, 4)},
+		{"ties keep their order", []map[string]float64{run(5, 1), run(5, 2), run(5, 3)}, run(5, 2)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := medianRun(tc.runs); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("medianRun = %v, want %v", got, tc.want)
 			}
 		})
 	}
