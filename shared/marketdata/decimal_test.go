@@ -196,28 +196,11 @@ func FuzzPartialMergeOrder(f *testing.F) {
 			whole.Add(p.ms, p.disc, p.price, p.volume)
 		}
 		checkPartial(t, "one by one", &whole, pts)
-		o := rand.New(rand.NewPCG(order, 5))
-		var parts []*Partial
-		for lo := 0; lo < len(pts); {
-			hi := min(len(pts), lo+1+o.IntN(8))
-			var q Partial
-			for _, p := range pts[lo:hi] {
-				q.Add(p.ms, p.disc, p.price, p.volume)
-			}
-			back, err := q.Item("BTCUSDT", "1.5", 1).Partial()
-			if err != nil {
-				t.Fatal(err)
-			}
-			parts = append(parts, back)
-			lo = hi
-		}
-		o.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-		var merged Partial
-		for _, q := range parts {
-			merged.Merge(q)
-		}
+		merged := mergedInGroups(t, rand.New(rand.NewPCG(order, 5)), len(pts), 8, func(q *Partial, i int) {
+			q.Add(pts[i].ms, pts[i].disc, pts[i].price, pts[i].volume)
+		})
 		if merged.String() != whole.String() {
-			t.Fatalf("merged %v, one by one %v", &merged, &whole)
+			t.Fatalf("merged %v, one by one %v", merged, &whole)
 		}
 	})
 }

@@ -198,29 +198,13 @@ func TestPartialMergeWithConditions(t *testing.T) {
 			whole.AddEffect(p.ms, p.disc, p.price, p.volume, e)
 		}
 		check("one by one", &whole)
-		var parts []*Partial
-		for lo := 0; lo < len(pts); {
-			hi := min(len(pts), lo+1+r.IntN(20))
-			var q Partial
-			for _, p := range pts[lo:hi] {
-				e, _ := conditions.Of(p.conditions)
-				q.AddEffect(p.ms, p.disc, p.price, p.volume, e)
-			}
-			back, err := q.Item("AAPL", "1.5", 99).Partial()
-			if err != nil {
-				t.Fatalf("round %d: %v", round, err)
-			}
-			parts = append(parts, back)
-			lo = hi
-		}
-		r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-		var merged Partial
-		for _, q := range parts {
-			merged.Merge(q)
-		}
-		check("merged", &merged)
+		merged := mergedInGroups(t, r, len(pts), 20, func(q *Partial, i int) {
+			e, _ := conditions.Of(pts[i].conditions) // checked above
+			q.AddEffect(pts[i].ms, pts[i].disc, pts[i].price, pts[i].volume, e)
+		})
+		check("merged", merged)
 		if merged.String() != whole.String() {
-			t.Fatalf("merged %v, one by one %v", &merged, &whole)
+			t.Fatalf("merged %v, one by one %v", merged, &whole)
 		}
 	}
 }

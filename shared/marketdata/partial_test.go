@@ -86,6 +86,34 @@ func checkPartial(t *testing.T, what string, p *Partial, pts []testPoint) {
 	}
 }
 
+// mergedInGroups cuts points 0..n-1 into consecutive groups of 1 to
+// maxGroup (drawn from r), folds each group into a partial with add, sends
+// each partial through its item and back (as the processor stores it and
+// the aggregator reads it), and merges them in an order drawn from r.
+func mergedInGroups(t testing.TB, r *rand.Rand, n, maxGroup int, add func(q *Partial, i int)) *Partial {
+	t.Helper()
+	var parts []*Partial
+	for lo := 0; lo < n; {
+		hi := min(n, lo+1+r.IntN(maxGroup))
+		var q Partial
+		for i := lo; i < hi; i++ {
+			add(&q, i)
+		}
+		back, err := q.Item("AAPL", "1.5", 99).Partial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, back)
+		lo = hi
+	}
+	r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+	merged := new(Partial)
+	for _, q := range parts {
+		merged.Merge(q)
+	}
+	return merged
+}
+
 // A window's partial is the same, to the last bit, however its points are
 // grouped into partials and in whatever order those are merged, and after
 // the partials went through their items.
@@ -100,29 +128,12 @@ func TestPartialMergeIsExact(t *testing.T) {
 		checkPartial(t, "points one by one", &whole, pts)
 
 		// Random groups (as messages would make), merged in random order.
-		var parts []*Partial
-		for lo := 0; lo < len(pts); {
-			hi := min(len(pts), lo+1+r.IntN(40))
-			var q Partial
-			for _, p := range pts[lo:hi] {
-				q.Add(p.ms, p.disc, p.price, p.volume)
-			}
-			it := q.Item("AAPL", "1.5", 99)
-			back, err := it.Partial()
-			if err != nil {
-				t.Fatal(err)
-			}
-			parts = append(parts, back)
-			lo = hi
-		}
-		r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-		var merged Partial
-		for _, q := range parts {
-			merged.Merge(q)
-		}
-		checkPartial(t, "partials merged", &merged, pts)
+		merged := mergedInGroups(t, r, len(pts), 40, func(q *Partial, i int) {
+			q.Add(pts[i].ms, pts[i].disc, pts[i].price, pts[i].volume)
+		})
+		checkPartial(t, "partials merged", merged, pts)
 		if merged.String() != whole.String() {
-			t.Fatalf("merged %v, one by one %v", &merged, &whole)
+			t.Fatalf("merged %v, one by one %v", merged, &whole)
 		}
 	}
 }
