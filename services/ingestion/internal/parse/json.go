@@ -3,8 +3,10 @@ package parse
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -703,7 +705,7 @@ func fastString(b []byte, i int) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false
 	}
-	for j := i + 1; j < len(b); j++ {
+	for j := plainRun(b, i+1); j < len(b); j++ {
 		if c := b[j]; !plainString[c] {
 			if c == '"' {
 				return j + 1, true
@@ -712,6 +714,31 @@ func fastString(b []byte, i int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// plainRun returns an index from i on, at most that of the first byte of
+// b not in plainString (or len(b)), skipping eight plain bytes at a time:
+// the caller reads on from there byte by byte (the table decides).
+func plainRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// The high bit of a byte is set in q (s, d) when the byte, or one
+		// after a byte that is, is a quote (a backslash, DEL); in c when
+		// it, or one after, is below 0x20; in x when it is non-ASCII. A
+		// word with none of them is plain throughout.
+		q := x ^ ones*'"'
+		q = (q - ones) &^ q
+		s := x ^ ones*'\\'
+		s = (s - ones) &^ s
+		d := x ^ ones*0x7f
+		d = (d - ones) &^ d
+		c := (x - ones*0x20) &^ x
+		if m := (q | s | d | c | x) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	return i
 }
 
 // plainString marks the bytes fastString takes as they are: printable

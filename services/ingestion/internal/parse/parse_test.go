@@ -425,7 +425,14 @@ func TestFastDecimalMatchesStrconv(t *testing.T) {
 // with a control character, DEL, non-ASCII or an escape, for every byte.
 func TestFastString(t *testing.T) {
 	for c := range 256 {
-		for _, in := range []string{"\"a%cb\"", "\"%c\"", "\"ab%c"} {
+		// Long strings too, with the byte at every offset of the words
+		// plainRun skips whole.
+		inputs := []string{"\"a%cb\"", "\"%c\"", "\"ab%c"}
+		for k := range 20 {
+			pre, post := strings.Repeat("x", k), strings.Repeat("y", 19-k)
+			inputs = append(inputs, "\""+pre+"%c"+post+"\"", "\""+pre+"%c"+post)
+		}
+		for _, in := range inputs {
 			b := []byte(strings.Replace(in, "%c", string([]byte{byte(c)}), 1))
 			plain := c >= 0x20 && c < 0x7f && c != '\\'
 			wantEnd, wantOK := 0, false
