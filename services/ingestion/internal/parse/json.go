@@ -433,6 +433,7 @@ func jsonRecordErr(err error) *RecordError {
 
 // members tracks the members of one object.
 type members struct {
+	count   int // members named so far
 	seen    int // fields named so far
 	present int // fields given a non-null, non-empty value
 	// sip is the raw array of SIP condition codes (a profile with
@@ -446,7 +447,8 @@ type members struct {
 // an unknown name (unless the profile ignores others: ignoredField) or a
 // repeated one refuses the record.
 func (m *members) name(p *Parser, raw []byte) (int, *RecordError) {
-	f := p.memberField(raw)
+	f := p.memberField(raw, m.count)
+	m.count++
 	if f < 0 {
 		if p.prof != nil && p.prof.ignoreOthers {
 			return ignoredField, nil
@@ -537,18 +539,36 @@ func (p *Parser) finish(m *members) {
 	p.validate()
 }
 
-// memberField maps a raw (quoted) member name to its field in p's profile,
-// or -1.
-func (p *Parser) memberField(name []byte) int {
-	if p.prof == nil || p.prof == native {
-		return memberField(name)
+// memberField maps a raw (quoted) member name, the object's pos-th, to its
+// field in p's profile, or -1.
+func (p *Parser) memberField(name []byte, pos int) int {
+	cols := nativeColumns
+	if p.prof != nil && p.prof != native {
+		if len(name) == 3 && name[1] < 0x80 && name[1] != '\\' {
+			return int(p.prof.oneChar[name[1]]) // a one-character name without escapes
+		}
+		cols = p.prof.columns
 	}
-	if len(name) == 3 && name[1] < 0x80 && name[1] != '\\' {
-		return int(p.prof.oneChar[name[1]]) // a one-character name without escapes
+	if len(name) < 2 {
+		return -1
 	}
-	for _, c := range p.prof.columns {
-		// The raw name without escapes, the usual case, is compared as is.
-		if len(name) == len(c.name)+2 && str(name[1:len(name)-1]) == c.name {
+	// The raw name is compared as is first: no column name holds a
+	// backslash, so a raw name with an escape equals none of them. The
+	// records of one file repeat their members' order: the column the
+	// previous record had at pos is tried first.
+	raw := str(name[1 : len(name)-1])
+	var guess *int8
+	if pos < len(p.order) {
+		guess = &p.order[pos]
+		if k := int(*guess); k < len(cols) && cols[k].name == raw {
+			return cols[k].field
+		}
+	}
+	for k, c := range cols {
+		if c.name == raw {
+			if guess != nil {
+				*guess = int8(k)
+			}
 			return c.field
 		}
 	}
@@ -560,30 +580,9 @@ func (p *Parser) memberField(name []byte) int {
 		return -1
 	}
 	s := string(n)
-	for _, c := range p.prof.columns {
+	for _, c := range cols {
 		if s == c.name {
 			return c.field
-		}
-	}
-	return -1
-}
-
-// memberField maps a raw (quoted) member name to its native field, or -1.
-func memberField(name []byte) int {
-	if bytes.IndexByte(name, '\\') >= 0 {
-		n, err := jsontext.AppendUnquote(nil, name)
-		if err != nil {
-			return -1
-		}
-		name = append(append([]byte{'"'}, n...), '"')
-	}
-	if len(name) < 2 {
-		return -1
-	}
-	s := str(name[1 : len(name)-1])
-	for i, n := range fieldNames[:nativeFields] {
-		if s == n {
-			return i
 		}
 	}
 	return -1

@@ -173,6 +173,7 @@ type Parser struct {
 	src     *trackReader // the object as given
 	zsrc    *trackReader // its decompressed content, when gzip
 	conds   condCache
+	order   [16]int8 // memberField's guesses: the column index by member position
 }
 
 // trackReader remembers the error of the underlying stream, so that a failure

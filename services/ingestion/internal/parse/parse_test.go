@@ -815,3 +815,69 @@ func TestSigDigits(t *testing.T) {
 		}
 	}
 }
+
+// memberField tries first the column the previous record had at the same
+// position: a parser reading records whose members come in varying orders,
+// with escaped or repeated names, decides each as a fresh parser reading
+// that record alone would, through both JSON paths.
+func TestMemberOrderGuessAgrees(t *testing.T) {
+	cases := []struct {
+		profile string
+		lines   []string
+	}{
+		{"", []string{
+			`{"symbol":"AAPL","timestamp":1717243200000,"price":189.12,"volume":300}`,
+			`{"price":189.12,"volume":300,"symbol":"AAPL","timestamp":1717243200000}`,
+			`{"symbol":"AAPL","timestamp":1717243200000,"price":189.12,"volume":300}`,
+			`{"symbol":"AAPL","timestamp":1717243200000,"volume":300,"price":189.12,"bid":1,"ask":2,"exchange":"X"}`,
+			`{"symbol":"AAPL","timestamp":1717243200000,"pr\u0069ce":189.12,"volume":300}`,
+			`{"symbol":"AAPL","timestamp":1717243200000,"price":189.12,"price":300}`,
+			`{"symbol":"AAPL","timestamp":1717243200000,"prices":189.12,"volume":300}`,
+			`{"symbol":"AAPL","timestamp":1717243200000,"pric":189.12,"volume":300}`,
+			`{"symbol":"AAPL","timestamp":1717243200000,"\u0070rice":189.12,"volume":300}`,
+			`{"symbol":"AAPL","timestamp":1717243200000,"price":189.12,"volume":300}`,
+		}},
+		{marketdata.ProfileAlpacaTrades, []string{
+			`{"S":"AAPL","t":"2024-06-01T12:00:00Z","p":189.12,"s":300,"x":"V","c":["@"],"z":"C","i":1}`,
+			`{"z":"C","c":["@"],"x":"V","s":300,"p":189.12,"t":"2024-06-01T12:00:00Z","S":"AAPL"}`,
+			`{"S":"AAPL","t":"2024-06-01T12:00:00Z","\u0070":189.12,"s":300}`,
+			`{"S":"AAPL","id":7,"t":"2024-06-01T12:00:00Z","p":189.12,"s":300,"S\u0053":1}`,
+			`{"S":"AAPL","t":"2024-06-01T12:00:00Z","p":189.12,"s":300,"p":1}`,
+		}},
+	}
+	for _, c := range cases {
+		for _, noFast := range []bool{false, true} {
+			reused := &Parser{Now: testNow, Options: Options{Profile: c.profile}, noFast: noFast}
+			var got []Record
+			if _, err := reused.Parse(strings.NewReader(strings.Join(c.lines, "\n")), "a.ndjson", func(r *Record) error {
+				got = append(got, *r)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(c.lines) {
+				t.Fatalf("%s: %d records of %d", c.profile, len(got), len(c.lines))
+			}
+			accepted := 0
+			for i, l := range c.lines {
+				fresh := &Parser{Now: testNow, Options: Options{Profile: c.profile}, noFast: noFast}
+				var want Record
+				if _, err := fresh.Parse(strings.NewReader(l), "a.ndjson", func(r *Record) error {
+					want = *r
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if !sameRecord(&got[i], &want) {
+					t.Errorf("%s noFast=%v %s:\nreused %+v %v\nfresh  %+v %v", c.profile, noFast, l, got[i].Point, got[i].Err, want.Point, want.Err)
+				}
+				if want.Err == nil {
+					accepted++
+				}
+			}
+			if accepted < 2 {
+				t.Errorf("%s: only %d records accepted: the case tests little", c.profile, accepted)
+			}
+		}
+	}
+}
