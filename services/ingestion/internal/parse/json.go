@@ -558,7 +558,7 @@ func (p *Parser) memberField(name []byte, pos int) int {
 	// previous record had at pos is tried first.
 	raw := str(name[1 : len(name)-1])
 	var guess *int8
-	if pos < len(p.order) {
+	if pos < len(p.order) && !p.noGuess {
 		guess = &p.order[pos]
 		if k := int(*guess); k < len(cols) && cols[k].name == raw {
 			return cols[k].field

@@ -164,6 +164,7 @@ type Parser struct {
 	scratch []byte
 	fields  [][]byte
 	noFast  bool         // tests: always take the slow JSON path
+	noGuess bool         // tests: memberField never guesses the column from the order
 	num     []byte       // unscale's output
 	bounds  []int        // csvQuoted's field offsets
 	prof    *profile     // the profile in use; nil until settled
