@@ -3,10 +3,8 @@ package parse
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
-	"math/bits"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -447,7 +445,13 @@ type members struct {
 // an unknown name (unless the profile ignores others: ignoredField) or a
 // repeated one refuses the record.
 func (m *members) name(p *Parser, raw []byte) (int, *RecordError) {
-	f := p.memberField(raw, m.count)
+	return m.field(p, p.memberField(raw, m.count), raw)
+}
+
+// field counts a member whose name raw maps to f (memberField's answer), as
+// name does.
+
+func (m *members) field(p *Parser, f int, raw []byte) (int, *RecordError) {
 	m.count++
 	if f < 0 {
 		if p.prof != nil && p.prof.ignoreOthers {
@@ -603,7 +607,11 @@ func (p *Parser) fastPoint(raw []byte) bool {
 		i++
 	} else {
 		for {
-			j, ok := fastString(raw, i)
+			j, f, guessed := p.fastName(raw, i, m.count)
+			ok := guessed
+			if !ok {
+				j, ok = fastString(raw, i)
+			}
 			if !ok {
 				return false
 			}
@@ -634,7 +642,12 @@ func (p *Parser) fastPoint(raw []byte) bool {
 			if i == len(raw) || raw[i] != ',' && raw[i] != '}' {
 				return false
 			}
-			f, rerr := m.name(p, name)
+			var rerr *RecordError
+			if guessed {
+				f, rerr = m.field(p, f, name)
+			} else {
+				f, rerr = m.name(p, name)
+			}
 			if rerr == nil && f != ignoredField {
 				rerr = p.member(&m, f, v)
 			}
@@ -654,6 +667,28 @@ func (p *Parser) fastPoint(raw []byte) bool {
 	}
 	p.finish(&m)
 	return true
+}
+
+// fastName returns the end of the member name starting at b[i] when it is
+// the column the previous record had at position pos (memberField's guess),
+// and that column's field: one comparison both ends the name and finds it
+// plain (a test checks that every column name is), where fastString would
+// look at each byte and memberField compare the name again.
+func (p *Parser) fastName(b []byte, i, pos int) (end, field int, ok bool) {
+	if pos >= len(p.order) || p.noGuess || p.prof == nil {
+		return 0, 0, false
+	}
+	cols := p.prof.columns
+	k := int(p.order[pos])
+	if k >= len(cols) {
+		return 0, 0, false
+	}
+	c := cols[k]
+	end = i + 1 + len(c.name)
+	if end < len(b) && b[i] == '"' && b[end] == '"' && str(b[i+1:end]) == c.name {
+		return end + 1, c.field, true
+	}
+	return 0, 0, false
 }
 
 // fastArray returns the end of the flat array starting at b[i] == '[' whose
@@ -704,7 +739,7 @@ func fastString(b []byte, i int) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false
 	}
-	for j := plainRun(b, i+1); j < len(b); j++ {
+	for j := i + 1; j < len(b); j++ {
 		if c := b[j]; !plainString[c] {
 			if c == '"' {
 				return j + 1, true
@@ -713,31 +748,6 @@ func fastString(b []byte, i int) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// plainRun returns an index from i on, at most that of the first byte of
-// b not in plainString (or len(b)), skipping eight plain bytes at a time:
-// the caller reads on from there byte by byte (the table decides).
-func plainRun(b []byte, i int) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		// The high bit of a byte is set in q (s, d) when the byte, or one
-		// after a byte that is, is a quote (a backslash, DEL); in c when
-		// it, or one after, is below 0x20; in x when it is non-ASCII. A
-		// word with none of them is plain throughout.
-		q := x ^ ones*'"'
-		q = (q - ones) &^ q
-		s := x ^ ones*'\\'
-		s = (s - ones) &^ s
-		d := x ^ ones*0x7f
-		d = (d - ones) &^ d
-		c := (x - ones*0x20) &^ x
-		if m := (q | s | d | c | x) & highs; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	return i
 }
 
 // plainString marks the bytes fastString takes as they are: printable

@@ -881,3 +881,17 @@ func TestMemberOrderGuessAgrees(t *testing.T) {
 		}
 	}
 }
+
+// fastName takes a member name that equals a column name as plain, without
+// looking at its bytes: that holds only while every column name is one
+// fastString takes whole.
+func TestColumnNamesArePlain(t *testing.T) {
+	for _, prof := range profiles {
+		for _, c := range prof.columns {
+			b := []byte(`"` + c.name + `"`)
+			if end, ok := fastString(b, 0); !ok || end != len(b) {
+				t.Errorf("%s: column name %q is not plain", prof.name, c.name)
+			}
+		}
+	}
+}
