@@ -675,7 +675,14 @@ func (p *Parser) fastPoint(raw []byte) bool {
 // plain (a test checks that every column name is), where fastString would
 // look at each byte and memberField compare the name again.
 func (p *Parser) fastName(b []byte, i, pos int) (end, field int, ok bool) {
-	if pos >= len(p.order) || p.noGuess || p.prof == nil {
+	if p.noGuess || p.prof == nil {
+		return 0, 0, false
+	}
+	if p.prof != native && i+2 < len(b) && b[i] == '"' && b[i+2] == '"' && plainString[b[i+1]] {
+		// A plain one-character name (Alpaca's): memberField's table.
+		return i + 3, int(p.prof.oneChar[b[i+1]]), true
+	}
+	if pos >= len(p.order) {
 		return 0, 0, false
 	}
 	cols := p.prof.columns
