@@ -1,7 +1,6 @@
 package parse
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
@@ -46,18 +45,7 @@ func TestConditionProfiles(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.fixture, func(t *testing.T) {
 			for _, slow := range []bool{false, true} {
-				p := &Parser{Now: testNow, noFast: slow}
-				var recs []got
-				info, err := p.Parse(bytes.NewReader(readFixture(t, tc.fixture)), "incoming/"+tc.fixture, func(r *Record) error {
-					g := got{index: r.Index}
-					if r.Err != nil {
-						g.category, g.reason = r.Err.Category, r.Err.Reason
-					} else {
-						g.point = r.Point
-					}
-					recs = append(recs, g)
-					return nil
-				})
+				recs, info, err := parseBy(&Parser{Now: testNow, noFast: slow}, "incoming/"+tc.fixture, readFixture(t, tc.fixture))
 				if err != nil || info.Profile != tc.profile {
 					t.Fatalf("Parse: profile %q, %v", info.Profile, err)
 				}

@@ -39,19 +39,14 @@ func fuzzRunWith(t *testing.T, object string, data []byte, noFast bool, opts Opt
 			t.Fatalf("record index %d after %d", r.Index, last)
 		}
 		last = r.Index
-		g := got{index: r.Index}
 		if r.Err != nil {
 			if r.Err.Category == "" || r.Err.Reason == "" {
 				t.Fatalf("record %d rejected without category or reason: %+v", r.Index, r.Err)
 			}
-			g.category, g.reason = r.Err.Category, r.Err.Reason
-		} else {
-			if err := r.Point.Validate(testNow); err != nil {
-				t.Fatalf("accepted record %d does not validate: %v", r.Index, err)
-			}
-			g.point = r.Point
+		} else if err := r.Point.Validate(testNow); err != nil {
+			t.Fatalf("accepted record %d does not validate: %v", r.Index, err)
 		}
-		recs = append(recs, g)
+		recs = append(recs, gotOf(r))
 		return nil
 	})
 	var oe *ObjectError

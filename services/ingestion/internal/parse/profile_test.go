@@ -30,19 +30,28 @@ func frac(sym string, ts int64, price float64, vol marketdata.Decimal) marketdat
 
 func parseWith(t testing.TB, name string, data []byte, opts Options) ([]got, Info, error) {
 	t.Helper()
-	p := &Parser{Now: testNow, Options: opts}
+	return parseBy(&Parser{Now: testNow, Options: opts}, name, data)
+}
+
+// parseBy parses data as object name with p and collects every record.
+func parseBy(p *Parser, name string, data []byte) ([]got, Info, error) {
 	var out []got
 	info, err := p.Parse(bytes.NewReader(data), name, func(r *Record) error {
-		g := got{index: r.Index}
-		if r.Err != nil {
-			g.category, g.reason = r.Err.Category, r.Err.Reason
-		} else {
-			g.point = r.Point
-		}
-		out = append(out, g)
+		out = append(out, gotOf(r))
 		return nil
 	})
 	return out, info, err
+}
+
+// gotOf is what a test keeps of a record: its point, or its refusal.
+func gotOf(r *Record) got {
+	g := got{index: r.Index}
+	if r.Err != nil {
+		g.category, g.reason = r.Err.Category, r.Err.Reason
+	} else {
+		g.point = r.Point
+	}
+	return g
 }
 
 // want is an expected record: a point, or a refusal whose category is
@@ -178,14 +187,10 @@ func TestProfiles(t *testing.T) {
 			var recs []got
 			units := map[string]int{}
 			info, err := p.Parse(bytes.NewReader(data), name, func(r *Record) error {
-				g := got{index: r.Index}
-				if r.Err != nil {
-					g.category, g.reason = r.Err.Category, r.Err.Reason
-				} else {
-					g.point = r.Point
+				if r.Err == nil {
 					units[r.TimestampUnit]++
 				}
-				recs = append(recs, g)
+				recs = append(recs, gotOf(r))
 				return nil
 			})
 			if err != nil {
