@@ -25,6 +25,19 @@ const (
 	// trades and aggTrades CSV (data.binance.vision): no header, no symbol.
 	ProfileBinanceTrades    = "binance-trades"
 	ProfileBinanceAggTrades = "binance-aggtrades"
+
+	// Bar profiles: their records are OHLCV bars (Bar), not trades.
+	// ProfilePolygonMinuteAggs is Polygon.io (Massive) flat-file minute
+	// aggregates CSV (us_stocks_sip/minute_aggs_v1): 1-minute bars.
+	ProfilePolygonMinuteAggs = "polygon-minute-aggs"
+	// ProfileAlpacaBars is Alpaca's bars as JSON or NDJSON; their length
+	// is the timeframe given with the object (MetadataTimeframe,
+	// APIQueryTimeframe), DefaultBarLength without one.
+	ProfileAlpacaBars = "alpaca-bars"
+	// ProfileBinanceKlines is Binance's spot klines CSV
+	// (data.binance.vision, BTCUSDT-1m-2025-01-02.csv): no header, no
+	// symbol; the symbol and interval come from the file name or metadata.
+	ProfileBinanceKlines = "binance-klines"
 )
 
 // Profiles are the ingestion profiles, in the order detection tries them.

@@ -273,6 +273,9 @@ func (p *Parser) parseCSV(br *bufio.Reader, sink Sink, ignoredCols *[]string) er
 		return oerr
 	}
 	*ignoredCols = ignored
+	if p.prof.bars {
+		return p.barRows(l, cols, dataFirst, sink)
+	}
 	required := p.required()
 	if dataFirst {
 		p.rec = Record{Index: l.line}

@@ -50,8 +50,11 @@ type Record struct {
 	// multi-line CSV record) or the 0-based element index (JSON array), as
 	// marketdata.Rejection documents.
 	Index int64
-	// Point is the point when Err is nil.
+	// Point is the point when Err is nil and the record is not a bar.
 	Point marketdata.Point
+	// Bar is the bar when the record is one (a bar profile's, see
+	// bars.go) and Err is nil; nil otherwise.
+	Bar *marketdata.Bar
 	// Err says why the record was refused; nil when the point is valid.
 	Err *RecordError
 	// TimestampUnit is how the timestamp was read: a marketdata.TimestampUnits
@@ -174,7 +177,13 @@ type Parser struct {
 	src     *trackReader // the object as given
 	zsrc    *trackReader // its decompressed content, when gzip
 	conds   condCache
-	order   [16]int8 // memberField's guesses: the column index by member position
+	order   [16]int8       // memberField's guesses: the column index by member position
+	bar     marketdata.Bar // the bar record being read (Record.Bar points here)
+	barEnd  int64          // its end time when the profile gives one (fieldBarEnd), else -1
+	// barLength is the length (ms) of the object's bars, barLengthName
+	// its name (useBarLength).
+	barLength     int64
+	barLengthName string
 }
 
 // trackReader remembers the error of the underlying stream, so that a failure

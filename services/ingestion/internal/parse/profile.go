@@ -44,6 +44,11 @@ type profile struct {
 	// sipConditions: the conditions are a JSON array of SIP codes, read
 	// with the record's tape (Alpaca), not Polygon ids.
 	sipConditions bool
+	// bars: the profile's records are bars (Record.Bar, see bars.go), of
+	// barLength (a marketdata.BarLengths name) unless the object says
+	// otherwise (Options.Timeframe, or a name useBarLength is given).
+	bars      bool
+	barLength string
 	// oneChar maps one-character member names (Alpaca's) to their field or
 	// -1, so that the JSON path looks them up without a search.
 	oneChar [128]int8
@@ -190,6 +195,9 @@ type Options struct {
 	// TimestampUnit reads the native profile's integer timestamps in this
 	// unit (a marketdata.TimestampUnits name) instead of by magnitude.
 	TimestampUnit string
+	// Timeframe is the length of a bar profile's bars (a
+	// marketdata.BarLengths name) when the bars do not say it.
+	Timeframe string
 }
 
 // check validates the options.
@@ -212,6 +220,15 @@ func (o Options) check() error {
 		if o.Profile != "" && o.Profile != marketdata.ProfileNative {
 			return &ObjectError{Category: ObjectBadProfile, Reason: fmt.Sprintf(
 				"a timestamp unit applies to the %s format only; %s has its own units", marketdata.ProfileNative, o.Profile)}
+		}
+	}
+	if o.Timeframe != "" {
+		if _, err := marketdata.ParseBarLength(o.Timeframe); err != nil {
+			return &ObjectError{Category: ObjectBadProfile, Reason: fmt.Sprintf("timeframe: %v", err)}
+		}
+		if prof := profileNamed(o.Profile); prof != nil && !prof.bars {
+			return &ObjectError{Category: ObjectBadProfile, Reason: fmt.Sprintf(
+				"a timeframe applies to bar formats only; %s holds trades", o.Profile)}
 		}
 	}
 	return nil
@@ -243,6 +260,14 @@ func (p *Parser) use(prof *profile, name string) error {
 		p.units = []int{unit(p.Options.TimestampUnit)}
 	}
 	p.symbol = ""
+	p.barLength, p.barLengthName = 0, ""
+	if prof.bars && (prof.barLength != "" || p.Options.Timeframe != "") {
+		// A profile without a default (Binance's klines: the file name
+		// says it) calls useBarLength itself.
+		if err := p.useBarLength(prof.barLength); err != nil {
+			return err
+		}
+	}
 	if prof.symbolGiven {
 		p.symbol = p.Options.Symbol
 		if p.symbol == "" {
@@ -261,14 +286,14 @@ func (p *Parser) use(prof *profile, name string) error {
 // member holding field f.
 func (p *Parser) columnName(f int) string {
 	if p.prof == nil {
-		return fieldNames[f]
+		return fieldName(f)
 	}
 	for _, c := range p.prof.columns {
 		if c.field == f {
 			return c.name
 		}
 	}
-	return fieldNames[f]
+	return fieldName(f)
 }
 
 // vendorErr names the profile and the column of field f in a vendor

@@ -1,0 +1,307 @@
+package parse
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// Bars: a bar profile's records are OHLCV bars (marketdata.Bar), delivered
+// in Record.Bar instead of Record.Point. A bar profile's columns map to the
+// bar fields below (a profile's columns may also name fieldSymbol); its
+// parser fills p.bar through setBarField and ends each record with
+// finishBar, which validates the bar and names the vendor's column in a
+// refusal, as the point profiles do.
+
+// The fields of a bar, after the point's (so that one column table and
+// vendorErr serve both).
+const (
+	// fieldBarStart is the bar's start time (any unit the profile allows;
+	// it must fall on a millisecond).
+	fieldBarStart = numFields + iota
+	fieldOpen
+	fieldHigh
+	fieldLow
+	fieldClose
+	fieldBarVolume
+	// fieldVWAP is the vendor's VWAP (Alpaca's vw).
+	fieldVWAP
+	// fieldQuoteVolume is the bar's exact Σ price×volume (Binance's quote
+	// asset volume).
+	fieldQuoteVolume
+	fieldTrades
+	// fieldBarEnd is the bar's last time (Binance's close_time): it must be
+	// start + length - 1 ms, which checks the length the file name gave.
+	fieldBarEnd
+	numBarFields
+)
+
+// barFieldNames name the bar fields (after the point fields).
+var barFieldNames = [numBarFields - numFields]string{"start", "open", "high", "low", "close", "volume", "vwap", "pv", "trades", "end"}
+
+// requiredBarFields are the fields every bar must give (its symbol too,
+// unless the object gives it).
+const requiredBarFields = 1<<fieldBarStart | 1<<fieldOpen | 1<<fieldHigh | 1<<fieldLow | 1<<fieldClose |
+	1<<fieldBarVolume | 1<<fieldTrades
+
+// barFieldOf maps a marketdata.BarError's field to the parser's field (-1:
+// none, the reason then names the profile only).
+var barFieldOf = map[string]int{
+	marketdata.BarFieldSymbol: fieldSymbol, marketdata.BarFieldStart: fieldBarStart,
+	marketdata.BarFieldOpen: fieldOpen, marketdata.BarFieldHigh: fieldHigh, marketdata.BarFieldLow: fieldLow,
+	marketdata.BarFieldClose: fieldClose, marketdata.BarFieldVolume: fieldBarVolume,
+	marketdata.BarFieldVWAP: fieldVWAP, marketdata.BarFieldPV: fieldQuoteVolume,
+	marketdata.BarFieldTrades: fieldTrades, marketdata.BarFieldLength: -1,
+}
+
+// fieldName names field f of either kind.
+func fieldName(f int) string {
+	if f >= numFields {
+		return barFieldNames[f-numFields]
+	}
+	return fieldNames[f]
+}
+
+// barCategory is the reason category of a bad value of bar field f.
+func barCategory(f int) string {
+	switch f {
+	case fieldSymbol:
+		return marketdata.ErrSymbol.Error()
+	case fieldBarStart, fieldBarEnd:
+		return marketdata.ErrTimestamp.Error()
+	case fieldOpen, fieldHigh, fieldLow, fieldClose:
+		return marketdata.ErrPrice.Error()
+	case fieldBarVolume:
+		return marketdata.ErrVolume.Error()
+	case fieldVWAP, fieldQuoteVolume:
+		return marketdata.ErrBarVWAP.Error()
+	case fieldTrades:
+		return marketdata.ErrBarTrades.Error()
+	}
+	return "invalid bar"
+}
+
+// startBar resets p.rec for a bar record at index.
+func (p *Parser) startBar(index int64) {
+	p.rec = Record{Index: index}
+	p.bar = marketdata.Bar{}
+	p.barEnd = -1
+}
+
+// setBarField converts the text v of bar field f (a CSV field, or a JSON
+// number or string's content) into p.bar.
+func (p *Parser) setBarField(f int, v []byte) *RecordError {
+	b := &p.bar
+	switch f {
+	case fieldSymbol:
+		b.Symbol = p.strs.get(v)
+	case fieldBarStart, fieldBarEnd:
+		ms, sub, unit, err := parseTimestampIn(v, p.units)
+		if err != nil {
+			return err
+		}
+		if sub != 0 {
+			return recordErr(barCategory(f), "invalid %s %s: not on a millisecond (a misaligned bar)", fieldName(f), clip(v))
+		}
+		if f == fieldBarStart {
+			b.Start, p.rec.TimestampUnit = ms, unit
+		} else {
+			p.barEnd = ms
+		}
+	case fieldOpen, fieldHigh, fieldLow, fieldClose, fieldVWAP:
+		x, why := parseDecimal(v)
+		if why == "" && f != fieldVWAP {
+			why = exactPrice(v, x) // a vendor's VWAP is a rounded quotient, not a price
+		}
+		if why != "" {
+			return recordErr(barCategory(f), "invalid %s %s: %s", fieldName(f), clip(v), why)
+		}
+		switch f {
+		case fieldOpen:
+			b.Open = x
+		case fieldHigh:
+			b.High = x
+		case fieldLow:
+			b.Low = x
+		case fieldClose:
+			b.Close = x
+		default:
+			b.VWAP = x
+		}
+	case fieldBarVolume, fieldQuoteVolume:
+		dec, why := marketdata.AppendDecimal(p.vol[:0], v)
+		p.vol = dec
+		if why != "" {
+			return recordErr(barCategory(f), "invalid %s %s: %s", fieldName(f), clip(v), why)
+		}
+		if f == fieldBarVolume {
+			b.Volume = marketdata.Decimal(p.vols.get(dec))
+		} else {
+			b.PV = marketdata.Decimal(string(dec))
+		}
+	case fieldTrades:
+		n, ok, _ := parseInteger(v)
+		if !ok || n < 0 {
+			return recordErr(barCategory(f), "invalid trades %s: want an integer >= 1", clip(v))
+		}
+		b.Trades = n
+	}
+	return nil
+}
+
+// finishBar completes the bar in p.bar (its symbol when the object gives
+// it, its length) and validates it, setting p.rec.Bar or p.rec.Err.
+func (p *Parser) finishBar() {
+	b := &p.bar
+	if p.symbol != "" {
+		b.Symbol = p.symbol
+	}
+	b.Length = p.barLength
+	if p.barEnd >= 0 && p.barEnd != b.End() {
+		p.rec.Err = p.vendorErr(fieldBarEnd, recordErr(marketdata.ErrBarLength.Error(),
+			"end %d is not start %d + %d ms - 1: the bar is not %s long", p.barEnd, b.Start, b.Length, p.barLengthName))
+		return
+	}
+	if err := b.Validate(p.Now); err != nil {
+		var be *marketdata.BarError
+		f, cat := -1, "invalid bar"
+		if errors.As(err, &be) {
+			if g, ok := barFieldOf[be.Field]; ok {
+				f = g
+			}
+			cat = sentinelText(be.Err)
+		}
+		p.rec.Err = p.vendorErr(f, &RecordError{Category: cat, Reason: err.Error()})
+		return
+	}
+	p.rec.Bar = b
+}
+
+// sentinelText is the category of a bar validation error: the text of the
+// marketdata sentinel it wraps.
+func sentinelText(err error) string {
+	for _, s := range []error{marketdata.ErrSymbol, marketdata.ErrPrice, marketdata.ErrVolume, marketdata.ErrTimestamp,
+		marketdata.ErrBarLength, marketdata.ErrBarTrades, marketdata.ErrBarVWAP} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return "invalid bar"
+}
+
+// useBarLength settles the length of the bars of the object: the forced
+// timeframe (Options.Timeframe), else def (the profile's, or what the
+// object's name says). A length the pipeline refuses refuses the object:
+// every bar of it would be.
+func (p *Parser) useBarLength(def string) error {
+	name := def
+	if p.Options.Timeframe != "" {
+		name = p.Options.Timeframe
+	}
+	ms, err := marketdata.ParseBarLength(name)
+	if err != nil {
+		return &ObjectError{Category: ObjectBadProfile, Reason: fmt.Sprintf("%s: %v; bars longer than 5 minutes, or not dividing the 5-minute window, are refused", p.prof.name, err)}
+	}
+	p.barLength, p.barLengthName = ms, name
+	return nil
+}
+
+// requiredBar returns the bar fields a record of the current profile must
+// give.
+func (p *Parser) requiredBar() int {
+	if p.symbol != "" {
+		return requiredBarFields
+	}
+	return requiredBarFields | 1<<fieldSymbol
+}
+
+// barHeader checks that a bar profile's CSV columns (cols, each a field or
+// ignoredField) give every required bar field.
+func (p *Parser) barHeader(cols []int) error {
+	seen := 0
+	for _, f := range cols {
+		if f >= 0 {
+			seen |= 1 << f
+		}
+	}
+	var missing []string
+	need := p.requiredBar()
+	for _, c := range p.prof.columns {
+		if need&(1<<c.field) != 0 && seen&(1<<c.field) == 0 {
+			missing = append(missing, c.name)
+		}
+	}
+	if len(missing) > 0 {
+		return &ObjectError{Category: ObjectBadHeader, Reason: fmt.Sprintf(
+			"invalid CSV header for the format %s: missing column(s) %s", p.prof.name, strings.Join(missing, ", "))}
+	}
+	return nil
+}
+
+// barRows reads the rows of a bar profile's CSV (after the header, or from
+// the first line, dataFirst, when it has none); cols maps each column to its
+// field.
+func (p *Parser) barRows(l *lineReader, cols []int, dataFirst bool, sink Sink) error {
+	if err := p.barHeader(cols); err != nil {
+		return err
+	}
+	required := p.requiredBar()
+	if dataFirst {
+		p.startBar(l.line)
+		p.csvBar(cols, required)
+		if err := sink(&p.rec); err != nil {
+			return err
+		}
+	}
+	for {
+		start, rerr, err := p.csvRecord(l)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return p.readErr(err)
+		}
+		p.startBar(start)
+		if rerr != nil {
+			p.rec.Err = p.vendorErr(-1, rerr)
+		} else {
+			p.csvBar(cols, required)
+		}
+		if err := sink(&p.rec); err != nil {
+			return err
+		}
+	}
+}
+
+// csvBar converts p.fields into the bar record p.rec.
+func (p *Parser) csvBar(cols []int, required int) {
+	if len(p.fields) != len(cols) {
+		p.rec.Err = p.vendorErr(-1, recordErr(CategoryFieldCount, "expected %d fields, got %d", len(cols), len(p.fields)))
+		return
+	}
+	var missing []string
+	for i, f := range cols {
+		if f < 0 {
+			continue
+		}
+		v := p.fields[i]
+		if len(v) == 0 {
+			if required&(1<<f) != 0 {
+				missing = append(missing, p.columnName(f))
+			}
+			continue
+		}
+		if err := p.setBarField(f, v); err != nil {
+			p.rec.Err = p.vendorErr(f, err)
+			return
+		}
+	}
+	if missing != nil {
+		p.rec.Err = p.vendorErr(-1, recordErr(CategoryMissing, "missing %s", strings.Join(missing, ", ")))
+		return
+	}
+	p.finishBar()
+}

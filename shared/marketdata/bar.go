@@ -1,0 +1,231 @@
+package marketdata
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/marketanalytics/pipeline/shared/limits"
+)
+
+// Bar is one OHLCV bar of a vendor's aggregates (Polygon minute aggregates,
+// Alpaca bars, Binance klines): the summary of the trades of Length
+// milliseconds from Start. The pipeline stores it as it stores a point (a
+// raw bar item, see RawBarItem) and folds it into its 5-minute window as one
+// more partial (Partial.AddBar): its open at Start, its close at the bar's
+// last millisecond, so bars and trades of one window merge in time order.
+// Sale conditions do not apply to a bar: its vendor applied them.
+type Bar struct {
+	Symbol string `json:"symbol" dynamodbav:"symbol"`
+	// Start is the bar's first millisecond (epoch ms, UTC), a multiple of
+	// Length.
+	Start int64 `json:"start" dynamodbav:"ms"`
+	// Length is the bar's duration in ms: one of BarLengths (it must divide
+	// the 5-minute window, so a window holds whole bars).
+	Length int64   `json:"length" dynamodbav:"length"`
+	Open   float64 `json:"open" dynamodbav:"open"`
+	High   float64 `json:"high" dynamodbav:"high"`
+	Low    float64 `json:"low" dynamodbav:"low"`
+	Close  float64 `json:"close" dynamodbav:"close"`
+	// Volume is the bar's traded volume, > 0 (a bar without trades carries
+	// no price and is refused).
+	Volume Decimal `json:"volume" dynamodbav:"volume"`
+	// VWAP is the vendor's volume-weighted average price (Alpaca's vw), 0
+	// when not given; the bar's Σ price×volume is then VWAP×Volume.
+	VWAP float64 `json:"vwap,omitempty" dynamodbav:"vwap,omitempty"`
+	// PV is the bar's exact Σ price×volume when the vendor gives it
+	// (Binance's quote asset volume), "" when not. At most one of VWAP and
+	// PV is given; with neither, the bar's VWAP is unknown, and so is its
+	// window's (Partial.VWAPKnown): none is invented.
+	PV Decimal `json:"pv,omitempty" dynamodbav:"pv,omitempty"`
+	// Trades is the bar's number of trades, >= 1.
+	Trades int64 `json:"trades" dynamodbav:"trades"`
+}
+
+// The fields of a Bar as BarError names them (a parser maps them to its
+// vendor's columns).
+const (
+	BarFieldSymbol = "symbol"
+	BarFieldStart  = "start"
+	BarFieldLength = "length"
+	BarFieldOpen   = "open"
+	BarFieldHigh   = "high"
+	BarFieldLow    = "low"
+	BarFieldClose  = "close"
+	BarFieldVolume = "volume"
+	BarFieldVWAP   = "vwap"
+	BarFieldPV     = "pv"
+	BarFieldTrades = "trades"
+)
+
+// Bar validation errors besides the point's (ErrSymbol, ErrPrice,
+// ErrVolume, ErrTimestamp).
+var (
+	// ErrBarLength: a bar longer than the window, or one not dividing it.
+	ErrBarLength = errors.New("invalid bar length")
+	// ErrBarTrades: a bar without a valid trade count.
+	ErrBarTrades = errors.New("invalid trade count")
+	// ErrBarVWAP: a VWAP or Σ price×volume that cannot be the bar's.
+	ErrBarVWAP = errors.New("invalid vwap")
+)
+
+// BarError is why a bar is refused: the field (a BarField* name) and the
+// reason, which wraps one of the Err* sentinels.
+type BarError struct {
+	Field string
+	Err   error
+}
+
+func (e *BarError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *BarError) Unwrap() error { return e.Err }
+
+// BarLength is one bar length the pipeline accepts: the names vendors give
+// it (Binance's interval, Alpaca's timeframe) and its milliseconds.
+type BarLength struct {
+	Names  []string
+	Millis int64
+}
+
+// BarLengths are the accepted bar lengths: those that divide the 5-minute
+// aggregation window (limits.AggregationWindow), so that a window holds
+// whole bars. 3 minutes does not divide it (a 3-minute bar would straddle
+// two windows) and is refused, as is anything longer than 5 minutes.
+var BarLengths = []BarLength{
+	{Names: []string{"1s", "1Sec"}, Millis: 1000},
+	{Names: []string{"1m", "1Min"}, Millis: 60_000},
+	{Names: []string{"5m", "5Min"}, Millis: 300_000},
+}
+
+// Where a bar length is given for bars that do not carry theirs (Alpaca's):
+// the S3 metadata key (x-amz-meta-timeframe) and POST /ingest's query
+// parameter. Without either, DefaultBarLength applies.
+const (
+	MetadataTimeframe = "timeframe"
+	APIQueryTimeframe = "timeframe"
+)
+
+// DefaultBarLength is the length of bars that carry none and were not given
+// one (Alpaca's default timeframe): 1 minute.
+const DefaultBarLength = "1Min"
+
+// otherLengths names the lengths vendors offer that the pipeline refuses,
+// with their milliseconds, so that the refusal says why.
+var otherLengths = map[string]int64{
+	"3m": 180_000, "3Min": 180_000, "15m": 900_000, "15Min": 900_000, "30m": 1_800_000, "30Min": 1_800_000,
+	"1h": 3_600_000, "1Hour": 3_600_000, "2h": 7_200_000, "4h": 14_400_000, "6h": 21_600_000, "8h": 28_800_000,
+	"12h": 43_200_000, "1d": 86_400_000, "1Day": 86_400_000, "3d": 259_200_000, "1w": 604_800_000,
+	"1Week": 604_800_000, "1M": 2_592_000_000, "1Month": 2_592_000_000,
+}
+
+// ParseBarLength returns the milliseconds of a bar length named name (a
+// BarLengths name); the error says why another is refused (longer than 5
+// minutes, or not dividing the window).
+func ParseBarLength(name string) (int64, error) {
+	for _, l := range BarLengths {
+		for _, n := range l.Names {
+			if n == name {
+				return l.Millis, nil
+			}
+		}
+	}
+	if ms, ok := otherLengths[name]; ok {
+		return 0, lengthError(ms)
+	}
+	var names []string
+	for _, l := range BarLengths {
+		names = append(names, l.Names...)
+	}
+	return 0, fmt.Errorf("%w %q: want one of %s", ErrBarLength, clip(name), strings.Join(names, ", "))
+}
+
+// lengthError says why a bar of ms milliseconds is refused, or nil.
+func lengthError(ms int64) error {
+	w := limits.AggregationWindow.Milliseconds()
+	switch {
+	case ms <= 0:
+		return fmt.Errorf("%w %d ms: want > 0", ErrBarLength, ms)
+	case ms > w:
+		return fmt.Errorf("%w %s: longer than %s, the aggregation window", ErrBarLength, time.Duration(ms)*time.Millisecond, limits.AggregationWindow)
+	case w%ms != 0:
+		return fmt.Errorf("%w %s: does not divide the %s window, so a bar would straddle two windows", ErrBarLength, time.Duration(ms)*time.Millisecond, limits.AggregationWindow)
+	}
+	return nil
+}
+
+// End returns the bar's last millisecond (its close's time).
+func (b Bar) End() int64 { return b.Start + b.Length - 1 }
+
+// Validate checks b against the contract at time now. The error is a
+// *BarError naming the field; its reason wraps one of the Err* sentinels.
+func (b Bar) Validate(now time.Time) error {
+	bad := func(field string, err error) error { return &BarError{Field: field, Err: err} }
+	if !ValidSymbol(b.Symbol) {
+		return bad(BarFieldSymbol, fmt.Errorf("%w %q: want 1-%d of A-Z 0-9 . -", ErrSymbol, clip(b.Symbol), limits.MaxSymbolLen))
+	}
+	if err := lengthError(b.Length); err != nil {
+		return bad(BarFieldLength, err)
+	}
+	if b.Start < 0 {
+		return bad(BarFieldStart, fmt.Errorf("%w %d: before 1970", ErrTimestamp, b.Start))
+	}
+	if b.Start%b.Length != 0 {
+		return bad(BarFieldStart, fmt.Errorf("%w %d: not a multiple of the bar length %s (a misaligned bar)", ErrTimestamp, b.Start, time.Duration(b.Length)*time.Millisecond))
+	}
+	if max := now.Add(limits.MaxFutureSkew).UnixMilli(); b.Start > max {
+		return bad(BarFieldStart, fmt.Errorf("%w %d: more than %s in the future", ErrTimestamp, b.Start, limits.MaxFutureSkew))
+	}
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{{BarFieldOpen, b.Open}, {BarFieldHigh, b.High}, {BarFieldLow, b.Low}, {BarFieldClose, b.Close}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) || f.v <= 0 {
+			return bad(f.name, fmt.Errorf("%w: %s %v: want a finite number > 0", ErrPrice, f.name, f.v))
+		}
+		if f.v < MinPrice || f.v > MaxPrice {
+			return bad(f.name, fmt.Errorf("%w: %s %v: outside the storable range [%g, %g]", ErrPrice, f.name, f.v, MinPrice, MaxPrice))
+		}
+	}
+	if b.High < b.Low {
+		return bad(BarFieldHigh, fmt.Errorf("%w: high %v < low %v", ErrPrice, b.High, b.Low))
+	}
+	if b.Open < b.Low || b.Open > b.High {
+		return bad(BarFieldOpen, fmt.Errorf("%w: open %v outside [low %v, high %v]", ErrPrice, b.Open, b.Low, b.High))
+	}
+	if b.Close < b.Low || b.Close > b.High {
+		return bad(BarFieldClose, fmt.Errorf("%w: close %v outside [low %v, high %v]", ErrPrice, b.Close, b.Low, b.High))
+	}
+	if why := b.Volume.check(); why != "" {
+		return bad(BarFieldVolume, fmt.Errorf("%w %q: %s", ErrVolume, clip(string(b.Volume)), why))
+	}
+	if b.Volume.IsZero() {
+		return bad(BarFieldVolume, fmt.Errorf("%w 0: a bar without volume has no trades, so no price to count", ErrVolume))
+	}
+	if b.Trades < 1 {
+		return bad(BarFieldTrades, fmt.Errorf("%w %d: want >= 1 (a bar with volume has trades)", ErrBarTrades, b.Trades))
+	}
+	if b.VWAP != 0 && b.PV != "" {
+		return bad(BarFieldVWAP, fmt.Errorf("%w: both a VWAP and a price×volume sum; give one", ErrBarVWAP))
+	}
+	// A volume-weighted average lies within [low, high]. The check is in
+	// float64 with a relative slack of 1e-9: vendors round their VWAP.
+	const slack = 1e-9
+	lo, hi := b.Low*(1-slack), b.High*(1+slack)
+	if b.VWAP != 0 {
+		if math.IsNaN(b.VWAP) || math.IsInf(b.VWAP, 0) || b.VWAP < lo || b.VWAP > hi {
+			return bad(BarFieldVWAP, fmt.Errorf("%w %v: outside [low %v, high %v]", ErrBarVWAP, b.VWAP, b.Low, b.High))
+		}
+	}
+	if b.PV != "" {
+		if why := b.PV.check(); why != "" {
+			return bad(BarFieldPV, fmt.Errorf("%w: price×volume sum %q: %s", ErrBarVWAP, clip(string(b.PV)), why))
+		}
+		pv, _ := b.PV.Float64()
+		v, _ := b.Volume.Float64()
+		if avg := pv / v; avg < lo || avg > hi {
+			return bad(BarFieldPV, fmt.Errorf("%w: price×volume sum %s / volume %s = %v, outside [low %v, high %v]", ErrBarVWAP, b.PV, b.Volume, avg, b.Low, b.High))
+		}
+	}
+	return nil
+}
