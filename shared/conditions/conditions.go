@@ -3,16 +3,19 @@
 // condition a trade may carry, whether the trade updates a bar's open and
 // close, its high and low, and its volume.
 //
-// Source: the consolidated-processing guidelines of the CTA and UTP
-// specifications (CTS Output Multicast Interface Specification, appendix
-// "Sale Condition Processing"; UTP Direct Subscriber Interface
-// Specification, "Sale Condition Matrix"), as normalised by Polygon.io
-// (Massive) in its "Conditions & Indicators" glossary, whose numeric ids
-// its trade files carry. Alpaca and the SIPs carry the one-character SIP
-// codes. Where a guideline says "update last only if it is the first
-// last-sale-eligible trade of the day" (footnote 1 of the UTP matrix) the
-// trade does not set a window's open or close here: a 5-minute window is
-// not the trading day.
+// Source: the sale-condition matrices of the two SIPs' output
+// specifications, column "consolidated": CTA's CTS Pillar Output
+// Specification (ctaplan.com, "Sale Condition" and its update rules) and
+// UTP's Binary Output Specification (utpplan.com, "Sale Condition Matrix"),
+// with the numeric ids Polygon.io (Massive) normalises them to in its
+// "Conditions & Indicators" glossary and /v3/reference/conditions, which
+// its trade files carry. Alpaca and the SIPs carry the one-character codes.
+// Where the glossary's rules differ from the specifications the
+// specifications win: both mark a Seller's-option trade (R) volume only,
+// the glossary also lets it set the high and low. Where a matrix says
+// "update last only if it is the first (or only) last-sale-eligible trade
+// of the day" (UTP footnote 1, CTA footnote 2) the trade does not set a
+// window's open or close here: a 5-minute window is not the trading day.
 package conditions
 
 import (
@@ -55,6 +58,11 @@ var Table = []Rule{
 	{ID: 14, SIP: "F", Name: "Intermarket Sweep", OpenClose: true, HighLow: true, Volume: true},
 	{ID: 15, SIP: "M", Name: "Market Center Official Close"},
 	{ID: 16, SIP: "Q", Name: "Market Center Official Open"},
+	// CTA's auction prints (its O, 5 and 6; CTASIP), which Polygon keeps
+	// apart from UTP's Opening, Re-Opening and Closing Prints (25, 28, 8).
+	{ID: 17, Name: "Market Center Opening Trade", OpenClose: true, HighLow: true, Volume: true},
+	{ID: 18, Name: "Market Center Reopening Trade", OpenClose: true, HighLow: true, Volume: true},
+	{ID: 19, Name: "Market Center Closing Trade", OpenClose: true, HighLow: true, Volume: true},
 	{ID: 20, SIP: "N", Name: "Next Day", Volume: true},
 	{ID: 21, SIP: "H", Name: "Price Variation Trade", Volume: true},
 	{ID: 22, SIP: "P", Name: "Prior Reference Price", HighLow: true, Volume: true},
@@ -62,7 +70,7 @@ var Table = []Rule{
 	{ID: 25, SIP: "O", Name: "Opening Prints", OpenClose: true, HighLow: true, Volume: true},
 	{ID: 27, SIP: "1", Name: "Stopped Stock (Regular Trade)", OpenClose: true, HighLow: true, Volume: true},
 	{ID: 28, SIP: "5", Name: "Re-Opening Prints", OpenClose: true, HighLow: true, Volume: true},
-	{ID: 29, SIP: "R", Name: "Seller", HighLow: true, Volume: true},
+	{ID: 29, SIP: "R", Name: "Seller", Volume: true},
 	{ID: 30, SIP: "L", Name: "Sold Last", OpenClose: true, HighLow: true, Volume: true},
 	{ID: 33, SIP: "Z", Name: "Sold (Out of Sequence)", HighLow: true, Volume: true},
 	{ID: 34, SIP: "S", Name: "Split Trade", OpenClose: true, HighLow: true, Volume: true},

@@ -19,16 +19,19 @@ import (
 // are CTA, for NYSE- and other-listed securities; C is UTP, Nasdaq-listed).
 type Tape byte
 
-// CTASIP maps the one-character sale conditions of the CTA tape (CTS Output
-// Multicast Interface Specification, "Sale Condition" categories 1 to 4) to
-// Polygon ids. Where CTA and UTP use the same character for the same
-// condition the id is the table's; CTA's "B" (Average Price Trade) and "E"
-// (Automatic Execution) are its own. Characters CTA does not define are
-// refused on a CTA trade, as unknown codes are.
+// CTASIP maps the one-character sale conditions of the CTA tape (CTS Pillar
+// Output Specification, "Sale Condition" categories 1 to 4) to Polygon
+// ids. Where CTA and UTP use the same character for the same condition the
+// id is the table's; CTA's "B" (Average Price Trade), "E" (Automatic
+// Execution) and its market center auction trades "O", "5" and "6" are its
+// own. "N" is reserved in the current specification; it was Next Day in
+// the CTS versions older files were written under. Characters CTA does not
+// define (its reserved "8" included) are refused on a CTA trade, as unknown
+// codes are.
 var CTASIP = map[string]int{
 	"@": 0, "B": 2, "C": 7, "E": 3, "F": 14, "H": 21, "I": 37, "K": 23, "L": 30,
-	"M": 15, "N": 20, "O": 25, "P": 22, "Q": 16, "R": 29, "T": 12, "U": 13,
-	"V": 52, "X": 9, "Z": 33, "4": 10, "5": 28, "6": 8, "7": 53, "9": 38,
+	"M": 15, "N": 20, "O": 17, "P": 22, "Q": 16, "R": 29, "T": 12, "U": 13,
+	"V": 52, "X": 9, "Z": 33, "4": 10, "5": 18, "6": 19, "7": 53, "9": 38,
 }
 
 // ID returns the Polygon id of the SIP code of a trade on tape: CTA's codes

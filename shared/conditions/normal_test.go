@@ -1,6 +1,7 @@
 package conditions
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -17,6 +18,9 @@ func TestNormalizeSIP(t *testing.T) {
 		{"UTP B is a bunched trade", 'C', []string{"B"}, "4", ""},
 		{"CTA B is an average-price trade", 'A', []string{"B"}, "2", ""},
 		{"CTA E is an automatic execution", 'B', []string{"E"}, "3", ""},
+		{"CTA O is the market center opening trade", 'A', []string{"O"}, "17", ""},
+		{"UTP O is opening prints", 'C', []string{"O"}, "25", ""},
+		{"CTA 6 is the market center closing trade", 'B', []string{"6"}, "19", ""},
 		{"CTA blank settlement left out", 'A', []string{" ", "F"}, "14", ""},
 		{"no conditions", 'C', nil, "", ""},
 		{"UTP has no E", 'C', []string{"E"}, "", `unknown SIP condition code "E" on tape C`},
@@ -114,6 +118,65 @@ func TestOfRefusesOtherForms(t *testing.T) {
 	for _, c := range []string{"14, 37", "037", " 0", "14,"} {
 		if _, err := Of(c); err == nil {
 			t.Errorf("Of(%q) accepted text not in the normal form", c)
+		}
+	}
+}
+
+// TestSpecMatrices checks every one-character code of the two tapes,
+// through ID and the table, against the consolidated columns of the SIPs'
+// own sale-condition matrices (CTS Pillar Output Specification; UTP Binary
+// Output Specification), transcribed here per code as the specifications
+// print them. "Update last only if it is the first or only last-sale-
+// eligible trade of the day" is read as no open/close (see Table). A code
+// of either tape that the table or CTASIP knows and this test does not
+// fails it, so a new mapping must be checked against its matrix.
+func TestSpecMatrices(t *testing.T) {
+	all, vol, hl, none := All, Effect{Volume: true}, Effect{HighLow: true, Volume: true}, Effect{}
+	close9 := Effect{OpenClose: true, HighLow: true} // corrected consolidated close: volume reported as zero
+	matrices := map[Tape]map[string]Effect{
+		'A': { // CTA
+			"@": all, "B": vol, "C": vol, "E": all, "F": all, "H": vol, "I": vol, "K": all, "L": all,
+			"M": none, "O": all, "P": hl, "Q": none, "R": vol, "T": vol, "U": vol, "V": vol, "X": all,
+			"Z": hl, "4": hl, "5": all, "6": all, "7": vol, "9": close9,
+			"N": vol, // reserved today; Next Day (volume only) in older CTS versions
+		},
+		'C': { // UTP
+			"@": all, "A": all, "B": all, "C": vol, "D": all, "F": all, "G": hl, "H": vol, "I": vol,
+			"K": all, "L": all, "M": none, "N": vol, "O": all, "P": hl, "Q": none, "R": vol, "S": all,
+			"T": vol, "U": vol, "V": vol, "W": vol, "X": all, "Y": all, "Z": hl, "1": all, "4": hl,
+			"5": all, "6": all, "7": vol, "9": close9,
+		},
+	}
+	for tape, matrix := range matrices {
+		for code, want := range matrix {
+			id, ok := ID(tape, code)
+			if !ok {
+				t.Errorf("tape %c %q: not mapped", tape, code)
+				continue
+			}
+			got, err := Apply(PolygonIDs, strconv.Itoa(id))
+			if err != nil || got != want {
+				t.Errorf("tape %c %q (id %d) = %+v, %v; the specification says %+v", tape, code, id, got, err, want)
+			}
+		}
+	}
+	for code := range CTASIP {
+		if _, ok := matrices['A'][code]; !ok {
+			t.Errorf("CTA %q is mapped but not checked against the CTS matrix", code)
+		}
+	}
+	for code := range bySIP {
+		if _, ok := matrices['C'][code]; !ok {
+			t.Errorf("UTP %q is in the table but not checked against the UTP matrix", code)
+		}
+	}
+	// The reserved and placeholder codes are refused, not guessed at.
+	for _, c := range []struct {
+		tape Tape
+		code string
+	}{{'A', "8"}, {'A', "W"}, {'C', "8"}, {'C', "E"}} {
+		if id, ok := ID(c.tape, c.code); ok {
+			t.Errorf("tape %c %q maps to %d; want refused", c.tape, c.code, id)
 		}
 	}
 }
