@@ -276,21 +276,22 @@ func parseTimestampIn(v []byte, units []int) (ms int64, sub int32, unit string, 
 	if len(v) == 0 {
 		return 0, 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp: empty")
 	}
-	// Fast path: at most 18 plain digits, the usual case, cannot overflow an
-	// int64. Anything else takes parseInteger (signs, float notation, range
+	// Fast path: at most 19 plain digits, the usual case (nanoseconds have
+	// 19), cannot overflow a uint64; one comparison then tells an int64.
+	// Anything else takes parseInteger (signs, float notation, range
 	// errors); a test and a fuzz target compare both with a reference.
-	if len(v) <= 18 {
-		var n int64
+	if len(v) <= 19 {
+		var n uint64
 		i := 0
 		for ; i < len(v); i++ {
 			d := v[i] - '0'
 			if d > 9 {
 				break
 			}
-			n = n*10 + int64(d)
+			n = n*10 + uint64(d)
 		}
-		if i == len(v) {
-			return epochTimestamp(n, v, units)
+		if i == len(v) && n <= math.MaxInt64 {
+			return epochTimestamp(int64(n), v, units)
 		}
 	}
 	if len(v) >= 20 && v[4] == '-' { // an RFC 3339 time, not a number
@@ -453,49 +454,50 @@ func fastRFC3339(v []byte) (ms int64, sub int32, ok bool) {
 	if len(v) < 20 || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' {
 		return 0, 0, false
 	}
-	num := func(b []byte) (int, bool) {
-		n := 0
-		for _, c := range b {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n, true
+	// The fixed fields by position, each digit checked as it is read (one
+	// pass, no loop: this runs once per Alpaca record).
+	y1, y2, y3, y4 := v[0]-'0', v[1]-'0', v[2]-'0', v[3]-'0'
+	mo1, mo2, d1, d2 := v[5]-'0', v[6]-'0', v[8]-'0', v[9]-'0'
+	h1, h2, mi1, mi2, s1, s2 := v[11]-'0', v[12]-'0', v[14]-'0', v[15]-'0', v[17]-'0', v[18]-'0'
+	if y1 > 9 || y2 > 9 || y3 > 9 || y4 > 9 || mo1 > 9 || mo2 > 9 || d1 > 9 || d2 > 9 ||
+		h1 > 9 || h2 > 9 || mi1 > 9 || mi2 > 9 || s1 > 9 || s2 > 9 {
+		return 0, 0, false
 	}
-	year, ok1 := num(v[0:4])
-	month, ok2 := num(v[5:7])
-	day, ok3 := num(v[8:10])
-	hour, ok4 := num(v[11:13])
-	minute, ok5 := num(v[14:16])
-	sec, ok6 := num(v[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || year < 1 || month < 1 || month > 12 || day < 1 ||
-		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+	year := int(y1)*1000 + int(y2)*100 + int(y3)*10 + int(y4)
+	month, day := int(mo1)*10+int(mo2), int(d1)*10+int(d2)
+	hour, minute, sec := int(h1)*10+int(h2), int(mi1)*10+int(mi2), int(s1)*10+int(s2)
+	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return 0, 0, false
 	}
 	i, nanos := 19, 0
 	if v[i] == '.' {
 		j := i + 1
-		for j < len(v) && v[j] >= '0' && v[j] <= '9' {
-			j++
+		for ; j < len(v); j++ {
+			c := v[j] - '0'
+			if c > 9 {
+				break
+			}
+			nanos = nanos*10 + int(c)
 		}
 		digits := j - i - 1
 		if digits < 1 || digits > 9 {
 			return 0, 0, false
 		}
-		f, _ := num(v[i+1 : j])
 		for range 9 - digits {
-			f *= 10
+			nanos *= 10
 		}
-		nanos, i = f, j
+		i = j
 	}
 	offset := 0
 	switch rest := v[i:]; {
 	case len(rest) == 1 && rest[0] == 'Z':
 	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
-		oh, okh := num(rest[1:3])
-		om, okm := num(rest[4:6])
-		if !okh || !okm || oh > 23 || om > 59 {
+		a, b, c, d := rest[1]-'0', rest[2]-'0', rest[4]-'0', rest[5]-'0'
+		if a > 9 || b > 9 || c > 9 || d > 9 {
+			return 0, 0, false
+		}
+		oh, om := int(a)*10+int(b), int(c)*10+int(d)
+		if oh > 23 || om > 59 {
 			return 0, 0, false
 		}
 		offset = (oh*60 + om) * 60

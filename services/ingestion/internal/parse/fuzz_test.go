@@ -98,6 +98,9 @@ func FuzzParseCSV(f *testing.F) {
 				t.Fatalf("%d records from %d non-blank data lines", len(recs), want)
 			}
 		}
+		// Quoted records split in place and by csvQuoted agree.
+		slow, serr := fuzzRun(t, "fuzz.csv", data, true)
+		assertSame(t, recs, err, slow, serr)
 	})
 }
 

@@ -166,7 +166,7 @@ type Parser struct {
 	rd      bytes.Reader
 	scratch []byte
 	fields  [][]byte
-	noFast  bool         // tests: always take the slow JSON path
+	noFast  bool         // tests: always take the slow JSON path and csvQuoted
 	noGuess bool         // tests: memberField never guesses the column from the order
 	num     []byte       // unscale's output
 	bounds  []int        // csvQuoted's field offsets
