@@ -10,20 +10,54 @@ import (
 // A file repeats a few hundred combinations of conditions: each parser
 // keeps the normal form (conditions.NormalizeIDs / NormalizeSIP) of those
 // it met, by their text as written, so a record with conditions costs a
-// map lookup (the lookup of a []byte converted in the index does not
-// allocate). Past maxCachedConditions distinct texts (hostile input) they
-// are normalised each time.
+// look in a small direct-mapped cache of the recent ones (a hash of a few
+// bytes and one comparison), else a map lookup (the lookup of a []byte
+// converted in the index does not allocate). Past maxCachedConditions
+// distinct texts (hostile input) they are normalised each time.
 type condCache struct {
-	ids map[string]string
-	sip [3]map[string]string // by tape A, B, C: the raw JSON array
-	raw []byte               // the current record's raw array
+	ids    map[string]condEntry
+	sip    [3]map[string]condEntry // by tape A, B, C: the raw JSON array
+	raw    []byte                  // the current record's raw array
+	recent [64]condEntry           // by internHash of the text
 }
+
+// condEntry is a text of conditions as written and its normal form; kind
+// is what the text is: condIDs or a tape (A, B, C), 0 for none.
+type condEntry struct {
+	kind       byte
+	text, norm string
+}
+
+// condIDs is the kind of Polygon ids.
+const condIDs = 1
 
 const maxCachedConditions = 1024
 
+// cached returns the normal form of text, of kind, when one of the caches
+// holds it.
+func (c *condCache) cached(kind byte, text []byte, m map[string]condEntry) (string, bool) {
+	r := &c.recent[internHash(text)%uint(len(c.recent))]
+	if r.kind == kind && r.text == str(text) {
+		return r.norm, true
+	}
+	if e, ok := m[str(text)]; ok {
+		*r = e
+		return e.norm, true
+	}
+	return "", false
+}
+
+// keep remembers e in both caches (m must not be nil).
+func (c *condCache) keep(e condEntry, m map[string]condEntry) {
+	c.recent[internHash([]byte(e.text))%uint(len(c.recent))] = e
+	if len(m) < maxCachedConditions {
+		m[e.text] = e
+	}
+}
+
 // conditionIDs returns the normal form of Polygon ids written as text.
 func (p *Parser) conditionIDs(v []byte) (string, error) {
-	if n, ok := p.conds.ids[str(v)]; ok {
+	if n, ok := p.conds.cached(condIDs, v, p.conds.ids); ok {
 		return n, nil
 	}
 	text := string(v)
@@ -32,11 +66,9 @@ func (p *Parser) conditionIDs(v []byte) (string, error) {
 		return "", err
 	}
 	if p.conds.ids == nil {
-		p.conds.ids = map[string]string{}
+		p.conds.ids = map[string]condEntry{}
 	}
-	if len(p.conds.ids) < maxCachedConditions {
-		p.conds.ids[text] = n
-	}
+	p.conds.keep(condEntry{condIDs, text, n}, p.conds.ids)
 	return n, nil
 }
 
@@ -44,10 +76,10 @@ func (p *Parser) conditionIDs(v []byte) (string, error) {
 // JSON array of SIP codes, read on tape (its "z": A, B or C).
 func (p *Parser) conditionSIP(tape string, raw []byte) (string, error) {
 	known := len(tape) == 1 && tape[0] >= 'A' && tape[0] <= 'C'
-	var m *map[string]string
+	var m *map[string]condEntry
 	if known {
 		m = &p.conds.sip[tape[0]-'A']
-		if n, ok := (*m)[str(raw)]; ok {
+		if n, ok := p.conds.cached(tape[0], raw, *m); ok {
 			return n, nil
 		}
 	}
@@ -71,10 +103,8 @@ func (p *Parser) conditionSIP(tape string, raw []byte) (string, error) {
 		return n, nil
 	}
 	if *m == nil {
-		*m = map[string]string{}
+		*m = map[string]condEntry{}
 	}
-	if len(*m) < maxCachedConditions {
-		(*m)[string(raw)] = n
-	}
+	p.conds.keep(condEntry{tape[0], string(raw), n}, *m)
 	return n, nil
 }

@@ -3,9 +3,15 @@ package parse
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/marketanalytics/pipeline/shared/conditions"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
 // quotedFields splits line with csvQuoted (the reference: it copies and
@@ -99,7 +105,7 @@ func TestCSVQuotedInPlaceAgrees(t *testing.T) {
 func TestFastRFC3339Agrees(t *testing.T) {
 	r := rand.New(rand.NewPCG(3339, 43))
 	for range 100_000 {
-		at := time.Unix(r.Int64N(253402300799), r.Int64N(1e9)) // up to 9999-12-31
+		at := time.Unix(r.Int64N(253402300799), r.Int64N(1e9))   // up to 9999-12-31
 		zone := time.FixedZone("", (r.IntN(48*60-1)-24*60+1)*60) // ±23:59
 		for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05.000Z07:00", "2006-01-02T15:04:05.000000000Z07:00"} {
 			s := at.In(zone).Format(layout)
@@ -111,6 +117,104 @@ func TestFastRFC3339Agrees(t *testing.T) {
 			if !ok || ms != want.UnixMilli() || sub != int32(want.Nanosecond()%1e6) {
 				t.Fatalf("%q: fast path %d+%dns %v, time.Parse %d+%dns", s, ms, sub, ok, want.UnixMilli(), want.Nanosecond()%1e6)
 			}
+		}
+	}
+}
+
+// Strings the interner copies into its arena stay as they were however many
+// come after them, and misses cost a fraction of an allocation each.
+func TestInternerArena(t *testing.T) {
+	var in interner
+	var kept []string
+	var want []string
+	for i := range 20_000 {
+		s := strconv.FormatFloat(float64(i)*0.0001+float64(i%7), 'f', -1, 64)
+		kept = append(kept, in.get([]byte(s)))
+		want = append(want, s)
+	}
+	for i := range kept {
+		if kept[i] != want[i] {
+			t.Fatalf("string %d is %q, was %q", i, kept[i], want[i])
+		}
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		i++
+		in.get([]byte(strconv.Itoa(1_000_000 + i)))
+	})
+	if allocs > 0.1+1 { // strconv.Itoa's own string, plus a share of a block
+		t.Fatalf("a missed string costs %v allocations", allocs)
+	}
+}
+
+// A size canonicalCount takes as it is is its own canonical text.
+func TestCanonicalCountAgrees(t *testing.T) {
+	inputs := []string{"0", "00", "01", "1", "10", "999999999999999999", "1000000000000000000", "9223372036854775807", "", "1.0", "+1", "-1", " 1"}
+	r := rand.New(rand.NewPCG(18, 43))
+	for range 100_000 {
+		b := make([]byte, r.IntN(21))
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+		}
+		inputs = append(inputs, string(b))
+	}
+	taken := 0
+	for _, s := range inputs {
+		if !canonicalCount([]byte(s)) {
+			continue
+		}
+		taken++
+		dec, why := marketdata.AppendDecimal(nil, []byte(s))
+		if why != "" || string(dec) != s {
+			t.Fatalf("%q taken as it is; AppendDecimal gives %q %s", s, dec, why)
+		}
+	}
+	if taken < 50_000 {
+		t.Fatalf("only %d sizes taken as they are", taken)
+	}
+}
+
+// The condition caches give each text the normal form conditions gives it,
+// whatever came before it (texts that share a slot of the recent cache, one
+// text on several tapes), and refuse what it refuses.
+func TestConditionCachesAgree(t *testing.T) {
+	p := &Parser{}
+	r := rand.New(rand.NewPCG(12, 37))
+	sip := []string{"@", "F", "T", "I", "Z", "4", "7", " ", "X"}
+	for range 50_000 {
+		ids := make([]string, 1+r.IntN(3))
+		for i := range ids {
+			ids[i] = strconv.Itoa(r.IntN(70))
+		}
+		text := strings.Join(ids, ",")
+		got, gerr := p.conditionIDs([]byte(text))
+		want, werr := conditions.NormalizeIDs(text)
+		if got != want || (gerr == nil) != (werr == nil) {
+			t.Fatalf("ids %q: cached %q %v, conditions %q %v", text, got, gerr, want, werr)
+		}
+		codes := make([]string, 1+r.IntN(3))
+		for i := range codes {
+			codes[i] = sip[r.IntN(len(sip))]
+		}
+		raw, _ := json.Marshal(codes)
+		tape := string(rune('A' + r.IntN(3)))
+		got, gerr = p.conditionSIP(tape, raw)
+		want, werr = conditions.NormalizeSIP(conditions.Tape(tape[0]), codes)
+		if got != want || (gerr == nil) != (werr == nil) {
+			t.Fatalf("tape %s %s: cached %q %v, conditions %q %v", tape, raw, got, gerr, want, werr)
+		}
+	}
+}
+
+// internHash gives a text the same hash whether its array has room for an
+// eight-byte load or not.
+func TestInternHashByCapacity(t *testing.T) {
+	for _, s := range []string{"", "A", "AAPL", "BRK.B", "0.0125", "1234567", "12345678", "123456789"} {
+		tight := []byte(s)[:len(s):len(s)]
+		roomy := append(make([]byte, 0, 64), s...)
+		roomy = append(roomy, "garbage!"...)[:len(s)]
+		if a, b := internHash(tight), internHash(roomy); a != b {
+			t.Fatalf("%q: hash %d with cap %d, %d with cap %d", s, a, cap(tight), b, cap(roomy))
 		}
 	}
 }

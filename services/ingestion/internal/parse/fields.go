@@ -114,8 +114,11 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 		// A size is a decimal, kept exactly (crypto sizes are fractional:
 		// 0.015); its canonical text is what the message, the item and the
 		// sums carry, interned apart from the symbols (sizes repeat too).
-		dec, why := marketdata.AppendDecimal(p.vol[:0], v)
-		p.vol = dec
+		dec, why := v, ""
+		if !canonicalCount(v) {
+			dec, why = marketdata.AppendDecimal(p.vol[:0], v)
+			p.vol = dec
+		}
 		if why == "" && p.prof != nil && p.prof.integerSize && bytes.IndexByte(dec, '.') >= 0 {
 			why = "a fractional size; this format's size is an integer count, so the record is refused rather than truncated"
 		}
@@ -356,6 +359,16 @@ func unitsHelp(units []int) string {
 		parts[i] = fmt.Sprintf("%s (%d-%d digits)", marketdata.TimestampUnits[u].Name, lo, hi)
 	}
 	return "an epoch integer in " + strings.Join(parts, " or ")
+}
+
+// canonicalCount reports whether v is a size already in its canonical text
+// (marketdata.AppendDecimal's): 1 to 18 digits without a leading zero, as
+// most sizes are, so the volume needs no conversion; a test compares both.
+func canonicalCount(v []byte) bool {
+	if len(v) == 0 || len(v) > 18 || v[0] == '0' && len(v) > 1 {
+		return false
+	}
+	return allDigits(v)
 }
 
 // plainInteger reports whether v is an optional sign and digits.

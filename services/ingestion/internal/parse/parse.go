@@ -14,12 +14,15 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"path"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -460,23 +463,71 @@ func recordErr(category, format string, args ...any) *RecordError {
 	return &RecordError{Category: category, Reason: fmt.Sprintf(format, args...)}
 }
 
-// interner shares the strings of repeated symbols and exchanges, so a valid
-// record usually costs no allocation: a small direct-mapped cache, where a
-// collision merely costs an allocation.
-type interner struct{ cache [512]string }
+// interner shares the strings of repeated symbols, exchanges and sizes, so a
+// valid record usually costs no allocation: a direct-mapped cache, where a
+// collision merely costs a copy. Strings it does not keep (a cache miss:
+// crypto sizes rarely repeat) are copied into an arena, a block of
+// internHeap bytes shared by many strings, instead of one allocation each:
+// the arena is only appended to, so a string made from it never changes,
+// and a block is freed once no string points into it.
+type interner struct {
+	cache [internSlots]string
+	arena []byte
+}
+
+const (
+	internSlots = 1 << 10
+	// internHeap is the arena's block size; internMax the longest string
+	// taken from it (longer ones are rare: they get their own allocation).
+	internHeap = 4 << 10
+	internMax  = 64
+)
 
 func (in *interner) get(b []byte) string {
-	n := len(b)
-	if n == 0 {
-		return ""
-	}
-	h := (uint(b[0])*31 + uint(b[n-1])*7 + uint(b[n/2])*131 + uint(n)) % uint(len(in.cache))
+	h := internHash(b) % internSlots
 	if s := in.cache[h]; s == string(b) {
-		return s
+		return s // "" too
 	}
-	s := string(b)
+	return in.miss(b, h)
+}
+
+// miss makes the string of b, not in slot h, and caches it there when short.
+func (in *interner) miss(b []byte, h uint) string {
+	n := len(b)
+	var s string
+	if n <= internMax {
+		if cap(in.arena)-len(in.arena) < n {
+			in.arena = make([]byte, 0, internHeap)
+		}
+		start := len(in.arena)
+		in.arena = append(in.arena, b...)
+		s = unsafe.String(&in.arena[start], n)
+	} else {
+		s = string(b)
+	}
 	if n <= 32 {
 		in.cache[h] = s
 	}
 	return s
+}
+
+// internHash mixes b's first and last eight bytes (all of a shorter b) and
+// its length: sizes such as 100 and 300 or 0.0125 and 0.0135 differ in a
+// middle byte, which a hash of a few chosen bytes misses. A shorter b is
+// read as eight bytes when its array has them, the bytes past it masked off
+// (a test checks that both ways give the same hash).
+func internHash(b []byte) uint {
+	n := len(b)
+	var x uint64
+	switch {
+	case n >= 8:
+		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 31)
+	case cap(b) >= 8:
+		x = binary.LittleEndian.Uint64(b[:8]) & (1<<(8*n) - 1)
+	default:
+		for i, c := range b { // the same value as the masked load
+			x |= uint64(c) << (8 * i)
+		}
+	}
+	return uint((x ^ uint64(n)) * 0x9E3779B97F4A7C15 >> 40)
 }
