@@ -92,12 +92,28 @@ func decimalError(s, why string) error {
 // to dst, or returns why v is not one. It does not allocate beyond dst, so
 // ingestion converts a field with it and interns the result.
 func AppendDecimal(dst, v []byte) ([]byte, string) {
-	return appendCanonical(dst, v, true)
+	return appendCanonical(dst, v, &volumeLimits)
 }
 
-// appendCanonical is AppendDecimal; bounded limits the integer part to
-// maxVolumeInteger (a point's volume), else to maxSumDigits digits (a sum).
-func appendCanonical(dst, v []byte, bounded bool) ([]byte, string) {
+// decimalLimits are what appendCanonical accepts: at most maxScale fraction
+// digits and maxInt integer digits (and, when intBound is set and the
+// integer part has that many digits, at most intBound), at most maxSig
+// significant digits when maxSig > 0. Negative numbers are refused (-0 is 0).
+type decimalLimits struct {
+	maxScale, maxInt, maxSig int
+	intBound                 string
+}
+
+// The limits of a point's volume, of a sum of volumes, and of a price's
+// exact text (ExactPrice).
+var (
+	volumeLimits = decimalLimits{maxScale: MaxDecimalScale, maxInt: len(maxVolumeInteger), intBound: maxVolumeInteger}
+	sumLimits    = decimalLimits{maxScale: MaxDecimalScale, maxInt: maxSumDigits}
+)
+
+// appendCanonical appends the canonical text of v, within lim, to dst, or
+// returns why v is not one.
+func appendCanonical(dst, v []byte, lim *decimalLimits) ([]byte, string) {
 	i, neg := 0, false
 	if len(v) > 0 && (v[0] == '-' || v[0] == '+') {
 		neg = v[0] == '-'
@@ -174,14 +190,13 @@ func appendCanonical(dst, v []byte, bounded bool) ([]byte, string) {
 	}
 	pos := intEnd - intStart + exp - lo // digits before the point
 	sig := hi - lo
-	if sig-pos > MaxDecimalScale {
-		return dst, "more than " + strconv.Itoa(MaxDecimalScale) + " fraction digits"
+	if lim.maxSig > 0 && sig > lim.maxSig {
+		return dst, strconv.Itoa(sig) + " significant digits, more than the " + strconv.Itoa(lim.maxSig) + " a DynamoDB number keeps"
 	}
-	limit := maxSumDigits
-	if bounded {
-		limit = len(maxVolumeInteger)
+	if sig-pos > lim.maxScale {
+		return dst, "more than " + strconv.Itoa(lim.maxScale) + " fraction digits"
 	}
-	if pos > limit {
+	if pos > lim.maxInt {
 		return dst, "out of range"
 	}
 	start := len(dst)
@@ -210,7 +225,7 @@ func appendCanonical(dst, v []byte, bounded bool) ([]byte, string) {
 			dst = append(dst, digit(k))
 		}
 	}
-	if bounded && pos == len(maxVolumeInteger) && string(dst[start:start+pos]) > maxVolumeInteger {
+	if lim.intBound != "" && pos == len(lim.intBound) && string(dst[start:start+pos]) > lim.intBound {
 		return dst[:start], "out of range"
 	}
 	return dst, ""
@@ -346,7 +361,7 @@ func (d Decimal) Add(e Decimal) Decimal {
 // stored): canonical-izes like ParseDecimal, without the per-point bound on
 // the integer part.
 func ParseSum(s string) (Decimal, error) {
-	b, why := appendCanonical(nil, []byte(s), false)
+	b, why := appendCanonical(nil, []byte(s), &sumLimits)
 	if why != "" {
 		return "", decimalError(s, why)
 	}
@@ -372,7 +387,7 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	out, why := appendCanonical(nil, b, false)
+	out, why := appendCanonical(nil, b, &sumLimits)
 	if why != "" {
 		return decimalError(string(b), why)
 	}

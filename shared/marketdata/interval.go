@@ -101,9 +101,10 @@ func (a Aggregate) partial() (*Partial, bool) {
 		High: a.High, Low: a.Low,
 		Volume: a.Volume.String(), PV: a.PV, Prices: a.Prices,
 	}
+	it.HighText, it.LowText = a.HighText, a.LowText
 	if a.Open > 0 {
-		it.OpenKey, it.Open = FormatSortKey(a.FirstTs, 0), a.Open
-		it.CloseKey, it.Close = FormatSortKey(a.LastTs, 0), a.Close
+		it.OpenKey, it.Open, it.OpenText = FormatSortKey(a.FirstTs, 0), a.Open, a.OpenText
+		it.CloseKey, it.Close, it.CloseText = FormatSortKey(a.LastTs, 0), a.Close, a.CloseText
 	}
 	p, err := it.Partial()
 	return p, err == nil
@@ -143,17 +144,18 @@ func (r *Rollup) Merge(o Rollup) {
 	a, b := &r.agg, o.agg
 	// A window without open (or high) has none to give (see Aggregate).
 	if b.Open > 0 && (a.Open == 0 || b.FirstTs < a.FirstTs) {
-		a.FirstTs, a.Open = b.FirstTs, b.Open
+		a.FirstTs, a.Open, a.OpenText = b.FirstTs, b.Open, b.OpenText
 	}
 	if b.Close > 0 && (a.Close == 0 || b.LastTs > a.LastTs) {
-		a.LastTs, a.Close = b.LastTs, b.Close
+		a.LastTs, a.Close, a.CloseText = b.LastTs, b.Close, b.CloseText
 	}
-	if b.High > 0 {
-		if a.High == 0 {
-			a.High, a.Low = b.High, b.Low
+	if b.High > 0 { // compared exactly, as Partial does
+		if a.High == 0 || ComparePrices(b.High, b.HighText, a.High, a.HighText) > 0 {
+			a.High, a.HighText = b.High, b.HighText
 		}
-		a.High = max(a.High, b.High)
-		a.Low = min(a.Low, b.Low)
+		if a.Low == 0 || ComparePrices(b.Low, b.LowText, a.Low, a.LowText) < 0 {
+			a.Low, a.LowText = b.Low, b.LowText
+		}
 	}
 	a.Excluded += b.Excluded
 	a.Volume = a.Volume.Add(b.Volume)

@@ -74,7 +74,10 @@ type PartialItem struct {
 	Close    float64 `dynamodbav:"close,omitempty"`
 	High     float64 `dynamodbav:"high,omitempty"`
 	Low      float64 `dynamodbav:"low,omitempty"`
-	Volume   string  `dynamodbav:"volume"` // S: Σ volume, a decimal integer (may exceed int64)
+	// The exact texts of the prices above (Partial's), stored as their
+	// numbers: see ExactPrices.
+	OpenText, CloseText, HighText, LowText string `dynamodbav:"-"`
+	Volume                                 string `dynamodbav:"volume"` // S: Σ volume, a decimal integer (may exceed int64)
 	// PV and Prices are the exact Σ price×volume and Σ price (big.Float
 	// 'p' text); both are left out of a partial of one point.
 	PV        string `dynamodbav:"pv,omitempty"`
@@ -86,12 +89,15 @@ type PartialItem struct {
 // StateSortKey). The processor maintains it with conditional update
 // expressions over the names in state.go, which equal these tags.
 type StateItem struct {
-	LastKey    string  `dynamodbav:"lastKey"` // N: a raw point's range key, read as its text
-	LastPrice  float64 `dynamodbav:"lastPrice"`
-	LastMillis int64   `dynamodbav:"lastMs"`
-	Points     int64   `dynamodbav:"points"`
-	UpdatedAt  int64   `dynamodbav:"updatedAt"`
-	ExpiresAt  int64   `dynamodbav:"expiresAt"`
+	LastKey   string  `dynamodbav:"lastKey"` // N: a raw point's range key, read as its text
+	LastPrice float64 `dynamodbav:"lastPrice"`
+	// LastPriceText is LastPrice's exact text (Point.PriceText), stored as
+	// the number lastPrice: see ExactPrices.
+	LastPriceText string `dynamodbav:"-"`
+	LastMillis    int64  `dynamodbav:"lastMs"`
+	Points        int64  `dynamodbav:"points"`
+	UpdatedAt     int64  `dynamodbav:"updatedAt"`
+	ExpiresAt     int64  `dynamodbav:"expiresAt"`
 }
 
 // ActiveWindowItem is the ActiveWindows item of one window (range key the
@@ -208,4 +214,39 @@ func CheckAttributes[T, V any](item map[string]V) error {
 		return fmt.Errorf("%w: %T lacks %s", ErrItem, *new(T), strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// PriceField is a price attribute of an item whose float field may come
+// with an exact text (Point.PriceText): the number the item stores is the
+// text when there is one. attributevalue reads the float; ddbitem.Decode
+// then sets the text from the stored number (AppendExactPrice), and
+// ddbitem.Encode writes the text over the float's number. This module does
+// not import the SDK, so the items list their fields for it.
+type PriceField struct {
+	Attr  string
+	Float *float64
+	Text  *string
+}
+
+// ExactPrices lists the raw point's price, bid and ask.
+func (it *RawPointItem) ExactPrices() []PriceField {
+	return []PriceField{{AttrPrice, &it.Price, &it.PriceText}, {AttrBid, &it.Bid, &it.BidText}, {AttrAsk, &it.Ask, &it.AskText}}
+}
+
+// ExactPrices lists the partial's open, close, high and low.
+func (it *PartialItem) ExactPrices() []PriceField {
+	return []PriceField{{AttrOpen, &it.Open, &it.OpenText}, {AttrClose, &it.Close, &it.CloseText},
+		{AttrHigh, &it.High, &it.HighText}, {AttrLow, &it.Low, &it.LowText}}
+}
+
+// ExactPrices lists the aggregate's open, close, high and low.
+func (it *AggregateItem) ExactPrices() []PriceField {
+	a := &it.Aggregate
+	return []PriceField{{AttrOpen, &a.Open, &a.OpenText}, {AttrClose, &a.Close, &a.CloseText},
+		{AttrHigh, &a.High, &a.HighText}, {AttrLow, &a.Low, &a.LowText}}
+}
+
+// ExactPrices lists the latest state's price.
+func (it *StateItem) ExactPrices() []PriceField {
+	return []PriceField{{AttrLastPrice, &it.LastPrice, &it.LastPriceText}}
 }

@@ -170,8 +170,8 @@ func (d *fastDecoder) point(p *QueuedPoint) bool {
 // pointMembers are the members of a point in the order MessageEncoder.Add
 // writes them (a test keeps the two in step), each as the text before its
 // value: `"k":` first, then `,"symbol":` and so on.
-var pointMembers = func() (m [9]struct{ key, text string }) {
-	for i, key := range [...]string{"k", "symbol", "timestamp", "price", "volume", "bid", "ask", "exchange", "conditions"} {
+var pointMembers = func() (m [12]struct{ key, text string }) {
+	for i, key := range [...]string{"k", "symbol", "timestamp", "price", "pt", "volume", "bid", "bt", "ask", "at", "exchange", "conditions"} {
 		m[i].key, m[i].text = key, `,"`+key+`":`
 		if i == 0 {
 			m[i].text = m[i].text[1:]
@@ -217,12 +217,18 @@ func (d *fastDecoder) pointField(p *QueuedPoint, key string) (ok bool) {
 		p.Timestamp, ok = d.integer(64)
 	case "price":
 		p.Price, ok = d.float()
+	case "pt": // a price's exact text, rare (Point.PriceText)
+		p.PriceText, ok = d.str()
 	case "volume":
 		p.Volume, ok = d.decimal()
 	case "bid":
 		p.Bid, ok = d.float()
+	case "bt":
+		p.BidText, ok = d.str()
 	case "ask":
 		p.Ask, ok = d.float()
+	case "at":
+		p.AskText, ok = d.str()
 	case "exchange":
 		p.Exchange, ok = d.str()
 	case "conditions":

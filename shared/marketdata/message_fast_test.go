@@ -315,9 +315,16 @@ func randomMessage(r *rand.Rand, n int) Message {
 		if math.IsNaN(p.Price) || math.IsInf(p.Price, 0) {
 			p.Price = 1
 		}
+		if r.IntN(4) == 0 {
+			p.Price, p.PriceText = randomExactPrice(r)
+		}
 		if r.IntN(2) == 0 {
 			p.Bid, p.Ask = r.Float64()*1000, r.Float64()*1000
 			p.Exchange = "XNAS"
+			if r.IntN(3) == 0 {
+				p.Bid, p.BidText = randomExactPrice(r)
+				p.Ask, p.AskText = randomExactPrice(r)
+			}
 		}
 		if c := []string{"", "0", "14,37", "2", "12,33"}[r.IntN(5)]; c != "" {
 			p.Conditions = c

@@ -57,6 +57,10 @@ type Partial struct {
 	CloseDisc   uint64
 	Close       float64
 	High, Low   float64
+	// The exact texts of the open, close, high and low (Point.PriceText):
+	// empty when the float says the price. High and low compare exactly
+	// (ComparePrices).
+	OpenText, CloseText, HighText, LowText string
 
 	// Each sum is the fast part, which Add adds to, plus the big part,
 	// which Merge and the items' text add to.
@@ -149,11 +153,17 @@ func (p *Partial) Add(ms int64, disc uint64, price float64, volume Decimal) {
 // AddEffect folds one trade in as its conditions' effect e allows (see
 // Partial).
 func (p *Partial) AddEffect(ms int64, disc uint64, price float64, volume Decimal, eff conditions.Effect) {
+	p.AddExact(ms, disc, price, "", volume, eff)
+}
+
+// AddExact is AddEffect for a price with its exact text (Point.PriceText,
+// "" when the float says it). The sums take the price's float64 (see VWAP).
+func (p *Partial) AddExact(ms int64, disc uint64, price float64, text string, volume Decimal, eff conditions.Effect) {
 	if eff.OpenClose {
-		p.openClose(ms, disc, price, ms, disc, price)
+		p.openClose(ms, disc, price, text, ms, disc, price, text)
 	}
 	if eff.HighLow {
-		p.highLow(price, price)
+		p.highLow(price, text, price, text)
 	} else if !eff.OpenClose {
 		p.Excluded++
 	}
@@ -206,23 +216,29 @@ func (p *Partial) rescale(s int) {
 }
 
 // openClose moves the open and close to cover another set of points.
-func (p *Partial) openClose(oMs int64, oDisc uint64, open float64, cMs int64, cDisc uint64, close float64) {
+func (p *Partial) openClose(oMs int64, oDisc uint64, open float64, openText string, cMs int64, cDisc uint64, close float64, closeText string) {
 	if p.Open == 0 || before(oMs, oDisc, p.OpenMillis, p.OpenDisc) {
-		p.OpenMillis, p.OpenDisc, p.Open = oMs, oDisc, open
+		p.OpenMillis, p.OpenDisc, p.Open, p.OpenText = oMs, oDisc, open, openText
 	}
 	if p.Close == 0 || before(p.CloseMillis, p.CloseDisc, cMs, cDisc) {
-		p.CloseMillis, p.CloseDisc, p.Close = cMs, cDisc, close
+		p.CloseMillis, p.CloseDisc, p.Close, p.CloseText = cMs, cDisc, close, closeText
 	}
 }
 
-// highLow moves the high and low to cover another set of points.
-func (p *Partial) highLow(high, low float64) {
+// highLow moves the high and low to cover another set of points. The
+// floats decide unless they are equal and a text is involved (rare): then
+// the exact decimals do, so the result does not depend on the order.
+func (p *Partial) highLow(high float64, highText string, low float64, lowText string) {
 	if p.High == 0 {
-		p.High, p.Low = high, low
+		p.High, p.HighText, p.Low, p.LowText = high, highText, low, lowText
 		return
 	}
-	p.High = max(p.High, high)
-	p.Low = min(p.Low, low)
+	if high > p.High || high == p.High && highText != p.HighText && ComparePrices(high, highText, p.High, p.HighText) > 0 {
+		p.High, p.HighText = high, highText
+	}
+	if low < p.Low || low == p.Low && lowText != p.LowText && ComparePrices(low, lowText, p.Low, p.LowText) < 0 {
+		p.Low, p.LowText = low, lowText
+	}
 }
 
 // sums returns the exact totals of the three sums, Σ volume and
@@ -264,10 +280,10 @@ func (p *Partial) Merge(q *Partial) {
 	}
 	p.init()
 	if q.Open > 0 {
-		p.openClose(q.OpenMillis, q.OpenDisc, q.Open, q.CloseMillis, q.CloseDisc, q.Close)
+		p.openClose(q.OpenMillis, q.OpenDisc, q.Open, q.OpenText, q.CloseMillis, q.CloseDisc, q.Close, q.CloseText)
 	}
 	if q.High > 0 {
-		p.highLow(q.High, q.Low)
+		p.highLow(q.High, q.HighText, q.Low, q.LowText)
 	}
 	p.Trades += q.Trades
 	p.Excluded += q.Excluded
@@ -367,12 +383,12 @@ func (p *Partial) Item(symbol, rng string, expiresAt int64) PartialItem {
 	it := PartialItem{
 		Key: PartialKey(symbol), Range: rng,
 		Trades: p.Trades, Excluded: p.Excluded,
-		High: p.High, Low: p.Low,
+		High: p.High, Low: p.Low, HighText: p.HighText, LowText: p.LowText,
 		ExpiresAt: expiresAt,
 	}
 	if p.Open > 0 {
-		it.OpenKey, it.Open = FormatSortKey(p.OpenMillis, p.OpenDisc), p.Open
-		it.CloseKey, it.Close = FormatSortKey(p.CloseMillis, p.CloseDisc), p.Close
+		it.OpenKey, it.Open, it.OpenText = FormatSortKey(p.OpenMillis, p.OpenDisc), p.Open, p.OpenText
+		it.CloseKey, it.Close, it.CloseText = FormatSortKey(p.CloseMillis, p.CloseDisc), p.Close, p.CloseText
 	}
 	if p.Trades == 1 && p.Open > 0 && len(p.vol) == 1 && p.vol[0].hi == 0 && p.volume.Sign() == 0 && p.scale == 0 {
 		// The common case of sparse data, without math/big.
@@ -423,7 +439,16 @@ func (it PartialItem) Partial() (*Partial, error) {
 			return nil, fmt.Errorf("%w: price %v is not a finite number > 0", ErrPartial, v)
 		}
 	}
+	for _, t := range [...]struct {
+		text string
+		v    float64
+	}{{it.OpenText, it.Open}, {it.CloseText, it.Close}, {it.HighText, it.High}, {it.LowText, it.Low}} {
+		if why := checkPriceText(t.text, t.v); why != "" {
+			return nil, fmt.Errorf("%w: price %v: %s", ErrPartial, t.v, why)
+		}
+	}
 	p.Trades, p.Excluded, p.Open, p.Close, p.High, p.Low = it.Trades, it.Excluded, it.Open, it.Close, it.High, it.Low
+	p.OpenText, p.CloseText, p.HighText, p.LowText = it.OpenText, it.CloseText, it.HighText, it.LowText
 	vol, err := ParseSum(it.Volume)
 	if err != nil {
 		return nil, fmt.Errorf("%w: volume %q is not a decimal >= 0", ErrPartial, clip(it.Volume))
@@ -456,8 +481,8 @@ func (it PartialItem) Partial() (*Partial, error) {
 func (p *Partial) String() string {
 	volume, pv, prices, scale := p.sums()
 	return "Partial{trades " + strconv.FormatInt(p.Trades, 10) + ", excluded " + strconv.FormatInt(p.Excluded, 10) +
-		", open " + FormatSortKey(p.OpenMillis, p.OpenDisc) + " " + strconv.FormatFloat(p.Open, 'g', -1, 64) +
-		", close " + FormatSortKey(p.CloseMillis, p.CloseDisc) + " " + strconv.FormatFloat(p.Close, 'g', -1, 64) +
-		", high " + strconv.FormatFloat(p.High, 'g', -1, 64) + ", low " + strconv.FormatFloat(p.Low, 'g', -1, 64) +
+		", open " + FormatSortKey(p.OpenMillis, p.OpenDisc) + " " + PriceText(p.Open, p.OpenText) +
+		", close " + FormatSortKey(p.CloseMillis, p.CloseDisc) + " " + PriceText(p.Close, p.CloseText) +
+		", high " + PriceText(p.High, p.HighText) + ", low " + PriceText(p.Low, p.LowText) +
 		", volume " + decimalOf(volume, scale).String() + ", pv " + sumText(pv) + scaleSuffix(scale) + ", prices " + sumText(prices) + "}"
 }

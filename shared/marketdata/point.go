@@ -23,12 +23,21 @@ type Point struct {
 	// Timestamp is epoch milliseconds (UTC).
 	Timestamp int64   `json:"timestamp" dynamodbav:"ms"`
 	Price     float64 `json:"price" dynamodbav:"price"`
+	// PriceText is the price's exact decimal text when Price's shortest
+	// text is another number (more digits than a float64 keeps; see
+	// AppendExactPrice), else empty: rare. The queue message carries it
+	// ("pt"); the raw item stores it as its price (so readers that want it
+	// decode with ddbitem, see RawPointItem.ExactPrices). BidText and
+	// AskText are the same for the bid and ask.
+	PriceText string `json:"pt,omitempty" dynamodbav:"-"`
 	// Volume is a non-negative decimal (Decimal), at most MaxDecimalScale
 	// fraction digits: crypto sizes are fractional.
 	Volume Decimal `json:"volume" dynamodbav:"volume"`
 	// Bid and Ask are optional; zero means absent.
 	Bid      float64 `json:"bid,omitempty" dynamodbav:"bid,omitempty"`
+	BidText  string  `json:"bt,omitempty" dynamodbav:"-"`
 	Ask      float64 `json:"ask,omitempty" dynamodbav:"ask,omitempty"`
+	AskText  string  `json:"at,omitempty" dynamodbav:"-"`
 	Exchange string  `json:"exchange,omitempty" dynamodbav:"exchange,omitempty"`
 	// SubMilliNanos is the rest of a timestamp given finer than Timestamp
 	// (µs, ns, an RFC 3339 fraction): the nanoseconds within its
@@ -103,6 +112,11 @@ func (p Point) Validate(now time.Time) error {
 	if p.Price < MinPrice || p.Price > MaxPrice {
 		return fmt.Errorf("%w %v: outside the storable range [%g, %g]", ErrPrice, p.Price, MinPrice, MaxPrice)
 	}
+	if p.PriceText != "" {
+		if why := checkPriceText(p.PriceText, p.Price); why != "" {
+			return fmt.Errorf("%w %v: %s", ErrPrice, p.Price, why)
+		}
+	}
 	if why := p.Volume.check(); why != "" {
 		return fmt.Errorf("%w %q: %s", ErrVolume, clip(string(p.Volume)), why)
 	}
@@ -116,18 +130,23 @@ func (p Point) Validate(now time.Time) error {
 		return fmt.Errorf("%w %d: %d nanoseconds within the millisecond, want 0 to %d", ErrTimestamp, p.Timestamp, p.SubMilliNanos, NanosPerMilli-1)
 	}
 	for _, q := range [...]struct {
-		name string
-		v    float64
-	}{{"bid", p.Bid}, {"ask", p.Ask}} {
+		name, text string
+		v          float64
+	}{{"bid", p.BidText, p.Bid}, {"ask", p.AskText, p.Ask}} {
 		if math.IsNaN(q.v) || math.IsInf(q.v, 0) || q.v < 0 {
 			return fmt.Errorf("%w: %s %v: want a finite number > 0", ErrQuote, q.name, q.v)
 		}
 		if q.v != 0 && (q.v < MinPrice || q.v > MaxPrice) {
 			return fmt.Errorf("%w: %s %v: outside the storable range [%g, %g]", ErrQuote, q.name, q.v, MinPrice, MaxPrice)
 		}
+		if q.text != "" {
+			if why := checkPriceText(q.text, q.v); why != "" {
+				return fmt.Errorf("%w: %s %v: %s", ErrQuote, q.name, q.v, why)
+			}
+		}
 	}
-	if p.Bid > 0 && p.Ask > 0 && p.Bid > p.Ask {
-		return fmt.Errorf("%w: bid %v > ask %v", ErrQuote, p.Bid, p.Ask)
+	if p.Bid > 0 && p.Ask > 0 && ComparePrices(p.Bid, p.BidText, p.Ask, p.AskText) > 0 {
+		return fmt.Errorf("%w: bid %s > ask %s", ErrQuote, PriceText(p.Bid, p.BidText), PriceText(p.Ask, p.AskText))
 	}
 	if len(p.Exchange) > MaxExchangeLen {
 		return fmt.Errorf("%w %q: longer than %d", ErrExchange, clip(p.Exchange), MaxExchangeLen)

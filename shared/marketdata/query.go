@@ -1,5 +1,7 @@
 package marketdata
 
+import "encoding/json"
+
 // Bodies of the API's read routes besides GET /aggregates (which answers a
 // JSON array of Aggregate). Every error answer is an ErrorResponse.
 
@@ -48,6 +50,9 @@ type SymbolAggregates struct {
 type Latest struct {
 	Symbol string  `json:"symbol"`
 	Price  float64 `json:"price"`
+	// PriceText is Price's exact text (Point.PriceText), answered as the
+	// price's digits (MarshalJSON).
+	PriceText string `json:"-"`
 	// Timestamp is the point's epoch milliseconds.
 	Timestamp int64 `json:"timestamp"`
 	// UpdatedAt is when the pipeline stored it (epoch ms).
@@ -64,4 +69,31 @@ type SymbolsResponse struct {
 	// Next, when set, is the value of the "next" parameter that asks for
 	// the following page.
 	Next string `json:"next,omitempty"`
+}
+
+type plainLatest Latest
+
+// MarshalJSON writes l as encoding/json would, its price with its exact
+// digits.
+func (l Latest) MarshalJSON() ([]byte, error) {
+	if l.PriceText == "" {
+		return json.Marshal(plainLatest(l))
+	}
+	return json.Marshal(struct {
+		plainLatest
+		Price json.Number `json:"price"`
+	}{plainLatest(l), json.Number(l.PriceText)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (l *Latest) UnmarshalJSON(b []byte) error {
+	var e struct {
+		plainLatest
+		Price json.Number `json:"price"`
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return err
+	}
+	*l = Latest(e.plainLatest)
+	return readJSONPrice(e.Price, &l.Price, &l.PriceText)
 }
