@@ -18,19 +18,22 @@ func EncodePartial(it marketdata.PartialItem) map[string]types.AttributeValue {
 	// open, close, high and low are often equal (always for one point):
 	// each distinct price is formatted once and its member shared (the
 	// items are only read, by the SDK, as the raw point items share theirs).
+	// A price with an exact text (marketdata.Point.PriceText) is stored
+	// as that text.
 	var seen [4]struct {
-		v float64
-		n types.AttributeValue
+		v    float64
+		text string
+		n    types.AttributeValue
 	}
 	used := 0
-	price := func(v float64) types.AttributeValue {
+	price := func(v float64, text string) types.AttributeValue {
 		for _, s := range seen[:used] {
-			if s.v == v {
+			if s.v == v && s.text == text {
 				return s.n
 			}
 		}
-		n := &types.AttributeValueMemberN{Value: strconv.FormatFloat(v, 'f', -1, 64)}
-		seen[used].v, seen[used].n = v, n
+		n := &types.AttributeValueMemberN{Value: marketdata.PriceText(v, text)}
+		seen[used].v, seen[used].text, seen[used].n = v, text, n
 		used++
 		return n
 	}
@@ -42,13 +45,13 @@ func EncodePartial(it marketdata.PartialItem) map[string]types.AttributeValue {
 	// close, or no high and low (marketdata.Partial): left out.
 	if it.OpenKey != "" {
 		item[marketdata.AttrOpenKey] = &types.AttributeValueMemberS{Value: it.OpenKey}
-		item[marketdata.AttrOpen] = price(it.Open)
+		item[marketdata.AttrOpen] = price(it.Open, it.OpenText)
 		item[marketdata.AttrCloseKey] = &types.AttributeValueMemberS{Value: it.CloseKey}
-		item[marketdata.AttrClose] = price(it.Close)
+		item[marketdata.AttrClose] = price(it.Close, it.CloseText)
 	}
 	if it.High != 0 {
-		item[marketdata.AttrHigh] = price(it.High)
-		item[marketdata.AttrLow] = price(it.Low)
+		item[marketdata.AttrHigh] = price(it.High, it.HighText)
+		item[marketdata.AttrLow] = price(it.Low, it.LowText)
 	}
 	if it.Excluded != 0 {
 		item[marketdata.AttrExcluded] = &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Excluded, 10)}
