@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -134,73 +133,25 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 			v = p.unscale(v)
 		}
 		x, why := parseDecimal(v)
+		var text []byte
 		if why == "" {
-			why = exactPrice(v, x)
+			// The exact text, when the float does not say the price
+			// (rare: more digits than a float64 keeps).
+			text, why = marketdata.AppendExactPrice(nil, v, x)
 		}
 		if why != "" {
 			return recordErr(fieldCategory[f], "invalid %s %s: %s", fieldNames[f], clip(v), why)
 		}
 		switch f {
 		case fieldPrice:
-			pt.Price = x
+			pt.Price, pt.PriceText = x, string(text)
 		case fieldBid:
-			pt.Bid = x
+			pt.Bid, pt.BidText = x, string(text)
 		default:
-			pt.Ask = x
+			pt.Ask, pt.AskText = x, string(text)
 		}
 	}
 	return nil
-}
-
-// maxExactDigits is the most significant digits of a decimal that a
-// float64 always keeps exactly: any decimal of at most 15 significant digits
-// is the shortest text of the float64 nearest it (DBL_DIG), so it is stored
-// and answered digit for digit (179.66 stays 179.66).
-const maxExactDigits = 15
-
-// exactPrice returns why the price (or bid, ask) text v, read as x, is
-// refused, or "": a longer decimal is accepted only when x's shortest text is
-// the same number, so prices are never rounded on their way in. A text of
-// at most maxExactDigits+1 bytes cannot have more digits: most prices cost
-// one length check.
-func exactPrice(v []byte, x float64) string {
-	if len(v) <= maxExactDigits+1 || sigDigits(v) <= maxExactDigits {
-		return ""
-	}
-	got := strconv.FormatFloat(x, 'g', -1, 64)
-	var in, kept big.Rat
-	if _, ok := in.SetString(string(v)); !ok {
-		return "" // not a plain decimal: parseDecimal's and validation's to refuse
-	}
-	if _, ok := kept.SetString(got); ok && in.Cmp(&kept) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%d significant digits, more than a 64-bit float keeps exactly (it would be stored as %s); refused rather than rounded", sigDigits(v), got)
-}
-
-// sigDigits counts the significant digits of a decimal text: those from the
-// first non-zero digit to the last one, before any exponent.
-func sigDigits(v []byte) int {
-	first, last, n := -1, -1, 0 // positions among the digits
-	for _, c := range v {
-		if c == 'e' || c == 'E' {
-			break
-		}
-		if c < '0' || c > '9' {
-			continue
-		}
-		if c != '0' {
-			if first < 0 {
-				first = n
-			}
-			last = n
-		}
-		n++
-	}
-	if first < 0 {
-		return 0
-	}
-	return last - first + 1
 }
 
 // parseDecimal parses a decimal number (or NaN/Inf, which validation then

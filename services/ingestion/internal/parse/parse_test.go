@@ -757,62 +757,57 @@ func TestCSVHeaderKinds(t *testing.T) {
 }
 
 // TestPricesNeverRounded: a price (bid, ask) is stored as given or refused
-// per record: a decimal of at most 15 significant digits always is its
-// float64's shortest text; a longer one only when it round-trips, else the
-// record names the digits and what it would have become.
+// per record: a decimal of at most 15 significant digits is its float64's
+// shortest text and needs nothing more; a longer one that is not such a
+// shortest text keeps its exact canonical text (Point.PriceText), up to
+// marketdata.MaxPriceDigits significant digits; more are refused with the
+// field and the limit named, never rounded.
 func TestPricesNeverRounded(t *testing.T) {
 	ms := testNow.Add(-time.Hour).UnixMilli()
+	digits38 := "1234567.8912345678912345678912345678912"  // 38 significant digits
+	digits39 := "1234567.89123456789123456789123456789123" // 39
 	cases := []struct {
 		price  string
 		want   float64 // 0: refused
+		text   string  // the exact text kept, "" when the float says it
 		reason string
 	}{
-		{"179.66", 179.66, ""},
-		{"0.000000123456789012345", 0.000000123456789012345, ""}, // 15 significant digits
-		{"00000000000179.6600000000", 179.66, ""},                // zeros are not significant
-		{"0.30000000000000004", 0.30000000000000004, ""},         // 17 digits, the shortest text of its float64
-		{"900719925474.0993", 0, "16 significant digits, more than a 64-bit float keeps exactly (it would be stored as 9.007199254740992e+11)"},
-		{"179.66000000000002", 0, "(it would be stored as 179.66000000000003)"},
-		{"179.660000000000001", 0, "18 significant digits"},
-		{"1.2345678901234567890123", 0, "23 significant digits"},
+		{"179.66", 179.66, "", ""},
+		{"0.000000123456789012345", 0.000000123456789012345, "", ""}, // 15 significant digits
+		{"00000000000179.6600000000", 179.66, "", ""},                // zeros are not significant
+		{"0.30000000000000004", 0.30000000000000004, "", ""},         // 17 digits, the shortest text of its float64
+		{"900719925474.0993", 900719925474.0993, "900719925474.0993", ""},
+		{"179.66000000000002", 179.66000000000002, "179.66000000000002", ""}, // 17 digits, not its float's shortest
+		{"179.660000000000001", 179.66, "179.660000000000001", ""},
+		{"+1.2345678901234567890123e2", 123.45678901234567890123, "123.45678901234567890123", ""},
+		{digits38, 1234567.8912345678912345678912345678912, digits38, ""},
+		{digits39, 0, "", "39 significant digits, more than the 38 a DynamoDB number keeps"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.price, func(t *testing.T) {
-			data := fmt.Sprintf("symbol,timestamp,price,volume,bid\nAAPL,%d,%s,10,%s\n", ms, tc.price, "179.5")
+			data := fmt.Sprintf("symbol,timestamp,price,volume,bid\nAAPL,%d,%s,10,%s\n", ms, tc.price, "1e-9")
 			recs, _, err := parseAll(t, "p.csv", []byte(data))
 			if err != nil || len(recs) != 1 {
 				t.Fatalf("%v, %d records", err, len(recs))
 			}
 			r := recs[0]
 			if tc.want != 0 {
-				if r.category != "" || r.point.Price != tc.want || strconv.FormatFloat(r.point.Price, 'g', -1, 64) != strconv.FormatFloat(tc.want, 'g', -1, 64) {
-					t.Fatalf("got %+v, want price %v stored", r, tc.want)
+				if r.category != "" || r.point.Price != tc.want || r.point.PriceText != tc.text {
+					t.Fatalf("got %+v, want price %v with exact text %q", r, tc.want, tc.text)
 				}
 				return
 			}
-			if r.category != marketdata.ErrPrice.Error() || !strings.Contains(r.reason, tc.reason) || !strings.Contains(r.reason, "refused rather than rounded") {
+			if r.category != marketdata.ErrPrice.Error() || !strings.Contains(r.reason, tc.reason) || !strings.Contains(r.reason, "price") {
 				t.Fatalf("got %+v, want refused for %q", r, tc.reason)
 			}
 		})
 	}
 	// The bid and ask are held to the same rule.
-	data := fmt.Sprintf("symbol,timestamp,price,volume,bid\nAAPL,%d,179.66,10,900719925474.0993\n", ms)
+	data := fmt.Sprintf("symbol,timestamp,price,volume,bid,ask\nAAPL,%d,179.66,10,179.660000000000001,179.67\nAAPL,%d,179.66,10,%s,\n", ms, ms, digits39)
 	recs, _, err := parseAll(t, "q.csv", []byte(data))
-	if err != nil || len(recs) != 1 || recs[0].category != marketdata.ErrQuote.Error() || !strings.Contains(recs[0].reason, "refused rather than rounded") {
+	if err != nil || len(recs) != 2 || recs[0].category != "" || recs[0].point.BidText != "179.660000000000001" ||
+		recs[1].category != marketdata.ErrQuote.Error() || !strings.Contains(recs[1].reason, "bid") || !strings.Contains(recs[1].reason, "more than the 38") {
 		t.Fatalf("bid: %v %+v", err, recs)
-	}
-}
-
-// TestSigDigits: significant digits are those from the first non-zero
-// digit to the last, whatever the sign, point, zeros and exponent.
-func TestSigDigits(t *testing.T) {
-	for in, want := range map[string]int{
-		"0": 0, "000.000": 0, "1": 1, "-1.50": 2, "100": 1, "1001": 4, "0.00105": 3,
-		"+12.3400e-7": 4, "9007199254740993": 16, ".5": 1, "5.": 1,
-	} {
-		if got := sigDigits([]byte(in)); got != want {
-			t.Errorf("sigDigits(%q) = %d, want %d", in, got, want)
-		}
 	}
 }
 
