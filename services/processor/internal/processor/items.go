@@ -208,16 +208,16 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 	buf, ends := a.buf[:0], a.ends[:0]
 	for i := range m.Points {
 		p := &m.Points[i]
-		buf = appendNumber(buf, p.Price)
+		buf = appendPrice(buf, p.Price, p.PriceText)
 		ends = append(ends, int32(len(buf)))
 		buf = append(buf, p.Volume.String()...) // canonical decimal text: checkMessage validated it
 		ends = append(ends, int32(len(buf)))
 		if p.Bid != 0 {
-			buf = appendNumber(buf, p.Bid)
+			buf = appendPrice(buf, p.Bid, p.BidText)
 		}
 		ends = append(ends, int32(len(buf)))
 		if p.Ask != 0 {
-			buf = appendNumber(buf, p.Ask)
+			buf = appendPrice(buf, p.Ask, p.AskText)
 		}
 		ends = append(ends, int32(len(buf)))
 	}
@@ -266,6 +266,24 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 		dst = append(dst, s.item)
 	}
 	return dst
+}
+
+// appendPrice writes the price v with its exact text (Point.PriceText,
+// validated canonical by checkMessage): the text when there is one, so the
+// item stores the price as given, else v's shortest text.
+func appendPrice(b []byte, v float64, text string) []byte {
+	if text != "" {
+		return append(b, text...)
+	}
+	return appendNumber(b, v)
+}
+
+// priceNumber is appendPrice as a string.
+func priceNumber(v float64, text string) string {
+	if text != "" {
+		return text
+	}
+	return string(appendNumber(nil, v))
 }
 
 // pow10 are the scales appendNumber tries.
@@ -366,7 +384,7 @@ func appendPartials(dst []dynamobatch.Item, m marketdata.Message, expiresAt int6
 		g := &groups[last]
 		ms, disc, _ := marketdata.ParseSortKey(p.Key) // checked by checkMessage
 		eff, _ := p.Effect()                          // checked by checkMessage (Validate)
-		g.p.AddEffect(ms, disc, p.Price, p.Volume, eff)
+		g.p.AddExact(ms, disc, p.Price, p.PriceText, p.Volume, eff)
 		g.hash.Add(p.Key)
 	}
 	for i := range groups {
