@@ -15,9 +15,12 @@ type Tick struct {
 	// Disc orders the points of one millisecond: the range key's
 	// discriminator as marketdata.ParseSortKey returns it, so (Millis, Disc)
 	// orders ticks exactly as DynamoDB orders their keys.
-	Disc   uint64
-	Price  float64
-	Volume marketdata.Decimal
+	Disc  uint64
+	Price float64
+	// PriceText is the price's exact text when its float does not say it
+	// (marketdata.Point.PriceText), else "".
+	PriceText string
+	Volume    marketdata.Decimal
 	// Conditions are the point's sale conditions (marketdata.Point's
 	// normal form; "" for none), which decide what it updates.
 	Conditions string
@@ -28,6 +31,9 @@ type Summary struct {
 	// Open and Close (with FirstMillis and LastMillis, their times), High
 	// and Low are 0 when no tick's conditions let it set them.
 	Open, High, Low, Close float64
+	// Their exact texts (marketdata.Point.PriceText), "" when the floats
+	// say the prices.
+	OpenText, HighText, LowText, CloseText string
 	// Volume is the exact sum of the volumes.
 	Volume marketdata.Decimal
 	// VWAP is Σ price×volume / Σ volume (each sum exact, rounded once);
@@ -62,7 +68,7 @@ func (a *Accumulator) Add(t Tick) error {
 	if err != nil {
 		return err
 	}
-	a.p.AddEffect(t.Millis, t.Disc, t.Price, t.Volume, eff)
+	a.p.AddExact(t.Millis, t.Disc, t.Price, t.PriceText, t.Volume, eff)
 	return nil
 }
 
@@ -78,6 +84,7 @@ func (a *Accumulator) Summary() (Summary, bool) {
 	pv, prices := p.Sums()
 	return Summary{
 		Open: p.Open, High: p.High, Low: p.Low, Close: p.Close,
+		OpenText: p.OpenText, HighText: p.HighText, LowText: p.LowText, CloseText: p.CloseText,
 		Volume: p.Volume(), VWAP: p.VWAP(), Trades: p.Trades, Excluded: p.Excluded,
 		PV: pv, Prices: prices,
 		FirstMillis: p.OpenMillis, LastMillis: p.CloseMillis,

@@ -20,7 +20,7 @@ func latestOf(symbol string, item map[string]types.AttributeValue) (marketdata.L
 	if err := ddbitem.Decode(item, &st); err != nil {
 		return marketdata.Latest{}, fmt.Errorf("latest state of %s: %w", symbol, err)
 	}
-	return marketdata.Latest{Symbol: symbol, Price: st.LastPrice, Timestamp: st.LastMillis, UpdatedAt: st.UpdatedAt}, nil
+	return marketdata.Latest{Symbol: symbol, Price: st.LastPrice, PriceText: st.LastPriceText, Timestamp: st.LastMillis, UpdatedAt: st.UpdatedAt}, nil
 }
 
 // Latest returns symbol's latest point from its latest-state item (one

@@ -158,6 +158,10 @@ func decodeTick(item map[string]types.AttributeValue) (ohlcv.Tick, error) {
 	if err != nil || !(price > 0) || math.IsInf(price, 0) {
 		return ohlcv.Tick{}, fmt.Errorf("key %s: price %q is not a finite number > 0", key, ps)
 	}
+	text, why := marketdata.ExactPrice(ps, price) // "" unless the item holds more digits than the float
+	if why != "" {
+		return ohlcv.Tick{}, fmt.Errorf("key %s: price %q: %s", key, ps, why)
+	}
 	vs, err := number(item, marketdata.AttrVolume)
 	if err != nil {
 		return ohlcv.Tick{}, fmt.Errorf("key %s: %w", key, err)
@@ -166,7 +170,7 @@ func decodeTick(item map[string]types.AttributeValue) (ohlcv.Tick, error) {
 	if err != nil {
 		return ohlcv.Tick{}, fmt.Errorf("key %s: volume: %w", key, err)
 	}
-	tk := ohlcv.Tick{Millis: ms, Disc: disc, Price: price, Volume: vol}
+	tk := ohlcv.Tick{Millis: ms, Disc: disc, Price: price, PriceText: text, Volume: vol}
 	if c, ok := item[marketdata.AttrConditions]; ok {
 		s, isS := c.(*types.AttributeValueMemberS)
 		if !isS {
@@ -245,7 +249,8 @@ func numberValue(v int64) *types.AttributeValueMemberN {
 
 // AggregateItem is the table item of a (marketdata.AggregateItem).
 func AggregateItem(a marketdata.Aggregate) (map[string]types.AttributeValue, error) {
-	item, err := attributevalue.MarshalMap(marketdata.NewAggregateItem(a))
+	it := marketdata.NewAggregateItem(a)
+	item, err := ddbitem.Encode(&it) // prices with their exact texts
 	if err != nil {
 		return nil, fmt.Errorf("encode aggregate %s/%d: %w", a.Symbol, a.WindowStart, err)
 	}
