@@ -133,22 +133,25 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 			v = p.unscale(v)
 		}
 		x, why := parseDecimal(v)
-		var text []byte
-		if why == "" {
+		text := ""
+		if why == "" && len(v) > marketdata.FloatExactDigits+1 {
 			// The exact text, when the float does not say the price
-			// (rare: more digits than a float64 keeps).
-			text, why = marketdata.AppendExactPrice(nil, v, x)
+			// (rare: more digits than a float64 keeps; a shorter text
+			// never needs one, see AppendExactPrice).
+			var b []byte
+			b, why = marketdata.AppendExactPrice(nil, v, x)
+			text = string(b)
 		}
 		if why != "" {
 			return recordErr(fieldCategory[f], "invalid %s %s: %s", fieldNames[f], clip(v), why)
 		}
 		switch f {
 		case fieldPrice:
-			pt.Price, pt.PriceText = x, string(text)
+			pt.Price, pt.PriceText = x, text
 		case fieldBid:
-			pt.Bid, pt.BidText = x, string(text)
+			pt.Bid, pt.BidText = x, text
 		default:
-			pt.Ask, pt.AskText = x, string(text)
+			pt.Ask, pt.AskText = x, text
 		}
 	}
 	return nil
