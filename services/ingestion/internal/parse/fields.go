@@ -157,6 +157,21 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 	return nil
 }
 
+// exactPrice returns why the price text v, read as x, is refused where
+// only the float is kept (a bar's open, high, low and close have no exact
+// text yet, see marketdata.Bar), or "": the float's shortest text must be
+// the number v says, so a price is never rounded on its way in.
+func exactPrice(v []byte, x float64) string {
+	if len(v) <= marketdata.FloatExactDigits+1 {
+		return ""
+	}
+	text, why := marketdata.AppendExactPrice(nil, v, x)
+	if why != "" || len(text) == 0 {
+		return why
+	}
+	return "more digits than a 64-bit float keeps exactly (it would be stored as " + strconv.FormatFloat(x, 'g', -1, 64) + "); refused rather than rounded"
+}
+
 // parseDecimal parses a decimal number (or NaN/Inf, which validation then
 // refuses with a clear reason). Hexadecimal and other Go-only syntaxes are
 // refused. why is empty on success.
