@@ -65,7 +65,7 @@ type Route struct {
 // The API's routes, by what they serve.
 var (
 	RouteIngest = Route{Method: "POST", Path: APIIngestResource, Service: "ingestion", IAM: true,
-		Query: []string{APIQueryProfile, APIQuerySymbol, APIQueryTimestampUnit}}
+		Query: []string{APIQueryProfile, APIQuerySymbol, APIQueryTimestampUnit, APIQueryTimeframe}}
 	RouteAggregates = Route{Method: "GET", Path: APIAggregatesResource, Service: "aggregator", IAM: true,
 		Query: []string{APIQueryFrom, APIQueryTo, APIQueryInterval}}
 	RouteQuery   = Route{Method: "POST", Path: APIQueryResource, Service: "aggregator", IAM: true}

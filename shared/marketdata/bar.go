@@ -18,7 +18,9 @@ import (
 // last millisecond, so bars and trades of one window merge in time order.
 // Sale conditions do not apply to a bar: its vendor applied them.
 type Bar struct {
-	Symbol string `json:"symbol" dynamodbav:"symbol"`
+	// Symbol is not stored as such: a raw bar item's hash key is
+	// BarKey(Symbol) (see RawBarItem).
+	Symbol string `json:"symbol" dynamodbav:"-"`
 	// Start is the bar's first millisecond (epoch ms, UTC), a multiple of
 	// Length.
 	Start int64 `json:"start" dynamodbav:"ms"`
@@ -228,4 +230,54 @@ func (b Bar) Validate(now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// appendBarKey appends the range key of bar b, read at position ordinal of
+// the origin hashed into h: <start ms>.<discriminator>, the raw point's form
+// (see AppendSortKey), the discriminator a hash of the bar's content, origin
+// and position, so that re-ingesting the same file overwrites its bars
+// instead of counting them twice.
+func appendBarKey(dst []byte, b Bar, h uint64, ordinal int64) []byte {
+	h = fnvUint64(h, uint64(ordinal))
+	h = fnvString(h, b.Symbol)
+	h = fnvUint64(h, uint64(b.Start))
+	h = fnvUint64(h, uint64(b.Length))
+	for _, v := range [...]float64{b.Open, b.High, b.Low, b.Close, b.VWAP} {
+		h = fnvUint64(h, math.Float64bits(v))
+	}
+	h = fnvString(h, string(b.Volume))
+	h = fnvString(h, string(b.PV))
+	h = fnvUint64(h, uint64(b.Trades))
+	return appendKey(dst, b.Start, h%hashModulus)
+}
+
+// BarSortKey returns the range key of bar b read at position ordinal of
+// origin (what MessageEncoder.AddBar writes).
+func BarSortKey(b Bar, origin string, ordinal int64) string {
+	return string(appendBarKey(nil, b, fnvString(fnvOffset64, origin), ordinal))
+}
+
+// QueuedBar is a validated bar with the range key ingestion assigned to it.
+type QueuedBar struct {
+	Key string `json:"k"`
+	Bar
+}
+
+// BarPrefix tags the hash key of a symbol's raw bar items (see BarKey).
+const BarPrefix = "BAR#"
+
+// BarKey is the hash key of a symbol's raw bars: kept apart from its raw
+// points (whose readers expect a price), range key the bar's (BarSortKey),
+// so a window's bars are the BETWEEN of MillisRange, as its points are.
+// They expire with the raw points; the from-raw repair path reads both.
+func BarKey(symbol string) string { return BarPrefix + symbol }
+
+// RawBarItem is a raw bar's item (hash BarKey(symbol), range its key); the
+// processor builds it with attributevalue (bars are few: one a minute).
+type RawBarItem struct {
+	Hash string `dynamodbav:"symbol"`
+	Key  string `dynamodbav:"timestamp"` // N: the range key, read as its text
+	Bar
+	Origin    string `dynamodbav:"origin,omitempty"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
 }

@@ -1,7 +1,11 @@
 package marketdata
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"math/big"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +86,201 @@ func TestParseBarLength(t *testing.T) {
 		if err := lengthError(l.Millis); err != nil {
 			t.Errorf("%v: %v", l.Names, err)
 		}
+	}
+}
+
+func testBars() []Bar {
+	start := time.Date(2025, 1, 2, 14, 30, 0, 0, time.UTC).UnixMilli()
+	return []Bar{
+		{Symbol: "AAPL", Start: start, Length: 60_000, Open: 243.5, High: 244, Low: 243.1, Close: 243.9, Volume: "1200", Trades: 17},
+		{Symbol: "AAPL", Start: start + 60_000, Length: 60_000, Open: 243.9, High: 244.2, Low: 243.8, Close: 244.1, Volume: "800", VWAP: 244.0123, Trades: 9},
+		{Symbol: "BTCUSDT", Start: start, Length: 1000, Open: 97000.1, High: 97001, Low: 96999.5, Close: 97000, Volume: "0.01234", PV: "1197.000234", Trades: 4},
+		{Symbol: "X\"<&", Start: 0, Length: 300_000, Open: 1e-7, High: 2e-7, Low: 1e-7, Close: 2e-7, Volume: "12345678901234567890", Trades: 1},
+	}
+}
+
+// The encoder writes a message of bars byte for byte as EncodeMessage does,
+// a version 2 message, which DecodeMessage reads back (encoding/json: the
+// fast decoder leaves bars to it), and a message holds points or bars.
+func TestMessageEncoderBars(t *testing.T) {
+	const origin = "s3://b/k.csv#v1"
+	enc, err := NewMessageEncoder(origin, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Message{Origin: origin}
+	for i, b := range testBars() {
+		if ok, err := enc.AddBar(b, int64(i+2)); !ok || err != nil {
+			t.Fatalf("AddBar(%d) = %v, %v", i, ok, err)
+		}
+		m.Bars = append(m.Bars, QueuedBar{Key: BarSortKey(b, origin, int64(i+2)), Bar: b})
+	}
+	want, err := EncodeMessage(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := enc.Bytes()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("encoder body\n%s\nEncodeMessage\n%s", got, want)
+	}
+	if _, ok := decodeFast(string(got)); ok {
+		t.Fatal("the fast decoder took a message of bars")
+	}
+	back, err := DecodeMessage(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Version = MessageVersionBars
+	if !reflect.DeepEqual(back, m) {
+		t.Fatalf("decoded %+v\nwant %+v", back, m)
+	}
+	// A point does not join a message of bars; after Reset it does, in a
+	// version 1 message that the fast decoder reads.
+	p := Point{Symbol: "AAPL", Timestamp: 1, Price: 1, Volume: "1"}
+	if ok, err := enc.Add(p, 9); ok || err != nil {
+		t.Fatalf("Add to a message of bars = %v, %v", ok, err)
+	}
+	enc.Reset()
+	if ok, err := enc.Add(p, 9); !ok || err != nil {
+		t.Fatalf("Add after Reset = %v, %v", ok, err)
+	}
+	if ok, _ := enc.AddBar(testBars()[0], 10); ok {
+		t.Fatal("a bar joined a message of points")
+	}
+	if pm, ok := decodeFast(string(enc.Bytes())); !ok || pm.Version != MessageVersion || len(pm.Points) != 1 {
+		t.Fatalf("message of points after bars: %+v %v", pm, ok)
+	}
+	// Same bar, same place: same key (idempotent); another place: another.
+	b := testBars()[1]
+	if BarSortKey(b, origin, 3) != BarSortKey(b, origin, 3) || BarSortKey(b, origin, 3) == BarSortKey(b, origin, 4) ||
+		BarSortKey(b, origin, 3) == BarSortKey(b, "other", 3) {
+		t.Fatal("bar keys are not derived from content and place")
+	}
+	if ms, _, err := ParseSortKey(BarSortKey(b, origin, 3)); err != nil || ms != b.Start {
+		t.Fatalf("bar key %s: %d, %v", BarSortKey(b, origin, 3), ms, err)
+	}
+}
+
+func TestDecodeMessageBarsNeedVersion2(t *testing.T) {
+	body := `{"v":1,"origin":"o","points":null,"bars":[{"k":"60000.5","symbol":"A","start":60000,"length":60000,"open":1,"high":1,"low":1,"close":1,"volume":1,"trades":1}]}`
+	if _, err := DecodeMessage([]byte(body)); err == nil || !strings.Contains(err.Error(), "version 2") {
+		t.Fatalf("v1 with bars: %v", err)
+	}
+	if _, err := DecodeMessage([]byte(strings.Replace(strings.Replace(body, `"v":1`, `"v":2`, 1), `"k":"60000.5",`, "", 1))); err == nil || !strings.Contains(err.Error(), "no key") {
+		t.Fatalf("bar without key: %v", err)
+	}
+}
+
+// A bar folds into a partial as the summary of its trades: open at its
+// start, close at its last millisecond, its volume, trades and Σ
+// price×volume (PV, or VWAP × volume); merged with trades of the same
+// window in time order, in any grouping, with the same result; a bar without
+// VWAP makes the VWAP unknown, through items and merges.
+func TestPartialAddBar(t *testing.T) {
+	bars := testBars()[:2]
+	start := bars[0].Start
+	var p Partial
+	p.Add(start+30_000, 7, 243.7, "100") // a trade inside the first bar
+	p.AddBar(bars[1].Start, 11, bars[1])
+	p.AddBar(bars[0].Start, 12, bars[0])
+	p.Add(start+120_000+5, 3, 244.3, "50") // after both
+	if p.Open != 243.5 || p.OpenMillis != start || p.Close != 244.3 || p.High != 244.3 || p.Low != 243.1 ||
+		p.Trades != 28 || p.Bars != 2 || p.NoVWAP != 1 || p.Volume() != "2150" {
+		t.Fatalf("partial %v", &p)
+	}
+	if p.VWAPKnown() || p.VWAP() != 0 {
+		t.Fatalf("VWAP %v known %v, want unknown", p.VWAP(), p.VWAPKnown())
+	}
+	// Closes: the second bar's close is at its last millisecond.
+	var q Partial
+	q.AddBar(bars[1].Start, 11, bars[1])
+	if q.CloseMillis != bars[1].Start+59_999 || q.Close != 244.1 || !q.VWAPKnown() || q.VWAP() != 244.0123 {
+		t.Fatalf("one bar with VWAP: %v, VWAP %v", &q, q.VWAP())
+	}
+	// Through an item and back, and merged in another grouping.
+	it := p.Item("AAPL", "1.5", 9)
+	if it.Bars != 2 || it.NoVWAP != 1 {
+		t.Fatalf("item %+v", it)
+	}
+	back, err := it.Partial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m1, m2 Partial
+	m1.Add(start+30_000, 7, 243.7, "100")
+	m1.AddBar(bars[0].Start, 12, bars[0])
+	m2.AddBar(bars[1].Start, 11, bars[1])
+	m2.Add(start+120_000+5, 3, 244.3, "50")
+	var merged Partial
+	merged.Merge(&m2)
+	merged.Merge(&m1)
+	if back.String() != p.String() || merged.String() != p.String() {
+		t.Fatalf("item %v\nmerged %v\nwant %v", back, &merged, &p)
+	}
+}
+
+// A bar's PV (Binance's quote volume) is exact even with more fraction
+// digits than any volume: the window's VWAP is Σ pv / Σ volume rounded once.
+func TestPartialBarPVExact(t *testing.T) {
+	b := testBars()[2]
+	b2 := b
+	b2.Start += 1000
+	b2.Volume, b2.PV, b2.Trades = "3", "291000.3", 2 // VWAP 97000.1
+	var p Partial
+	p.AddBar(b.Start, 1, b)
+	p.AddBar(b2.Start, 2, b2)
+	p.Add(b.Start+2500, 3, 97000.5, "0.5")
+	pv, _ := new(big.Rat).SetString("1197.000234")
+	pv.Add(pv, big.NewRat(2910003, 10))
+	pv.Add(pv, new(big.Rat).Mul(new(big.Rat).SetFloat64(97000.5), big.NewRat(1, 2)))
+	vol, _ := new(big.Rat).SetString("3.51234")
+	want, _ := new(big.Rat).Quo(pv, vol).Float64()
+	if p.VWAP() != want || p.Volume() != "3.51234" {
+		t.Fatalf("VWAP %v volume %s, want %v 3.51234", p.VWAP(), p.Volume(), want)
+	}
+	it := p.Item("BTCUSDT", "1.5", 9)
+	back, err := it.Partial()
+	if err != nil || back.VWAP() != want {
+		t.Fatalf("item %+v back %v %v", it, back, err)
+	}
+	// A bar of one trade keeps its sums in its item (no single-point copy).
+	var one Partial
+	one.AddBar(b.Start, 1, Bar{Symbol: "B", Start: b.Start, Length: 1000, Open: 3, High: 3, Low: 3, Close: 3, Volume: "0.1", PV: "0.3", Trades: 1})
+	oi := one.Item("B", "1.5", 9)
+	ob, err := oi.Partial()
+	if oi.PV == "" || err != nil || ob.VWAP() != 3 {
+		t.Fatalf("one-trade bar item %+v: %v %v", oi, ob, err)
+	}
+}
+
+// A bucket rolled up from windows with an unknown VWAP has an unknown VWAP,
+// whichever merge it takes.
+func TestRollupVWAPUnknown(t *testing.T) {
+	var a, b Partial
+	a.AddBar(testBars()[0].Start, 1, testBars()[0])
+	b.Add(testBars()[0].Start+300_000, 1, 243, "10")
+	agg := func(p *Partial, start int64) Aggregate {
+		pv, prices := p.Sums()
+		return Aggregate{Symbol: "AAPL", WindowStart: start, WindowEnd: start + 300_000, Open: p.Open, High: p.High, Low: p.Low,
+			Close: p.Close, Volume: p.Volume(), VWAP: p.VWAP(), VWAPUnknown: !p.VWAPKnown(), Trades: p.Trades,
+			FirstTs: p.OpenMillis, LastTs: p.CloseMillis, PV: pv, Prices: prices}
+	}
+	ws := []Aggregate{agg(&a, testBars()[0].Start), agg(&b, testBars()[0].Start+300_000)}
+	iv, err := ParseInterval("1h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := RollUp(ws, iv)
+	if len(out) != 1 || !out[0].VWAPUnknown || out[0].VWAP != 0 || out[0].Volume != "1210" {
+		t.Fatalf("rollup %+v", out)
+	}
+	ws[0].PV = "" // the float merge
+	out = RollUp(ws, iv)
+	if len(out) != 1 || !out[0].VWAPUnknown || out[0].VWAP != 0 {
+		t.Fatalf("float rollup %+v", out)
+	}
+	js, _ := json.Marshal(out[0])
+	if strings.Contains(string(js), `"vwap":`) || !strings.Contains(string(js), `"vwapUnknown":true`) {
+		t.Fatalf("answer %s", js)
 	}
 }

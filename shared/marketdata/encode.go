@@ -32,6 +32,12 @@ type MessageEncoder struct {
 	prefix     int // length of the opening, up to and including '['
 	points     int
 	originHash uint64
+	// bars: the current message holds bars (a version 2 message whose
+	// opening is barsOpening, with no points), not points. One message
+	// holds one kind: an object is of one profile.
+	bars        bool
+	opening     []byte // the points' opening
+	barsOpening []byte
 }
 
 // NewMessageEncoder returns an encoder of messages of origin whose bodies stay
@@ -49,9 +55,73 @@ func NewMessageEncoder(origin string, maxBytes int) (*MessageEncoder, error) {
 		return nil, fmt.Errorf("message limit %d bytes leaves no room for points of origin %q", maxBytes, origin)
 	}
 	e.prefix = len(b)
+	e.opening = b
+	bb := make([]byte, 0, len(b)+16)
+	bb = append(bb, `{"v":`...)
+	bb = strconv.AppendInt(bb, MessageVersionBars, 10)
+	bb = append(bb, `,"origin":`...)
+	bb = appendJSONString(bb, origin)
+	e.barsOpening = append(bb, `,"points":null,"bars":[`...)
 	e.buf = make([]byte, 0, maxBytes+len(messageTail)+512)
 	e.buf = append(e.buf, b...)
 	return e, nil
+}
+
+// AddBar appends bar b, keyed by its ordinal (line or index) in the origin,
+// as Add appends a point: false when it does not fit, or when the current
+// message holds points (the caller then takes Bytes, Resets and adds again).
+func (e *MessageEncoder) AddBar(bar Bar, ordinal int64) (bool, error) {
+	if e.points > 0 && !e.bars {
+		return false, nil
+	}
+	if e.points == 0 && !e.bars {
+		e.bars = true
+		e.buf = append(e.buf[:0], e.barsOpening...)
+		e.prefix = len(e.buf)
+	}
+	start := len(e.buf)
+	b := e.buf
+	if e.points > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, `{"k":"`...)
+	b = appendBarKey(b, bar, e.originHash, ordinal)
+	b = append(b, `","symbol":`...)
+	b = appendJSONString(b, bar.Symbol)
+	b = append(b, `,"start":`...)
+	b = strconv.AppendInt(b, bar.Start, 10)
+	b = append(b, `,"length":`...)
+	b = strconv.AppendInt(b, bar.Length, 10)
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{{`,"open":`, bar.Open}, {`,"high":`, bar.High}, {`,"low":`, bar.Low}, {`,"close":`, bar.Close}} {
+		b = append(b, f.name...)
+		b = appendJSONFloat(b, f.v)
+	}
+	b = append(b, `,"volume":`...)
+	b = append(b, bar.Volume.String()...) // canonical: Validate checked it
+	if bar.VWAP != 0 {
+		b = append(b, `,"vwap":`...)
+		b = appendJSONFloat(b, bar.VWAP)
+	}
+	if bar.PV != "" {
+		b = append(b, `,"pv":`...)
+		b = append(b, bar.PV...)
+	}
+	b = append(b, `,"trades":`...)
+	b = strconv.AppendInt(b, bar.Trades, 10)
+	b = append(b, '}')
+	if len(b)+len(messageTail) > e.max {
+		e.buf = b[:start]
+		if e.points == 0 {
+			return false, ErrPointTooLarge
+		}
+		return false, nil
+	}
+	e.buf = b
+	e.points++
+	return true, nil
 }
 
 // Add appends p, keyed by its ordinal (line or index) in the origin. It
@@ -59,6 +129,12 @@ func NewMessageEncoder(origin string, maxBytes int) (*MessageEncoder, error) {
 // caller then takes Bytes, Resets and adds p again. Adding to an empty
 // message only fails with ErrPointTooLarge.
 func (e *MessageEncoder) Add(p Point, ordinal int64) (bool, error) {
+	if e.bars {
+		if e.points > 0 {
+			return false, nil // a message of bars: the caller starts a new one
+		}
+		e.Reset()
+	}
 	start := len(e.buf)
 	b := e.buf
 	if e.points > 0 {
@@ -115,7 +191,7 @@ func (e *MessageEncoder) Add(p Point, ordinal int64) (bool, error) {
 	return true, nil
 }
 
-// Points is the number of points in the current message.
+// Points is the number of points (or bars) in the current message.
 func (e *MessageEncoder) Points() int { return e.points }
 
 // Len is the length of the body Bytes would return.
@@ -127,6 +203,11 @@ func (e *MessageEncoder) Bytes() []byte { return append(e.buf, messageTail...) }
 
 // Reset starts a new, empty message of the same origin.
 func (e *MessageEncoder) Reset() {
+	if e.bars {
+		e.bars = false
+		e.buf = append(e.buf[:0], e.opening...)
+		e.prefix = len(e.buf)
+	}
 	e.buf = e.buf[:e.prefix]
 	e.points = 0
 }

@@ -83,6 +83,7 @@ type Rollup struct {
 	prices  float64 // Σ price over every point: VWAP × trades of zero-volume windows
 	exact   *Partial
 	inexact bool // a window came without exact sums
+	unknown bool // a window's VWAP is unknown (Aggregate.VWAPUnknown)
 }
 
 // saturatedVolume is the volume of a window written while volumes were
@@ -106,6 +107,9 @@ func (a Aggregate) partial() (*Partial, bool) {
 		it.OpenKey, it.Open, it.OpenText = FormatSortKey(a.FirstTs, 0), a.Open, a.OpenText
 		it.CloseKey, it.Close, it.CloseText = FormatSortKey(a.LastTs, 0), a.Close, a.CloseText
 	}
+	if a.VWAPUnknown { // carried as a bar without VWAP
+		it.Bars, it.NoVWAP = 1, 1
+	}
 	p, err := it.Partial()
 	return p, err == nil
 }
@@ -120,6 +124,7 @@ func (r *Rollup) Add(a Aggregate) {
 	one.volumeF, _ = vol.Float64()
 	one.exact, _ = a.partial()
 	one.inexact = one.exact == nil || err != nil
+	one.unknown = a.VWAPUnknown
 	if one.volumeF > 0 {
 		one.pv = a.VWAP * one.volumeF
 	} else {
@@ -165,6 +170,7 @@ func (r *Rollup) Merge(o Rollup) {
 	r.volumeF += o.volumeF
 	r.prices += o.prices
 	r.inexact = r.inexact || o.inexact
+	r.unknown = r.unknown || o.unknown
 	if !r.inexact {
 		r.exact.Merge(o.exact)
 	}
@@ -179,12 +185,19 @@ func (r *Rollup) Aggregate(start, end int64) (Aggregate, bool) {
 	a := r.agg
 	a.WindowStart, a.WindowEnd = start, end
 	a.PV, a.Prices = "", ""
-	if !r.inexact && r.exact != nil {
+	a.VWAPUnknown = r.unknown
+	switch {
+	case r.unknown:
+		a.VWAP = 0
+		if !r.inexact && r.exact != nil {
+			a.PV, a.Prices = r.exact.Sums()
+		}
+	case !r.inexact && r.exact != nil:
 		a.VWAP = r.exact.VWAP()
 		a.PV, a.Prices = r.exact.Sums()
-	} else if r.volumeF > 0 {
+	case r.volumeF > 0:
 		a.VWAP = r.pv / r.volumeF
-	} else {
+	default:
 		a.VWAP = r.prices / float64(a.Trades)
 	}
 	return a, true

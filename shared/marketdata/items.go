@@ -80,9 +80,12 @@ type PartialItem struct {
 	Volume                                 string `dynamodbav:"volume"` // S: Σ volume, a decimal integer (may exceed int64)
 	// PV and Prices are the exact Σ price×volume and Σ price (big.Float
 	// 'p' text); both are left out of a partial of one point.
-	PV        string `dynamodbav:"pv,omitempty"`
-	Prices    string `dynamodbav:"prices,omitempty"`
-	ExpiresAt int64  `dynamodbav:"expiresAt"`
+	PV     string `dynamodbav:"pv,omitempty"`
+	Prices string `dynamodbav:"prices,omitempty"`
+	// Bars and NoVWAP are Partial's (absent when 0).
+	Bars      int64 `dynamodbav:"bars,omitempty"`
+	NoVWAP    int64 `dynamodbav:"noVwap,omitempty"`
+	ExpiresAt int64 `dynamodbav:"expiresAt"`
 }
 
 // StateItem is a symbol's latest-state item (hash StateKey(symbol), range

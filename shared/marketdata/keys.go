@@ -58,6 +58,8 @@ const (
 	AttrSumPV    = "pv"       // S, exact, absent for one point
 	AttrSumPrice = "prices"   // S, exact, absent for one point
 	AttrExcluded = "excluded" // N, trades excluded from the price fields; absent when 0
+	AttrBars     = "bars"     // N, bars folded in; absent when 0
+	AttrNoVWAP   = "noVwap"   // N, bars without a VWAP; absent when 0
 )
 
 // Item key patterns. Raw point items use the bare symbol as hash key; every

@@ -356,11 +356,13 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`{"v":1,"points":[{"k":"1","conditions":"14,37","conditions":"\u0030"}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","volume":0.015},{"k":"2.5","volume":1.50},{"k":"3.5","volume":15e-1}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","volume":0.0000000000000000001},{"k":"2.5","volume":-2.5},{"k":"3.5","volume":00.1}]}`))
+	f.Add([]byte(`{"v":2,"origin":"o","points":null,"bars":[{"k":"60000.5","symbol":"AAPL","start":60000,"length":60000,"open":1,"high":2,"low":1,"close":2,"volume":10,"trades":3}]}`))
+	f.Add([]byte(`{"v":1,"origin":"o","points":[],"bars":[{"k":"60000.5"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkFastAgrees(t, body)
 		m, err := DecodeMessage(body)
-		if err == nil && m.Version != MessageVersion {
-			t.Fatalf("accepted version %d", m.Version)
+		if err == nil && m.Version != MessageVersion && m.Version != MessageVersionBars || err == nil && m.Version == MessageVersion && len(m.Bars) > 0 {
+			t.Fatalf("accepted version %d with %d bars", m.Version, len(m.Bars))
 		}
 		ms, errs := DecodeMessageString(string(body))
 		if (err == nil) != (errs == nil) || !reflect.DeepEqual(m, ms) {
@@ -375,7 +377,7 @@ func TestDecodeMessageErrors(t *testing.T) {
 	}{
 		{"not JSON", `garbage`, "decode message: invalid character"},
 		{"old version", `{"v":0,"points":[]}`, "unsupported version 0"},
-		{"future version", `{"v":2,"points":[]}`, "unsupported version 2"},
+		{"future version", `{"v":3,"points":[]}`, "unsupported version 3"},
 		{"missing key", `{"v":1,"points":[{"k":"1.5"},{"symbol":"AAPL"}]}`, "point 1 has no key"},
 		{"missing key via slow path", `{"v":1,"x":null,"points":[{"symbol":"AAPL"}]}`, "point 0 has no key"},
 		{"wrong type", `{"v":1,"points":[{"k":"1","price":"1"}]}`, "cannot unmarshal string"},

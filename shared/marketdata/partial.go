@@ -61,6 +61,12 @@ type Partial struct {
 	// empty when the float says the price. High and low compare exactly
 	// (ComparePrices).
 	OpenText, CloseText, HighText, LowText string
+	// Bars counts the bars folded in (AddBar; their trades are in
+	// Trades), NoVWAP those of them that gave neither a VWAP nor a
+	// Σ price×volume: their volume is in the volume sum but their
+	// price×volume is unknown, so the VWAP of any partial holding one is
+	// unknown too (VWAPKnown), never invented.
+	Bars, NoVWAP int64
 
 	// Each sum is the fast part, which Add adds to, plus the big part,
 	// which Merge and the items' text add to.
@@ -191,6 +197,65 @@ func (p *Partial) AddExact(ms int64, disc uint64, price float64, text string, vo
 	}
 }
 
+// AddBar folds one bar in (see Bar), ms and disc from its range key
+// (BarSortKey: ms is its start): its open at its start, its close at its
+// last millisecond (so bars and trades of one window order by time), its
+// high, low, volume and trades; its Σ price×volume is its PV, or VWAP ×
+// volume, or unknown (NoVWAP). Sale conditions do not apply to a bar.
+// Σ price, which only the mean price of a window without volume uses,
+// counts the bar as its trades at its close (a bar has volume: Validate).
+// b must be valid.
+func (p *Partial) AddBar(ms int64, disc uint64, b Bar) {
+	// A bar's prices are its floats (no exact text: the parser keeps a bar's
+	// prices only when the float says them).
+	p.openClose(ms, disc, b.Open, "", ms+b.Length-1, disc, b.Close, "")
+	p.highLow(b.High, "", b.Low, "")
+	p.Trades += b.Trades
+	p.Bars++
+	m, e := mantExp(b.Close)
+	hi, lo := bits.Mul64(m, uint64(b.Trades))
+	p.prices.add(hi, lo, e, 0)
+	coef, scale, ok := b.Volume.parts()
+	if ok {
+		p.addVolume(coef, scale)
+	} else {
+		c, s := b.Volume.bigParts()
+		p.init()
+		p.rescale(s)
+		c.Mul(c, pow10Int(p.scale-s))
+		p.volume.Add(&p.volume, c)
+	}
+	switch {
+	case b.PV != "":
+		if c, s, ok := b.PV.parts(); ok {
+			p.pv.add(0, c, 0, s)
+			break
+		}
+		c, s := b.PV.bigParts()
+		p.init()
+		p.rescale(s)
+		c.Mul(c, pow10Int(p.scale-s))
+		p.pvBig.Add(&p.pvBig, new(big.Float).SetPrec(exactPrec).SetInt(c))
+	case b.VWAP > 0:
+		m, e := mantExp(b.VWAP)
+		if ok {
+			hi, lo := bits.Mul64(m, coef)
+			p.pv.add(hi, lo, e, scale)
+			break
+		}
+		c, s := b.Volume.bigParts()
+		c.Mul(c, pow10Int(p.scale-s)) // rescaled above
+		f := new(big.Float).SetPrec(exactPrec).SetInt(c)
+		p.pvBig.Add(&p.pvBig, f.Mul(f, new(big.Float).SetFloat64(b.VWAP)))
+	default:
+		p.NoVWAP++
+	}
+}
+
+// VWAPKnown reports whether p's VWAP is known: false when it holds a bar
+// that gave no VWAP (NoVWAP).
+func (p *Partial) VWAPKnown() bool { return p.NoVWAP == 0 }
+
 func (p *Partial) addVolume(coef uint64, scale int) {
 	for i := range p.vol {
 		t := &p.vol[i]
@@ -248,6 +313,9 @@ func (p *Partial) sums() (volume *big.Int, pv, prices *big.Float, scale int) {
 	for _, t := range p.vol {
 		scale = max(scale, t.scale)
 	}
+	for _, t := range p.pv.terms { // a bar's PV may have more digits than the volumes
+		scale = max(scale, t.scale)
+	}
 	volume = new(big.Int).Set(&p.volume)
 	if scale > p.scale {
 		volume.Mul(volume, pow10Int(scale-p.scale))
@@ -287,6 +355,8 @@ func (p *Partial) Merge(q *Partial) {
 	}
 	p.Trades += q.Trades
 	p.Excluded += q.Excluded
+	p.Bars += q.Bars
+	p.NoVWAP += q.NoVWAP
 	v, pv, prices, s := q.sums()
 	p.rescale(s)
 	if s < p.scale {
@@ -309,9 +379,9 @@ func (p *Partial) Volume() Decimal {
 // the nearest float64; when every point has volume 0, the mean price instead
 // (a window of quotes only still has a meaningful average price).
 // Zero-volume points never weigh in a VWAP whose total volume is positive.
-// 0 when p is empty.
+// 0 when p is empty, or when its VWAP is unknown (VWAPKnown).
 func (p *Partial) VWAP() float64 {
-	if p.Trades == 0 {
+	if p.Trades == 0 || !p.VWAPKnown() {
 		return 0
 	}
 	volume, pv, prices, _ := p.sums() // both scaled by 10^S: the quotient is not
@@ -383,6 +453,7 @@ func (p *Partial) Item(symbol, rng string, expiresAt int64) PartialItem {
 	it := PartialItem{
 		Key: PartialKey(symbol), Range: rng,
 		Trades: p.Trades, Excluded: p.Excluded,
+		Bars: p.Bars, NoVWAP: p.NoVWAP,
 		High: p.High, Low: p.Low, HighText: p.HighText, LowText: p.LowText,
 		ExpiresAt: expiresAt,
 	}
@@ -390,14 +461,14 @@ func (p *Partial) Item(symbol, rng string, expiresAt int64) PartialItem {
 		it.OpenKey, it.Open, it.OpenText = FormatSortKey(p.OpenMillis, p.OpenDisc), p.Open, p.OpenText
 		it.CloseKey, it.Close, it.CloseText = FormatSortKey(p.CloseMillis, p.CloseDisc), p.Close, p.CloseText
 	}
-	if p.Trades == 1 && p.Open > 0 && len(p.vol) == 1 && p.vol[0].hi == 0 && p.volume.Sign() == 0 && p.scale == 0 {
+	if p.Trades == 1 && p.Bars == 0 && p.Open > 0 && len(p.vol) == 1 && p.vol[0].hi == 0 && p.volume.Sign() == 0 && p.scale == 0 {
 		// The common case of sparse data, without math/big.
 		it.Volume = string(appendUnits(nil, p.vol[0].lo, p.vol[0].scale))
 		return it
 	}
 	volume, pv, prices, scale := p.sums()
 	it.Volume = string(decimalOf(volume, scale))
-	if p.Trades > 1 || p.Open == 0 {
+	if p.Trades > 1 || p.Open == 0 || p.Bars > 0 {
 		it.PV, it.Prices = sumText(pv)+scaleSuffix(scale), sumText(prices)
 	}
 	return it
@@ -412,6 +483,9 @@ func (it PartialItem) Partial() (*Partial, error) {
 	}
 	if it.Excluded < 0 || it.Excluded > it.Trades {
 		return nil, fmt.Errorf("%w: %d excluded of %d trades", ErrPartial, it.Excluded, it.Trades)
+	}
+	if it.Bars < 0 || it.Bars > it.Trades || it.NoVWAP < 0 || it.NoVWAP > it.Bars {
+		return nil, fmt.Errorf("%w: %d bars (%d without VWAP) of %d trades", ErrPartial, it.Bars, it.NoVWAP, it.Trades)
 	}
 	// Open and close come together, as do high and low; some price is
 	// there exactly when some trade was not excluded from them.
@@ -449,6 +523,7 @@ func (it PartialItem) Partial() (*Partial, error) {
 	}
 	p.Trades, p.Excluded, p.Open, p.Close, p.High, p.Low = it.Trades, it.Excluded, it.Open, it.Close, it.High, it.Low
 	p.OpenText, p.CloseText, p.HighText, p.LowText = it.OpenText, it.CloseText, it.HighText, it.LowText
+	p.Bars, p.NoVWAP = it.Bars, it.NoVWAP
 	vol, err := ParseSum(it.Volume)
 	if err != nil {
 		return nil, fmt.Errorf("%w: volume %q is not a decimal >= 0", ErrPartial, clip(it.Volume))
@@ -456,7 +531,7 @@ func (it PartialItem) Partial() (*Partial, error) {
 	coef, scale := vol.bigParts()
 	p.volume.Set(coef)
 	p.scale = scale
-	if it.Trades == 1 && it.PV == "" && it.Prices == "" && hasOC {
+	if it.Trades == 1 && it.Bars == 0 && it.PV == "" && it.Prices == "" && hasOC {
 		p.pricesBig.SetFloat64(it.Open)
 		p.pvBig.Mul(&p.pricesBig, new(big.Float).SetInt(&p.volume))
 		return &p, nil
@@ -481,6 +556,7 @@ func (it PartialItem) Partial() (*Partial, error) {
 func (p *Partial) String() string {
 	volume, pv, prices, scale := p.sums()
 	return "Partial{trades " + strconv.FormatInt(p.Trades, 10) + ", excluded " + strconv.FormatInt(p.Excluded, 10) +
+		", bars " + strconv.FormatInt(p.Bars, 10) + ", noVWAP " + strconv.FormatInt(p.NoVWAP, 10) +
 		", open " + FormatSortKey(p.OpenMillis, p.OpenDisc) + " " + PriceText(p.Open, p.OpenText) +
 		", close " + FormatSortKey(p.CloseMillis, p.CloseDisc) + " " + PriceText(p.Close, p.CloseText) +
 		", high " + PriceText(p.High, p.HighText) + ", low " + PriceText(p.Low, p.LowText) +

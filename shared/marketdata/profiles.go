@@ -42,7 +42,7 @@ const (
 
 // Profiles are the ingestion profiles, in the order detection tries them.
 var Profiles = []string{ProfileNative, ProfilePolygonTrades, ProfileDatabentoTrades, ProfileAlpacaTrades,
-	ProfileTardisTrades, ProfileBinanceTrades, ProfileBinanceAggTrades}
+	ProfileTardisTrades, ProfileBinanceTrades, ProfileBinanceAggTrades, ProfilePolygonMinuteAggs}
 
 // ValidProfile reports whether name is one of Profiles.
 func ValidProfile(name string) bool {

@@ -29,8 +29,12 @@ type Aggregate struct {
 	// Volume is the exact Σ volume: an integer when integral, else a
 	// decimal with the volumes' digits ("12.3456789"), a JSON number.
 	Volume Decimal `json:"volume" dynamodbav:"volume"`
-	VWAP   float64 `json:"vwap" dynamodbav:"vwap"`
-	Trades int64   `json:"trades" dynamodbav:"trades"`
+	// VWAP is left out of an answer (0) when it is unknown: VWAPUnknown.
+	VWAP float64 `json:"vwap,omitempty" dynamodbav:"vwap"`
+	// VWAPUnknown: the window holds bars that gave no VWAP (Polygon's
+	// minute aggregates), so its VWAP cannot be computed; none is invented.
+	VWAPUnknown bool  `json:"vwapUnknown,omitempty" dynamodbav:"vwapUnknown,omitempty"`
+	Trades      int64 `json:"trades" dynamodbav:"trades"`
 	// Excluded counts the trades (of Trades) whose conditions exclude them
 	// from open, close, high and low.
 	Excluded int64 `json:"excludedTrades" dynamodbav:"excluded,omitempty"`

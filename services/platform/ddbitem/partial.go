@@ -64,8 +64,14 @@ func EncodePartial(it marketdata.PartialItem) map[string]types.AttributeValue {
 	if it.Prices != "" {
 		item[marketdata.AttrSumPrice] = &types.AttributeValueMemberS{Value: it.Prices}
 	}
+	if it.Bars != 0 { // a partial holding bars (marketdata.Partial.AddBar)
+		item[marketdata.AttrBars] = &types.AttributeValueMemberN{Value: strconv.FormatInt(it.Bars, 10)}
+	}
+	if it.NoVWAP != 0 {
+		item[marketdata.AttrNoVWAP] = &types.AttributeValueMemberN{Value: strconv.FormatInt(it.NoVWAP, 10)}
+	}
 	return item
 }
 
 // partialAttrs is the most attributes a partial item has.
-const partialAttrs = 14
+const partialAttrs = 16

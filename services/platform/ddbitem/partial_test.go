@@ -33,6 +33,12 @@ func TestEncodePartial(t *testing.T) {
 			}
 			p.AddEffect(1_700_000_000_000+int64(i), 5, 190.12+float64(i)/100, vol, e)
 		}
+		if k == 1 || k == 7 { // with bars, one without a VWAP (bars and noVwap)
+			p.AddBar(1_699_999_980_000, 9, marketdata.Bar{Symbol: "AAPL", Start: 1_699_999_980_000, Length: 60_000,
+				Open: 190, High: 191, Low: 189, Close: 190.5, Volume: "1000", Trades: 12})
+			p.AddBar(1_699_999_920_000, 9, marketdata.Bar{Symbol: "AAPL", Start: 1_699_999_920_000, Length: 60_000,
+				Open: 190, High: 191, Low: 189, Close: 190.5, Volume: "1000", VWAP: 190.25, Trades: 12})
+		}
 		want := p.Item("AAPL", "1699999800000.123", 1_800_000_000)
 		item := EncodePartial(want)
 		byReflection, err := attributevalue.MarshalMap(want)

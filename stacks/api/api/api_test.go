@@ -82,6 +82,7 @@ func TestRoutes(t *testing.T) {
 		{"POST-ingest", "ingest", "POST", "DataIngestion-dev", "/*/POST/ingest", map[string]bool{
 			"method.request.querystring.format":        false,
 			"method.request.querystring.symbol":        false,
+			"method.request.querystring.timeframe":     false,
 			"method.request.querystring.timestampUnit": false,
 		}},
 		{"GET-aggregates-symbol", "aggregates-symbol", "GET", "DataAggregator-dev", "/*/GET/aggregates/*", map[string]bool{

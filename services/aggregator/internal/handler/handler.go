@@ -368,6 +368,7 @@ func NewAggregate(ref marketdata.WindowRef, sum ohlcv.Summary, now time.Time) ma
 		CloseText:   sum.CloseText,
 		Volume:      sum.Volume,
 		VWAP:        sum.VWAP,
+		VWAPUnknown: sum.VWAPUnknown,
 		Trades:      sum.Trades,
 		Excluded:    sum.Excluded,
 		FirstTs:     sum.FirstMillis,

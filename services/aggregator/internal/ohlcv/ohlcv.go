@@ -42,6 +42,9 @@ type Summary struct {
 	// still has a meaningful average price). Zero-volume points never weigh
 	// in a VWAP whose total volume is positive.
 	VWAP float64
+	// VWAPUnknown: the window holds a bar that gave no VWAP, so VWAP is
+	// unknown (0), never invented (marketdata.Partial.VWAPKnown).
+	VWAPUnknown bool
 	// Trades counts every point, zero-volume ones included.
 	Trades int64
 	// Excluded counts the points whose conditions exclude them from every
@@ -72,6 +75,10 @@ func (a *Accumulator) Add(t Tick) error {
 	return nil
 }
 
+// AddBar folds one raw bar in (marketdata.Partial.AddBar), ms and disc
+// from its range key.
+func (a *Accumulator) AddBar(ms int64, disc uint64, b marketdata.Bar) { a.p.AddBar(ms, disc, b) }
+
 // Merge folds the ticks of a partial in.
 func (a *Accumulator) Merge(p *marketdata.Partial) { a.p.Merge(p) }
 
@@ -85,7 +92,7 @@ func (a *Accumulator) Summary() (Summary, bool) {
 	return Summary{
 		Open: p.Open, High: p.High, Low: p.Low, Close: p.Close,
 		OpenText: p.OpenText, HighText: p.HighText, LowText: p.LowText, CloseText: p.CloseText,
-		Volume: p.Volume(), VWAP: p.VWAP(), Trades: p.Trades, Excluded: p.Excluded,
+		Volume: p.Volume(), VWAP: p.VWAP(), VWAPUnknown: !p.VWAPKnown(), Trades: p.Trades, Excluded: p.Excluded,
 		PV: pv, Prices: prices,
 		FirstMillis: p.OpenMillis, LastMillis: p.CloseMillis,
 	}, true

@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -90,17 +91,20 @@ func (t *Table) WindowSummary(ctx context.Context, symbol string, start int64) (
 }
 
 // RawWindowSummary is WindowSummary computed from the window's raw points
-// (the repair path, --from-raw): the same fold, so the same result to the
-// last bit when the partials are complete. It projects only the key, price,
-// volume and conditions (whose effect it applies as the processor does).
+// and raw bars (the repair path, --from-raw): the same fold, so the same
+// result to the last bit when the partials are complete. It projects only
+// the points' key, price, volume and conditions (whose effect it applies as
+// the processor does). A bar has no raw points to rebuild it from: its raw
+// bar item (marketdata.RawBarItem) is folded in as the processor folded it
+// into its partial, so a repair never drops a window's bars.
 func (t *Table) RawWindowSummary(ctx context.Context, symbol string, start int64) (sum ohlcv.Summary, read int64, ok bool, err error) {
 	lo, hi := marketdata.MillisRange(start, marketdata.WindowEnd(start))
+	var acc ohlcv.Accumulator
 	in := t.windowQuery(symbol, lo, hi)
 	in.ProjectionExpression = aws.String(phRange + ", " + phPrice + ", " + phVolume + ", " + phConditions)
 	in.ExpressionAttributeNames[phPrice] = marketdata.AttrPrice
 	in.ExpressionAttributeNames[phVolume] = marketdata.AttrVolume
 	in.ExpressionAttributeNames[phConditions] = marketdata.AttrConditions
-	var acc ohlcv.Accumulator
 	err = t.query(ctx, in, func(item map[string]types.AttributeValue) error {
 		read++
 		tk, err := decodeTick(item)
@@ -110,6 +114,25 @@ func (t *Table) RawWindowSummary(ctx context.Context, symbol string, start int64
 		if err := acc.Add(tk); err != nil {
 			return fmt.Errorf("raw point %s of %s: %w", marketdata.FormatSortKey(tk.Millis, tk.Disc), symbol, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return ohlcv.Summary{}, read, false, err
+	}
+	err = t.query(ctx, t.windowQuery(marketdata.BarKey(symbol), lo, hi), func(item map[string]types.AttributeValue) error {
+		read++
+		it, err := ddbitem.DecodeBar(item)
+		if err != nil {
+			return fmt.Errorf("raw bar of %s in window %d: %w", symbol, start, err)
+		}
+		ms, disc, err := marketdata.ParseSortKey(it.Key)
+		if err == nil {
+			err = it.Bar.Validate(time.Now()) // as the processor checked it: AddBar needs a valid bar
+		}
+		if err != nil {
+			return fmt.Errorf("raw bar %s of %s: %w", it.Key, symbol, err)
+		}
+		acc.AddBar(ms, disc, it.Bar)
 		return nil
 	})
 	if err != nil {

@@ -39,9 +39,18 @@ type fakeDB struct {
 
 	puts   []*dynamodb.PutItemInput
 	putErr error
+
+	// bars are the raw bar items (marketdata.BarKey) a Query of them
+	// returns, in one page; barQueries are those queries.
+	bars       []item
+	barQueries []*dynamodb.QueryInput
 }
 
 func (f *fakeDB) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	if h, ok := in.ExpressionAttributeValues[":h"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(h.Value, marketdata.BarPrefix) {
+		f.barQueries = append(f.barQueries, in)
+		return &dynamodb.QueryOutput{Items: f.bars, Count: int32(len(f.bars))}, f.queryErr
+	}
 	i := len(f.queries)
 	f.queries = append(f.queries, in)
 	if f.queryErr != nil {

@@ -80,17 +80,23 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 	coll := report.NewCollector(budget(h.ResponseBudget, DefaultResponseBudget))
 	type indexed struct {
 		p     marketdata.Point
+		bar   *marketdata.Bar // the record is a bar (a bar profile's), not p
 		index int64
 	}
 	var points []indexed
 	q := req.QueryStringParameters
 	parser := &parse.Parser{Now: h.now(), Options: parse.Options{Profile: q[marketdata.APIQueryProfile],
-		Symbol: q[marketdata.APIQuerySymbol], TimestampUnit: q[marketdata.APIQueryTimestampUnit]}}
+		Symbol: q[marketdata.APIQuerySymbol], TimestampUnit: q[marketdata.APIQueryTimestampUnit],
+		Timeframe: q[marketdata.APIQueryTimeframe]}}
 	sink := func(rec *parse.Record) error {
-		if rec.Err != nil {
+		switch {
+		case rec.Err != nil:
 			coll.Reject(rec.Index, rec.Err.Category, rec.Err.Reason)
-		} else {
-			points = append(points, indexed{rec.Point, rec.Index})
+		case rec.Bar != nil:
+			b := *rec.Bar // the record is only valid during the call
+			points = append(points, indexed{bar: &b, index: rec.Index})
+		default:
+			points = append(points, indexed{p: rec.Point, index: rec.Index})
 		}
 		return nil
 	}
@@ -123,7 +129,12 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 			return apiresp.Error(http.StatusInternalServerError, "internal error", reqID)
 		}
 		for _, ip := range points {
-			if err = stream.Add(ip.p, ip.index); err != nil {
+			if ip.bar != nil {
+				err = stream.AddBar(*ip.bar, ip.index)
+			} else {
+				err = stream.Add(ip.p, ip.index)
+			}
+			if err != nil {
 				if errors.Is(err, marketdata.ErrPointTooLarge) {
 					coll.Reject(ip.index, CategoryTooLarge, "record too large for a queue message")
 					continue

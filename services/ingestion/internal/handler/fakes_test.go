@@ -194,6 +194,27 @@ func (f *fakeSQS) queued(t *testing.T) (map[string]marketdata.Point, []marketdat
 	return byKey, all, origins
 }
 
+// queuedBars returns the bars queued, and the versions of the messages
+// holding them.
+func (f *fakeSQS) queuedBars(t *testing.T) ([]marketdata.QueuedBar, map[int]bool) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var all []marketdata.QueuedBar
+	versions := map[int]bool{}
+	for _, b := range f.bodies {
+		m, err := marketdata.DecodeMessage([]byte(b))
+		if err != nil {
+			t.Fatalf("queued message does not decode: %v", err)
+		}
+		if len(m.Bars) > 0 {
+			versions[m.Version] = true
+		}
+		all = append(all, m.Bars...)
+	}
+	return all, versions
+}
+
 // fakeReports keeps report state in memory with report.Store's semantics.
 type fakeReports struct {
 	mu          sync.Mutex

@@ -191,7 +191,7 @@ func objectOptions(key string, meta map[string]string) parse.Options {
 		return ""
 	}
 	o := parse.Options{Profile: get(marketdata.MetadataProfile), Symbol: get(marketdata.MetadataSymbol),
-		TimestampUnit: get(marketdata.MetadataTimestampUnit)}
+		TimestampUnit: get(marketdata.MetadataTimestampUnit), Timeframe: get(marketdata.MetadataTimeframe)}
 	if o.Profile == "" {
 		o.Profile, _ = marketdata.ProfileFromKey(key)
 	}
@@ -265,7 +265,13 @@ func (h *Handler) ingest(ctx context.Context, o report.Object, log *slog.Logger)
 			coll.Reject(rec.Index, rec.Err.Category, rec.Err.Reason)
 			return nil
 		}
-		if err := stream.Add(rec.Point, rec.Index); err != nil {
+		var err error
+		if rec.Bar != nil {
+			err = stream.AddBar(*rec.Bar, rec.Index)
+		} else {
+			err = stream.Add(rec.Point, rec.Index)
+		}
+		if err != nil {
 			if errors.Is(err, marketdata.ErrPointTooLarge) {
 				coll.Reject(rec.Index, CategoryTooLarge, "record too large for a queue message")
 				return nil

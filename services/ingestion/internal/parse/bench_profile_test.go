@@ -56,6 +56,14 @@ func profileObject(profile string, n int) (name string, data []byte) {
 			fmt.Fprintf(&b, "%d,%s000000,%d.%08d,%d.000000,%d,True,True\n", 3602823+i, price, size%3, (i*7919)%100000000, size*cents/100, ns/1e6)
 		case marketdata.ProfileBinanceAggTrades:
 			fmt.Fprintf(&b, "%d,%s000000,%d.%08d,%d,%d,%d,false,true\n", 26129+i, price, size%3, (i*7919)%100000000, 27781+i, 27781+i, ns/1e3)
+		case marketdata.ProfilePolygonMinuteAggs:
+			if i == 0 {
+				b.WriteString("ticker,volume,open,close,high,low,window_start,transactions\n")
+			}
+			// One bar per symbol and minute, from a month before.
+			start := base.AddDate(0, -1, 0).Add(time.Duration(i/len(syms)) * time.Minute).UnixNano()
+			hi := fmt.Sprintf("%d.%02d", (cents+25)/100, (cents+25)%100)
+			fmt.Fprintf(&b, "%s,%d,%s,%s,%s,%s,%d,%d\n", sym, size*100, price, hi, hi, price, start, 1+size%40)
 		default:
 			panic("no generator for " + profile)
 		}

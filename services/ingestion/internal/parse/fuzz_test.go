@@ -43,6 +43,10 @@ func fuzzRunWith(t *testing.T, object string, data []byte, noFast bool, opts Opt
 			if r.Err.Category == "" || r.Err.Reason == "" {
 				t.Fatalf("record %d rejected without category or reason: %+v", r.Index, r.Err)
 			}
+		} else if r.Bar != nil {
+			if err := r.Bar.Validate(testNow); err != nil || r.Point != (marketdata.Point{}) {
+				t.Fatalf("accepted bar %d does not validate: %v (or has a point %+v)", r.Index, err, r.Point)
+			}
 		} else if err := r.Point.Validate(testNow); err != nil {
 			t.Fatalf("accepted record %d does not validate: %v", r.Index, err)
 		}

@@ -23,8 +23,10 @@ var testNow = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 type got struct {
 	index    int64
 	point    marketdata.Point
+	bar      *marketdata.Bar // a bar profile's record (Record.Bar), copied
 	category string
 	reason   string
+	unit     string // Record.TimestampUnit
 }
 
 // parseAll parses data as object name with the default options (see

@@ -49,6 +49,11 @@ type profile struct {
 	// otherwise (Options.Timeframe, or a name useBarLength is given).
 	bars      bool
 	barLength string
+	// barLengthOf reads the bar length an object's name gives (Binance's
+	// BTCUSDT-1m-2025-01-02.csv; Polygon's day_aggs_v1 folder), ok false
+	// when it gives none; it wins over barLength, Options.Timeframe over
+	// both.
+	barLengthOf func(name string) (length string, ok bool)
 	// oneChar maps one-character member names (Alpaca's) to their field or
 	// -1, so that the JSON path looks them up without a search.
 	oneChar [128]int8
@@ -157,6 +162,7 @@ var profiles = []*profile{
 		units:       []int{unit("ms"), unit("us")},
 		symbolGiven: true,
 	},
+	polygonMinuteAggs,
 }
 
 var native = profiles[0]
@@ -261,11 +267,18 @@ func (p *Parser) use(prof *profile, name string) error {
 	}
 	p.symbol = ""
 	p.barLength, p.barLengthName = 0, ""
-	if prof.bars && (prof.barLength != "" || p.Options.Timeframe != "") {
-		// A profile without a default (Binance's klines: the file name
-		// says it) calls useBarLength itself.
-		if err := p.useBarLength(prof.barLength); err != nil {
-			return err
+	if prof.bars {
+		length := prof.barLength
+		if prof.barLengthOf != nil {
+			if l, ok := prof.barLengthOf(name); ok {
+				length = l
+			}
+		}
+		if length != "" || p.Options.Timeframe != "" {
+			// Otherwise the profile's parser calls useBarLength itself.
+			if err := p.useBarLength(length); err != nil {
+				return err
+			}
 		}
 	}
 	if prof.symbolGiven {

@@ -46,11 +46,16 @@ func parseBy(p *Parser, name string, data []byte) ([]got, Info, error) {
 // gotOf is what a test keeps of a record: its point, or its refusal.
 func gotOf(r *Record) got {
 	g := got{index: r.Index}
-	if r.Err != nil {
+	switch {
+	case r.Err != nil:
 		g.category, g.reason = r.Err.Category, r.Err.Reason
-	} else {
+	case r.Bar != nil:
+		b := *r.Bar
+		g.bar = &b
+	default:
 		g.point = r.Point
 	}
+	g.unit = r.TimestampUnit
 	return g
 }
 

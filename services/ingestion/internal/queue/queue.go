@@ -125,16 +125,28 @@ func (p *Publisher) Open(ctx context.Context, origin string) (*Stream, error) {
 // caller rejects it), or the error that stopped the stream (a send failed,
 // or the context ended); the caller then stops adding.
 func (s *Stream) Add(pt marketdata.Point, index int64) error {
+	return s.add(func() (bool, error) { return s.enc.Add(pt, index) }, index)
+}
+
+// AddBar packs bar b, found at position index of the origin, as Add packs
+// a point (a message holds points or bars, not both: see
+// marketdata.MessageEncoder.AddBar).
+func (s *Stream) AddBar(b marketdata.Bar, index int64) error {
+	return s.add(func() (bool, error) { return s.enc.AddBar(b, index) }, index)
+}
+
+// add packs one record with add, the encoder's Add or AddBar.
+func (s *Stream) add(add func() (bool, error), index int64) error {
 	if err := s.failed(); err != nil {
 		return err
 	}
-	ok, err := s.enc.Add(pt, index)
+	ok, err := add()
 	if err != nil {
 		return err
 	}
 	if !ok {
 		s.flushMessage()
-		if ok, err = s.enc.Add(pt, index); !ok {
+		if ok, err = add(); !ok {
 			if err == nil {
 				err = marketdata.ErrPointTooLarge
 			}

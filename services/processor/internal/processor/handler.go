@@ -138,6 +138,11 @@ type message struct {
 	receives string // ApproximateReceiveCount: how close it is to the DLQ
 	origin   string
 	points   []marketdata.QueuedPoint
+	// bars are its raw bar items (written after its points), closes each
+	// bar's close as a point (see barCloses): what the latest state and
+	// the changed windows take from a bar.
+	bars     []dynamobatch.Item
+	closes   []marketdata.QueuedPoint
 	partials []dynamobatch.Item // its partial aggregate items
 	err      error              // why it failed; nil while it has not
 }
@@ -166,8 +171,9 @@ func (b *batch) ok(i int) bool {
 // Stats describe one invocation (logged, and used by tests).
 type Stats struct {
 	Messages, Failed int
-	Points           int // in the messages that decoded and passed the checks
-	Stored           int // in the messages that succeeded
+	Points           int // points and bars in the messages that decoded and passed the checks
+	Stored           int // points and bars in the messages that succeeded
+	Bars             int // bars among Points
 	Partials         int // partial aggregate items among the items written
 	WriteRequests    int
 	Resent           int
@@ -222,16 +228,24 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 			continue
 		}
 		b.msgs[i].points, b.msgs[i].origin = m.Points, m.Origin
+		if len(m.Bars) > 0 {
+			if b.msgs[i].bars, err = barItems(m, expiresAt); err != nil {
+				b.fail(i, fmt.Errorf("poison message: %w", err))
+				continue
+			}
+			b.msgs[i].closes = barCloses(m.Bars)
+		}
 		// The message's partials go with its points: the message succeeds
 		// only when both are stored, so the aggregator, which merges the
 		// partials, never misses stored points for long (SQS redelivers).
 		b.msgs[i].partials = appendPartials(nil, m, expiresAt)
 		st.Partials += len(b.msgs[i].partials)
-		for range len(m.Points) + len(b.msgs[i].partials) {
+		for range len(m.Points) + len(m.Bars) + len(b.msgs[i].partials) {
 			owner = append(owner, i)
 		}
 		spans[i].hi = len(owner)
-		st.Points += len(m.Points)
+		st.Points += len(m.Points) + len(m.Bars)
+		st.Bars += len(m.Bars)
 	}
 
 	// 2. Store the points, within the invocation's time budget. Each write
@@ -251,6 +265,7 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 			}
 			m := &b.msgs[i]
 			items = builder.appendItems(items, marketdata.Message{Origin: m.origin, Points: m.points})
+			items = append(items, m.bars...)
 			items = append(items, m.partials...)
 		}
 		return items
@@ -272,7 +287,7 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 	var resp events.SQSEventResponse
 	for _, m := range b.msgs {
 		if m.err == nil {
-			st.Stored += len(m.points)
+			st.Stored += len(m.points) + len(m.bars)
 			continue
 		}
 		st.Failed++
@@ -382,14 +397,14 @@ func (h *Handler) store(ctx context.Context, finishBy time.Time, b *batch, build
 				l = &loss{err: f.Err}
 				notStored[i] = l
 			}
-			if at < spans[i].lo+len(b.msgs[i].points) { // a message's points come before its partials
+			if at < spans[i].lo+len(b.msgs[i].points)+len(b.msgs[i].bars) { // a message's points and bars come before its partials
 				l.points++
 			} else {
 				l.partials++
 			}
 		}
 		for i, l := range notStored {
-			n := len(b.msgs[i].points)
+			n := len(b.msgs[i].points) + len(b.msgs[i].bars) // "points": its points or bars
 			switch {
 			case l.partials == 0:
 				b.fail(i, fmt.Errorf("%d of %d points not stored: %w", l.points, n, l.err))

@@ -47,7 +47,55 @@ func checkMessage(m marketdata.Message, now time.Time) error {
 			}
 		}
 	}
+	for i := range m.Bars {
+		b := &m.Bars[i]
+		if err := b.Validate(now); err != nil {
+			return fmt.Errorf("bar %d: %w", i, err)
+		}
+		ms, _, err := marketdata.ParseSortKey(b.Key)
+		if err != nil {
+			return fmt.Errorf("bar %d: %w", i, err)
+		}
+		if ms != b.Start {
+			return fmt.Errorf("bar %d: %w %.40q: not of the bar's start %d", i, marketdata.ErrSortKey, b.Key, b.Start)
+		}
+		if !storableNumber(b.VWAP) { // its prices are within Validate's bounds
+			return fmt.Errorf("bar %d: vwap %v is outside DynamoDB's number range", i, b.VWAP)
+		}
+	}
 	return nil
+}
+
+// barItems returns the raw bar items of m's bars, which passed
+// checkMessage. They are kept, as raw points are, for audit and for the
+// aggregator's from-raw repair path, which folds a window's raw bars with
+// its raw points (a bar has no raw points to rebuild it from).
+func barItems(m marketdata.Message, expiresAt int64) ([]dynamobatch.Item, error) {
+	items := make([]dynamobatch.Item, 0, len(m.Bars))
+	for _, b := range m.Bars {
+		it, err := ddbitem.EncodeBar(marketdata.RawBarItem{Hash: marketdata.BarKey(b.Symbol), Key: b.Key, Bar: b.Bar,
+			Origin: m.Origin, ExpiresAt: expiresAt})
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// barCloses returns each bar's close as a point: at the bar's last
+// millisecond, with the bar key's discriminator, at its close price. The
+// latest state takes a bar's close as its last price at the bar's end (so
+// a later trade, or a later bar, still wins by time), and the bar's window
+// is the window of its end, which is its start's (a bar divides the window).
+func barCloses(bars []marketdata.QueuedBar) []marketdata.QueuedPoint {
+	out := make([]marketdata.QueuedPoint, len(bars))
+	for i, b := range bars {
+		_, disc, _ := marketdata.ParseSortKey(b.Key) // checked by checkMessage
+		out[i] = marketdata.QueuedPoint{Key: marketdata.FormatSortKey(b.End(), disc),
+			Point: marketdata.Point{Symbol: b.Symbol, Timestamp: b.End(), Price: b.Close, Volume: b.Volume}}
+	}
+	return out
 }
 
 // storableNumber reports whether DynamoDB can store v: zero, or a magnitude
@@ -386,6 +434,19 @@ func appendPartials(dst []dynamobatch.Item, m marketdata.Message, expiresAt int6
 		eff, _ := p.Effect()                          // checked by checkMessage (Validate)
 		g.p.AddExact(ms, disc, p.Price, p.PriceText, p.Volume, eff)
 		g.hash.Add(p.Key)
+	}
+	for _, b := range m.Bars { // bars are one more summary to merge (Partial.AddBar)
+		w := window{b.Symbol, marketdata.WindowStart(b.Start)}
+		i, ok := index[w]
+		if !ok {
+			i = len(groups)
+			index[w] = i
+			groups = append(groups, group{window: w, hash: marketdata.NewPartialHash(m.Origin, b.Symbol)})
+		}
+		g := &groups[i]
+		ms, disc, _ := marketdata.ParseSortKey(b.Key) // checked by checkMessage
+		g.p.AddBar(ms, disc, b.Bar)
+		g.hash.Add(b.Key)
 	}
 	for i := range groups {
 		g := &groups[i]

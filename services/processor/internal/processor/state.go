@@ -80,12 +80,16 @@ func collectChanges(b *batch) *changes {
 		// checkMessage has parsed every key of a message that did not
 		// fail; should one not parse, its message fails before any of its
 		// points counts.
-		if keys, err = parseKeys(keys, m.points); err != nil {
+		points := m.points
+		if len(m.closes) > 0 { // a bar counts as its close (barCloses)
+			points = append(slices.Clip(m.points), m.closes...)
+		}
+		if keys, err = parseKeys(keys, points); err != nil {
 			b.fail(i, err)
 			continue
 		}
 		prevSym, prevWin = nil, nil
-		for j, p := range m.points {
+		for j, p := range points {
 			s := prevSym
 			if s == nil || s.last.Symbol != p.Symbol {
 				s = ch.symbols[p.Symbol]

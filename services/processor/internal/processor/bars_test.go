@@ -1,0 +1,148 @@
+package processor
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
+	"github.com/marketanalytics/pipeline/shared/limits"
+	"github.com/marketanalytics/pipeline/shared/marketdata"
+)
+
+// barsMessage encodes bars into one message body with the shared encoder.
+func barsMessage(t *testing.T, origin string, bars []marketdata.Bar) string {
+	t.Helper()
+	enc, err := marketdata.NewMessageEncoder(origin, limits.QueueMaxMessageBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range bars {
+		if ok, err := enc.AddBar(b, int64(i+2)); !ok || err != nil {
+			t.Fatalf("bar %d does not fit: %v", i, err)
+		}
+	}
+	return string(enc.Bytes())
+}
+
+// A message of bars stores each bar as a raw bar item, folds them with the
+// window's trades into partials, moves the latest state to the last bar's
+// close at its end, and announces the bars' windows; the same message again
+// changes nothing (idempotent keys).
+func TestProcessBars(t *testing.T) {
+	env := newEnv(t, nil)
+	w0 := marketdata.WindowStart(testNow.Add(-20 * time.Minute).UnixMilli())
+	var bars []marketdata.Bar
+	for i := range 7 { // 1-minute bars over two windows, one with a VWAP
+		px := 190 + float64(i)
+		b := marketdata.Bar{Symbol: "AAPL", Start: w0 + int64(i)*60_000, Length: 60_000, Open: px, High: px + 0.5,
+			Low: px - 0.25, Close: px + 0.25, Volume: marketdata.Units(uint64(100 * (i + 1))), Trades: int64(3 + i)}
+		if i == 6 {
+			b.VWAP = px + 0.125
+		}
+		bars = append(bars, b)
+	}
+	tradeBody := encodeOne(t, "api:trades", 2, func(i int) marketdata.Point {
+		return marketdata.Point{Symbol: "AAPL", Timestamp: w0 + 30_000 + int64(i)*60_000, Price: 195, Volume: "10"}
+	})
+	ev := fixtureEvent([]record{{"bars", barsMessage(t, "s3://b/minute_aggs.csv#v1", bars)}, {"trades", tradeBody}})
+	resp, st := env.h.Process(context.Background(), ev)
+	if len(resp.BatchItemFailures) != 0 || st.Points != 9 || st.Bars != 7 || st.Stored != 9 {
+		t.Fatalf("failures %v, stats %+v", resp.BatchItemFailures, st)
+	}
+	msgs := decoded(t, ev)
+	// Raw bars, under their own hash key, read back as sent.
+	for _, qb := range msgs["bars"].Bars {
+		got, err := ddbitem.DecodeBar(env.db.item(marketdata.BarKey("AAPL"), qb.Key))
+		if err != nil || got.Bar != qb.Bar || got.Origin != "s3://b/minute_aggs.csv#v1" {
+			t.Fatalf("raw bar %s: %+v, %v", qb.Key, got, err)
+		}
+	}
+	// The partials of each window merge to the bars and trades folded
+	// one by one.
+	for _, start := range []int64{w0, w0 + 300_000} {
+		var want, got marketdata.Partial
+		for _, qb := range msgs["bars"].Bars {
+			if marketdata.WindowStart(qb.Start) == start {
+				ms, disc, _ := marketdata.ParseSortKey(qb.Key)
+				want.AddBar(ms, disc, qb.Bar)
+			}
+		}
+		for _, p := range msgs["trades"].Points {
+			if marketdata.WindowStart(p.Timestamp) == start {
+				ms, disc, _ := marketdata.ParseSortKey(p.Key)
+				want.Add(ms, disc, p.Price, p.Volume)
+			}
+		}
+		n := 0
+		for k, it := range env.db.items {
+			if k.hash != marketdata.PartialKey("AAPL") || !strings.HasPrefix(k.rng, itoa(start)+".") {
+				continue
+			}
+			var pi marketdata.PartialItem
+			if err := ddbitem.Decode(it, &pi); err != nil {
+				t.Fatal(err)
+			}
+			p, err := pi.Partial()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Merge(p)
+			n++
+		}
+		if wantN := map[bool]int{true: 2, false: 1}[start == w0]; n != wantN || got.String() != want.String() {
+			t.Fatalf("window %d: %d partials merging to %v\nwant %v", start, n, &got, &want)
+		}
+		if start == w0 && (got.VWAPKnown() || got.Bars != 5) || start != w0 && (got.VWAPKnown() || got.Bars != 2) {
+			t.Fatalf("window %d: %v", start, &got)
+		}
+	}
+	// The latest state is the last bar's close, at its end.
+	var state marketdata.StateItem
+	if err := ddbitem.Decode(env.db.item(marketdata.StateKey("AAPL"), marketdata.StateSortKey), &state); err != nil {
+		t.Fatal(err)
+	}
+	last := bars[6]
+	if state.LastPrice != last.Close || state.LastMillis != last.End() || state.Points != 9 {
+		t.Fatalf("state %+v, want the close %v at %d", state, last.Close, last.End())
+	}
+	if got := env.ev.windows(); !slices.Equal(got, []marketdata.WindowRef{{Symbol: "AAPL", Start: w0}, {Symbol: "AAPL", Start: w0 + 300_000}}) {
+		t.Fatalf("windows announced %v", got)
+	}
+	// Redelivered: the same items, none more.
+	n := len(env.db.items)
+	before := svals(env.db.item(marketdata.BarKey("AAPL"), msgs["bars"].Bars[0].Key))
+	if resp, _ := env.h.Process(context.Background(), events.SQSEvent{Records: ev.Records[:1]}); len(resp.BatchItemFailures) != 0 {
+		t.Fatal(resp.BatchItemFailures)
+	}
+	if len(env.db.items) != n || !equalMaps(before, svals(env.db.item(marketdata.BarKey("AAPL"), msgs["bars"].Bars[0].Key))) {
+		t.Fatalf("redelivery: %d items, had %d", len(env.db.items), n)
+	}
+}
+
+// A bar that ingestion would have refused fails its message alone.
+func TestProcessBadBarIsPoison(t *testing.T) {
+	env := newEnv(t, nil)
+	w0 := marketdata.WindowStart(testNow.Add(-20 * time.Minute).UnixMilli())
+	good := marketdata.Bar{Symbol: "AAPL", Start: w0, Length: 60_000, Open: 1, High: 2, Low: 1, Close: 2, Volume: "5", Trades: 1}
+	body := barsMessage(t, "o", []marketdata.Bar{good})
+	bad := strings.Replace(body, `"high":2`, `"high":0.5`, 1)
+	ev := fixtureEvent([]record{{"bad", bad}, {"good", barsMessage(t, "o2", []marketdata.Bar{good})}})
+	resp, _ := env.h.Process(context.Background(), ev)
+	if ids := failedIDs(resp); !slices.Equal(ids, []string{"bad"}) {
+		t.Fatalf("failed %v", ids)
+	}
+	if !strings.Contains(env.logs.String(), "high 0.5 < low 1") {
+		t.Fatalf("log does not say why: %s", env.logs.String())
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func equalMaps(a, b map[string]string) bool { return maps.Equal(a, b) }
