@@ -293,3 +293,24 @@ func TestAggregateJSONExact(t *testing.T) {
 		t.Fatalf("latest %s read back %+v", b, lb)
 	}
 }
+
+// Wider intervals merged from windows keep the exact texts: open of the
+// first window, close of the last, high and low compared exactly.
+func TestRollUpExactPrices(t *testing.T) {
+	const a, b = "179.660000000000001", "179.6600000000000009"
+	w := int64(1_700_000_100_000) - int64(1_700_000_100_000)%3_600_000
+	win := func(start int64, high, low string) Aggregate {
+		hx, _ := strconv.ParseFloat(high, 64)
+		lx, _ := strconv.ParseFloat(low, 64)
+		ht, _ := ExactPrice(high, hx)
+		lt, _ := ExactPrice(low, lx)
+		return Aggregate{Symbol: "AAPL", WindowStart: start, WindowEnd: start + 300_000, Open: hx, OpenText: ht, High: hx, HighText: ht,
+			Low: lx, LowText: lt, Close: lx, CloseText: lt, Volume: "1", VWAP: lx, Trades: 1, FirstTs: start, LastTs: start + 1}
+	}
+	for _, order := range [][2]string{{a, b}, {b, a}} {
+		got := RollUp([]Aggregate{win(w, order[0], order[0]), win(w+300_000, order[1], order[1])}, Intervals[len(Intervals)-1])
+		if len(got) != 1 || got[0].HighText != a || got[0].LowText != b || got[0].OpenText != order[0] || got[0].CloseText != order[1] {
+			t.Fatalf("%v: rolled up %+v", order, got)
+		}
+	}
+}

@@ -10,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/marketanalytics/pipeline/services/aggregator/internal/ohlcv"
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
+	"github.com/marketanalytics/pipeline/shared/conditions"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
@@ -468,18 +469,51 @@ func partialItem(t *testing.T, rng string, pts ...[3]string) item {
 			t.Fatal(err)
 		}
 		price, _ := strconv.ParseFloat(pt[1], 64)
+		text, why := marketdata.ExactPrice(pt[1], price)
 		vol, err := marketdata.ParseDecimal(pt[2])
-		if err != nil {
-			t.Fatal(err)
+		if err != nil || why != "" {
+			t.Fatal(err, why)
 		}
-		p.Add(ms, disc, price, vol)
+		p.AddExact(ms, disc, price, text, vol, conditions.All)
 	}
-	it, err := attributevalue.MarshalMap(p.Item("AAPL", rng, 1))
+	return ddbitem.EncodePartial(p.Item("AAPL", rng, 1)) // as the processor writes it
+}
+
+// Prices of more digits than a float64 keeps go from the raw points and
+// from the partials to the same summary, their exact texts kept (high and
+// low by exact comparison of float ties), and into the aggregate item as
+// those numbers.
+func TestExactPricesSummaryAndItem(t *testing.T) {
+	const hi, lo = "187.100000000000000000000000001", "186.9999999999999999999999"
+	pts := [][3]string{{"1709649001000.5", hi, "100"}, {"1709649060000.1", "187.1", "1"}, {"1709649120000.7", lo, "200"}, {"1709649299999.3", "187", "150"}}
+	db := &fakeDB{t: t, pages: [][]item{{partialItem(t, "1709649000000.7", pts[0], pts[3]), partialItem(t, "1709649000000.2", pts[1], pts[2])}}}
+	sum, _, _, err := (&Table{DB: db, Name: tableName}).WindowSummary(context.Background(), "AAPL", w1430)
 	if err != nil {
 		t.Fatal(err)
 	}
-	it[marketdata.AttrTimestamp] = nv(rng)
-	return it
+	var raws []item
+	for _, p := range pts {
+		raws = append(raws, raw(p[0], p[1], p[2]))
+	}
+	want, _, _, err := (&Table{DB: &fakeDB{t: t, pages: [][]item{raws}}, Name: tableName}).RawWindowSummary(context.Background(), "AAPL", w1430)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum != want || sum.OpenText != hi || sum.HighText != hi || sum.LowText != lo || sum.CloseText != "" || sum.Close != 187 {
+		t.Fatalf("from partials %+v\nfrom raw %+v", sum, want)
+	}
+	a := marketdata.Aggregate{Symbol: "AAPL", WindowStart: w1430, WindowEnd: w1430 + 300_000, Open: sum.Open, OpenText: sum.OpenText,
+		High: sum.High, HighText: sum.HighText, Low: sum.Low, LowText: sum.LowText, Close: sum.Close, Volume: sum.Volume, VWAP: sum.VWAP, Trades: sum.Trades}
+	it, err := AggregateItem(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it[marketdata.AttrOpen].(*types.AttributeValueMemberN).Value != hi || it[marketdata.AttrLow].(*types.AttributeValueMemberN).Value != lo {
+		t.Fatalf("aggregate item %v", it)
+	}
+	if back, err := ParseAggregateItem(it); err != nil || back != a {
+		t.Fatalf("read back %+v, %v; want %+v", back, err, a)
+	}
 }
 
 // WindowSummary merges the window's partials, page by page, into what the
