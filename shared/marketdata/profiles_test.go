@@ -20,10 +20,10 @@ func TestProfileFromKey(t *testing.T) {
 	}
 }
 
-// POST /ingest declares the parameters that force a profile, a symbol and a
-// unit: the table the api stack builds the method from.
+// POST /ingest declares the parameters that force a profile, a symbol, a
+// unit and a bar length: the table the api stack builds the method from.
 func TestIngestRouteDeclaresProfileParameters(t *testing.T) {
-	want := map[string]bool{APIQueryProfile: true, APIQuerySymbol: true, APIQueryTimestampUnit: true}
+	want := map[string]bool{APIQueryProfile: true, APIQuerySymbol: true, APIQueryTimestampUnit: true, APIQueryTimeframe: true}
 	for _, q := range RouteIngest.Query {
 		delete(want, q)
 	}

@@ -178,7 +178,7 @@ var permanentS3Errors = map[string]string{
 }
 
 // objectOptions are the parse options an object forces: its metadata
-// (x-amz-meta-format, -symbol, -timestamp-unit) and, for the profile when
+// (x-amz-meta-format, -symbol, -timestamp-unit, -timeframe) and, for the profile when
 // the metadata names none, its key's incoming/<profile>/ prefix. The parser
 // refuses an unknown name whole.
 func objectOptions(key string, meta map[string]string) parse.Options {
