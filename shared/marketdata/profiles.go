@@ -42,7 +42,8 @@ const (
 
 // Profiles are the ingestion profiles, in the order detection tries them.
 var Profiles = []string{ProfileNative, ProfilePolygonTrades, ProfileDatabentoTrades, ProfileAlpacaTrades,
-	ProfileTardisTrades, ProfileBinanceTrades, ProfileBinanceAggTrades, ProfilePolygonMinuteAggs}
+	ProfileTardisTrades, ProfileBinanceTrades, ProfileBinanceAggTrades, ProfilePolygonMinuteAggs,
+	ProfileAlpacaBars, ProfileBinanceKlines}
 
 // ValidProfile reports whether name is one of Profiles.
 func ValidProfile(name string) bool {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
@@ -103,14 +104,16 @@ func (p *Parser) setBarField(f int, v []byte) *RecordError {
 		if err != nil {
 			return err
 		}
+		if f == fieldBarEnd {
+			// The last tick of the bar, in the start's unit: in µs it is
+			// not on a millisecond (finishBar checks it).
+			p.barEnd, p.barEndSub = ms, sub
+			break
+		}
 		if sub != 0 {
 			return recordErr(barCategory(f), "invalid %s %s: not on a millisecond (a misaligned bar)", fieldName(f), clip(v))
 		}
-		if f == fieldBarStart {
-			b.Start, p.rec.TimestampUnit = ms, unit
-		} else {
-			p.barEnd = ms
-		}
+		b.Start, p.rec.TimestampUnit = ms, unit
 	case fieldOpen, fieldHigh, fieldLow, fieldClose, fieldVWAP:
 		x, why := parseDecimal(v)
 		if why == "" && f != fieldVWAP {
@@ -140,10 +143,13 @@ func (p *Parser) setBarField(f int, v []byte) *RecordError {
 		if f == fieldBarVolume {
 			b.Volume = marketdata.Decimal(p.vols.get(dec))
 		} else {
-			b.PV = marketdata.Decimal(string(dec))
+			b.PV = marketdata.Decimal(p.vols.get(dec)) // copied into the interner's arena on a miss
 		}
 	case fieldTrades:
-		n, ok, _ := parseInteger(v)
+		n, ok := smallCount(v)
+		if !ok {
+			n, ok, _ = parseInteger(v)
+		}
 		if !ok || n < 0 {
 			return recordErr(barCategory(f), "invalid trades %s: want an integer >= 1", clip(v))
 		}
@@ -160,9 +166,12 @@ func (p *Parser) finishBar() {
 		b.Symbol = p.symbol
 	}
 	b.Length = p.barLength
-	if p.barEnd >= 0 && p.barEnd != b.End() {
+	if p.barEnd >= 0 && !p.endFits() {
+		u := p.rec.TimestampUnit
+		last := map[string]int32{"us": 999_000, "ns": 999_999}[u] // the last tick within the bar's last ms
 		p.rec.Err = p.vendorErr(fieldBarEnd, recordErr(marketdata.ErrBarLength.Error(),
-			"end %d is not start %d + %d ms - 1: the bar is not %s long", p.barEnd, b.Start, b.Length, p.barLengthName))
+			"end %s is not %s, the bar's last %s (start + %s - 1 %s): the bar is not %s long",
+			inUnit(p.barEnd, p.barEndSub, u), inUnit(b.End(), last, u), u, p.barLengthName, u, p.barLengthName))
 		return
 	}
 	if err := b.Validate(p.Now); err != nil {
@@ -178,6 +187,38 @@ func (p *Parser) finishBar() {
 		return
 	}
 	p.rec.Bar = b
+}
+
+// endFits reports whether the bar's end time (Binance's close_time) is its
+// last tick in the unit of its start: start + length - 1 ms for a start in
+// ms, start + length - 1 µs for one in µs (Binance's spot files from 2025).
+func (p *Parser) endFits() bool {
+	tick := int64(1_000_000) // ns in one unit of the start
+	switch p.rec.TimestampUnit {
+	case "us":
+		tick = 1_000
+	case "ns":
+		tick = 1
+	}
+	// In ns from the start: a difference of more than a day cannot fit,
+	// and is not multiplied (no overflow).
+	d := p.barEnd - p.bar.Start
+	if d < 0 || d > 86_400_000 {
+		return false
+	}
+	return d*1_000_000+int64(p.barEndSub) == p.bar.Length*1_000_000-tick
+}
+
+// inUnit writes the time ms (and sub ns) as an integer of unit (ms, us or
+// ns; rfc3339 and others in ms), as the file would.
+func inUnit(ms int64, sub int32, unit string) string {
+	switch unit {
+	case "us":
+		return strconv.FormatInt(ms*1_000+int64(sub)/1_000, 10)
+	case "ns":
+		return strconv.FormatInt(ms*1_000_000+int64(sub), 10)
+	}
+	return strconv.FormatInt(ms, 10)
 }
 
 // sentinelText is the category of a bar validation error: the text of the
@@ -304,4 +345,21 @@ func (p *Parser) csvBar(cols []int, required int) {
 		return
 	}
 	p.finishBar()
+}
+
+// smallCount reads a plain count of at most 18 digits (a bar's trades, the
+// usual case) without strconv; ok is false for anything else, which
+// parseInteger then reads.
+func smallCount(v []byte) (n int64, ok bool) {
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	for _, c := range v {
+		d := c - '0'
+		if d > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(d)
+	}
+	return n, true
 }

@@ -64,6 +64,18 @@ func profileObject(profile string, n int) (name string, data []byte) {
 			start := base.AddDate(0, -1, 0).Add(time.Duration(i/len(syms)) * time.Minute).UnixNano()
 			hi := fmt.Sprintf("%d.%02d", (cents+25)/100, (cents+25)%100)
 			fmt.Fprintf(&b, "%s,%d,%s,%s,%s,%s,%d,%d\n", sym, size*100, price, hi, hi, price, start, 1+size%40)
+		case marketdata.ProfileAlpacaBars:
+			// The stream's bars, one symbol after another, a minute each
+			// (from 90 days before base: all in the past).
+			start := base.AddDate(0, 0, -90).Add(time.Duration(i/len(syms)) * time.Minute)
+			fmt.Fprintf(&b, `{"T":"b","S":"%s","o":%s,"h":%d.99,"l":%d.00,"c":%s,"v":%d,"t":"%s","n":%d,"vw":%d.50}`+"\n",
+				sym, price, cents/100, cents/100, price, size*100, start.Format(time.RFC3339), 1+size%50, cents/100)
+		case marketdata.ProfileBinanceKlines:
+			// 1-minute klines in µs (spot files from 2025): close_time the
+			// bar's last µs, quote_asset_volume within [low, high] × volume.
+			open := base.AddDate(0, 0, -90).Add(time.Duration(i) * time.Minute).UnixMicro()
+			fmt.Fprintf(&b, "%d,%s000000,%d.99000000,%d.00000000,%s000000,%d.00000000,%d,%d.50000000,%d,0.5,1.0,0\n",
+				open, price, cents/100, cents/100, price, size, open+59_999_999, size*(cents/100), 1+size%50)
 		default:
 			panic("no generator for " + profile)
 		}
@@ -75,6 +87,10 @@ func profileObject(profile string, n int) (name string, data []byte) {
 		return "BTCUSDT-trades-2024-05-31.csv", b.Bytes()
 	case marketdata.ProfileBinanceAggTrades:
 		return "BTCUSDT-aggTrades-2024-05-31.csv", b.Bytes()
+	case marketdata.ProfileAlpacaBars:
+		return "bars.ndjson", b.Bytes()
+	case marketdata.ProfileBinanceKlines:
+		return "BTCUSDT-1m-2024-03-02.csv", b.Bytes()
 	}
 	return "trades.csv", b.Bytes()
 }

@@ -372,7 +372,7 @@ func (p *Parser) required() int {
 func (p *Parser) csvLayout() (cols []int, ignored []string, dataFirst bool, err error) {
 	header := p.fields
 	if forced := profileNamed(p.Options.Profile); forced != nil {
-		if forced.headerless != nil && headerlessRow(header, len(forced.headerless)) {
+		if forced.headerless != nil && forced.rowFits(header) {
 			return p.headerless(forced)
 		}
 		if err := p.use(forced, p.name); err != nil {
@@ -416,7 +416,7 @@ func (p *Parser) csvLayout() (cols []int, ignored []string, dataFirst bool, err 
 	}
 	_, byName := binanceName(p.name)
 	for _, prof := range profiles[1:] {
-		if prof.headerless == nil || !headerlessRow(header, len(prof.headerless)) {
+		if prof.headerless == nil || !prof.rowFits(header) {
 			continue
 		}
 		if byName == "" || byName == prof.name {

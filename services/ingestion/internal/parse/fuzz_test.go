@@ -157,8 +157,8 @@ func assertSame(t *testing.T, a []got, aerr error, b []got, berr error) {
 		if b[i].category != "" {
 			rb.Err = &RecordError{Category: b[i].category, Reason: b[i].reason}
 		}
-		if ra.Index != rb.Index || !sameRecord(&ra, &rb) {
-			t.Fatalf("record %d differs:\nfast %+v %v\nslow %+v %v", i, ra.Point, ra.Err, rb.Point, rb.Err)
+		if ra.Index != rb.Index || !sameRecord(&ra, &rb) || !sameBar(a[i].bar, b[i].bar) {
+			t.Fatalf("record %d differs:\nfast %+v %+v %v\nslow %+v %+v %v", i, ra.Point, a[i].bar, ra.Err, rb.Point, b[i].bar, rb.Err)
 		}
 	}
 }

@@ -66,6 +66,15 @@ func (p *Parser) parseJSON(br *bufio.Reader, sink Sink) error {
 			if err != nil {
 				return p.jsonErr(err, dec, -1)
 			}
+			if name.String() == "bars" && !seen && (p.Options.Profile == "" || p.Options.Profile == marketdata.ProfileAlpacaBars) {
+				// Alpaca's historical bars: alpacaBars reads the
+				// object's other members too, up to its end.
+				seen = true
+				if err := p.alpacaBars(dec, sink); err != nil {
+					return err
+				}
+				continue
+			}
 			if name.String() == "trades" && !seen && (p.Options.Profile == "" || p.Options.Profile == marketdata.ProfileAlpacaTrades) {
 				seen, wrapper = true, true
 				if err := p.alpacaTrades(dec, sink); err != nil {
@@ -172,6 +181,7 @@ func (p *Parser) alpacaTrades(dec *jsontext.Decoder, sink Sink) error {
 		_, err := p.jsonElements(dec, sink, 0)
 		return err
 	case '{':
+		return p.symbolArrays(dec, sink, "trades")
 	case 0:
 		_, err := dec.ReadToken()
 		return p.jsonErr(err, dec, -1)
@@ -179,6 +189,13 @@ func (p *Parser) alpacaTrades(dec *jsontext.Decoder, sink Sink) error {
 		return &ObjectError{Category: ObjectBadShape, Reason: fmt.Sprintf(
 			`unexpected JSON shape: %s "trades" is %s, want an object of arrays by symbol or an array`, marketdata.ProfileAlpacaTrades, kindName(k))}
 	}
+}
+
+// symbolArrays reads the object an Alpaca historical response holds in its
+// member (trades, bars): its members are symbols, each an array of records
+// of that symbol. Indexes run on across the arrays, 0-based, in the order of
+// the file.
+func (p *Parser) symbolArrays(dec *jsontext.Decoder, sink Sink, member string) error {
 	if _, err := dec.ReadToken(); err != nil {
 		return p.jsonErr(err, dec, -1)
 	}
@@ -195,7 +212,7 @@ func (p *Parser) alpacaTrades(dec *jsontext.Decoder, sink Sink) error {
 				return p.jsonErr(err, dec, next)
 			}
 			return &ObjectError{Category: ObjectBadShape, Reason: fmt.Sprintf(
-				`unexpected JSON shape: %s "trades" member %q is %s, want an array of trades`, marketdata.ProfileAlpacaTrades, clipString(sym), kindName(k))}
+				`unexpected JSON shape: %s %q member %q is %s, want an array of %s`, p.prof.name, member, clipString(sym), kindName(k), member)}
 		}
 		if _, err := dec.ReadToken(); err != nil {
 			return p.jsonErr(err, dec, next)
@@ -342,13 +359,23 @@ func (p *Parser) jsonErr(err error, dec *jsontext.Decoder, element int64) error 
 // handle is parsed again, from scratch, by jsontext (the slow path). Both
 // visit the members in order through the same member function, so they agree
 // on the outcome (a differential test and the NDJSON fuzz target check it).
+//
+// A bar profile's records (Alpaca's bars) take the same paths: their
+// members go to setBarField and finish ends them as bars (finishBar).
 func (p *Parser) jsonPoint(raw []byte) {
+	bars := p.prof != nil && p.prof.bars
+	if bars {
+		p.startBar(p.rec.Index)
+	}
 	if !p.noFast {
 		if p.fastPoint(raw) {
 			return
 		}
 		p.rec.Point = marketdata.Point{}
 		p.rec.Err, p.rec.TimestampUnit = nil, ""
+		if bars {
+			p.startBar(p.rec.Index)
+		}
 	}
 	p.slowPoint(raw)
 }
@@ -499,13 +526,20 @@ func (p *Parser) member(m *members, f int, v []byte) *RecordError {
 		switch {
 		case textual:
 			what = "a string"
-		case f == fieldTimestamp:
+		case f == fieldTimestamp || f == fieldBarStart:
 			what = "an epoch integer or an RFC 3339 string"
 		}
-		return p.vendorErr(f, recordErr(fieldCategory[f], "invalid %s: %s, want %s", fieldNames[f], kindName(jsontext.Value(v).Kind()), what))
+		return p.vendorErr(f, recordErr(categoryOf(f), "invalid %s: %s, want %s", fieldName(f), kindName(jsontext.Value(v).Kind()), what))
 	}
 	if f == fieldTape {
 		m.tape = string(v) // one byte when valid: no allocation
+		m.present |= 1 << f
+		return nil
+	}
+	if p.prof != nil && p.prof.bars {
+		if rerr := p.setBarField(f, v); rerr != nil {
+			return p.vendorErr(f, rerr)
+		}
 		m.present |= 1 << f
 		return nil
 	}
@@ -518,6 +552,10 @@ func (p *Parser) member(m *members, f int, v []byte) *RecordError {
 
 // finish checks that the required fields were given and validates the point.
 func (p *Parser) finish(m *members) {
+	if p.prof != nil && p.prof.bars {
+		p.finishJSONBar(m)
+		return
+	}
 	if m.present&(1<<fieldSymbol) == 0 && p.symbol != "" {
 		p.rec.Point.Symbol = p.symbol
 		m.present |= 1 << fieldSymbol

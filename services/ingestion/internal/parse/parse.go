@@ -183,6 +183,8 @@ type Parser struct {
 	order   [16]int8       // memberField's guesses: the column index by member position
 	bar     marketdata.Bar // the bar record being read (Record.Bar points here)
 	barEnd  int64          // its end time when the profile gives one (fieldBarEnd), else -1
+	// barEndSub is the end time's nanoseconds within its millisecond.
+	barEndSub int32
 	// barLength is the length (ms) of the object's bars, barLengthName
 	// its name (useBarLength).
 	barLength     int64
@@ -381,7 +383,7 @@ func FormatFromName(name string) (f Format, ok bool) {
 
 // detect picks the format from the name or, when the name does not decide,
 // from the first bytes: '[' is a JSON array, '{' starting with a "points"
-// (or Alpaca's "trades") member is a JSON object holding the array, any other '{' is NDJSON, and
+// (or Alpaca's "trades" or "bars") member is a JSON object holding the array, any other '{' is NDJSON, and
 // anything else is CSV (whose header check then decides).
 func (p *Parser) detect(br *bufio.Reader, name string) (Format, error) {
 	// A read error here is not final: the records before it are parsed,
@@ -404,8 +406,8 @@ func (p *Parser) detect(br *bufio.Reader, name string) (Format, error) {
 			return JSONArray, nil
 		case '{':
 			rest := bytes.TrimLeftFunc(b[i+1:], isJSONSpace)
-			if bytes.HasPrefix(rest, []byte(`"points"`)) || bytes.HasPrefix(rest, []byte(`"trades"`)) {
-				return JSONArray, nil // Alpaca's {"trades": ...} too
+			if bytes.HasPrefix(rest, []byte(`"points"`)) || bytes.HasPrefix(rest, []byte(`"trades"`)) || bytes.HasPrefix(rest, []byte(`"bars"`)) {
+				return JSONArray, nil // Alpaca's {"trades": ...} and {"bars": ...} too
 			}
 			return NDJSON, nil
 		}

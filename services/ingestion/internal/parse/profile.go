@@ -163,6 +163,45 @@ var profiles = []*profile{
 		symbolGiven: true,
 	},
 	polygonMinuteAggs,
+	{
+		// Alpaca market data v2 bars (GET /v2/stocks/bars, the single-symbol
+		// /v2/stocks/{symbol}/bars, the stream's "b" messages): t the bar's
+		// start, RFC 3339; o, h, l, c; v volume; n trade count; vw VWAP; S
+		// the symbol (absent in the historical shapes, where the "bars" key
+		// or the "symbol" member names it). The timeframe is the request's,
+		// not the bar's: given with the object, 1Min by default.
+		name: marketdata.ProfileAlpacaBars,
+		columns: []column{{"S", fieldSymbol}, {"t", fieldBarStart}, {"o", fieldOpen}, {"h", fieldHigh},
+			{"l", fieldLow}, {"c", fieldClose}, {"v", fieldBarVolume}, {"n", fieldTrades}, {"vw", fieldVWAP}},
+		signature:    []string{"t", "o", "h", "l", "c"},
+		json:         true,
+		units:        []int{},
+		ignoreOthers: true,
+		bars:         true,
+		barLength:    marketdata.DefaultBarLength,
+	},
+	{
+		// Binance spot klines (data.binance.vision, BTCUSDT-1m-2025-01-02.csv):
+		// no header; open_time and close_time in ms, in µs from 2025;
+		// quote_asset_volume is the bar's Σ price×qty, its exact pv. The
+		// symbol and the interval come from the file name (or are given).
+		// A file with a header (Binance's futures klines have one) names
+		// the quote volume quote_volume and the trade count count.
+		name: marketdata.ProfileBinanceKlines,
+		columns: []column{{"open_time", fieldBarStart}, {"open", fieldOpen}, {"high", fieldHigh}, {"low", fieldLow},
+			{"close", fieldClose}, {"volume", fieldBarVolume}, {"close_time", fieldBarEnd},
+			{"quote_asset_volume", fieldQuoteVolume}, {"number_of_trades", fieldTrades},
+			{"quote_volume", fieldQuoteVolume}, {"count", fieldTrades}},
+		headerless: []column{{"open_time", fieldBarStart}, {"open", fieldOpen}, {"high", fieldHigh}, {"low", fieldLow},
+			{"close", fieldClose}, {"volume", fieldBarVolume}, {"close_time", fieldBarEnd},
+			{"quote_asset_volume", fieldQuoteVolume}, {"number_of_trades", fieldTrades},
+			{"taker_buy_base_asset_volume", ignoredField}, {"taker_buy_quote_asset_volume", ignoredField}, {"ignore", ignoredField}},
+		signature:   []string{"open_time", "close_time"},
+		units:       []int{unit("ms"), unit("us")},
+		symbolGiven: true,
+		bars:        true,
+		barLengthOf: klinesIntervalOf,
+	},
 }
 
 var native = profiles[0]
@@ -240,8 +279,9 @@ func (o Options) check() error {
 	return nil
 }
 
-// binanceName reads a Binance file name such as BTCUSDT-aggTrades-2025-01-02.csv:
-// its symbol and the profile its kind names ("" when it is not one).
+// binanceName reads a Binance file name such as BTCUSDT-aggTrades-2025-01-02.csv
+// or BTCUSDT-1m-2025-01-02.csv: its symbol and the profile its kind names
+// ("" when it is not one).
 func binanceName(name string) (symbol, prof string) {
 	base := path.Base(name)
 	sym, rest, ok := strings.Cut(base, "-")
@@ -254,6 +294,9 @@ func binanceName(name string) (symbol, prof string) {
 		return sym, marketdata.ProfileBinanceTrades
 	case "aggTrades":
 		return sym, marketdata.ProfileBinanceAggTrades
+	}
+	if klinesInterval(kind) {
+		return sym, marketdata.ProfileBinanceKlines
 	}
 	return "", ""
 }
@@ -291,6 +334,9 @@ func (p *Parser) use(prof *profile, name string) error {
 				"%s rows hold no symbol and the object's name %q does not start with one (like BTCUSDT-trades-2025-01-02.csv); give it as metadata x-amz-meta-%s or the query parameter ?%s=",
 				prof.name, clipString(path.Base(name)), marketdata.MetadataSymbol, marketdata.APIQuerySymbol)}
 		}
+	}
+	if prof.name == marketdata.ProfileBinanceKlines && p.barLength == 0 {
+		return klinesNoInterval(name)
 	}
 	return nil
 }
