@@ -60,8 +60,43 @@ func (d Decimal) String() string {
 func (d Decimal) IsZero() bool { return d == "" || d == "0" }
 
 // Float64 returns the float64 nearest to d (attributevalue's number
-// interface; also for charts and the float fallbacks).
-func (d Decimal) Float64() (float64, error) { return strconv.ParseFloat(d.String(), 64) }
+// interface; also for charts, the float fallbacks and Bar.Validate's
+// Σ price×volume check, once per bar).
+func (d Decimal) Float64() (float64, error) {
+	if x, ok := fastFloat(string(d)); ok {
+		return x, nil
+	}
+	return strconv.ParseFloat(d.String(), 64)
+}
+
+// fastFloat converts the plain text digits[.digits] of at most 15 digits
+// (so an integer below 2^53) and 22 fraction digits: the digits and the
+// power of ten are then exact float64s, and one division is correctly
+// rounded, so the result is strconv.ParseFloat's (Clinger's fast path; a
+// test compares them). ok is false for anything else.
+func fastFloat(s string) (x float64, ok bool) {
+	var m uint64
+	digits, frac, point := 0, 0, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if point {
+				frac++
+			}
+		case c == '.' && !point && digits > 0:
+			point = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 || frac > 22 || point && frac == 0 {
+		return 0, false
+	}
+	return float64(m) / exactPow10[frac], true // message_fast.go's table
+}
 
 // Int64 returns d as an int64 when it is an integer in range (attributevalue's
 // number interface).

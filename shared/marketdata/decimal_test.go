@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/big"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -214,6 +215,50 @@ func TestCanonicalDecimal(t *testing.T) {
 	} {
 		if got := isCanonical(s); got != want {
 			t.Errorf("canonical(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// FuzzDecimalFloat64: Float64's fast path gives strconv.ParseFloat's value
+// wherever it applies, and the slow path's otherwise, for any text.
+func FuzzDecimalFloat64(f *testing.F) {
+	for _, s := range []string{"0", "1", "0.015", "168800.95", "123456789012345", "1234567890123456", "0.0000000000000000000001",
+		"9007199254740993", "1.", ".5", "", "1e3", "-1", "99999999999999.9", "0.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, werr := strconv.ParseFloat(Decimal(s).String(), 64)
+		got, err := Decimal(s).Float64()
+		if (err == nil) != (werr == nil) || err == nil && got != want {
+			t.Fatalf("Float64(%q) = %v, %v; strconv %v, %v", s, got, err, want, werr)
+		}
+		if x, ok := fastFloat(s); ok && x != want {
+			t.Fatalf("fastFloat(%q) = %v, strconv %v", s, x, want)
+		}
+	})
+}
+
+// TestFastFloat compares the fast path with strconv over random plain
+// decimals of every length it takes, and checks it declines the others.
+func TestFastFloat(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		n := 1 + r.IntN(17)
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+		}
+		s := string(b)
+		if k := r.IntN(n + 1); k > 0 && k < n {
+			s = s[:k] + "." + s[k:]
+		}
+		want, _ := strconv.ParseFloat(s, 64)
+		x, ok := fastFloat(s)
+		if ok != (n <= 15) {
+			t.Fatalf("fastFloat(%q) ok %v", s, ok)
+		}
+		if ok && x != want {
+			t.Fatalf("fastFloat(%q) = %v, strconv %v", s, x, want)
 		}
 	}
 }
