@@ -65,20 +65,10 @@ func (p *Parser) csvRecord(l *lineReader) (start int64, rerr *RecordError, err e
 		if tooLong {
 			return start, recordErr(CategoryTooLong, "record longer than %d bytes", MaxRecordBytes), nil
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
+		if blank(line) {
 			continue // blank lines are not records
 		}
-		if bytes.IndexByte(line, '"') < 0 {
-			p.fields = p.fields[:0]
-			for {
-				i := bytes.IndexByte(line, ',')
-				if i < 0 {
-					p.fields = append(p.fields, trimSpace(line))
-					break
-				}
-				p.fields = append(p.fields, trimSpace(line[:i]))
-				line = line[i+1:]
-			}
+		if p.splitPlain(line) {
 			return start, nil, nil
 		}
 		if !p.noFast && p.csvQuotedInPlace(line) {
@@ -88,6 +78,38 @@ func (p *Parser) csvRecord(l *lineReader) (start int64, rerr *RecordError, err e
 		return start, rerr, err
 	}
 }
+
+// blank reports whether line is empty or white space (bytes.TrimSpace's):
+// a line starting with a printable ASCII byte is not, in one comparison.
+func blank(line []byte) bool {
+	if len(line) > 0 && line[0] > ' ' && line[0] < utf8.RuneSelf {
+		return false
+	}
+	return len(bytes.TrimSpace(line)) == 0
+}
+
+// splitPlain splits line at its commas into p.fields, each trimmed of
+// blanks, in one pass over its bytes (a search call per field cost as
+// much: a record's fields are short). It reports false, at the first
+// quote, for a line holding quotes, which the quoted readers split.
+func (p *Parser) splitPlain(line []byte) bool {
+	fields := p.fields[:0]
+	start := 0
+	for i, c := range line {
+		if csvSpecial[c] {
+			if c == '"' {
+				return false
+			}
+			fields = append(fields, trimSpace(line[start:i]))
+			start = i + 1
+		}
+	}
+	p.fields = append(fields, trimSpace(line[start:]))
+	return true
+}
+
+// csvSpecial marks the bytes splitPlain stops at: the comma and the quote.
+var csvSpecial = [256]bool{',': true, '"': true}
 
 // csvQuotedInPlace splits line, a record holding quotes, into p.fields
 // without copying, when each quoted field closes on this line and holds no

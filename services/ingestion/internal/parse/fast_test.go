@@ -218,3 +218,38 @@ func TestInternHashByCapacity(t *testing.T) {
 		}
 	}
 }
+
+// splitPlain splits as strings.Split at commas does, each field trimmed of
+// blanks, and leaves every line holding a quote to the quoted readers; blank
+// agrees with bytes.TrimSpace.
+func TestSplitPlainAgrees(t *testing.T) {
+	alphabet := []string{"a", "1", ",", " ", "\t", "\r", "\"", "\u00a0", "\u0085", "\v", "é", "abcdefgh", ",,,,,,,,"}
+	r := rand.New(rand.NewPCG(7, 43))
+	p := &Parser{}
+	for range 200_000 {
+		var b strings.Builder
+		for range r.IntN(24) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		line := b.String()
+		if got, want := blank([]byte(line)), strings.TrimSpace(line) == ""; got != want {
+			t.Fatalf("blank(%q) = %v", line, got)
+		}
+		ok := p.splitPlain([]byte(line))
+		if ok == strings.Contains(line, `"`) {
+			t.Fatalf("%q: splitPlain %v", line, ok)
+		}
+		if !ok {
+			continue
+		}
+		want := strings.Split(line, ",")
+		if len(want) != len(p.fields) {
+			t.Fatalf("%q: %q, want %q", line, p.fields, want)
+		}
+		for i, w := range want {
+			if w = strings.Trim(w, " \t"); string(p.fields[i]) != w {
+				t.Fatalf("%q: field %d %q, want %q", line, i, p.fields[i], w)
+			}
+		}
+	}
+}

@@ -85,7 +85,7 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 	case fieldSymbol:
 		pt.Symbol = p.strs.get(v)
 	case fieldExchange:
-		if !utf8.Valid(v) {
+		if !ascii(v) && !utf8.Valid(v) {
 			return recordErr(fieldCategory[f], "invalid exchange %s: not valid UTF-8", clip(v))
 		}
 		pt.Exchange = p.strs.get(v)
@@ -328,6 +328,17 @@ func unitsHelp(units []int) string {
 		parts[i] = fmt.Sprintf("%s (%d-%d digits)", marketdata.TimestampUnits[u].Name, lo, hi)
 	}
 	return "an epoch integer in " + strings.Join(parts, " or ")
+}
+
+// ascii reports whether b is ASCII (so valid UTF-8): exchange codes are,
+// and a loop over four bytes costs less than utf8.Valid's call.
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalCount reports whether v is a size already in its canonical text

@@ -22,7 +22,7 @@ func (p *Parser) parseNDJSON(br *bufio.Reader, sink Sink) error {
 		if err != nil {
 			return p.readErr(err)
 		}
-		if !tooLong && len(bytes.TrimSpace(line)) == 0 {
+		if !tooLong && blank(line) {
 			continue // blank lines are not records
 		}
 		p.rec = Record{Index: l.line}
