@@ -123,7 +123,9 @@ func (p Point) Validate(now time.Time) error {
 	if p.Timestamp < 0 {
 		return fmt.Errorf("%w %d: before 1970", ErrTimestamp, p.Timestamp)
 	}
-	if max := now.Add(limits.MaxFutureSkew).UnixMilli(); p.Timestamp > max {
+	// now.Add(skew).UnixMilli(), in integers (skew is whole milliseconds):
+	// Validate runs once per point ingested.
+	if max := now.UnixMilli() + limits.MaxFutureSkew.Milliseconds(); p.Timestamp > max {
 		return fmt.Errorf("%w %d: more than %s in the future", ErrTimestamp, p.Timestamp, limits.MaxFutureSkew)
 	}
 	if p.SubMilliNanos < 0 || p.SubMilliNanos >= NanosPerMilli {

@@ -494,9 +494,12 @@ func (m *members) field(p *Parser, f int, raw []byte) (int, *RecordError) {
 	return f, nil
 }
 
+// textualFields are the fields whose JSON values are strings, never numbers.
+const textualFields = 1<<fieldSymbol | 1<<fieldExchange | 1<<fieldConditions | 1<<fieldTape
+
 // member stores the raw (valid JSON) value v of field f.
 func (p *Parser) member(m *members, f int, v []byte) *RecordError {
-	textual := f == fieldSymbol || f == fieldExchange || f == fieldConditions || f == fieldTape
+	textual := textualFields&(1<<f) != 0
 	if f == fieldConditions && p.prof != nil && p.prof.sipConditions && v[0] != 'n' {
 		if v[0] != '[' {
 			return p.vendorErr(f, recordErr(fieldCategory[f], "invalid conditions: %s, want an array of SIP condition codes", kindName(jsontext.Value(v).Kind())))
@@ -640,26 +643,47 @@ func (p *Parser) fastPoint(raw []byte) bool {
 		return false
 	}
 	i = skipWS(raw, i+1)
+	// A plain one-character name (Alpaca's) is looked up in the profile's
+	// table (memberField's), decided once per record; other names are
+	// guessed from the previous record's order (fastName).
+	var oneChar *[128]int8
+	if !p.noGuess && p.prof != nil && p.prof != native {
+		oneChar = &p.prof.oneChar
+	}
 	var m members
 	if i < len(raw) && raw[i] == '}' {
 		i++
 	} else {
 		for {
-			j, f, guessed := p.fastName(raw, i, m.count)
-			ok := guessed
+			var j, f int
+			var guessed, ok bool
+			if oneChar != nil && i+2 < len(raw) && raw[i] == '"' && raw[i+2] == '"' && plainString[raw[i+1]] {
+				j, f, guessed = i+3, int(oneChar[raw[i+1]]), true
+			} else {
+				j, f, guessed = p.fastName(raw, i, m.count)
+			}
+			ok = guessed
 			if !ok {
 				j, ok = fastString(raw, i)
 			}
 			if !ok {
 				return false
 			}
-			name := raw[i:j]
-			i = skipWS(raw, j)
-			if i == len(raw) || raw[i] != ':' {
-				return false
+			nameStart, nameEnd := i, j
+			// The compact form "name":value, has no white space between
+			// the tokens: one comparison each, skipWS only where there is.
+			if j < len(raw) && raw[j] == ':' {
+				i = j + 1
+			} else {
+				i = skipWS(raw, j)
+				if i == len(raw) || raw[i] != ':' {
+					return false
+				}
+				i++
 			}
-			i = skipWS(raw, i+1)
-			var v []byte
+			if i < len(raw) && raw[i] <= ' ' {
+				i = skipWS(raw, i)
+			}
 			switch {
 			case i == len(raw):
 				return false
@@ -675,16 +699,19 @@ func (p *Parser) fastPoint(raw []byte) bool {
 			if !ok {
 				return false
 			}
-			v = raw[i:j]
-			i = skipWS(raw, j)
+			v := raw[i:j]
+			i = j
+			if i < len(raw) && raw[i] <= ' ' {
+				i = skipWS(raw, i)
+			}
 			if i == len(raw) || raw[i] != ',' && raw[i] != '}' {
 				return false
 			}
 			var rerr *RecordError
 			if guessed {
-				f, rerr = m.field(p, f, name)
+				f, rerr = m.field(p, f, raw[nameStart:nameEnd])
 			} else {
-				f, rerr = m.name(p, name)
+				f, rerr = m.name(p, raw[nameStart:nameEnd])
 			}
 			if rerr == nil && f != ignoredField {
 				rerr = p.member(&m, f, v)
@@ -697,7 +724,10 @@ func (p *Parser) fastPoint(raw []byte) bool {
 				i++
 				break
 			}
-			i = skipWS(raw, i+1)
+			i++
+			if i < len(raw) && raw[i] <= ' ' {
+				i = skipWS(raw, i)
+			}
 		}
 	}
 	if skipWS(raw, i) != len(raw) {
@@ -713,14 +743,7 @@ func (p *Parser) fastPoint(raw []byte) bool {
 // plain (a test checks that every column name is), where fastString would
 // look at each byte and memberField compare the name again.
 func (p *Parser) fastName(b []byte, i, pos int) (end, field int, ok bool) {
-	if p.noGuess || p.prof == nil {
-		return 0, 0, false
-	}
-	if p.prof != native && i+2 < len(b) && b[i] == '"' && b[i+2] == '"' && plainString[b[i+1]] {
-		// A plain one-character name (Alpaca's): memberField's table.
-		return i + 3, int(p.prof.oneChar[b[i+1]]), true
-	}
-	if pos >= len(p.order) {
+	if p.noGuess || p.prof == nil || pos >= len(p.order) {
 		return 0, 0, false
 	}
 	cols := p.prof.columns
