@@ -180,6 +180,21 @@ func (t Table) Points(ctx context.Context, symbol string, from, to int64) ([]mar
 	return pts, err
 }
 
+// Bars returns the raw bars of symbol (marketdata.RawBarItem, under
+// marketdata.BarKey) starting from <= start < to, by range key.
+func (t Table) Bars(ctx context.Context, symbol string, from, to int64) ([]marketdata.Bar, error) {
+	var bars []marketdata.Bar
+	err := t.queryItems(ctx, pointsInput(marketdata.BarKey(symbol), from, to), func(it map[string]types.AttributeValue) error {
+		b, err := ddbitem.DecodeBar(it)
+		if err != nil {
+			return fmt.Errorf("raw bar of %s: %w", symbol, err)
+		}
+		bars = append(bars, b.Bar)
+		return nil
+	})
+	return bars, err
+}
+
 // Aggregates returns the stored aggregates of symbol, by window start.
 func (t Table) Aggregates(ctx context.Context, symbol string) ([]marketdata.Aggregate, error) {
 	var aggs []marketdata.Aggregate
