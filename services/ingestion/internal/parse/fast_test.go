@@ -101,7 +101,8 @@ func TestCSVQuotedInPlaceAgrees(t *testing.T) {
 }
 
 // fastRFC3339 takes the times Go writes in RFC 3339 (any fraction, any
-// offset, every year a Point can hold) and reads them as time.Parse does.
+// offset, every year a Point can hold) and reads them as time.Parse does,
+// with and without the minute cache.
 func TestFastRFC3339Agrees(t *testing.T) {
 	r := rand.New(rand.NewPCG(3339, 43))
 	for range 100_000 {
@@ -116,6 +117,16 @@ func TestFastRFC3339Agrees(t *testing.T) {
 			ms, sub, ok := fastRFC3339([]byte(s))
 			if !ok || ms != want.UnixMilli() || sub != int32(want.Nanosecond()%1e6) {
 				t.Fatalf("%q: fast path %d+%dns %v, time.Parse %d+%dns", s, ms, sub, ok, want.UnixMilli(), want.Nanosecond()%1e6)
+			}
+			// Through the minute cache, after a time of the same minute
+			// (another second, zone or fraction) and after another one.
+			for _, before := range []string{s[:16] + ":07Z", s[:16] + ":59.5+01:00", "2024-06-01T12:00:00Z"} {
+				var c rfcMinute
+				fastRFC3339In([]byte(before), &c)
+				ms, sub, ok := fastRFC3339In([]byte(s), &c)
+				if !ok || ms != want.UnixMilli() || sub != int32(want.Nanosecond()%1e6) {
+					t.Fatalf("%q after %q: cached %d+%dns %v, time.Parse %d+%dns", s, before, ms, sub, ok, want.UnixMilli(), want.Nanosecond()%1e6)
+				}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -104,7 +105,7 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 			return recordErr(CategoryCorrection, "correction %s: the trade was cancelled, in error or superseded by its correction (NYSE TAQ trade correction indicator), so it counts nowhere", clip(v))
 		}
 	case fieldTimestamp:
-		ms, sub, unit, err := parseTimestampIn(v, p.units)
+		ms, sub, unit, err := parseTimestampWith(v, p.units, &p.minute)
 		if err != nil {
 			return err
 		}
@@ -245,6 +246,12 @@ func parseTimestamp(v []byte) (ms int64, sub int32, unit string, rerr *RecordErr
 // value outside the ranges of the allowed units is refused, never read in a
 // unit it does not look like.
 func parseTimestampIn(v []byte, units []int) (ms int64, sub int32, unit string, rerr *RecordError) {
+	return parseTimestampWith(v, units, nil)
+}
+
+// parseTimestampWith is parseTimestampIn, reading RFC 3339 times with the
+// minute cache c (fastRFC3339In; nil: none).
+func parseTimestampWith(v []byte, units []int, c *rfcMinute) (ms int64, sub int32, unit string, rerr *RecordError) {
 	if len(v) == 0 {
 		return 0, 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp: empty")
 	}
@@ -267,7 +274,7 @@ func parseTimestampIn(v []byte, units []int) (ms int64, sub int32, unit string, 
 		}
 	}
 	if len(v) >= 20 && v[4] == '-' { // an RFC 3339 time, not a number
-		if ms, sub, ok := fastRFC3339(v); ok {
+		if ms, sub, ok := fastRFC3339In(v, c); ok {
 			return ms, sub, UnitRFC3339, nil
 		}
 	}
@@ -444,22 +451,43 @@ func fastDecimal(v []byte) (x float64, ok bool) {
 // within them. ok is false for anything else, valid or not, which
 // time.Parse then reads; a test and a fuzz target check that both agree.
 func fastRFC3339(v []byte) (ms int64, sub int32, ok bool) {
-	if len(v) < 20 || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' {
+	return fastRFC3339In(v, nil)
+}
+
+// rfcMinute remembers the minute of the last RFC 3339 time read (its first
+// 16 bytes, YYYY-MM-DDTHH:MM, as two words) and its epoch seconds: a file's
+// times share their minute for many records, whose date, hour and minute
+// then cost two comparisons.
+type rfcMinute struct {
+	lo, hi uint64
+	secs   int64
+	ok     bool
+}
+
+// fastRFC3339In is fastRFC3339, reading the minute from c when it is the
+// one c holds, and leaving the time's minute in c (c nil: no cache).
+func fastRFC3339In(v []byte, c *rfcMinute) (ms int64, sub int32, ok bool) {
+	if len(v) < 20 || v[16] != ':' {
 		return 0, 0, false
 	}
-	// The fixed fields by position, each digit checked as it is read (one
-	// pass, no loop: this runs once per Alpaca record).
-	y1, y2, y3, y4 := v[0]-'0', v[1]-'0', v[2]-'0', v[3]-'0'
-	mo1, mo2, d1, d2 := v[5]-'0', v[6]-'0', v[8]-'0', v[9]-'0'
-	h1, h2, mi1, mi2, s1, s2 := v[11]-'0', v[12]-'0', v[14]-'0', v[15]-'0', v[17]-'0', v[18]-'0'
-	if y1 > 9 || y2 > 9 || y3 > 9 || y4 > 9 || mo1 > 9 || mo2 > 9 || d1 > 9 || d2 > 9 ||
-		h1 > 9 || h2 > 9 || mi1 > 9 || mi2 > 9 || s1 > 9 || s2 > 9 {
+	lo, hi := binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint64(v[8:])
+	var base int64
+	if c != nil && c.ok && c.lo == lo && c.hi == hi {
+		base = c.secs
+	} else {
+		if base, ok = rfcMinuteSecs(v); !ok {
+			return 0, 0, false
+		}
+		if c != nil {
+			*c = rfcMinute{lo, hi, base, true}
+		}
+	}
+	s1, s2 := v[17]-'0', v[18]-'0'
+	if s1 > 9 || s2 > 9 {
 		return 0, 0, false
 	}
-	year := int(y1)*1000 + int(y2)*100 + int(y3)*10 + int(y4)
-	month, day := int(mo1)*10+int(mo2), int(d1)*10+int(d2)
-	hour, minute, sec := int(h1)*10+int(h2), int(mi1)*10+int(mi2), int(s1)*10+int(s2)
-	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+	sec := int(s1)*10 + int(s2)
+	if sec > 59 {
 		return 0, 0, false
 	}
 	i, nanos := 19, 0
@@ -500,8 +528,31 @@ func fastRFC3339(v []byte) (ms int64, sub int32, ok bool) {
 	default:
 		return 0, 0, false
 	}
-	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec) - int64(offset)
+	secs := base + int64(sec-offset)
 	return secs*1000 + int64(nanos/1e6), int32(nanos % 1e6), true
+}
+
+// rfcMinuteSecs reads the minute YYYY-MM-DDTHH:MM that v starts with (at
+// least 16 bytes) into epoch seconds (as UTC), each field by position and
+// each digit checked as it is read; ok is false if it is not one.
+func rfcMinuteSecs(v []byte) (secs int64, ok bool) {
+	if v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' {
+		return 0, false
+	}
+	y1, y2, y3, y4 := v[0]-'0', v[1]-'0', v[2]-'0', v[3]-'0'
+	mo1, mo2, d1, d2 := v[5]-'0', v[6]-'0', v[8]-'0', v[9]-'0'
+	h1, h2, mi1, mi2 := v[11]-'0', v[12]-'0', v[14]-'0', v[15]-'0'
+	if y1 > 9 || y2 > 9 || y3 > 9 || y4 > 9 || mo1 > 9 || mo2 > 9 || d1 > 9 || d2 > 9 ||
+		h1 > 9 || h2 > 9 || mi1 > 9 || mi2 > 9 {
+		return 0, false
+	}
+	year := int(y1)*1000 + int(y2)*100 + int(y3)*10 + int(y4)
+	month, day := int(mo1)*10+int(mo2), int(d1)*10+int(d2)
+	hour, minute := int(h1)*10+int(h2), int(mi1)*10+int(mi2)
+	if year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 {
+		return 0, false
+	}
+	return daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60), true
 }
 
 // daysIn is the number of days of month in year (proleptic Gregorian).

@@ -183,6 +183,12 @@ func FuzzRFC3339(f *testing.F) {
 		if tm.UnixMilli() != ms || int32(tm.Nanosecond()%1e6) != sub {
 			t.Fatalf("%q: fast path %d+%dns, time.Parse %d+%dns", s, ms, sub, tm.UnixMilli(), tm.Nanosecond()%1e6)
 		}
+		// The minute cache, holding this time's minute, reads it the same.
+		var c rfcMinute
+		fastRFC3339In([]byte(s), &c)
+		if cms, csub, cok := fastRFC3339In([]byte(s), &c); !cok || cms != ms || csub != sub {
+			t.Fatalf("%q: cached %d+%dns %v, uncached %d+%dns", s, cms, csub, cok, ms, sub)
+		}
 	})
 }
 

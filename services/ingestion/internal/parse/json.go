@@ -466,6 +466,10 @@ type members struct {
 	// resolved when the record is complete, as they may come in any order.
 	sip  []byte
 	tape string
+	// plain: the values' strings are known to hold no escape (the fast
+	// path's fastString took them), so member does not look for one; it
+	// also keeps the array of conditions in place (raw outlives the record).
+	plain bool
 }
 
 // name maps a raw (quoted, valid) member name to its field in p's profile:
@@ -504,9 +508,12 @@ func (p *Parser) member(m *members, f int, v []byte) *RecordError {
 		if v[0] != '[' {
 			return p.vendorErr(f, recordErr(fieldCategory[f], "invalid conditions: %s, want an array of SIP condition codes", kindName(jsontext.Value(v).Kind())))
 		}
-		// A copy: the slow path's decoder reuses the value's memory.
-		p.conds.raw = append(p.conds.raw[:0], v...)
-		m.sip = p.conds.raw
+		m.sip = v
+		if !m.plain {
+			// A copy: the slow path's decoder reuses the value's memory.
+			p.conds.raw = append(p.conds.raw[:0], v...)
+			m.sip = p.conds.raw
+		}
 		m.present |= 1 << f
 		return nil
 	}
@@ -514,7 +521,7 @@ func (p *Parser) member(m *members, f int, v []byte) *RecordError {
 	case k == 'n':
 		return nil // null: absent
 	case k == '"':
-		if bytes.IndexByte(v, '\\') < 0 {
+		if m.plain || bytes.IndexByte(v, '\\') < 0 {
 			v = v[1 : len(v)-1]
 		} else {
 			p.scratch, _ = jsontext.AppendUnquote(p.scratch[:0], v)
@@ -650,7 +657,7 @@ func (p *Parser) fastPoint(raw []byte) bool {
 	if !p.noGuess && p.prof != nil && p.prof != native {
 		oneChar = &p.prof.oneChar
 	}
-	var m members
+	m := members{plain: true}
 	if i < len(raw) && raw[i] == '}' {
 		i++
 	} else {

@@ -180,6 +180,7 @@ type Parser struct {
 	src     *trackReader // the object as given
 	zsrc    *trackReader // its decompressed content, when gzip
 	conds   condCache
+	minute  rfcMinute      // the minute of the last RFC 3339 timestamp
 	order   [16]int8       // memberField's guesses: the column index by member position
 	bar     marketdata.Bar // the bar record being read (Record.Bar points here)
 	barEnd  int64          // its end time when the profile gives one (fieldBarEnd), else -1
