@@ -3,6 +3,7 @@ package parse
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math/rand/v2"
 	"strconv"
@@ -261,6 +262,27 @@ func TestSplitPlainAgrees(t *testing.T) {
 			if w = strings.Trim(w, " \t"); string(p.fields[i]) != w {
 				t.Fatalf("%q: field %d %q, want %q", line, i, p.fields[i], w)
 			}
+		}
+	}
+}
+
+// digits8 reads every eight-byte word of digits as strconv does, and
+// refuses every word holding another byte, at any position.
+func TestDigits8(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 43))
+	for range 200_000 {
+		var b [8]byte
+		for i := range b {
+			b[i] = byte('0' + r.IntN(10))
+		}
+		if r.IntN(2) == 0 {
+			b[r.IntN(8)] = byte(r.IntN(256))
+		}
+		want, err := strconv.ParseUint(string(b[:]), 10, 64)
+		valid := err == nil && !strings.ContainsAny(string(b[:]), "+-_")
+		got, ok := digits8(binary.LittleEndian.Uint64(b[:]))
+		if ok != valid || ok && got != want {
+			t.Fatalf("%q: digits8 %d %v, strconv %d %v", b, got, ok, want, err)
 		}
 	}
 }

@@ -262,6 +262,13 @@ func parseTimestampWith(v []byte, units []int, c *rfcMinute) (ms int64, sub int3
 	if len(v) <= 19 {
 		var n uint64
 		i := 0
+		for ; i+8 <= len(v); i += 8 { // eight digits at a time
+			d, ok := digits8(binary.LittleEndian.Uint64(v[i:]))
+			if !ok {
+				break // the loop below finds the byte that is not a digit
+			}
+			n = n*1e8 + d
+		}
 		for ; i < len(v); i++ {
 			d := v[i] - '0'
 			if d > 9 {
@@ -294,6 +301,22 @@ func parseTimestampWith(v []byte, units []int, c *rfcMinute) (ms int64, sub int3
 		return 0, 0, "", recordErr(fieldCategory[fieldTimestamp], "invalid timestamp %s: out of range", clip(v))
 	}
 	return t.UnixMilli(), int32(t.Nanosecond() % marketdata.NanosPerMilli), UnitRFC3339, nil
+}
+
+// digits8 reads x, eight bytes in memory order, as an eight-digit decimal
+// number; ok is false unless each byte is an ASCII digit. Word arithmetic
+// (the digits combined in pairs, then fours, then the eight) instead of a
+// loop over the bytes; a test compares it with strconv.
+func digits8(x uint64) (n uint64, ok bool) {
+	const nibbles, threes = 0xF0F0F0F0F0F0F0F0, 0x3333333333333333
+	// Each byte's high nibble is 3, and still 3 once 6 is added (0x30-0x39).
+	if x&nibbles|(x+0x0606060606060606)&nibbles>>4 != threes {
+		return 0, false
+	}
+	d := x - 0x3030303030303030
+	d = d*10 + d>>8 // each even byte: the pair's number
+	d = ((d&0x000000FF000000FF)*(100+1000000<<32) + (d>>16&0x000000FF000000FF)*(1+10000<<32)) >> 32
+	return d, true
 }
 
 // epochTimestamp converts the integer n (whose text is v) by its magnitude,
