@@ -148,27 +148,15 @@ func (e *MessageEncoder) Add(p Point, ordinal int64) (bool, error) {
 	b = strconv.AppendInt(b, p.Timestamp, 10)
 	b = append(b, `,"price":`...)
 	b = appendJSONFloat(b, p.Price)
-	if p.PriceText != "" {
-		b = append(b, `,"pt":`...)
-		b = appendJSONString(b, p.PriceText)
-	}
 	b = append(b, `,"volume":`...)
 	b = append(b, p.Volume.String()...) // canonical: Validate checked it
 	if p.Bid != 0 {
 		b = append(b, `,"bid":`...)
 		b = appendJSONFloat(b, p.Bid)
 	}
-	if p.BidText != "" {
-		b = append(b, `,"bt":`...)
-		b = appendJSONString(b, p.BidText)
-	}
 	if p.Ask != 0 {
 		b = append(b, `,"ask":`...)
 		b = appendJSONFloat(b, p.Ask)
-	}
-	if p.AskText != "" {
-		b = append(b, `,"at":`...)
-		b = appendJSONString(b, p.AskText)
 	}
 	if p.Exchange != "" {
 		b = append(b, `,"exchange":`...)
@@ -177,6 +165,20 @@ func (e *MessageEncoder) Add(p Point, ordinal int64) (bool, error) {
 	if p.Conditions != "" {
 		b = append(b, `,"conditions":`...)
 		b = appendJSONString(b, p.Conditions)
+	}
+	if t := p.PriceTexts; t != nil { // rare: see Point.PriceTexts
+		if t.Price != "" {
+			b = append(b, `,"pt":`...)
+			b = appendJSONString(b, t.Price)
+		}
+		if t.Bid != "" {
+			b = append(b, `,"bt":`...)
+			b = appendJSONString(b, t.Bid)
+		}
+		if t.Ask != "" {
+			b = append(b, `,"at":`...)
+			b = appendJSONString(b, t.Ask)
+		}
 	}
 	b = append(b, '}')
 	if len(b)+len(messageTail) > e.max {

@@ -44,6 +44,11 @@ func TestMessageEncoderMatchesEncodeMessage(t *testing.T) {
 			{Symbol: "BTC-USD", Timestamp: 1700000000000, Price: 65000.5, Volume: Units(1 << 50), Ask: 65001},
 			{Symbol: "X", Timestamp: 0, Price: 123456789012345678901234.0, Volume: "9", Exchange: "a\"b\\c<&>\t\b\f\x01"},
 		}},
+		{"exact price texts", "api:x", []Point{
+			{Symbol: "AAPL", Timestamp: 5, Price: 179.66, Volume: "1", Bid: 179.65, Ask: 179.66, Conditions: "14",
+				PriceTexts: &PriceTexts{Price: "179.660000000000000000000000001", Ask: "179.66000000000000001"}},
+			{Symbol: "AAPL", Timestamp: 6, Price: 179.5, Volume: "2", PriceTexts: &PriceTexts{Price: "179.5000000000000000000000001"}},
+		}},
 		{"escaped origin", "s3://b/we\"ird\\key\n#\"etag\"", []Point{{Symbol: "A", Timestamp: 5, Price: 0.1, Volume: "1"}}},
 	}
 	for _, tc := range cases {

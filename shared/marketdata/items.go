@@ -231,9 +231,23 @@ type PriceField struct {
 	Text  *string
 }
 
-// ExactPrices lists the raw point's price, bid and ask.
+// ExactPrices lists the raw point's price, bid and ask. It gives the point
+// a PriceTexts to write to; CompactPrices drops it again when it holds no
+// text.
 func (it *RawPointItem) ExactPrices() []PriceField {
-	return []PriceField{{AttrPrice, &it.Price, &it.PriceText}, {AttrBid, &it.Bid, &it.BidText}, {AttrAsk, &it.Ask, &it.AskText}}
+	if it.PriceTexts == nil {
+		it.PriceTexts = new(PriceTexts)
+	}
+	t := it.PriceTexts
+	return []PriceField{{AttrPrice, &it.Price, &t.Price}, {AttrBid, &it.Bid, &t.Bid}, {AttrAsk, &it.Ask, &t.Ask}}
+}
+
+// CompactPrices leaves PriceTexts nil when it holds no text (a point's
+// usual form, see Point.PriceTexts).
+func (it *RawPointItem) CompactPrices() {
+	if t := it.PriceTexts; t != nil && *t == (PriceTexts{}) {
+		it.PriceTexts = nil
+	}
 }
 
 // ExactPrices lists the partial's open, close, high and low.

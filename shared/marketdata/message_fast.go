@@ -171,7 +171,7 @@ func (d *fastDecoder) point(p *QueuedPoint) bool {
 // writes them (a test keeps the two in step), each as the text before its
 // value: `"k":` first, then `,"symbol":` and so on.
 var pointMembers = func() (m [12]struct{ key, text string }) {
-	for i, key := range [...]string{"k", "symbol", "timestamp", "price", "pt", "volume", "bid", "bt", "ask", "at", "exchange", "conditions"} {
+	for i, key := range [...]string{"k", "symbol", "timestamp", "price", "volume", "bid", "ask", "exchange", "conditions", "pt", "bt", "at"} {
 		m[i].key, m[i].text = key, `,"`+key+`":`
 		if i == 0 {
 			m[i].text = m[i].text[1:]
@@ -217,22 +217,30 @@ func (d *fastDecoder) pointField(p *QueuedPoint, key string) (ok bool) {
 		p.Timestamp, ok = d.integer(64)
 	case "price":
 		p.Price, ok = d.float()
-	case "pt": // a price's exact text, rare (Point.PriceText)
-		p.PriceText, ok = d.str()
+
 	case "volume":
 		p.Volume, ok = d.decimal()
 	case "bid":
 		p.Bid, ok = d.float()
-	case "bt":
-		p.BidText, ok = d.str()
+
 	case "ask":
 		p.Ask, ok = d.float()
-	case "at":
-		p.AskText, ok = d.str()
+
 	case "exchange":
 		p.Exchange, ok = d.str()
 	case "conditions":
 		p.Conditions, ok = d.str()
+	case "pt", "bt", "at": // exact price texts, rare (Point.PriceTexts)
+		if p.PriceTexts == nil { // as encoding/json allocates it
+			p.PriceTexts = new(PriceTexts)
+		}
+		t := &p.PriceTexts.Price
+		if key == "bt" {
+			t = &p.PriceTexts.Bid
+		} else if key == "at" {
+			t = &p.PriceTexts.Ask
+		}
+		*t, ok = d.str()
 	}
 	return ok
 }

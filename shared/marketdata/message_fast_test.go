@@ -147,7 +147,7 @@ func TestEncoderOrderMatchesMessageEncoder(t *testing.T) {
 	if !ok || n != len(pointMembers) || d.s[d.i] != '}' {
 		t.Fatalf("the shortcut read %d of %d members of %s (ok %v), stopping at %.30q", n, len(pointMembers), body, ok, d.s[d.i:])
 	}
-	if got.Point != p {
+	if !reflect.DeepEqual(got.Point, p) {
 		t.Fatalf("the shortcut read %+v, want %+v", got.Point, p)
 	}
 }
@@ -262,6 +262,11 @@ func fillNonZero(v reflect.Value) {
 		switch f.Kind() {
 		case reflect.Struct:
 			fillNonZero(f)
+		case reflect.Pointer:
+			if f.Type().Elem().Kind() == reflect.Struct && f.CanSet() {
+				f.Set(reflect.New(f.Type().Elem()))
+				fillNonZero(f.Elem())
+			}
 		case reflect.String:
 			if f.Type() == reflect.TypeFor[Decimal]() {
 				f.SetString("1.5")
@@ -315,17 +320,19 @@ func randomMessage(r *rand.Rand, n int) Message {
 		if math.IsNaN(p.Price) || math.IsInf(p.Price, 0) {
 			p.Price = 1
 		}
+		var pt, bt, at string
 		if r.IntN(4) == 0 {
-			p.Price, p.PriceText = randomExactPrice(r)
+			p.Price, pt = randomExactPrice(r)
 		}
 		if r.IntN(2) == 0 {
 			p.Bid, p.Ask = r.Float64()*1000, r.Float64()*1000
 			p.Exchange = "XNAS"
 			if r.IntN(3) == 0 {
-				p.Bid, p.BidText = randomExactPrice(r)
-				p.Ask, p.AskText = randomExactPrice(r)
+				p.Bid, bt = randomExactPrice(r)
+				p.Ask, at = randomExactPrice(r)
 			}
 		}
+		p.SetTexts(pt, bt, at)
 		if c := []string{"", "0", "14,37", "2", "12,33"}[r.IntN(5)]; c != "" {
 			p.Conditions = c
 		}

@@ -87,7 +87,8 @@ func TestSigDigits(t *testing.T) {
 // exactly.
 func TestValidateExactPrices(t *testing.T) {
 	now := time.UnixMilli(1_700_000_000_000)
-	ok := Point{Symbol: "AAPL", Timestamp: 1_699_999_999_000, Price: 179.66, PriceText: "179.660000000000001", Volume: "1"}
+	ok := Point{Symbol: "AAPL", Timestamp: 1_699_999_999_000, Price: 179.66, Volume: "1"}
+	ok.SetTexts("179.660000000000001", "", "")
 	if err := ok.Validate(now); err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +98,14 @@ func TestValidateExactPrices(t *testing.T) {
 		want error
 		why  string
 	}{
-		{"not canonical", func(p *Point) { p.PriceText = "179.6600000000000010" }, ErrPrice, "not a canonical decimal"},
-		{"another number", func(p *Point) { p.PriceText = "179.670000000000001" }, ErrPrice, "does not read as 179.66"},
-		{"redundant", func(p *Point) { p.PriceText = "179.66" }, ErrPrice, "the float's own text"},
-		{"39 digits", func(p *Point) { p.PriceText = "179.660000000000000000000000000000000001" }, ErrPrice, "more than the 38"},
-		{"bid text", func(p *Point) { p.Bid, p.BidText = 2, "1.0000000000000000001" }, ErrQuote, "bid 2: exact text 1.0000000000000000001 does not read as 2"},
+		{"not canonical", func(p *Point) { p.SetTexts("179.6600000000000010", "", "") }, ErrPrice, "not a canonical decimal"},
+		{"another number", func(p *Point) { p.SetTexts("179.670000000000001", "", "") }, ErrPrice, "does not read as 179.66"},
+		{"redundant", func(p *Point) { p.SetTexts("179.66", "", "") }, ErrPrice, "the float's own text"},
+		{"39 digits", func(p *Point) { p.SetTexts("179.660000000000000000000000000000000001", "", "") }, ErrPrice, "more than the 38"},
+		{"bid text", func(p *Point) { p.Bid = 2; p.SetTexts(p.PriceText(), "1.0000000000000000001", "") }, ErrQuote, "bid 2: exact text 1.0000000000000000001 does not read as 2"},
 		{"bid above ask by its text", func(p *Point) {
-			p.Bid, p.BidText, p.Ask, p.AskText = 179.66, "179.660000000000001", 179.66, "179.6600000000000009"
+			p.Bid, p.Ask = 179.66, 179.66
+			p.SetTexts(p.PriceText(), "179.660000000000001", "179.6600000000000009")
 		}, ErrQuote, "bid 179.660000000000001 > ask 179.6600000000000009"},
 	}
 	for _, tc := range cases {
@@ -253,7 +255,8 @@ func FuzzExactPriceRoundTrip(f *testing.F) {
 		if back.Cmp(in) != 0 {
 			t.Fatalf("%s kept as %v %q, reads %s", s, x, text, PriceText(x, text))
 		}
-		p := Point{Symbol: "A", Price: x, PriceText: text, Volume: "1"}
+		p := Point{Symbol: "A", Price: x, Volume: "1"}
+		p.SetTexts(text, "", "")
 		if err := p.Validate(time.Now()); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}

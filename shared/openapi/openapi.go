@@ -331,6 +331,11 @@ func (g generator) fields(t reflect.Type, s *Schema) {
 		if !f.IsExported() || name == "-" {
 			continue
 		}
+		if f.Type == reflect.TypeFor[*marketdata.PriceTexts]() {
+			// The queue message's exact price texts; the API reads a
+			// price's digits from the JSON number itself.
+			continue
+		}
 		if f.Anonymous && name == "" {
 			g.fields(f.Type, s)
 			continue

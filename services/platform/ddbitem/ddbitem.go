@@ -40,6 +40,9 @@ func Decode[T any](item map[string]types.AttributeValue, v *T) error {
 			}
 			*f.Text = text
 		}
+		if c, ok := any(v).(interface{ CompactPrices() }); ok {
+			c.CompactPrices()
+		}
 	}
 	return nil
 }
@@ -61,6 +64,9 @@ func Encode[T any](v *T) (map[string]types.AttributeValue, error) {
 			if *f.Text != "" && *f.Float != 0 {
 				item[f.Attr] = &types.AttributeValueMemberN{Value: *f.Text}
 			}
+		}
+		if c, ok := any(v).(interface{ CompactPrices() }); ok {
+			c.CompactPrices() // ExactPrices may have given v a holder
 		}
 	}
 	return item, nil

@@ -148,11 +148,24 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 		}
 		switch f {
 		case fieldPrice:
-			pt.Price, pt.PriceText = x, text
+			pt.Price = x
 		case fieldBid:
-			pt.Bid, pt.BidText = x, text
+			pt.Bid = x
 		default:
-			pt.Ask, pt.AskText = x, text
+			pt.Ask = x
+		}
+		if text != "" { // rare: the record's point starts without texts
+			if pt.PriceTexts == nil {
+				pt.PriceTexts = new(marketdata.PriceTexts)
+			}
+			switch f {
+			case fieldPrice:
+				pt.PriceTexts.Price = text
+			case fieldBid:
+				pt.PriceTexts.Bid = text
+			default:
+				pt.PriceTexts.Ask = text
+			}
 		}
 	}
 	return nil

@@ -794,7 +794,7 @@ func TestPricesNeverRounded(t *testing.T) {
 			}
 			r := recs[0]
 			if tc.want != 0 {
-				if r.category != "" || r.point.Price != tc.want || r.point.PriceText != tc.text {
+				if r.category != "" || r.point.Price != tc.want || r.point.PriceText() != tc.text {
 					t.Fatalf("got %+v, want price %v with exact text %q", r, tc.want, tc.text)
 				}
 				return
@@ -807,7 +807,7 @@ func TestPricesNeverRounded(t *testing.T) {
 	// The bid and ask are held to the same rule.
 	data := fmt.Sprintf("symbol,timestamp,price,volume,bid,ask\nAAPL,%d,179.66,10,179.660000000000001,179.67\nAAPL,%d,179.66,10,%s,\n", ms, ms, digits39)
 	recs, _, err := parseAll(t, "q.csv", []byte(data))
-	if err != nil || len(recs) != 2 || recs[0].category != "" || recs[0].point.BidText != "179.660000000000001" ||
+	if err != nil || len(recs) != 2 || recs[0].category != "" || recs[0].point.BidText() != "179.660000000000001" ||
 		recs[1].category != marketdata.ErrQuote.Error() || !strings.Contains(recs[1].reason, "bid") || !strings.Contains(recs[1].reason, "more than the 38") {
 		t.Fatalf("bid: %v %+v", err, recs)
 	}

@@ -131,16 +131,16 @@ func svals(item map[string]dbtypes.AttributeValue) map[string]string {
 func wantRawItem(origin string, p marketdata.QueuedPoint) map[string]string {
 	want := map[string]string{
 		marketdata.AttrSymbol: p.Symbol, marketdata.AttrTimestamp: p.Key,
-		marketdata.AttrPrice:  marketdata.PriceText(p.Price, p.PriceText),
+		marketdata.AttrPrice:  marketdata.PriceText(p.Price, p.PriceText()),
 		marketdata.AttrVolume: p.Volume.String(),
 		marketdata.AttrMillis: strconv.FormatInt(p.Timestamp, 10),
 		marketdata.AttrOrigin: origin, marketdata.AttrExpiresAt: strconv.FormatInt(marketdata.ExpiresAt(testNow), 10),
 	}
 	if p.Bid != 0 {
-		want[marketdata.AttrBid] = marketdata.PriceText(p.Bid, p.BidText)
+		want[marketdata.AttrBid] = marketdata.PriceText(p.Bid, p.BidText())
 	}
 	if p.Ask != 0 {
-		want[marketdata.AttrAsk] = marketdata.PriceText(p.Ask, p.AskText)
+		want[marketdata.AttrAsk] = marketdata.PriceText(p.Ask, p.AskText())
 	}
 	if p.Exchange != "" {
 		want[marketdata.AttrExchange] = p.Exchange

@@ -4,6 +4,7 @@ package processor
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -39,8 +40,8 @@ func TestIntegrationExactPrices(t *testing.T) {
 	}
 
 	const exact = "179.660000000000000000000000001" // 30 significant digits; its float is 179.66
-	p := marketdata.Point{Symbol: "EXACT", Timestamp: testNow.Add(-time.Minute).UnixMilli(), Price: 179.66, PriceText: exact, Volume: "2",
-		Bid: 179.65, BidText: "179.650000000000000000000000001", Ask: 179.66, AskText: exact}
+	p := marketdata.Point{Symbol: "EXACT", Timestamp: testNow.Add(-time.Minute).UnixMilli(), Price: 179.66, Volume: "2", Bid: 179.65, Ask: 179.66,
+		PriceTexts: &marketdata.PriceTexts{Price: exact, Bid: "179.650000000000000000000000001", Ask: exact}}
 	const origin = "api:exact"
 	enc, err := marketdata.NewMessageEncoder(origin, limits.QueueMaxMessageBytes)
 	if err != nil {
@@ -63,11 +64,11 @@ func TestIntegrationExactPrices(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := svals(out.Item)
-	if raw[marketdata.AttrPrice] != exact || raw[marketdata.AttrBid] != p.BidText || raw[marketdata.AttrAsk] != exact {
-		t.Fatalf("raw item %v, want price and ask %s, bid %s", raw, exact, p.BidText)
+	if raw[marketdata.AttrPrice] != exact || raw[marketdata.AttrBid] != p.BidText() || raw[marketdata.AttrAsk] != exact {
+		t.Fatalf("raw item %v, want price and ask %s, bid %s", raw, exact, p.BidText())
 	}
 	var it marketdata.RawPointItem
-	if err := ddbitem.Decode(out.Item, &it); err != nil || it.Point != p {
+	if err := ddbitem.Decode(out.Item, &it); err != nil || !reflect.DeepEqual(it.Point, p) {
 		t.Fatalf("raw item read back %+v, %v; want %+v", it.Point, err, p)
 	}
 

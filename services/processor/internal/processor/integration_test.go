@@ -155,7 +155,7 @@ func TestIntegrationMoto(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						folded.AddExact(ms, disc, p.Price, p.PriceText, p.Volume, eff)
+						folded.AddExact(ms, disc, p.Price, p.PriceText(), p.Volume, eff)
 						in = true
 					}
 				}
@@ -188,7 +188,7 @@ func TestIntegrationMoto(t *testing.T) {
 		want := map[string]string{
 			marketdata.AttrSymbol: marketdata.StateKey("AAPL"), marketdata.AttrTimestamp: "0",
 			marketdata.AttrLastKey: newest.Key, marketdata.AttrLastMillis: strconv.FormatInt(newest.Timestamp, 10),
-			marketdata.AttrLastPrice: marketdata.PriceText(newest.Price, newest.PriceText), marketdata.AttrPointCount: strconv.Itoa(count),
+			marketdata.AttrLastPrice: marketdata.PriceText(newest.Price, newest.PriceText()), marketdata.AttrPointCount: strconv.Itoa(count),
 			marketdata.AttrUpdatedAt: strconv.FormatInt(testNow.UnixMilli(), 10),
 			marketdata.AttrExpiresAt: strconv.FormatInt(marketdata.ExpiresAt(testNow), 10),
 		}

@@ -256,16 +256,16 @@ func (b rawItemBuilder) appendItems(dst []dynamobatch.Item, m marketdata.Message
 	buf, ends := a.buf[:0], a.ends[:0]
 	for i := range m.Points {
 		p := &m.Points[i]
-		buf = appendPrice(buf, p.Price, p.PriceText)
+		buf = appendPrice(buf, p.Price, p.PriceText())
 		ends = append(ends, int32(len(buf)))
 		buf = append(buf, p.Volume.String()...) // canonical decimal text: checkMessage validated it
 		ends = append(ends, int32(len(buf)))
 		if p.Bid != 0 {
-			buf = appendPrice(buf, p.Bid, p.BidText)
+			buf = appendPrice(buf, p.Bid, p.BidText())
 		}
 		ends = append(ends, int32(len(buf)))
 		if p.Ask != 0 {
-			buf = appendPrice(buf, p.Ask, p.AskText)
+			buf = appendPrice(buf, p.Ask, p.AskText())
 		}
 		ends = append(ends, int32(len(buf)))
 	}
@@ -432,7 +432,7 @@ func appendPartials(dst []dynamobatch.Item, m marketdata.Message, expiresAt int6
 		g := &groups[last]
 		ms, disc, _ := marketdata.ParseSortKey(p.Key) // checked by checkMessage
 		eff, _ := p.Effect()                          // checked by checkMessage (Validate)
-		g.p.AddExact(ms, disc, p.Price, p.PriceText, p.Volume, eff)
+		g.p.AddExact(ms, disc, p.Price, p.PriceText(), p.Volume, eff)
 		g.hash.Add(p.Key)
 	}
 	for _, b := range m.Bars { // bars are one more summary to merge (Partial.AddBar)

@@ -54,8 +54,8 @@ func TestRawItemsDecode(t *testing.T) {
 		{"bid only", "api:r", marketdata.Point{Symbol: "BRK.B", Timestamp: ms, Price: 0.1 + 0.2, Volume: "1", Bid: 0.3}},
 		{"fractional volume", "api:r", marketdata.Point{Symbol: "BTCUSDT", Timestamp: ms, Price: 94512.01, Volume: "0.00150001"}},
 		{"largest volume", "api:r", marketdata.Point{Symbol: "BTCUSDT", Timestamp: ms, Price: 1, Volume: "9223372036854775807.999999999999999999"}},
-		{"exact prices", "api:r", marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 179.66, PriceText: "179.660000000000000000000000001", Volume: "1",
-			Bid: 179.65, BidText: "179.6500000000000000000000000000000001", Ask: 179.66000000000002, AskText: "179.66000000000002"}},
+		{"exact prices", "api:r", marketdata.Point{Symbol: "AAPL", Timestamp: ms, Price: 179.66, Volume: "1", Bid: 179.65, Ask: 179.66000000000002,
+			PriceTexts: &marketdata.PriceTexts{Price: "179.660000000000000000000000001", Bid: "179.6500000000000000000000000000000001", Ask: "179.66000000000002"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,7 +70,7 @@ func TestRawItemsDecode(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := marketdata.RawPointItem{Key: m.Points[0].Key, Point: tc.p, Origin: tc.origin, ExpiresAt: marketdata.ExpiresAt(testNow)}
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("decoded %+v\nwant    %+v", got, want)
 			}
 			// Every price is stored as its exact digits.

@@ -289,7 +289,7 @@ func (h *Handler) advanceState(ctx context.Context, sym string, s *symbolChange,
 			"#upd": marketdata.AttrUpdatedAt, "#exp": marketdata.AttrExpiresAt, "#n": marketdata.AttrPointCount,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":price": &types.AttributeValueMemberN{Value: priceNumber(s.last.Price, s.last.PriceText)},
+			":price": &types.AttributeValueMemberN{Value: priceNumber(s.last.Price, s.last.PriceText())},
 			":ms":    &types.AttributeValueMemberN{Value: strconv.FormatInt(s.last.Timestamp, 10)},
 			":key":   &types.AttributeValueMemberN{Value: s.last.Key},
 			":upd":   updatedAt, ":exp": expiresAt, ":n": count,
