@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
+	"github.com/marketanalytics/pipeline/tools/internal/pipeline"
 )
 
 // minuteAggs is a Polygon minute aggregates file (us_stocks_sip/
@@ -41,17 +42,19 @@ func minuteAggs(symbol string, start time.Time, n int, skip map[int]bool, bad ..
 
 // barWindows computes the windows of bars and trades independently of the
 // services: a bar's open at its start and its close at its last
-// millisecond, ordered with the trades by time; exact rational volume; the
-// VWAP unknown, as Polygon's bars give none.
+// millisecond, ordered with the trades by time; exact rational volume and
+// Σ price×volume (a bar's PV as given, or its VWAP's float times its
+// volume), VWAP their quotient rounded once; unknown when a bar has neither.
 func barWindows(bars []marketdata.Bar, trades []marketdata.Point) map[int64]marketdata.Aggregate {
 	out := map[int64]marketdata.Aggregate{}
-	vols := map[int64]*big.Rat{}
-	add := func(sym string, start, openTs, closeTs int64, open, high, low, close float64, vol marketdata.Decimal, n int64) {
+	vols, pvs := map[int64]*big.Rat{}, map[int64]*big.Rat{}
+	rat := func(s string) *big.Rat { r, _ := new(big.Rat).SetString(s); return r }
+	add := func(sym string, start, openTs, closeTs int64, open, high, low, close float64, vol marketdata.Decimal, pv *big.Rat, n int64) {
 		a, ok := out[start]
 		if !ok {
 			a = marketdata.Aggregate{Symbol: sym, WindowStart: start, WindowEnd: start + 300_000, Open: open, High: high, Low: low,
-				Close: close, FirstTs: openTs, LastTs: closeTs, VWAPUnknown: true}
-			vols[start] = new(big.Rat)
+				Close: close, FirstTs: openTs, LastTs: closeTs}
+			vols[start], pvs[start] = new(big.Rat), new(big.Rat)
 		}
 		if openTs < a.FirstTs {
 			a.FirstTs, a.Open = openTs, open
@@ -61,18 +64,71 @@ func barWindows(bars []marketdata.Bar, trades []marketdata.Point) map[int64]mark
 		}
 		a.High, a.Low = max(a.High, high), min(a.Low, low)
 		a.Trades += n
-		v, _ := new(big.Rat).SetString(vol.String())
-		vols[start].Add(vols[start], v)
+		vols[start].Add(vols[start], rat(vol.String()))
 		a.Volume = marketdata.Decimal(ratText(vols[start]))
+		if pv == nil {
+			a.VWAPUnknown = true
+		} else {
+			pvs[start].Add(pvs[start], pv)
+		}
+		a.VWAP = 0
+		if !a.VWAPUnknown {
+			a.VWAP, _ = new(big.Rat).Quo(pvs[start], vols[start]).Float64()
+		}
 		out[start] = a
 	}
 	for _, b := range bars {
-		add(b.Symbol, marketdata.WindowStart(b.Start), b.Start, b.End(), b.Open, b.High, b.Low, b.Close, b.Volume, b.Trades)
+		var pv *big.Rat
+		switch {
+		case b.PV != "":
+			pv = rat(b.PV.String())
+		case b.VWAP != 0:
+			pv = new(big.Rat).Mul(new(big.Rat).SetFloat64(b.VWAP), rat(b.Volume.String()))
+		}
+		add(b.Symbol, marketdata.WindowStart(b.Start), b.Start, b.End(), b.Open, b.High, b.Low, b.Close, b.Volume, pv, b.Trades)
 	}
 	for _, p := range trades {
-		add(p.Symbol, marketdata.WindowStart(p.Timestamp), p.Timestamp, p.Timestamp, p.Price, p.Price, p.Price, p.Price, p.Volume, 1)
+		pv := new(big.Rat).Mul(new(big.Rat).SetFloat64(p.Price), rat(p.Volume.String()))
+		add(p.Symbol, marketdata.WindowStart(p.Timestamp), p.Timestamp, p.Timestamp, p.Price, p.Price, p.Price, p.Price, p.Volume, pv, 1)
 	}
 	return out
+}
+
+// klines is a Binance spot klines file (data.binance.vision's 12 columns, no
+// header) of n 1-minute bars from start, in ms, each with an exact quote
+// volume of more fraction digits than its volume.
+func klines(start time.Time, n int) ([]byte, []marketdata.Bar) {
+	var b bytes.Buffer
+	var bars []marketdata.Bar
+	for i := range n {
+		o := 67500.5 + float64(i)
+		vol := fmt.Sprintf("0.%08d", 12345678+i*1111)
+		v, _ := new(big.Rat).SetString(vol)
+		pv := new(big.Rat).Mul(v, new(big.Rat).SetFrac64(int64(o*100)+37, 100)) // a VWAP of o + 0.37
+		pvText, _ := marketdata.ParseSum(pv.FloatString(10))
+		bar := marketdata.Bar{Start: start.Add(time.Duration(i) * time.Minute).UnixMilli(), Length: 60_000, Open: o, High: o + 2,
+			Low: o - 1.5, Close: o + 0.75, Volume: marketdata.Decimal(strings.TrimRight(vol, "0")), PV: pvText, Trades: int64(30 + i)}
+		bars = append(bars, bar)
+		fmt.Fprintf(&b, "%d,%.8f,%.8f,%.8f,%.8f,%s,%d,%s,%d,0.00100000,67.50000000,0\n", bar.Start, bar.Open, bar.High, bar.Low, bar.Close,
+			vol, bar.End(), pv.FloatString(10), bar.Trades)
+	}
+	return b.Bytes(), bars
+}
+
+// alpacaBars is Alpaca's bars stream NDJSON ("b" messages) of symbol: n
+// 1-minute bars from start, each with its VWAP.
+func alpacaBars(symbol string, start time.Time, n int) ([]byte, []marketdata.Bar) {
+	var b bytes.Buffer
+	var bars []marketdata.Bar
+	for i := range n {
+		o := 415.1 + float64(i)/10
+		bar := marketdata.Bar{Symbol: symbol, Start: start.Add(time.Duration(i) * time.Minute).UnixMilli(), Length: 60_000, Open: o,
+			High: o + 0.3, Low: o - 0.2, Close: o + 0.1, Volume: marketdata.Units(uint64(50000 + 123*i)), VWAP: o + 0.05, Trades: int64(800 + i)}
+		bars = append(bars, bar)
+		fmt.Fprintf(&b, `{"T":"b","S":%q,"o":%v,"h":%v,"l":%v,"c":%v,"v":%s,"t":%q,"n":%d,"vw":%v}`+"\n", symbol, bar.Open, bar.High,
+			bar.Low, bar.Close, bar.Volume, time.UnixMilli(bar.Start).UTC().Format(time.RFC3339), bar.Trades, bar.VWAP)
+	}
+	return b.Bytes(), bars
 }
 
 // TestBarsEndToEnd: a Polygon minute aggregates file goes through the local
@@ -119,21 +175,66 @@ func TestBarsEndToEnd(t *testing.T) {
 	if rep, err := waitReport(ctx, p, tradesKey, 2*time.Minute); err != nil || rep.Accepted != int64(len(trades)) {
 		t.Fatalf("trades report %+v %v", rep, err)
 	}
-	want := barWindows(bars, trades)
-	err = eventually(ctx, 2*time.Minute, func() error {
+	checkBarWindows(ctx, t, p, symbol, barWindows(bars, trades))
+	checkStoredBars(ctx, t, p, symbol, bars)
+
+	// Binance klines (exact quote volume: the windows' VWAP exact) and
+	// Alpaca bars (VWAP × volume), detected from their rows and members.
+	day := start.Format("2006-01-02")
+	klinesBody, kBars := klines(start, 10)
+	for i := range kBars {
+		kBars[i].Symbol = "E2EBARK"
+	}
+	alpacaBody, aBars := alpacaBars("E2EBARA", start, 7)
+	for _, c := range []struct {
+		key, profile, symbol string
+		body                 []byte
+		bars                 []marketdata.Bar
+	}{
+		{"e2e/bars/E2EBARK-1m-" + day + ".csv", marketdata.ProfileBinanceKlines, "E2EBARK", klinesBody, kBars},
+		{"e2e/bars/alpaca-bars.ndjson", marketdata.ProfileAlpacaBars, "E2EBARA", alpacaBody, aBars},
+	} {
+		if _, err := upload(ctx, p, c.key, c.body); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := waitReport(ctx, p, c.key, 2*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Status != marketdata.ReportCompleted || rep.Profile != c.profile || rep.Accepted != int64(len(c.bars)) || rep.Rejected != 0 {
+			t.Fatalf("%s: report %s profile %q accepted %d rejected %d (%s %v)", c.key, rep.Status, rep.Profile, rep.Accepted,
+				rep.Rejected, rep.Error, rep.Rejections)
+		}
+		want := barWindows(c.bars, nil)
+		for _, w := range want {
+			if w.VWAPUnknown || w.VWAP == 0 {
+				t.Fatalf("%s: the computation gives no VWAP: %+v", c.key, w)
+			}
+		}
+		checkBarWindows(ctx, t, p, c.symbol, want)
+		checkStoredBars(ctx, t, p, c.symbol, c.bars)
+	}
+}
+
+// checkBarWindows waits until symbol's stored windows equal want, to the
+// last digit (the update time, the exact sums and the exact price texts
+// aside).
+func checkBarWindows(ctx context.Context, t *testing.T, p *pipeline.Pipeline, symbol string, want map[int64]marketdata.Aggregate) {
+	t.Helper()
+	err := eventually(ctx, 2*time.Minute, func() error {
 		got, err := table(p).Aggregates(ctx, symbol)
 		if err != nil {
 			return err
 		}
 		if len(got) != len(want) {
-			return fmt.Errorf("%d windows, want %d", len(got), len(want))
+			return fmt.Errorf("%s: %d windows, want %d", symbol, len(got), len(want))
 		}
 		for _, a := range got {
 			w := want[a.WindowStart]
 			a.UpdatedAt, a.PV, a.Prices = 0, "", ""
 			a.OpenText, a.HighText, a.LowText, a.CloseText = "", "", "", ""
 			if a != w {
-				return fmt.Errorf("window %d\n got %+v\nwant %+v", a.WindowStart, a, w)
+				return fmt.Errorf("%s window %d\n got %+v\nwant %+v", symbol, a.WindowStart, a, w)
 			}
 		}
 		return nil
@@ -141,16 +242,21 @@ func TestBarsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkStoredBars checks that symbol's raw bars are exactly bars.
+func checkStoredBars(ctx context.Context, t *testing.T, p *pipeline.Pipeline, symbol string, bars []marketdata.Bar) {
+	t.Helper()
 	stored, err := table(p).Bars(ctx, symbol, 0, time.Now().UnixMilli())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(stored) != len(bars) {
-		t.Fatalf("%d bars stored, %d sent", len(stored), len(bars))
+		t.Fatalf("%s: %d bars stored, %d sent", symbol, len(stored), len(bars))
 	}
 	for i := range bars {
 		if stored[i] != bars[i] {
-			t.Fatalf("bar %d stored %+v, sent %+v", i, stored[i], bars[i])
+			t.Fatalf("%s: bar %d stored %+v, sent %+v", symbol, i, stored[i], bars[i])
 		}
 	}
 }
