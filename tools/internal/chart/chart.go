@@ -188,8 +188,12 @@ func Render(w io.Writer, title string, windows []marketdata.Aggregate) error {
 `, a.WindowStart, f(xl+(xr-xl-bw)/2), f(VolumeBottom-h), f(bw), f(h), colour)
 			continue
 		}
-		tip := fmt.Sprintf("%s: open %v high %v low %v close %v volume %s VWAP %v trades %d",
-			stamp(a.WindowStart), a.Open, a.High, a.Low, a.Close, a.Volume, a.VWAP, a.Trades)
+		vwap := fmt.Sprint(a.VWAP)
+		if a.VWAPUnknown { // a bar without VWAP (README, Bars): none to show
+			vwap = "unknown"
+		}
+		tip := fmt.Sprintf("%s: open %v high %v low %v close %v volume %s VWAP %s trades %d",
+			stamp(a.WindowStart), a.Open, a.High, a.Low, a.Close, a.Volume, vwap, a.Trades)
 		if a.Open == 0 {
 			// High and low without open and close: the wick alone (a body
 			// of no height at the middle of the range).

@@ -311,3 +311,20 @@ func TestWrite(t *testing.T) {
 		t.Errorf("no windows: error %v, want one naming the request", err)
 	}
 }
+
+// A window holding a bar without VWAP (README, Bars) says so in its
+// candle's tooltip instead of showing a VWAP of 0.
+func TestRenderVWAPUnknown(t *testing.T) {
+	w := marketdata.Aggregate{Symbol: "AAPL", WindowStart: 1_717_162_200_000, WindowEnd: 1_717_162_500_000, Open: 191.29, High: 191.5,
+		Low: 191.1, Close: 191.42, Volume: "120345", VWAPUnknown: true, Trades: 1523, FirstTs: 1_717_162_200_000, LastTs: 1_717_162_499_999}
+	known := w
+	known.WindowStart, known.WindowEnd, known.VWAPUnknown, known.VWAP = w.WindowEnd, w.WindowEnd+300_000, false, 191.3312
+	var b strings.Builder
+	if err := Render(&b, "AAPL", []marketdata.Aggregate{w, known}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "VWAP unknown trades 1523") || !strings.Contains(b.String(), "VWAP 191.3312 trades") ||
+		strings.Contains(b.String(), "VWAP 0 ") {
+		t.Fatalf("tooltips: %s", b.String())
+	}
+}
