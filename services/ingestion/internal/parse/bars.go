@@ -100,6 +100,15 @@ func (p *Parser) setBarField(f int, v []byte) *RecordError {
 	case fieldSymbol:
 		b.Symbol = p.strs.get(v)
 	case fieldBarStart, fieldBarEnd:
+		if f == fieldBarEnd {
+			if n, ok := smallCount(v); ok {
+				// A plain integer (Binance's close_time): the bar's last
+				// tick in its start's unit, read in that unit once the
+				// bar is complete (finishBar), not converted by magnitude.
+				p.barEnd, p.barEndRaw, p.barEndPlain = 0, n, true
+				break
+			}
+		}
 		ms, sub, unit, err := parseTimestampIn(v, p.units)
 		if err != nil {
 			return err
@@ -107,7 +116,7 @@ func (p *Parser) setBarField(f int, v []byte) *RecordError {
 		if f == fieldBarEnd {
 			// The last tick of the bar, in the start's unit: in µs it is
 			// not on a millisecond (finishBar checks it).
-			p.barEnd, p.barEndSub = ms, sub
+			p.barEnd, p.barEndSub, p.barEndPlain = ms, sub, false
 			break
 		}
 		if sub != 0 {
@@ -135,8 +144,13 @@ func (p *Parser) setBarField(f int, v []byte) *RecordError {
 			b.VWAP = x
 		}
 	case fieldBarVolume, fieldQuoteVolume:
-		dec, why := marketdata.AppendDecimal(p.vol[:0], v)
-		p.vol = dec
+		dec, why := v, ""
+		if c, ok := plainDecimal(v); ok {
+			dec = c // the usual plain text: its canonical form is a prefix of it
+		} else {
+			dec, why = marketdata.AppendDecimal(p.vol[:0], v)
+			p.vol = dec
+		}
 		if why != "" {
 			return recordErr(barCategory(f), "invalid %s %s: %s", fieldName(f), clip(v), why)
 		}
@@ -166,6 +180,9 @@ func (p *Parser) finishBar() {
 		b.Symbol = p.symbol
 	}
 	b.Length = p.barLength
+	if p.barEnd >= 0 && p.barEndPlain {
+		p.barEnd, p.barEndSub = endIn(p.barEndRaw, p.rec.TimestampUnit)
+	}
 	if p.barEnd >= 0 && !p.endFits() {
 		u := p.rec.TimestampUnit
 		last := map[string]int32{"us": 999_000, "ns": 999_999}[u] // the last tick within the bar's last ms
@@ -207,6 +224,18 @@ func (p *Parser) endFits() bool {
 		return false
 	}
 	return d*1_000_000+int64(p.barEndSub) == p.bar.Length*1_000_000-tick
+}
+
+// endIn reads the plain integer end time n in unit (the start's: ms, us or
+// ns; any other, ms) as milliseconds and nanoseconds within the last.
+func endIn(n int64, unit string) (ms int64, sub int32) {
+	switch unit {
+	case "us":
+		return n / 1_000, int32(n%1_000) * 1_000
+	case "ns":
+		return n / 1_000_000, int32(n % 1_000_000)
+	}
+	return n, 0
 }
 
 // inUnit writes the time ms (and sub ns) as an integer of unit (ms, us or

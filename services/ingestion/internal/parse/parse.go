@@ -186,6 +186,10 @@ type Parser struct {
 	barEnd  int64          // its end time when the profile gives one (fieldBarEnd), else -1
 	// barEndSub is the end time's nanoseconds within its millisecond.
 	barEndSub int32
+	// barEndRaw is the end time as written when it is a plain integer
+	// (barEndPlain), read in the start's unit by finishBar.
+	barEndRaw   int64
+	barEndPlain bool
 	// barLength is the length (ms) of the object's bars, barLengthName
 	// its name (useBarLength).
 	barLength     int64

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -431,4 +432,78 @@ func gzipped(t *testing.T, data []byte) []byte {
 // sameBar reports whether two records' bars (nil for none) are equal.
 func sameBar(a, b *marketdata.Bar) bool {
 	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
+// TestPlainDecimal: the plain texts vendors write are taken as the prefix
+// that is their canonical form; the others are left to AppendDecimal.
+func TestPlainDecimal(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"2.50000000", "2.5", true}, {"2.00000000", "2", true}, {"0.00150000", "0.0015", true}, {"0", "0", true},
+		{"0.0", "0", true}, {"168800.95", "168800.95", true}, {"120345", "120345", true}, {"5.", "5", true},
+		{"123456789012345678", "123456789012345678", true},
+		{"1234567890123456789", "", false}, // 19 digits: AppendDecimal holds it to int64
+		{"0.0000000000000000001", "", false}, {"00.5", "", false}, {".5", "", false}, {"-1", "", false},
+		{"1e3", "", false}, {"+1", "", false}, {"", "", false}, {"1.2.3", "", false},
+	} {
+		got, ok := plainDecimal([]byte(tc.in))
+		if ok != tc.ok || string(got) != tc.want {
+			t.Errorf("plainDecimal(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+		if want, why := marketdata.AppendDecimal(nil, []byte(tc.in)); ok && (why != "" || string(want) != string(got)) {
+			t.Errorf("plainDecimal(%q) = %q, AppendDecimal %q %q", tc.in, got, want, why)
+		}
+	}
+}
+
+// FuzzPlainDecimal: wherever plainDecimal takes a text, AppendDecimal
+// accepts it with the same canonical form.
+func FuzzPlainDecimal(f *testing.F) {
+	for _, s := range []string{"2.50000000", "0", "0.0", "5.", "123456789012345678", "0.000000000000000001", "1.0000000000000000000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := plainDecimal([]byte(s))
+		want, why := marketdata.AppendDecimal(nil, []byte(s))
+		if ok && (why != "" || string(want) != string(got)) {
+			t.Fatalf("plainDecimal(%q) = %q; AppendDecimal %q %q", s, got, want, why)
+		}
+	})
+}
+
+// TestKlinesCloseTime: close_time is the bar's last tick in its open_time's
+// unit, read as written when plain, by magnitude otherwise; anything else
+// refuses the row naming the column.
+func TestKlinesCloseTime(t *testing.T) {
+	row := func(open, end string) []byte {
+		return []byte(open + ",100.5,101,100,100.75,2," + end + ",201,3,1,100.5,0\n")
+	}
+	us := strconv.FormatInt(t0*1000, 10)
+	for _, tc := range []struct {
+		what, data, category, reason string
+	}{
+		{"ms", string(row(strconv.FormatInt(t0, 10), strconv.FormatInt(t0+minute-1, 10))), "", ""},
+		{"µs", string(row(us, strconv.FormatInt((t0+minute)*1000-1, 10))), "", ""},
+		{"float notation, by magnitude", string(row(strconv.FormatInt(t0, 10), "1.717162259999e12")), "", ""},
+		{"µs end of a ms start", string(row(strconv.FormatInt(t0, 10), strconv.FormatInt((t0+minute)*1000-1, 10))),
+			marketdata.ErrBarLength.Error(), "binance-klines close_time: end 1717162259999999 is not 1717162259999, the bar's last ms"},
+		{"ms end of a µs start", string(row(us, strconv.FormatInt(t0+minute-1, 10))),
+			marketdata.ErrBarLength.Error(), "the bar's last us"},
+		{"not a time", string(row(strconv.FormatInt(t0, 10), "soon")), marketdata.ErrTimestamp.Error(), "binance-klines close_time: invalid timestamp"},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			// After a valid first line (detection reads the first line).
+			data := append(klinesCSV(1), tc.data...)
+			recs, _, err := parseWith(t, "BTCUSDT-1m-2024-05-31.csv", data, Options{})
+			if err != nil || len(recs) != 2 || recs[0].bar == nil {
+				t.Fatalf("%v, %d records", err, len(recs))
+			}
+			r := recs[1]
+			if r.category != tc.category || !strings.Contains(r.reason, tc.reason) || (tc.category == "") != (r.bar != nil) {
+				t.Fatalf("record %+v %q, want %q %q", r.bar, r.reason, tc.category, tc.reason)
+			}
+		})
+	}
 }
