@@ -1,8 +1,12 @@
 package handler
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/parse"
 	"github.com/marketanalytics/pipeline/services/ingestion/internal/report"
@@ -82,6 +86,67 @@ func TestS3VendorBars(t *testing.T) {
 			}
 			if tc.profile == marketdata.ProfileBinanceKlines && bars[0].PV != "168800.95" {
 				t.Fatalf("first kline's pv %q, want its quote_asset_volume 168800.95", bars[0].PV)
+			}
+		})
+	}
+}
+
+// TestAPIVendorBars: POST /ingest takes Alpaca bars as JSON and Binance
+// klines as text/csv, the length from ?timeframe= (and the klines' symbol
+// from ?symbol=, the body having no name), and answers with the profile.
+func TestAPIVendorBars(t *testing.T) {
+	for _, tc := range []struct {
+		name, fixture, contentType string
+		query                      map[string]string
+		status                     int
+		profile                    string
+		bars                       int
+		length                     int64
+		reason                     string // of the first rejection, or of the 400
+	}{
+		{"alpaca JSON, 1Min by default", "alpaca-bars-historical.json", "application/json", nil,
+			http.StatusAccepted, marketdata.ProfileAlpacaBars, 3, 60_000, "alpaca-bars h:"},
+		{"alpaca JSON, 5Min", "alpaca-bars-single.json", "application/json", map[string]string{marketdata.APIQueryTimeframe: "5Min"},
+			http.StatusAccepted, marketdata.ProfileAlpacaBars, 2, 300_000, "alpaca-bars v:"},
+		{"klines CSV with symbol and timeframe", "BTCUSDT-1m-2024-05-31.csv", "text/csv",
+			map[string]string{marketdata.APIQuerySymbol: "BTCUSDT", marketdata.APIQueryTimeframe: "1m"},
+			http.StatusAccepted, marketdata.ProfileBinanceKlines, 3, 60_000, "binance-klines close_time:"},
+		{"klines CSV without a timeframe", "BTCUSDT-1m-2024-05-31.csv", "text/csv", map[string]string{marketdata.APIQuerySymbol: "BTCUSDT"},
+			http.StatusBadRequest, "", 0, 0, "?timeframe="},
+		{"klines CSV of 3-minute bars", "BTCUSDT-1m-2024-05-31.csv", "text/csv",
+			map[string]string{marketdata.APIQuerySymbol: "BTCUSDT", marketdata.APIQueryTimeframe: "3m"},
+			http.StatusBadRequest, "", 0, 0, "does not divide"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv()
+			resp := invokeAPI(t, e, apiEvent(t, "api-post.json", func(r *events.APIGatewayProxyRequest) {
+				setBody(string(vendorFixture(t, tc.fixture)))(r)
+				setHeader("Content-Type", tc.contentType)(r)
+				r.QueryStringParameters = tc.query
+			}))
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d %s", resp.StatusCode, resp.Body)
+			}
+			if tc.status != http.StatusAccepted {
+				var er marketdata.ErrorResponse
+				if err := json.Unmarshal([]byte(resp.Body), &er); err != nil || !strings.Contains(er.Message, tc.reason) {
+					t.Fatalf("answer %s, want a message containing %q", resp.Body, tc.reason)
+				}
+				return
+			}
+			var ir marketdata.IngestResponse
+			if err := json.Unmarshal([]byte(resp.Body), &ir); err != nil {
+				t.Fatal(err)
+			}
+			bars, _ := e.sqs.queuedBars(t)
+			if ir.Profile != tc.profile || ir.Accepted != tc.bars || len(bars) != tc.bars ||
+				len(ir.Rejected) == 0 || !strings.HasPrefix(ir.Rejected[0].Reason, tc.reason) {
+				t.Fatalf("answer %+v, %d bars queued", ir, len(bars))
+			}
+			for _, b := range bars {
+				if b.Length != tc.length {
+					t.Fatalf("queued %+v, want length %d", b, tc.length)
+				}
 			}
 		})
 	}
