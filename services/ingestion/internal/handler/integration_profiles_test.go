@@ -50,6 +50,10 @@ func TestIntegrationProfiles(t *testing.T) {
 		// Read back through moto's ranged GetObject (archive/zip reads the
 		// directory at the end first).
 		{"incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.zip", "BTCUSDT-aggTrades-2024-05-31.csv", nil, marketdata.ProfileBinanceAggTrades, 3, 1, true},
+		// Bars: queued as bars (counted with the points below).
+		{"incoming/2024-05-31/BTCUSDT-1m-2024-05-31.csv", "BTCUSDT-1m-2024-05-31.csv", nil, marketdata.ProfileBinanceKlines, 3, 3, false},
+		{"incoming/2024-05-31/BTCUSDT-1m-2024-05-31.zip", "BTCUSDT-1m-2024-05-31.csv", nil, marketdata.ProfileBinanceKlines, 3, 3, true},
+		{"incoming/2024-05-31/alpaca-bars.json", "alpaca-bars-historical.json", nil, marketdata.ProfileAlpacaBars, 3, 2, false},
 	}
 	// The fractional size each fixture holds (a fractional share, crypto
 	// sizes), as its canonical text: trailing zeros dropped, nothing rounded.
@@ -103,7 +107,14 @@ func TestIntegrationProfiles(t *testing.T) {
 	got := map[string]int64{}
 	gotFrac := map[string]marketdata.Decimal{}
 	for _, msg := range msgs {
-		got[msg.Origin] += int64(len(msg.Points))
+		got[msg.Origin] += int64(len(msg.Points) + len(msg.Bars))
+		for _, b := range msg.Bars {
+			// A kline carries its quote volume (the exact Σ price×volume),
+			// an Alpaca bar its VWAP.
+			if (b.Symbol == "BTCUSDT") != (b.PV != "" && b.VWAP == 0) || b.PV == "" && b.VWAP == 0 {
+				t.Fatalf("%s: queued bar %+v", msg.Origin, b)
+			}
+		}
 		for _, p := range msg.Points {
 			if strings.Contains(string(p.Volume), ".") {
 				gotFrac[msg.Origin] = p.Volume
