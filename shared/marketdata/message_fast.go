@@ -189,6 +189,9 @@ var pointMembers = func() (m [12]struct{ key, text string }) {
 // is decoded as that loop would. It returns how many members it read.
 func (d *fastDecoder) encoderOrder(p *QueuedPoint) (n int, ok bool) {
 	for _, m := range &pointMembers {
+		if d.i < len(d.s) && d.s[d.i] == '}' {
+			break // the point's end: no member left to look for
+		}
 		text := m.text
 		if n == 0 && text[0] == ',' {
 			text = text[1:]

@@ -153,11 +153,6 @@ func (p Point) Validate(now time.Time) error {
 	if p.Price < MinPrice || p.Price > MaxPrice {
 		return fmt.Errorf("%w %v: outside the storable range [%g, %g]", ErrPrice, p.Price, MinPrice, MaxPrice)
 	}
-	if p.PriceText() != "" {
-		if why := checkPriceText(p.PriceText(), p.Price); why != "" {
-			return fmt.Errorf("%w %v: %s", ErrPrice, p.Price, why)
-		}
-	}
 	if why := p.Volume.check(); why != "" {
 		return fmt.Errorf("%w %q: %s", ErrVolume, clip(string(p.Volume)), why)
 	}
@@ -173,22 +168,23 @@ func (p Point) Validate(now time.Time) error {
 		return fmt.Errorf("%w %d: %d nanoseconds within the millisecond, want 0 to %d", ErrTimestamp, p.Timestamp, p.SubMilliNanos, NanosPerMilli-1)
 	}
 	for _, q := range [...]struct {
-		name, text string
-		v          float64
-	}{{"bid", p.BidText(), p.Bid}, {"ask", p.AskText(), p.Ask}} {
+		name string
+		v    float64
+	}{{"bid", p.Bid}, {"ask", p.Ask}} {
 		if math.IsNaN(q.v) || math.IsInf(q.v, 0) || q.v < 0 {
 			return fmt.Errorf("%w: %s %v: want a finite number > 0", ErrQuote, q.name, q.v)
 		}
 		if q.v != 0 && (q.v < MinPrice || q.v > MaxPrice) {
 			return fmt.Errorf("%w: %s %v: outside the storable range [%g, %g]", ErrQuote, q.name, q.v, MinPrice, MaxPrice)
 		}
-		if q.text != "" {
-			if why := checkPriceText(q.text, q.v); why != "" {
-				return fmt.Errorf("%w: %s %v: %s", ErrQuote, q.name, q.v, why)
-			}
+	}
+	if p.PriceTexts != nil { // rare: the common path pays this one test
+		if err := p.checkTexts(); err != nil {
+			return err
 		}
 	}
-	if p.Bid > 0 && p.Ask > 0 && ComparePrices(p.Bid, p.BidText(), p.Ask, p.AskText()) > 0 {
+	// Equal floats may still be bid > ask by their exact texts.
+	if p.Bid > 0 && p.Ask > 0 && p.Bid >= p.Ask && (p.Bid > p.Ask || ComparePrices(p.Bid, p.BidText(), p.Ask, p.AskText()) > 0) {
 		return fmt.Errorf("%w: bid %s > ask %s", ErrQuote, PriceText(p.Bid, p.BidText()), PriceText(p.Ask, p.AskText()))
 	}
 	if len(p.Exchange) > MaxExchangeLen {
@@ -196,6 +192,22 @@ func (p Point) Validate(now time.Time) error {
 	}
 	if _, err := conditions.Of(p.Conditions); err != nil { // cached per distinct conditions
 		return fmt.Errorf("%w %q: %w", ErrCondition, clip(p.Conditions), err)
+	}
+	return nil
+}
+
+// checkTexts checks the exact texts of the price, bid and ask against
+// their floats (checkPriceText).
+func (p Point) checkTexts() error {
+	t := p.PriceTexts
+	if why := checkPriceText(t.Price, p.Price); why != "" {
+		return fmt.Errorf("%w %v: %s", ErrPrice, p.Price, why)
+	}
+	if why := checkPriceText(t.Bid, p.Bid); why != "" {
+		return fmt.Errorf("%w: bid %v: %s", ErrQuote, p.Bid, why)
+	}
+	if why := checkPriceText(t.Ask, p.Ask); why != "" {
+		return fmt.Errorf("%w: ask %v: %s", ErrQuote, p.Ask, why)
 	}
 	return nil
 }
