@@ -53,6 +53,12 @@ func (p *Parser) alpacaBars(dec *jsontext.Decoder, sink Sink) error {
 		if pending, err = p.holdBars(dec); err != nil {
 			return err
 		}
+	case 'n':
+		// An empty page: Alpaca answers {"bars": null, ...} when a
+		// single-symbol request finds no bars.
+		if _, err := dec.ReadToken(); err != nil {
+			return p.jsonErr(err, dec, -1)
+		}
 	case 0:
 		_, err := dec.ReadToken()
 		return p.jsonErr(err, dec, -1)

@@ -281,6 +281,7 @@ func TestAlpacaBarsShapes(t *testing.T) {
 		{"single, no symbol", "bars.json", `{"bars":[` + bar + `],"next_page_token":null}`, Options{}, nil, `has no "symbol" member`},
 		{"multi-symbol", "bars.json", `{"bars":{"AAPL":[` + bar + `],"BRK.B":[` + bar + `]},"next_page_token":"QUFQTHxNfDIwMjQ"}`, Options{}, []string{"AAPL", "BRK.B"}, ""},
 		{"empty page", "bars.json", `{"bars":{},"next_page_token":null}`, Options{}, nil, ""},
+		{"empty single-symbol page", "bars.json", `{"bars":null,"symbol":"AAPL","next_page_token":null}`, Options{}, nil, ""},
 		{"bars twice", "bars.json", `{"bars":{},"bars":{}}`, Options{}, nil, `"bars" appears twice`},
 		{"bars is a string", "bars.json", `{"bars":"x"}`, Options{}, nil, `"bars" is a string`},
 		{"stream array", "bars.json", `[{"T":"b","S":"AAPL","t":"2024-05-31T13:30:00Z","o":1,"h":1,"l":1,"c":1,"v":1,"n":1}]`, Options{}, []string{"AAPL"}, ""},
@@ -303,7 +304,7 @@ func TestAlpacaBarsShapes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(tc.symbols) > 0 && info.Profile != marketdata.ProfileAlpacaBars {
+			if info.Profile != marketdata.ProfileAlpacaBars {
 				t.Fatalf("profile %q", info.Profile)
 			}
 			if len(recs) != len(tc.symbols) {
