@@ -368,6 +368,13 @@ func (p *Parser) jsonPoint(raw []byte) {
 		p.startBar(p.rec.Index)
 	}
 	if !p.noFast {
+		if p.prof == alpacaTradesProfile {
+			if p.fastAlpacaTrade(raw) {
+				return
+			}
+			p.rec.Point = marketdata.Point{}
+			p.rec.TimestampUnit = ""
+		}
 		if p.fastPoint(raw) {
 			return
 		}
