@@ -361,6 +361,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`{"V":1,"Points":[{"K":"1"}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","symbol":"A\u0042","price":263.65999999999997,"volume":999999999999999999,"bid":9007199254740993,"ask":0.0000000000000000000001,"exchange":"X"},{"ask":-0,"k":"2"}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1","conditions":"14,37","conditions":"\u0030"}]}`))
+	f.Add([]byte(`{"v":1,"points":[{"k":"1","pt":"1.5","pt":"2"},{"k":"2","pt":null,"bt":""},{"at":"3.0000000000000000001","k":"3","price":3}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","volume":0.015},{"k":"2.5","volume":1.50},{"k":"3.5","volume":15e-1}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","volume":0.0000000000000000001},{"k":"2.5","volume":-2.5},{"k":"3.5","volume":00.1}]}`))
 	f.Add([]byte(`{"v":2,"origin":"o","points":null,"bars":[{"k":"60000.5","symbol":"AAPL","start":60000,"length":60000,"open":1,"high":2,"low":1,"close":2,"volume":10,"trades":3}]}`))
