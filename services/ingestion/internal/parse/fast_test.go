@@ -286,3 +286,60 @@ func TestDigits8(t *testing.T) {
 		}
 	}
 }
+
+// TestDigitRun holds digitRun's word scan to a loop over bytes: every byte
+// value at every offset of runs up to 20 digits, from every start.
+func TestDigitRun(t *testing.T) {
+	ref := func(b []byte, i int) int {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	for n := range 21 {
+		for c := range 256 {
+			for k := range n + 1 {
+				b := []byte(strings.Repeat("7", n) + "90123456")
+				b[k] = byte(c)
+				for start := range len(b) + 1 {
+					if got, want := digitRun(b, start), ref(b, start); got != want {
+						t.Fatalf("digitRun(%q, %d) = %d, want %d", b, start, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFastNameWords holds fastName's word comparison (quotedName) to the
+// plain one: every column of every profile, guessed at position 0, against
+// its quoted name followed by 0 to 20 bytes, and each byte of it replaced.
+func TestFastNameWords(t *testing.T) {
+	for _, prof := range profiles {
+		p := &Parser{prof: prof}
+		for k, c := range prof.columns {
+			p.order[0] = int8(k)
+			quoted := `"` + c.name + `"`
+			for tail := range 21 {
+				base := quoted + strings.Repeat(":", tail)
+				inputs := []string{base}
+				for j := range len(quoted) {
+					for _, r := range []byte{'"', 'x', 0, 0xff, c.name[0]} {
+						b := []byte(base)
+						b[j] = r
+						inputs = append(inputs, string(b))
+					}
+				}
+				for _, in := range inputs {
+					b := []byte(in)
+					end := 1 + len(c.name)
+					want := end < len(b) && b[0] == '"' && b[end] == '"' && string(b[1:end]) == c.name
+					gotEnd, f, ok := p.fastName(b, 0, 0)
+					if ok != want || ok && (gotEnd != end+1 || f != c.field) {
+						t.Fatalf("%s: fastName(%q) for column %q = %d, %d, %v; want %v", prof.name, in, c.name, gotEnd, f, ok, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -57,6 +57,30 @@ type profile struct {
 	// oneChar maps one-character member names (Alpaca's) to their field or
 	// -1, so that the JSON path looks them up without a search.
 	oneChar [128]int8
+	// quoted are the columns' names as JSON writes them ("name"), by
+	// column, as words for fastName (quotedName).
+	quoted []quotedName
+}
+
+// quotedName is a quoted member name of at most 16 bytes as two
+// little-endian words and the masks of its bytes (n == 0: longer), so that
+// fastName compares a name in the input with two loads and comparisons.
+type quotedName struct {
+	word, mask [2]uint64
+	n          int
+}
+
+func quoteName(name string) (q quotedName) {
+	b := `"` + name + `"`
+	if len(b) > 16 {
+		return q
+	}
+	for i := range len(b) {
+		q.word[i/8] |= uint64(b[i]) << (8 * (i % 8))
+		q.mask[i/8] |= 0xFF << (8 * (i % 8))
+	}
+	q.n = len(b)
+	return q
 }
 
 type column struct {
@@ -211,10 +235,12 @@ func init() {
 		for i := range p.oneChar {
 			p.oneChar[i] = -1
 		}
-		for _, c := range p.columns {
+		p.quoted = make([]quotedName, len(p.columns))
+		for k, c := range p.columns {
 			if len(c.name) == 1 && c.name[0] < 0x80 {
 				p.oneChar[c.name[0]] = int8(c.field)
 			}
+			p.quoted[k] = quoteName(c.name)
 		}
 	}
 }
