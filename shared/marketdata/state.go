@@ -9,7 +9,8 @@ const (
 	// AttrLastKey is the range key of the latest point seen (N). "Latest" is
 	// the greatest range key, i.e. the latest millisecond, ties broken by the
 	// key's discriminator, so every writer agrees whatever order points
-	// arrive in.
+	// arrive in. A bar counts as its close: the key of its last
+	// millisecond with the bar key's discriminator (not a raw item's key).
 	AttrLastKey    = "lastKey"
 	AttrLastPrice  = "lastPrice" // N, price of the latest point
 	AttrLastMillis = "lastMs"    // N, epoch ms of the latest point
