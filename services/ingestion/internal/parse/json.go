@@ -370,8 +370,8 @@ func (p *Parser) jsonPoint(raw []byte) {
 		p.startBar(p.rec.Index)
 	}
 	if !p.noFast {
-		if p.prof == alpacaTradesProfile {
-			if p.fastAlpacaTrade(raw) {
+		if !bars && p.prof != nil {
+			if p.fastCompact(raw) {
 				return
 			}
 			p.rec.Point = marketdata.Point{}
