@@ -150,8 +150,8 @@ func (p Point) Validate(now time.Time) error {
 	if math.IsNaN(p.Price) || math.IsInf(p.Price, 0) || p.Price <= 0 {
 		return fmt.Errorf("%w %v: want a finite number > 0", ErrPrice, p.Price)
 	}
-	if p.Price < MinPrice || p.Price > MaxPrice {
-		return fmt.Errorf("%w %v: outside the storable range [%g, %g]", ErrPrice, p.Price, MinPrice, MaxPrice)
+	if !PriceInRange(p.Price, p.PriceText()) {
+		return fmt.Errorf("%w %s: outside the storable range [%g, %g]", ErrPrice, PriceText(p.Price, p.PriceText()), MinPrice, MaxPrice)
 	}
 	if why := p.Volume.check(); why != "" {
 		return fmt.Errorf("%w %q: %s", ErrVolume, clip(string(p.Volume)), why)
@@ -170,12 +170,13 @@ func (p Point) Validate(now time.Time) error {
 	for _, q := range [...]struct {
 		name string
 		v    float64
-	}{{"bid", p.Bid}, {"ask", p.Ask}} {
+		t    string
+	}{{"bid", p.Bid, p.BidText()}, {"ask", p.Ask, p.AskText()}} {
 		if math.IsNaN(q.v) || math.IsInf(q.v, 0) || q.v < 0 {
 			return fmt.Errorf("%w: %s %v: want a finite number > 0", ErrQuote, q.name, q.v)
 		}
-		if q.v != 0 && (q.v < MinPrice || q.v > MaxPrice) {
-			return fmt.Errorf("%w: %s %v: outside the storable range [%g, %g]", ErrQuote, q.name, q.v, MinPrice, MaxPrice)
+		if q.v != 0 && !PriceInRange(q.v, q.t) {
+			return fmt.Errorf("%w: %s %s: outside the storable range [%g, %g]", ErrQuote, q.name, PriceText(q.v, q.t), MinPrice, MaxPrice)
 		}
 	}
 	if p.PriceTexts != nil { // rare: the common path pays this one test

@@ -28,7 +28,7 @@ const FloatExactDigits = 15
 // priceLimits bound a price's exact text: MaxPriceDigits significant
 // digits, and room for them around the price range (MinPrice with 38
 // digits has 49 fraction digits; MaxPrice has 16 integer digits). The range
-// itself is Validate's, on the float.
+// itself is Validate's (PriceInRange).
 var priceLimits = decimalLimits{maxScale: 12 + MaxPriceDigits, maxInt: 16, maxSig: MaxPriceDigits}
 
 // floatLimits hold the shortest text of any float64 (canonical form).
@@ -141,6 +141,15 @@ func ComparePrices(a float64, at string, b float64, bt string) int {
 		return 0
 	}
 	return compareDecimals(PriceText(a, at), PriceText(b, bt))
+}
+
+// PriceInRange reports whether the price x with exact text t ("" when x
+// says it) lies within [MinPrice, MaxPrice], compared exactly
+// (ComparePrices): a text just beyond a bound whose float rounds onto it
+// (1000000000000000.01 reads as 1e15) is out, as its digits say. Without a
+// text it is the float comparison.
+func PriceInRange(x float64, t string) bool {
+	return ComparePrices(x, t, MinPrice, "") >= 0 && ComparePrices(x, t, MaxPrice, "") <= 0
 }
 
 // compareDecimals compares two non-negative canonical decimal texts.

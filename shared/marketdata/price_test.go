@@ -3,6 +3,7 @@ package marketdata
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"strconv"
@@ -103,6 +104,11 @@ func TestValidateExactPrices(t *testing.T) {
 		{"redundant", func(p *Point) { p.SetTexts("179.66", "", "") }, ErrPrice, "the float's own text"},
 		{"39 digits", func(p *Point) { p.SetTexts("179.660000000000000000000000000000000001", "", "") }, ErrPrice, "more than the 38"},
 		{"bid text", func(p *Point) { p.Bid = 2; p.SetTexts(p.PriceText(), "1.0000000000000000001", "") }, ErrQuote, "bid 2: exact text 1.0000000000000000001 does not read as 2"},
+		// The range compares the exact text: these floats are the bounds.
+		{"above MaxPrice by its text", func(p *Point) { p.Price = 1e15; p.SetTexts("1000000000000000.01", "", "") }, ErrPrice, "1000000000000000.01: outside the storable range"},
+		{"below MinPrice by its text", func(p *Point) { p.Price = 1e-12; p.SetTexts("0.000000000000999999999999999999999", "", "") }, ErrPrice, "0.000000000000999999999999999999999: outside"},
+		{"ask above MaxPrice by its text", func(p *Point) { p.Ask = 1e15; p.SetTexts(p.PriceText(), "", "1000000000000000.01") }, ErrQuote, "ask 1000000000000000.01: outside"},
+		{"bid below MinPrice by its text", func(p *Point) { p.Bid = 1e-12; p.SetTexts(p.PriceText(), "0.000000000000999999999999999999999", "") }, ErrQuote, "bid 0.000000000000999999999999999999999: outside"},
 		{"bid above ask by its text", func(p *Point) {
 			p.Bid, p.Ask = 179.66, 179.66
 			p.SetTexts(p.PriceText(), "179.660000000000001", "179.6600000000000009")
@@ -314,6 +320,35 @@ func TestRollUpExactPrices(t *testing.T) {
 		got := RollUp([]Aggregate{win(w, order[0], order[0]), win(w+300_000, order[1], order[1])}, Intervals[len(Intervals)-1])
 		if len(got) != 1 || got[0].HighText != a || got[0].LowText != b || got[0].OpenText != order[0] || got[0].CloseText != order[1] {
 			t.Fatalf("%v: rolled up %+v", order, got)
+		}
+	}
+}
+
+// The range bounds compare the exact text when there is one: texts whose
+// floats round onto a bound are in or out by their digits.
+func TestPriceInRange(t *testing.T) {
+	cases := []struct {
+		x    float64
+		text string
+		want bool
+	}{
+		{MaxPrice, "", true},
+		{MinPrice, "", true},
+		{MaxPrice, "1000000000000000.01", false},
+		{MaxPrice, "999999999999999.99", true},
+		{MinPrice, "0.000000000000999999999999999999999", false},
+		{MinPrice, "0.000000000001000000000000000000001", true},
+		{math.Nextafter(MaxPrice, 2*MaxPrice), "", false},
+		{math.Nextafter(MinPrice, 0), "", false},
+	}
+	for _, tc := range cases {
+		if tc.text != "" { // the case is a text its float does not say
+			if got, why := ExactPrice(tc.text, tc.x); got != tc.text || why != "" {
+				t.Fatalf("ExactPrice(%s, %v) = %q, %q: the case is not a kept text", tc.text, tc.x, got, why)
+			}
+		}
+		if got := PriceInRange(tc.x, tc.text); got != tc.want {
+			t.Errorf("PriceInRange(%v, %q) = %v, want %v", tc.x, tc.text, got, tc.want)
 		}
 	}
 }
