@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,18 +113,10 @@ const (
 // one (Alpaca's default timeframe): 1 minute.
 const DefaultBarLength = "1Min"
 
-// otherLengths names the lengths vendors offer that the pipeline refuses,
-// with their milliseconds, so that the refusal says why.
-var otherLengths = map[string]int64{
-	"3m": 180_000, "3Min": 180_000, "15m": 900_000, "15Min": 900_000, "30m": 1_800_000, "30Min": 1_800_000,
-	"1h": 3_600_000, "1Hour": 3_600_000, "2h": 7_200_000, "4h": 14_400_000, "6h": 21_600_000, "8h": 28_800_000,
-	"12h": 43_200_000, "1d": 86_400_000, "1Day": 86_400_000, "3d": 259_200_000, "1w": 604_800_000,
-	"1Week": 604_800_000, "1M": 2_592_000_000, "1Month": 2_592_000_000,
-}
-
 // ParseBarLength returns the milliseconds of a bar length named name (a
-// BarLengths name); the error says why another is refused (longer than 5
-// minutes, or not dividing the window).
+// BarLengths name); the error says why another is refused: any length a
+// vendor can name (vendorLength) by its milliseconds (longer than 5
+// minutes, or not dividing the window), anything else by the accepted names.
 func ParseBarLength(name string) (int64, error) {
 	for _, l := range BarLengths {
 		for _, n := range l.Names {
@@ -132,14 +125,48 @@ func ParseBarLength(name string) (int64, error) {
 			}
 		}
 	}
-	if ms, ok := otherLengths[name]; ok {
-		return 0, lengthError(ms)
+	if ms, ok := vendorLength(name); ok {
+		if err := lengthError(ms); err != nil {
+			return 0, err
+		}
 	}
 	var names []string
 	for _, l := range BarLengths {
 		names = append(names, l.Names...)
 	}
 	return 0, fmt.Errorf("%w %q: want one of %s", ErrBarLength, clip(name), strings.Join(names, ", "))
+}
+
+// lengthUnits are the units of the bar lengths vendors name, in ms:
+// Binance's intervals (1s, 15m, 1h, 1d, 1w, 1M; 1mo in data.binance.vision's
+// file names) and Alpaca's timeframes (15Min or 15T, 1Hour or 1H, 1Day or
+// 1D, 1Week or 1W, 1Month). A month counts as 30 days: it only has to be
+// longer than the window.
+var lengthUnits = map[string]int64{
+	"s": 1000, "Sec": 1000,
+	"m": 60_000, "Min": 60_000, "T": 60_000,
+	"h": 3_600_000, "H": 3_600_000, "Hour": 3_600_000,
+	"d": 86_400_000, "D": 86_400_000, "Day": 86_400_000,
+	"w": 604_800_000, "W": 604_800_000, "Week": 604_800_000,
+	"M": 2_592_000_000, "mo": 2_592_000_000, "Month": 2_592_000_000,
+}
+
+// vendorLength reads a vendor's bar length, a count of at most 3 digits and
+// a lengthUnits unit, as milliseconds.
+func vendorLength(name string) (int64, bool) {
+	i := 0
+	for i < len(name) && i < 4 && name[i] >= '0' && name[i] <= '9' {
+		i++
+	}
+	if i == 0 || i > 3 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(name[:i], 10, 64)
+	unit, ok := lengthUnits[name[i:]]
+	if err != nil || !ok {
+		return 0, false
+	}
+	return n * unit, true
 }
 
 // lengthError says why a bar of ms milliseconds is refused, or nil.

@@ -73,6 +73,12 @@ func TestParseBarLength(t *testing.T) {
 		{"1m", 60_000, ""}, {"1Min", 60_000, ""}, {"5Min", 300_000, ""}, {"5m", 300_000, ""}, {"1s", 1000, ""},
 		{"3m", 0, "does not divide"}, {"15m", 0, "longer than 5m0s"}, {"1Day", 0, "longer than 5m0s"},
 		{"1h", 0, "longer than 5m0s"}, {"7x", 0, "want one of"},
+		// Binance's longer intervals (1mo in its file names) and Alpaca's
+		// timeframes by their length, not as unknown names.
+		{"1mo", 0, "longer than 5m0s"}, {"1M", 0, "longer than 5m0s"}, {"1w", 0, "longer than 5m0s"},
+		{"1d", 0, "longer than 5m0s"}, {"3d", 0, "longer than 5m0s"}, {"12h", 0, "longer than 5m0s"},
+		{"1Week", 0, "longer than 5m0s"}, {"2Month", 0, "longer than 5m0s"}, {"15T", 0, "longer than 5m0s"},
+		{"10s", 0, "want one of"}, {"1000m", 0, "want one of"}, {"1x", 0, "want one of"}, {"m", 0, "want one of"},
 	} {
 		ms, err := ParseBarLength(c.name)
 		if c.reason == "" && (err != nil || ms != c.ms) {

@@ -180,6 +180,9 @@ func TestKlinesInterval(t *testing.T) {
 		{name: "BTCUSDT-15m-2024-05-31.csv", objectErr: "longer than 5m0s"},                     // longer than a window
 		{name: "BTCUSDT-1h-2024-05-31.csv", objectErr: "longer than 5m0s"},
 		{name: "BTCUSDT-1d-2024-05-31.csv", objectErr: "longer than 5m0s"},
+		{name: "BTCUSDT-1w-2024-05-31.csv", objectErr: "longer than 5m0s"},
+		{name: "BTCUSDT-1mo-2024-05.csv", objectErr: "longer than 5m0s"}, // data.binance.vision's monthly klines
+		{name: "BTCUSDT-2h-2024-05-31.csv", objectErr: "longer than 5m0s"},
 		{name: "upload.csv", opts: Options{Symbol: "BTCUSDT"}, objectErr: "names no interval"},   // 12 numbers, no interval
 		{name: "BTCUSDT-1m.csv", opts: Options{Timeframe: "15m"}, objectErr: "longer than 5m0s"}, // a timeframe refused
 	}
