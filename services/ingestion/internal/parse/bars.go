@@ -3,7 +3,6 @@ package parse
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -297,83 +296,11 @@ func (p *Parser) barHeader(cols []int) error {
 			seen |= 1 << f
 		}
 	}
-	var missing []string
-	need := p.requiredBar()
-	for _, c := range p.prof.columns {
-		if need&(1<<c.field) != 0 && seen&(1<<c.field) == 0 {
-			missing = append(missing, c.name)
-		}
-	}
-	if len(missing) > 0 {
+	if missing := p.prof.missingColumns(p.requiredBar(), seen); len(missing) > 0 {
 		return &ObjectError{Category: ObjectBadHeader, Reason: fmt.Sprintf(
 			"invalid CSV header for the format %s: missing column(s) %s", p.prof.name, strings.Join(missing, ", "))}
 	}
 	return nil
-}
-
-// barRows reads the rows of a bar profile's CSV (after the header, or from
-// the first line, dataFirst, when it has none); cols maps each column to its
-// field.
-func (p *Parser) barRows(l *lineReader, cols []int, dataFirst bool, sink Sink) error {
-	if err := p.barHeader(cols); err != nil {
-		return err
-	}
-	required := p.requiredBar()
-	if dataFirst {
-		p.startBar(l.line)
-		p.csvBar(cols, required)
-		if err := sink(&p.rec); err != nil {
-			return err
-		}
-	}
-	for {
-		start, rerr, err := p.csvRecord(l)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return p.readErr(err)
-		}
-		p.startBar(start)
-		if rerr != nil {
-			p.rec.Err = p.vendorErr(-1, rerr)
-		} else {
-			p.csvBar(cols, required)
-		}
-		if err := sink(&p.rec); err != nil {
-			return err
-		}
-	}
-}
-
-// csvBar converts p.fields into the bar record p.rec.
-func (p *Parser) csvBar(cols []int, required int) {
-	if len(p.fields) != len(cols) {
-		p.rec.Err = p.vendorErr(-1, recordErr(CategoryFieldCount, "expected %d fields, got %d", len(cols), len(p.fields)))
-		return
-	}
-	var missing []string
-	for i, f := range cols {
-		if f < 0 {
-			continue
-		}
-		v := p.fields[i]
-		if len(v) == 0 {
-			if required&(1<<f) != 0 {
-				missing = append(missing, p.columnName(f))
-			}
-			continue
-		}
-		if err := p.setBarField(f, v); err != nil {
-			p.rec.Err = p.vendorErr(f, err)
-			return
-		}
-	}
-	if missing != nil {
-		p.rec.Err = p.vendorErr(-1, recordErr(CategoryMissing, "missing %s", strings.Join(missing, ", ")))
-		return
-	}
-	p.finishBar()
 }
 
 // smallCount reads a plain count of at most 18 digits (a bar's trades, the

@@ -346,13 +346,16 @@ func (p *Parser) parseCSV(br *bufio.Reader, sink Sink, ignoredCols *[]string) er
 		return oerr
 	}
 	*ignoredCols = ignored
+	required := p.required()
 	if p.prof.bars {
-		return p.barRows(l, cols, dataFirst, sink)
+		if err := p.barHeader(cols); err != nil {
+			return err
+		}
+		required = p.requiredBar()
 	}
-	required, read := p.required(), readColumns(cols)
+	read := readColumns(cols)
 	if dataFirst {
-		p.rec = Record{Index: l.line}
-		p.csvPoint(read, required)
+		p.csvRow(l.line, nil, read, required)
 		if err := sink(&p.rec); err != nil {
 			return err
 		}
@@ -365,14 +368,39 @@ func (p *Parser) parseCSV(br *bufio.Reader, sink Sink, ignoredCols *[]string) er
 		if err != nil {
 			return p.readErr(err)
 		}
-		p.rec = Record{Index: start, Err: p.vendorErr(-1, rerr)}
-		if rerr == nil {
-			p.csvPoint(read, required)
-		}
+		p.csvRow(start, rerr, read, required)
 		if err := sink(&p.rec); err != nil {
 			return err
 		}
 	}
+}
+
+// csvRow converts the CSV record at index (p.fields, or rerr, why it could
+// not be read) into p.rec: a bar for a bar profile, else a point. cols are
+// readColumns' list of the columns read, required the fields the record
+// must give.
+func (p *Parser) csvRow(index int64, rerr *RecordError, cols []fieldAt, required int) {
+	bars := p.prof.bars
+	if bars {
+		p.startBar(index)
+	} else {
+		p.rec = Record{Index: index}
+	}
+	if rerr != nil {
+		p.rec.Err = p.vendorErr(-1, rerr)
+		return
+	}
+	if !p.csvFields(cols, required, bars) {
+		return
+	}
+	if bars {
+		p.finishBar()
+		return
+	}
+	if p.symbol != "" {
+		p.rec.Point.Symbol = p.symbol
+	}
+	p.validate()
 }
 
 // required returns the fields a record of the current profile must give
@@ -551,16 +579,22 @@ func vendorHeader(prof *profile, header [][]byte, symbolGiven bool) (cols []int,
 	if symbolGiven {
 		need &^= 1 << fieldSymbol
 	}
+	if missing := prof.missingColumns(need, seen); len(missing) > 0 {
+		return nil, nil, fmt.Errorf("missing column(s) %s", strings.Join(missing, ", "))
+	}
+	return cols, ignored, nil
+}
+
+// missingColumns lists the columns of prof that give a field of need (a
+// set of fields) not in seen (the fields a header gives).
+func (prof *profile) missingColumns(need, seen int) []string {
 	var missing []string
 	for _, c := range prof.columns {
 		if need&(1<<c.field) != 0 && seen&(1<<c.field) == 0 {
 			missing = append(missing, c.name)
 		}
 	}
-	if len(missing) > 0 {
-		return nil, nil, fmt.Errorf("missing column(s) %s", strings.Join(missing, ", "))
-	}
-	return cols, ignored, nil
+	return missing
 }
 
 // fieldAt is a column that is read: its position in the record and its
@@ -581,12 +615,15 @@ func readColumns(cols []int) []fieldAt {
 	return read
 }
 
-// csvPoint converts p.fields into p.rec: cols are readColumns' list of the
-// columns read, required the fields the record must give.
-func (p *Parser) csvPoint(cols []fieldAt, required int) {
+// csvFields converts p.fields into p.rec's point, or p.bar when bars: cols
+// are readColumns' list of the columns read, required the fields the record
+// must give. It reports whether they were all read; if not, p.rec.Err says
+// why (the field count, the first bad value, or the required fields left
+// empty).
+func (p *Parser) csvFields(cols []fieldAt, required int, bars bool) bool {
 	if len(p.fields) != cols[0].col {
 		p.rec.Err = p.vendorErr(-1, recordErr(CategoryFieldCount, "expected %d fields, got %d", cols[0].col, len(p.fields)))
-		return
+		return false
 	}
 	var missing []string
 	for _, c := range cols[1:] {
@@ -597,17 +634,20 @@ func (p *Parser) csvPoint(cols []fieldAt, required int) {
 			}
 			continue
 		}
-		if err := p.setField(f, v); err != nil {
+		var err *RecordError
+		if bars {
+			err = p.setBarField(f, v)
+		} else {
+			err = p.setField(f, v)
+		}
+		if err != nil {
 			p.rec.Err = p.vendorErr(f, err)
-			return
+			return false
 		}
 	}
 	if missing != nil {
 		p.rec.Err = p.vendorErr(-1, recordErr(CategoryMissing, "missing %s", strings.Join(missing, ", ")))
-		return
+		return false
 	}
-	if p.symbol != "" {
-		p.rec.Point.Symbol = p.symbol
-	}
-	p.validate()
+	return true
 }
