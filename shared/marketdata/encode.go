@@ -71,20 +71,10 @@ func NewMessageEncoder(origin string, maxBytes int) (*MessageEncoder, error) {
 // as Add appends a point: false when it does not fit, or when the current
 // message holds points (the caller then takes Bytes, Resets and adds again).
 func (e *MessageEncoder) AddBar(bar Bar, ordinal int64) (bool, error) {
-	if e.points > 0 && !e.bars {
-		return false, nil
+	if !e.bars && !e.holds(true) {
+		return false, nil // a message of points: the caller starts a new one
 	}
-	if e.points == 0 && !e.bars {
-		e.bars = true
-		e.buf = append(e.buf[:0], e.barsOpening...)
-		e.prefix = len(e.buf)
-	}
-	start := len(e.buf)
-	b := e.buf
-	if e.points > 0 {
-		b = append(b, ',')
-	}
-	b = append(b, `{"k":"`...)
+	b, start := e.open()
 	b = appendBarKey(b, bar, e.originHash, ordinal)
 	b = append(b, `","symbol":`...)
 	b = appendJSONString(b, bar.Symbol)
@@ -111,17 +101,7 @@ func (e *MessageEncoder) AddBar(bar Bar, ordinal int64) (bool, error) {
 	}
 	b = append(b, `,"trades":`...)
 	b = strconv.AppendInt(b, bar.Trades, 10)
-	b = append(b, '}')
-	if len(b)+len(messageTail) > e.max {
-		e.buf = b[:start]
-		if e.points == 0 {
-			return false, ErrPointTooLarge
-		}
-		return false, nil
-	}
-	e.buf = b
-	e.points++
-	return true, nil
+	return e.close(b, start)
 }
 
 // Add appends p, keyed by its ordinal (line or index) in the origin. It
@@ -129,18 +109,10 @@ func (e *MessageEncoder) AddBar(bar Bar, ordinal int64) (bool, error) {
 // caller then takes Bytes, Resets and adds p again. Adding to an empty
 // message only fails with ErrPointTooLarge.
 func (e *MessageEncoder) Add(p Point, ordinal int64) (bool, error) {
-	if e.bars {
-		if e.points > 0 {
-			return false, nil // a message of bars: the caller starts a new one
-		}
-		e.Reset()
+	if e.bars && !e.holds(false) {
+		return false, nil // a message of bars: the caller starts a new one
 	}
-	start := len(e.buf)
-	b := e.buf
-	if e.points > 0 {
-		b = append(b, ',')
-	}
-	b = append(b, `{"k":"`...)
+	b, start := e.open()
 	b = appendSortKey(b, p, e.originHash, ordinal)
 	b = append(b, `","symbol":`...)
 	b = appendJSONString(b, p.Symbol)
@@ -180,17 +152,7 @@ func (e *MessageEncoder) Add(p Point, ordinal int64) (bool, error) {
 			b = appendJSONString(b, t.Ask)
 		}
 	}
-	b = append(b, '}')
-	if len(b)+len(messageTail) > e.max {
-		e.buf = b[:start]
-		if e.points == 0 {
-			return false, ErrPointTooLarge
-		}
-		return false, nil
-	}
-	e.buf = b
-	e.points++
-	return true, nil
+	return e.close(b, start)
 }
 
 // Points is the number of points (or bars) in the current message.
@@ -205,13 +167,58 @@ func (e *MessageEncoder) Bytes() []byte { return append(e.buf, messageTail...) }
 
 // Reset starts a new, empty message of the same origin.
 func (e *MessageEncoder) Reset() {
-	if e.bars {
-		e.bars = false
-		e.buf = append(e.buf[:0], e.opening...)
-		e.prefix = len(e.buf)
-	}
-	e.buf = e.buf[:e.prefix]
 	e.points = 0
+	e.holds(false)
+	e.buf = e.buf[:e.prefix]
+}
+
+// holds makes the current message one of bars (or of points), starting it
+// with that kind's opening when it is empty. It returns false, changing
+// nothing, when the message already holds records of the other kind.
+func (e *MessageEncoder) holds(bars bool) bool {
+	if e.bars == bars {
+		return true
+	}
+	if e.points > 0 {
+		return false
+	}
+	e.bars = bars
+	opening := e.opening
+	if bars {
+		opening = e.barsOpening
+	}
+	e.buf = append(e.buf[:0], opening...)
+	e.prefix = len(e.buf)
+	return true
+}
+
+// open begins a record (a point or a bar) at the end of the message, up to
+// the opening quote of its key; start is where it begins, for close.
+func (e *MessageEncoder) open() (b []byte, start int) {
+	start = len(e.buf)
+	b = e.buf
+	if e.points > 0 {
+		b = append(b, ',')
+	}
+	return append(b, `{"k":"`...), start
+}
+
+// close ends the record b holds from start on and keeps it when the message
+// still fits within e.max; otherwise it drops the record, leaving the message
+// as it was, and reports false (with ErrPointTooLarge when the message was
+// empty, so that no message could take it).
+func (e *MessageEncoder) close(b []byte, start int) (bool, error) {
+	b = append(b, '}')
+	if len(b)+len(messageTail) > e.max {
+		e.buf = b[:start]
+		if e.points == 0 {
+			return false, ErrPointTooLarge
+		}
+		return false, nil
+	}
+	e.buf = b
+	e.points++
+	return true, nil
 }
 
 // appendJSONFloat formats f as encoding/json does: the shortest decimal that
