@@ -202,6 +202,10 @@ func (p *Parser) finishBar() {
 		p.rec.Err = p.vendorErr(f, &RecordError{Category: cat, Reason: err.Error()})
 		return
 	}
+	if err := p.dayAggregateErr(b.Start); err != nil {
+		p.rec.Err = p.vendorErr(fieldBarStart, err)
+		return
+	}
 	p.rec.Bar = b
 }
 

@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -129,6 +130,67 @@ func TestBarLengthOptions(t *testing.T) {
 }
 
 func p() string { return marketdata.ProfilePolygonMinuteAggs }
+
+// TestPolygonDayAggregates: a day_aggs file under another name has the
+// minute aggregates' header, but its rows start at midnight New York time,
+// where no US-stock minute bar starts: such a row is refused as a day
+// aggregate, unless the timeframe was given (the sender says what the bars
+// are); 04:00 or 05:00 UTC not at midnight New York (the other season) is a
+// minute bar.
+func TestPolygonDayAggregates(t *testing.T) {
+	const (
+		edt = 1717128000000 // 2024-05-31 00:00 EDT (04:00 UTC)
+		est = 1704171600000 // 2024-01-02 00:00 EST (05:00 UTC)
+	)
+	rows := []int64{
+		edt, est,
+		edt + 3_600_000,  // 01:00 EDT (05:00 UTC, midnight in winter)
+		est - 3_600_000,  // 23:00 EST (04:00 UTC, midnight in summer)
+		edt + 14_400_000, // 04:00 EDT, the first minute of the pre-market
+		edt - 14_400_000, // 00:00 UTC
+	}
+	data := "ticker,volume,open,close,high,low,window_start,transactions\n"
+	for _, ms := range rows {
+		data += fmt.Sprintf("AAPL,10,1,1,1,1,%d,1\n", ms*1_000_000)
+	}
+	day := []string{p() + " window_start:", "midnight New York time", "day aggregate", "longer than 5m0s", "timeframe " + minuteTimeframe, "x-amz-meta-timeframe", "?timeframe="}
+	ok := wantBar{} // a bar, filled in by bars
+	refused := wantBar{category: marketdata.ErrBarLength.Error(), reason: day}
+	bars := func(tf string, w ...wantBar) []wantBar {
+		for i := range w {
+			w[i].index = int64(i + 2)
+			if w[i].category == "" {
+				w[i].bar = minuteBar("AAPL", rows[i], 1, 1, 1, 1, "10", 1)
+				if tf == "5Min" {
+					w[i].bar.Length = 300_000
+				}
+			}
+		}
+		return w
+	}
+	for _, c := range []struct {
+		name, object string
+		opts         Options
+		want         []wantBar
+	}{
+		{"detected", "us_stocks_sip/minute_aggs_v1/2024/05/2024-05-31.csv", Options{}, bars("", refused, refused, ok, ok, ok, ok)},
+		{"renamed day file", "upload.csv", Options{}, bars("", refused, refused, ok, ok, ok, ok)},
+		{"forced profile", "x.csv", Options{Profile: marketdata.ProfilePolygonMinuteAggs}, bars("", refused, refused, ok, ok, ok, ok)},
+		{"timeframe " + minuteTimeframe, "x.csv", Options{Timeframe: minuteTimeframe}, bars("", ok, ok, ok, ok, ok, ok)},
+		{"timeframe 5Min", "x.csv", Options{Timeframe: "5Min"}, bars("5Min", ok, ok, ok, ok, ok, ok)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			recs, info, err := parseWith(t, c.object, []byte(data), c.opts)
+			if err != nil || info.Profile != p() {
+				t.Fatalf("profile %q, %v", info.Profile, err)
+			}
+			checkBars(t, recs, c.want)
+		})
+	}
+	if ms, err := marketdata.ParseBarLength(minuteTimeframe); err != nil || ms != 60_000 {
+		t.Errorf("minuteTimeframe %q: %d, %v; want a minute", minuteTimeframe, ms, err)
+	}
+}
 
 // A header naming the profile but lacking a bar field is refused whole,
 // with the missing columns.
