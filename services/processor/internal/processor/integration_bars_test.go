@@ -3,18 +3,10 @@
 package processor
 
 import (
-	"context"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
-	"github.com/marketanalytics/pipeline/services/platform/awstest"
 	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
@@ -24,17 +16,7 @@ import (
 // partials that merge with the trades' to the bars and trades folded one by
 // one; delivered again, it writes no new item.
 func TestIntegrationBarsMoto(t *testing.T) {
-	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "IGNORE_ERROR")
-	cfg := awstest.Config(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	db, eb, sq := dynamodb.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	table, bus := awstest.CreateTable(t, cfg), awstest.Names().EventBus()
-	setUp(ctx, t, eb, sq, bus)
-	h, err := New(db, eb, Config{Table: table, EventBus: bus, Now: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := newMotoEnv(t, 2*time.Minute)
 	w0 := marketdata.WindowStart(testNow.Add(-20 * time.Minute).UnixMilli())
 	var bars []marketdata.Bar
 	for i := range 10 { // two windows of 1-minute bars: exact PV (crypto), one without
@@ -51,27 +33,15 @@ func TestIntegrationBarsMoto(t *testing.T) {
 	})
 	ev := fixtureEvent([]record{{"bars", barsMessage(t, "s3://b/BTCUSDT-1m-2026-03-02.csv#v1", bars)}, {"trades", trades}})
 	for round := range 2 {
-		resp, err := h.Handle(ctx, ev)
+		resp, err := env.h.Handle(env.ctx, ev)
 		if err != nil || len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("round %d: %v %v", round, resp.BatchItemFailures, err)
 		}
 	}
 	msgs := decoded(t, ev)
-	query := func(hash, lo, hi string) []map[string]dbtypes.AttributeValue {
-		out, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, ConsistentRead: aws.Bool(true),
-			KeyConditionExpression:   aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
-			ExpressionAttributeNames: map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
-			ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":s": &dbtypes.AttributeValueMemberS{Value: hash},
-				":lo": &dbtypes.AttributeValueMemberN{Value: lo}, ":hi": &dbtypes.AttributeValueMemberN{Value: hi}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.Items
-	}
 	for _, start := range []int64{w0, w0 + 300_000} {
 		lo, hi := marketdata.MillisRange(start, marketdata.WindowEnd(start))
-		raw := query(marketdata.BarKey("BTCUSDT"), lo, hi)
+		raw := env.query(t, marketdata.BarKey("BTCUSDT"), lo, hi)
 		var want marketdata.Partial
 		n := 0
 		for _, qb := range msgs["bars"].Bars {
@@ -97,7 +67,7 @@ func TestIntegrationBarsMoto(t *testing.T) {
 		}
 		plo, phi := marketdata.PartialRange(start)
 		var merged marketdata.Partial
-		for _, item := range query(marketdata.PartialKey("BTCUSDT"), plo, phi) {
+		for _, item := range env.query(t, marketdata.PartialKey("BTCUSDT"), plo, phi) {
 			var it marketdata.PartialItem
 			if err := ddbitem.Decode(item, &it); err != nil {
 				t.Fatal(err)

@@ -33,20 +33,8 @@ import (
 // the conditional state UpdateItem, the string-set index, and PutEvents to a
 // custom bus whose rule forwards to an SQS queue the test reads.
 func TestIntegrationMoto(t *testing.T) {
-	// No X-Ray daemon or segment here: the instrumented clients must carry
-	// on; keep them quiet about it (read by tracing.Init, in Config).
-	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "IGNORE_ERROR")
-	cfg := awstest.Config(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	db, eb, sq := dynamodb.NewFromConfig(cfg), eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	table, bus := awstest.CreateTable(t, cfg), awstest.Names().EventBus()
-	queueURL := setUp(ctx, t, eb, sq, bus)
-
-	h, err := New(db, eb, Config{Table: table, EventBus: bus, Now: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := newMotoEnv(t, 2*time.Minute)
+	ctx, h, sq, queueURL := env.ctx, env.h, env.sq, env.queueURL
 	run := func(fixture string, wantFailed ...string) events.SQSEvent {
 		ev := loadFixture(t, fixture)
 		resp, err := h.Handle(ctx, ev)
@@ -71,18 +59,9 @@ func TestIntegrationMoto(t *testing.T) {
 	maps.Copy(all, decoded(t, loadFixture(t, "out_of_order_old.json")))
 	windows := expectedWindows(all)
 
-	// get reads one item, consistently, by its hash and range key.
 	get := func(t *testing.T, hash, rng string) map[string]dbtypes.AttributeValue {
 		t.Helper()
-		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, ConsistentRead: aws.Bool(true),
-			Key: map[string]dbtypes.AttributeValue{
-				marketdata.AttrSymbol:    &dbtypes.AttributeValueMemberS{Value: hash},
-				marketdata.AttrTimestamp: &dbtypes.AttributeValueMemberN{Value: rng},
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.Item
+		return env.get(t, ddbitem.Key(hash, rng))
 	}
 
 	t.Run("raw points round-trip", func(t *testing.T) {
@@ -100,16 +79,8 @@ func TestIntegrationMoto(t *testing.T) {
 		aapl := stored["msg-a"].Points
 		from, to := aapl[5].Timestamp, aapl[15].Timestamp // [from, to): points 5..14
 		lo, hi := marketdata.MillisRange(from, to)
-		out, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table,
-			KeyConditionExpression:    aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
-			ExpressionAttributeNames:  map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
-			ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":s": &dbtypes.AttributeValueMemberS{Value: "AAPL"}, ":lo": &dbtypes.AttributeValueMemberN{Value: lo}, ":hi": &dbtypes.AttributeValueMemberN{Value: hi}},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		var got []string
-		for _, it := range out.Items {
+		for _, it := range env.query(t, "AAPL", lo, hi) {
 			got = append(got, sval(it[marketdata.AttrTimestamp]))
 		}
 		var want []string
@@ -125,16 +96,9 @@ func TestIntegrationMoto(t *testing.T) {
 		for _, w := range windows {
 			// Every partial of the window, through its key range.
 			lo, hi := marketdata.PartialRange(w.Start)
-			out, err := db.Query(ctx, &dynamodb.QueryInput{TableName: &table, ConsistentRead: aws.Bool(true),
-				KeyConditionExpression:    aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
-				ExpressionAttributeNames:  map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
-				ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":s": &dbtypes.AttributeValueMemberS{Value: marketdata.PartialKey(w.Symbol)}, ":lo": &dbtypes.AttributeValueMemberN{Value: lo}, ":hi": &dbtypes.AttributeValueMemberN{Value: hi}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			items := env.query(t, marketdata.PartialKey(w.Symbol), lo, hi)
 			var merged, folded marketdata.Partial
-			for _, item := range out.Items {
+			for _, item := range items {
 				var it marketdata.PartialItem
 				if err := ddbitem.Decode(item, &it); err != nil {
 					t.Fatalf("%v: %v", w, err)
@@ -163,8 +127,8 @@ func TestIntegrationMoto(t *testing.T) {
 					msgs++
 				}
 			}
-			if len(out.Items) != msgs || merged.String() != folded.String() {
-				t.Fatalf("%v: %d partials (want %d, one per message) merging to %v, want %v", w, len(out.Items), msgs, &merged, &folded)
+			if len(items) != msgs || merged.String() != folded.String() {
+				t.Fatalf("%v: %d partials (want %d, one per message) merging to %v, want %v", w, len(items), msgs, &merged, &folded)
 			}
 		}
 	})
@@ -267,6 +231,65 @@ func toSet(refs []marketdata.WindowRef) map[marketdata.WindowRef]bool {
 		m[r] = true
 	}
 	return m
+}
+
+// motoEnv is where every moto test of the handler starts: the real SDK
+// clients, built as main builds them (awsconfig.Load, endpoint from
+// AWS_ENDPOINT_URL), a fresh table with the real key schema, a bus whose rule
+// forwards the processor's events to a fresh queue (all deleted when the
+// test ends), and a handler over them whose clock stands at testNow.
+type motoEnv struct {
+	ctx      context.Context // ends when the test's time is up, or with the test
+	db       *dynamodb.Client
+	sq       *sqs.Client
+	table    string
+	queueURL string // the queue the bus's rule forwards the events to
+	h        *Handler
+}
+
+func newMotoEnv(t *testing.T, timeout time.Duration) *motoEnv {
+	t.Helper()
+	// No X-Ray daemon or segment here: the instrumented clients must carry
+	// on; keep them quiet about it (read by tracing.Init, in Config).
+	t.Setenv("AWS_XRAY_CONTEXT_MISSING", "IGNORE_ERROR")
+	cfg := awstest.Config(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	m := &motoEnv{ctx: ctx, db: dynamodb.NewFromConfig(cfg), sq: sqs.NewFromConfig(cfg), table: awstest.CreateTable(t, cfg)}
+	eb, bus := eventbridge.NewFromConfig(cfg), awstest.Names().EventBus()
+	m.queueURL = setUp(ctx, t, eb, m.sq, bus)
+	h, err := New(m.db, eb, Config{Table: m.table, EventBus: bus, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.h = h
+	return m
+}
+
+// get reads one item, consistently, by its key.
+func (m *motoEnv) get(t *testing.T, key map[string]dbtypes.AttributeValue) map[string]dbtypes.AttributeValue {
+	t.Helper()
+	out, err := m.db.GetItem(m.ctx, &dynamodb.GetItemInput{TableName: &m.table, ConsistentRead: aws.Bool(true), Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}
+
+// query reads, consistently, the items of hash key hash whose range key is
+// BETWEEN lo and hi, in key order (one page: the tests' ranges are small).
+func (m *motoEnv) query(t *testing.T, hash, lo, hi string) []map[string]dbtypes.AttributeValue {
+	t.Helper()
+	out, err := m.db.Query(m.ctx, &dynamodb.QueryInput{TableName: &m.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:   aws.String("#s = :s AND #t BETWEEN :lo AND :hi"),
+		ExpressionAttributeNames: map[string]string{"#s": marketdata.AttrSymbol, "#t": marketdata.AttrTimestamp},
+		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":s": &dbtypes.AttributeValueMemberS{Value: hash},
+			":lo": &dbtypes.AttributeValueMemberN{Value: lo}, ":hi": &dbtypes.AttributeValueMemberN{Value: hi}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Items
 }
 
 // setUp creates the bus and a rule forwarding the processor's events to a
