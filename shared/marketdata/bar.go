@@ -27,11 +27,23 @@ type Bar struct {
 	Start int64 `json:"start" dynamodbav:"ms"`
 	// Length is the bar's duration in ms: one of BarLengths (it must divide
 	// the 5-minute window, so a window holds whole bars).
-	Length int64   `json:"length" dynamodbav:"length"`
-	Open   float64 `json:"open" dynamodbav:"open"`
-	High   float64 `json:"high" dynamodbav:"high"`
-	Low    float64 `json:"low" dynamodbav:"low"`
-	Close  float64 `json:"close" dynamodbav:"close"`
+	Length int64 `json:"length" dynamodbav:"length"`
+	// Open, High, Low and Close are the bar's prices, kept as a trade's
+	// price is (see AppendExactPrice): the float, plus its exact text
+	// (OpenText...) only when the float's shortest text is another number.
+	Open  float64 `json:"open" dynamodbav:"open"`
+	High  float64 `json:"high" dynamodbav:"high"`
+	Low   float64 `json:"low" dynamodbav:"low"`
+	Close float64 `json:"close" dynamodbav:"close"`
+	// The exact texts of Open, High, Low and Close, "" when the float says
+	// the price: the queue message carries them as "ot", "ht", "lt" and
+	// "ct"; the raw bar item stores each as its number (RawBarItem's
+	// ExactPrices). Plain strings, not a pointer as Point.PriceTexts: bars
+	// are few (one a minute per symbol), so 64 bytes each cost nothing.
+	OpenText  string `json:"ot,omitempty" dynamodbav:"-"`
+	HighText  string `json:"ht,omitempty" dynamodbav:"-"`
+	LowText   string `json:"lt,omitempty" dynamodbav:"-"`
+	CloseText string `json:"ct,omitempty" dynamodbav:"-"`
 	// Volume is the bar's traded volume, > 0 (a bar without trades carries
 	// no price and is refused).
 	Volume Decimal `json:"volume" dynamodbav:"volume"`
@@ -208,22 +220,29 @@ func (b Bar) Validate(now time.Time) error {
 	for _, f := range [...]struct {
 		name string
 		v    float64
-	}{{BarFieldOpen, b.Open}, {BarFieldHigh, b.High}, {BarFieldLow, b.Low}, {BarFieldClose, b.Close}} {
+		t    string
+	}{{BarFieldOpen, b.Open, b.OpenText}, {BarFieldHigh, b.High, b.HighText}, {BarFieldLow, b.Low, b.LowText}, {BarFieldClose, b.Close, b.CloseText}} {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) || f.v <= 0 {
 			return bad(f.name, fmt.Errorf("%w: %s %v: want a finite number > 0", ErrPrice, f.name, f.v))
 		}
-		if f.v < MinPrice || f.v > MaxPrice {
-			return bad(f.name, fmt.Errorf("%w: %s %v: outside the storable range [%g, %g]", ErrPrice, f.name, f.v, MinPrice, MaxPrice))
+		if why := checkPriceText(f.t, f.v); why != "" {
+			return bad(f.name, fmt.Errorf("%w: %s %v: %s", ErrPrice, f.name, f.v, why))
+		}
+		if !PriceInRange(f.v, f.t) {
+			return bad(f.name, fmt.Errorf("%w: %s %s: outside the storable range [%g, %g]", ErrPrice, f.name, PriceText(f.v, f.t), MinPrice, MaxPrice))
 		}
 	}
-	if b.High < b.Low {
-		return bad(BarFieldHigh, fmt.Errorf("%w: high %v < low %v", ErrPrice, b.High, b.Low))
+	// The order of the prices compares them exactly (ComparePrices): equal
+	// floats may differ by their texts.
+	open, high, low, cls := PriceText(b.Open, b.OpenText), PriceText(b.High, b.HighText), PriceText(b.Low, b.LowText), PriceText(b.Close, b.CloseText)
+	if ComparePrices(b.High, b.HighText, b.Low, b.LowText) < 0 {
+		return bad(BarFieldHigh, fmt.Errorf("%w: high %s < low %s", ErrPrice, high, low))
 	}
-	if b.Open < b.Low || b.Open > b.High {
-		return bad(BarFieldOpen, fmt.Errorf("%w: open %v outside [low %v, high %v]", ErrPrice, b.Open, b.Low, b.High))
+	if ComparePrices(b.Open, b.OpenText, b.Low, b.LowText) < 0 || ComparePrices(b.Open, b.OpenText, b.High, b.HighText) > 0 {
+		return bad(BarFieldOpen, fmt.Errorf("%w: open %s outside [low %s, high %s]", ErrPrice, open, low, high))
 	}
-	if b.Close < b.Low || b.Close > b.High {
-		return bad(BarFieldClose, fmt.Errorf("%w: close %v outside [low %v, high %v]", ErrPrice, b.Close, b.Low, b.High))
+	if ComparePrices(b.Close, b.CloseText, b.Low, b.LowText) < 0 || ComparePrices(b.Close, b.CloseText, b.High, b.HighText) > 0 {
+		return bad(BarFieldClose, fmt.Errorf("%w: close %s outside [low %s, high %s]", ErrPrice, cls, low, high))
 	}
 	if why := b.Volume.check(); why != "" {
 		return bad(BarFieldVolume, fmt.Errorf("%w %q: %s", ErrVolume, clip(string(b.Volume)), why))
@@ -272,6 +291,13 @@ func appendBarKey(dst []byte, b Bar, h uint64, ordinal int64) []byte {
 	for _, v := range [...]float64{b.Open, b.High, b.Low, b.Close, b.VWAP} {
 		h = fnvUint64(h, math.Float64bits(v))
 	}
+	// The exact texts, when there are any (rare): bars that differ only
+	// in them are two bars. Without texts the key is the floats' alone.
+	for i, t := range [...]string{b.OpenText, b.HighText, b.LowText, b.CloseText} {
+		if t != "" {
+			h = fnvString(fnvUint64(h, uint64(i)), t)
+		}
+	}
 	h = fnvString(h, string(b.Volume))
 	h = fnvString(h, string(b.PV))
 	h = fnvUint64(h, uint64(b.Trades))
@@ -307,4 +333,11 @@ type RawBarItem struct {
 	Bar
 	Origin    string `dynamodbav:"origin,omitempty"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+// ExactPrices lists the raw bar's open, high, low and close: the item
+// stores each exact text as its number (see PriceField).
+func (it *RawBarItem) ExactPrices() []PriceField {
+	return []PriceField{{AttrOpen, &it.Open, &it.OpenText}, {AttrHigh, &it.High, &it.HighText},
+		{AttrLow, &it.Low, &it.LowText}, {AttrClose, &it.Close, &it.CloseText}}
 }

@@ -44,6 +44,24 @@ func TestBarValidate(t *testing.T) {
 		{"vwap outside", func(b *Bar) { b.VWAP = 250 }, BarFieldVWAP, ErrBarVWAP, "outside"},
 		{"pv outside", func(b *Bar) { b.PV = "1" }, BarFieldPV, ErrBarVWAP, "outside"},
 		{"both", func(b *Bar) { b.VWAP, b.PV = 243.7, "292440" }, BarFieldVWAP, ErrBarVWAP, "both"},
+		// Exact texts: checked as a trade's, and the order of the prices
+		// and their range compare them exactly (equal floats included).
+		{"valid texts", func(b *Bar) {
+			b.HighText, b.CloseText = "244.000000000000000000000000001", "243.900000000000000000000000001"
+		}, "", nil, ""},
+		{"open above high by its text", func(b *Bar) { b.Open, b.OpenText = 244, "244.000000000000000000000000001" }, BarFieldOpen, ErrPrice, "open 244.000000000000000000000000001 outside [low 243.1, high 244]"},
+		{"high below low by its text", func(b *Bar) {
+			b.High, b.Low, b.Open, b.Close = 243.1, 243.1, 243.1, 243.1
+			b.HighText, b.LowText = "243.0999999999999999999", "243.1000000000000000001"
+		}, BarFieldHigh, ErrPrice, "high 243.0999999999999999999 < low 243.1000000000000000001"},
+		{"close below low by its text", func(b *Bar) { b.Close, b.CloseText = 243.1, "243.0999999999999999999" }, BarFieldClose, ErrPrice, "close 243.0999999999999999999 outside"},
+		{"redundant text", func(b *Bar) { b.LowText = "243.1" }, BarFieldLow, ErrPrice, "the float's own text"},
+		{"text of another number", func(b *Bar) { b.LowText = "243.2000000000000000001" }, BarFieldLow, ErrPrice, "does not read as 243.1"},
+		{"39 digits", func(b *Bar) { b.LowText = "243.100000000000000000000000000000000001" }, BarFieldLow, ErrPrice, "more than the 38"},
+		{"high above MaxPrice by its text", func(b *Bar) { b.High, b.HighText = MaxPrice, "1000000000000000.01" }, BarFieldHigh, ErrPrice, "high 1000000000000000.01: outside the storable range"},
+		{"low below MinPrice by its text", func(b *Bar) {
+			b.Open, b.Low, b.LowText = MinPrice, MinPrice, "0.000000000000999999999999999999999"
+		}, BarFieldLow, ErrPrice, "low 0.000000000000999999999999999999999: outside the storable range"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -288,5 +306,91 @@ func TestRollupVWAPUnknown(t *testing.T) {
 	js, _ := json.Marshal(out[0])
 	if strings.Contains(string(js), `"vwap":`) || !strings.Contains(string(js), `"vwapUnknown":true`) {
 		t.Fatalf("answer %s", js)
+	}
+}
+
+// exactBars are bars of one minute whose prices have more digits than
+// their floats keep (30 significant digits), their floats tied.
+func exactBars() []Bar {
+	start := time.Date(2025, 1, 2, 14, 30, 0, 0, time.UTC).UnixMilli()
+	return []Bar{
+		{Symbol: "AAPL", Start: start, Length: 60_000, Open: 243.5, OpenText: "243.500000000000000000000000001",
+			High: 244, HighText: "244.000000000000000000000000001", Low: 243.1, LowText: "243.099999999999999999999999999",
+			Close: 243.9, CloseText: "243.900000000000000000000000003", Volume: "1200", Trades: 17},
+		{Symbol: "AAPL", Start: start + 60_000, Length: 60_000, Open: 243.9, OpenText: "243.900000000000000000000000002",
+			High: 244, HighText: "244.000000000000000000000000002", Low: 243.1, LowText: "243.099999999999999999999999998",
+			Close: 243.9, CloseText: "243.900000000000000000000000004", Volume: "800", VWAP: 243.7, Trades: 9},
+		{Symbol: "AAPL", Start: start + 120_000, Length: 60_000, Open: 243.2, High: 244, Low: 243.1, Close: 243.3,
+			Volume: "10", Trades: 1},
+	}
+}
+
+// A bar's exact prices travel in the message ("ot", "ht", "lt", "ct"),
+// make its key (bars differing only in them are two bars) and fold into
+// partials with their texts: open and close as given, high and low the
+// exact extremes, whatever the order and grouping of the folds and merges.
+func TestBarExactPrices(t *testing.T) {
+	bars := exactBars()
+	now := time.Date(2025, 1, 2, 15, 0, 0, 0, time.UTC)
+	const origin = "s3://b/k.json#v1"
+	enc, err := NewMessageEncoder(origin, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Message{Origin: origin, Version: MessageVersionBars}
+	for i, b := range bars {
+		if err := b.Validate(now); err != nil {
+			t.Fatalf("bar %d: %v", i, err)
+		}
+		if ok, err := enc.AddBar(b, int64(i)); !ok || err != nil {
+			t.Fatalf("AddBar(%d) = %v, %v", i, ok, err)
+		}
+		m.Bars = append(m.Bars, QueuedBar{Key: BarSortKey(b, origin, int64(i)), Bar: b})
+	}
+	if !bytes.Contains(enc.Bytes(), []byte(`"ht":"244.000000000000000000000000001"`)) {
+		t.Fatalf("message without the exact high: %s", enc.Bytes())
+	}
+	back, err := DecodeMessage(enc.Bytes())
+	if err != nil || !reflect.DeepEqual(back, m) {
+		t.Fatalf("decoded %+v, %v\nwant %+v", back, err, m)
+	}
+	floatsOnly := bars[0]
+	floatsOnly.OpenText, floatsOnly.HighText, floatsOnly.LowText, floatsOnly.CloseText = "", "", "", ""
+	if BarSortKey(floatsOnly, origin, 0) == BarSortKey(bars[0], origin, 0) {
+		t.Fatal("bars differing in their exact prices share a key")
+	}
+
+	// Folded one by one in every order, and merged in two groups either way.
+	fold := func(order []int) *Partial {
+		var p Partial
+		for _, i := range order {
+			p.AddBar(bars[i].Start, uint64(i+1), bars[i])
+		}
+		return &p
+	}
+	want := fold([]int{0, 1, 2})
+	if want.OpenText != bars[0].OpenText || want.CloseText != "" || want.Close != 243.3 ||
+		want.HighText != "244.000000000000000000000000002" || want.LowText != "243.099999999999999999999999998" {
+		t.Fatalf("partial %v", want)
+	}
+	for _, order := range [][]int{{2, 1, 0}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {0, 2, 1}} {
+		if got := fold(order); got.String() != want.String() {
+			t.Fatalf("order %v: %v\nwant %v", order, got, want)
+		}
+		var merged Partial
+		merged.Merge(fold(order[:1]))
+		merged.Merge(fold(order[1:]))
+		if merged.String() != want.String() {
+			t.Fatalf("merged %v: %v\nwant %v", order, &merged, want)
+		}
+	}
+	// The close of the first two bars is the second's, with its text.
+	if p := fold([]int{1, 0}); p.CloseText != bars[1].CloseText || p.OpenText != bars[0].OpenText {
+		t.Fatalf("two bars: %v", p)
+	}
+	// Through an item and back.
+	it := want.Item("AAPL", "1.5", 9)
+	if got, err := it.Partial(); err != nil || got.String() != want.String() {
+		t.Fatalf("item read back %v, %v\nwant %v", got, err, want)
 	}
 }

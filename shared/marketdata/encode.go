@@ -89,6 +89,13 @@ func (e *MessageEncoder) AddBar(bar Bar, ordinal int64) (bool, error) {
 		b = append(b, f.name...)
 		b = appendJSONFloat(b, f.v)
 	}
+	for _, f := range [...]struct{ name, t string }{ // rare: see Bar.OpenText
+		{`,"ot":`, bar.OpenText}, {`,"ht":`, bar.HighText}, {`,"lt":`, bar.LowText}, {`,"ct":`, bar.CloseText}} {
+		if f.t != "" {
+			b = append(b, f.name...)
+			b = appendJSONString(b, f.t)
+		}
+	}
 	b = append(b, `,"volume":`...)
 	b = append(b, bar.Volume.String()...) // canonical: Validate checked it
 	if bar.VWAP != 0 {

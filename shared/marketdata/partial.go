@@ -206,10 +206,10 @@ func (p *Partial) AddExact(ms int64, disc uint64, price float64, text string, vo
 // counts the bar as its trades at its close (a bar has volume: Validate).
 // b must be valid.
 func (p *Partial) AddBar(ms int64, disc uint64, b Bar) {
-	// A bar's prices are its floats (no exact text: the parser keeps a bar's
-	// prices only when the float says them).
-	p.openClose(ms, disc, b.Open, "", ms+b.Length-1, disc, b.Close, "")
-	p.highLow(b.High, "", b.Low, "")
+	// A bar's prices come with their exact texts, as a trade's (the sums
+	// below take the floats, see VWAP).
+	p.openClose(ms, disc, b.Open, b.OpenText, ms+b.Length-1, disc, b.Close, b.CloseText)
+	p.highLow(b.High, b.HighText, b.Low, b.LowText)
 	p.Trades += b.Trades
 	p.Bars++
 	m, e := mantExp(b.Close)

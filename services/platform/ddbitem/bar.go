@@ -4,18 +4,17 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
-// EncodeBar returns the table item of a raw bar: attributevalue's, but for
-// the range key, a number (MarshalMap would write the string it is held in).
-// Bars are few (one a minute per symbol), so reflection costs nothing
-// that matters here.
+// EncodeBar returns the table item of a raw bar: Encode's (attributevalue's,
+// its prices their exact numbers), but for the range key, a number
+// (MarshalMap would write the string it is held in). Bars are few (one a
+// minute per symbol), so reflection costs nothing that matters here.
 func EncodeBar(it marketdata.RawBarItem) (map[string]types.AttributeValue, error) {
-	item, err := attributevalue.MarshalMap(it)
+	item, err := Encode(&it)
 	if err != nil {
 		return nil, fmt.Errorf("raw bar %s: %w", it.Key, err)
 	}

@@ -124,21 +124,24 @@ func (p *Parser) setBarField(f int, v []byte) *RecordError {
 		b.Start, p.rec.TimestampUnit = ms, unit
 	case fieldOpen, fieldHigh, fieldLow, fieldClose, fieldVWAP:
 		x, why := parseDecimal(v)
+		text := ""
 		if why == "" && f != fieldVWAP {
-			why = exactPrice(v, x) // a vendor's VWAP is a rounded quotient, not a price
+			// Kept as a trade's price is; a vendor's VWAP is a rounded
+			// quotient, not a price, so its float is all it keeps.
+			text, why = exactText(v, x)
 		}
 		if why != "" {
 			return recordErr(barCategory(f), "invalid %s %s: %s", fieldName(f), clip(v), why)
 		}
 		switch f {
 		case fieldOpen:
-			b.Open = x
+			b.Open, b.OpenText = x, text
 		case fieldHigh:
-			b.High = x
+			b.High, b.HighText = x, text
 		case fieldLow:
-			b.Low = x
+			b.Low, b.LowText = x, text
 		case fieldClose:
-			b.Close = x
+			b.Close, b.CloseText = x, text
 		default:
 			b.VWAP = x
 		}

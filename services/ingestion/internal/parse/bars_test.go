@@ -224,3 +224,28 @@ func FuzzParseBars(f *testing.F) {
 		}
 	})
 }
+
+// A bar's open, high, low and close are kept as a trade's price is (see
+// TestPricesNeverRounded): 30 significant digits keep their exact text,
+// 39 are refused naming the profile, the vendor's column and the limit, and
+// the order of the prices compares the texts.
+func TestBarPricesNeverRounded(t *testing.T) {
+	const p = marketdata.ProfilePolygonMinuteAggs
+	const digits30 = "191.290000000000000000000000001"
+	const digits39 = "191.290000000000000000000000000000000001"
+	data := "ticker,volume,open,close,high,low,window_start,transactions\n" +
+		"AAPL,10," + digits30 + ",191.3,191.35,191.2,1717162200000000000,2\n" +
+		"AAPL,10," + digits39 + ",191.3,191.35,191.2,1717162260000000000,2\n" +
+		"AAPL,10,191.3,191.35000000000000000000000001,191.35,191.2,1717162320000000000,2\n"
+	recs, info, err := parseWith(t, "us_stocks_sip/minute_aggs_v1/2024/05/2024-05-31.csv", []byte(data), Options{})
+	if err != nil || info.Profile != p {
+		t.Fatalf("profile %q, %v", info.Profile, err)
+	}
+	kept := minuteBar("AAPL", t0, 191.29, 191.35, 191.2, 191.3, "10", 2)
+	kept.OpenText = digits30
+	checkBars(t, recs, []wantBar{
+		{index: 2, bar: kept},
+		{index: 3, category: marketdata.ErrPrice.Error(), reason: []string{p + " open:", "39 significant digits, more than the 38 a DynamoDB number keeps"}},
+		{index: 4, category: marketdata.ErrPrice.Error(), reason: []string{p + " close:", "close 191.35000000000000000000000001 outside [low 191.2, high 191.35]"}},
+	})
+}

@@ -135,13 +135,8 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 		}
 		x, why := parseDecimal(v)
 		text := ""
-		if why == "" && len(v) > marketdata.FloatExactDigits+1 {
-			// The exact text, when the float does not say the price
-			// (rare: more digits than a float64 keeps; a shorter text
-			// never needs one, see AppendExactPrice).
-			var b []byte
-			b, why = marketdata.AppendExactPrice(nil, v, x)
-			text = string(b)
+		if why == "" {
+			text, why = exactText(v, x)
 		}
 		if why != "" {
 			return recordErr(fieldCategory[f], "invalid %s %s: %s", fieldNames[f], clip(v), why)
@@ -171,19 +166,18 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 	return nil
 }
 
-// exactPrice returns why the price text v, read as x, is refused where
-// only the float is kept (a bar's open, high, low and close have no exact
-// text yet, see marketdata.Bar), or "": the float's shortest text must be
-// the number v says, so a price is never rounded on its way in.
-func exactPrice(v []byte, x float64) string {
+// exactText returns the exact text a price (bid, ask, a bar's open, high,
+// low, close) read from v as x keeps, "" when the float says it (almost
+// always: more digits than a float64 keeps are rare, and a text of at most
+// FloatExactDigits+1 bytes never needs one, see AppendExactPrice), or why v
+// is refused (more than MaxPriceDigits significant digits, named with the
+// limit).
+func exactText(v []byte, x float64) (string, string) {
 	if len(v) <= marketdata.FloatExactDigits+1 {
-		return ""
+		return "", ""
 	}
-	text, why := marketdata.AppendExactPrice(nil, v, x)
-	if why != "" || len(text) == 0 {
-		return why
-	}
-	return "more digits than a 64-bit float keeps exactly (it would be stored as " + strconv.FormatFloat(x, 'g', -1, 64) + "); refused rather than rounded"
+	b, why := marketdata.AppendExactPrice(nil, v, x)
+	return string(b), why
 }
 
 // parseDecimal parses a decimal number (or NaN/Inf, which validation then

@@ -143,6 +143,52 @@ func TestProcessBadBarIsPoison(t *testing.T) {
 	}
 }
 
+// A bar's exact prices (more digits than its floats keep) are stored as
+// given: the raw bar item's numbers are the texts, the window's partial
+// keeps its open, close, high and low texts, and the latest state takes
+// the close's.
+func TestProcessExactBar(t *testing.T) {
+	env := newEnv(t, nil)
+	w0 := marketdata.WindowStart(testNow.Add(-20 * time.Minute).UnixMilli())
+	b := marketdata.Bar{Symbol: "AAPL", Start: w0, Length: 60_000,
+		Open: 190.1, OpenText: "190.100000000000000000000000001", High: 191, HighText: "191.000000000000000000000000001",
+		Low: 189.9, LowText: "189.899999999999999999999999999", Close: 190.5, CloseText: "190.500000000000000000000000007",
+		Volume: "100", Trades: 3}
+	ev := fixtureEvent([]record{{"bars", barsMessage(t, "o", []marketdata.Bar{b})}})
+	if resp, st := env.h.Process(context.Background(), ev); len(resp.BatchItemFailures) != 0 || st.Bars != 1 {
+		t.Fatalf("failures %v, stats %+v: %s", resp.BatchItemFailures, st, env.logs.String())
+	}
+	qb := decoded(t, ev)["bars"].Bars[0]
+	raw := svals(env.db.item(marketdata.BarKey("AAPL"), qb.Key))
+	for attr, want := range map[string]string{marketdata.AttrOpen: b.OpenText, marketdata.AttrHigh: b.HighText,
+		marketdata.AttrLow: b.LowText, marketdata.AttrClose: b.CloseText} {
+		if raw[attr] != want {
+			t.Errorf("raw bar %s = %q, want the number %s", attr, raw[attr], want)
+		}
+	}
+	n := 0
+	for k, it := range env.db.items {
+		if k.hash != marketdata.PartialKey("AAPL") {
+			continue
+		}
+		var pi marketdata.PartialItem
+		if err := ddbitem.Decode(it, &pi); err != nil {
+			t.Fatal(err)
+		}
+		if pi.OpenText != b.OpenText || pi.CloseText != b.CloseText || pi.HighText != b.HighText || pi.LowText != b.LowText {
+			t.Errorf("partial %+v, want the bar's texts", pi)
+		}
+		n++
+	}
+	var state marketdata.StateItem
+	if err := ddbitem.Decode(env.db.item(marketdata.StateKey("AAPL"), marketdata.StateSortKey), &state); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || state.LastPrice != b.Close || state.LastPriceText != b.CloseText {
+		t.Fatalf("%d partials; state %+v, want the close %s", n, state, b.CloseText)
+	}
+}
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func equalMaps(a, b map[string]string) bool { return maps.Equal(a, b) }

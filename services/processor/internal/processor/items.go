@@ -94,6 +94,7 @@ func barCloses(bars []marketdata.QueuedBar) []marketdata.QueuedPoint {
 		_, disc, _ := marketdata.ParseSortKey(b.Key) // checked by checkMessage
 		out[i] = marketdata.QueuedPoint{Key: marketdata.FormatSortKey(b.End(), disc),
 			Point: marketdata.Point{Symbol: b.Symbol, Timestamp: b.End(), Price: b.Close, Volume: b.Volume}}
+		out[i].SetTexts(b.CloseText, "", "") // the close as given
 	}
 	return out
 }
