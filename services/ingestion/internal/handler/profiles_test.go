@@ -99,12 +99,37 @@ func TestS3Profiles(t *testing.T) {
 	}
 }
 
+// postIngest sends body to POST /ingest as contentType with query and fails
+// the test unless the answer's status is status: of a 202 it returns the
+// IngestResponse; of any other status it checks that the ErrorResponse's
+// message contains reason, and returns nil.
+func postIngest(t *testing.T, e *env, body []byte, contentType string, query map[string]string, status int, reason string) *marketdata.IngestResponse {
+	t.Helper()
+	resp := invokeAPI(t, e, apiEvent(t, "api-post.json", func(r *events.APIGatewayProxyRequest) {
+		setBody(string(body))(r)
+		setHeader("Content-Type", contentType)(r)
+		r.QueryStringParameters = query
+	}))
+	if resp.StatusCode != status {
+		t.Fatalf("status %d %s, want %d", resp.StatusCode, resp.Body, status)
+	}
+	if status != http.StatusAccepted {
+		var er marketdata.ErrorResponse
+		if err := json.Unmarshal([]byte(resp.Body), &er); err != nil || !strings.Contains(er.Message, reason) {
+			t.Fatalf("answer %s, want a message containing %q", resp.Body, reason)
+		}
+		return nil
+	}
+	var ir marketdata.IngestResponse
+	if err := json.Unmarshal([]byte(resp.Body), &ir); err != nil {
+		t.Fatal(err)
+	}
+	return &ir
+}
+
 // TestAPIProfiles: POST /ingest takes text/csv bodies and ?format=,
 // ?symbol=, ?timestampUnit=, and answers with the profile used.
 func TestAPIProfiles(t *testing.T) {
-	withQuery := func(q map[string]string) func(*events.APIGatewayProxyRequest) {
-		return func(r *events.APIGatewayProxyRequest) { r.QueryStringParameters = q }
-	}
 	cases := []struct {
 		name        string
 		body        []byte
@@ -134,24 +159,9 @@ func TestAPIProfiles(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv()
-			resp := invokeAPI(t, e, apiEvent(t, "api-post.json", func(r *events.APIGatewayProxyRequest) {
-				setBody(string(tc.body))(r)
-				setHeader("Content-Type", tc.contentType)(r)
-				withQuery(tc.query)(r)
-			}))
-			if resp.StatusCode != tc.status {
-				t.Fatalf("status %d %s, want %d", resp.StatusCode, resp.Body, tc.status)
-			}
-			if tc.status != http.StatusAccepted {
-				var er marketdata.ErrorResponse
-				if err := json.Unmarshal([]byte(resp.Body), &er); err != nil || !strings.Contains(er.Message, tc.reason) {
-					t.Fatalf("answer %s, want a message containing %q", resp.Body, tc.reason)
-				}
+			ir := postIngest(t, e, tc.body, tc.contentType, tc.query, tc.status, tc.reason)
+			if ir == nil {
 				return
-			}
-			var ir marketdata.IngestResponse
-			if err := json.Unmarshal([]byte(resp.Body), &ir); err != nil {
-				t.Fatal(err)
 			}
 			_, queued, _ := e.sqs.queued(t)
 			if ir.Profile != tc.profile || ir.Accepted != tc.accepted || len(queued) != tc.accepted {
