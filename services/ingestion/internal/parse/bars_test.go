@@ -10,41 +10,6 @@ import (
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
-// wantBar is an expected bar record: a bar, or a refusal (as want).
-type wantBar struct {
-	index    int64
-	bar      marketdata.Bar
-	category string
-	reason   []string
-}
-
-func checkBars(t *testing.T, recs []got, wants []wantBar) {
-	t.Helper()
-	if len(recs) != len(wants) {
-		t.Fatalf("%d records, want %d: %+v", len(recs), len(wants), recs)
-	}
-	for i, w := range wants {
-		g := recs[i]
-		if g.index != w.index {
-			t.Errorf("record %d: index %d, want %d", i, g.index, w.index)
-		}
-		if w.category == "" {
-			if g.category != "" || g.bar == nil || *g.bar != w.bar || g.point != (marketdata.Point{}) {
-				t.Errorf("record %d: got %+v %q, want bar %+v", i, g.bar, g.reason, w.bar)
-			}
-			continue
-		}
-		if g.category != w.category || g.bar != nil {
-			t.Errorf("record %d: category %q (%s), want %q", i, g.category, g.reason, w.category)
-		}
-		for _, r := range w.reason {
-			if !strings.Contains(g.reason, r) {
-				t.Errorf("record %d: reason %q does not contain %q", i, g.reason, r)
-			}
-		}
-	}
-}
-
 func minuteBar(sym string, start int64, o, h, l, c float64, v marketdata.Decimal, n int64) marketdata.Bar {
 	return marketdata.Bar{Symbol: sym, Start: start, Length: 60_000, Open: o, High: h, Low: l, Close: c, Volume: v, Trades: n}
 }
@@ -61,7 +26,7 @@ func TestPolygonMinuteAggs(t *testing.T) {
 	if err != nil || info.Profile != p {
 		t.Fatalf("profile %q, %v", info.Profile, err)
 	}
-	checkBars(t, recs, []wantBar{
+	checkRecords(t, recs, []want{
 		{index: 2, bar: minuteBar("AAPL", t0, 191.29, 191.35, 191.2, 191.31, "4930", 129)},
 		{index: 3, bar: minuteBar("AAPL", t0+60_000, 191.31, 191.33, 191.22, 191.25, "1200", 42)},
 		{index: 4, bar: minuteBar("MSFT", t0, 415.125, 415.3, 415.1, 415.2, "300", 7)},
@@ -154,9 +119,9 @@ func TestPolygonDayAggregates(t *testing.T) {
 		data += fmt.Sprintf("AAPL,10,1,1,1,1,%d,1\n", ms*1_000_000)
 	}
 	day := []string{p() + " window_start:", "midnight New York time", "day aggregate", "longer than 5m0s", "timeframe " + minuteTimeframe, "x-amz-meta-timeframe", "?timeframe="}
-	ok := wantBar{} // a bar, filled in by bars
-	refused := wantBar{category: marketdata.ErrBarLength.Error(), reason: day}
-	bars := func(tf string, w ...wantBar) []wantBar {
+	ok := want{} // a bar, filled in by bars
+	refused := want{category: marketdata.ErrBarLength.Error(), reason: day}
+	bars := func(tf string, w ...want) []want {
 		for i := range w {
 			w[i].index = int64(i + 2)
 			if w[i].category == "" {
@@ -171,7 +136,7 @@ func TestPolygonDayAggregates(t *testing.T) {
 	for _, c := range []struct {
 		name, object string
 		opts         Options
-		want         []wantBar
+		want         []want
 	}{
 		{"detected", "us_stocks_sip/minute_aggs_v1/2024/05/2024-05-31.csv", Options{}, bars("", refused, refused, ok, ok, ok, ok)},
 		{"renamed day file", "upload.csv", Options{}, bars("", refused, refused, ok, ok, ok, ok)},
@@ -184,7 +149,7 @@ func TestPolygonDayAggregates(t *testing.T) {
 			if err != nil || info.Profile != p() {
 				t.Fatalf("profile %q, %v", info.Profile, err)
 			}
-			checkBars(t, recs, c.want)
+			checkRecords(t, recs, c.want)
 		})
 	}
 	if ms, err := marketdata.ParseBarLength(minuteTimeframe); err != nil || ms != 60_000 {
@@ -243,7 +208,7 @@ func TestBarPricesNeverRounded(t *testing.T) {
 	}
 	kept := minuteBar("AAPL", t0, 191.29, 191.35, 191.2, 191.3, "10", 2)
 	kept.OpenText = digits30
-	checkBars(t, recs, []wantBar{
+	checkRecords(t, recs, []want{
 		{index: 2, bar: kept},
 		{index: 3, category: marketdata.ErrPrice.Error(), reason: []string{p + " open:", "39 significant digits, more than the 38 a DynamoDB number keeps"}},
 		{index: 4, category: marketdata.ErrPrice.Error(), reason: []string{p + " close:", "close 191.35000000000000000000000001 outside [low 191.2, high 191.35]"}},

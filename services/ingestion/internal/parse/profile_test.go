@@ -59,13 +59,26 @@ func gotOf(r *Record) got {
 	return g
 }
 
-// want is an expected record: a point, or a refusal whose category is
-// category and whose reason contains every one of reason.
+// want is an expected record: a point, a bar (of a bar profile: bar is
+// set), or a refusal whose category is category and whose reason contains
+// every one of reason.
 type want struct {
 	index    int64
 	point    marketdata.Point
+	bar      marketdata.Bar
 	category string
 	reason   []string
+}
+
+// acceptedUnits counts the timestamp units of the records recs accepted.
+func acceptedUnits(recs []got) map[string]int {
+	units := map[string]int{}
+	for _, g := range recs {
+		if g.category == "" {
+			units[g.unit]++
+		}
+	}
+	return units
 }
 
 func checkRecords(t *testing.T, recs []got, wants []want) {
@@ -79,12 +92,17 @@ func checkRecords(t *testing.T, recs []got, wants []want) {
 			t.Errorf("record %d: index %d, want %d", i, g.index, w.index)
 		}
 		if w.category == "" {
-			if g.category != "" || g.point != w.point {
-				t.Errorf("record %d: got %+v %q, want point %+v", i, g.point, g.reason, w.point)
+			isBar := w.bar != marketdata.Bar{}
+			if g.category != "" || g.point != w.point || (g.bar != nil) != isBar || isBar && *g.bar != w.bar {
+				if isBar {
+					t.Errorf("record %d: got %+v %q, want bar %+v", i, g.bar, g.reason, w.bar)
+				} else {
+					t.Errorf("record %d: got %+v %q, want point %+v", i, g.point, g.reason, w.point)
+				}
 			}
 			continue
 		}
-		if g.category != w.category {
+		if g.category != w.category || g.bar != nil {
 			t.Errorf("record %d: category %q (%s), want %q", i, g.category, g.reason, w.category)
 		}
 		for _, r := range w.reason {
@@ -187,17 +205,8 @@ func TestProfiles(t *testing.T) {
 			name = "incoming/" + tc.fixture
 		}
 		t.Run(tc.fixture+"/"+name, func(t *testing.T) {
-			data := readFixture(t, tc.fixture)
-			p := &Parser{Now: testNow, Options: tc.opts}
-			var recs []got
-			units := map[string]int{}
-			info, err := p.Parse(bytes.NewReader(data), name, func(r *Record) error {
-				if r.Err == nil {
-					units[r.TimestampUnit]++
-				}
-				recs = append(recs, gotOf(r))
-				return nil
-			})
+			recs, info, err := parseWith(t, name, readFixture(t, tc.fixture), tc.opts)
+			units := acceptedUnits(recs)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}

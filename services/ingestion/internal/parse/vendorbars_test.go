@@ -45,9 +45,9 @@ func TestVendorBars(t *testing.T) {
 		opts          Options
 		profile       string
 		units         map[string]int
-		want          []wantBar
+		want          []want
 	}{
-		{"BTCUSDT-1m-2024-05-31.csv", "", testNow, Options{}, marketdata.ProfileBinanceKlines, map[string]int{"ms": 2, "us": 1}, []wantBar{
+		{"BTCUSDT-1m-2024-05-31.csv", "", testNow, Options{}, marketdata.ProfileBinanceKlines, map[string]int{"ms": 2, "us": 1}, []want{
 			{index: 1, bar: kline(t0, 67512.3, 67530, 67500.1, 67520.5, "2.5", "168800.95", 42)}, // the first line is data
 			{index: 2, bar: kline(t0+minute, 67520.5, 67525, 67490, 67495, "1.25", "84381.25", 17)},
 			{index: 3, category: marketdata.ErrBarLength.Error(), reason: []string{"binance-klines close_time:", "1717162379000 is not 1717162379999", "not 1m long"}},
@@ -57,7 +57,7 @@ func TestVendorBars(t *testing.T) {
 			{index: 5, bar: kline(t0+4*minute, 67480, 67510, 67475, 67505, "0.4", "27000.5", 7)},
 			{index: 6, category: ts, reason: []string{"binance-klines open_time:", "misaligned"}},
 		}},
-		{"BTCUSDT-1m-2025-01-02.csv", "", time.Date(2025, 1, 3, 0, 0, 0, 0, time.UTC), Options{}, marketdata.ProfileBinanceKlines, map[string]int{"us": 3}, []wantBar{
+		{"BTCUSDT-1m-2025-01-02.csv", "", time.Date(2025, 1, 3, 0, 0, 0, 0, time.UTC), Options{}, marketdata.ProfileBinanceKlines, map[string]int{"us": 3}, []want{
 			{index: 1, bar: kline(jan2, 94591.79, 94644, 94563.92, 94604.01, "13.2835", "1256619.1", 2185)},
 			{index: 2, bar: kline(jan2+minute, 94604.01, 94650, 94580, 94620, "8.5", "804206.25", 1402)},
 			{index: 3, bar: kline(jan2+2*minute, 94620, 94640, 94600, 94635.5, "2", "189260.5", 311)},
@@ -65,7 +65,7 @@ func TestVendorBars(t *testing.T) {
 		// The symbol given with the object when the name has none; the
 		// interval given as the timeframe.
 		{"BTCUSDT-1m-2025-01-02.csv", "upload.csv", time.Date(2025, 1, 3, 0, 0, 0, 0, time.UTC),
-			Options{Profile: marketdata.ProfileBinanceKlines, Symbol: "ETHUSDT", Timeframe: "1m"}, marketdata.ProfileBinanceKlines, map[string]int{"us": 3}, []wantBar{
+			Options{Profile: marketdata.ProfileBinanceKlines, Symbol: "ETHUSDT", Timeframe: "1m"}, marketdata.ProfileBinanceKlines, map[string]int{"us": 3}, []want{
 				{index: 1, bar: func() marketdata.Bar {
 					b := kline(jan2, 94591.79, 94644, 94563.92, 94604.01, "13.2835", "1256619.1", 2185)
 					b.Symbol = "ETHUSDT"
@@ -73,7 +73,7 @@ func TestVendorBars(t *testing.T) {
 				}()},
 				{index: 2}, {index: 3},
 			}},
-		{"alpaca-bars-historical.json", "", testNow, Options{}, marketdata.ProfileAlpacaBars, map[string]int{UnitRFC3339: 3}, []wantBar{
+		{"alpaca-bars-historical.json", "", testNow, Options{}, marketdata.ProfileAlpacaBars, map[string]int{UnitRFC3339: 3}, []want{
 			{index: 0, bar: alpacaBar("AAPL", t0, 191.29, 191.5, 191.1, 191.42, "120345", 1523, 191.3312)},
 			{index: 1, bar: alpacaBar("AAPL", t0+minute, 191.42, 191.6, 191.3, 191.55, "80211", 987, 191.4875)},
 			{index: 2, category: price, reason: []string{"alpaca-bars h:", "high 191.2 < low 191.4"}},
@@ -81,13 +81,13 @@ func TestVendorBars(t *testing.T) {
 			{index: 4, category: ts, reason: []string{"alpaca-bars t:", "misaligned"}},
 		}},
 		// The single-symbol response: its symbol comes after the bars.
-		{"alpaca-bars-single.json", "", testNow, Options{}, marketdata.ProfileAlpacaBars, map[string]int{UnitRFC3339: 2}, []wantBar{
+		{"alpaca-bars-single.json", "", testNow, Options{}, marketdata.ProfileAlpacaBars, map[string]int{UnitRFC3339: 2}, []want{
 			{index: 0, bar: alpacaBar("AAPL", t0, 191.29, 191.6, 191.1, 191.55, "200556", 2510, 191.3937)},
 			{index: 1, bar: alpacaBar("AAPL", t0+5*minute, 191.55, 191.8, 191.5, 191.7, "150000", 1800, 191.65)}, // -04:00
 			{index: 2, category: marketdata.ErrVolume.Error(), reason: []string{"alpaca-bars v:", `"-3"`, "negative"}},
 		}},
 		// The same as 5-minute bars: the timeframe given with the object.
-		{"alpaca-bars-single.json", "", testNow, Options{Timeframe: "5Min"}, marketdata.ProfileAlpacaBars, map[string]int{UnitRFC3339: 2}, []wantBar{
+		{"alpaca-bars-single.json", "", testNow, Options{Timeframe: "5Min"}, marketdata.ProfileAlpacaBars, map[string]int{UnitRFC3339: 2}, []want{
 			{index: 0, bar: func() marketdata.Bar {
 				b := alpacaBar("AAPL", t0, 191.29, 191.6, 191.1, 191.55, "200556", 2510, 191.3937)
 				b.Length = 5 * minute
@@ -95,7 +95,7 @@ func TestVendorBars(t *testing.T) {
 			}()},
 			{index: 1}, {index: 2, category: marketdata.ErrVolume.Error()},
 		}},
-		{"alpaca-bars.ndjson", "", testNow, Options{}, marketdata.ProfileAlpacaBars, map[string]int{UnitRFC3339: 2}, []wantBar{
+		{"alpaca-bars.ndjson", "", testNow, Options{}, marketdata.ProfileAlpacaBars, map[string]int{UnitRFC3339: 2}, []want{
 			{index: 1, bar: alpacaBar("AAPL", t0, 191.29, 191.5, 191.1, 191.42, "120345", 1523, 191.3312)},
 			{index: 2, bar: alpacaBar("MSFT", t0, 415.1, 415.3, 415, 415.2, "50210", 800, 415.16)},
 			{index: 3, category: ts, reason: []string{"alpaca-bars t:", "misaligned"}},
@@ -108,16 +108,8 @@ func TestVendorBars(t *testing.T) {
 			name = "incoming/" + tc.fixture
 		}
 		t.Run(tc.fixture+"/"+name+"/"+tc.opts.Timeframe, func(t *testing.T) {
-			p := &Parser{Now: tc.now, Options: tc.opts}
-			units := map[string]int{}
-			var recs []got
-			info, err := p.Parse(bytes.NewReader(readFixture(t, tc.fixture)), name, func(r *Record) error {
-				if r.Err == nil {
-					units[r.TimestampUnit]++
-				}
-				recs = append(recs, gotOf(r))
-				return nil
-			})
+			recs, info, err := parseBy(&Parser{Now: tc.now, Options: tc.opts}, name, readFixture(t, tc.fixture))
+			units := acceptedUnits(recs)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -137,7 +129,7 @@ func TestVendorBars(t *testing.T) {
 					tc.want[i].reason = []string{tc.profile}
 				}
 			}
-			checkBars(t, recs, tc.want)
+			checkRecords(t, recs, tc.want)
 			for u, n := range tc.units {
 				if units[u] != n {
 					t.Errorf("%d bars read in %s, want %d (all: %v)", units[u], u, n, units)
