@@ -2,7 +2,6 @@ package parse
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -149,13 +148,7 @@ func (b *pendingBars) deliver(p *Parser, sink Sink) error {
 // it (finishBar).
 func (p *Parser) finishJSONBar(m *members) {
 	if missing := p.requiredBar() &^ m.present; missing != 0 {
-		var names []string
-		for f := range numBarFields {
-			if missing&(1<<f) != 0 {
-				names = append(names, p.columnName(f))
-			}
-		}
-		p.rec.Err = p.vendorErr(-1, recordErr(CategoryMissing, "missing %s", strings.Join(names, ", ")))
+		p.rec.Err = p.missingErr(missing)
 		return
 	}
 	p.finishBar()

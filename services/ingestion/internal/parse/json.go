@@ -569,6 +569,18 @@ func (p *Parser) member(m *members, f int, v []byte) *RecordError {
 	return nil
 }
 
+// missingErr refuses a JSON record that lacks the fields of missing (a set
+// of a point's or a bar's fields), naming their members in field order.
+func (p *Parser) missingErr(missing int) *RecordError {
+	var names []string
+	for f := range numBarFields { // every field: a point's, then a bar's
+		if missing&(1<<f) != 0 {
+			names = append(names, p.columnName(f))
+		}
+	}
+	return p.vendorErr(-1, recordErr(CategoryMissing, "missing %s", strings.Join(names, ", ")))
+}
+
 // finish checks that the required fields were given and validates the point.
 func (p *Parser) finish(m *members) {
 	if p.prof != nil && p.prof.bars {
@@ -580,13 +592,7 @@ func (p *Parser) finish(m *members) {
 		m.present |= 1 << fieldSymbol
 	}
 	if missing := requiredFields &^ m.present; missing != 0 {
-		var names []string
-		for j := range fieldNames {
-			if missing&(1<<j) != 0 {
-				names = append(names, p.columnName(j))
-			}
-		}
-		p.rec.Err = p.vendorErr(-1, recordErr(CategoryMissing, "missing %s", strings.Join(names, ", ")))
+		p.rec.Err = p.missingErr(missing)
 		return
 	}
 	if m.sip != nil {

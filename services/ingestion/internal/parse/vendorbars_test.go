@@ -502,3 +502,19 @@ func TestKlinesCloseTime(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONBarMissingMembers: a JSON bar lacking required members is refused
+// naming the profile and each missing member, in field order, as a point is.
+func TestJSONBarMissingMembers(t *testing.T) {
+	data := `{"T":"b","S":"AAPL","o":191.29,"h":191.5,"l":191.1,"c":191.42,"v":120345,"t":"2024-05-31T13:30:00Z","n":1523,"vw":191.3312}` + "\n" +
+		`{"T":"b","S":"AAPL","o":191.29,"l":191.1,"c":191.42,"v":120345,"t":"2024-05-31T13:31:00Z","vw":191.3312}` + "\n"
+	recs, info, err := parseWith(t, "incoming/alpaca-bars.ndjson", []byte(data), Options{})
+	if err != nil || info.Profile != marketdata.ProfileAlpacaBars {
+		t.Fatalf("profile %q, %v", info.Profile, err)
+	}
+	if len(recs) != 2 || recs[0].bar == nil {
+		t.Fatalf("records %+v", recs)
+	}
+	checkRecords(t, recs, []want{{index: recs[0].index, bar: *recs[0].bar},
+		{index: recs[1].index, category: CategoryMissing, reason: []string{"alpaca-bars: missing h, n"}}})
+}
