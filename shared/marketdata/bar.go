@@ -44,8 +44,8 @@ type Bar struct {
 	HighText  string `json:"ht,omitempty" dynamodbav:"-"`
 	LowText   string `json:"lt,omitempty" dynamodbav:"-"`
 	CloseText string `json:"ct,omitempty" dynamodbav:"-"`
-	// Volume is the bar's traded volume, > 0 (a bar without trades carries
-	// no price and is refused).
+	// Volume is the bar's traded volume, > 0, or 0 in an empty bar (no
+	// trades, see Empty).
 	Volume Decimal `json:"volume" dynamodbav:"volume"`
 	// VWAP is the vendor's volume-weighted average price (Alpaca's vw), 0
 	// when not given; the bar's Σ price×volume is then VWAP×Volume.
@@ -55,7 +55,7 @@ type Bar struct {
 	// PV is given; with neither, the bar's VWAP is unknown, and so is its
 	// window's (Partial.VWAPKnown): none is invented.
 	PV Decimal `json:"pv,omitempty" dynamodbav:"pv,omitempty"`
-	// Trades is the bar's number of trades, >= 1.
+	// Trades is the bar's number of trades, >= 1, or 0 in an empty bar.
 	Trades int64 `json:"trades" dynamodbav:"trades"`
 }
 
@@ -247,8 +247,14 @@ func (b Bar) Validate(now time.Time) error {
 	if why := b.Volume.check(); why != "" {
 		return bad(BarFieldVolume, fmt.Errorf("%w %q: %s", ErrVolume, clip(string(b.Volume)), why))
 	}
+	if b.Volume == "" {
+		return bad(BarFieldVolume, fmt.Errorf("%w: missing", ErrVolume))
+	}
+	if b.Empty() {
+		return b.validateEmpty()
+	}
 	if b.Volume.IsZero() {
-		return bad(BarFieldVolume, fmt.Errorf("%w 0: a bar without volume has no trades, so no price to count", ErrVolume))
+		return bad(BarFieldVolume, fmt.Errorf("%w 0 with %d trades: a bar with trades cannot be without volume", ErrVolume, b.Trades))
 	}
 	if b.Trades < 1 {
 		return bad(BarFieldTrades, fmt.Errorf("%w %d: want >= 1 (a bar with volume has trades)", ErrBarTrades, b.Trades))
@@ -274,6 +280,35 @@ func (b Bar) Validate(now time.Time) error {
 		if avg := pv / v; avg < lo || avg > hi {
 			return bad(BarFieldPV, fmt.Errorf("%w: price×volume sum %s / volume %s = %v, outside [low %v, high %v]", ErrBarVWAP, b.PV, b.Volume, avg, b.Low, b.High))
 		}
+	}
+	return nil
+}
+
+// Empty reports whether b is an empty bar: no volume and no trades, as
+// Binance writes a kline of an interval without trades (1-second klines
+// above all), every price the previous close. It is a valid vendor record
+// that carries no trade: stored as sent (a raw bar item, so re-ingesting
+// stays idempotent and nothing is lost), folded into no window
+// (Partial.AddBar) and not the latest state. A bar with trades but no
+// volume, or volume but no trades, is refused (Validate).
+func (b Bar) Empty() bool { return b.Trades == 0 && b.Volume != "" && b.Volume.IsZero() }
+
+// validateEmpty checks what is left of an empty bar once its symbol,
+// length, start, prices and their order are valid: one price (open = high = low = close,
+// the previous close) and no VWAP or Σ price×volume other than 0.
+func (b Bar) validateEmpty() error {
+	// Validate has put open and close within [low, high]: low = high
+	// (exactly, texts included) is one price.
+	if ComparePrices(b.Low, b.LowText, b.High, b.HighText) != 0 {
+		return &BarError{Field: BarFieldVolume, Err: fmt.Errorf(
+			"%w 0: a bar without volume or trades has one price (open = high = low = close, the previous close), not low %s, high %s",
+			ErrVolume, PriceText(b.Low, b.LowText), PriceText(b.High, b.HighText))}
+	}
+	if b.VWAP != 0 {
+		return &BarError{Field: BarFieldVWAP, Err: fmt.Errorf("%w %v: a bar without volume has no VWAP", ErrBarVWAP, b.VWAP)}
+	}
+	if why := b.PV.check(); b.PV != "" && (why != "" || !b.PV.IsZero()) {
+		return &BarError{Field: BarFieldPV, Err: fmt.Errorf("%w: price×volume sum %q: a bar without volume has 0", ErrBarVWAP, clip(string(b.PV)))}
 	}
 	return nil
 }

@@ -11,6 +11,17 @@ import (
 	"time"
 )
 
+// empty returns an edit making a bar empty (no volume, no trades, every
+// price its close), then applying then.
+func empty(then func(*Bar)) func(*Bar) {
+	return func(b *Bar) {
+		b.Volume, b.Trades, b.Open, b.High, b.Low = "0", 0, b.Close, b.Close, b.Close
+		if then != nil {
+			then(b)
+		}
+	}
+}
+
 func TestBarValidate(t *testing.T) {
 	now := time.Date(2025, 1, 2, 15, 0, 0, 0, time.UTC)
 	start := time.Date(2025, 1, 2, 14, 31, 0, 0, time.UTC).UnixMilli()
@@ -35,6 +46,18 @@ func TestBarValidate(t *testing.T) {
 		{"negative volume", func(b *Bar) { b.Volume = "-5" }, BarFieldVolume, ErrVolume, "-5"},
 		{"zero volume", func(b *Bar) { b.Volume = "0" }, BarFieldVolume, ErrVolume, "without volume"},
 		{"no trades", func(b *Bar) { b.Trades = 0 }, BarFieldTrades, ErrBarTrades, ">= 1"},
+		{"missing volume", func(b *Bar) { b.Volume, b.Trades = "", 0 }, BarFieldVolume, ErrVolume, "missing"},
+		// An empty bar (no volume, no trades: Binance's kline without
+		// trades) is valid with one price, the previous close, and pv 0.
+		{"empty", empty(nil), "", nil, ""},
+		{"empty with pv 0", empty(func(b *Bar) { b.PV = "0" }), "", nil, ""},
+		{"empty 1s", empty(func(b *Bar) { b.Length, b.Start = 1000, start+59_000 }), "", nil, ""},
+		{"empty, prices differ", func(b *Bar) { b.Volume, b.Trades = "0", 0 }, BarFieldVolume, ErrVolume, "one price"},
+		{"empty with pv", empty(func(b *Bar) { b.PV = "12.5" }), BarFieldPV, ErrBarVWAP, "without volume has 0"},
+		{"empty with vwap", empty(func(b *Bar) { b.VWAP = 243.9 }), BarFieldVWAP, ErrBarVWAP, "no VWAP"},
+		{"empty, bad price", empty(func(b *Bar) { b.Open, b.High, b.Low, b.Close = 0, 0, 0, 0 }), BarFieldOpen, ErrPrice, "> 0"},
+		{"volume without trades", func(b *Bar) { b.Trades = 0 }, BarFieldTrades, ErrBarTrades, "a bar with volume has trades"},
+		{"trades without volume", empty(func(b *Bar) { b.Trades = 3 }), BarFieldVolume, ErrVolume, "3 trades"},
 		{"misaligned", func(b *Bar) { b.Start += 1000 }, BarFieldStart, ErrTimestamp, "misaligned"},
 		{"misaligned 5m", func(b *Bar) { b.Length = 300_000 }, BarFieldStart, ErrTimestamp, "misaligned"},
 		{"15m", func(b *Bar) { b.Length = 900_000 }, BarFieldLength, ErrBarLength, "longer than 5m0s"},
@@ -240,6 +263,34 @@ func TestPartialAddBar(t *testing.T) {
 	merged.Merge(&m1)
 	if back.String() != p.String() || merged.String() != p.String() {
 		t.Fatalf("item %v\nmerged %v\nwant %v", back, &merged, &p)
+	}
+}
+
+// An empty bar (no volume, no trades) folds nothing: a partial holding only
+// one is the empty partial, and one between trades and a bar changes
+// neither its open, close, high, low, volume, counts nor VWAP.
+func TestPartialAddBarEmpty(t *testing.T) {
+	bars := testBars()[:2]
+	e := bars[1]
+	e.Start += 60_000
+	e.Close = 250 // not the previous close: it would show as the high
+	empty(func(b *Bar) { b.VWAP = 0 })(&e)
+	if err := e.Validate(time.Now()); err != nil || !e.Empty() {
+		t.Fatalf("empty bar %+v: %v", e, err)
+	}
+	var only Partial
+	only.AddBar(e.Start, 5, e)
+	if only.String() != (&Partial{}).String() || only.Bars != 0 || only.Trades != 0 {
+		t.Fatalf("a partial of one empty bar: %v", &only)
+	}
+	var with, without Partial
+	for _, p := range []*Partial{&with, &without} {
+		p.Add(bars[0].Start+30_000, 7, 243.7, "100")
+		p.AddBar(bars[1].Start, 11, bars[1])
+	}
+	with.AddBar(e.Start, 12, e) // later than all
+	if with.String() != without.String() || with.Close != bars[1].Close || !with.VWAPKnown() {
+		t.Fatalf("with an empty bar %v\nwithout %v", &with, &without)
 	}
 }
 

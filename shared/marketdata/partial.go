@@ -204,8 +204,12 @@ func (p *Partial) AddExact(ms int64, disc uint64, price float64, text string, vo
 // volume, or unknown (NoVWAP). Sale conditions do not apply to a bar.
 // Σ price, which only the mean price of a window without volume uses,
 // counts the bar as its trades at its close (a bar has volume: Validate).
-// b must be valid.
+// b must be valid. An empty bar (Bar.Empty) folds nothing: it carries no
+// trade, so no price, volume or count of any window.
 func (p *Partial) AddBar(ms int64, disc uint64, b Bar) {
+	if b.Empty() {
+		return
+	}
 	// A bar's prices come with their exact texts, as a trade's (the sums
 	// below take the floats, see VWAP).
 	p.openClose(ms, disc, b.Open, b.OpenText, ms+b.Length-1, disc, b.Close, b.CloseText)

@@ -139,6 +139,42 @@ func TestVendorBars(t *testing.T) {
 	}
 }
 
+// TestKlinesEmpty: Binance writes a kline for an interval without trades
+// (1-second klines above all): volume 0, number_of_trades 0, every price
+// the previous close. It is accepted as sent (an empty bar, which folds
+// nothing downstream); a kline with trades but no volume, volume but no
+// trades, or several prices without either, is refused.
+func TestKlinesEmpty(t *testing.T) {
+	row := func(open int64, o, h, l, c, v, pv string, n int) string {
+		return fmt.Sprintf("%d,%s,%s,%s,%s,%s,%d,%s,%d,0.00000000,0.00000000,0\n", open, o, h, l, c, v, open+999, pv, n)
+	}
+	const px = "67520.50000000"
+	data := row(t0, "67512.30000000", "67530.00000000", "67500.10000000", px, "0.02500000", "1688.00950000", 4) +
+		row(t0+1000, px, px, px, px, "0.00000000", "0.00000000", 0) +
+		row(t0+2000, px, px, px, px, "0.00000000", "0.00000000", 0) +
+		row(t0+3000, px, px, px, px, "0.50000000", "33760.25000000", 0) +
+		row(t0+4000, px, px, px, px, "0.00000000", "0.00000000", 2) +
+		row(t0+5000, px, "67530.00000000", px, px, "0.00000000", "0.00000000", 0)
+	recs, info, err := parseWith(t, "BTCUSDT-1s-2024-05-31.csv", []byte(data), Options{})
+	if err != nil || info.Profile != marketdata.ProfileBinanceKlines {
+		t.Fatalf("profile %q, %v", info.Profile, err)
+	}
+	sec := func(b marketdata.Bar) marketdata.Bar { b.Length = 1000; return b }
+	checkBars(t, recs, []wantBar{
+		{index: 1, bar: sec(kline(t0, 67512.3, 67530, 67500.1, 67520.5, "0.025", "1688.0095", 4))},
+		{index: 2, bar: sec(kline(t0+1000, 67520.5, 67520.5, 67520.5, 67520.5, "0", "0", 0))},
+		{index: 3, bar: sec(kline(t0+2000, 67520.5, 67520.5, 67520.5, 67520.5, "0", "0", 0))},
+		{index: 4, category: marketdata.ErrBarTrades.Error(), reason: []string{"binance-klines number_of_trades:", "a bar with volume has trades"}},
+		{index: 5, category: marketdata.ErrVolume.Error(), reason: []string{"binance-klines volume:", "2 trades"}},
+		{index: 6, category: marketdata.ErrVolume.Error(), reason: []string{"binance-klines volume:", "one price"}},
+	})
+	for _, r := range recs[1:3] {
+		if !r.bar.Empty() {
+			t.Errorf("record %d: %+v is not empty", r.index, r.bar)
+		}
+	}
+}
+
 // klinesCSV is n valid 1-minute klines (ms) from t0.
 func klinesCSV(n int) []byte {
 	var b bytes.Buffer

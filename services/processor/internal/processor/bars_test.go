@@ -126,6 +126,67 @@ func TestProcessBars(t *testing.T) {
 	}
 }
 
+// Empty bars (no volume, no trades: Binance's klines of quiet intervals)
+// are stored as raw bars as sent, but fold nothing: no partial of their
+// own, nothing in their window's partial, not the latest state and no
+// window announced for them alone.
+func TestProcessEmptyBars(t *testing.T) {
+	env := newEnv(t, nil)
+	w0 := marketdata.WindowStart(testNow.Add(-20 * time.Minute).UnixMilli())
+	traded := marketdata.Bar{Symbol: "BTCUSDT", Start: w0, Length: 1000, Open: 100, High: 101, Low: 99, Close: 100.5,
+		Volume: "2", PV: "201", Trades: 3}
+	quiet := func(start int64, px float64) marketdata.Bar { // o=h=l=c, the previous close when the vendor writes it
+		return marketdata.Bar{Symbol: "BTCUSDT", Start: start, Length: 1000, Open: px, High: px, Low: px, Close: px, Volume: "0", PV: "0"}
+	}
+	bars := []marketdata.Bar{traded, quiet(w0+1000, 100.5), quiet(w0+2000, 250), quiet(w0+300_000, 100.5)}
+	ev := fixtureEvent([]record{{"bars", barsMessage(t, "s3://b/BTCUSDT-1s-2024-05-31.csv#v1", bars)}})
+	resp, st := env.h.Process(context.Background(), ev)
+	if len(resp.BatchItemFailures) != 0 || st.Bars != 4 {
+		t.Fatalf("failures %v, stats %+v", resp.BatchItemFailures, st)
+	}
+	qbs := decoded(t, ev)["bars"].Bars
+	for _, qb := range qbs { // every bar stored as sent
+		got, err := ddbitem.DecodeBar(env.db.item(marketdata.BarKey("BTCUSDT"), qb.Key))
+		if err != nil || got.Bar != qb.Bar {
+			t.Fatalf("raw bar %s: %+v, %v", qb.Key, got, err)
+		}
+	}
+	var want marketdata.Partial // the traded bar alone
+	ms, disc, _ := marketdata.ParseSortKey(qbs[0].Key)
+	want.AddBar(ms, disc, qbs[0].Bar)
+	var partials []marketdata.Partial
+	for k, it := range env.db.items {
+		if k.hash != marketdata.PartialKey("BTCUSDT") {
+			continue
+		}
+		var pi marketdata.PartialItem
+		if err := ddbitem.Decode(it, &pi); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(k.rng, itoa(w0)+".") {
+			t.Fatalf("a partial of window %s, which holds only an empty bar", k.rng)
+		}
+		p, err := pi.Partial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		partials = append(partials, *p)
+	}
+	if len(partials) != 1 || partials[0].String() != want.String() || partials[0].Bars != 1 || partials[0].High != 101 {
+		t.Fatalf("partials %v, want one: %v", partials, &want)
+	}
+	var state marketdata.StateItem
+	if err := ddbitem.Decode(env.db.item(marketdata.StateKey("BTCUSDT"), marketdata.StateSortKey), &state); err != nil {
+		t.Fatal(err)
+	}
+	if state.LastPrice != traded.Close || state.LastMillis != traded.End() {
+		t.Fatalf("state %+v, want the traded bar's close %v at %d", state, traded.Close, traded.End())
+	}
+	if got := env.ev.windows(); !slices.Equal(got, []marketdata.WindowRef{{Symbol: "BTCUSDT", Start: w0}}) {
+		t.Fatalf("windows announced %v", got)
+	}
+}
+
 // A bar that ingestion would have refused fails its message alone.
 func TestProcessBadBarIsPoison(t *testing.T) {
 	env := newEnv(t, nil)

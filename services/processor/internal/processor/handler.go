@@ -233,7 +233,7 @@ func (h *Handler) Process(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 				b.fail(i, fmt.Errorf("poison message: %w", err))
 				continue
 			}
-			b.msgs[i].closes = barCloses(m.Bars)
+			b.msgs[i].closes = barCloses(traded(m.Bars))
 		}
 		// The message's partials go with its points: the message succeeds
 		// only when both are stored, so the aggregator, which merges the

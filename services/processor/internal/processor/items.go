@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +82,16 @@ func barItems(m marketdata.Message, expiresAt int64) ([]dynamobatch.Item, error)
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+// traded returns the bars of bars that are not empty (Bar.Empty), bars
+// itself when none is: an empty bar is stored as sent (barItems) but is no
+// close for the latest state and changes no window.
+func traded(bars []marketdata.QueuedBar) []marketdata.QueuedBar {
+	if !slices.ContainsFunc(bars, marketdata.QueuedBar.Empty) {
+		return bars
+	}
+	return slices.DeleteFunc(slices.Clone(bars), marketdata.QueuedBar.Empty)
 }
 
 // barCloses returns each bar's close as a point: at the bar's last
@@ -437,6 +448,9 @@ func appendPartials(dst []dynamobatch.Item, m marketdata.Message, expiresAt int6
 		g.hash.Add(p.Key)
 	}
 	for _, b := range m.Bars { // bars are one more summary to merge (Partial.AddBar)
+		if b.Empty() {
+			continue // it folds nothing: no partial for it alone
+		}
 		w := window{b.Symbol, marketdata.WindowStart(b.Start)}
 		i, ok := index[w]
 		if !ok {
