@@ -160,7 +160,7 @@ func TestKlinesEmpty(t *testing.T) {
 		t.Fatalf("profile %q, %v", info.Profile, err)
 	}
 	sec := func(b marketdata.Bar) marketdata.Bar { b.Length = 1000; return b }
-	checkBars(t, recs, []wantBar{
+	checkRecords(t, recs, []want{
 		{index: 1, bar: sec(kline(t0, 67512.3, 67530, 67500.1, 67520.5, "0.025", "1688.0095", 4))},
 		{index: 2, bar: sec(kline(t0+1000, 67520.5, 67520.5, 67520.5, 67520.5, "0", "0", 0))},
 		{index: 3, bar: sec(kline(t0+2000, 67520.5, 67520.5, 67520.5, 67520.5, "0", "0", 0))},
