@@ -352,3 +352,16 @@ func TestPriceInRange(t *testing.T) {
 		}
 	}
 }
+
+// TestPriceInRangeWithoutText holds PriceInRange's float comparison (a
+// price without an exact text) to ComparePrices against both bounds.
+func TestPriceInRangeWithoutText(t *testing.T) {
+	for _, x := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, -1, 1, 179.66,
+		MinPrice, MaxPrice, math.Nextafter(MinPrice, 0), math.Nextafter(MinPrice, 1),
+		math.Nextafter(MaxPrice, 0), math.Nextafter(MaxPrice, 2*MaxPrice)} {
+		want := ComparePrices(x, "", MinPrice, "") >= 0 && ComparePrices(x, "", MaxPrice, "") <= 0
+		if got := PriceInRange(x, ""); got != want {
+			t.Errorf("PriceInRange(%v, \"\") = %v; ComparePrices says %v", x, got, want)
+		}
+	}
+}
