@@ -109,14 +109,7 @@ func (p *Parser) fastCompact(raw []byte) bool {
 			if !ok {
 				return false
 			}
-			switch f {
-			case fieldPrice:
-				pt.Price = x
-			case fieldBid:
-				pt.Bid = x
-			default:
-				pt.Ask = x
-			}
+			setPrice(pt, f, x)
 		case fieldVolume:
 			if j, ok = fastNumber(raw, i); !ok || !canonicalCount(raw[i:j]) {
 				return false

@@ -141,14 +141,7 @@ func (p *Parser) setField(f int, v []byte) *RecordError {
 		if why != "" {
 			return recordErr(fieldCategory[f], "invalid %s %s: %s", fieldNames[f], clip(v), why)
 		}
-		switch f {
-		case fieldPrice:
-			pt.Price = x
-		case fieldBid:
-			pt.Bid = x
-		default:
-			pt.Ask = x
-		}
+		setPrice(pt, f, x)
 		if text != "" { // rare: the record's point starts without texts
 			if pt.PriceTexts == nil {
 				pt.PriceTexts = new(marketdata.PriceTexts)
@@ -611,4 +604,17 @@ func daysFromCivil(y, m, d int) int64 {
 	doy := (153*mp+2)/5 + d - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// setPrice sets the price field f (fieldPrice, fieldBid or fieldAsk) of pt
+// to x.
+func setPrice(pt *marketdata.Point, f int, x float64) {
+	switch f {
+	case fieldPrice:
+		pt.Price = x
+	case fieldBid:
+		pt.Bid = x
+	default:
+		pt.Ask = x
+	}
 }
