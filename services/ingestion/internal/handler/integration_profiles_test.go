@@ -51,8 +51,8 @@ func TestIntegrationProfiles(t *testing.T) {
 		// directory at the end first).
 		{"incoming/2024-05-31/BTCUSDT-aggTrades-2024-05-31.zip", "BTCUSDT-aggTrades-2024-05-31.csv", nil, marketdata.ProfileBinanceAggTrades, 3, 1, true},
 		// Bars: queued as bars (counted with the points below).
-		{"incoming/2024-05-31/BTCUSDT-1m-2024-05-31.csv", "BTCUSDT-1m-2024-05-31.csv", nil, marketdata.ProfileBinanceKlines, 3, 3, false},
-		{"incoming/2024-05-31/BTCUSDT-1m-2024-05-31.zip", "BTCUSDT-1m-2024-05-31.csv", nil, marketdata.ProfileBinanceKlines, 3, 3, true},
+		{"incoming/2024-05-31/BTCUSDT-1m-2024-05-31.csv", "BTCUSDT-1m-2024-05-31.csv", nil, marketdata.ProfileBinanceKlines, 4, 3, false}, // one empty bar
+		{"incoming/2024-05-31/BTCUSDT-1m-2024-05-31.zip", "BTCUSDT-1m-2024-05-31.csv", nil, marketdata.ProfileBinanceKlines, 4, 3, true},
 		{"incoming/2024-05-31/alpaca-bars.json", "alpaca-bars-historical.json", nil, marketdata.ProfileAlpacaBars, 3, 2, false},
 	}
 	// The fractional size each fixture holds (a fractional share, crypto

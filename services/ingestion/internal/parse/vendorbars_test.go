@@ -47,7 +47,7 @@ func TestVendorBars(t *testing.T) {
 		units         map[string]int
 		want          []want
 	}{
-		{"BTCUSDT-1m-2024-05-31.csv", "", testNow, Options{}, marketdata.ProfileBinanceKlines, map[string]int{"ms": 2, "us": 1}, []want{
+		{"BTCUSDT-1m-2024-05-31.csv", "", testNow, Options{}, marketdata.ProfileBinanceKlines, map[string]int{"ms": 3, "us": 1}, []want{
 			{index: 1, bar: kline(t0, 67512.3, 67530, 67500.1, 67520.5, "2.5", "168800.95", 42)}, // the first line is data
 			{index: 2, bar: kline(t0+minute, 67520.5, 67525, 67490, 67495, "1.25", "84381.25", 17)},
 			{index: 3, category: marketdata.ErrBarLength.Error(), reason: []string{"binance-klines close_time:", "1717162379000 is not 1717162379999", "not 1m long"}},
@@ -56,6 +56,8 @@ func TestVendorBars(t *testing.T) {
 			// close_time is the bar's last µs.
 			{index: 5, bar: kline(t0+4*minute, 67480, 67510, 67475, 67505, "0.4", "27000.5", 7)},
 			{index: 6, category: ts, reason: []string{"binance-klines open_time:", "misaligned"}},
+			// A minute without trades: an empty bar at the previous close.
+			{index: 7, bar: kline(t0+6*minute, 67505, 67505, 67505, 67505, "0", "0", 0)},
 		}},
 		{"BTCUSDT-1m-2025-01-02.csv", "", time.Date(2025, 1, 3, 0, 0, 0, 0, time.UTC), Options{}, marketdata.ProfileBinanceKlines, map[string]int{"us": 3}, []want{
 			{index: 1, bar: kline(jan2, 94591.79, 94644, 94563.92, 94604.01, "13.2835", "1256619.1", 2185)},
