@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -213,6 +215,59 @@ func TestBarsEndToEnd(t *testing.T) {
 		}
 		checkBarWindows(ctx, t, p, c.symbol, want)
 		checkStoredBars(ctx, t, p, c.symbol, c.bars)
+	}
+	checkExactBar(ctx, t, p, start)
+}
+
+// checkExactBar: a bar whose high and close have more digits than a float64
+// keeps (30 significant digits) is stored with them and comes back from
+// GET /aggregates byte for byte as its window's high and close, and from
+// GET /symbols/{symbol}/latest as the latest price.
+func checkExactBar(ctx context.Context, t *testing.T, p *pipeline.Pipeline, start time.Time) {
+	t.Helper()
+	const (
+		symbol = "E2EBARX"
+		high   = "191.350000000000000000000000001" // its float is 191.35
+		cls    = "191.300000000000000000000000007" // its float is 191.3
+	)
+	stage, err := p.StageURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bar := marketdata.Bar{Symbol: symbol, Start: start.UnixMilli(), Length: 60_000, Open: 191.25, High: 191.35, HighText: high,
+		Low: 191.2, Close: 191.3, CloseText: cls, Volume: "100", Trades: 4}
+	key := "e2e/bars/us_stocks_sip/minute_aggs_v1/" + symbol + ".csv"
+	body := fmt.Sprintf("ticker,volume,open,close,high,low,window_start,transactions\n%s,100,191.25,%s,%s,191.2,%d,4\n",
+		symbol, cls, high, bar.Start*1_000_000)
+	if _, err := upload(ctx, p, key, []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := waitReport(ctx, p, key, 2*time.Minute); err != nil || rep.Accepted != 1 || rep.Rejected != 0 {
+		t.Fatalf("%s: report %+v %v", key, rep, err)
+	}
+	checkStoredBars(ctx, t, p, symbol, []marketdata.Bar{bar})
+	q := url.Values{marketdata.APIQueryFrom: {fmt.Sprint(bar.Start)}, marketdata.APIQueryTo: {fmt.Sprint(marketdata.WindowEnd(bar.Start))}}
+	var raw string
+	if err := eventually(ctx, 2*time.Minute, func() error {
+		var got []marketdata.Aggregate
+		r := api(ctx, t, http.MethodGet, stage+"/"+marketdata.APIAggregatesPart+"/"+symbol+"?"+q.Encode(), nil, &got)
+		if r.Status != http.StatusOK || len(got) != 1 || got[0].Trades != bar.Trades {
+			return fmt.Errorf("GET /aggregates: %d %s, want one window of the bar's %d trades", r.Status, r.Body, bar.Trades)
+		}
+		raw = string(r.Body)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"open":191.25,`, `"high":` + high + `,`, `"low":191.2,`, `"close":` + cls + `,`} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("GET /aggregates answered %s, want %s byte for byte", raw, want)
+		}
+	}
+	var l marketdata.Latest
+	if r := api(ctx, t, http.MethodGet, stage+marketdata.APISymbolsResource+"/"+symbol+"/latest", nil, &l); r.Status != http.StatusOK ||
+		!strings.Contains(string(r.Body), `"price":`+cls) {
+		t.Errorf("GET latest: %d %s, want the price %s", r.Status, r.Body, cls)
 	}
 }
 

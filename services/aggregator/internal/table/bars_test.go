@@ -72,6 +72,19 @@ func TestRawWindowSummaryKeepsBars(t *testing.T) {
 	}
 }
 
+// The repair path reads a raw bar's exact prices back (its stored numbers)
+// and folds them in with their texts.
+func TestRawWindowSummaryExactBar(t *testing.T) {
+	b := windowBars()[0]
+	b.HighText, b.CloseText = "187.600000000000000000000000001", "187.399999999999999999999999999"
+	db := &fakeDB{t: t, pages: [][]item{{}}, bars: []item{barItem(t, b, 1)}}
+	sum, _, ok, err := (&Table{DB: db, Name: tableName}).RawWindowSummary(context.Background(), "AAPL", w1430)
+	if err != nil || !ok || sum.High != b.High || sum.HighText != b.HighText || sum.Close != b.Close || sum.CloseText != b.CloseText ||
+		sum.OpenText != "" || sum.LowText != "" {
+		t.Fatalf("exact bar: %+v %v %v", sum, ok, err)
+	}
+}
+
 func TestRawWindowSummaryBadBar(t *testing.T) {
 	bad := barItem(t, windowBars()[0], 1)
 	bad[marketdata.AttrLow] = nv("190") // above the high
