@@ -306,6 +306,29 @@ func upload(ctx context.Context, p *pipeline.Pipeline, key string, body []byte) 
 	return strings.Trim(aws.ToString(out.ETag), `"`), nil
 }
 
+// uploadAll uploads n objects (object(i) gives the key and body of the
+// i-th), then waits for each one's final report: the objects are ingested
+// together, and their reports come back in order.
+func uploadAll(ctx context.Context, t *testing.T, p *pipeline.Pipeline, n int, object func(i int) (key string, body []byte)) []marketdata.IngestionReport {
+	t.Helper()
+	for i := range n {
+		key, body := object(i)
+		if _, err := upload(ctx, p, key, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reps := make([]marketdata.IngestionReport, n)
+	for i := range n {
+		key, _ := object(i)
+		rep, err := waitReport(ctx, p, key, 2*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reps[i] = rep
+	}
+	return reps
+}
+
 // waitReport waits for the object's ingestion report to be final.
 func waitReport(ctx context.Context, p *pipeline.Pipeline, key string, timeout time.Duration) (marketdata.IngestionReport, error) {
 	var rep marketdata.IngestionReport

@@ -95,16 +95,9 @@ func TestVendorProfilesEndToEnd(t *testing.T) {
 					{Symbol: "E2EBINZ", Timestamp: t0 + 1000, Price: 67512.5, Volume: "0.25"}},
 			}},
 	}
-	for _, tc := range cases {
-		if _, err := upload(ctx, p, tc.key, tc.body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tc := range cases {
-		rep, err := waitReport(ctx, p, tc.key, 2*time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
+	reps := uploadAll(ctx, t, p, len(cases), func(i int) (string, []byte) { return cases[i].key, cases[i].body })
+	for i, tc := range cases {
+		rep := reps[i]
 		accepted := int64(0)
 		for _, pts := range tc.want {
 			accepted += int64(len(pts))

@@ -167,16 +167,9 @@ func TestVendorBarsEndToEnd(t *testing.T) {
 			zipped(t, "E2EBINKZ-1m-"+start.Format("2006-01-02")+".csv", klinesFile(zippedKlines, false)),
 			zippedKlines, nil, "E2EBINKZ-1m-" + start.Format("2006-01-02") + ".csv"},
 	}
-	for _, tc := range cases {
-		if _, err := upload(ctx, p, tc.key, tc.body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tc := range cases {
-		rep, err := waitReport(ctx, p, tc.key, 2*time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
+	reps := uploadAll(ctx, t, p, len(cases), func(i int) (string, []byte) { return cases[i].key, cases[i].body })
+	for i, tc := range cases {
+		rep := reps[i]
 		if rep.Status != marketdata.ReportCompleted || rep.Profile != tc.profile || rep.Accepted != int64(len(tc.bars)) ||
 			rep.Rejected != int64(len(tc.reasons)) || rep.ArchivedFile != tc.archived {
 			t.Fatalf("%s: report %s profile %q accepted %d rejected %d archived %q (%s %v); want %q %d %d %q", tc.key, rep.Status,
@@ -188,7 +181,7 @@ func TestVendorBarsEndToEnd(t *testing.T) {
 			}
 		}
 		want := vendorBarWindows(t, tc.symbol, tc.bars)
-		err = eventually(ctx, 2*time.Minute, func() error {
+		err := eventually(ctx, 2*time.Minute, func() error {
 			got, err := table(p).Aggregates(ctx, tc.symbol)
 			if err != nil {
 				return err
