@@ -58,12 +58,8 @@ func (p *Parser) alpacaBars(dec *jsontext.Decoder, sink Sink) error {
 		if _, err := dec.ReadToken(); err != nil {
 			return p.jsonErr(err, dec, -1)
 		}
-	case 0:
-		_, err := dec.ReadToken()
-		return p.jsonErr(err, dec, -1)
 	default:
-		return &ObjectError{Category: ObjectBadShape, Reason: fmt.Sprintf(
-			`unexpected JSON shape: %s "bars" is %s, want an object of arrays by symbol or an array`, marketdata.ProfileAlpacaBars, kindName(k))}
+		return p.alpacaMemberErr(dec, "bars", k)
 	}
 	// The other members: next_page_token, currency, and the single-symbol
 	// response's symbol.

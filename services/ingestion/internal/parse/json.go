@@ -184,13 +184,22 @@ func (p *Parser) alpacaTrades(dec *jsontext.Decoder, sink Sink) error {
 		return err
 	case '{':
 		return p.symbolArrays(dec, sink, "trades")
-	case 0:
+	default:
+		return p.alpacaMemberErr(dec, "trades", k)
+	}
+}
+
+// alpacaMemberErr is the error of the current profile's Alpaca member
+// ("trades", "bars") whose value, of kind k, is neither an object of arrays
+// by symbol nor an array: the decoder's own where it cannot read a value
+// (k is 0).
+func (p *Parser) alpacaMemberErr(dec *jsontext.Decoder, member string, k jsontext.Kind) error {
+	if k == 0 {
 		_, err := dec.ReadToken()
 		return p.jsonErr(err, dec, -1)
-	default:
-		return &ObjectError{Category: ObjectBadShape, Reason: fmt.Sprintf(
-			`unexpected JSON shape: %s "trades" is %s, want an object of arrays by symbol or an array`, marketdata.ProfileAlpacaTrades, kindName(k))}
 	}
+	return &ObjectError{Category: ObjectBadShape, Reason: fmt.Sprintf(
+		`unexpected JSON shape: %s %q is %s, want an object of arrays by symbol or an array`, p.prof.name, member, kindName(k))}
 }
 
 // symbolArrays reads the object an Alpaca historical response holds in its

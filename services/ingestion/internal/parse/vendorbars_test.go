@@ -556,3 +556,24 @@ func TestJSONBarMissingMembers(t *testing.T) {
 	checkRecords(t, recs, []want{{index: recs[0].index, bar: *recs[0].bar},
 		{index: recs[1].index, category: CategoryMissing, reason: []string{"alpaca-bars: missing h, n"}}})
 }
+
+// TestAlpacaMemberShape: Alpaca's "trades" or "bars" member that is neither
+// an object of arrays by symbol nor an array fails the object naming the
+// profile, the member and what it is; one cut short fails as bad JSON.
+func TestAlpacaMemberShape(t *testing.T) {
+	for _, tc := range []struct{ data, category, reason string }{
+		{`{"trades": 5}`, ObjectBadShape, `alpaca-trades "trades" is a number`},
+		{`{"bars": "x"}`, ObjectBadShape, `alpaca-bars "bars" is a string`},
+		{`{"bars": `, "", ""},
+		{`{"trades": `, "", ""},
+	} {
+		_, _, err := parseWith(t, "upload.json", []byte(tc.data), Options{})
+		var oe *ObjectError
+		if !errors.As(err, &oe) || tc.category != "" && (oe.Category != tc.category || !strings.Contains(oe.Reason, tc.reason)) {
+			t.Errorf("%s: %v, want a %q error naming %q", tc.data, err, tc.category, tc.reason)
+		}
+		if tc.category == "" && oe != nil && oe.Category == ObjectBadShape {
+			t.Errorf("%s: %v, want a JSON error", tc.data, err)
+		}
+	}
+}
