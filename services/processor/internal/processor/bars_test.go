@@ -81,13 +81,9 @@ func TestProcessBars(t *testing.T) {
 			}
 		}
 		n := 0
-		for k, it := range env.db.items {
-			if k.hash != marketdata.PartialKey("AAPL") || !strings.HasPrefix(k.rng, itoa(start)+".") {
+		for rng, pi := range env.db.partials(t, "AAPL") {
+			if !strings.HasPrefix(rng, itoa(start)+".") {
 				continue
-			}
-			var pi marketdata.PartialItem
-			if err := ddbitem.Decode(it, &pi); err != nil {
-				t.Fatal(err)
 			}
 			p, err := pi.Partial()
 			if err != nil {
@@ -155,16 +151,9 @@ func TestProcessEmptyBars(t *testing.T) {
 	ms, disc, _ := marketdata.ParseSortKey(qbs[0].Key)
 	want.AddBar(ms, disc, qbs[0].Bar)
 	var partials []marketdata.Partial
-	for k, it := range env.db.items {
-		if k.hash != marketdata.PartialKey("BTCUSDT") {
-			continue
-		}
-		var pi marketdata.PartialItem
-		if err := ddbitem.Decode(it, &pi); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(k.rng, itoa(w0)+".") {
-			t.Fatalf("a partial of window %s, which holds only an empty bar", k.rng)
+	for rng, pi := range env.db.partials(t, "BTCUSDT") {
+		if !strings.HasPrefix(rng, itoa(w0)+".") {
+			t.Fatalf("a partial of window %s, which holds only an empty bar", rng)
 		}
 		p, err := pi.Partial()
 		if err != nil {
@@ -228,14 +217,7 @@ func TestProcessExactBar(t *testing.T) {
 		}
 	}
 	n := 0
-	for k, it := range env.db.items {
-		if k.hash != marketdata.PartialKey("AAPL") {
-			continue
-		}
-		var pi marketdata.PartialItem
-		if err := ddbitem.Decode(it, &pi); err != nil {
-			t.Fatal(err)
-		}
+	for _, pi := range env.db.partials(t, "AAPL") {
 		if pi.OpenText != b.OpenText || pi.CloseText != b.CloseText || pi.HighText != b.HighText || pi.LowText != b.LowText {
 			t.Errorf("partial %+v, want the bar's texts", pi)
 		}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/marketanalytics/pipeline/services/platform/ddbitem"
 	"github.com/marketanalytics/pipeline/shared/limits"
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
@@ -253,6 +255,26 @@ func (f *fakeDynamo) item(hash, rng string) map[string]dbtypes.AttributeValue {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.items[tableKey{hash, rng}]
+}
+
+// partials decodes the stored partial items of symbol, by range key (the
+// window's start, '.', the part of the message that wrote it).
+func (f *fakeDynamo) partials(t *testing.T, symbol string) map[string]marketdata.PartialItem {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]marketdata.PartialItem{}
+	for k, it := range f.items {
+		if k.hash != marketdata.PartialKey(symbol) {
+			continue
+		}
+		var pi marketdata.PartialItem
+		if err := ddbitem.Decode(it, &pi); err != nil {
+			t.Fatal(err)
+		}
+		out[k.rng] = pi
+	}
+	return out
 }
 
 // rawItems returns the stored raw point items, by key.
