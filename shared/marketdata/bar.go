@@ -48,8 +48,12 @@ type Bar struct {
 	// trades, see Empty).
 	Volume Decimal `json:"volume" dynamodbav:"volume"`
 	// VWAP is the vendor's volume-weighted average price (Alpaca's vw), 0
-	// when not given; the bar's Σ price×volume is then VWAP×Volume.
-	VWAP float64 `json:"vwap,omitempty" dynamodbav:"vwap,omitempty"`
+	// when not given; the bar's Σ price×volume is then VWAP×Volume (the
+	// float's: see Partial.AddBar). VWAPText is its exact text as the
+	// prices': the raw bar item keeps the VWAP as given ("vt" in the
+	// message).
+	VWAP     float64 `json:"vwap,omitempty" dynamodbav:"vwap,omitempty"`
+	VWAPText string  `json:"vt,omitempty" dynamodbav:"-"`
 	// PV is the bar's exact Σ price×volume when the vendor gives it
 	// (Binance's quote asset volume), "" when not. At most one of VWAP and
 	// PV is given; with neither, the bar's VWAP is unknown, and so is its
@@ -271,6 +275,9 @@ func (b Bar) Validate(now time.Time) error {
 			return bad(BarFieldVWAP, fmt.Errorf("%w %v: outside [low %v, high %v]", ErrBarVWAP, b.VWAP, b.Low, b.High))
 		}
 	}
+	if why := checkPriceText(b.VWAPText, b.VWAP); why != "" {
+		return bad(BarFieldVWAP, fmt.Errorf("%w %v: %s", ErrBarVWAP, b.VWAP, why))
+	}
 	if b.PV != "" {
 		if why := b.PV.check(); why != "" {
 			return bad(BarFieldPV, fmt.Errorf("%w: price×volume sum %q: %s", ErrBarVWAP, clip(string(b.PV)), why))
@@ -328,7 +335,7 @@ func appendBarKey(dst []byte, b Bar, h uint64, ordinal int64) []byte {
 	}
 	// The exact texts, when there are any (rare): bars that differ only
 	// in them are two bars. Without texts the key is the floats' alone.
-	for i, t := range [...]string{b.OpenText, b.HighText, b.LowText, b.CloseText} {
+	for i, t := range [...]string{b.OpenText, b.HighText, b.LowText, b.CloseText, b.VWAPText} {
 		if t != "" {
 			h = fnvString(fnvUint64(h, uint64(i)), t)
 		}
@@ -370,9 +377,12 @@ type RawBarItem struct {
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 }
 
-// ExactPrices lists the raw bar's open, high, low and close: the item
-// stores each exact text as its number (see PriceField).
+// ExactPrices lists the raw bar's open, high, low, close and VWAP: the
+// item stores each exact text as its number (see PriceField).
 func (it *RawBarItem) ExactPrices() []PriceField {
 	return []PriceField{{AttrOpen, &it.Open, &it.OpenText}, {AttrHigh, &it.High, &it.HighText},
-		{AttrLow, &it.Low, &it.LowText}, {AttrClose, &it.Close, &it.CloseText}}
+		{AttrLow, &it.Low, &it.LowText}, {AttrClose, &it.Close, &it.CloseText}, {AttrBarVWAP, &it.VWAP, &it.VWAPText}}
 }
+
+// AttrBarVWAP is a raw bar item's VWAP attribute (Bar.VWAP's tag).
+const AttrBarVWAP = "vwap"

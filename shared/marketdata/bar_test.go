@@ -81,6 +81,9 @@ func TestBarValidate(t *testing.T) {
 		{"redundant text", func(b *Bar) { b.LowText = "243.1" }, BarFieldLow, ErrPrice, "the float's own text"},
 		{"text of another number", func(b *Bar) { b.LowText = "243.2000000000000000001" }, BarFieldLow, ErrPrice, "does not read as 243.1"},
 		{"39 digits", func(b *Bar) { b.LowText = "243.100000000000000000000000000000000001" }, BarFieldLow, ErrPrice, "more than the 38"},
+		{"valid vwap text", func(b *Bar) { b.VWAP, b.VWAPText = 243.71, "243.710000000000000000000000001" }, "", nil, ""},
+		{"vwap text of another number", func(b *Bar) { b.VWAP, b.VWAPText = 243.71, "243.720000000000000000000000001" }, BarFieldVWAP, ErrBarVWAP, "does not read as 243.71"},
+		{"vwap text without vwap", func(b *Bar) { b.VWAPText = "243.710000000000000000000000001" }, BarFieldVWAP, ErrBarVWAP, "exact text"},
 		{"high above MaxPrice by its text", func(b *Bar) { b.High, b.HighText = MaxPrice, "1000000000000000.01" }, BarFieldHigh, ErrPrice, "high 1000000000000000.01: outside the storable range"},
 		{"low below MinPrice by its text", func(b *Bar) {
 			b.Open, b.Low, b.LowText = MinPrice, MinPrice, "0.000000000000999999999999999999999"
@@ -370,7 +373,7 @@ func exactBars() []Bar {
 			Close: 243.9, CloseText: "243.900000000000000000000000003", Volume: "1200", Trades: 17},
 		{Symbol: "AAPL", Start: start + 60_000, Length: 60_000, Open: 243.9, OpenText: "243.900000000000000000000000002",
 			High: 244, HighText: "244.000000000000000000000000002", Low: 243.1, LowText: "243.099999999999999999999999998",
-			Close: 243.9, CloseText: "243.900000000000000000000000004", Volume: "800", VWAP: 243.7, Trades: 9},
+			Close: 243.9, CloseText: "243.900000000000000000000000004", Volume: "800", VWAP: 243.7, VWAPText: "243.700000000000000000000000001", Trades: 9},
 		{Symbol: "AAPL", Start: start + 120_000, Length: 60_000, Open: 243.2, High: 244, Low: 243.1, Close: 243.3,
 			Volume: "10", Trades: 1},
 	}
@@ -398,7 +401,7 @@ func TestBarExactPrices(t *testing.T) {
 		}
 		m.Bars = append(m.Bars, QueuedBar{Key: BarSortKey(b, origin, int64(i)), Bar: b})
 	}
-	if !bytes.Contains(enc.Bytes(), []byte(`"ht":"244.000000000000000000000000001"`)) {
+	if !bytes.Contains(enc.Bytes(), []byte(`"ht":"244.000000000000000000000000001"`)) || !bytes.Contains(enc.Bytes(), []byte(`"vt":"243.700000000000000000000000001"`)) {
 		t.Fatalf("message without the exact high: %s", enc.Bytes())
 	}
 	back, err := DecodeMessage(enc.Bytes())

@@ -90,7 +90,7 @@ func (e *MessageEncoder) AddBar(bar Bar, ordinal int64) (bool, error) {
 		b = appendJSONFloat(b, f.v)
 	}
 	for _, f := range [...]struct{ name, t string }{ // rare: see Bar.OpenText
-		{`,"ot":`, bar.OpenText}, {`,"ht":`, bar.HighText}, {`,"lt":`, bar.LowText}, {`,"ct":`, bar.CloseText}} {
+		{`,"ot":`, bar.OpenText}, {`,"ht":`, bar.HighText}, {`,"lt":`, bar.LowText}, {`,"ct":`, bar.CloseText}, {`,"vt":`, bar.VWAPText}} {
 		if f.t != "" {
 			b = append(b, f.name...)
 			b = appendJSONString(b, f.t)

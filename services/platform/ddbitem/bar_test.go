@@ -18,7 +18,7 @@ func TestEncodeBar(t *testing.T) {
 		// Exact prices (30 significant digits): stored as their numbers.
 		{Symbol: "AAPL", Start: 1_735_828_260_000, Length: 60_000, Open: 243.5, OpenText: "243.500000000000000000000000001",
 			High: 244, HighText: "244.000000000000000000000000001", Low: 243.1, Close: 243.9, CloseText: "243.899999999999999999999999999",
-			Volume: "1200", Trades: 17},
+			Volume: "1200", VWAP: 243.5, VWAPText: "243.500000000000000000000000007", Trades: 17},
 	} {
 		want := marketdata.RawBarItem{Hash: marketdata.BarKey(b.Symbol), Key: marketdata.BarSortKey(b, "o", 2), Bar: b, Origin: "o", ExpiresAt: 9}
 		item, err := EncodeBar(want)
@@ -33,7 +33,10 @@ func TestEncodeBar(t *testing.T) {
 		}
 		for attr, want := range map[string]string{marketdata.AttrOpen: marketdata.PriceText(b.Open, b.OpenText),
 			marketdata.AttrHigh: marketdata.PriceText(b.High, b.HighText), marketdata.AttrLow: marketdata.PriceText(b.Low, b.LowText),
-			marketdata.AttrClose: marketdata.PriceText(b.Close, b.CloseText)} {
+			marketdata.AttrClose: marketdata.PriceText(b.Close, b.CloseText), marketdata.AttrBarVWAP: marketdata.PriceText(b.VWAP, b.VWAPText)} {
+			if attr == marketdata.AttrBarVWAP && b.VWAP == 0 {
+				continue // not given: no attribute
+			}
 			if n, ok := item[attr].(*types.AttributeValueMemberN); !ok || n.Value != want {
 				t.Fatalf("%s: %#v, want the number %s", attr, item[attr], want)
 			}

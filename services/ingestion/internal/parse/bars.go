@@ -125,9 +125,9 @@ func (p *Parser) setBarField(f int, v []byte) *RecordError {
 	case fieldOpen, fieldHigh, fieldLow, fieldClose, fieldVWAP:
 		x, why := parseDecimal(v)
 		text := ""
-		if why == "" && f != fieldVWAP {
-			// Kept as a trade's price is; a vendor's VWAP is a rounded
-			// quotient, not a price, so its float is all it keeps.
+		if why == "" {
+			// Kept as a trade's price is, the VWAP too (the raw bar item
+			// stores it as given; the sums take its float).
 			text, why = exactText(v, x)
 		}
 		if why != "" {
@@ -143,7 +143,7 @@ func (p *Parser) setBarField(f int, v []byte) *RecordError {
 		case fieldClose:
 			b.Close, b.CloseText = x, text
 		default:
-			b.VWAP = x
+			b.VWAP, b.VWAPText = x, text
 		}
 	case fieldBarVolume, fieldQuoteVolume:
 		dec, why := v, ""

@@ -213,4 +213,20 @@ func TestBarPricesNeverRounded(t *testing.T) {
 		{index: 3, category: marketdata.ErrPrice.Error(), reason: []string{p + " open:", "39 significant digits, more than the 38 a DynamoDB number keeps"}},
 		{index: 4, category: marketdata.ErrPrice.Error(), reason: []string{p + " close:", "close 191.35000000000000000000000001 outside [low 191.2, high 191.35]"}},
 	})
+	// A given VWAP (Alpaca's vw) is held to the same rule.
+	const vw30 = "191.331200000000000000000000001"
+	const vw39 = "191.331200000000000000000000000000000001"
+	alpaca := `{"T":"b","S":"AAPL","o":191.29,"h":191.5,"l":191.1,"c":191.42,"v":120345,"t":"2024-05-31T13:30:00Z","n":1523,"vw":` + vw30 + "}\n" +
+		`{"T":"b","S":"AAPL","o":191.29,"h":191.5,"l":191.1,"c":191.42,"v":120345,"t":"2024-05-31T13:31:00Z","n":1523,"vw":` + vw39 + "}\n"
+	recs, info, err = parseWith(t, "incoming/alpaca-bars.ndjson", []byte(alpaca), Options{})
+	if err != nil || info.Profile != marketdata.ProfileAlpacaBars || len(recs) != 2 {
+		t.Fatalf("profile %q, %v, %d records", info.Profile, err, len(recs))
+	}
+	if b := recs[0].bar; b == nil || b.VWAP != 191.3312 || b.VWAPText != vw30 {
+		t.Fatalf("vw kept: %+v", recs[0])
+	}
+	if r := recs[1]; r.category != marketdata.ErrBarVWAP.Error() || !strings.Contains(r.reason, "alpaca-bars vw:") ||
+		!strings.Contains(r.reason, "more than the 38") {
+		t.Fatalf("vw refused: %+v", r)
+	}
 }
