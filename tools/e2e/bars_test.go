@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,14 +188,23 @@ func TestBarsEndToEnd(t *testing.T) {
 	for i := range kBars {
 		kBars[i].Symbol = "E2EBARK"
 	}
+	// Then a minute without trades, in a window of its own: Binance's empty
+	// kline (volume 0, trades 0, the previous close), accepted and stored
+	// as sent, but making no window (barWindows is given the others).
+	last := kBars[len(kBars)-1]
+	quiet := marketdata.Bar{Symbol: last.Symbol, Start: last.Start + last.Length, Length: last.Length, Open: last.Close,
+		High: last.Close, Low: last.Close, Close: last.Close, Volume: "0", PV: "0"}
+	klinesBody = fmt.Appendf(klinesBody, "%d,%.8f,%.8f,%.8f,%.8f,0.00000000,%d,0.00000000,0,0.00000000,0.00000000,0\n",
+		quiet.Start, quiet.Open, quiet.High, quiet.Low, quiet.Close, quiet.End())
 	alpacaBody, aBars := alpacaBars("E2EBARA", start, 7)
 	for _, c := range []struct {
 		key, profile, symbol string
 		body                 []byte
 		bars                 []marketdata.Bar
+		empty                []marketdata.Bar // sent after bars: stored, in no window
 	}{
-		{"e2e/bars/E2EBARK-1m-" + day + ".csv", marketdata.ProfileBinanceKlines, "E2EBARK", klinesBody, kBars},
-		{"e2e/bars/alpaca-bars.ndjson", marketdata.ProfileAlpacaBars, "E2EBARA", alpacaBody, aBars},
+		{"e2e/bars/E2EBARK-1m-" + day + ".csv", marketdata.ProfileBinanceKlines, "E2EBARK", klinesBody, kBars, []marketdata.Bar{quiet}},
+		{"e2e/bars/alpaca-bars.ndjson", marketdata.ProfileAlpacaBars, "E2EBARA", alpacaBody, aBars, nil},
 	} {
 		if _, err := upload(ctx, p, c.key, c.body); err != nil {
 			t.Fatal(err)
@@ -203,7 +213,7 @@ func TestBarsEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Status != marketdata.ReportCompleted || rep.Profile != c.profile || rep.Accepted != int64(len(c.bars)) || rep.Rejected != 0 {
+		if rep.Status != marketdata.ReportCompleted || rep.Profile != c.profile || rep.Accepted != int64(len(c.bars)+len(c.empty)) || rep.Rejected != 0 {
 			t.Fatalf("%s: report %s profile %q accepted %d rejected %d (%s %v)", c.key, rep.Status, rep.Profile, rep.Accepted,
 				rep.Rejected, rep.Error, rep.Rejections)
 		}
@@ -214,7 +224,7 @@ func TestBarsEndToEnd(t *testing.T) {
 			}
 		}
 		checkBarWindows(ctx, t, p, c.symbol, want)
-		checkStoredBars(ctx, t, p, c.symbol, c.bars)
+		checkStoredBars(ctx, t, p, c.symbol, append(slices.Clip(c.bars), c.empty...))
 	}
 	checkExactBar(ctx, t, p, start)
 }
