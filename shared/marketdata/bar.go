@@ -237,16 +237,18 @@ func (b Bar) Validate(now time.Time) error {
 		}
 	}
 	// The order of the prices compares them exactly (ComparePrices): equal
-	// floats may differ by their texts.
-	open, high, low, cls := PriceText(b.Open, b.OpenText), PriceText(b.High, b.HighText), PriceText(b.Low, b.LowText), PriceText(b.Close, b.CloseText)
+	// floats may differ by their texts. The texts of a refusal are
+	// formatted only then: formatting four floats per valid bar would cost
+	// more than the rest of its checks.
+	high, low := func() string { return PriceText(b.High, b.HighText) }, func() string { return PriceText(b.Low, b.LowText) }
 	if ComparePrices(b.High, b.HighText, b.Low, b.LowText) < 0 {
-		return bad(BarFieldHigh, fmt.Errorf("%w: high %s < low %s", ErrPrice, high, low))
+		return bad(BarFieldHigh, fmt.Errorf("%w: high %s < low %s", ErrPrice, high(), low()))
 	}
 	if ComparePrices(b.Open, b.OpenText, b.Low, b.LowText) < 0 || ComparePrices(b.Open, b.OpenText, b.High, b.HighText) > 0 {
-		return bad(BarFieldOpen, fmt.Errorf("%w: open %s outside [low %s, high %s]", ErrPrice, open, low, high))
+		return bad(BarFieldOpen, fmt.Errorf("%w: open %s outside [low %s, high %s]", ErrPrice, PriceText(b.Open, b.OpenText), low(), high()))
 	}
 	if ComparePrices(b.Close, b.CloseText, b.Low, b.LowText) < 0 || ComparePrices(b.Close, b.CloseText, b.High, b.HighText) > 0 {
-		return bad(BarFieldClose, fmt.Errorf("%w: close %s outside [low %s, high %s]", ErrPrice, cls, low, high))
+		return bad(BarFieldClose, fmt.Errorf("%w: close %s outside [low %s, high %s]", ErrPrice, PriceText(b.Close, b.CloseText), low(), high()))
 	}
 	if why := b.Volume.check(); why != "" {
 		return bad(BarFieldVolume, fmt.Errorf("%w %q: %s", ErrVolume, clip(string(b.Volume)), why))
