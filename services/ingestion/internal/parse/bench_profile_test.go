@@ -60,8 +60,13 @@ func profileObject(profile string, n int) (name string, data []byte) {
 			if i == 0 {
 				b.WriteString("ticker,volume,open,close,high,low,window_start,transactions\n")
 			}
-			// One bar per symbol and minute, from a month before.
-			start := base.AddDate(0, -1, 0).Add(time.Duration(i/len(syms)) * time.Minute).UnixNano()
+			// One bar per symbol and minute, from a month before, within
+			// the SIP's sessions (04:00 to 20:00 New York time): a bar at
+			// midnight New York time reads as a day aggregate.
+			const sessionMinutes = 16 * 60
+			k := i / len(syms)
+			day0 := time.Date(2024, 4, 30, 8, 0, 0, 0, time.UTC) // 04:00 EDT
+			start := day0.AddDate(0, 0, k/sessionMinutes).Add(time.Duration(k%sessionMinutes) * time.Minute).UnixNano()
 			hi := fmt.Sprintf("%d.%02d", (cents+25)/100, (cents+25)%100)
 			fmt.Fprintf(&b, "%s,%d,%s,%s,%s,%s,%d,%d\n", sym, size*100, price, hi, hi, price, start, 1+size%40)
 		case marketdata.ProfileAlpacaBars:
@@ -95,12 +100,17 @@ func profileObject(profile string, n int) (name string, data []byte) {
 	return "trades.csv", b.Bytes()
 }
 
+// benchRecords is how many records BenchmarkParseProfile parses per
+// profile; TestProfileObjects holds every one of them valid, so a
+// benchmark never fails on its own input in mage bench.
+const benchRecords = 100_000
+
 // BenchmarkParseProfile measures each profile's parse+convert+validate on
 // one goroutine, detection included (mage bench holds each to 1 M/s).
 func BenchmarkParseProfile(b *testing.B) {
 	for _, profile := range marketdata.Profiles {
 		b.Run(profile, func(b *testing.B) {
-			const n = 100_000
+			const n = benchRecords
 			name, data := profileObject(profile, n)
 			p := &Parser{Now: time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)}
 			var accepted int64
@@ -136,9 +146,9 @@ func BenchmarkParseProfile(b *testing.B) {
 // as the profile it was written in (the benchmark's input is valid).
 func TestProfileObjects(t *testing.T) {
 	for _, profile := range marketdata.Profiles {
-		name, data := profileObject(profile, 1000)
+		name, data := profileObject(profile, benchRecords)
 		recs, info, err := parseWith(t, name, data, Options{})
-		if err != nil || info.Profile != profile || len(recs) != 1000 {
+		if err != nil || info.Profile != profile || len(recs) != benchRecords {
 			t.Fatalf("%s: %v, profile %q, %d records", profile, err, info.Profile, len(recs))
 		}
 		for _, r := range recs {
