@@ -11,13 +11,19 @@ import (
 	"github.com/marketanalytics/pipeline/shared/marketdata"
 )
 
-// pagesDB serves the same pages to every Query sequence.
+// pagesDB serves the same pages to every Query sequence of the raw points'
+// hash key key (the symbol), and nothing for any other (a window's raw
+// bars).
 type pagesDB struct {
 	DynamoDB
+	key   string
 	pages [][]item
 }
 
 func (d *pagesDB) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	if h, ok := in.ExpressionAttributeValues[":h"].(*types.AttributeValueMemberS); !ok || h.Value != d.key {
+		return &dynamodb.QueryOutput{}, nil
+	}
 	i := 0
 	if in.ExclusiveStartKey != nil {
 		i, _ = strconv.Atoi(in.ExclusiveStartKey["page"].(*types.AttributeValueMemberN).Value)
@@ -34,7 +40,7 @@ func (d *pagesDB) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*d
 // volume) and folding them in, as the Lambda does per point.
 func BenchmarkWindowSummary(b *testing.B) {
 	const perPage, pages = 1000, 50
-	db := &pagesDB{}
+	db := &pagesDB{key: "AAPL"}
 	ms := w1430
 	for range pages {
 		var page []item
