@@ -157,12 +157,12 @@ func Test() {
 // Check groups the parts of `test` so each can be run alone.
 type Check mg.Namespace
 
-// Modules runs `go test` with the integration tag in every module (each with GOWORK=off, so each builds on its own) against a moto server started for the run.
+// Modules runs `go test` with the integration tag in every module (each with GOWORK=off, so each builds on its own) against a moto server started for the run, and every benchmark once (so `bench` never meets a broken one).
 func (Check) Modules() error {
 	return withMoto(func(endpoint string) error {
 		return eachModule(func(dir string) error {
 			return runIn(dir, map[string]string{"MOTO_ENDPOINT": endpoint, "GOWORK": "off"},
-				"go", "test", "-count=1", "-tags", "integration,mage", "-timeout", "15m", "./...")
+				"go", "test", "-count=1", "-tags", "integration,mage", "-timeout", "15m", "-bench", ".", "-benchtime", "1x", "./...")
 		})
 	})
 }
