@@ -54,6 +54,7 @@ func TestIntegrationProfiles(t *testing.T) {
 		{"incoming/2024-05-31/BTCUSDT-1m-2024-05-31.csv", "BTCUSDT-1m-2024-05-31.csv", nil, marketdata.ProfileBinanceKlines, 4, 3, false}, // one empty bar
 		{"incoming/2024-05-31/BTCUSDT-1m-2024-05-31.zip", "BTCUSDT-1m-2024-05-31.csv", nil, marketdata.ProfileBinanceKlines, 4, 3, true},
 		{"incoming/2024-05-31/alpaca-bars.json", "alpaca-bars-historical.json", nil, marketdata.ProfileAlpacaBars, 3, 2, false},
+		{"incoming/2024-05-31/minute_aggs.csv", "polygon-minute-aggs.csv", nil, marketdata.ProfilePolygonMinuteAggs, 4, 8, false},
 	}
 	// The fractional size each fixture holds (a fractional share, crypto
 	// sizes), as its canonical text: trailing zeros dropped, nothing rounded.
@@ -61,7 +62,7 @@ func TestIntegrationProfiles(t *testing.T) {
 		"polygon-trades.csv": "0.5", "alpaca-trades-historical.json": "0.5", "tardis-trades.csv": "0.015",
 		"BTCUSDT-aggTrades-2024-05-31.csv": "0.25", "BTCUSDT-trades-2024-05-31.csv": "0.0015",
 	}
-	want, wantFrac := map[string]int64{}, map[string]marketdata.Decimal{}
+	want, wantFrac, profileOf := map[string]int64{}, map[string]marketdata.Decimal{}, map[string]string{}
 	for _, tc := range cases {
 		body := vendorFixture(t, tc.fixture)
 		if tc.zipped {
@@ -94,11 +95,12 @@ func TestIntegrationProfiles(t *testing.T) {
 			t.Fatalf("%s: archived file %q, want %q", tc.key, rep.ArchivedFile, wantFile)
 		}
 		for _, rj := range rep.Rejections {
-			if !strings.HasPrefix(rj.Reason, tc.profile+" ") {
+			if !strings.HasPrefix(rj.Reason, tc.profile+" ") && !strings.HasPrefix(rj.Reason, tc.profile+":") {
 				t.Fatalf("%s: rejection %+v does not name the profile", tc.key, rj)
 			}
 		}
 		want[o.Origin()] = tc.accepted
+		profileOf[o.Origin()] = tc.profile
 		if v, ok := fractional[tc.fixture]; ok {
 			wantFrac[o.Origin()] = v
 		}
@@ -110,9 +112,15 @@ func TestIntegrationProfiles(t *testing.T) {
 		got[msg.Origin] += int64(len(msg.Points) + len(msg.Bars))
 		for _, b := range msg.Bars {
 			// A kline carries its quote volume (the exact Σ price×volume),
-			// an Alpaca bar its VWAP.
-			if (b.Symbol == "BTCUSDT") != (b.PV != "" && b.VWAP == 0) || b.PV == "" && b.VWAP == 0 {
-				t.Fatalf("%s: queued bar %+v", msg.Origin, b)
+			// an Alpaca bar its VWAP, a Polygon aggregate neither.
+			pv, vwap := b.PV != "", b.VWAP != 0
+			ok := map[string]bool{
+				marketdata.ProfileBinanceKlines:     pv && !vwap,
+				marketdata.ProfileAlpacaBars:        vwap && !pv,
+				marketdata.ProfilePolygonMinuteAggs: !pv && !vwap,
+			}[profileOf[msg.Origin]]
+			if !ok {
+				t.Fatalf("%s (%s): queued bar %+v", msg.Origin, profileOf[msg.Origin], b)
 			}
 		}
 		for _, p := range msg.Points {
