@@ -238,7 +238,7 @@ func FuzzPartialExactMergeOrder(f *testing.F) {
 // FuzzExactPriceRoundTrip: any decimal is either refused, or stored as a
 // float and a text that together give back its exact value.
 func FuzzExactPriceRoundTrip(f *testing.F) {
-	for _, s := range []string{"179.66", "179.66000000000002", "0.30000000000000004", "1234567.8912345678912345678912345678912", "1e-12", "00.10e3"} {
+	for _, s := range []string{"179.66", "179.66000000000002", "0.30000000000000004", "1234567.8912345678912345678912345678912", "1e-12", "00.10e3", "1000000000000000.01", "0.00000000000099999999999999999"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -261,10 +261,15 @@ func FuzzExactPriceRoundTrip(f *testing.F) {
 		if back.Cmp(in) != 0 {
 			t.Fatalf("%s kept as %v %q, reads %s", s, x, text, PriceText(x, text))
 		}
+		// The range holds the exact value, not its float: a price just past
+		// MaxPrice whose float is MaxPrice is refused.
+		lo, _ := new(big.Rat).SetString(strconv.FormatFloat(MinPrice, 'g', -1, 64))
+		hi, _ := new(big.Rat).SetString(strconv.FormatFloat(MaxPrice, 'g', -1, 64))
+		inRange := in.Cmp(lo) >= 0 && in.Cmp(hi) <= 0
 		p := Point{Symbol: "A", Price: x, Volume: "1"}
 		p.SetTexts(text, "", "")
-		if err := p.Validate(time.Now()); err != nil {
-			t.Fatalf("%s: %v", s, err)
+		if err := p.Validate(time.Now()); (err == nil) != inRange || err != nil && !strings.Contains(err.Error(), "range") {
+			t.Fatalf("%s (within [%s, %s]: %v): %v", s, lo.FloatString(12), hi.FloatString(0), inRange, err)
 		}
 	})
 }
