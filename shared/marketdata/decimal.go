@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/big"
 	"strconv"
+	"strings"
 )
 
 // Decimal is a non-negative decimal number held as its canonical text: the
@@ -62,11 +63,18 @@ func (d Decimal) IsZero() bool { return d == "" || d == "0" }
 // Float64 returns the float64 nearest to d (attributevalue's number
 // interface; also for charts, the float fallbacks and Bar.Validate's
 // Σ price×volume check, once per bar).
+//
+// Only decimal text is a number: strconv's "NaN", "Inf" and hexadecimal
+// forms are refused (a Decimal never holds them; DynamoDB numbers don't).
 func (d Decimal) Float64() (float64, error) {
 	if x, ok := fastFloat(string(d)); ok {
 		return x, nil
 	}
-	return strconv.ParseFloat(d.String(), 64)
+	s := d.String()
+	if strings.IndexFunc(s, func(c rune) bool { return !strings.ContainsRune("0123456789.+-eE", c) }) >= 0 {
+		return 0, &strconv.NumError{Func: "Decimal.Float64", Num: s, Err: strconv.ErrSyntax}
+	}
+	return strconv.ParseFloat(s, 64)
 }
 
 // fastFloat converts the plain text digits[.digits] of at most 15 digits

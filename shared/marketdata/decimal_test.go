@@ -223,11 +223,18 @@ func TestCanonicalDecimal(t *testing.T) {
 // wherever it applies, and the slow path's otherwise, for any text.
 func FuzzDecimalFloat64(f *testing.F) {
 	for _, s := range []string{"0", "1", "0.015", "168800.95", "123456789012345", "1234567890123456", "0.0000000000000000000001",
-		"9007199254740993", "1.", ".5", "", "1e3", "-1", "99999999999999.9", "0.1"} {
+		"9007199254740993", "1.", ".5", "", "1e3", "-1", "99999999999999.9", "0.1",
+		"NAN", "inf", "-Infinity", "0x1p-2", "1_0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// strconv is the oracle for decimal text; anything it reads
+		// that has letters other than an exponent (NaN, Inf, hex) or
+		// underscores is not a decimal and must be refused.
 		want, werr := strconv.ParseFloat(Decimal(s).String(), 64)
+		if werr == nil && strings.ContainsAny(Decimal(s).String(), "nNiIxXpP_") {
+			want, werr = 0, strconv.ErrSyntax
+		}
 		got, err := Decimal(s).Float64()
 		if (err == nil) != (werr == nil) || err == nil && got != want {
 			t.Fatalf("Float64(%q) = %v, %v; strconv %v, %v", s, got, err, want, werr)
