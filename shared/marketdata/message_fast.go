@@ -412,16 +412,18 @@ func (d *fastDecoder) integer(bits int) (int64, bool) {
 // as it is (a substring of the body); anything else (1.50, 1e3, -1) is
 // left to encoding/json and Decimal.UnmarshalJSON.
 func (d *fastDecoder) decimal() (Decimal, bool) {
-	lit, isInt, ok := d.number()
+	lit, _, ok := d.number()
 	if !ok || lit[0] == '-' {
 		return "", false
 	}
 	// number() admits no leading zeros: an integer without a sign is
-	// canonical; a fraction is when it has no exponent nor trailing zero.
-	if !isInt {
-		if ok, _, _ := canonical(lit); !ok {
-			return "", false
-		}
+	// canonical. A fraction is when it has no exponent nor trailing zero.
+	// Either must be within the limits UnmarshalJSON holds a decimal to
+	// (sumLimits; Validate holds a point's volume to its own); otherwise
+	// encoding/json decodes it and says why.
+	ok, intLen, scale := canonical(lit)
+	if !ok || scale > sumLimits.maxScale || intLen > sumLimits.maxInt {
+		return "", false
 	}
 	return Decimal(lit), true
 }

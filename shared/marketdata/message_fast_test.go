@@ -74,6 +74,9 @@ func TestDecodeFastAgreesWithEncodingJSON(t *testing.T) {
 		{"encoder's order, leading zero", `{"v":1,"points":[{"k":"1","price":01}]}`, false},
 		{"fractional volume", `{"v":1,"points":[{"k":"1","volume":0.015},{"k":"2","volume":123.000000000000000001}]}`, true},
 		{"volume beyond int64: Validate's to refuse", `{"v":1,"points":[{"k":"1","volume":9223372036854775808.5}]}`, true},
+		{"volume of 19 fraction digits", `{"v":1,"points":[{"k":"1","volume":10000.0000000000000000001}]}`, false},
+		{"volume of 61 integer digits", `{"v":1,"points":[{"k":"1","volume":1000000000000000000000000000000000000000000000000000000000000}]}`, false},
+		{"volume of 60 integer digits: Validate's to refuse", `{"v":1,"points":[{"k":"1","volume":100000000000000000000000000000000000000000000000000000000000.5}]}`, true},
 		{"volume with trailing zeros", `{"v":1,"points":[{"k":"1","volume":1.50}]}`, false},
 		{"volume with an exponent", `{"v":1,"points":[{"k":"1","volume":15e-1}]}`, false},
 		{"volume negative", `{"v":1,"points":[{"k":"1","volume":-5}]}`, false},
@@ -364,6 +367,8 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`{"v":1,"points":[{"k":"1","pt":"1.5","pt":"2"},{"k":"2","pt":null,"bt":""},{"at":"3.0000000000000000001","k":"3","price":3}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","volume":0.015},{"k":"2.5","volume":1.50},{"k":"3.5","volume":15e-1}]}`))
 	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","volume":0.0000000000000000001},{"k":"2.5","volume":-2.5},{"k":"3.5","volume":00.1}]}`))
+	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","volume":10000.0000000000000000001}]}`))
+	f.Add([]byte(`{"v":1,"points":[{"k":"1.5","volume":1000000000000000000000000000000000000000000000000000000000000},{"k":"2.5","volume":100000000000000000000000000000000000000000000000000000000000.5}]}`))
 	f.Add([]byte(`{"v":2,"origin":"o","points":null,"bars":[{"k":"60000.5","symbol":"AAPL","start":60000,"length":60000,"open":1,"high":2,"low":1,"close":2,"volume":10,"trades":3}]}`))
 	f.Add([]byte(`{"v":1,"origin":"o","points":[],"bars":[{"k":"60000.5"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
