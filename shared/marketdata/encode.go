@@ -91,17 +91,11 @@ func (e *MessageEncoder) AddBar(bar Bar, ordinal int64) (bool, error) {
 	}
 	for _, f := range [...]struct{ name, t string }{ // rare: see Bar.OpenText
 		{`,"ot":`, bar.OpenText}, {`,"ht":`, bar.HighText}, {`,"lt":`, bar.LowText}, {`,"ct":`, bar.CloseText}, {`,"vt":`, bar.VWAPText}} {
-		if f.t != "" {
-			b = append(b, f.name...)
-			b = appendJSONString(b, f.t)
-		}
+		b = appendStringMember(b, f.name, f.t)
 	}
 	b = append(b, `,"volume":`...)
 	b = append(b, bar.Volume.String()...) // canonical: Validate checked it
-	if bar.VWAP != 0 {
-		b = append(b, `,"vwap":`...)
-		b = appendJSONFloat(b, bar.VWAP)
-	}
+	b = appendFloatMember(b, `,"vwap":`, bar.VWAP)
 	if bar.PV != "" {
 		b = append(b, `,"pv":`...)
 		b = append(b, bar.PV...)
@@ -129,35 +123,14 @@ func (e *MessageEncoder) Add(p Point, ordinal int64) (bool, error) {
 	b = appendJSONFloat(b, p.Price)
 	b = append(b, `,"volume":`...)
 	b = append(b, p.Volume.String()...) // canonical: Validate checked it
-	if p.Bid != 0 {
-		b = append(b, `,"bid":`...)
-		b = appendJSONFloat(b, p.Bid)
-	}
-	if p.Ask != 0 {
-		b = append(b, `,"ask":`...)
-		b = appendJSONFloat(b, p.Ask)
-	}
-	if p.Exchange != "" {
-		b = append(b, `,"exchange":`...)
-		b = appendJSONString(b, p.Exchange)
-	}
-	if p.Conditions != "" {
-		b = append(b, `,"conditions":`...)
-		b = appendJSONString(b, p.Conditions)
-	}
+	b = appendFloatMember(b, `,"bid":`, p.Bid)
+	b = appendFloatMember(b, `,"ask":`, p.Ask)
+	b = appendStringMember(b, `,"exchange":`, p.Exchange)
+	b = appendStringMember(b, `,"conditions":`, p.Conditions)
 	if t := p.PriceTexts; t != nil { // rare: see Point.PriceTexts
-		if t.Price != "" {
-			b = append(b, `,"pt":`...)
-			b = appendJSONString(b, t.Price)
-		}
-		if t.Bid != "" {
-			b = append(b, `,"bt":`...)
-			b = appendJSONString(b, t.Bid)
-		}
-		if t.Ask != "" {
-			b = append(b, `,"at":`...)
-			b = appendJSONString(b, t.Ask)
-		}
+		b = appendStringMember(b, `,"pt":`, t.Price)
+		b = appendStringMember(b, `,"bt":`, t.Bid)
+		b = appendStringMember(b, `,"at":`, t.Ask)
 	}
 	return e.close(b, start)
 }
@@ -230,6 +203,24 @@ func (e *MessageEncoder) close(b []byte, start int) (bool, error) {
 
 // appendJSONFloat formats f as encoding/json does: the shortest decimal that
 // reads back as f, in exponent form only for very small or large magnitudes.
+// appendFloatMember appends member (`,"name":`) and f, unless f is 0: the
+// omitempty of the point's and bar's optional numbers.
+func appendFloatMember(b []byte, member string, f float64) []byte {
+	if f == 0 {
+		return b
+	}
+	return appendJSONFloat(append(b, member...), f)
+}
+
+// appendStringMember appends member (`,"name":`) and s as a JSON string,
+// unless s is empty: the omitempty of the optional strings.
+func appendStringMember(b []byte, member, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendJSONString(append(b, member...), s)
+}
+
 func appendJSONFloat(b []byte, f float64) []byte {
 	if out, ok := appendShortDecimal(b, f); ok {
 		return out
