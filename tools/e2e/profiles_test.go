@@ -27,10 +27,11 @@ func vendorFixture(t *testing.T, name string, rename ...string) []byte {
 	return []byte(strings.NewReplacer(rename...).Replace(string(b)))
 }
 
-// Vendor files go through the whole local pipeline: Polygon flat files
-// and an Alpaca file with sale conditions detected from their header or
-// members, and a Binance aggTrades file forced by its
-// incoming/<profile>/ key with the symbol from its name. The reports name
+// Vendor files of every trade profile go through the whole local pipeline:
+// Polygon flat files, Databento CSV (ns and ISO), tardis.dev CSV and an
+// Alpaca file with sale conditions detected from their header or members,
+// a Binance trades file from its name, and a Binance aggTrades file forced
+// by its incoming/<profile>/ key with the symbol from its name. The reports name
 // the profile and count the refused records; the stored points and the
 // windows equal those computed here from the vendor's documented units
 // (Polygon sip_timestamp in ns, Binance time in µs, truncated to the ms),
@@ -77,6 +78,42 @@ func TestVendorProfilesEndToEnd(t *testing.T) {
 				"E2EALPA": {{Symbol: "E2EALPA", Timestamp: t0 + 2, Price: 191.29, Volume: "100", Exchange: "V", Conditions: "4"},
 					{Symbol: "E2EALPA", Timestamp: t0 + 7, Price: 191.3, Volume: "5", Exchange: "V"},
 					{Symbol: "E2EALPA", Timestamp: t0 + 8, Price: 191.3, Volume: "5", Exchange: "V", Conditions: "0,37"}},
+			}},
+		// Databento's CSV both ways: integer ns times and prices in units
+		// of 1e-9, and the "pretty" ISO times and decimal prices; the
+		// publisher_id is the exchange. Each has one bad row.
+		{"e2e/profiles/databento-2024-05-31.csv",
+			vendorFixture(t, "databento-trades.csv", ",AAPL\n", ",E2EDBNA\n", ",MSFT\n", ",E2EDBNM\n"),
+			marketdata.ProfileDatabentoTrades, 1, map[string][]marketdata.Point{
+				"E2EDBNA": {{Symbol: "E2EDBNA", Timestamp: t0 + 1, Price: 191.29, Volume: "100", Exchange: "2"},
+					{Symbol: "E2EDBNA", Timestamp: t0 + 105, Price: 191.3, Volume: "25", Exchange: "2"}},
+				"E2EDBNM": {{Symbol: "E2EDBNM", Timestamp: t0 + 1000, Price: 415.125, Volume: "300", Exchange: "39"}},
+			}},
+		{"e2e/profiles/databento-pretty-2024-05-31.csv",
+			vendorFixture(t, "databento-trades-pretty.csv", ",AAPL\n", ",E2EDBPA\n", ",MSFT\n", ",E2EDBPM\n"),
+			marketdata.ProfileDatabentoTrades, 1, map[string][]marketdata.Point{
+				"E2EDBPA": {{Symbol: "E2EDBPA", Timestamp: t0 + 1, Price: 191.29, Volume: "100", Exchange: "2"},
+					{Symbol: "E2EDBPA", Timestamp: t0 + 105, Price: 191.3, Volume: "25", Exchange: "2"}},
+				"E2EDBPM": {{Symbol: "E2EDBPM", Timestamp: t0 + 1000, Price: 415.125, Volume: "300", Exchange: "39"}},
+			}},
+		// tardis.dev: µs times, fractional amounts, the exchange by name;
+		// a time in seconds is refused, not read by magnitude.
+		{"e2e/profiles/tardis-2024-05-31.csv",
+			vendorFixture(t, "tardis-trades.csv", ",BTCUSDT,", ",E2ETRDB,", ",BTC-USD,", ",E2ETRDC,"),
+			marketdata.ProfileTardisTrades, 1, map[string][]marketdata.Point{
+				"E2ETRDB": {{Symbol: "E2ETRDB", Timestamp: t0 + 1, Price: 67512.3, Volume: "2", Exchange: "binance"},
+					{Symbol: "E2ETRDB", Timestamp: t0 + 105, Price: 67512.31, Volume: "0.015", Exchange: "binance"}},
+				"E2ETRDC": {{Symbol: "E2ETRDC", Timestamp: t0 + 1000, Price: 67510.01, Volume: "3", Exchange: "coinbase"}},
+			}},
+		// Binance spot trades: no header, detected from the name, which
+		// gives the symbol; ms times, qty kept exactly (0.00150000 is
+		// 0.0015); a negative qty refused.
+		{"e2e/profiles/E2EBINT-trades-2024-05-31.csv",
+			vendorFixture(t, "BTCUSDT-trades-2024-05-31.csv"),
+			marketdata.ProfileBinanceTrades, 1, map[string][]marketdata.Point{
+				"E2EBINT": {{Symbol: "E2EBINT", Timestamp: t0 + 1, Price: 67512.3, Volume: "2"},
+					{Symbol: "E2EBINT", Timestamp: t0 + 105, Price: 67512.31, Volume: "0.0015"},
+					{Symbol: "E2EBINT", Timestamp: t0 + 1000, Price: 67512.32, Volume: "4"}},
 			}},
 		{"incoming/" + marketdata.ProfileBinanceAggTrades + "/E2EBINA-aggTrades-2024-05-31.csv",
 			vendorFixture(t, "BTCUSDT-aggTrades-2024-05-31.csv"),
